@@ -1,0 +1,42 @@
+# hydrant: the two commands of the quick start are `make run` and `make test`.
+BUILD_DIR ?= build
+BUILD_TYPE ?= RelWithDebInfo
+HYDRANT_ARGS ?=
+CTEST_ARGS ?=
+
+.PHONY: all deps test-deps configure build run test unit bench clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+test-deps:
+	@bash scripts/install-deps.sh --test
+
+configure:
+	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
+	  -DCMAKE_CXX_COMPILER_LAUNCHER=ccache > /dev/null
+
+build: deps configure
+	@cmake --build $(BUILD_DIR)
+
+# Installs, builds and starts hydrant on its embedded default
+# (127.0.0.1:4573, data in ./hydrant-data).
+run: build
+	./$(BUILD_DIR)/hydrant serve $(HYDRANT_ARGS)
+
+# Installs, builds and runs the whole suite (unit and integration) with ctest.
+test: test-deps configure
+	@cmake --build $(BUILD_DIR)
+	@cd $(BUILD_DIR) && ctest --output-on-failure --timeout 900 $(CTEST_ARGS)
+
+# Unit tests only (no clients or servers needed).
+unit: build
+	@cd $(BUILD_DIR) && ctest --output-on-failure -L unit $(CTEST_ARGS)
+
+bench: build
+	@echo "benchmarks: see BENCHMARKS.md (not built yet)"
+
+clean:
+	rm -rf $(BUILD_DIR)

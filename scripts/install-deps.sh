@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what hydrant needs to build, run and test, on Debian 12, as root.
+# Idempotent and quick when everything is already there: it asks dpkg first
+# and calls apt-get only for what is missing.
+set -euo pipefail
+
+APT_BUILD=(cmake ninja-build g++ ccache pkg-config
+  libboost1.81-dev libboost-json1.81-dev
+  libsimdjson-dev libmodpbase64-dev libspdlog-dev libtomlplusplus-dev libcli11-dev
+  libsnappy-dev libdeflate-dev libisal-dev libminizip-dev zlib1g-dev
+  libcurl4-openssl-dev libssl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev)
+APT_TEST=(awscli python3-boto3 python3-pytest python3-snappy unzip gzip nodejs npm curl)
+
+want=("${APT_BUILD[@]}")
+if [ "${1:-}" = "--test" ]; then want+=("${APT_TEST[@]}"); fi
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    # node/npm may come from elsewhere on the image; accept them if on PATH.
+    case "$p" in
+      nodejs) command -v node >/dev/null 2>&1 && continue ;;
+      npm) command -v npm >/dev/null 2>&1 && continue ;;
+    esac
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [ "${1:-}" = "--test" ]; then
+  # JavaScript clients for the integration tests, pinned in tests/js/package.json.
+  here=$(cd "$(dirname "$0")/.." && pwd)
+  if [ ! -d "$here/tests/js/node_modules/@aws-sdk/client-firehose" ]; then
+    (cd "$here/tests/js" && npm install --no-audit --no-fund --loglevel=error)
+  fi
+fi

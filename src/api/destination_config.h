@@ -1,0 +1,54 @@
+#pragma once
+// A delivery stream's S3 destination: from CreateDeliveryStream's
+// ExtendedS3DestinationConfiguration or S3DestinationConfiguration, through
+// UpdateDestination's merge/replace rules, to what DescribeDeliveryStream shows,
+// and the typed settings the delivery loop uses.
+//
+// The stored form is the ExtendedS3DestinationDescription JSON object with every
+// default filled in (BufferingHints 5/300, CompressionFormat UNCOMPRESSED,
+// EncryptionConfiguration NoEncryption, CloudWatchLoggingOptions {Enabled:false},
+// S3BackupMode Disabled, ...), exactly as Describe echoes it.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/json/object.hpp>
+
+#include "api/errors.h"
+#include "codecs/codec.h"
+
+namespace hydrant::api {
+
+// From a CreateDeliveryStream input that passed ValidateRequest: checks the semantic
+// rules (exactly one destination, and only S3/ExtendedS3 supported here; prefix rules;
+// BufferingHints both-or-neither; CustomTimeZone known; ...) and returns the stored
+// description, or InvalidArgumentException.
+ApiResult<boost::json::object> DestinationFromCreate(const boost::json::object& create_input);
+
+// UpdateDestination: `update_input` passed ValidateRequest. ExtendedS3DestinationUpdate
+// or S3DestinationUpdate merges into `current` (omitted fields kept; ProcessingConfiguration
+// replaced wholesale); S3BackupMode cannot go Enabled -> Disabled. Returns the new
+// description, or the error.
+ApiResult<boost::json::object> DestinationFromUpdate(const boost::json::object& current,
+                                                     const boost::json::object& update_input);
+
+// The DestinationDescription entry of DescribeDeliveryStream:
+// {"DestinationId": id, "S3DestinationDescription": {...}, "ExtendedS3DestinationDescription": {...}}.
+boost::json::object DescribeDestination(const boost::json::object& stored, std::string_view destination_id);
+
+// What the delivery loop needs.
+struct S3DeliveryConfig {
+  std::string bucket;                        // from BucketARN arn:aws:s3:::NAME
+  std::string prefix;                        // "" = default YYYY/MM/dd/HH/
+  std::optional<std::string> error_output_prefix;
+  uint64_t buffer_size_bytes = 5ull << 20;   // SizeInMBs * 1 MiB
+  int buffer_interval_seconds = 300;
+  codecs::Compression compression = codecs::Compression::kUncompressed;
+  std::string extension;                     // FileExtension if set, else the compression's
+  std::string time_zone;                     // CustomTimeZone ("" = UTC)
+};
+S3DeliveryConfig DeliveryConfig(const boost::json::object& stored);
+
+}  // namespace hydrant::api

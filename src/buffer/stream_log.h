@@ -1,0 +1,117 @@
+#pragma once
+// StreamLog: one delivery stream's durable buffer. An append-only sequence of
+// segment files of CRC32C-framed records (format: buffer/log_format.h and
+// docs/wal-format.md). Records get consecutive sequence numbers; a checkpoint
+// file remembers the first record not yet delivered. Records leave the log only
+// after their object has been written (MarkDelivered), and whole segments are
+// deleted once every record in them is delivered.
+//
+// Durability: Append() hands bytes to the OS; they are durable once Sync()
+// returns OK (fdatasync). GroupCommitter batches Sync() calls across requests.
+// Recovery (Open): every segment is scanned and checked; a torn or corrupt tail
+// is reported in RecoveryReport and cut off (truncate), never a crash.
+//
+// Thread-safety: all methods may be called concurrently from any thread.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace hydrant::buffer {
+
+// Shared disk budget across all logs (the configurable disk quota).
+// Append() fails with ResourceExhausted when it would exceed the limit.
+class DiskQuota {
+ public:
+  explicit DiskQuota(uint64_t limit_bytes) : limit_(limit_bytes) {}
+  // Reserves n bytes; false (nothing reserved) when over the limit.
+  bool TryReserve(uint64_t n);
+  void Release(uint64_t n);
+  // Counts bytes found at start-up; may exceed the limit.
+  void ForceReserve(uint64_t n) { used_.fetch_add(n); }
+  uint64_t used() const { return used_.load(); }
+  uint64_t limit() const { return limit_; }
+
+ private:
+  std::atomic<uint64_t> used_{0};
+  uint64_t limit_;
+};
+
+struct LogRecord {
+  uint64_t seq = 0;
+  int64_t arrival_ms = 0;
+  std::string_view data;  // valid only during the callback
+};
+
+struct RecoveryReport {
+  uint64_t records_recovered = 0;     // undelivered records found
+  uint64_t bytes_truncated = 0;       // bytes cut off torn/corrupt tails
+  std::vector<std::string> problems;  // one human-readable line per damage found
+};
+
+struct LogOptions {
+  uint64_t segment_target_bytes = 64ull << 20;  // rotate to a new segment past this
+  DiskQuota* quota = nullptr;                   // optional, not owned; must outlive the log
+};
+
+class StreamLog {
+ public:
+  // Opens or creates the log in `dir`, recovering what is there.
+  static Result<std::unique_ptr<StreamLog>> Open(const std::string& dir, const LogOptions& opts,
+                                                 RecoveryReport* report);
+  ~StreamLog();
+
+  // Appends records, all stamped with arrival_ms. Returns the sequence number of
+  // the first; the rest follow consecutively. ResourceExhausted when the quota is
+  // reached (nothing appended). Not durable until Sync().
+  Result<uint64_t> Append(int64_t arrival_ms, std::span<const std::string_view> payloads);
+
+  // Makes everything appended so far durable (fdatasync).
+  Status Sync();
+
+  // Calls fn for records with seq >= from in order, until fn returns false, the
+  // records run out, or max_bytes of payload have been passed (at least one record
+  // is always passed if there is one).
+  Status Read(uint64_t from, uint64_t max_bytes,
+              const std::function<bool(const LogRecord&)>& fn) const;
+
+  // All records with seq < up_to are delivered: persists the checkpoint and deletes
+  // segments that hold only delivered records.
+  Status MarkDelivered(uint64_t up_to);
+
+  uint64_t first_undelivered() const;  // checkpoint
+  uint64_t next_seq() const;           // seq the next appended record will get
+  uint64_t disk_bytes() const;         // bytes of segment files on disk
+
+  // Deletes every file of this log (stream deletion). The log is unusable afterwards.
+  Status Destroy();
+
+ private:
+  StreamLog() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// GroupCommitter: one thread that turns many "make my append durable" requests into
+// one fdatasync per log per round. A caller appends, then calls SyncThen(); `done`
+// runs on the committer thread after a sync that covers the append.
+class GroupCommitter {
+ public:
+  GroupCommitter();
+  ~GroupCommitter();  // finishes pending requests, then joins
+  void SyncThen(std::shared_ptr<StreamLog> log, std::function<void(Status)> done);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hydrant::buffer

@@ -1,0 +1,19 @@
+#pragma once
+// Standard base64 (RFC 4648, with padding), via libmodpbase64.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace hydrant::base64 {
+
+std::string Encode(std::string_view raw);
+// Appends the encoding of `raw` to *out.
+void EncodeAppend(std::string_view raw, std::string* out);
+// Returns nullopt when `encoded` is not valid padded base64.
+std::optional<std::string> Decode(std::string_view encoded);
+// Decodes into *out (resized); false when invalid.
+bool DecodeInto(std::string_view encoded, std::string* out);
+inline size_t DecodedSizeUpperBound(size_t encoded_len) { return encoded_len / 4 * 3 + 3; }
+
+}  // namespace hydrant::base64

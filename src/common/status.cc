@@ -1,0 +1,26 @@
+#include "common/status.h"
+
+#include <cstring>
+
+namespace hydrant {
+
+Status Status::FromErrno(std::string_view what, int err) {
+  std::string m(what);
+  m += ": ";
+  m += std::strerror(err);
+  return Status(StatusCode::kIoError, std::move(m));
+}
+
+std::string Status::ToString() const {
+  static constexpr const char* kNames[] = {"OK",        "InvalidArgument",   "NotFound",
+                                           "AlreadyExists", "IoError",     "Corruption",
+                                           "ResourceExhausted", "Unavailable", "Internal"};
+  std::string s = kNames[static_cast<int>(code_)];
+  if (!message_.empty()) {
+    s += ": ";
+    s += message_;
+  }
+  return s;
+}
+
+}  // namespace hydrant

@@ -1,0 +1,85 @@
+#pragma once
+// Status and Result<T>: hydrant's error values. No exceptions cross module
+// boundaries; every fallible call returns one of these and the caller checks it.
+
+#include <cassert>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+namespace hydrant {
+
+enum class StatusCode {
+  kOk = 0,
+  kInvalidArgument,   // the caller's input is wrong; retrying will not help
+  kNotFound,
+  kAlreadyExists,
+  kIoError,           // the OS refused a read, write or sync
+  kCorruption,        // data on disk failed its checksum or framing
+  kResourceExhausted, // a quota or limit was reached (disk quota, sizes)
+  kUnavailable,       // a dependency (bucket, endpoint) cannot be reached now; retry later
+  kInternal,
+};
+
+class Status {
+ public:
+  Status() = default;
+  Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
+
+  static Status Ok() { return Status(); }
+  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
+  static Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
+  static Status IoError(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
+  static Status Corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }
+  static Status ResourceExhausted(std::string m) {
+    return {StatusCode::kResourceExhausted, std::move(m)};
+  }
+  static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
+  static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+  // IoError with strerror(err) appended: "what: No such file or directory".
+  static Status FromErrno(std::string_view what, int err);
+
+  bool ok() const { return code_ == StatusCode::kOk; }
+  StatusCode code() const { return code_; }
+  const std::string& message() const { return message_; }
+  std::string ToString() const;
+
+ private:
+  StatusCode code_ = StatusCode::kOk;
+  std::string message_;
+};
+
+// Result<T> holds either a value or a non-OK Status.
+template <typename T>
+class Result {
+ public:
+  Result(T value) : v_(std::move(value)) {}             // NOLINT: implicit by design
+  Result(Status status) : v_(std::move(status)) {       // NOLINT
+    assert(!std::get<Status>(v_).ok());
+  }
+
+  bool ok() const { return std::holds_alternative<T>(v_); }
+  const Status& status() const {
+    static const Status kOk;
+    return ok() ? kOk : std::get<Status>(v_);
+  }
+  T& value() & { return std::get<T>(v_); }
+  const T& value() const& { return std::get<T>(v_); }
+  T&& value() && { return std::get<T>(std::move(v_)); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+
+ private:
+  std::variant<T, Status> v_;
+};
+
+}  // namespace hydrant
+
+#define HYDRANT_RETURN_IF_ERROR(expr)         \
+  do {                                        \
+    ::hydrant::Status _st = (expr);           \
+    if (!_st.ok()) return _st;                \
+  } while (0)

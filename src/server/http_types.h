@@ -1,0 +1,59 @@
+#pragma once
+// Plain HTTP request/response values passed between the Beast listener
+// (server/http_server.cc, the only Beast user) and the protocol handlers
+// (Firehose JSON API, S3 REST). No Boost here: handlers are testable without a socket.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace hydrant::http {
+
+struct Request {
+  std::string method;  // "GET", "PUT", ...
+  std::string target;  // raw request target: path plus "?query", still percent-encoded
+  std::vector<std::pair<std::string, std::string>> headers;  // names as received
+  std::string body;
+
+  // Case-insensitive header lookup; empty view when absent.
+  std::string_view Header(std::string_view name) const;
+  bool HasHeader(std::string_view name) const;
+  // Path part of target (before '?'), still percent-encoded.
+  std::string_view Path() const;
+  // Query part of target (after '?'), without the '?'.
+  std::string_view Query() const;
+};
+
+struct Response {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  // When set, the body is this file's bytes [file_offset, file_offset + file_length)
+  // instead of `body` (GetObject streams objects without loading them).
+  std::optional<std::string> file_path;
+  uint64_t file_offset = 0;
+  uint64_t file_length = 0;
+  // HEAD responses carry Content-Length of the object but no body.
+  std::optional<uint64_t> content_length_override;
+
+  void SetHeader(std::string name, std::string value);
+};
+
+// Handlers answer through a callback, possibly later and from another thread
+// (a put is answered once its records are on disk). The callback must be called
+// exactly once.
+using Respond = std::function<void(Response&&)>;
+using Handler = std::function<void(Request&&, Respond)>;
+
+// Percent-decodes s ('+' is kept as is). Returns nullopt on a malformed escape.
+std::optional<std::string> PercentDecode(std::string_view s);
+// Percent-encodes everything except unreserved characters (and '/' if keep_slash).
+std::string PercentEncode(std::string_view s, bool keep_slash);
+// Parses "a=1&b=&c" into decoded pairs, in order. Malformed escapes are kept raw.
+std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view query);
+
+}  // namespace hydrant::http
