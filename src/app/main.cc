@@ -1,1 +1,121 @@
-int main() { return 0; }
+// hydrant: a self-hosted Amazon Data Firehose. `hydrant serve` starts the
+// Firehose API and the embedded S3 store on one port.
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "app/config.h"
+#include "destinations/object_store.h"
+#include "server/http_server.h"
+#include "server/router.h"
+#include "stream/registry.h"
+
+namespace {
+
+int Serve(const hydrant::app::Config& cfg) {
+  using namespace hydrant;
+  auto logger = spdlog::stderr_color_mt("hydrant");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z level=%l %v");
+  spdlog::set_level(spdlog::level::from_str(cfg.log_level));
+
+  // Block the stop signals in every thread; the main thread waits for them.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto store = store::ObjectStore::Open(cfg.data_dir + "/s3");
+  if (!store.ok()) {
+    spdlog::critical("event=startup_failed component=object_store error=\"{}\"", store.status().ToString());
+    return 1;
+  }
+  stream::RegistryOptions ro;
+  ro.data_dir = cfg.data_dir;
+  ro.region = cfg.region;
+  ro.account_id = cfg.account_id;
+  ro.disk_quota_bytes = cfg.disk_quota_mb << 20;
+  ro.delivery.retention_ms = cfg.retention_seconds * 1000;
+  auto registry = stream::StreamRegistry::Open(ro, store->get(), nullptr);
+  if (!registry.ok()) {
+    spdlog::critical("event=startup_failed component=streams error=\"{}\"", registry.status().ToString());
+    return 1;
+  }
+  auto router = std::make_unique<server::Router>(registry->get(), store->get(), cfg.region);
+  server::HttpServerOptions so;
+  so.host = cfg.host();
+  so.port = cfg.port();
+  so.threads = cfg.http_threads;
+  auto srv = server::HttpServer::Start(
+      so, [r = router.get()](http::Request&& req, http::Respond respond) {
+        r->Handle(std::move(req), std::move(respond));
+      });
+  if (!srv.ok()) {
+    spdlog::critical("event=startup_failed component=http error=\"{}\"", srv.status().ToString());
+    return 1;
+  }
+  std::string host = so.host.find(':') != std::string::npos ? "[" + so.host + "]" : so.host;
+  spdlog::info("event=started listen={}:{} data_dir={} region={} account_id={} streams={}", host,
+               (*srv)->port(), cfg.data_dir, cfg.region, cfg.account_id, (*registry)->List().size());
+  std::printf("hydrant listening on http://%s:%u\n", host.c_str(), (*srv)->port());
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&sigs, &sig);
+  spdlog::info("event=stopping signal={}", sig);
+  (*srv)->Stop();
+  srv->reset();
+  router.reset();
+  registry->reset();
+  spdlog::info("event=stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  hydrant::app::Config cfg;
+  CLI::App app{"hydrant: a self-hosted Amazon Data Firehose (Firehose API + embedded S3 store)"};
+  app.require_subcommand(1);
+  auto* serve = app.add_subcommand("serve", "Start the Firehose API and the embedded S3 store on one port");
+  std::string config_path;
+  std::string listen, data_dir, region, account_id, log_level;
+  int64_t retention = 0;
+  int64_t quota = -1;
+  serve->add_option("--config", config_path, "TOML file with any of the options below (keys: listen, data_dir, region, account_id, retention_seconds, disk_quota_mb, log_level, http_threads); command-line options override it");
+  serve->add_option("--listen", listen, "HOST:PORT to serve on (default 127.0.0.1:4573; port 0 = any free port)");
+  serve->add_option("--data-dir", data_dir, "Folder for buffered records, stream settings and the embedded S3 store (default ./hydrant-data)");
+  serve->add_option("--region", region, "Region in ARNs and Lambda events (default us-east-1)");
+  serve->add_option("--account-id", account_id, "12-digit account id in ARNs (default 000000000000)");
+  serve->add_option("--retention-seconds", retention, "How long undeliverable data is kept before it is dropped (default 86400 = 24 h)");
+  serve->add_option("--disk-quota-mb", quota, "Disk budget for buffered records; puts past it get ServiceUnavailableException \"Slow down.\" (default 0 = unlimited)");
+  serve->add_option("--log-level", log_level, "trace, debug, info, warn, error or off (default info)");
+  CLI11_PARSE(app, argc, argv);
+
+  if (!config_path.empty()) {
+    if (auto st = hydrant::app::LoadConfigFile(config_path, &cfg); !st.ok()) {
+      std::cerr << "hydrant: " << st.message() << "\n";
+      return 2;
+    }
+  }
+  if (!listen.empty()) cfg.listen = listen;
+  if (!data_dir.empty()) cfg.data_dir = data_dir;
+  if (!region.empty()) cfg.region = region;
+  if (!account_id.empty()) cfg.account_id = account_id;
+  if (!log_level.empty()) cfg.log_level = log_level;
+  if (retention) cfg.retention_seconds = retention;
+  if (quota >= 0) cfg.disk_quota_mb = static_cast<uint64_t>(quota);
+  if (auto st = hydrant::app::Validate(cfg); !st.ok()) {
+    std::cerr << "hydrant: " << st.message() << "\n";
+    return 2;
+  }
+  return Serve(cfg);
+}

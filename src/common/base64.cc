@@ -27,6 +27,13 @@ bool DecodeInto(std::string_view encoded, std::string* out) {
   return true;
 }
 
+std::optional<size_t> DecodeToBuffer(std::string_view encoded, char* out) {
+  if (encoded.size() % 4 != 0) return std::nullopt;
+  size_t n = modp_b64_decode(out, encoded.data(), encoded.size());
+  if (n == static_cast<size_t>(-1)) return std::nullopt;
+  return n;
+}
+
 std::optional<std::string> Decode(std::string_view encoded) {
   std::string out;
   if (!DecodeInto(encoded, &out)) return std::nullopt;

@@ -14,6 +14,9 @@ void EncodeAppend(std::string_view raw, std::string* out);
 std::optional<std::string> Decode(std::string_view encoded);
 // Decodes into *out (resized); false when invalid.
 bool DecodeInto(std::string_view encoded, std::string* out);
+// Decodes into out, which must have room for DecodedSizeUpperBound(encoded.size())
+// bytes. Returns the decoded length, or nullopt when invalid.
+std::optional<size_t> DecodeToBuffer(std::string_view encoded, char* out);
 inline size_t DecodedSizeUpperBound(size_t encoded_len) { return encoded_len / 4 * 3 + 3; }
 
 }  // namespace hydrant::base64

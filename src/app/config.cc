@@ -1,0 +1,103 @@
+#include "app/config.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+#include <toml++/toml.h>
+
+namespace hydrant::app {
+
+std::string Config::host() const {
+  size_t c = listen.rfind(':');
+  std::string h = c == std::string::npos ? listen : listen.substr(0, c);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  return h;
+}
+
+uint16_t Config::port() const {
+  size_t c = listen.rfind(':');
+  if (c == std::string::npos) return 0;
+  unsigned v = 0;
+  std::from_chars(listen.data() + c + 1, listen.data() + listen.size(), v);
+  return static_cast<uint16_t>(v);
+}
+
+Status LoadConfigFile(const std::string& path, Config* cfg) {
+  toml::table t;
+  try {
+    t = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return Status::InvalidArgument("config file " + path + ": " + std::string(e.description()) +
+                                   " (line " + std::to_string(e.source().begin.line) + ")");
+  }
+  for (auto&& [k, v] : t) {
+    std::string key(k.str());
+    auto want_string = [&](std::string* out) -> Status {
+      if (!v.is_string()) return Status::InvalidArgument("config key '" + key + "' must be a string");
+      *out = *v.value<std::string>();
+      return Status::Ok();
+    };
+    auto want_int = [&](int64_t* out) -> Status {
+      if (!v.is_integer()) return Status::InvalidArgument("config key '" + key + "' must be an integer");
+      *out = *v.value<int64_t>();
+      return Status::Ok();
+    };
+    int64_t n = 0;
+    if (key == "listen") {
+      HYDRANT_RETURN_IF_ERROR(want_string(&cfg->listen));
+    } else if (key == "data_dir") {
+      HYDRANT_RETURN_IF_ERROR(want_string(&cfg->data_dir));
+    } else if (key == "region") {
+      HYDRANT_RETURN_IF_ERROR(want_string(&cfg->region));
+    } else if (key == "account_id") {
+      HYDRANT_RETURN_IF_ERROR(want_string(&cfg->account_id));
+    } else if (key == "log_level") {
+      HYDRANT_RETURN_IF_ERROR(want_string(&cfg->log_level));
+    } else if (key == "retention_seconds") {
+      HYDRANT_RETURN_IF_ERROR(want_int(&cfg->retention_seconds));
+    } else if (key == "disk_quota_mb") {
+      HYDRANT_RETURN_IF_ERROR(want_int(&n));
+      if (n < 0) return Status::InvalidArgument("config key 'disk_quota_mb' must be >= 0");
+      cfg->disk_quota_mb = static_cast<uint64_t>(n);
+    } else if (key == "http_threads") {
+      HYDRANT_RETURN_IF_ERROR(want_int(&n));
+      cfg->http_threads = static_cast<int>(n);
+    } else {
+      return Status::InvalidArgument("config file " + path + ": unknown key '" + key + "'");
+    }
+  }
+  return Status::Ok();
+}
+
+Status Validate(const Config& cfg) {
+  size_t c = cfg.listen.rfind(':');
+  if (c == std::string::npos || c == 0 || c + 1 >= cfg.listen.size() ||
+      !std::all_of(cfg.listen.begin() + c + 1, cfg.listen.end(), ::isdigit) ||
+      std::stoul(cfg.listen.substr(c + 1)) > 65535) {
+    return Status::InvalidArgument("listen must be HOST:PORT (PORT 0-65535, 0 = any free port), got '" +
+                                   cfg.listen + "'");
+  }
+  if (cfg.account_id.size() != 12 ||
+      !std::all_of(cfg.account_id.begin(), cfg.account_id.end(), ::isdigit)) {
+    return Status::InvalidArgument("account_id must be 12 digits, got '" + cfg.account_id + "'");
+  }
+  if (cfg.region.empty() ||
+      !std::all_of(cfg.region.begin(), cfg.region.end(),
+                   [](char ch) { return std::islower(static_cast<unsigned char>(ch)) || std::isdigit(static_cast<unsigned char>(ch)) || ch == '-'; })) {
+    return Status::InvalidArgument("region must look like us-east-1, got '" + cfg.region + "'");
+  }
+  if (cfg.retention_seconds < 1) {
+    return Status::InvalidArgument("retention_seconds must be at least 1");
+  }
+  if (cfg.http_threads < 1 || cfg.http_threads > 64) {
+    return Status::InvalidArgument("http_threads must be between 1 and 64");
+  }
+  static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
+  if (std::find(std::begin(kLevels), std::end(kLevels), cfg.log_level) == std::end(kLevels)) {
+    return Status::InvalidArgument("log_level must be one of trace, debug, info, warn, error, off");
+  }
+  return Status::Ok();
+}
+
+}  // namespace hydrant::app

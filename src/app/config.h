@@ -1,0 +1,34 @@
+#pragma once
+// hydrant's configuration: defaults, then the TOML file (--config), then
+// command-line options, each overriding the one before. Every key is listed
+// once in kConfigKeys (name, default, help), which is also the documentation
+// printed by `hydrant serve --help` and shown in the README.
+
+#include <cstdint>
+#include <string>
+
+#include "common/status.h"
+
+namespace hydrant::app {
+
+struct Config {
+  std::string listen = "127.0.0.1:4573";
+  std::string data_dir = "./hydrant-data";
+  std::string region = "us-east-1";
+  std::string account_id = "000000000000";
+  int64_t retention_seconds = 24 * 3600;
+  uint64_t disk_quota_mb = 0;  // 0 = unlimited
+  std::string log_level = "info";
+  int http_threads = 2;
+
+  std::string host() const;
+  uint16_t port() const;
+};
+
+// Applies the TOML file at `path` over *cfg. InvalidArgument on an unknown key,
+// a wrong type or a bad value, naming the key.
+Status LoadConfigFile(const std::string& path, Config* cfg);
+// Checks values that any source may have set (listen address, account id, ...).
+Status Validate(const Config& cfg);
+
+}  // namespace hydrant::app

@@ -1,0 +1,607 @@
+#include "server/firehose_api.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <random>
+#include <unordered_map>
+
+#include <boost/json.hpp>
+#include <simdjson.h>
+#include <spdlog/spdlog.h>
+
+#include "api/destination_config.h"
+#include "api/errors.h"
+#include "api/validation.h"
+#include "common/base64.h"
+
+namespace hydrant::server {
+
+namespace json = boost::json;
+using api::ApiError;
+using api::ApiResult;
+
+namespace {
+
+constexpr std::string_view kTargetPrefix = "Firehose_20150804.";
+
+std::string NewRequestId() {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  uint64_t a = rng(), b = rng();
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-4%03x-%04x-%012llx", static_cast<uint32_t>(a >> 32),
+                static_cast<uint32_t>(a >> 16) & 0xffff, static_cast<uint32_t>(a) & 0xfff,
+                (static_cast<uint32_t>(b >> 48) & 0x3fff) | 0x8000,
+                static_cast<unsigned long long>(b & 0xffffffffffffull));
+  return buf;
+}
+
+http::Response JsonResponse(std::string body, const std::string& request_id) {
+  http::Response r;
+  r.status = 200;
+  r.headers.emplace_back("Content-Type", "application/x-amz-json-1.1");
+  r.headers.emplace_back("x-amzn-RequestId", request_id);
+  r.body = std::move(body);
+  return r;
+}
+
+http::Response ErrorResponse(const ApiError& e, const std::string& request_id) {
+  http::Response r;
+  r.status = e.http_status();
+  r.headers.emplace_back("Content-Type", "application/x-amz-json-1.1");
+  r.headers.emplace_back("x-amzn-RequestId", request_id);
+  r.headers.emplace_back("x-amzn-ErrorType", e.type + ":");
+  r.body = e.ToJson();
+  return r;
+}
+
+std::string Account(const stream::StreamRegistry& reg) { return reg.options().account_id; }
+
+ApiError StreamNotFound(const stream::StreamRegistry& reg, std::string_view name) {
+  return api::NotFound("Firehose " + std::string(name) + " under account " + Account(reg) +
+                       " not found.");
+}
+
+double EpochSeconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
+
+std::string Str(const json::object& o, std::string_view key, std::string_view def = "") {
+  if (auto* v = o.if_contains(key); v && v->is_string()) return std::string(v->as_string());
+  return std::string(def);
+}
+
+std::string RecordId(const std::string& incarnation, uint64_t seq) {
+  // Opaque to producers: the stream's incarnation (so ids of a re-created stream
+  // differ) and the record's sequence number in its log.
+  unsigned char raw[24] = {0};
+  for (size_t i = 0; i < 16 && i * 2 + 1 < incarnation.size(); ++i) {
+    raw[i] = static_cast<unsigned char>(std::stoi(incarnation.substr(i * 2, 2), nullptr, 16));
+  }
+  for (int i = 0; i < 8; ++i) raw[16 + i] = static_cast<unsigned char>(seq >> (56 - 8 * i));
+  return base64::Encode(std::string_view(reinterpret_cast<const char*>(raw), sizeof raw));
+}
+
+json::object DescribeStream(const stream::StreamMeta& m, const json::object& input) {
+  json::object d;
+  d["DeliveryStreamName"] = m.name;
+  d["DeliveryStreamARN"] = m.arn;
+  d["DeliveryStreamStatus"] = m.status;
+  d["DeliveryStreamEncryptionConfiguration"] = m.encryption;
+  d["DeliveryStreamType"] = m.type;
+  d["VersionId"] = std::to_string(m.version_id);
+  d["CreateTimestamp"] = EpochSeconds(m.create_ms);
+  if (m.last_update_ms) d["LastUpdateTimestamp"] = EpochSeconds(m.last_update_ms);
+  if (!m.source.empty()) d["Source"] = m.source;
+  json::array dests;
+  std::string start = Str(input, "ExclusiveStartDestinationId");
+  if (start.empty() || start < m.destination_id) {
+    dests.push_back(api::DescribeDestination(m.destination, m.destination_id));
+  }
+  d["Destinations"] = std::move(dests);
+  d["HasMoreDestinations"] = false;
+  return d;
+}
+
+}  // namespace
+
+FirehoseApi::FirehoseApi(stream::StreamRegistry* registry) : registry_(registry) {}
+
+bool FirehoseApi::IsFirehoseRequest(const http::Request& req) {
+  return req.Header("X-Amz-Target").starts_with(kTargetPrefix);
+}
+
+std::string FirehoseApi::RequestId() { return NewRequestId(); }
+
+void FirehoseApi::Handle(http::Request&& req, http::Respond respond) {
+  std::string rid = RequestId();
+  if (req.method != "POST") {
+    respond(ErrorResponse({"UnknownOperationException", "Firehose operations use POST /."}, rid));
+    return;
+  }
+  std::string_view op = req.Header("X-Amz-Target").substr(kTargetPrefix.size());
+  if (op == "PutRecord" || op == "PutRecordBatch") {
+    return PutRecords(op, std::move(req), std::move(respond));
+  }
+
+  boost::system::error_code ec;
+  json::value body = req.body.empty() ? json::value(json::object()) : json::parse(req.body, ec);
+  if (ec) {
+    respond(ErrorResponse(api::SerializationError("The request body is not valid JSON: " + ec.message()), rid));
+    return;
+  }
+  if (!body.is_object()) {
+    if (auto err = api::ValidateRequest(op, body)) respond(ErrorResponse(*err, rid));
+    else respond(ErrorResponse(api::SerializationError("The request body must be a JSON object."), rid));
+    return;
+  }
+  json::object& in = body.as_object();
+  static const std::unordered_map<std::string_view, int> kOps = {
+      {"CreateDeliveryStream", 0},      {"DescribeDeliveryStream", 1},
+      {"ListDeliveryStreams", 2},       {"DeleteDeliveryStream", 3},
+      {"UpdateDestination", 4},         {"TagDeliveryStream", 5},
+      {"UntagDeliveryStream", 6},       {"ListTagsForDeliveryStream", 7},
+      {"StartDeliveryStreamEncryption", 8}, {"StopDeliveryStreamEncryption", 9}};
+  auto it = kOps.find(op);
+  if (it == kOps.end()) {
+    respond(ErrorResponse({"UnknownOperationException",
+                           "Unknown operation Firehose_20150804." + std::string(op) + "."},
+                          rid));
+    return;
+  }
+  if (auto err = api::ValidateRequest(op, in)) {
+    respond(ErrorResponse(*err, rid));
+    return;
+  }
+  auto& reg = *registry_;
+  const int64_t now = reg.clock().NowMillis();
+  const std::string name = Str(in, "DeliveryStreamName");
+  ApiResult<json::object> result = json::object();
+
+  switch (it->second) {
+    case 0: {  // CreateDeliveryStream
+      std::string type = Str(in, "DeliveryStreamType", "DirectPut");
+      if (auto e = api::CheckSourceConfiguration(in)) {
+        result = *e;
+        break;
+      }
+      if (type != "DirectPut") {
+        result = api::InvalidArgument("DeliveryStreamType " + type +
+                                      " is not supported by hydrant yet; use DirectPut.");
+        break;
+      }
+      auto dest = api::DestinationFromCreate(in);
+      if (auto* e = std::get_if<ApiError>(&dest)) {
+        result = *e;
+        break;
+      }
+      stream::StreamMeta m;
+      m.name = name;
+      m.arn = stream::StreamArn(reg.options().region, reg.options().account_id, name);
+      m.type = type;
+      m.create_ms = now;
+      m.destination = std::move(std::get<json::object>(dest));
+      if (auto* src = in.if_contains("DirectPutSourceConfiguration"); src && src->is_object()) {
+        json::object dp;
+        if (auto* t = src->as_object().if_contains("ThroughputHintInMBs")) dp["ThroughputHintInMBs"] = *t;
+        m.source["DirectPutSourceDescription"] = std::move(dp);
+      }
+      json::object enc;
+      if (auto* e = in.if_contains("DeliveryStreamEncryptionConfigurationInput"); e && e->is_object()) {
+        const auto& eo = e->as_object();
+        std::string kt = Str(eo, "KeyType");
+        if (eo.contains("KeyARN")) enc["KeyARN"] = eo.at("KeyARN");
+        enc["KeyType"] = kt;
+        enc["Status"] = "ENABLED";
+      } else {
+        enc["Status"] = "DISABLED";
+      }
+      m.encryption = std::move(enc);
+      if (auto* tags = in.if_contains("Tags"); tags && tags->is_array()) {
+        for (const auto& t : tags->as_array()) {
+          const auto& to = t.as_object();
+          std::string k = Str(to, "Key"), v = Str(to, "Value");
+          auto ex = std::find_if(m.tags.begin(), m.tags.end(), [&](auto& p) { return p.first == k; });
+          if (ex != m.tags.end()) ex->second = v; else m.tags.emplace_back(k, v);
+        }
+      }
+      {
+        std::random_device rd;
+        char buf[33];
+        std::snprintf(buf, sizeof buf, "%08x%08x%08x%08x", rd(), rd(), rd(), rd());
+        m.incarnation = buf;
+      }
+      std::string arn = m.arn;
+      Status st = reg.Create(std::move(m));
+      if (st.code() == StatusCode::kAlreadyExists) {
+        result = api::InUse("Firehose " + name + " under account " + Account(reg) + " already exists.");
+      } else if (st.code() == StatusCode::kResourceExhausted) {
+        result = api::LimitExceeded("You have already consumed your limit of " +
+                                    std::to_string(reg.options().max_streams) + " Firehose streams.");
+      } else if (!st.ok()) {
+        spdlog::error("stream={} event=create_failed error=\"{}\"", name, st.ToString());
+        result = ApiError{"InternalFailure", "Could not create the stream: " + st.message()};
+      } else {
+        spdlog::info("stream={} event=created", name);
+        result = json::object{{"DeliveryStreamARN", arn}};
+      }
+      break;
+    }
+    case 1: {  // DescribeDeliveryStream
+      auto s = reg.Get(name);
+      if (!s) {
+        result = StreamNotFound(reg, name);
+        break;
+      }
+      result = json::object{{"DeliveryStreamDescription", DescribeStream(s->Meta(), in)}};
+      break;
+    }
+    case 2: {  // ListDeliveryStreams
+      int64_t limit = 10;
+      if (auto* l = in.if_contains("Limit"); l && l->is_int64()) limit = l->as_int64();
+      std::string type = Str(in, "DeliveryStreamType");
+      std::string start = Str(in, "ExclusiveStartDeliveryStreamName");
+      json::array names;
+      bool more = false;
+      for (const auto& m : reg.List()) {
+        if (!type.empty() && m.type != type) continue;
+        if (!start.empty() && m.name <= start) continue;
+        if (static_cast<int64_t>(names.size()) >= limit) {
+          more = true;
+          break;
+        }
+        names.push_back(json::string(m.name));
+      }
+      result = json::object{{"DeliveryStreamNames", std::move(names)}, {"HasMoreDeliveryStreams", more}};
+      break;
+    }
+    case 3: {  // DeleteDeliveryStream
+      Status st = reg.Delete(name);
+      if (st.code() == StatusCode::kNotFound) {
+        result = StreamNotFound(reg, name);
+      } else if (!st.ok()) {
+        spdlog::error("stream={} event=delete_failed error=\"{}\"", name, st.ToString());
+        result = ApiError{"InternalFailure", "Could not delete the stream's data: " + st.message()};
+      } else {
+        spdlog::info("stream={} event=deleted", name);
+      }
+      break;
+    }
+    case 4: {  // UpdateDestination
+      auto s = reg.Get(name);
+      if (!s) {
+        result = StreamNotFound(reg, name);
+        break;
+      }
+      stream::StreamMeta m = s->Meta();
+      std::string cur = Str(in, "CurrentDeliveryStreamVersionId");
+      if (cur != std::to_string(m.version_id)) {
+        result = api::ConcurrentModification(
+            "Cannot update Firehose " + name + " because CurrentDeliveryStreamVersionId " + cur +
+            " is not the current version " + std::to_string(m.version_id) +
+            "; describe the stream again and retry with its VersionId.");
+        break;
+      }
+      std::string did = Str(in, "DestinationId");
+      if (did != m.destination_id) {
+        result = api::InvalidArgument("Destination " + did + " not found in Firehose " + name +
+                                      "; its destination is " + m.destination_id + ".");
+        break;
+      }
+      auto dest = api::DestinationFromUpdate(m.destination, in);
+      if (auto* e = std::get_if<ApiError>(&dest)) {
+        result = *e;
+        break;
+      }
+      auto& nd = std::get<json::object>(dest);
+      if (nd != m.destination) {
+        m.destination = std::move(nd);
+        m.version_id += 1;
+        m.last_update_ms = now;
+        Status st = s->SetMeta(std::move(m));
+        if (!st.ok()) {
+          result = ApiError{"InternalFailure", "Could not save the update: " + st.message()};
+          break;
+        }
+        spdlog::info("stream={} event=destination_updated", name);
+      }
+      break;
+    }
+    case 5: {  // TagDeliveryStream
+      auto s = reg.Get(name);
+      if (!s) {
+        result = StreamNotFound(reg, name);
+        break;
+      }
+      stream::StreamMeta m = s->Meta();
+      for (const auto& t : in.at("Tags").as_array()) {
+        const auto& to = t.as_object();
+        std::string k = Str(to, "Key"), v = Str(to, "Value");
+        auto ex = std::find_if(m.tags.begin(), m.tags.end(), [&](auto& p) { return p.first == k; });
+        if (ex != m.tags.end()) ex->second = v; else m.tags.emplace_back(k, v);
+      }
+      if (m.tags.size() > 50) {
+        result = api::LimitExceeded("A Firehose stream can have at most 50 tags; this request would give " +
+                                    name + " " + std::to_string(m.tags.size()) + ".");
+        break;
+      }
+      if (Status st = s->SetMeta(std::move(m)); !st.ok()) {
+        result = ApiError{"InternalFailure", st.message()};
+      }
+      break;
+    }
+    case 6: {  // UntagDeliveryStream
+      auto s = reg.Get(name);
+      if (!s) {
+        result = StreamNotFound(reg, name);
+        break;
+      }
+      stream::StreamMeta m = s->Meta();
+      for (const auto& k : in.at("TagKeys").as_array()) {
+        std::string key(k.as_string());
+        std::erase_if(m.tags, [&](auto& p) { return p.first == key; });
+      }
+      if (Status st = s->SetMeta(std::move(m)); !st.ok()) {
+        result = ApiError{"InternalFailure", st.message()};
+      }
+      break;
+    }
+    case 7: {  // ListTagsForDeliveryStream
+      auto s = reg.Get(name);
+      if (!s) {
+        result = StreamNotFound(reg, name);
+        break;
+      }
+      auto tags = s->Meta().tags;
+      std::sort(tags.begin(), tags.end());
+      int64_t limit = 50;
+      if (auto* l = in.if_contains("Limit"); l && l->is_int64()) limit = l->as_int64();
+      std::string start = Str(in, "ExclusiveStartTagKey");
+      json::array out;
+      bool more = false;
+      for (const auto& [k, v] : tags) {
+        if (!start.empty() && k <= start) continue;
+        if (static_cast<int64_t>(out.size()) >= limit) {
+          more = true;
+          break;
+        }
+        out.push_back(json::object{{"Key", k}, {"Value", v}});
+      }
+      result = json::object{{"Tags", std::move(out)}, {"HasMoreTags", more}};
+      break;
+    }
+    case 8:    // StartDeliveryStreamEncryption
+    case 9: {  // StopDeliveryStreamEncryption
+      auto s = reg.Get(name);
+      if (!s) {
+        result = StreamNotFound(reg, name);
+        break;
+      }
+      stream::StreamMeta m = s->Meta();
+      json::object enc;
+      if (it->second == 8) {
+        json::object eo;
+        if (auto* e = in.if_contains("DeliveryStreamEncryptionConfigurationInput"); e && e->is_object()) {
+          eo = e->as_object();
+        }
+        std::string kt = Str(eo, "KeyType", "AWS_OWNED_CMK");
+        if (auto err = api::CheckStreamEncryptionInput(eo)) {
+          result = *err;
+          break;
+        }
+        if (eo.contains("KeyARN")) enc["KeyARN"] = eo.at("KeyARN");
+        enc["KeyType"] = kt;
+        enc["Status"] = "ENABLED";
+      } else {
+        enc["Status"] = "DISABLED";
+      }
+      m.encryption = std::move(enc);
+      if (Status st = s->SetMeta(std::move(m)); !st.ok()) {
+        result = ApiError{"InternalFailure", st.message()};
+      }
+      break;
+    }
+  }
+  if (auto* e = std::get_if<ApiError>(&result)) {
+    respond(ErrorResponse(*e, rid));
+  } else {
+    respond(JsonResponse(json::serialize(std::get<json::object>(result)), rid));
+  }
+}
+
+// The data plane. simdjson on the request body; base64 decoded into one arena per
+// request; one log append and one group-commit wait per request.
+void FirehoseApi::PutRecords(std::string_view op, http::Request&& req, http::Respond respond) {
+  const std::string rid = RequestId();
+  const bool batch = op == "PutRecordBatch";
+  // The DOM API dispatches at run time to the best SIMD kernel of this CPU.
+  thread_local simdjson::dom::parser parser;
+
+  std::string& body = req.body;
+  if (body.empty()) body = "{}";
+  body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+
+  auto bad = [&](std::string msg) {
+    respond(ErrorResponse(api::SerializationError(std::move(msg)), rid));
+  };
+  simdjson::dom::element doc;
+  if (parser.parse(body.data(), body.size(), false).get(doc) != simdjson::SUCCESS) {
+    return bad("The request body is not valid JSON.");
+  }
+  simdjson::dom::object root;
+  if (doc.get_object().get(root) != simdjson::SUCCESS) {
+    return bad("The request body must be a JSON object.");
+  }
+
+  std::string_view name;
+  bool has_name = false, has_records = false;
+  std::vector<std::string_view> encoded;
+  encoded.reserve(batch ? 500 : 1);
+  std::vector<uint8_t> missing_data;  // per record: 1 when Data is absent or null
+  // Reads one Record structure; false (answered) on a type error.
+  auto read_record = [&](simdjson::dom::element elem, std::string_view path) -> bool {
+    simdjson::dom::object rec;
+    if (elem.get_object().get(rec) != simdjson::SUCCESS) {
+      bad("Expected a structure for member '" + std::string(path) + "'.");
+      return false;
+    }
+    simdjson::dom::element data;
+    std::string_view d;
+    if (rec.at_key("Data").get(data) != simdjson::SUCCESS || data.is_null()) {
+      missing_data.resize(encoded.size() + 1, 0);
+      missing_data[encoded.size()] = 1;
+      encoded.emplace_back();
+      return true;
+    }
+    if (data.get_string().get(d) != simdjson::SUCCESS) {
+      bad("Expected a base64 string for member '" + std::string(path) + ".Data'.");
+      return false;
+    }
+    encoded.push_back(d);
+    return true;
+  };
+  for (auto [key, val] : root) {
+    if (val.is_null()) continue;  // a null member is an absent member
+    if (key == "DeliveryStreamName") {
+      if (val.get_string().get(name) != simdjson::SUCCESS) {
+        return bad("Expected a string for member 'DeliveryStreamName'.");
+      }
+      has_name = true;
+    } else if (!batch && key == "Record") {
+      has_records = true;
+      if (!read_record(val, "Record")) return;
+    } else if (batch && key == "Records") {
+      simdjson::dom::array arr;
+      if (val.get_array().get(arr) != simdjson::SUCCESS) return bad("Expected a list for member 'Records'.");
+      has_records = true;
+      for (auto elem : arr) {
+        if (!read_record(elem, "Records.member")) return;
+      }
+    }
+  }
+
+  // Serialization phase: every Data must be a base64 blob.
+  for (size_t i = 0; i < encoded.size(); ++i) {
+    if (i < missing_data.size() && missing_data[i]) continue;
+    if (auto e = api::CheckBase64(encoded[i])) {
+      respond(ErrorResponse(*e, rid));
+      return;
+    }
+  }
+  // Model constraints, in member order, reported together as AWS does.
+  api::Violations violations;
+  if (!has_name) {
+    violations.Add(api::NullViolation("deliveryStreamName"));
+  } else {
+    api::CheckStreamName(name, &violations);
+  }
+  std::vector<size_t> sizes(encoded.size());
+  size_t upper = 0;
+  for (size_t i = 0; i < encoded.size(); ++i) {
+    sizes[i] = api::Base64DecodedSize(encoded[i]);
+    upper += sizes[i];
+  }
+  if (!has_records) {
+    violations.Add(api::NullViolation(batch ? "records" : "record"));
+  } else if (batch && encoded.empty()) {
+    respond(ErrorResponse(api::NoRecords(), rid));
+    return;
+  } else if (batch && encoded.size() > api::kMaxBatchRecords) {
+    api::AddTooManyRecords(sizes, &violations);
+  }
+  for (size_t i = 0; i < encoded.size(); ++i) {
+    size_t index = batch ? i : api::kNoRecordIndex;
+    if (i < missing_data.size() && missing_data[i]) {
+      violations.Add(api::NullViolation(api::RecordDataPath(index)));
+    } else if (sizes[i] > api::kMaxRecordBytes) {
+      api::AddRecordTooLarge(index, sizes[i], &violations);
+    }
+  }
+  if (auto e = violations.ToError()) {
+    respond(ErrorResponse(*e, rid));
+    return;
+  }
+  if (batch && upper > api::kMaxBatchBytes) {
+    respond(ErrorResponse(api::BatchTooLarge(upper), rid));
+    return;
+  }
+  // Decode into one arena: no allocation per record.
+  std::string arena;
+  arena.resize(upper + 3);
+  std::vector<std::string_view> payloads;
+  payloads.reserve(encoded.size());
+  size_t off = 0;
+  for (auto e : encoded) {
+    auto len = base64::DecodeToBuffer(e, arena.data() + off);
+    if (!len) {  // CheckBase64 accepted it; modp disagrees
+      respond(ErrorResponse(api::SerializationError("Data is not valid base64."), rid));
+      return;
+    }
+    payloads.emplace_back(arena.data() + off, *len);
+    off += *len;
+  }
+  const size_t total = off;
+  std::string sname(name);
+  auto s = registry_->Get(sname);
+  if (!s) {
+    respond(ErrorResponse(StreamNotFound(*registry_, sname), rid));
+    return;
+  }
+  stream::StreamMeta meta = s->Meta();
+  if (meta.status != "ACTIVE") {
+    respond(ErrorResponse(StreamNotFound(*registry_, sname), rid));
+    return;
+  }
+  const bool encrypted = Str(meta.encryption, "Status") == "ENABLED";
+  const size_t n = payloads.size();
+  int64_t arrival = registry_->clock().NowMillis();
+  stream::DeliveryStream* target = s.get();
+  target->Put(arrival, payloads,
+         [respond = std::move(respond), rid, batch, n, total, encrypted, s,
+          incarnation = meta.incarnation, sname](Result<uint64_t> r) {
+           auto& probe = s->probe();
+           if (!r.ok()) {
+             probe.throttled_records.fetch_add(n, std::memory_order_relaxed);
+             bool quota = r.status().code() == StatusCode::kResourceExhausted;
+             std::string code = quota ? "ServiceUnavailableException" : "InternalFailure";
+             std::string msg = quota ? "Slow down." : "Internal service failure.";
+             if (!quota) {
+               spdlog::error("stream={} event=put_failed error=\"{}\"", sname, r.status().ToString());
+             }
+             if (!batch) {
+               respond(ErrorResponse({code, msg}, rid));
+               return;
+             }
+             std::string out = "{\"FailedPutCount\":" + std::to_string(n) + ",\"Encrypted\":" +
+                               (encrypted ? "true" : "false") + ",\"RequestResponses\":[";
+             for (size_t i = 0; i < n; ++i) {
+               out += i ? ",{" : "{";
+               out += "\"ErrorCode\":\"" + code + "\",\"ErrorMessage\":\"" + msg + "\"}";
+             }
+             out += "]}";
+             respond(JsonResponse(std::move(out), rid));
+             return;
+           }
+           probe.incoming_put_requests.fetch_add(1, std::memory_order_relaxed);
+           probe.incoming_records.fetch_add(n, std::memory_order_relaxed);
+           probe.incoming_bytes.fetch_add(total, std::memory_order_relaxed);
+           uint64_t first = *r;
+           std::string out;
+           if (!batch) {
+             out = "{\"RecordId\":\"" + RecordId(incarnation, first) + "\",\"Encrypted\":" +
+                   (encrypted ? "true" : "false") + "}";
+           } else {
+             out.reserve(64 + n * 48);
+             out = "{\"FailedPutCount\":0,\"Encrypted\":";
+             out += encrypted ? "true" : "false";
+             out += ",\"RequestResponses\":[";
+             for (size_t i = 0; i < n; ++i) {
+               out += i ? ",{\"RecordId\":\"" : "{\"RecordId\":\"";
+               out += RecordId(incarnation, first + i);
+               out += "\"}";
+             }
+             out += "]}";
+           }
+           respond(JsonResponse(std::move(out), rid));
+         });
+}
+
+}  // namespace hydrant::server

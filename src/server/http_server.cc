@@ -1,0 +1,279 @@
+#include "server/http_server.h"
+
+#include <atomic>
+#include <cstdio>
+#include <thread>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+namespace hydrant::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+// One connection: read a request, hand it to the handler, write the answer, repeat.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, const http::Handler* handler, uint64_t body_limit)
+      : stream_(std::move(socket)), handler_(handler), body_limit_(body_limit) {}
+
+  void Start() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
+  }
+
+ private:
+  void ReadHeader() {
+    parser_.emplace();
+    parser_->body_limit(body_limit_);
+    parser_->header_limit(64 * 1024);
+    stream_.expires_after(std::chrono::seconds(300));
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             [self = shared_from_this()](beast::error_code ec, size_t) {
+                               self->OnHeader(ec);
+                             });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec) return Close(ec);
+    auto& req = parser_->get();
+    auto expect = req[bhttp::field::expect];
+    if (beast::iequals(expect, "100-continue")) {
+      // Beast does not answer Expect by itself; curl and some SDKs wait for it.
+      auto cont = std::make_shared<std::string>("HTTP/1.1 100 Continue\r\n\r\n");
+      asio::async_write(stream_, asio::buffer(*cont),
+                        [self = shared_from_this(), cont](beast::error_code ec, size_t) {
+                          if (ec) return self->Close(ec);
+                          self->ReadBody();
+                        });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        self->OnRequest(ec);
+                      });
+  }
+
+  void OnRequest(beast::error_code ec) {
+    if (ec == bhttp::error::body_limit) {
+      http::Response r;
+      r.status = 413;
+      r.SetHeader("Content-Type", "text/plain");
+      r.body = "request body too large\n";
+      keep_alive_ = false;
+      return Write(std::move(r));
+    }
+    if (ec) return Close(ec);
+    stream_.expires_never();
+    auto req_msg = parser_->release();
+    keep_alive_ = req_msg.keep_alive();
+    is_head_ = req_msg.method() == bhttp::verb::head;
+    http::Request req;
+    req.method = std::string(req_msg.method_string());
+    req.target = std::string(req_msg.target());
+    req.headers.reserve(16);
+    for (const auto& f : req_msg) {
+      req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    }
+    req.body = std::move(req_msg.body());
+    auto self = shared_from_this();
+    (*handler_)(std::move(req), [self](http::Response&& resp) {
+      // May run on any thread: hop back onto this connection's strand.
+      asio::dispatch(self->stream_.get_executor(),
+                     [self, r = std::move(resp)]() mutable { self->Write(std::move(r)); });
+    });
+  }
+
+  template <class Msg>
+  void Fill(Msg& msg, http::Response& r) {
+    msg.result(static_cast<unsigned>(r.status));
+    msg.version(11);
+    msg.keep_alive(keep_alive_);
+    for (auto& [k, v] : r.headers) msg.set(k, v);
+    if (!msg.has_content_length()) {
+      msg.set(bhttp::field::server, "hydrant");
+    }
+  }
+
+  void Write(http::Response&& r) {
+    if (r.file_path) {
+      if (!is_head_ && !LoadFileSlice(&r)) {
+        // Whole object: stream it from the file without loading it.
+        auto msg = std::make_shared<bhttp::response<bhttp::file_body>>();
+        Fill(*msg, r);
+        beast::error_code ec;
+        msg->body().open(r.file_path->c_str(), beast::file_mode::scan, ec);
+        if (ec) return WriteReadError();
+        msg->prepare_payload();
+        auto self = shared_from_this();
+        bhttp::async_write(stream_, *msg, [self, msg](beast::error_code ec, size_t) {
+          self->AfterWrite(ec);
+        });
+        return;
+      }
+      if (is_head_) r.content_length_override = r.file_length;
+      r.file_path.reset();
+    }
+    auto msg = std::make_shared<bhttp::response<bhttp::string_body>>();
+    Fill(*msg, r);
+    msg->body() = std::move(r.body);
+    if (r.content_length_override) {
+      msg->content_length(*r.content_length_override);
+      msg->body().clear();
+      auto self = shared_from_this();
+      auto sr = std::make_shared<bhttp::response_serializer<bhttp::string_body>>(*msg);
+      bhttp::async_write_header(stream_, *sr, [self, msg, sr](beast::error_code ec, size_t) {
+        self->AfterWrite(ec);
+      });
+      return;
+    }
+    msg->prepare_payload();
+    if (is_head_) {
+      // A HEAD answer keeps the headers a GET would have, without the body.
+      auto self = shared_from_this();
+      auto sr = std::make_shared<bhttp::response_serializer<bhttp::string_body>>(*msg);
+      bhttp::async_write_header(stream_, *sr, [self, msg, sr](beast::error_code ec, size_t) {
+        self->AfterWrite(ec);
+      });
+      return;
+    }
+    auto self = shared_from_this();
+    bhttp::async_write(stream_, *msg,
+                       [self, msg](beast::error_code ec, size_t) { self->AfterWrite(ec); });
+  }
+
+  // A byte range that is not the whole file is read into the body (ranges are
+  // what clients ask for in pieces). Returns false for a whole-file answer.
+  bool LoadFileSlice(http::Response* r) {
+    std::FILE* f = std::fopen(r->file_path->c_str(), "rb");
+    if (!f) return false;
+    std::fseek(f, 0, SEEK_END);
+    long size = std::ftell(f);
+    if (r->file_offset == 0 && static_cast<uint64_t>(size) == r->file_length) {
+      std::fclose(f);
+      return false;
+    }
+    r->body.resize(r->file_length);
+    std::fseek(f, static_cast<long>(r->file_offset), SEEK_SET);
+    size_t got = r->file_length ? std::fread(r->body.data(), 1, r->file_length, f) : 0;
+    r->body.resize(got);
+    std::fclose(f);
+    return true;
+  }
+
+  void WriteReadError() {
+    http::Response err;
+    err.status = 500;
+    err.SetHeader("Content-Type", "text/plain");
+    err.body = "could not read object\n";
+    Write(std::move(err));
+  }
+
+  void AfterWrite(beast::error_code ec) {
+    if (ec) return Close(ec);
+    if (!keep_alive_) return Close({});
+    ReadHeader();
+  }
+
+  void Close(beast::error_code) {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  const http::Handler* handler_;
+  uint64_t body_limit_;
+  bool keep_alive_ = true;
+  bool is_head_ = false;
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+  explicit Impl(int threads) : ioc(threads), acceptor(ioc) {}
+  asio::io_context ioc;
+  tcp::acceptor acceptor;
+  http::Handler handler;
+  uint64_t body_limit = 0;
+  std::vector<std::thread> threads;
+  std::atomic<bool> stopped{false};
+
+  void Accept() {
+    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
+      if (ec) {
+        if (stopped) return;
+        spdlog::warn("accept failed: {}", ec.message());
+      } else {
+        s.set_option(tcp::no_delay(true), ec);
+        std::make_shared<Session>(std::move(s), &handler, body_limit)->Start();
+      }
+      if (!stopped) Accept();
+    });
+  }
+};
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& opts,
+                                                      http::Handler handler) {
+  std::unique_ptr<HttpServer> srv(new HttpServer());
+  srv->impl_ = std::make_unique<Impl>(opts.threads);
+  auto& impl = *srv->impl_;
+  impl.handler = std::move(handler);
+  impl.body_limit = opts.body_limit;
+  beast::error_code ec;
+  auto addr = asio::ip::make_address(opts.host, ec);
+  if (ec) {
+    // Accept host names such as "localhost".
+    tcp::resolver res(impl.ioc);
+    auto results = res.resolve(opts.host, std::to_string(opts.port), ec);
+    if (ec || results.empty()) {
+      return Status::InvalidArgument("cannot resolve listen address '" + opts.host + "'");
+    }
+    addr = results.begin()->endpoint().address();
+  }
+  tcp::endpoint ep(addr, opts.port);
+  impl.acceptor.open(ep.protocol(), ec);
+  if (!ec) impl.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl.acceptor.bind(ep, ec);
+  if (!ec) impl.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status::Unavailable("cannot listen on " + opts.host + ":" + std::to_string(opts.port) +
+                               ": " + ec.message());
+  }
+  impl.Accept();
+  for (int i = 0; i < std::max(1, opts.threads); ++i) {
+    impl.threads.emplace_back([&impl] { impl.ioc.run(); });
+  }
+  return srv;
+}
+
+uint16_t HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void HttpServer::Stop() {
+  if (!impl_ || impl_->stopped.exchange(true)) return;
+  asio::post(impl_->ioc, [this] {
+    beast::error_code ec;
+    impl_->acceptor.close(ec);
+  });
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) {
+    if (t.joinable()) t.join();
+  }
+}
+
+HttpServer::~HttpServer() { Stop(); }
+
+}  // namespace hydrant::server

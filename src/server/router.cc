@@ -1,0 +1,85 @@
+#include "server/router.h"
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "server/firehose_api.h"
+#include "server/s3_api.h"
+
+namespace hydrant::server {
+
+struct Router::Impl {
+  Impl(stream::StreamRegistry* registry, store::ObjectStore* store, std::string region, int workers)
+      : firehose(registry), s3(store, std::move(region)) {
+    for (int i = 0; i < std::max(1, workers); ++i) {
+      threads.emplace_back([this] { Work(); });
+    }
+  }
+  ~Impl() {
+    {
+      std::lock_guard lk(mu);
+      stop = true;
+    }
+    cv.notify_all();
+    for (auto& t : threads) t.join();
+  }
+  void Post(std::function<void()> fn) {
+    {
+      std::lock_guard lk(mu);
+      queue.push_back(std::move(fn));
+    }
+    cv.notify_one();
+  }
+  void Work() {
+    while (true) {
+      std::function<void()> fn;
+      {
+        std::unique_lock lk(mu);
+        cv.wait(lk, [&] { return stop || !queue.empty(); });
+        if (queue.empty()) return;
+        fn = std::move(queue.front());
+        queue.pop_front();
+      }
+      fn();
+    }
+  }
+
+  FirehoseApi firehose;
+  S3Api s3;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::function<void()>> queue;
+  bool stop = false;
+  std::vector<std::thread> threads;
+};
+
+Router::Router(stream::StreamRegistry* registry, store::ObjectStore* store, std::string region,
+               int s3_workers)
+    : impl_(std::make_unique<Impl>(registry, store, std::move(region), s3_workers)) {}
+
+Router::~Router() = default;
+
+void Router::Handle(http::Request&& req, http::Respond respond) {
+  if (FirehoseApi::IsFirehoseRequest(req)) {
+    impl_->firehose.Handle(std::move(req), std::move(respond));
+    return;
+  }
+  if (req.method == "GET" && req.Path() == "/health") {
+    http::Response r;
+    r.SetHeader("Content-Type", "text/plain");
+    r.body = "ok\n";
+    respond(std::move(r));
+    return;
+  }
+  impl_->Post([this, req = std::move(req), respond = std::move(respond)]() mutable {
+    http::Response r;
+    impl_->s3.Handle(req, &r);
+    respond(std::move(r));
+  });
+}
+
+}  // namespace hydrant::server

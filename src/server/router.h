@@ -1,0 +1,32 @@
+#pragma once
+// Router: the one HTTP handler behind hydrant's port. Firehose calls (X-Amz-Target
+// Firehose_20150804.*) go to FirehoseApi; everything else is the S3 REST API of the
+// embedded object store, run on a small worker pool because it touches the disk.
+
+#include <memory>
+#include <string>
+
+#include "server/http_types.h"
+
+namespace hydrant::store {
+class ObjectStore;
+}
+namespace hydrant::stream {
+class StreamRegistry;
+}
+
+namespace hydrant::server {
+
+class Router {
+ public:
+  Router(stream::StreamRegistry* registry, store::ObjectStore* store, std::string region,
+         int s3_workers = 2);
+  ~Router();
+  void Handle(http::Request&& req, http::Respond respond);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hydrant::server

@@ -1,0 +1,128 @@
+#pragma once
+// DeliveryStream: one stream's data path. Puts go into its durable log
+// (buffer::StreamLog) and are answered once a group commit has made them durable;
+// a delivery thread of its own turns durable records into Firehose-named objects
+// by BufferingHints (size or interval, whichever first) and removes them from the
+// log only after the object is written. A failing destination is retried with
+// backoff, never blocking other streams, until the retention period ends.
+//
+// Exactly-once objects across crashes: before the first attempt at a batch, its
+// record range and object key are persisted (delivery.json); after a restart the
+// same range is written under the same key, overwriting rather than duplicating.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "api/destination_config.h"
+#include "buffer/stream_log.h"
+#include "common/clock.h"
+#include "common/status.h"
+#include "destinations/naming.h"
+#include "destinations/object_store.h"
+#include "stream/stream_meta.h"
+
+namespace hydrant::stream {
+
+struct DeliveryOptions {
+  int64_t retention_ms = 24ll * 3600 * 1000;  // undeliverable data is dropped after this
+  int64_t min_backoff_ms = 500;
+  int64_t max_backoff_ms = 15000;
+  uint64_t segment_bytes = 64ull << 20;
+};
+
+// Counters of one stream (names follow Firehose's CloudWatch metrics).
+struct StreamProbe {
+  std::atomic<uint64_t> incoming_bytes{0};
+  std::atomic<uint64_t> incoming_records{0};
+  std::atomic<uint64_t> incoming_put_requests{0};
+  std::atomic<uint64_t> throttled_records{0};
+  std::atomic<uint64_t> delivered_bytes{0};
+  std::atomic<uint64_t> delivered_records{0};
+  std::atomic<uint64_t> delivered_objects{0};
+  std::atomic<uint64_t> delivery_attempts{0};
+  std::atomic<uint64_t> delivery_failures{0};
+  std::atomic<uint64_t> expired_records{0};      // dropped after the retention period
+  std::atomic<uint64_t> redelivered_records{0};  // rewritten after a restart (possible duplicates)
+  std::atomic<uint64_t> recovered_records{0};    // undelivered records found at start
+  std::atomic<uint64_t> truncated_bytes{0};      // damaged log bytes cut off at start
+  std::atomic<int64_t> oldest_undelivered_ms{0}; // for DataFreshness; 0 = none
+};
+
+struct DeliveryDeps {
+  store::ObjectSink* sink = nullptr;            // where objects go
+  buffer::GroupCommitter* committer = nullptr;  // shared
+  buffer::DiskQuota* quota = nullptr;           // shared, optional
+  const Clock* clock = nullptr;
+  naming::RandomSource random;
+  DeliveryOptions options;
+};
+
+class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
+ public:
+  // Opens (recovering) the stream's log under `dir` and starts its delivery thread.
+  static Result<std::shared_ptr<DeliveryStream>> Open(const std::string& dir, StreamMeta meta,
+                                                      DeliveryDeps deps);
+  ~DeliveryStream();
+
+  // Appends the records and calls done(first sequence number) once they are durable,
+  // or done(error): ResourceExhausted when the disk quota is reached (nothing written).
+  void Put(int64_t arrival_ms, std::span<const std::string_view> payloads,
+           std::function<void(Result<uint64_t>)> done);
+
+  StreamMeta Meta() const;
+  // Replaces the metadata (destination update, tags), persisting it first.
+  Status SetMeta(StreamMeta meta);
+
+  const StreamProbe& probe() const { return probe_; }
+  StreamProbe& probe() { return probe_; }
+  const std::string& dir() const { return dir_; }
+  uint64_t backlog_records() const;
+  uint64_t backlog_disk_bytes() const;
+
+  // Stops the delivery thread (data stays on disk).
+  void Stop();
+  // Stops and deletes every file of the stream.
+  Status Destroy();
+
+ private:
+  DeliveryStream(std::string dir, StreamMeta meta, DeliveryDeps deps);
+  void Run();
+  // Builds and writes one object from [start, durable end); returns whether the
+  // stream made progress.
+  bool DeliverOnce(uint64_t start, uint64_t durable_end);
+  Status PersistInflight();
+
+  struct Inflight {
+    uint64_t start = 0, end = 0;
+    int64_t oldest_ms = 0;
+    std::string key;
+    uint64_t bytes = 0;
+    bool from_previous_run = false;
+  };
+
+  const std::string dir_;
+  DeliveryDeps deps_;
+  std::shared_ptr<buffer::StreamLog> log_;
+  StreamProbe probe_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  StreamMeta meta_;
+  api::S3DeliveryConfig config_;
+  uint64_t durable_end_ = 0;       // records below this are acknowledged
+  int64_t pending_bytes_ = 0;      // payload bytes durable but not delivered (a trigger)
+  std::optional<Inflight> inflight_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace hydrant::stream

@@ -1,0 +1,65 @@
+#pragma once
+// StreamRegistry: the account's delivery streams, by name. Owns each stream's
+// DeliveryStream and its folder under <data-dir>/streams; reopens them (and their
+// undelivered data) at start. Thread-safe.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "buffer/stream_log.h"
+#include "common/clock.h"
+#include "common/status.h"
+#include "destinations/object_store.h"
+#include "stream/delivery_stream.h"
+#include "stream/stream_meta.h"
+
+namespace hydrant::stream {
+
+struct RegistryOptions {
+  std::string data_dir;
+  std::string region = "us-east-1";
+  std::string account_id = "000000000000";
+  uint64_t disk_quota_bytes = 0;  // 0 = unlimited
+  size_t max_streams = 5000;
+  DeliveryOptions delivery;
+};
+
+class StreamRegistry {
+ public:
+  static Result<std::unique_ptr<StreamRegistry>> Open(const RegistryOptions& opts,
+                                                      store::ObjectSink* sink, const Clock* clock);
+  ~StreamRegistry();
+
+  const RegistryOptions& options() const { return opts_; }
+  const Clock& clock() const { return *clock_; }
+
+  // nullptr when absent.
+  std::shared_ptr<DeliveryStream> Get(const std::string& name) const;
+  // AlreadyExists when the name is taken; ResourceExhausted past max_streams.
+  Status Create(StreamMeta meta);
+  // NotFound when absent. Deletes the stream's buffered data.
+  Status Delete(const std::string& name);
+  std::vector<StreamMeta> List() const;  // sorted by name
+  std::vector<std::shared_ptr<DeliveryStream>> All() const;
+  buffer::DiskQuota* quota() { return quota_.get(); }
+
+ private:
+  StreamRegistry() = default;
+  std::string StreamDir(const std::string& name) const;
+  DeliveryDeps Deps();
+
+  RegistryOptions opts_;
+  store::ObjectSink* sink_ = nullptr;
+  const Clock* clock_ = nullptr;
+  std::unique_ptr<buffer::DiskQuota> quota_;
+  std::unique_ptr<buffer::GroupCommitter> committer_;
+  naming::RandomSource random_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<DeliveryStream>> streams_;
+};
+
+}  // namespace hydrant::stream

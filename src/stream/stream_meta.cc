@@ -1,0 +1,64 @@
+#include "stream/stream_meta.h"
+
+#include <boost/json.hpp>
+
+namespace hydrant::stream {
+
+namespace json = boost::json;
+
+json::object StreamMeta::ToJson() const {
+  json::object o;
+  o["name"] = name;
+  o["arn"] = arn;
+  o["type"] = type;
+  o["status"] = status;
+  o["version_id"] = version_id;
+  o["create_ms"] = create_ms;
+  o["last_update_ms"] = last_update_ms;
+  o["destination_id"] = destination_id;
+  o["destination"] = destination;
+  o["source"] = source;
+  o["encryption"] = encryption;
+  json::array t;
+  for (const auto& [k, v] : tags) t.push_back(json::array{json::string(k), json::string(v)});
+  o["tags"] = std::move(t);
+  o["incarnation"] = incarnation;
+  return o;
+}
+
+Result<StreamMeta> StreamMeta::FromJson(const json::object& o) {
+  try {
+    StreamMeta m;
+    m.name = json::value_to<std::string>(o.at("name"));
+    m.arn = json::value_to<std::string>(o.at("arn"));
+    m.type = json::value_to<std::string>(o.at("type"));
+    m.status = json::value_to<std::string>(o.at("status"));
+    m.version_id = o.at("version_id").to_number<int64_t>();
+    m.create_ms = o.at("create_ms").to_number<int64_t>();
+    m.last_update_ms = o.at("last_update_ms").to_number<int64_t>();
+    m.destination_id = json::value_to<std::string>(o.at("destination_id"));
+    m.destination = o.at("destination").as_object();
+    m.source = o.at("source").as_object();
+    m.encryption = o.at("encryption").as_object();
+    for (const auto& t : o.at("tags").as_array()) {
+      const auto& kv = t.as_array();
+      m.tags.emplace_back(json::value_to<std::string>(kv.at(0)), json::value_to<std::string>(kv.at(1)));
+    }
+    m.incarnation = json::value_to<std::string>(o.at("incarnation"));
+    return m;
+  } catch (const std::exception& e) {
+    return Status::Corruption(std::string("stream metadata: ") + e.what());
+  }
+}
+
+std::string StreamArn(std::string_view region, std::string_view account, std::string_view name) {
+  std::string s = "arn:aws:firehose:";
+  s += region;
+  s += ':';
+  s += account;
+  s += ":deliverystream/";
+  s += name;
+  return s;
+}
+
+}  // namespace hydrant::stream

@@ -1,0 +1,39 @@
+#pragma once
+// StreamMeta: everything the control plane knows about one delivery stream, as
+// persisted in <data-dir>/streams/<dir>/stream.json. The destination is kept in its
+// stored (Describe-ready) JSON form; see api/destination_config.h.
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "common/status.h"
+
+namespace hydrant::stream {
+
+struct StreamMeta {
+  std::string name;
+  std::string arn;
+  std::string type = "DirectPut";
+  std::string status = "ACTIVE";
+  int64_t version_id = 1;
+  int64_t create_ms = 0;
+  int64_t last_update_ms = 0;  // 0 = never updated
+  std::string destination_id = "destinationId-000000000001";
+  boost::json::object destination;  // stored ExtendedS3DestinationDescription
+  boost::json::object source;       // SourceDescription, e.g. {"DirectPutSourceDescription":{...}}
+  boost::json::object encryption;   // DeliveryStreamEncryptionConfiguration
+  std::vector<std::pair<std::string, std::string>> tags;  // in insertion order
+  std::string incarnation;          // random hex id, distinguishes re-created streams
+
+  boost::json::object ToJson() const;
+  static Result<StreamMeta> FromJson(const boost::json::object& o);
+};
+
+// ARN as AWS writes it: arn:aws:firehose:REGION:ACCOUNT:deliverystream/NAME.
+std::string StreamArn(std::string_view region, std::string_view account, std::string_view name);
+
+}  // namespace hydrant::stream
