@@ -3,13 +3,19 @@
 // <data-dir>/s3. Buckets are folders; each object is a data file plus a small
 // metadata file, both published atomically (write to a temp file, fsync, rename),
 // so a reader never sees a half-written object, even after a crash.
-// Bucket names and keys are validated as S3 does; no key can escape the store.
-// Thread-safe. Layout: docs/formats.md.
+// Bucket names and keys are validated as S3 does; no key can escape the store:
+// files are named by the SHA-256 of the key, never by the key itself.
+// Thread-safe. One ObjectStore per root at a time (Open takes an exclusive
+// flock on <root>/.lock). The store must outlive the writers it hands out.
+// Listing uses an in-memory sorted index per bucket, built at Open from the
+// metadata files (roughly 200 bytes + key length per object).
+// Layout, commit point and recovery: docs/object-store.md.
 
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,7 +79,8 @@ class ObjectSink {
 // S3's rules: 3-63 chars, lower-case letters, digits, '.', '-', starts and ends with
 // a letter or digit, no "..", not an IP address, no xn-- prefix / -s3alias suffix.
 bool IsValidBucketName(std::string_view name);
-// 1-1024 bytes of valid UTF-8, no NUL; and no segment that would escape the store.
+// 1-1024 bytes of valid UTF-8, no NUL. Segments such as "..", "" (from "//") or a
+// leading "/" are valid S3 keys and are stored safely (the path is a hash).
 // Returns the error message, or nullopt when valid.
 std::optional<std::string> ValidateKey(std::string_view key);
 
@@ -99,8 +106,26 @@ class ObjectStore final : public ObjectSink {
   ~ObjectStore() override;
 
  private:
-  explicit ObjectStore(std::string root);
+  struct Entry;   // one object in a bucket's index
+  struct Bucket;  // a bucket's index and its lock
+  class Writer;   // the ObjectWriter handed out by BeginPut
+
+  ObjectStore(std::string root, int lock_fd);
+  Status Load();
+  Status LoadBucket(const std::string& name, Bucket* bucket);
+  // Publishes a committed writer's temp file as `key` (the commit point).
+  Result<ObjectInfo> Publish(const std::string& bucket, const std::string& key,
+                             const std::string& tmp_data, uint64_t size,
+                             const std::string& md5, const ObjectMeta& meta);
+  std::string NewTempPath(std::string_view suffix);
+  uint64_t NewId();
+  std::string BucketDir(std::string_view bucket) const;
+  ObjectInfo MakeInfo(std::string_view bucket, const std::string& key, const Entry& e) const;
+
   std::string root_;
+  int lock_fd_ = -1;
+  mutable std::shared_mutex mu_;  // guards buckets_ (the map; each Bucket has its own lock)
+  std::map<std::string, std::unique_ptr<Bucket>, std::less<>> buckets_;
 };
 
 }  // namespace hydrant::store

@@ -1,0 +1,544 @@
+#include "destinations/object_store.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+namespace hydrant::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A fresh directory per test: <parent>/store is the store root, so anything
+// written beside it (in <parent>) would be an escape.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "hydrant-store-XXXXXX").string();
+    char* p = ::mkdtemp(tmpl.data());
+    EXPECT_NE(p, nullptr);
+    parent_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(parent_, ec);
+  }
+  std::string parent() const { return parent_; }
+  std::string root() const { return parent_ + "/store"; }
+
+ private:
+  std::string parent_;
+};
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// MD5 by an independent tool (coreutils md5sum), quoted as S3 does.
+std::string Md5sumEtag(const std::string& data, const std::string& dir) {
+  std::string path = dir + "/md5-input";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << data;
+  }
+  std::string cmd = "md5sum '" + path + "'";
+  FILE* f = ::popen(cmd.c_str(), "r");
+  EXPECT_NE(f, nullptr);
+  char buf[64] = {0};
+  size_t n = fread(buf, 1, 32, f);
+  ::pclose(f);
+  fs::remove(path);
+  return "\"" + std::string(buf, n) + "\"";
+}
+
+std::vector<std::string> Keys(const Result<ListResult>& r) {
+  std::vector<std::string> out;
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  if (!r.ok()) return out;
+  for (const auto& o : r.value().objects) out.push_back(o.key);
+  return out;
+}
+
+std::vector<std::string> Keys(const ListResult& r) {
+  std::vector<std::string> out;
+  for (const auto& o : r.objects) out.push_back(o.key);
+  return out;
+}
+
+std::vector<std::string> AllFiles(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) out.push_back(e.path().string());
+  return out;
+}
+
+std::unique_ptr<ObjectStore> OpenOrDie(const std::string& root) {
+  auto s = ObjectStore::Open(root);
+  EXPECT_TRUE(s.ok()) << s.status().ToString();
+  return s.ok() ? std::move(s).value() : nullptr;
+}
+
+TEST(BucketName, S3Rules) {
+  for (const char* ok : {"abc", "my-bucket", "my.bucket.name", "a1b", "123", "xn-abc",
+                         "bucket-s3alia"}) {
+    EXPECT_TRUE(IsValidBucketName(ok)) << ok;
+  }
+  EXPECT_TRUE(IsValidBucketName(std::string(63, 'a')));
+  for (const char* bad : {"ab", "", "My-Bucket", "my_bucket", "-abc", "abc-", ".abc", "abc.",
+                          "a..b", "192.168.1.1", "xn--abc", "sthree-abc", "abc-s3alias",
+                          "abc--ol-s3", "a b c", "abc/def", ".tmp", ".lock"}) {
+    EXPECT_FALSE(IsValidBucketName(bad)) << bad;
+  }
+  EXPECT_FALSE(IsValidBucketName(std::string(64, 'a')));
+}
+
+TEST(Key, Validation) {
+  EXPECT_EQ(ValidateKey("a"), std::nullopt);
+  EXPECT_EQ(ValidateKey(std::string(1024, 'k')), std::nullopt);
+  EXPECT_NE(ValidateKey(std::string(1025, 'k')), std::nullopt);
+  EXPECT_NE(ValidateKey(""), std::nullopt);
+  EXPECT_NE(ValidateKey(std::string("a\0b", 3)), std::nullopt);
+  EXPECT_EQ(ValidateKey("日本語/ключ/🔥"), std::nullopt);
+  EXPECT_NE(ValidateKey("\xff"), std::nullopt);          // not UTF-8
+  EXPECT_NE(ValidateKey("\xc0\xaf"), std::nullopt);      // overlong '/'
+  EXPECT_NE(ValidateKey("\xed\xa0\x80"), std::nullopt);  // surrogate
+  EXPECT_NE(ValidateKey("abc\xe6\x97"), std::nullopt);   // truncated sequence
+  // S3 accepts these; the store keeps them safe by hashing.
+  EXPECT_EQ(ValidateKey("../../etc/passwd"), std::nullopt);
+  EXPECT_EQ(ValidateKey("/etc/passwd"), std::nullopt);
+  EXPECT_EQ(ValidateKey("a//b/./c/"), std::nullopt);
+}
+
+TEST(ObjectStore, BucketLifecycle) {
+  TempDir t;
+  auto s = OpenOrDie(t.root());
+  EXPECT_FALSE(s->BucketExists("b1"));
+  EXPECT_EQ(s->CreateBucket("Bad_Name").code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE(s->CreateBucket("bkt-two").ok());
+  ASSERT_TRUE(s->CreateBucket("bkt-one").ok());
+  EXPECT_EQ(s->CreateBucket("bkt-one").code(), StatusCode::kAlreadyExists);
+  auto list = s->ListBuckets();
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].name, "bkt-one");
+  EXPECT_EQ(list[1].name, "bkt-two");
+  EXPECT_GT(list[0].creation_ms, 1600000000000);
+
+  ASSERT_TRUE(s->PutObject("bkt-one", "k", "v", {}).ok());
+  Status st = s->DeleteBucket("bkt-one");
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(st.message(), "BucketNotEmpty");
+  EXPECT_TRUE(s->BucketExists("bkt-one"));
+  ASSERT_TRUE(s->DeleteObject("bkt-one", "k").ok());
+  ASSERT_TRUE(s->DeleteBucket("bkt-one").ok());
+  EXPECT_FALSE(s->BucketExists("bkt-one"));
+  EXPECT_FALSE(fs::exists(t.root() + "/bkt-one"));
+  EXPECT_EQ(s->DeleteBucket("bkt-one").code(), StatusCode::kNotFound);
+  EXPECT_EQ(s->PutObject("bkt-one", "k", "v", {}).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(s->HeadObject("bkt-one", "k").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(s->List("bkt-one", {}).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(s->DeleteObject("bkt-one", "k").code(), StatusCode::kNotFound);
+  // A deleted bucket's name can be reused.
+  EXPECT_TRUE(s->CreateBucket("bkt-one").ok());
+}
+
+TEST(ObjectStore, PutHeadDeleteAndEtag) {
+  TempDir t;
+  auto s = OpenOrDie(t.root());
+  ASSERT_TRUE(s->CreateBucket("bkt").ok());
+  ObjectMeta meta;
+  meta.content_type = "text/plain";
+  meta.content_encoding = "gzip";
+  meta.user_meta["color"] = "blue green";
+  auto put = s->PutObject("bkt", "dir/file.txt", "hello world", meta);
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  EXPECT_EQ(put->etag, Md5sumEtag("hello world", t.parent()));
+  auto head = s->HeadObject("bkt", "dir/file.txt");
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(head->size, 11u);
+  EXPECT_EQ(head->etag, put->etag);
+  EXPECT_EQ(head->meta.content_type, "text/plain");
+  EXPECT_EQ(head->meta.content_encoding, "gzip");
+  EXPECT_EQ(head->meta.user_meta.at("color"), "blue green");
+  EXPECT_EQ(ReadFile(head->data_path), "hello world");
+  EXPECT_EQ(s->HeadObject("bkt", "dir/other").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(s->HeadObject("bkt", "dir/").status().code(), StatusCode::kNotFound);
+
+  EXPECT_TRUE(s->DeleteObject("bkt", "dir/file.txt").ok());
+  EXPECT_TRUE(s->DeleteObject("bkt", "dir/file.txt").ok());  // absent: still OK
+  EXPECT_EQ(s->HeadObject("bkt", "dir/file.txt").status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(fs::exists(head->data_path));
+
+  // Empty objects are objects too.
+  auto empty = s->PutObject("bkt", "empty", "", {});
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(empty->etag, "\"d41d8cd98f00b204e9800998ecf8427e\"");
+  EXPECT_EQ(empty->size, 0u);
+}
+
+TEST(ObjectStore, StreamingWriterLargeObject) {
+  TempDir t;
+  auto s = OpenOrDie(t.root());
+  ASSERT_TRUE(s->CreateBucket("bkt").ok());
+  std::string data;
+  for (size_t i = 0; i < 700000; ++i) data += static_cast<char>((i * 7919) % 251);
+  auto w = s->BeginPut("bkt", "big", {});
+  ASSERT_TRUE(w.ok());
+  // Odd-sized pieces, one larger than the writer's buffer.
+  size_t off = 0;
+  for (size_t n : {1u, 1000u, 300000u, 77u, 100000u}) {
+    ASSERT_TRUE((*w)->Write(std::string_view(data).substr(off, n)).ok());
+    off += n;
+  }
+  ASSERT_TRUE((*w)->Write(std::string_view(data).substr(off)).ok());
+  // Not visible until committed.
+  EXPECT_EQ(s->HeadObject("bkt", "big").status().code(), StatusCode::kNotFound);
+  auto info = (*w)->Commit();
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->size, data.size());
+  EXPECT_EQ(ReadFile(info->data_path), data);
+  EXPECT_EQ(info->etag, Md5sumEtag(data, t.parent()));
+}
+
+TEST(ObjectStore, HostileKeysNeverLeaveTheRoot) {
+  TempDir t;
+  std::vector<std::string> keys = {
+      "../../../../etc/passwd", "/etc/passwd", "..", ".", "a//b", "a/../../x", "trailing/",
+      "//", " space key ", "ünïcødé/日本語/🔥", ".tmp", ".lock", ".bucket", "../.bucket",
+      "../other-bucket/x", "%2e%2e/x", "back\\slash\\..\\..", std::string(1024, '/'),
+      "new\nline\r", "ab"};
+  {
+    auto s = OpenOrDie(t.root());
+    ASSERT_TRUE(s->CreateBucket("bkt").ok());
+    ASSERT_TRUE(s->CreateBucket("other-bucket").ok());
+    for (size_t i = 0; i < keys.size(); ++i) {
+      auto r = s->PutObject("bkt", keys[i], "content-" + std::to_string(i), {});
+      ASSERT_TRUE(r.ok()) << keys[i] << ": " << r.status().ToString();
+    }
+    // Rejected keys leave nothing behind.
+    EXPECT_EQ(s->PutObject("bkt", std::string(1025, 'x'), "x", {}).status().code(),
+              StatusCode::kInvalidArgument);
+    EXPECT_EQ(s->PutObject("bkt", std::string("nul\0key", 7), "x", {}).status().code(),
+              StatusCode::kInvalidArgument);
+    EXPECT_EQ(s->PutObject("bkt", "", "x", {}).status().code(), StatusCode::kInvalidArgument);
+  }
+  // Nothing was created beside the root...
+  std::vector<std::string> beside;
+  for (const auto& e : fs::directory_iterator(t.parent())) beside.push_back(e.path().string());
+  EXPECT_THAT(beside, ::testing::ElementsAre(t.root()));
+  // ...nor in the other bucket, and every file in the root is one of the store's.
+  auto s = OpenOrDie(t.root());
+  EXPECT_TRUE(s->BucketExists("other-bucket"));
+  EXPECT_TRUE(s->List("other-bucket", {})->objects.empty());
+  for (const std::string& f : AllFiles(t.root())) {
+    std::string rel = f.substr(t.root().size() + 1);
+    bool known = rel == ".lock" || rel == ".tmp" || rel == "bkt" || rel == "other-bucket" ||
+                 rel == "bkt/.bucket" || rel == "other-bucket/.bucket" ||
+                 (rel.rfind("bkt/", 0) == 0 && rel.size() == 6) ||  // shard folder
+                 (rel.rfind("bkt/", 0) == 0 && (rel.ends_with(".meta") || rel.ends_with(".data")));
+    EXPECT_TRUE(known) << rel;
+    EXPECT_EQ(fs::canonical(f).string().rfind(fs::canonical(t.root()).string(), 0), 0u) << f;
+  }
+  // All keys survive a reopen with their own content, and list in byte order.
+  for (size_t i = 0; i < keys.size(); ++i) {
+    auto h = s->HeadObject("bkt", keys[i]);
+    ASSERT_TRUE(h.ok()) << keys[i];
+    EXPECT_EQ(ReadFile(h->data_path), "content-" + std::to_string(i)) << keys[i];
+  }
+  auto all = s->List("bkt", {});
+  ASSERT_TRUE(all.ok());
+  std::vector<std::string> sorted = keys;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(Keys(*all), sorted);
+}
+
+TEST(ObjectStore, ListOrderPrefixDelimiterPagination) {
+  TempDir t;
+  auto s = OpenOrDie(t.root());
+  ASSERT_TRUE(s->CreateBucket("bkt").ok());
+  std::vector<std::string> keys = {"a",       "a/1",     "a/2",   "a/b/1", "a/b/2", "ab",
+                                   "b/x",     "b/y/z",   "B",     "c",     "é",     "z/",
+                                   "a/b/c/d", "photos/2024/01.jpg", "photos/2024/02.jpg",
+                                   "photos/2025/01.jpg", "photos/index"};
+  for (const auto& k : keys) ASSERT_TRUE(s->PutObject("bkt", k, k, {}).ok());
+  std::vector<std::string> sorted = keys;
+  std::sort(sorted.begin(), sorted.end());  // std::string compares bytes: 'B' < 'a' < 'é'
+
+  auto all = s->List("bkt", {});
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(Keys(*all), sorted);
+  EXPECT_FALSE(all->truncated);
+  EXPECT_EQ(all->objects.back().key, "é");
+  EXPECT_EQ(all->objects.front().size, 1u);  // "B"
+
+  ListRequest req;
+  req.prefix = "a/";
+  EXPECT_THAT(Keys(s->List("bkt", req)),
+              ::testing::ElementsAre("a/1", "a/2", "a/b/1", "a/b/2", "a/b/c/d"));
+
+  req.delimiter = "/";
+  auto r = s->List("bkt", req);
+  EXPECT_THAT(Keys(*r), ::testing::ElementsAre("a/1", "a/2"));
+  EXPECT_THAT(r->common_prefixes, ::testing::ElementsAre("a/b/"));
+
+  req.prefix = "";
+  r = s->List("bkt", req);
+  EXPECT_THAT(Keys(*r), ::testing::ElementsAre("B", "a", "ab", "c", "é"));
+  EXPECT_THAT(r->common_prefixes, ::testing::ElementsAre("a/", "b/", "photos/", "z/"));
+
+  req.prefix = "photos/20";
+  r = s->List("bkt", req);
+  EXPECT_TRUE(r->objects.empty());
+  EXPECT_THAT(r->common_prefixes, ::testing::ElementsAre("photos/2024/", "photos/2025/"));
+
+  // A multi-character delimiter.
+  req.prefix = "photos/";
+  req.delimiter = "/0";
+  r = s->List("bkt", req);
+  EXPECT_THAT(Keys(*r), ::testing::ElementsAre("photos/index"));
+  EXPECT_THAT(r->common_prefixes,
+              ::testing::ElementsAre("photos/2024/0", "photos/2025/0"));
+
+  // start_after is exclusive, and works inside a prefix.
+  ListRequest sa;
+  sa.prefix = "a/";
+  sa.start_after = "a/b/1";
+  EXPECT_THAT(Keys(s->List("bkt", sa)), ::testing::ElementsAre("a/b/2", "a/b/c/d"));
+  sa.start_after = "0";  // before the prefix: no effect
+  EXPECT_EQ(s->List("bkt", sa)->objects.size(), 5u);
+  sa.start_after = "zzz";  // after everything
+  EXPECT_TRUE(s->List("bkt", sa)->objects.empty());
+
+  ListRequest none;
+  none.max_keys = 0;
+  EXPECT_TRUE(s->List("bkt", none)->objects.empty());
+}
+
+// Walks every page of size `page` and checks the union is the single-page answer.
+void CheckPagination(ObjectStore* s, const std::string& prefix, const std::string& delim,
+                     int page) {
+  ListRequest full;
+  full.prefix = prefix;
+  full.delimiter = delim;
+  auto want = s->List("bkt", full);
+  ASSERT_TRUE(want.ok());
+  std::vector<std::string> got_keys, got_prefixes;
+  ListRequest req = full;
+  req.max_keys = page;
+  for (int pages = 0; pages < 1000; ++pages) {
+    auto r = s->List("bkt", req);
+    ASSERT_TRUE(r.ok());
+    EXPECT_LE(static_cast<int>(r->objects.size() + r->common_prefixes.size()), page);
+    for (auto& o : r->objects) got_keys.push_back(o.key);
+    for (auto& p : r->common_prefixes) got_prefixes.push_back(p);
+    if (!r->truncated) break;
+    EXPECT_EQ(static_cast<int>(r->objects.size() + r->common_prefixes.size()), page);
+    ASSERT_FALSE(r->next_start_after.empty());
+    req.start_after = r->next_start_after;
+  }
+  EXPECT_EQ(got_keys, Keys(*want)) << prefix << " " << delim << " " << page;
+  EXPECT_EQ(got_prefixes, want->common_prefixes) << prefix << " " << delim << " " << page;
+}
+
+TEST(ObjectStore, PaginationCoversEverythingOnce) {
+  TempDir t;
+  auto s = OpenOrDie(t.root());
+  ASSERT_TRUE(s->CreateBucket("bkt").ok());
+  for (int d = 0; d < 5; ++d) {
+    for (int f = 0; f < 7; ++f) {
+      std::string k = "dir" + std::to_string(d) + "/f" + std::to_string(f);
+      ASSERT_TRUE(s->PutObject("bkt", k, "x", {}).ok());
+      if (f < 3) ASSERT_TRUE(s->PutObject("bkt", k + "/sub", "x", {}).ok());
+    }
+    ASSERT_TRUE(s->PutObject("bkt", "top" + std::to_string(d), "x", {}).ok());
+  }
+  for (int page : {1, 2, 3, 7, 1000}) {
+    CheckPagination(s.get(), "", "", page);
+    CheckPagination(s.get(), "", "/", page);
+    CheckPagination(s.get(), "dir2/", "/", page);
+    CheckPagination(s.get(), "dir", "/", page);
+  }
+  ListRequest req;
+  req.delimiter = "/";
+  req.max_keys = 2;
+  auto r = s->List("bkt", req);
+  EXPECT_TRUE(r->truncated);
+  EXPECT_THAT(r->common_prefixes, ::testing::ElementsAre("dir0/", "dir1/"));
+  EXPECT_EQ(r->next_start_after, "dir1/");
+  req.max_keys = 10;
+  r = s->List("bkt", req);  // exactly 10 entries: not truncated
+  EXPECT_EQ(r->common_prefixes.size() + r->objects.size(), 10u);
+  EXPECT_FALSE(r->truncated);
+  EXPECT_TRUE(r->next_start_after.empty());
+}
+
+TEST(ObjectStore, PersistsAcrossReopen) {
+  TempDir t;
+  int64_t created = 0;
+  std::string etag;
+  int64_t mtime = 0;
+  {
+    auto s = OpenOrDie(t.root());
+    ASSERT_TRUE(s->CreateBucket("bkt").ok());
+    created = s->ListBuckets()[0].creation_ms;
+    ObjectMeta meta;
+    meta.content_type = "application/json";
+    meta.user_meta["a b"] = "x\ny%";
+    ASSERT_TRUE(s->PutObject("bkt", "keep", "first version", meta).ok());
+    auto second = s->PutObject("bkt", "keep", "second version!", meta);
+    ASSERT_TRUE(second.ok());
+    etag = second->etag;
+    mtime = second->last_modified_ms;
+    ASSERT_TRUE(s->PutObject("bkt", "gone", "x", {}).ok());
+    ASSERT_TRUE(s->DeleteObject("bkt", "gone").ok());
+    // The overwritten version's data file is gone: one .data file is left.
+    int data_files = 0;
+    for (const auto& f : AllFiles(t.root())) data_files += f.ends_with(".data");
+    EXPECT_EQ(data_files, 1);
+  }
+  auto s = OpenOrDie(t.root());
+  ASSERT_EQ(s->ListBuckets().size(), 1u);
+  EXPECT_EQ(s->ListBuckets()[0].creation_ms, created);
+  auto h = s->HeadObject("bkt", "keep");
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->etag, etag);
+  EXPECT_EQ(h->last_modified_ms, mtime);
+  EXPECT_EQ(h->size, 15u);
+  EXPECT_EQ(h->meta.content_type, "application/json");
+  EXPECT_EQ(h->meta.user_meta.at("a b"), "x\ny%");
+  EXPECT_EQ(ReadFile(h->data_path), "second version!");
+  EXPECT_EQ(s->HeadObject("bkt", "gone").status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(Keys(s->List("bkt", {})), ::testing::ElementsAre("keep"));
+}
+
+TEST(ObjectStore, OneStorePerRoot) {
+  TempDir t;
+  auto s = OpenOrDie(t.root());
+  auto again = ObjectStore::Open(t.root());
+  EXPECT_EQ(again.status().code(), StatusCode::kUnavailable);
+  s.reset();
+  EXPECT_TRUE(ObjectStore::Open(t.root()).ok());
+}
+
+TEST(ObjectStore, UncommittedWriterLeavesNothing) {
+  TempDir t;
+  auto s = OpenOrDie(t.root());
+  ASSERT_TRUE(s->CreateBucket("bkt").ok());
+  {
+    auto w = s->BeginPut("bkt", "pending", {});
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE((*w)->Write("partial data").ok());
+    EXPECT_EQ(s->HeadObject("bkt", "pending").status().code(), StatusCode::kNotFound);
+    EXPECT_TRUE(s->List("bkt", {})->objects.empty());
+    EXPECT_EQ(AllFiles(t.root() + "/.tmp").size(), 1u);  // the writer's temp file
+  }
+  EXPECT_TRUE(AllFiles(t.root() + "/.tmp").empty());
+  EXPECT_EQ(s->HeadObject("bkt", "pending").status().code(), StatusCode::kNotFound);
+}
+
+// A process that dies mid-put (no destructor runs) leaves a temp file; the next
+// Open removes it and shows only what was committed.
+TEST(ObjectStore, CrashBeforeCommitIsInvisibleAfterReopen) {
+  TempDir t;
+  {
+    auto s = OpenOrDie(t.root());
+    ASSERT_TRUE(s->CreateBucket("bkt").ok());
+  }
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    auto s = ObjectStore::Open(t.root());
+    if (!s.ok()) ::_exit(2);
+    if (!(*s)->PutObject("bkt", "committed", "yes", {}).ok()) ::_exit(3);
+    auto w = (*s)->BeginPut("bkt", "torn", {});
+    if (!w.ok() || !(*w)->Write(std::string(100000, 'x')).ok()) ::_exit(4);
+    auto w2 = (*s)->BeginPut("bkt", "committed", {});  // an overwrite that never lands
+    if (!w2.ok() || !(*w2)->Write("no").ok()) ::_exit(5);
+    ::_exit(0);  // "crash": no destructors, no cleanup
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_FALSE(AllFiles(t.root() + "/.tmp").empty());  // the crash left temp files
+
+  auto s = OpenOrDie(t.root());
+  EXPECT_TRUE(AllFiles(t.root() + "/.tmp").empty());
+  EXPECT_THAT(Keys(s->List("bkt", {})), ::testing::ElementsAre("committed"));
+  EXPECT_EQ(ReadFile(s->HeadObject("bkt", "committed")->data_path), "yes");
+  EXPECT_EQ(s->HeadObject("bkt", "torn").status().code(), StatusCode::kNotFound);
+}
+
+// The states a crash can leave inside a bucket (docs/object-store.md): a data
+// file renamed into place whose metadata never was (orphan), and a damaged
+// metadata file. Open removes both and keeps every committed object.
+TEST(ObjectStore, OpenRemovesOrphansAndDamagedMetadata) {
+  TempDir t;
+  std::string data_path, shard;
+  {
+    auto s = OpenOrDie(t.root());
+    ASSERT_TRUE(s->CreateBucket("bkt").ok());
+    auto info = s->PutObject("bkt", "good", "good data", {});
+    ASSERT_TRUE(info.ok());
+    data_path = info->data_path;
+    shard = fs::path(data_path).parent_path().string();
+    auto other = s->PutObject("bkt", "damaged", "other data", {});
+    ASSERT_TRUE(other.ok());
+    // Damage "damaged": cut its metadata file short (as a torn write would).
+    std::string meta = fs::path(other->data_path).parent_path().string() + "/" +
+                       fs::path(other->data_path).filename().string().substr(0, 64) + ".meta";
+    ASSERT_TRUE(fs::exists(meta));
+    std::string text = ReadFile(meta);
+    std::ofstream(meta, std::ios::binary | std::ios::trunc) << text.substr(0, text.size() / 2);
+  }
+  // An orphan: a data file for "good" under another id, never committed.
+  std::string stem = fs::path(data_path).filename().string().substr(0, 64);
+  std::string orphan = shard + "/" + stem + ".00000000deadbeef.data";
+  std::ofstream(orphan) << "uncommitted bytes";
+  auto s = OpenOrDie(t.root());
+  EXPECT_FALSE(fs::exists(orphan));
+  EXPECT_THAT(Keys(s->List("bkt", {})), ::testing::ElementsAre("good"));
+  EXPECT_EQ(ReadFile(s->HeadObject("bkt", "good")->data_path), "good data");
+  int data_files = 0;
+  for (const auto& f : AllFiles(t.root())) data_files += f.ends_with(".data");
+  EXPECT_EQ(data_files, 1);
+}
+
+TEST(ObjectStore, ConcurrentPutsAndLists) {
+  TempDir t;
+  auto s = OpenOrDie(t.root());
+  ASSERT_TRUE(s->CreateBucket("bkt").ok());
+  std::vector<std::thread> threads;
+  for (int th = 0; th < 4; ++th) {
+    threads.emplace_back([&, th] {
+      for (int i = 0; i < 25; ++i) {
+        std::string k = "t" + std::to_string(th) + "/" + std::to_string(i);
+        EXPECT_TRUE(s->PutObject("bkt", k, k, {}).ok());
+        EXPECT_TRUE(s->PutObject("bkt", "shared", k, {}).ok());
+        EXPECT_TRUE(s->List("bkt", {}).ok());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  auto r = s->List("bkt", {});
+  EXPECT_EQ(r->objects.size(), 101u);
+  // Exactly one version of "shared" remains on disk.
+  int shared_files = 0;
+  std::string shared_data = s->HeadObject("bkt", "shared")->data_path;
+  std::string prefix = shared_data.substr(0, shared_data.size() - 22);  // drop ".<id>.data"
+  for (const auto& f : AllFiles(t.root())) shared_files += f.rfind(prefix, 0) == 0 && f.ends_with(".data");
+  EXPECT_EQ(shared_files, 1);
+}
+
+}  // namespace
+}  // namespace hydrant::store
