@@ -4,13 +4,13 @@
 # and calls apt-get only for what is missing.
 set -euo pipefail
 
-APT_BUILD=(cmake ninja-build g++ ccache pkg-config
+APT_BUILD=(cmake ninja-build g++ ccache pkg-config tzdata
   libboost1.81-dev libboost-json1.81-dev
   libsimdjson-dev libmodpbase64-dev libspdlog-dev libtomlplusplus-dev libcli11-dev
   libsnappy-dev libdeflate-dev libisal-dev libminizip-dev zlib1g-dev
   libcurl4-openssl-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev)
-APT_TEST=(awscli python3-boto3 python3-pytest python3-snappy unzip gzip nodejs npm curl)
+APT_TEST=(awscli python3-boto3 python3-pytest python3-snappy python3-crc32c unzip gzip nodejs npm curl)
 
 want=("${APT_BUILD[@]}")
 if [ "${1:-}" = "--test" ]; then want+=("${APT_TEST[@]}"); fi

@@ -6,7 +6,7 @@
 //   ZIP           a zip archive holding one deflated entry       -> unzip
 //   Snappy        the Snappy framing format (stream id "sNaPpY")  -> python-snappy stream_decompress
 //   HADOOP_SNAPPY Hadoop's BlockCompressorStream framing           -> python-snappy hadoop_stream_decompress
-// See docs/formats.md for the byte layouts and the choices AWS leaves open.
+// See docs/formats-codecs.md for the byte layouts and the choices AWS leaves open.
 
 #include <memory>
 #include <optional>

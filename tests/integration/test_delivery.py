@@ -1,0 +1,240 @@
+"""Buffered delivery into the embedded store: buffering hints, naming, compression
+(decoded with independent libraries), retries, restarts and the disk quota."""
+import gzip
+import io
+import re
+import time
+import zipfile
+
+import pytest
+import snappy
+import snappy.hadoop_snappy
+import snappy.snappy as _snappy_impl
+
+from conftest import Hydrant, list_keys, s3_dest, wait_for
+
+# Debian's python3-snappy 0.5.3 cannot compute CRC-32C on Python 3.11 (its C helper
+# raises SystemError); give its framing reader the python3-crc32c implementation.
+try:
+    _snappy_impl._crc32c(b"a")
+except SystemError:
+    import crc32c
+    _snappy_impl._crc32c = crc32c.crc32c
+
+KEY_RE = re.compile(
+    r"^(?P<prefix>.*)(?P<stream>[A-Za-z0-9_.-]+)-(?P<version>\d+)-(\d{4})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-"
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?P<ext>.*)$")
+
+
+def make_stream(h, name, bucket, create_bucket=True, **dest):
+    if create_bucket:
+        h.client("s3").create_bucket(Bucket=bucket)
+    dest.setdefault("BufferingHints", {"SizeInMBs": 1, "IntervalInSeconds": 1})
+    h.client("firehose", validate=False).create_delivery_stream(
+        DeliveryStreamName=name, ExtendedS3DestinationConfiguration=s3_dest(bucket, **dest))
+
+
+def read_all(s3, bucket, prefix=""):
+    return {k: s3.get_object(Bucket=bucket, Key=k)["Body"].read() for k in list_keys(s3, bucket, prefix)}
+
+
+def test_interval_delivery_concatenates_without_delimiter(hydrant):
+    make_stream(hydrant, "s", "b")
+    fh = hydrant.client("firehose", validate=False)
+    fh.put_record_batch(DeliveryStreamName="s", Records=[{"Data": b"a1"}, {"Data": b"b2"}])
+    fh.put_record(DeliveryStreamName="s", Record={"Data": b"c3"})
+    s3 = hydrant.client("s3")
+    objs = wait_for(lambda: read_all(s3, "b"), what="an object")
+    time.sleep(1.5)  # nothing else should follow
+    objs = read_all(s3, "b")
+    assert b"".join(objs[k] for k in sorted(objs)) == b"a1b2c3"
+    key = next(iter(objs))
+    m = KEY_RE.match(key)
+    assert m, key
+    assert m.group("stream") == "s" and m.group("version") == "1" and m.group("ext") == ""
+    # Default prefix: YYYY/MM/dd/HH/ of the oldest record's arrival, UTC.
+    assert re.match(r"^\d{4}/\d{2}/\d{2}/\d{2}/$", m.group("prefix")), key
+    now = time.gmtime()
+    assert m.group("prefix") in (time.strftime("%Y/%m/%d/%H/", now),
+                                 time.strftime("%Y/%m/%d/%H/", time.gmtime(time.time() - 60)))
+    head = s3.head_object(Bucket="b", Key=key)
+    assert head["ContentType"] == "application/octet-stream"
+
+
+def test_size_triggers_before_interval(hydrant):
+    make_stream(hydrant, "big", "b", BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 900})
+    fh = hydrant.client("firehose", validate=False)
+    rec = b"x" * 100000
+    for _ in range(3):
+        fh.put_record_batch(DeliveryStreamName="big", Records=[{"Data": rec}] * 4)  # 1.2 MB
+    s3 = hydrant.client("s3")
+    keys = wait_for(lambda: list_keys(s3, "b"), timeout=20, what="size-triggered object")
+    sizes = [s3.head_object(Bucket="b", Key=k)["ContentLength"] for k in keys]
+    # The buffer fills at 1 MiB: the first object holds about 1 MiB, not everything.
+    assert 1048576 <= sizes[0] <= 1048576 + 100000
+    assert sum(sizes) <= 1200000
+
+
+def test_interval_zero_delivers_at_once(hydrant):
+    make_stream(hydrant, "zero", "b", BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 0})
+    hydrant.client("firehose").put_record(DeliveryStreamName="zero", Record={"Data": b"now"})
+    s3 = hydrant.client("s3")
+    t0 = time.time()
+    wait_for(lambda: list_keys(s3, "b"), timeout=5, interval=0.05, what="immediate object")
+    assert time.time() - t0 < 2
+
+
+def test_interval_is_respected(hydrant):
+    make_stream(hydrant, "slow", "b", BufferingHints={"SizeInMBs": 5, "IntervalInSeconds": 4})
+    hydrant.client("firehose").put_record(DeliveryStreamName="slow", Record={"Data": b"later"})
+    s3 = hydrant.client("s3")
+    time.sleep(2)
+    assert list_keys(s3, "b") == []
+    wait_for(lambda: list_keys(s3, "b"), timeout=10, what="interval object")
+
+
+@pytest.mark.parametrize("fmt,ext", [("GZIP", ".gz"), ("ZIP", ".zip"), ("Snappy", ".snappy"),
+                                     ("HADOOP_SNAPPY", ".snappy"), ("UNCOMPRESSED", "")])
+def test_compression_readable_by_standard_libraries(hydrant, fmt, ext):
+    make_stream(hydrant, "c", "b", CompressionFormat=fmt)
+    records = [("line %d %s\n" % (i, "z" * (i % 50))).encode() for i in range(2000)]
+    fh = hydrant.client("firehose", validate=False)
+    for i in range(0, len(records), 500):
+        fh.put_record_batch(DeliveryStreamName="c", Records=[{"Data": r} for r in records[i:i + 500]])
+    s3 = hydrant.client("s3")
+    want = b"".join(records)
+
+    def decoded():
+        out = b""
+        for k, body in sorted(read_all(s3, "b").items()):
+            assert k.endswith(ext) if ext else KEY_RE.match(k).group("ext") == ""
+            if fmt == "GZIP":
+                out += gzip.decompress(body)
+            elif fmt == "ZIP":
+                z = zipfile.ZipFile(io.BytesIO(body))
+                assert len(z.namelist()) == 1
+                out += z.read(z.namelist()[0])
+            elif fmt == "Snappy":
+                out += snappy.StreamDecompressor().decompress(body)
+            elif fmt == "HADOOP_SNAPPY":
+                out += snappy.hadoop_snappy.StreamDecompressor().decompress(body)
+            else:
+                out += body
+        return out if len(out) >= len(want) else None
+    assert wait_for(decoded, what="all records decoded") == want
+    if fmt == "GZIP":
+        k = list_keys(s3, "b")[0]
+        assert s3.head_object(Bucket="b", Key=k).get("ContentEncoding") == "gzip"
+
+
+def test_custom_prefix_and_extension(hydrant):
+    make_stream(hydrant, "pfx", "b",
+                Prefix="year=!{timestamp:yyyy}/!{firehose:random-string}/",
+                ErrorOutputPrefix="errors/!{firehose:error-output-type}/",
+                FileExtension=".json")
+    hydrant.client("firehose").put_record(DeliveryStreamName="pfx", Record={"Data": b"{}"})
+    s3 = hydrant.client("s3")
+    key = wait_for(lambda: list_keys(s3, "b"), what="object")[0]
+    year = time.strftime("%Y", time.gmtime())
+    assert re.match(r"^year=%s/[A-Za-z0-9]{11}/pfx-1-.*\.json$" % year, key), key
+
+
+def test_static_prefix_gets_timestamp_without_slash(hydrant):
+    make_stream(hydrant, "st", "b", Prefix="logs")
+    hydrant.client("firehose").put_record(DeliveryStreamName="st", Record={"Data": b"x"})
+    s3 = hydrant.client("s3")
+    key = wait_for(lambda: list_keys(s3, "b"), what="object")[0]
+    assert re.match(r"^logs\d{4}/\d{2}/\d{2}/\d{2}/st-1-", key), key
+
+
+def test_missing_bucket_is_retried_until_it_exists(hydrant):
+    make_stream(hydrant, "late", "late-bucket", create_bucket=False)
+    fh = hydrant.client("firehose")
+    fh.put_record(DeliveryStreamName="late", Record={"Data": b"waited"})
+    time.sleep(2.5)
+    s3 = hydrant.client("s3")
+    s3.create_bucket(Bucket="late-bucket")
+    objs = wait_for(lambda: read_all(s3, "late-bucket"), timeout=40, what="delivery after bucket creation")
+    assert b"".join(objs.values()) == b"waited"
+    assert "S3.NoSuchBucket" in hydrant.log()
+
+
+def test_failing_stream_does_not_stall_others(hydrant):
+    make_stream(hydrant, "broken", "no-such-bucket", create_bucket=False)
+    make_stream(hydrant, "fine", "ok-bucket")
+    fh = hydrant.client("firehose")
+    fh.put_record(DeliveryStreamName="broken", Record={"Data": b"stuck"})
+    fh.put_record(DeliveryStreamName="fine", Record={"Data": b"flows"})
+    s3 = hydrant.client("s3")
+    objs = wait_for(lambda: read_all(s3, "ok-bucket"), what="healthy stream's object")
+    assert b"".join(objs.values()) == b"flows"
+
+
+def test_backlog_delivered_after_restart(hydrant):
+    make_stream(hydrant, "r", "b", BufferingHints={"SizeInMBs": 5, "IntervalInSeconds": 900})
+    fh = hydrant.client("firehose")
+    fh.put_record_batch(DeliveryStreamName="r", Records=[{"Data": b"%04d" % i} for i in range(100)])
+    hydrant.kill()
+    hydrant.start(hydrant.port)
+    s3 = hydrant.client("s3")
+    objs = wait_for(lambda: read_all(s3, "b"), timeout=20, what="backlog object")
+    assert b"".join(objs[k] for k in sorted(objs)) == b"".join(b"%04d" % i for i in range(100))
+
+
+def test_update_changes_following_objects(hydrant):
+    make_stream(hydrant, "upd", "b")
+    fh = hydrant.client("firehose", validate=False)
+    fh.put_record(DeliveryStreamName="upd", Record={"Data": b"v1"})
+    s3 = hydrant.client("s3")
+    wait_for(lambda: list_keys(s3, "b"), what="first object")
+    fh.update_destination(DeliveryStreamName="upd", CurrentDeliveryStreamVersionId="1",
+                          DestinationId="destinationId-000000000001",
+                          ExtendedS3DestinationUpdate={"Prefix": "v2/", "CompressionFormat": "GZIP"})
+    fh.put_record(DeliveryStreamName="upd", Record={"Data": b"second"})
+    key = wait_for(lambda: list_keys(s3, "b", "v2"), what="object after update")[0]
+    assert re.match(r"^v2/\d{4}/\d{2}/\d{2}/\d{2}/upd-2-.*\.gz$", key), key
+    assert gzip.decompress(s3.get_object(Bucket="b", Key=key)["Body"].read()) == b"second"
+
+
+def test_retention_drops_undeliverable_data(tmp_path):
+    h = Hydrant(str(tmp_path / "d"), ["--retention-seconds", "2"]).start()
+    try:
+        make_stream(h, "exp", "never", create_bucket=False)
+        h.client("firehose").put_record(DeliveryStreamName="exp", Record={"Data": b"lost"})
+        wait_for(lambda: "event=records_expired" in h.log(), timeout=30, what="expiry log line")
+        h.client("s3").create_bucket(Bucket="never")
+        time.sleep(2)
+        assert list_keys(h.client("s3"), "never") == []
+    finally:
+        h.stop()
+
+
+def test_disk_quota_refuses_with_slow_down(tmp_path):
+    h = Hydrant(str(tmp_path / "d"), ["--disk-quota-mb", "1"]).start()
+    try:
+        make_stream(h, "q", "b", create_bucket=False)  # nothing drains the log
+        fh = h.client("firehose", validate=False)
+        acked = 0
+        last = None
+        for _ in range(20):
+            r = fh.put_record_batch(DeliveryStreamName="q", Records=[{"Data": b"q" * 100000}])
+            last = r
+            if r["FailedPutCount"] == 0:
+                acked += 1
+            else:
+                break
+        assert last["FailedPutCount"] == 1
+        assert last["RequestResponses"][0]["ErrorCode"] == "ServiceUnavailableException"
+        assert last["RequestResponses"][0]["ErrorMessage"] == "Slow down."
+        assert 5 <= acked <= 11
+        with pytest.raises(Exception) as e:
+            fh.put_record(DeliveryStreamName="q", Record={"Data": b"q" * 100000})
+        assert e.value.response["Error"]["Code"] == "ServiceUnavailableException"
+        # What was acknowledged is delivered once the bucket exists.
+        h.client("s3").create_bucket(Bucket="b")
+        s3 = h.client("s3")
+        objs = wait_for(lambda: (lambda o: o if sum(map(len, o.values())) >= acked * 100000 else None)(
+            read_all(s3, "b")), timeout=40, what="acknowledged data")
+        assert sum(map(len, objs.values())) == acked * 100000
+    finally:
+        h.stop()
