@@ -52,8 +52,13 @@ struct LogRecord {
 };
 
 struct RecoveryReport {
-  uint64_t records_recovered = 0;     // undelivered records found
-  uint64_t bytes_truncated = 0;       // bytes cut off torn/corrupt tails
+  uint64_t records_recovered = 0;  // undelivered records found
+  uint64_t bytes_truncated = 0;    // bytes cut off torn/corrupt tails
+  // Undelivered seqs known to be gone: the ranges between a segment cut by damage
+  // (or dropped for a bad header) and the next segment. Records cut from the tail of
+  // the last segment cannot be counted (they are normally unacknowledged writes
+  // torn by the crash); they show up in bytes_truncated and problems.
+  uint64_t records_lost = 0;
   std::vector<std::string> problems;  // one human-readable line per damage found
 };
 
@@ -64,7 +69,10 @@ struct LogOptions {
 
 class StreamLog {
  public:
-  // Opens or creates the log in `dir`, recovering what is there.
+  // Opens or creates the log in `dir`, recovering what is there. The directory is
+  // flock'ed: a second Open of the same directory fails (Unavailable) while the
+  // first StreamLog object exists. The log's bytes are charged to opts.quota while
+  // it is open and released by the destructor. `report` may be null.
   static Result<std::unique_ptr<StreamLog>> Open(const std::string& dir, const LogOptions& opts,
                                                  RecoveryReport* report);
   ~StreamLog();
@@ -74,22 +82,30 @@ class StreamLog {
   // reached (nothing appended). Not durable until Sync().
   Result<uint64_t> Append(int64_t arrival_ms, std::span<const std::string_view> payloads);
 
-  // Makes everything appended so far durable (fdatasync).
+  // Makes everything appended so far durable (fdatasync). Does not block Append
+  // while the disk works. A failed fdatasync makes the log fail every later Append
+  // and Sync (the kernel may have dropped the dirty pages; see docs/wal-format.md).
   Status Sync();
 
   // Calls fn for records with seq >= from in order, until fn returns false, the
   // records run out, or max_bytes of payload have been passed (at least one record
-  // is always passed if there is one).
+  // is always passed if there is one). Precisely: a record is passed when it is the
+  // first one or when the payload bytes passed so far plus its own stay <= max_bytes;
+  // the first record that does not fit ends the call. Seqs lost to damage are skipped.
+  // Every frame read is checked against its CRC (Corruption if it fails). fn runs
+  // without any lock held and may call other methods of the log.
   Status Read(uint64_t from, uint64_t max_bytes,
               const std::function<bool(const LogRecord&)>& fn) const;
 
   // All records with seq < up_to are delivered: persists the checkpoint and deletes
-  // segments that hold only delivered records.
+  // segments that hold only delivered records. up_to <= first_undelivered() is a
+  // no-op; up_to > next_seq() is InvalidArgument.
   Status MarkDelivered(uint64_t up_to);
 
   uint64_t first_undelivered() const;  // checkpoint
   uint64_t next_seq() const;           // seq the next appended record will get
   uint64_t disk_bytes() const;         // bytes of segment files on disk
+  uint64_t sync_count() const;         // fdatasync calls made on segments (for tests/metrics)
 
   // Deletes every file of this log (stream deletion). The log is unusable afterwards.
   Status Destroy();

@@ -1,0 +1,115 @@
+#pragma once
+// The on-disk format of a StreamLog, fixed in one place (restated in prose in
+// docs/wal-format.md; change both together and bump the version).
+//
+// A log directory holds:
+//   <20-digit decimal base seq>.log   segment files, e.g. 00000000000000001024.log
+//   CHECKPOINT                        first undelivered seq (replaced atomically)
+//   CHECKPOINT.tmp                    transient, only while a checkpoint is written
+//   LOCK                              flock'ed while a process has the log open
+//
+// Segment file = segment header, then frames back to back, nothing else:
+//
+//   segment header (20 bytes)            frame (16-byte header + payload)
+//   +0  u32 masked CRC32C of +4..+20      +0  u32 masked CRC32C of +4..end of payload
+//   +4  u32 magic "HYLG"                  +4  u32 payload length
+//   +8  u32 format version (1)            +8  i64 arrival time, ms since the epoch
+//   +12 u64 base seq (= the file name)    +16 payload bytes
+//
+// All integers little-endian. A record's seq is not stored in its frame: it is
+// the segment's base seq plus the record's index in the segment. Records of a
+// segment are consecutive by construction, so this costs nothing and saves 8
+// bytes a frame; and because the base is in the file name, the seqs of a later
+// segment stay known even when an earlier segment is cut by damage (the lost
+// range is then exactly the gap between the two).
+//
+// Checkpoint file (20 bytes):
+//   +0 u32 masked CRC32C of +4..+20, +4 u32 magic "HYCK", +8 u32 version (1),
+//   +12 u64 first undelivered seq.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/crc32c.h"
+
+namespace hydrant::buffer::log_format {
+
+inline constexpr uint32_t kVersion = 1;
+inline constexpr uint32_t kSegmentMagic = 0x474c5948;     // bytes "HYLG"
+inline constexpr uint32_t kCheckpointMagic = 0x4b435948;  // bytes "HYCK"
+
+inline constexpr size_t kSegmentHeaderSize = 20;
+inline constexpr size_t kFrameHeaderSize = 16;
+inline constexpr size_t kCheckpointSize = 20;
+
+// Larger lengths are "impossible": recovery treats them as damage. Firehose
+// records are at most 1000 KiB; this leaves room without trusting 4 GiB garbage.
+inline constexpr uint32_t kMaxPayloadBytes = 64u << 20;
+
+inline constexpr std::string_view kSegmentSuffix = ".log";
+inline constexpr size_t kSegmentNameDigits = 20;
+inline constexpr std::string_view kCheckpointName = "CHECKPOINT";
+inline constexpr std::string_view kCheckpointTempName = "CHECKPOINT.tmp";
+inline constexpr std::string_view kLockName = "LOCK";
+
+// ---- little-endian helpers (byte by byte: independent of the host) ----
+inline void PutFixed32(char* p, uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<char>(v >> (8 * i));
+}
+inline void PutFixed64(char* p, uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<char>(v >> (8 * i));
+}
+inline uint32_t GetFixed32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i)
+    v |= static_cast<uint32_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+  return v;
+}
+inline uint64_t GetFixed64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i)
+    v |= static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+  return v;
+}
+
+// ---- file names ----
+std::string SegmentFileName(uint64_t base_seq);
+// The base seq of a segment file name, or nullopt for any other name.
+std::optional<uint64_t> ParseSegmentFileName(std::string_view name);
+
+// ---- segment header ----
+void EncodeSegmentHeader(uint64_t base_seq, char out[kSegmentHeaderSize]);
+// Empty string when valid (and *base_seq set), else the reason.
+std::string DecodeSegmentHeader(const char in[kSegmentHeaderSize], uint64_t* base_seq);
+
+// ---- frames ----
+// Writes the 16-byte header for `payload` (the CRC covers it) into out.
+inline void EncodeFrameHeader(int64_t arrival_ms, std::string_view payload,
+                              char out[kFrameHeaderSize]) {
+  PutFixed32(out + 4, static_cast<uint32_t>(payload.size()));
+  PutFixed64(out + 8, static_cast<uint64_t>(arrival_ms));
+  uint32_t crc = crc32c::Value(out + 4, kFrameHeaderSize - 4);
+  crc = crc32c::Extend(crc, payload.data(), payload.size());
+  PutFixed32(out, crc32c::Mask(crc));
+}
+inline uint32_t FramePayloadLength(const char* header) { return GetFixed32(header + 4); }
+inline int64_t FrameArrivalMs(const char* header) {
+  return static_cast<int64_t>(GetFixed64(header + 8));
+}
+// True when the stored CRC matches header fields + payload.
+inline bool FrameChecksumOk(const char* header, const char* payload) {
+  uint32_t crc = crc32c::Value(header + 4, kFrameHeaderSize - 4);
+  crc = crc32c::Extend(crc, payload, FramePayloadLength(header));
+  return crc32c::Unmask(GetFixed32(header)) == crc;
+}
+
+// ---- checkpoint ----
+void EncodeCheckpoint(uint64_t first_undelivered, char out[kCheckpointSize]);
+// Empty string when valid (and *first_undelivered set), else the reason.
+std::string DecodeCheckpoint(std::string_view in, uint64_t* first_undelivered);
+
+}  // namespace hydrant::buffer::log_format

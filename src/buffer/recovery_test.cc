@@ -1,0 +1,418 @@
+// Damaged logs, in the spirit of leveldb's log_test: flip bytes, cut files, write
+// garbage, and check what Open recovers, what it cuts and what it reports.
+// Also checks the on-disk layout against docs/wal-format.md with a decoder
+// written here from the document (not from log_format.h).
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "buffer/log_test_util.h"
+#include "buffer/stream_log.h"
+#include "common/crc32c.h"
+
+namespace hydrant::buffer {
+namespace {
+
+using testing::FileSize;
+using testing::FlipByte;
+using testing::ReadAll;
+using testing::ReadFile;
+using testing::Rec;
+using testing::SegmentFiles;
+using testing::SegmentName;
+using testing::TempDir;
+using testing::TruncateFile;
+using testing::WriteAt;
+
+constexpr uint64_t kHeader = 20;
+constexpr uint64_t kFrame = 16 + 100;  // every record below has a 100-byte payload
+
+uint64_t FrameOffset(uint64_t index) { return kHeader + kFrame * index; }
+
+std::string Payload(uint64_t seq) {
+  std::string s = "record-" + std::to_string(seq) + "-";
+  s.resize(100, static_cast<char>('a' + seq % 26));
+  return s;
+}
+
+std::unique_ptr<StreamLog> Open(const std::string& dir, LogOptions opts = {},
+                                RecoveryReport* report = nullptr) {
+  auto r = StreamLog::Open(dir, opts, report);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? std::move(r).value() : nullptr;
+}
+
+// Writes `n` records (100-byte payloads) and closes the log.
+void Fill(const std::string& dir, uint64_t n, LogOptions opts = {}) {
+  auto log = Open(dir, opts);
+  for (uint64_t i = 0; i < n; ++i) {
+    std::string p = Payload(log->next_seq());
+    std::string_view v[] = {p};
+    ASSERT_TRUE(log->Append(42, v).ok());
+  }
+  ASSERT_TRUE(log->Sync().ok());
+}
+
+std::vector<uint64_t> Seqs(const std::vector<Rec>& recs) {
+  std::vector<uint64_t> out;
+  for (const auto& r : recs) {
+    EXPECT_EQ(r.data, Payload(r.seq)) << "seq " << r.seq;
+    out.push_back(r.seq);
+  }
+  return out;
+}
+
+std::vector<uint64_t> Range(uint64_t a, uint64_t b) {
+  std::vector<uint64_t> out;
+  for (uint64_t i = a; i < b; ++i) out.push_back(i);
+  return out;
+}
+
+std::string Joined(const RecoveryReport& r) {
+  std::string s;
+  for (const auto& p : r.problems) s += p + "\n";
+  return s;
+}
+
+class RecoveryTest : public ::testing::Test {
+ protected:
+  std::string Dir() const { return tmp_.Sub("log"); }
+  std::string Segment(uint64_t base) const { return Dir() + "/" + SegmentName(base); }
+  TempDir tmp_;
+};
+
+TEST_F(RecoveryTest, CleanLogReportsNothing) {
+  Fill(Dir(), 10);
+  RecoveryReport report;
+  auto log = Open(Dir(), {}, &report);
+  EXPECT_EQ(report.records_recovered, 10u);
+  EXPECT_EQ(report.bytes_truncated, 0u);
+  EXPECT_EQ(report.records_lost, 0u);
+  EXPECT_TRUE(report.problems.empty()) << Joined(report);
+  EXPECT_EQ(Seqs(ReadAll(*log)), Range(0, 10));
+}
+
+TEST_F(RecoveryTest, FlippedPayloadByteCutsAtThatRecord) {
+  Fill(Dir(), 10);
+  const std::string seg = Segment(0);
+  const uint64_t size = FileSize(seg);
+  FlipByte(seg, FrameOffset(6) + 16 + 50);
+  RecoveryReport report;
+  auto log = Open(Dir(), {}, &report);
+  EXPECT_EQ(Seqs(ReadAll(*log)), Range(0, 6));
+  EXPECT_EQ(report.records_recovered, 6u);
+  EXPECT_EQ(report.bytes_truncated, size - FrameOffset(6));
+  EXPECT_EQ(FileSize(seg), FrameOffset(6));
+  ASSERT_EQ(report.problems.size(), 1u);
+  const std::string& line = report.problems[0];
+  EXPECT_NE(line.find(SegmentName(0)), std::string::npos) << line;
+  EXPECT_NE(line.find("offset " + std::to_string(FrameOffset(6))), std::string::npos) << line;
+  EXPECT_NE(line.find("checksum"), std::string::npos) << line;
+  // The log goes on from the cut: seq 6 is reused (it was never readable).
+  std::string p = Payload(6);
+  std::string_view v[] = {p};
+  EXPECT_EQ(log->Append(1, v).value(), 6u);
+  log.reset();
+  RecoveryReport again;
+  log = Open(Dir(), {}, &again);
+  EXPECT_TRUE(again.problems.empty()) << Joined(again);
+  EXPECT_EQ(Seqs(ReadAll(*log)), Range(0, 7));
+}
+
+TEST_F(RecoveryTest, FlippedHeaderFieldByteIsACheckSumMismatchToo) {
+  Fill(Dir(), 5);
+  FlipByte(Segment(0), FrameOffset(3) + 9);  // inside arrival_ms
+  RecoveryReport report;
+  auto log = Open(Dir(), {}, &report);
+  EXPECT_EQ(Seqs(ReadAll(*log)), Range(0, 3));
+  ASSERT_EQ(report.problems.size(), 1u);
+  EXPECT_NE(report.problems[0].find("checksum"), std::string::npos);
+}
+
+TEST_F(RecoveryTest, TornTailMidHeader) {
+  Fill(Dir(), 10);
+  TruncateFile(Segment(0), FrameOffset(7) + 5);
+  RecoveryReport report;
+  auto log = Open(Dir(), {}, &report);
+  EXPECT_EQ(Seqs(ReadAll(*log)), Range(0, 7));
+  EXPECT_EQ(report.bytes_truncated, 5u);
+  ASSERT_EQ(report.problems.size(), 1u);
+  EXPECT_NE(report.problems[0].find("torn frame header"), std::string::npos) << Joined(report);
+  EXPECT_EQ(log->next_seq(), 7u);
+}
+
+TEST_F(RecoveryTest, TornTailMidPayload) {
+  Fill(Dir(), 10);
+  TruncateFile(Segment(0), FrameOffset(7) + 16 + 40);
+  RecoveryReport report;
+  auto log = Open(Dir(), {}, &report);
+  EXPECT_EQ(Seqs(ReadAll(*log)), Range(0, 7));
+  EXPECT_EQ(report.bytes_truncated, 56u);
+  ASSERT_EQ(report.problems.size(), 1u);
+  EXPECT_NE(report.problems[0].find("torn payload"), std::string::npos) << Joined(report);
+  EXPECT_EQ(FileSize(Segment(0)), FrameOffset(7));
+}
+
+TEST_F(RecoveryTest, GarbageLengthField) {
+  Fill(Dir(), 10);
+  WriteAt(Segment(0), FrameOffset(4) + 4, std::string("\xf0\xff\xff\xff", 4));
+  RecoveryReport report;
+  auto log = Open(Dir(), {}, &report);
+  EXPECT_EQ(Seqs(ReadAll(*log)), Range(0, 4));
+  ASSERT_EQ(report.problems.size(), 1u);
+  EXPECT_NE(report.problems[0].find("impossible payload length"), std::string::npos)
+      << Joined(report);
+}
+
+TEST_F(RecoveryTest, PlausibleButWrongLengthFailsTheChecksum) {
+  Fill(Dir(), 10);
+  WriteAt(Segment(0), FrameOffset(4) + 4, std::string("\x32\x00\x00\x00", 4));  // 50, not 100
+  RecoveryReport report;
+  auto log = Open(Dir(), {}, &report);
+  EXPECT_EQ(Seqs(ReadAll(*log)), Range(0, 4));
+  ASSERT_EQ(report.problems.size(), 1u);
+  EXPECT_NE(report.problems[0].find("checksum"), std::string::npos) << Joined(report);
+}
+
+TEST_F(RecoveryTest, LengthBeyondEndOfFileIsATornPayload) {
+  Fill(Dir(), 3);
+  WriteAt(Segment(0), FrameOffset(2) + 4, std::string("\x00\x10\x00\x00", 4));  // 4096
+  RecoveryReport report;
+  auto log = Open(Dir(), {}, &report);
+  EXPECT_EQ(Seqs(ReadAll(*log)), Range(0, 2));
+  ASSERT_EQ(report.problems.size(), 1u);
+  EXPECT_NE(report.problems[0].find("torn payload"), std::string::npos) << Joined(report);
+}
+
+TEST_F(RecoveryTest, ZeroFilledTailIsCut) {
+  // What a filesystem can leave after a crash: the size grew, the data did not land.
+  Fill(Dir(), 5);
+  WriteAt(Segment(0), FrameOffset(5), std::string(4096, '\0'));
+  RecoveryReport report;
+  auto log = Open(Dir(), {}, &report);
+  EXPECT_EQ(Seqs(ReadAll(*log)), Range(0, 5));
+  EXPECT_EQ(report.bytes_truncated, 4096u);
+  EXPECT_EQ(report.problems.size(), 1u);
+}
+
+TEST_F(RecoveryTest, DamagedMiddleSegmentKeepsLaterSegments) {
+  LogOptions opts;
+  opts.segment_target_bytes = kHeader + 10 * kFrame;  // 10 records a segment
+  Fill(Dir(), 30, opts);
+  ASSERT_EQ(SegmentFiles(Dir()).size(), 3u);
+  FlipByte(Segment(10), FrameOffset(4) + 16);  // record 14
+  RecoveryReport report;
+  auto log = Open(Dir(), opts, &report);
+  std::vector<uint64_t> expect = Range(0, 14);
+  for (uint64_t s = 20; s < 30; ++s) expect.push_back(s);
+  EXPECT_EQ(Seqs(ReadAll(*log)), expect);
+  EXPECT_EQ(report.records_recovered, 24u);
+  EXPECT_EQ(report.records_lost, 6u);  // 14..19
+  EXPECT_EQ(report.bytes_truncated, 6 * kFrame);
+  ASSERT_EQ(report.problems.size(), 2u) << Joined(report);
+  EXPECT_NE(report.problems[0].find(SegmentName(10)), std::string::npos);
+  EXPECT_NE(report.problems[0].find("checksum"), std::string::npos);
+  EXPECT_NE(report.problems[1].find("14..19"), std::string::npos) << report.problems[1];
+  // Reading across the gap from inside it starts at the next segment.
+  EXPECT_EQ(ReadAll(*log, 15).front().seq, 20u);
+  EXPECT_EQ(log->next_seq(), 30u);
+  std::string p = Payload(30);
+  std::string_view v[] = {p};
+  EXPECT_EQ(log->Append(1, v).value(), 30u);
+
+  // The cut is permanent (nothing more to truncate).
+  log.reset();
+  RecoveryReport again;
+  log = Open(Dir(), opts, &again);
+  EXPECT_EQ(again.bytes_truncated, 0u);
+  EXPECT_EQ(again.records_recovered, 25u);
+  // The gap stays visible until delivery passes it (records 14..19 never come back).
+  EXPECT_EQ(again.records_lost, 6u);
+}
+
+TEST_F(RecoveryTest, BadSegmentHeaderDropsThatSegmentOnly) {
+  LogOptions opts;
+  opts.segment_target_bytes = kHeader + 10 * kFrame;
+  Fill(Dir(), 30, opts);
+  FlipByte(Segment(10), 5);  // magic
+  RecoveryReport report;
+  auto log = Open(Dir(), opts, &report);
+  std::vector<uint64_t> expect = Range(0, 10);
+  for (uint64_t s = 20; s < 30; ++s) expect.push_back(s);
+  EXPECT_EQ(Seqs(ReadAll(*log)), expect);
+  EXPECT_EQ(report.records_lost, 10u);
+  EXPECT_EQ(report.bytes_truncated, kHeader + 10 * kFrame);
+  EXPECT_FALSE(std::filesystem::exists(Segment(10)));
+  ASSERT_GE(report.problems.size(), 1u);
+  EXPECT_NE(report.problems[0].find(SegmentName(10)), std::string::npos) << Joined(report);
+}
+
+TEST_F(RecoveryTest, SegmentHeaderDisagreeingWithItsNameIsDamage) {
+  Fill(Dir(), 3);
+  std::filesystem::rename(Segment(0), Segment(7));
+  RecoveryReport report;
+  auto log = Open(Dir(), {}, &report);
+  EXPECT_TRUE(ReadAll(*log).empty());
+  ASSERT_EQ(report.problems.size(), 1u);
+  EXPECT_NE(report.problems[0].find("base seq 0"), std::string::npos) << Joined(report);
+}
+
+TEST_F(RecoveryTest, TornSegmentHeaderOfANewLastSegment) {
+  // A crash right after rotation created the file but only part of its header landed.
+  Fill(Dir(), 5);
+  {
+    std::string full = ReadFile(Segment(0)).substr(0, 7);
+    int fd = ::open(Segment(5).c_str(), O_WRONLY | O_CREAT, 0644);
+    ASSERT_EQ(::write(fd, full.data(), full.size()), 7);
+    ::close(fd);
+  }
+  RecoveryReport report;
+  auto log = Open(Dir(), {}, &report);
+  EXPECT_EQ(Seqs(ReadAll(*log)), Range(0, 5));
+  EXPECT_EQ(report.bytes_truncated, 7u);
+  EXPECT_EQ(report.records_lost, 0u);
+  ASSERT_EQ(report.problems.size(), 1u);
+  EXPECT_NE(report.problems[0].find("torn segment header"), std::string::npos) << Joined(report);
+  std::string p = Payload(5);
+  std::string_view v[] = {p};
+  EXPECT_EQ(log->Append(1, v).value(), 5u);
+  EXPECT_EQ(Seqs(ReadAll(*log)), Range(0, 6));
+}
+
+TEST_F(RecoveryTest, OverlappingSegmentsAreCutAtTheOverlap) {
+  // Build a segment starting at seq 5 in another directory, then drop it next to a
+  // segment holding 0..9: seqs 5..9 would exist twice.
+  const std::string other = tmp_.Sub("other");
+  {
+    auto log = Open(other);
+    for (int i = 0; i < 5; ++i) {
+      std::string p = Payload(i);
+      std::string_view v[] = {p};
+      ASSERT_TRUE(log->Append(1, v).ok());
+    }
+    ASSERT_TRUE(log->MarkDelivered(5).ok());
+    for (int i = 5; i < 8; ++i) {
+      std::string p = Payload(i);
+      std::string_view v[] = {p};
+      ASSERT_TRUE(log->Append(1, v).ok());
+    }
+  }
+  Fill(Dir(), 10);
+  std::filesystem::copy_file(other + "/" + SegmentName(5), Segment(5));
+  RecoveryReport report;
+  auto log = Open(Dir(), {}, &report);
+  EXPECT_EQ(Seqs(ReadAll(*log)), Range(0, 8));
+  ASSERT_EQ(report.problems.size(), 1u);
+  EXPECT_NE(report.problems[0].find("overlap"), std::string::npos) << Joined(report);
+  EXPECT_EQ(log->next_seq(), 8u);
+}
+
+TEST_F(RecoveryTest, CorruptCheckpointFallsBackToTheOldestSegment) {
+  LogOptions opts;
+  opts.segment_target_bytes = kHeader + 10 * kFrame;
+  Fill(Dir(), 30, opts);
+  {
+    auto log = Open(Dir(), opts);
+    ASSERT_TRUE(log->MarkDelivered(15).ok());  // deletes segment 0..9
+  }
+  FlipByte(Dir() + "/CHECKPOINT", 15);
+  RecoveryReport report;
+  auto log = Open(Dir(), opts, &report);
+  // At-least-once: 10..14 will be delivered again.
+  EXPECT_EQ(log->first_undelivered(), 10u);
+  EXPECT_EQ(report.records_recovered, 20u);
+  ASSERT_EQ(report.problems.size(), 1u);
+  EXPECT_NE(report.problems[0].find("CHECKPOINT"), std::string::npos) << Joined(report);
+  EXPECT_NE(report.problems[0].find("duplicates"), std::string::npos) << Joined(report);
+  EXPECT_EQ(Seqs(ReadAll(*log, log->first_undelivered())), Range(10, 30));
+}
+
+TEST_F(RecoveryTest, ShortCheckpointFileIsCorrupt) {
+  Fill(Dir(), 10);
+  {
+    auto log = Open(Dir());
+    ASSERT_TRUE(log->MarkDelivered(4).ok());
+  }
+  TruncateFile(Dir() + "/CHECKPOINT", 11);
+  RecoveryReport report;
+  auto log = Open(Dir(), {}, &report);
+  EXPECT_EQ(log->first_undelivered(), 0u);
+  EXPECT_EQ(report.records_recovered, 10u);
+  ASSERT_EQ(report.problems.size(), 1u);
+  EXPECT_NE(report.problems[0].find("11 bytes"), std::string::npos) << Joined(report);
+}
+
+TEST_F(RecoveryTest, LeftoverCheckpointTempFileIsIgnored) {
+  Fill(Dir(), 10);
+  {
+    auto log = Open(Dir());
+    ASSERT_TRUE(log->MarkDelivered(4).ok());
+  }
+  WriteAt(Dir() + "/CHECKPOINT.tmp", 0, "half");  // a crash mid-checkpoint
+  RecoveryReport report;
+  auto log = Open(Dir(), {}, &report);
+  EXPECT_EQ(log->first_undelivered(), 4u);
+  EXPECT_TRUE(report.problems.empty()) << Joined(report);
+  EXPECT_FALSE(std::filesystem::exists(Dir() + "/CHECKPOINT.tmp"));
+}
+
+TEST_F(RecoveryTest, CorruptionAfterOpenIsReportedByRead) {
+  Fill(Dir(), 10);
+  auto log = Open(Dir());
+  FlipByte(Segment(0), FrameOffset(3) + 20);
+  std::vector<uint64_t> seen;
+  Status st = log->Read(0, UINT64_MAX, [&](const LogRecord& r) {
+    seen.push_back(r.seq);
+    return true;
+  });
+  EXPECT_EQ(st.code(), StatusCode::kCorruption) << st.ToString();
+  EXPECT_EQ(seen, Range(0, 3));
+}
+
+// ---- the documented layout, decoded independently ----
+
+uint32_t Le32(const std::string& s, size_t at) {
+  return uint32_t(uint8_t(s[at])) | uint32_t(uint8_t(s[at + 1])) << 8 |
+         uint32_t(uint8_t(s[at + 2])) << 16 | uint32_t(uint8_t(s[at + 3])) << 24;
+}
+uint64_t Le64(const std::string& s, size_t at) {
+  return uint64_t(Le32(s, at)) | uint64_t(Le32(s, at + 4)) << 32;
+}
+uint32_t MaskedCrc(const std::string& s, size_t from, size_t n) {
+  uint32_t c = crc32c::Value(s.data() + from, n);
+  return ((c >> 15) | (c << 17)) + 0xa282ead8u;  // as docs/wal-format.md states
+}
+
+TEST_F(RecoveryTest, OnDiskLayoutMatchesTheDocument) {
+  {
+    auto log = Open(Dir());
+    std::string_view v[] = {"abc", ""};
+    ASSERT_TRUE(log->Append(0x0102030405060708, v).ok());
+    ASSERT_TRUE(log->MarkDelivered(1).ok());
+  }
+  std::string seg = ReadFile(Segment(0));
+  ASSERT_EQ(seg.size(), 20u + 16 + 3 + 16);
+  EXPECT_EQ(seg.substr(4, 4), "HYLG");
+  EXPECT_EQ(Le32(seg, 8), 1u);
+  EXPECT_EQ(Le64(seg, 12), 0u);
+  EXPECT_EQ(Le32(seg, 0), MaskedCrc(seg, 4, 16));
+  // frame 0
+  EXPECT_EQ(Le32(seg, 24), 3u);
+  EXPECT_EQ(Le64(seg, 28), 0x0102030405060708u);
+  EXPECT_EQ(seg.substr(36, 3), "abc");
+  EXPECT_EQ(Le32(seg, 20), MaskedCrc(seg, 24, 12 + 3));
+  // frame 1: empty payload
+  EXPECT_EQ(Le32(seg, 43), 0u);
+  EXPECT_EQ(Le32(seg, 39), MaskedCrc(seg, 43, 12));
+
+  std::string cp = ReadFile(Dir() + "/CHECKPOINT");
+  ASSERT_EQ(cp.size(), 20u);
+  EXPECT_EQ(cp.substr(4, 4), "HYCK");
+  EXPECT_EQ(Le32(cp, 8), 1u);
+  EXPECT_EQ(Le64(cp, 12), 1u);
+  EXPECT_EQ(Le32(cp, 0), MaskedCrc(cp, 4, 16));
+}
+
+}  // namespace
+}  // namespace hydrant::buffer

@@ -1,0 +1,774 @@
+#include "buffer/stream_log.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <filesystem>
+#include <map>
+#include <optional>
+
+#include "buffer/log_format.h"
+
+namespace hydrant::buffer {
+
+namespace fmt = log_format;
+
+// ---------------------------------------------------------------------------
+// DiskQuota
+
+bool DiskQuota::TryReserve(uint64_t n) {
+  uint64_t cur = used_.load();
+  do {
+    if (n > limit_ || cur > limit_ - n) return false;
+  } while (!used_.compare_exchange_weak(cur, cur + n));
+  return true;
+}
+
+void DiskQuota::Release(uint64_t n) { used_.fetch_sub(n); }
+
+namespace {
+
+// One sparse index entry per this many records: finding a seq costs at most
+// kIndexInterval-1 frame-header hops, and the index costs 8 bytes per 16 records.
+constexpr uint64_t kIndexInterval = 16;
+// Read() fetches at least this much per pread (bounded by the caller's max_bytes).
+constexpr size_t kMinReadChunk = 64 << 10;
+constexpr size_t kMaxReadChunk = 4 << 20;
+// Append keeps its serialization buffer between calls unless it grew beyond this.
+constexpr size_t kMaxRetainedAppendBuffer = 16 << 20;
+
+Status ErrnoStatus(std::string_view what, const std::string& path, int err) {
+  std::string m(what);
+  m += ' ';
+  m += path;
+  return Status::FromErrno(m, err);
+}
+
+// pwrite until everything is written; returns bytes written, sets *err on failure.
+size_t PwriteAll(int fd, const char* data, size_t n, uint64_t offset, int* err) {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t w = ::pwrite(fd, data + done, n - done, static_cast<off_t>(offset + done));
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      *err = errno;
+      return done;
+    }
+    if (w == 0) {
+      *err = EIO;
+      return done;
+    }
+    done += static_cast<size_t>(w);
+  }
+  return done;
+}
+
+// pread until n bytes or end of file; returns bytes read or -1 (errno set).
+ssize_t PreadAll(int fd, char* data, size_t n, uint64_t offset) {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t r = ::pread(fd, data + done, n - done, static_cast<off_t>(offset + done));
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    if (r == 0) break;
+    done += static_cast<size_t>(r);
+  }
+  return static_cast<ssize_t>(done);
+}
+
+Status FsyncFd(int fd, const std::string& path) {
+  if (::fsync(fd) != 0) return ErrnoStatus("fsync", path, errno);
+  return Status::Ok();
+}
+
+std::string JoinPath(const std::string& dir, std::string_view name) {
+  std::string p = dir;
+  if (p.empty() || p.back() != '/') p += '/';
+  p += name;
+  return p;
+}
+
+// Sequential/positioned reader over one file with a growable buffer, used by both
+// recovery and Read(). `limit` is the end of the readable region.
+class ChunkReader {
+ public:
+  ChunkReader(int fd, uint64_t limit, size_t chunk, std::string* buf)
+      : fd_(fd), limit_(limit), chunk_(chunk), buf_(buf) {}
+
+  // Makes [pos, pos+n) available and returns a pointer to it, or null with *st set.
+  // The caller guarantees pos + n <= limit.
+  const char* Get(uint64_t pos, size_t n, const std::string& path, Status* st) {
+    if (pos >= buf_off_ && pos + n <= buf_off_ + buf_len_) return buf_->data() + (pos - buf_off_);
+    size_t want = std::max(n, chunk_);
+    want = static_cast<size_t>(std::min<uint64_t>(want, limit_ - pos));
+    if (buf_->size() < want) buf_->resize(want);
+    ssize_t r = PreadAll(fd_, buf_->data(), want, pos);
+    if (r < 0) {
+      *st = ErrnoStatus("read", path, errno);
+      return nullptr;
+    }
+    buf_off_ = pos;
+    buf_len_ = static_cast<size_t>(r);
+    if (buf_len_ < n) {
+      *st = Status::Corruption(path + ": file ends at " + std::to_string(pos + buf_len_) +
+                               ", expected at least " + std::to_string(pos + n));
+      return nullptr;
+    }
+    return buf_->data();
+  }
+
+ private:
+  int fd_;
+  uint64_t limit_;
+  size_t chunk_;
+  std::string* buf_;
+  uint64_t buf_off_ = 0;
+  size_t buf_len_ = 0;
+};
+
+}  // namespace
+
+// One segment file. fd and identity are immutable; the rest is guarded by
+// StreamLog::Impl::mu. Held by shared_ptr so Sync/Read can keep using the fd
+// (without the lock) while MarkDelivered or Destroy drops the segment.
+struct Segment {
+  uint64_t id = 0;  // unique per process, for the read cursor
+  uint64_t base = 0;
+  std::string path;
+  int fd = -1;
+
+  uint64_t size = 0;            // bytes: header + whole frames
+  uint64_t count = 0;           // records
+  uint64_t synced_size = 0;     // size covered by a completed fdatasync
+  std::vector<uint64_t> index;  // index[k] = offset of record k*kIndexInterval
+
+  uint64_t end() const { return base + count; }
+  ~Segment() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+struct StreamLog::Impl {
+  std::string dir;
+  LogOptions opts;
+  int dir_fd = -1;
+  int lock_fd = -1;
+
+  mutable std::mutex mu;
+  std::map<uint64_t, std::shared_ptr<Segment>> segments;  // by base seq
+  std::shared_ptr<Segment> active;  // == last segment; null until the next Append creates one
+  std::vector<std::shared_ptr<Segment>> unsynced_rotated;  // rotated, not yet fdatasync'ed
+  uint64_t next_seq = 0;
+  uint64_t first_undelivered = 0;
+  uint64_t disk_bytes = 0;  // sum of segment sizes == what this log has charged to the quota
+  Status failed;            // sticky: a write could not be rolled back or a sync failed
+  bool destroyed = false;
+  std::string append_buf;
+  uint64_t next_segment_id = 1;
+  // Where the last Read() stopped: the delivery loop's next Read starts there.
+  struct Cursor {
+    uint64_t segment_id = 0;
+    uint64_t seq = 0;
+    uint64_t offset = 0;
+  };
+  mutable Cursor cursor;
+
+  std::mutex checkpoint_mu;  // serializes checkpoint file writes (MarkDelivered)
+  std::atomic<uint64_t> sync_count{0};
+
+  ~Impl() {
+    if (dir_fd >= 0) ::close(dir_fd);
+    if (lock_fd >= 0) ::close(lock_fd);  // releases the flock
+  }
+
+  Status UsableLocked() const {
+    if (destroyed) return Status::Internal("stream log " + dir + " was destroyed");
+    return failed;
+  }
+
+  // Creates the segment for next_seq and makes it active. The caller has charged
+  // kSegmentHeaderSize to the quota.
+  Status StartSegmentLocked() {
+    auto seg = std::make_shared<Segment>();
+    seg->id = next_segment_id++;
+    seg->base = next_seq;
+    seg->path = JoinPath(dir, fmt::SegmentFileName(seg->base));
+    seg->fd = ::open(seg->path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (seg->fd < 0) return ErrnoStatus("create", seg->path, errno);
+    char header[fmt::kSegmentHeaderSize];
+    fmt::EncodeSegmentHeader(seg->base, header);
+    int err = 0;
+    if (PwriteAll(seg->fd, header, sizeof(header), 0, &err) != sizeof(header)) {
+      Status st = ErrnoStatus("write", seg->path, err);
+      ::unlink(seg->path.c_str());
+      return st;
+    }
+    // The new name must survive a crash before any record in it is acknowledged.
+    Status st = FsyncFd(dir_fd, dir);
+    if (!st.ok()) {
+      ::unlink(seg->path.c_str());
+      return st;
+    }
+    seg->size = sizeof(header);
+    if (active && active->synced_size < active->size) unsynced_rotated.push_back(active);
+    segments[seg->base] = seg;
+    active = std::move(seg);
+    disk_bytes += sizeof(header);
+    return Status::Ok();
+  }
+
+  // Writes CHECKPOINT atomically: temp file, fdatasync, rename, fsync dir.
+  Status WriteCheckpoint(uint64_t up_to) {
+    char data[fmt::kCheckpointSize];
+    fmt::EncodeCheckpoint(up_to, data);
+    std::string tmp = JoinPath(dir, fmt::kCheckpointTempName);
+    std::string final_path = JoinPath(dir, fmt::kCheckpointName);
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return ErrnoStatus("create", tmp, errno);
+    int err = 0;
+    bool ok = PwriteAll(fd, data, sizeof(data), 0, &err) == sizeof(data);
+    if (ok && ::fdatasync(fd) != 0) {
+      ok = false;
+      err = errno;
+    }
+    ::close(fd);
+    if (!ok) return ErrnoStatus("write", tmp, err);
+    if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
+      return ErrnoStatus("rename to", final_path, errno);
+    }
+    return FsyncFd(dir_fd, dir);
+  }
+};
+
+// ---------------------------------------------------------------------------
+// Recovery
+
+namespace {
+
+struct ScannedSegment {
+  std::shared_ptr<Segment> seg;  // null when the file was dropped (bad header)
+};
+
+// Scans one segment file, verifying every frame, and truncates it at the first
+// damage. `next_base` is the base of the following segment, if any: records at
+// or beyond it would overlap and count as damage.
+Result<ScannedSegment> ScanSegment(const std::string& path, uint64_t base,
+                                   std::optional<uint64_t> next_base, RecoveryReport* report) {
+  ScannedSegment out;
+  int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("open", path, errno);
+  auto seg = std::make_shared<Segment>();
+  seg->fd = fd;  // owned by seg from here on
+  seg->base = base;
+  seg->path = path;
+  struct stat sb;
+  if (::fstat(fd, &sb) != 0) return ErrnoStatus("stat", path, errno);
+  const uint64_t file_size = static_cast<uint64_t>(sb.st_size);
+
+  std::string header_problem;
+  char header[fmt::kSegmentHeaderSize];
+  if (file_size < fmt::kSegmentHeaderSize) {
+    header_problem = "torn segment header (" + std::to_string(file_size) + " of " +
+                     std::to_string(fmt::kSegmentHeaderSize) + " bytes)";
+  } else {
+    ssize_t r = PreadAll(fd, header, sizeof(header), 0);
+    if (r < 0) return ErrnoStatus("read", path, errno);
+    uint64_t header_base = 0;
+    header_problem = fmt::DecodeSegmentHeader(header, &header_base);
+    if (header_problem.empty() && header_base != base) {
+      header_problem = "segment header names base seq " + std::to_string(header_base) +
+                       ", file name says " + std::to_string(base);
+    }
+  }
+  if (!header_problem.empty()) {
+    // Without a trustworthy header nothing in the file can be trusted: drop it.
+    report->bytes_truncated += file_size;
+    report->problems.push_back(path + ": offset 0: " + header_problem + "; removed the file (" +
+                               std::to_string(file_size) + " bytes)");
+    if (::unlink(path.c_str()) != 0) return ErrnoStatus("unlink", path, errno);
+    return out;
+  }
+
+  std::string buf;
+  ChunkReader reader(fd, file_size, 1 << 20, &buf);
+  uint64_t pos = fmt::kSegmentHeaderSize;
+  std::string reason;
+  while (pos < file_size) {
+    if (next_base && seg->end() >= *next_base) {
+      reason = "records overlap the next segment (base seq " + std::to_string(*next_base) + ")";
+      break;
+    }
+    if (file_size - pos < fmt::kFrameHeaderSize) {
+      reason = "torn frame header (" + std::to_string(file_size - pos) + " of " +
+               std::to_string(fmt::kFrameHeaderSize) + " bytes)";
+      break;
+    }
+    Status st;
+    const char* h = reader.Get(pos, fmt::kFrameHeaderSize, path, &st);
+    if (!h) return st;
+    uint32_t len = fmt::FramePayloadLength(h);
+    if (len > fmt::kMaxPayloadBytes) {
+      reason = "impossible payload length " + std::to_string(len);
+      break;
+    }
+    if (file_size - pos - fmt::kFrameHeaderSize < len) {
+      reason = "torn payload (" + std::to_string(file_size - pos - fmt::kFrameHeaderSize) + " of " +
+               std::to_string(len) + " bytes)";
+      break;
+    }
+    const char* f = reader.Get(pos, fmt::kFrameHeaderSize + len, path, &st);
+    if (!f) return st;
+    if (!fmt::FrameChecksumOk(f, f + fmt::kFrameHeaderSize)) {
+      reason = "checksum mismatch";
+      break;
+    }
+    if (seg->count % kIndexInterval == 0) seg->index.push_back(pos);
+    ++seg->count;
+    pos += fmt::kFrameHeaderSize + len;
+  }
+  if (pos < file_size) {
+    uint64_t cut = file_size - pos;
+    report->bytes_truncated += cut;
+    report->problems.push_back(path + ": offset " + std::to_string(pos) + " (seq " +
+                               std::to_string(seg->end()) + "): " + reason + "; truncated " +
+                               std::to_string(cut) + " bytes");
+    if (::ftruncate(fd, static_cast<off_t>(pos)) != 0) return ErrnoStatus("truncate", path, errno);
+    if (::fdatasync(fd) != 0) return ErrnoStatus("fdatasync", path, errno);
+  }
+  seg->size = pos;
+  out.seg = std::move(seg);
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<StreamLog>> StreamLog::Open(const std::string& dir, const LogOptions& opts,
+                                                   RecoveryReport* report) {
+  RecoveryReport local_report;
+  if (!report) report = &local_report;
+  *report = RecoveryReport{};
+
+  auto impl = std::make_unique<Impl>();
+  impl->dir = dir;
+  impl->opts = opts;
+
+  std::error_code ec;
+  bool created = std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::IoError("create directory " + dir + ": " + ec.message());
+  if (created) {
+    // Make the new directory's name durable too.
+    std::filesystem::path parent = std::filesystem::absolute(dir, ec).parent_path();
+    if (!ec) {
+      int pfd = ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (pfd >= 0) {
+        ::fsync(pfd);
+        ::close(pfd);
+      }
+    }
+  }
+  impl->dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (impl->dir_fd < 0) return ErrnoStatus("open directory", dir, errno);
+
+  std::string lock_path = JoinPath(dir, fmt::kLockName);
+  impl->lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (impl->lock_fd < 0) return ErrnoStatus("open", lock_path, errno);
+  if (::flock(impl->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) return Status::Unavailable("stream log " + dir + " is already open");
+    return ErrnoStatus("lock", lock_path, errno);
+  }
+  // A leftover temp file means a crash mid-checkpoint: the old CHECKPOINT stands.
+  ::unlink(JoinPath(dir, fmt::kCheckpointTempName).c_str());
+
+  // List the segments.
+  std::vector<uint64_t> bases;
+  {
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) return ErrnoStatus("list", dir, errno);
+    while (struct dirent* e = ::readdir(d)) {
+      if (auto base = fmt::ParseSegmentFileName(e->d_name)) bases.push_back(*base);
+    }
+    ::closedir(d);
+  }
+  std::sort(bases.begin(), bases.end());
+
+  std::vector<std::shared_ptr<Segment>> segs;
+  for (size_t i = 0; i < bases.size(); ++i) {
+    std::optional<uint64_t> next_base;
+    if (i + 1 < bases.size()) next_base = bases[i + 1];
+    auto scanned =
+        ScanSegment(JoinPath(dir, fmt::SegmentFileName(bases[i])), bases[i], next_base, report);
+    if (!scanned.ok()) return scanned.status();
+    if (scanned->seg) {
+      scanned->seg->id = impl->next_segment_id++;
+      segs.push_back(std::move(scanned->seg));
+    }
+  }
+
+  // Checkpoint.
+  std::string cp_path = JoinPath(dir, fmt::kCheckpointName);
+  uint64_t checkpoint = 0;
+  std::string cp_problem;
+  bool have_checkpoint = false;
+  {
+    int fd = ::open(cp_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno != ENOENT) return ErrnoStatus("open", cp_path, errno);
+    if (fd >= 0) {
+      char data[fmt::kCheckpointSize + 1];
+      ssize_t r = PreadAll(fd, data, sizeof(data), 0);
+      int err = errno;
+      ::close(fd);
+      if (r < 0) return ErrnoStatus("read", cp_path, err);
+      cp_problem =
+          fmt::DecodeCheckpoint(std::string_view(data, static_cast<size_t>(r)), &checkpoint);
+      have_checkpoint = cp_problem.empty();
+    }
+  }
+  uint64_t oldest = segs.empty() ? 0 : segs.front()->base;
+  if (!have_checkpoint) {
+    // Redeliver everything still on disk: at-least-once, duplicates possible.
+    checkpoint = oldest;
+    if (!cp_problem.empty()) {
+      report->problems.push_back(cp_path + ": " + cp_problem +
+                                 "; redelivering from the oldest segment (seq " +
+                                 std::to_string(oldest) + "), duplicates possible");
+    } else if (oldest != 0) {
+      report->problems.push_back(cp_path + ": missing although the oldest segment starts at seq " +
+                                 std::to_string(oldest) +
+                                 "; redelivering from there, duplicates possible");
+    }
+  }
+
+  // Segments wholly delivered (a crash between checkpoint and deletion) go now.
+  while (!segs.empty() && segs.front()->end() <= checkpoint) {
+    if (::unlink(segs.front()->path.c_str()) != 0) {
+      return ErrnoStatus("unlink", segs.front()->path, errno);
+    }
+    segs.erase(segs.begin());
+  }
+
+  // Undelivered seqs that no segment holds were lost to damage.
+  uint64_t expected = checkpoint;
+  for (const auto& s : segs) {
+    if (s->base > expected) {
+      uint64_t lost = s->base - expected;
+      report->records_lost += lost;
+      report->problems.push_back("seqs " + std::to_string(expected) + ".." +
+                                 std::to_string(s->base - 1) + " (" + std::to_string(lost) +
+                                 " undelivered records) are lost: no segment holds them; " +
+                                 s->path + " continues at seq " + std::to_string(s->base));
+    }
+    expected = std::max(expected, s->end());
+    uint64_t undelivered_from = std::max(checkpoint, s->base);
+    if (s->end() > undelivered_from) report->records_recovered += s->end() - undelivered_from;
+  }
+
+  impl->first_undelivered = checkpoint;
+  impl->next_seq = std::max(checkpoint, segs.empty() ? 0 : segs.back()->end());
+  for (auto& s : segs) {
+    impl->disk_bytes += s->size;
+    // Recovered bytes may still be only in the page cache (the previous process
+    // died before syncing them): the first Sync covers them too.
+    s->synced_size = 0;
+    impl->segments[s->base] = s;
+  }
+  for (size_t i = 0; i + 1 < segs.size(); ++i) impl->unsynced_rotated.push_back(segs[i]);
+  if (!segs.empty()) impl->active = segs.back();
+  if (opts.quota) opts.quota->ForceReserve(impl->disk_bytes);
+
+  std::unique_ptr<StreamLog> log(new StreamLog());
+  log->impl_ = std::move(impl);
+  return log;
+}
+
+StreamLog::~StreamLog() {
+  if (!impl_) return;
+  std::lock_guard l(impl_->mu);
+  if (impl_->opts.quota && impl_->disk_bytes > 0) impl_->opts.quota->Release(impl_->disk_bytes);
+}
+
+// ---------------------------------------------------------------------------
+// Append / Sync
+
+Result<uint64_t> StreamLog::Append(int64_t arrival_ms, std::span<const std::string_view> payloads) {
+  Impl& d = *impl_;
+  uint64_t frame_bytes = 0;
+  for (std::string_view p : payloads) {
+    if (p.size() > fmt::kMaxPayloadBytes) {
+      return Status::InvalidArgument("record of " + std::to_string(p.size()) +
+                                     " bytes exceeds the log's limit of " +
+                                     std::to_string(fmt::kMaxPayloadBytes));
+    }
+    frame_bytes += fmt::kFrameHeaderSize + p.size();
+  }
+
+  std::lock_guard l(d.mu);
+  HYDRANT_RETURN_IF_ERROR(d.UsableLocked());
+  if (payloads.empty()) return d.next_seq;
+
+  const bool rotate = !d.active || (d.active->count > 0 &&
+                                    d.active->size + frame_bytes > d.opts.segment_target_bytes);
+  const uint64_t charge = frame_bytes + (rotate ? fmt::kSegmentHeaderSize : 0);
+  if (d.opts.quota && !d.opts.quota->TryReserve(charge)) {
+    return Status::ResourceExhausted("disk quota reached: " + std::to_string(d.opts.quota->used()) +
+                                     " of " + std::to_string(d.opts.quota->limit()) +
+                                     " bytes used, " + std::to_string(charge) + " more needed");
+  }
+  auto release = [&](uint64_t n) {
+    if (d.opts.quota) d.opts.quota->Release(n);
+  };
+  if (rotate) {
+    Status st = d.StartSegmentLocked();
+    if (!st.ok()) {
+      release(charge);
+      return st;
+    }
+  }
+
+  // Serialize every frame into one buffer: one large sequential write.
+  std::string& buf = d.append_buf;
+  buf.clear();
+  buf.reserve(frame_bytes);
+  char header[fmt::kFrameHeaderSize];
+  for (std::string_view p : payloads) {
+    fmt::EncodeFrameHeader(arrival_ms, p, header);
+    buf.append(header, sizeof(header));
+    buf.append(p.data(), p.size());
+  }
+
+  Segment& seg = *d.active;
+  const uint64_t start = seg.size;
+  int err = 0;
+  size_t written = PwriteAll(seg.fd, buf.data(), buf.size(), start, &err);
+  if (written != buf.size()) {
+    Status st = ErrnoStatus("write", seg.path, err);
+    release(frame_bytes);
+    // Never leave half a frame for later appends to follow.
+    if (written > 0 && ::ftruncate(seg.fd, static_cast<off_t>(start)) != 0) {
+      d.failed =
+          Status::IoError("stream log " + d.dir + " failed: could not roll back a short write (" +
+                          st.message() + ")");
+      return d.failed;
+    }
+    return st;
+  }
+
+  uint64_t pos = start;
+  for (std::string_view p : payloads) {
+    if (seg.count % kIndexInterval == 0) seg.index.push_back(pos);
+    ++seg.count;
+    pos += fmt::kFrameHeaderSize + p.size();
+  }
+  seg.size = pos;
+  d.disk_bytes += frame_bytes;
+  uint64_t first = d.next_seq;
+  d.next_seq += payloads.size();
+  if (buf.capacity() > kMaxRetainedAppendBuffer) std::string().swap(buf);
+  return first;
+}
+
+Status StreamLog::Sync() {
+  Impl& d = *impl_;
+  std::vector<std::pair<std::shared_ptr<Segment>, uint64_t>> todo;
+  {
+    std::lock_guard l(d.mu);
+    HYDRANT_RETURN_IF_ERROR(d.UsableLocked());
+    for (auto& s : d.unsynced_rotated) todo.emplace_back(s, s->size);
+    if (d.active && d.active->synced_size < d.active->size)
+      todo.emplace_back(d.active, d.active->size);
+  }
+  // fdatasync without the lock: appends continue meanwhile (that is what makes
+  // group commit pay off).
+  for (auto& [seg, size] : todo) {
+    if (::fdatasync(seg->fd) != 0) {
+      Status st = ErrnoStatus("fdatasync", seg->path, errno);
+      std::lock_guard l(d.mu);
+      // After a failed fdatasync the kernel may have dropped the dirty pages and
+      // a retry could falsely succeed: refuse to acknowledge anything further.
+      if (d.failed.ok())
+        d.failed = Status::IoError("stream log " + d.dir + " failed: " + st.message());
+      return st;
+    }
+    d.sync_count.fetch_add(1);
+  }
+  std::lock_guard l(d.mu);
+  for (auto& [seg, size] : todo) seg->synced_size = std::max(seg->synced_size, size);
+  std::erase_if(d.unsynced_rotated, [](const auto& s) { return s->synced_size >= s->size; });
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------
+// Read
+
+Status StreamLog::Read(uint64_t from, uint64_t max_bytes,
+                       const std::function<bool(const LogRecord&)>& fn) const {
+  const Impl& d = *impl_;
+  // Read roughly what the caller wants in one pread (plus room for headers).
+  const size_t chunk = static_cast<size_t>(std::clamp<uint64_t>(
+      std::min<uint64_t>(max_bytes, kMaxReadChunk) + 4096, kMinReadChunk, kMaxReadChunk));
+  std::string buf;
+  uint64_t seq = from;
+  uint64_t passed_bytes = 0;
+  bool passed_any = false;
+
+  for (;;) {
+    // Locate the segment holding seq (or the next one after a gap) under the lock,
+    // then read it without the lock.
+    std::shared_ptr<Segment> seg;
+    uint64_t pos = 0, skip = 0, end_seq = 0, end_pos = 0;
+    {
+      std::lock_guard l(d.mu);
+      if (d.destroyed) return d.UsableLocked();  // a failed log stays readable
+      auto it = d.segments.upper_bound(seq);
+      if (it != d.segments.begin() && std::prev(it)->second->end() > seq) --it;
+      while (it != d.segments.end() && it->second->count == 0) ++it;
+      if (it == d.segments.end()) return Status::Ok();
+      seg = it->second;
+      seq = std::max(seq, seg->base);
+      if (d.cursor.segment_id == seg->id && d.cursor.seq == seq) {
+        pos = d.cursor.offset;
+      } else {
+        uint64_t rel = seq - seg->base;
+        pos = seg->index[rel / kIndexInterval];
+        skip = rel % kIndexInterval;
+      }
+      end_seq = seg->end();
+      end_pos = seg->size;
+    }
+
+    ChunkReader reader(seg->fd, end_pos, chunk, &buf);
+    bool stop = false;
+    Status st;
+    while (seq < end_seq) {
+      if (end_pos - pos < fmt::kFrameHeaderSize) {
+        return Status::Corruption(seg->path + ": offset " + std::to_string(pos) +
+                                  ": frame header runs past the end of the segment");
+      }
+      const char* h = reader.Get(pos, fmt::kFrameHeaderSize, seg->path, &st);
+      if (!h) return st;
+      uint32_t len = fmt::FramePayloadLength(h);
+      if (end_pos - pos - fmt::kFrameHeaderSize < len) {
+        return Status::Corruption(seg->path + ": offset " + std::to_string(pos) + ": length " +
+                                  std::to_string(len) + " runs past the end of the segment");
+      }
+      if (skip > 0) {  // hopping from an index point to seq (seq stays put)
+        --skip;
+        pos += fmt::kFrameHeaderSize + len;
+        continue;
+      }
+      if (passed_any && (passed_bytes + len > max_bytes)) {
+        stop = true;
+        break;
+      }
+      const char* f = reader.Get(pos, fmt::kFrameHeaderSize + len, seg->path, &st);
+      if (!f) return st;
+      if (!fmt::FrameChecksumOk(f, f + fmt::kFrameHeaderSize)) {
+        return Status::Corruption(seg->path + ": offset " + std::to_string(pos) + " (seq " +
+                                  std::to_string(seq) + "): checksum mismatch");
+      }
+      LogRecord rec;
+      rec.seq = seq;
+      rec.arrival_ms = fmt::FrameArrivalMs(f);
+      rec.data = std::string_view(f + fmt::kFrameHeaderSize, len);
+      passed_any = true;
+      passed_bytes += len;
+      ++seq;
+      pos += fmt::kFrameHeaderSize + len;
+      if (!fn(rec)) {
+        stop = true;
+        break;
+      }
+    }
+    if (stop) {
+      if (seq < end_seq) {
+        std::lock_guard l(d.mu);
+        d.cursor = Impl::Cursor{seg->id, seq, pos};
+      }
+      return Status::Ok();
+    }
+    // seq == end_seq: continue with the next segment.
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Checkpoint and deletion
+
+Status StreamLog::MarkDelivered(uint64_t up_to) {
+  Impl& d = *impl_;
+  std::lock_guard cl(d.checkpoint_mu);
+  {
+    std::lock_guard l(d.mu);
+    if (d.destroyed) return d.UsableLocked();
+    if (up_to > d.next_seq) {
+      return Status::InvalidArgument("MarkDelivered(" + std::to_string(up_to) +
+                                     ") beyond the last appended seq " +
+                                     std::to_string(d.next_seq));
+    }
+    if (up_to <= d.first_undelivered) return Status::Ok();
+  }
+  // The checkpoint is durable before any segment goes, so a crash in between
+  // only leaves segments that the next Open deletes.
+  HYDRANT_RETURN_IF_ERROR(d.WriteCheckpoint(up_to));
+
+  std::lock_guard l(d.mu);
+  d.first_undelivered = std::max(d.first_undelivered, up_to);
+  uint64_t freed = 0;
+  Status result;
+  while (!d.segments.empty()) {
+    std::shared_ptr<Segment> seg = d.segments.begin()->second;
+    if (seg->end() > d.first_undelivered) break;
+    if (::unlink(seg->path.c_str()) != 0 && errno != ENOENT) {
+      result = ErrnoStatus("delete", seg->path, errno);  // retried by the next MarkDelivered
+      break;
+    }
+    d.segments.erase(d.segments.begin());
+    if (d.active == seg) d.active = nullptr;  // the next Append starts a new segment
+    std::erase(d.unsynced_rotated, seg);
+    freed += seg->size;
+  }
+  d.disk_bytes -= freed;
+  if (d.opts.quota && freed > 0) d.opts.quota->Release(freed);
+  return result;
+}
+
+uint64_t StreamLog::first_undelivered() const {
+  std::lock_guard l(impl_->mu);
+  return impl_->first_undelivered;
+}
+
+uint64_t StreamLog::next_seq() const {
+  std::lock_guard l(impl_->mu);
+  return impl_->next_seq;
+}
+
+uint64_t StreamLog::disk_bytes() const {
+  std::lock_guard l(impl_->mu);
+  return impl_->disk_bytes;
+}
+
+uint64_t StreamLog::sync_count() const { return impl_->sync_count.load(); }
+
+Status StreamLog::Destroy() {
+  Impl& d = *impl_;
+  std::lock_guard cl(d.checkpoint_mu);
+  std::lock_guard l(d.mu);
+  if (d.destroyed) return Status::Ok();
+  d.destroyed = true;
+  d.segments.clear();
+  d.active = nullptr;
+  d.unsynced_rotated.clear();
+  if (d.opts.quota && d.disk_bytes > 0) d.opts.quota->Release(d.disk_bytes);
+  d.disk_bytes = 0;
+  std::error_code ec;
+  std::filesystem::remove_all(d.dir, ec);
+  if (ec) return Status::IoError("delete " + d.dir + ": " + ec.message());
+  return Status::Ok();
+}
+
+}  // namespace hydrant::buffer
