@@ -24,7 +24,7 @@ namespace hydrant::api {
 // From a CreateDeliveryStream input that passed ValidateRequest: checks the semantic
 // rules (exactly one destination, and only S3/ExtendedS3 supported here; prefix rules;
 // BufferingHints both-or-neither; CustomTimeZone known; ...) and returns the stored
-// description, or InvalidArgumentException.
+// description, or InvalidArgumentException. docs/api.md lists every rule and message.
 ApiResult<boost::json::object> DestinationFromCreate(const boost::json::object& create_input);
 
 // UpdateDestination: `update_input` passed ValidateRequest. ExtendedS3DestinationUpdate
@@ -35,20 +35,33 @@ ApiResult<boost::json::object> DestinationFromUpdate(const boost::json::object& 
                                                      const boost::json::object& update_input);
 
 // The DestinationDescription entry of DescribeDeliveryStream:
-// {"DestinationId": id, "S3DestinationDescription": {...}, "ExtendedS3DestinationDescription": {...}}.
-boost::json::object DescribeDestination(const boost::json::object& stored, std::string_view destination_id);
+// {"DestinationId": id, "S3DestinationDescription": {...}, "ExtendedS3DestinationDescription":
+// {...}}.
+boost::json::object DescribeDestination(const boost::json::object& stored,
+                                        std::string_view destination_id);
 
 // What the delivery loop needs.
 struct S3DeliveryConfig {
-  std::string bucket;                        // from BucketARN arn:aws:s3:::NAME
-  std::string prefix;                        // "" = default YYYY/MM/dd/HH/
+  std::string bucket;  // from BucketARN arn:aws:s3:::NAME
+  std::string prefix;  // "" = default YYYY/MM/dd/HH/
   std::optional<std::string> error_output_prefix;
-  uint64_t buffer_size_bytes = 5ull << 20;   // SizeInMBs * 1 MiB
+  uint64_t buffer_size_bytes = 5ull << 20;  // SizeInMBs * 1 MiB
   int buffer_interval_seconds = 300;
   codecs::Compression compression = codecs::Compression::kUncompressed;
-  std::string extension;                     // FileExtension if set, else the compression's
-  std::string time_zone;                     // CustomTimeZone ("" = UTC)
+  std::string extension;  // FileExtension if set, else the compression's
+  std::string time_zone;  // CustomTimeZone ("" = UTC)
 };
 S3DeliveryConfig DeliveryConfig(const boost::json::object& stored);
+
+// The source side of a CreateDeliveryStream input that passed ValidateRequest:
+// DeliveryStreamType (default DirectPut; MSKAsSource and DatabaseAsSource are not
+// supported) agrees with the source configuration given, and the stream encryption
+// input (if any) passes CheckStreamEncryptionInput. nullopt when acceptable, else
+// InvalidArgumentException.
+std::optional<ApiError> CheckSourceConfiguration(const boost::json::object& create_input);
+
+// DeliveryStreamEncryptionConfigurationInput (Create, StartDeliveryStreamEncryption):
+// KeyARN required for CUSTOMER_MANAGED_CMK and not allowed for AWS_OWNED_CMK.
+std::optional<ApiError> CheckStreamEncryptionInput(const boost::json::object& encryption_input);
 
 }  // namespace hydrant::api
