@@ -8,7 +8,7 @@
 // Thread-safe. One ObjectStore per root at a time (Open takes an exclusive
 // flock on <root>/.lock). The store must outlive the writers it hands out.
 // Listing uses an in-memory sorted index per bucket, built at Open from the
-// metadata files (roughly 200 bytes + key length per object).
+// metadata files (about 300 bytes + key + user metadata per object).
 // Layout, commit point and recovery: docs/object-store.md.
 
 #include <cstdint>
