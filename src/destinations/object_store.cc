@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,8 +16,6 @@
 #include <filesystem>
 #include <mutex>
 #include <random>
-
-#include <spdlog/spdlog.h>
 
 namespace hydrant::store {
 
@@ -531,7 +530,8 @@ class ObjectStore::Writer final : public ObjectWriter {
 
 // --- store -------------------------------------------------------------------
 
-ObjectStore::ObjectStore(std::string root, int lock_fd) : root_(std::move(root)), lock_fd_(lock_fd) {}
+ObjectStore::ObjectStore(std::string root, int lock_fd)
+    : root_(std::move(root)), lock_fd_(lock_fd) {}
 
 ObjectStore::~ObjectStore() {
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
@@ -835,7 +835,8 @@ Result<ObjectInfo> ObjectStore::HeadObject(std::string_view bucket, std::string_
   if (it == buckets_.end()) return Status::NotFound("The specified bucket does not exist");
   std::shared_lock lock(it->second->mu);
   auto obj = it->second->objects.find(key);
-  if (obj == it->second->objects.end()) return Status::NotFound("The specified key does not exist.");
+  if (obj == it->second->objects.end())
+    return Status::NotFound("The specified key does not exist.");
   return MakeInfo(bucket, obj->first, obj->second);
 }
 
@@ -870,7 +871,8 @@ Result<ListResult> ObjectStore::List(std::string_view bucket, const ListRequest&
   if (req.max_keys <= 0) return out;
   const std::string& prefix = req.prefix;
   auto pos = objs.lower_bound(prefix);
-  if (!req.start_after.empty() && req.start_after >= prefix) pos = objs.upper_bound(req.start_after);
+  if (!req.start_after.empty() && req.start_after >= prefix)
+    pos = objs.upper_bound(req.start_after);
   int count = 0;
   while (pos != objs.end() && StartsWith(pos->first, prefix)) {
     const std::string& key = pos->first;

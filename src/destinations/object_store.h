@@ -34,10 +34,10 @@ struct ObjectMeta {
 struct ObjectInfo {
   std::string key;
   uint64_t size = 0;
-  std::string etag;             // quoted hex MD5 of the data, as S3: "\"...\""
+  std::string etag;  // quoted hex MD5 of the data, as S3: "\"...\""
   int64_t last_modified_ms = 0;
   ObjectMeta meta;
-  std::string data_path;        // file holding the bytes (for streaming GetObject)
+  std::string data_path;  // file holding the bytes (for streaming GetObject)
 };
 
 struct BucketInfo {
@@ -47,16 +47,16 @@ struct BucketInfo {
 
 struct ListRequest {
   std::string prefix;
-  std::string delimiter;          // "" = none
-  std::string start_after;        // exclusive; continuation tokens map to this
+  std::string delimiter;    // "" = none
+  std::string start_after;  // exclusive; continuation tokens map to this
   int max_keys = 1000;
 };
 
 struct ListResult {
-  std::vector<ObjectInfo> objects;          // key order (UTF-8 bytes)
+  std::vector<ObjectInfo> objects;  // key order (UTF-8 bytes)
   std::vector<std::string> common_prefixes;
   bool truncated = false;
-  std::string next_start_after;             // last key or prefix returned, when truncated
+  std::string next_start_after;  // last key or prefix returned, when truncated
 };
 
 // An object being written. Write() any number of times, then Commit() to publish it
@@ -89,15 +89,16 @@ class ObjectStore final : public ObjectSink {
   // Opens (creating if needed) the store rooted at `root`; removes leftover temp files.
   static Result<std::unique_ptr<ObjectStore>> Open(const std::string& root);
 
-  Status CreateBucket(std::string_view name);   // AlreadyExists if it exists
-  Status DeleteBucket(std::string_view name);   // NotFound; InvalidArgument ("BucketNotEmpty") if not empty
+  Status CreateBucket(std::string_view name);  // AlreadyExists if it exists
+  // NotFound; InvalidArgument ("BucketNotEmpty") if not empty.
+  Status DeleteBucket(std::string_view name);
   bool BucketExists(std::string_view name) const;
   std::vector<BucketInfo> ListBuckets() const;
 
   Result<std::unique_ptr<ObjectWriter>> BeginPut(std::string_view bucket, std::string_view key,
                                                  const ObjectMeta& meta) override;
-  Result<ObjectInfo> PutObject(std::string_view bucket, std::string_view key,
-                               std::string_view data, const ObjectMeta& meta);
+  Result<ObjectInfo> PutObject(std::string_view bucket, std::string_view key, std::string_view data,
+                               const ObjectMeta& meta);
   Result<ObjectInfo> HeadObject(std::string_view bucket, std::string_view key) const;
   Status DeleteObject(std::string_view bucket, std::string_view key);  // OK if absent
   Result<ListResult> List(std::string_view bucket, const ListRequest& req) const;
@@ -115,8 +116,8 @@ class ObjectStore final : public ObjectSink {
   Status LoadBucket(const std::string& name, Bucket* bucket);
   // Publishes a committed writer's temp file as `key` (the commit point).
   Result<ObjectInfo> Publish(const std::string& bucket, const std::string& key,
-                             const std::string& tmp_data, uint64_t size,
-                             const std::string& md5, const ObjectMeta& meta);
+                             const std::string& tmp_data, uint64_t size, const std::string& md5,
+                             const ObjectMeta& meta);
   std::string NewTempPath(std::string_view suffix);
   uint64_t NewId();
   std::string BucketDir(std::string_view bucket) const;

@@ -90,8 +90,8 @@ std::unique_ptr<ObjectStore> OpenOrDie(const std::string& root) {
 }
 
 TEST(BucketName, S3Rules) {
-  for (const char* ok : {"abc", "my-bucket", "my.bucket.name", "a1b", "123", "xn-abc",
-                         "bucket-s3alia"}) {
+  for (const char* ok :
+       {"abc", "my-bucket", "my.bucket.name", "a1b", "123", "xn-abc", "bucket-s3alia"}) {
     EXPECT_TRUE(IsValidBucketName(ok)) << ok;
   }
   EXPECT_TRUE(IsValidBucketName(std::string(63, 'a')));
@@ -212,11 +212,26 @@ TEST(ObjectStore, StreamingWriterLargeObject) {
 
 TEST(ObjectStore, HostileKeysNeverLeaveTheRoot) {
   TempDir t;
-  std::vector<std::string> keys = {
-      "../../../../etc/passwd", "/etc/passwd", "..", ".", "a//b", "a/../../x", "trailing/",
-      "//", " space key ", "ünïcødé/日本語/🔥", ".tmp", ".lock", ".bucket", "../.bucket",
-      "../other-bucket/x", "%2e%2e/x", "back\\slash\\..\\..", std::string(1024, '/'),
-      "new\nline\r", "ab"};
+  std::vector<std::string> keys = {"../../../../etc/passwd",
+                                   "/etc/passwd",
+                                   "..",
+                                   ".",
+                                   "a//b",
+                                   "a/../../x",
+                                   "trailing/",
+                                   "//",
+                                   " space key ",
+                                   "ünïcødé/日本語/🔥",
+                                   ".tmp",
+                                   ".lock",
+                                   ".bucket",
+                                   "../.bucket",
+                                   "../other-bucket/x",
+                                   "%2e%2e/x",
+                                   "back\\slash\\..\\..",
+                                   std::string(1024, '/'),
+                                   "new\nline\r",
+                                   "ab"};
   {
     auto s = OpenOrDie(t.root());
     ASSERT_TRUE(s->CreateBucket("bkt").ok());
@@ -266,10 +281,23 @@ TEST(ObjectStore, ListOrderPrefixDelimiterPagination) {
   TempDir t;
   auto s = OpenOrDie(t.root());
   ASSERT_TRUE(s->CreateBucket("bkt").ok());
-  std::vector<std::string> keys = {"a",       "a/1",     "a/2",   "a/b/1", "a/b/2", "ab",
-                                   "b/x",     "b/y/z",   "B",     "c",     "é",     "z/",
-                                   "a/b/c/d", "photos/2024/01.jpg", "photos/2024/02.jpg",
-                                   "photos/2025/01.jpg", "photos/index"};
+  std::vector<std::string> keys = {"a",
+                                   "a/1",
+                                   "a/2",
+                                   "a/b/1",
+                                   "a/b/2",
+                                   "ab",
+                                   "b/x",
+                                   "b/y/z",
+                                   "B",
+                                   "c",
+                                   "é",
+                                   "z/",
+                                   "a/b/c/d",
+                                   "photos/2024/01.jpg",
+                                   "photos/2024/02.jpg",
+                                   "photos/2025/01.jpg",
+                                   "photos/index"};
   for (const auto& k : keys) ASSERT_TRUE(s->PutObject("bkt", k, k, {}).ok());
   std::vector<std::string> sorted = keys;
   std::sort(sorted.begin(), sorted.end());  // std::string compares bytes: 'B' < 'a' < 'é'
@@ -306,8 +334,7 @@ TEST(ObjectStore, ListOrderPrefixDelimiterPagination) {
   req.delimiter = "/0";
   r = s->List("bkt", req);
   EXPECT_THAT(Keys(*r), ::testing::ElementsAre("photos/index"));
-  EXPECT_THAT(r->common_prefixes,
-              ::testing::ElementsAre("photos/2024/0", "photos/2025/0"));
+  EXPECT_THAT(r->common_prefixes, ::testing::ElementsAre("photos/2024/0", "photos/2025/0"));
 
   // start_after is exclusive, and works inside a prefix.
   ListRequest sa;
@@ -536,7 +563,8 @@ TEST(ObjectStore, ConcurrentPutsAndLists) {
   int shared_files = 0;
   std::string shared_data = s->HeadObject("bkt", "shared")->data_path;
   std::string prefix = shared_data.substr(0, shared_data.size() - 22);  // drop ".<id>.data"
-  for (const auto& f : AllFiles(t.root())) shared_files += f.rfind(prefix, 0) == 0 && f.ends_with(".data");
+  for (const auto& f : AllFiles(t.root()))
+    shared_files += f.rfind(prefix, 0) == 0 && f.ends_with(".data");
   EXPECT_EQ(shared_files, 1);
 }
 

@@ -32,15 +32,38 @@ constexpr char kTokenMagic[] = "hydrant1:";
 
 // Subresources of S3 this server does not implement: answered 501 rather than
 // being mistaken for a plain GET/PUT of the bucket or object.
-constexpr const char* kUnsupported[] = {
-    "uploads",     "uploadId",        "versioning",       "acl",
-    "policy",      "tagging",         "cors",             "lifecycle",
-    "website",     "logging",         "notification",     "replication",
-    "encryption",  "object-lock",     "versions",         "accelerate",
-    "requestPayment", "analytics",    "inventory",        "metrics",
-    "intelligent-tiering", "ownershipControls", "publicAccessBlock", "retention",
-    "legal-hold",  "torrent",         "restore",          "select",
-    "attributes",  "policyStatus",    "session",          "renameObject"};
+constexpr const char* kUnsupported[] = {"uploads",
+                                        "uploadId",
+                                        "versioning",
+                                        "acl",
+                                        "policy",
+                                        "tagging",
+                                        "cors",
+                                        "lifecycle",
+                                        "website",
+                                        "logging",
+                                        "notification",
+                                        "replication",
+                                        "encryption",
+                                        "object-lock",
+                                        "versions",
+                                        "accelerate",
+                                        "requestPayment",
+                                        "analytics",
+                                        "inventory",
+                                        "metrics",
+                                        "intelligent-tiering",
+                                        "ownershipControls",
+                                        "publicAccessBlock",
+                                        "retention",
+                                        "legal-hold",
+                                        "torrent",
+                                        "restore",
+                                        "select",
+                                        "attributes",
+                                        "policyStatus",
+                                        "session",
+                                        "renameObject"};
 
 bool IEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -74,11 +97,21 @@ std::string XmlEscape(std::string_view s) {
   static const char* kHex = "0123456789ABCDEF";
   for (unsigned char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           // As S3 does; parsers would otherwise drop or normalise them (\r).
@@ -106,11 +139,16 @@ std::optional<std::string> XmlUnescape(std::string_view s) {
     size_t semi = s.find(';', i);
     if (semi == std::string_view::npos || semi - i > 12) return std::nullopt;
     std::string_view ent = s.substr(i + 1, semi - i - 1);
-    if (ent == "amp") out += '&';
-    else if (ent == "lt") out += '<';
-    else if (ent == "gt") out += '>';
-    else if (ent == "quot") out += '"';
-    else if (ent == "apos") out += '\'';
+    if (ent == "amp")
+      out += '&';
+    else if (ent == "lt")
+      out += '<';
+    else if (ent == "gt")
+      out += '>';
+    else if (ent == "quot")
+      out += '"';
+    else if (ent == "apos")
+      out += '\'';
     else if (!ent.empty() && ent[0] == '#') {
       uint32_t cp = 0;
       bool hex = ent.size() > 1 && (ent[1] == 'x' || ent[1] == 'X');
@@ -118,10 +156,14 @@ std::optional<std::string> XmlUnescape(std::string_view s) {
       if (digits.empty()) return std::nullopt;
       for (char c : digits) {
         int v;
-        if (c >= '0' && c <= '9') v = c - '0';
-        else if (hex && c >= 'a' && c <= 'f') v = c - 'a' + 10;
-        else if (hex && c >= 'A' && c <= 'F') v = c - 'A' + 10;
-        else return std::nullopt;
+        if (c >= '0' && c <= '9')
+          v = c - '0';
+        else if (hex && c >= 'a' && c <= 'f')
+          v = c - 'a' + 10;
+        else if (hex && c >= 'A' && c <= 'F')
+          v = c - 'A' + 10;
+        else
+          return std::nullopt;
         cp = cp * (hex ? 16 : 10) + static_cast<uint32_t>(v);
         if (cp > 0x10FFFF) return std::nullopt;
       }
@@ -276,7 +318,8 @@ std::optional<std::string> Checksum(std::string_view algorithm, std::string_view
 std::string AlgorithmDisplay(std::string_view algorithm) {
   if (algorithm == "crc64nvme") return "CRC64NVME";
   std::string out;
-  for (char c : algorithm) out.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  for (char c : algorithm)
+    out.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
   return out;
 }
 
@@ -639,7 +682,8 @@ void DeleteObjects(Ctx& c, store::ObjectStore* store) {
       return Error(c, 400, "InvalidDigest", "The Content-MD5 you specified was invalid.");
     }
     if (*want != Digest(EVP_md5(), body)) {
-      return Error(c, 400, "BadDigest", "The Content-MD5 you specified did not match what we received.");
+      return Error(c, 400, "BadDigest",
+                   "The Content-MD5 you specified did not match what we received.");
     }
   }
   auto roots = Elements(body, "Delete");
@@ -798,7 +842,8 @@ void GetObject(Ctx& c, store::ObjectStore* store) {
   std::string_view if_match = c.req.Header("If-Match");
   std::string_view if_none = c.req.Header("If-None-Match");
   auto precondition_failed = [&] {
-    Error(c, 412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold",
+    Error(c, 412, "PreconditionFailed",
+          "At least one of the pre-conditions you specified did not hold",
           {{"Condition", if_match.empty() ? "If-Unmodified-Since" : "If-Match"}});
   };
   auto not_modified = [&] {
@@ -826,8 +871,7 @@ void GetObject(Ctx& c, store::ObjectStore* store) {
     // Objects here are never multipart: part 1 is the whole object.
     if (c.query.Get("partNumber") != "1") {
       return Error(c, 416, "InvalidPartNumber", "The requested partnumber is not satisfiable",
-                   {{"PartNumberRequested", c.query.Get("partNumber")},
-                    {"ActualPartCount", "1"}});
+                   {{"PartNumberRequested", c.query.Get("partNumber")}, {"ActualPartCount", "1"}});
     }
     c.resp->SetHeader("x-amz-mp-parts-count", "1");
   } else if (c.req.HasHeader("Range")) {
@@ -956,9 +1000,9 @@ void PutObject(Ctx& c, store::ObjectStore* store) {
       return Error(c, 400, "InvalidRequest", "Value for " + name + " header is invalid.");
     }
     if (*want != *got) {
-      return Error(c, 400, "BadDigest",
-                   "The " + AlgorithmDisplay(alg) +
-                       " you specified did not match the calculated checksum.");
+      return Error(
+          c, 400, "BadDigest",
+          "The " + AlgorithmDisplay(alg) + " you specified did not match the calculated checksum.");
     }
   }
   auto info = store->PutObject(c.bucket, c.key, data, MetaFromRequest(c.req));
@@ -977,7 +1021,8 @@ void CopyObject(Ctx& c, store::ObjectStore* store) {
   if (decoded && !decoded->empty() && decoded->front() == '/') decoded->erase(0, 1);
   size_t slash = decoded ? decoded->find('/') : std::string::npos;
   if (!decoded || slash == std::string::npos || slash == 0 || slash + 1 == decoded->size()) {
-    return Error(c, 400, "InvalidArgument", "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
+    return Error(c, 400, "InvalidArgument",
+                 "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
                  {{"ArgumentName", "x-amz-copy-source"}, {"ArgumentValue", std::string(src)}});
   }
   if (!version.empty() && version != "versionId=null") {
@@ -1068,10 +1113,14 @@ Result<AwsChunkedBody> DecodeAwsChunked(std::string_view body) {
     uint64_t size = 0;
     for (char ch : size_hex) {
       int v;
-      if (ch >= '0' && ch <= '9') v = ch - '0';
-      else if (ch >= 'a' && ch <= 'f') v = ch - 'a' + 10;
-      else if (ch >= 'A' && ch <= 'F') v = ch - 'A' + 10;
-      else return Status::InvalidArgument("bad chunk size '" + std::string(size_hex) + "'");
+      if (ch >= '0' && ch <= '9')
+        v = ch - '0';
+      else if (ch >= 'a' && ch <= 'f')
+        v = ch - 'a' + 10;
+      else if (ch >= 'A' && ch <= 'F')
+        v = ch - 'A' + 10;
+      else
+        return Status::InvalidArgument("bad chunk size '" + std::string(size_hex) + "'");
       size = size * 16 + static_cast<uint64_t>(v);
     }
     if (size == 0) break;
@@ -1133,7 +1182,8 @@ void S3Api::Handle(const http::Request& req, http::Response* resp) {
                              : "the ?" + std::string(sub) + " subresource";
       return Error(c, 501, "NotImplemented",
                    "A header or query you provided implies functionality that is not "
-                   "implemented: hydrant's embedded S3 does not support " + what + ".");
+                   "implemented: hydrant's embedded S3 does not support " +
+                       what + ".");
     }
   }
 
@@ -1147,8 +1197,9 @@ void S3Api::Handle(const http::Request& req, http::Response* resp) {
       if (c.query.Has("location")) return GetBucketLocation(c, store_, region_);
       if (c.query.Has("list-type")) {
         if (c.query.Get("list-type") != "2") {
-          return Error(c, 400, "InvalidArgument", "Invalid List Type specified in Request",
-                       {{"ArgumentName", "list-type"}, {"ArgumentValue", c.query.Get("list-type")}});
+          return Error(
+              c, 400, "InvalidArgument", "Invalid List Type specified in Request",
+              {{"ArgumentName", "list-type"}, {"ArgumentValue", c.query.Get("list-type")}});
         }
         return ListObjectsV2(c, store_);
       }

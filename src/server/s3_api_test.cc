@@ -114,7 +114,9 @@ class S3ApiTest : public ::testing::Test {
 TEST_F(S3ApiTest, ListBuckets) {
   auto r = Call("GET", "/");
   EXPECT_EQ(r.status, 200);
-  EXPECT_THAT(r.body, HasSubstr("<ListAllMyBucketsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"));
+  EXPECT_THAT(
+      r.body,
+      HasSubstr("<ListAllMyBucketsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"));
   EXPECT_TRUE(TagValues(r.body, "Bucket").empty());
   EXPECT_NE(HeaderOf(r, "x-amz-request-id"), "<absent>");
   MakeBucket("zeta");
@@ -165,7 +167,9 @@ TEST_F(S3ApiTest, HeadBucketAndLocation) {
 
   r = Call("GET", "/bkt?location");
   EXPECT_EQ(r.status, 200);
-  EXPECT_THAT(r.body, HasSubstr("<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"></LocationConstraint>"));
+  EXPECT_THAT(r.body,
+              HasSubstr("<LocationConstraint "
+                        "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"></LocationConstraint>"));
   ExpectError(Call("GET", "/nope-bucket?location"), 404, "NoSuchBucket");
 
   S3Api eu(store_.get(), "eu-west-1");
@@ -217,7 +221,8 @@ TEST_F(S3ApiTest, PutGetHeadObject) {
   EXPECT_EQ(HeaderOf(get, "Accept-Ranges"), "bytes");
   EXPECT_TRUE(std::regex_match(
       HeaderOf(get, "Last-Modified"),
-      std::regex(R"((Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT)")))
+      std::regex(
+          R"((Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT)")))
       << HeaderOf(get, "Last-Modified");
 
   auto head = Call("HEAD", "/bkt/dir/hello%20world.txt");
@@ -245,8 +250,9 @@ TEST_F(S3ApiTest, PutGetHeadObject) {
   EXPECT_EQ(HeaderOf(ge, "ETag"), "\"d41d8cd98f00b204e9800998ecf8427e\"");
 
   // response-* query parameters override headers.
-  auto ov = Call("GET", "/bkt/dir/hello%20world.txt?response-content-type=application%2Fjson&"
-                        "response-content-disposition=attachment");
+  auto ov = Call("GET",
+                 "/bkt/dir/hello%20world.txt?response-content-type=application%2Fjson&"
+                 "response-content-disposition=attachment");
   EXPECT_EQ(HeaderOf(ov, "Content-Type"), "application/json");
   EXPECT_EQ(HeaderOf(ov, "Content-Disposition"), "attachment");
   // SDKs add x-id=...; it is ignored.
@@ -334,10 +340,11 @@ TEST_F(S3ApiTest, ConditionalGet) {
               412, "PreconditionFailed");
   EXPECT_EQ(Call("GET", "/bkt/k", {{"If-Unmodified-Since", lm}}).status, 200);
   // If-None-Match wins over If-Modified-Since (RFC 9110).
-  EXPECT_EQ(Call("GET", "/bkt/k",
-                 {{"If-None-Match", "\"other\""}, {"If-Modified-Since", "Fri, 01 Jan 2100 00:00:00 GMT"}})
-                .status,
-            200);
+  EXPECT_EQ(
+      Call("GET", "/bkt/k",
+           {{"If-None-Match", "\"other\""}, {"If-Modified-Since", "Fri, 01 Jan 2100 00:00:00 GMT"}})
+          .status,
+      200);
 }
 
 TEST_F(S3ApiTest, ObjectErrors) {
@@ -380,7 +387,8 @@ TEST_F(S3ApiTest, ObjectErrors) {
 
 TEST_F(S3ApiTest, ContentMd5) {
   MakeBucket("bkt");
-  std::string good = base64::Encode(*base64::Decode("XrY7u+Ae7tCTyyK7j1rNww=="));  // md5("hello world")
+  std::string good =
+      base64::Encode(*base64::Decode("XrY7u+Ae7tCTyyK7j1rNww=="));  // md5("hello world")
   EXPECT_EQ(Call("PUT", "/bkt/ok", {{"Content-MD5", good}}, "hello world").status, 200);
   ExpectError(Call("PUT", "/bkt/bad", {{"Content-MD5", good}}, "hello worle"), 400, "BadDigest");
   ExpectError(Call("PUT", "/bkt/bad", {{"Content-MD5", "not base64!"}}, "x"), 400, "InvalidDigest");
@@ -429,7 +437,7 @@ TEST_F(S3ApiTest, AwsChunkedUnsignedWithTrailer) {
   EXPECT_EQ(HeaderOf(r, "x-amz-checksum-crc32"), "y/Q5Jg==");
   auto g = Call("GET", "/bkt/chunked");
   EXPECT_EQ(BodyOf(g), "123456789");
-  EXPECT_EQ(HeaderOf(g, "Content-Length"), "<absent>");  // the listener's job
+  EXPECT_EQ(HeaderOf(g, "Content-Length"), "<absent>");    // the listener's job
   EXPECT_EQ(HeaderOf(g, "Content-Encoding"), "<absent>");  // aws-chunked is not stored
   EXPECT_EQ(HeaderOf(g, "ETag"), "\"25f9e794323b453885f5181f1b624d0b\"");  // md5("123456789")
 
@@ -477,7 +485,8 @@ TEST_F(S3ApiTest, AwsChunkedSigned) {
 }
 
 TEST(DecodeAwsChunked, Framing) {
-  auto r = DecodeAwsChunked("3\r\nabc\r\n0\r\nx-amz-checksum-crc32c:abc=\r\nx-amz-trailer-signature:ff\r\n\r\n");
+  auto r = DecodeAwsChunked(
+      "3\r\nabc\r\n0\r\nx-amz-checksum-crc32c:abc=\r\nx-amz-trailer-signature:ff\r\n\r\n");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->data, "abc");
   ASSERT_EQ(r->trailers.size(), 1u);
@@ -498,13 +507,15 @@ TEST_F(S3ApiTest, ListObjectsV2) {
   for (const char* k : {"a", "b/1", "b/2", "b/c/3", "d", "e/4", "f"}) Put("bkt", k, k);
   auto r = Call("GET", "/bkt?list-type=2");
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_THAT(r.body, HasSubstr("<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"));
+  EXPECT_THAT(r.body,
+              HasSubstr("<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"));
   EXPECT_THAT(TagValues(r.body, "Key"), ElementsAre("a", "b/1", "b/2", "b/c/3", "d", "e/4", "f"));
   EXPECT_EQ(Tag1(r.body, "KeyCount"), "7");
   EXPECT_EQ(Tag1(r.body, "MaxKeys"), "1000");
   EXPECT_EQ(Tag1(r.body, "IsTruncated"), "false");
   EXPECT_EQ(Tag1(r.body, "Name"), "bkt");
-  EXPECT_EQ(TagValues(r.body, "ETag")[0], "&quot;0cc175b9c0f1b6a831c399e269772661&quot;");  // md5("a")
+  EXPECT_EQ(TagValues(r.body, "ETag")[0],
+            "&quot;0cc175b9c0f1b6a831c399e269772661&quot;");  // md5("a")
   EXPECT_EQ(TagValues(r.body, "Size")[1], "3");
   EXPECT_EQ(TagValues(r.body, "StorageClass").size(), 7u);
   EXPECT_TRUE(TagValues(r.body, "Owner").empty());  // only with fetch-owner
@@ -556,9 +567,9 @@ TEST_F(S3ApiTest, ListObjectsV2) {
 
 TEST_F(S3ApiTest, ListEncodingTypeUrl) {
   MakeBucket("bkt");
-  Put("bkt", "a%20b%2Bc/%C3%BC.txt", "x");          // key "a b+c/ü.txt"
-  Put("bkt", "x%26y%3Cz%3E", "x");                   // key "x&y<z>"
-  Put("bkt", "ctl%01char", "x");                     // a control character
+  Put("bkt", "a%20b%2Bc/%C3%BC.txt", "x");  // key "a b+c/ü.txt"
+  Put("bkt", "x%26y%3Cz%3E", "x");          // key "x&y<z>"
+  Put("bkt", "ctl%01char", "x");            // a control character
   auto r = Call("GET", "/bkt?list-type=2&encoding-type=url");
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(Tag1(r.body, "EncodingType"), "url");
@@ -631,7 +642,8 @@ TEST_F(S3ApiTest, CopyObject) {
   auto r = Call("PUT", "/dst/copy", {{"x-amz-copy-source", "/src/dir/orig%20name"}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_THAT(r.body, HasSubstr("<CopyObjectResult"));
-  EXPECT_EQ(Tag1(r.body, "ETag"), "&quot;321c3cf486ed509164edec1e1981fec8&quot;");  // md5("payload")
+  EXPECT_EQ(Tag1(r.body, "ETag"),
+            "&quot;321c3cf486ed509164edec1e1981fec8&quot;");  // md5("payload")
   auto g = Call("GET", "/dst/copy");
   EXPECT_EQ(BodyOf(g), "payload");
   EXPECT_EQ(HeaderOf(g, "Content-Type"), "text/csv");
@@ -777,9 +789,7 @@ assert s3.list_buckets()['Buckets'] == []
 sys.stderr.write('boto3 scenario passed (%d requests)\n' % len(seen))
 )PY";
 
-bool HaveBoto3() {
-  return std::system("python3 -c 'import boto3' >/dev/null 2>&1") == 0;
-}
+bool HaveBoto3() { return std::system("python3 -c 'import boto3' >/dev/null 2>&1") == 0; }
 
 bool ReadLine(FILE* f, std::string* line) {
   line->clear();
@@ -837,7 +847,8 @@ TEST_F(S3ApiTest, Boto3RoundTrips) {
     std::string body = req.method == "HEAD" ? "" : BodyOf(resp);
     uint64_t length = resp.content_length_override ? *resp.content_length_override : body.size();
     resp.headers.emplace_back("Content-Length", std::to_string(length));
-    std::string msg = std::to_string(resp.status) + "\n" + std::to_string(resp.headers.size()) + "\n";
+    std::string msg =
+        std::to_string(resp.status) + "\n" + std::to_string(resp.headers.size()) + "\n";
     for (const auto& [k, v] : resp.headers) msg += k + "\t" + v + "\n";
     msg += std::to_string(body.size()) + "\n";
     msg += body;
