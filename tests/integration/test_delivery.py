@@ -39,14 +39,14 @@ def read_all(s3, bucket, prefix=""):
 
 
 def test_interval_delivery_concatenates_without_delimiter(hydrant):
-    make_stream(hydrant, "s", "b")
+    make_stream(hydrant, "s", "bkt")
     fh = hydrant.client("firehose", validate=False)
     fh.put_record_batch(DeliveryStreamName="s", Records=[{"Data": b"a1"}, {"Data": b"b2"}])
     fh.put_record(DeliveryStreamName="s", Record={"Data": b"c3"})
     s3 = hydrant.client("s3")
-    objs = wait_for(lambda: read_all(s3, "b"), what="an object")
+    objs = wait_for(lambda: read_all(s3, "bkt"), what="an object")
     time.sleep(1.5)  # nothing else should follow
-    objs = read_all(s3, "b")
+    objs = read_all(s3, "bkt")
     assert b"".join(objs[k] for k in sorted(objs)) == b"a1b2c3"
     key = next(iter(objs))
     m = KEY_RE.match(key)
@@ -57,46 +57,46 @@ def test_interval_delivery_concatenates_without_delimiter(hydrant):
     now = time.gmtime()
     assert m.group("prefix") in (time.strftime("%Y/%m/%d/%H/", now),
                                  time.strftime("%Y/%m/%d/%H/", time.gmtime(time.time() - 60)))
-    head = s3.head_object(Bucket="b", Key=key)
+    head = s3.head_object(Bucket="bkt", Key=key)
     assert head["ContentType"] == "application/octet-stream"
 
 
 def test_size_triggers_before_interval(hydrant):
-    make_stream(hydrant, "big", "b", BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 900})
+    make_stream(hydrant, "big", "bkt", BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 900})
     fh = hydrant.client("firehose", validate=False)
     rec = b"x" * 100000
     for _ in range(3):
         fh.put_record_batch(DeliveryStreamName="big", Records=[{"Data": rec}] * 4)  # 1.2 MB
     s3 = hydrant.client("s3")
-    keys = wait_for(lambda: list_keys(s3, "b"), timeout=20, what="size-triggered object")
-    sizes = [s3.head_object(Bucket="b", Key=k)["ContentLength"] for k in keys]
+    keys = wait_for(lambda: list_keys(s3, "bkt"), timeout=20, what="size-triggered object")
+    sizes = [s3.head_object(Bucket="bkt", Key=k)["ContentLength"] for k in keys]
     # The buffer fills at 1 MiB: the first object holds about 1 MiB, not everything.
     assert 1048576 <= sizes[0] <= 1048576 + 100000
     assert sum(sizes) <= 1200000
 
 
 def test_interval_zero_delivers_at_once(hydrant):
-    make_stream(hydrant, "zero", "b", BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 0})
+    make_stream(hydrant, "zero", "bkt", BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 0})
     hydrant.client("firehose").put_record(DeliveryStreamName="zero", Record={"Data": b"now"})
     s3 = hydrant.client("s3")
     t0 = time.time()
-    wait_for(lambda: list_keys(s3, "b"), timeout=5, interval=0.05, what="immediate object")
+    wait_for(lambda: list_keys(s3, "bkt"), timeout=5, interval=0.05, what="immediate object")
     assert time.time() - t0 < 2
 
 
 def test_interval_is_respected(hydrant):
-    make_stream(hydrant, "slow", "b", BufferingHints={"SizeInMBs": 5, "IntervalInSeconds": 4})
+    make_stream(hydrant, "slow", "bkt", BufferingHints={"SizeInMBs": 5, "IntervalInSeconds": 4})
     hydrant.client("firehose").put_record(DeliveryStreamName="slow", Record={"Data": b"later"})
     s3 = hydrant.client("s3")
     time.sleep(2)
-    assert list_keys(s3, "b") == []
-    wait_for(lambda: list_keys(s3, "b"), timeout=10, what="interval object")
+    assert list_keys(s3, "bkt") == []
+    wait_for(lambda: list_keys(s3, "bkt"), timeout=10, what="interval object")
 
 
 @pytest.mark.parametrize("fmt,ext", [("GZIP", ".gz"), ("ZIP", ".zip"), ("Snappy", ".snappy"),
                                      ("HADOOP_SNAPPY", ".snappy"), ("UNCOMPRESSED", "")])
 def test_compression_readable_by_standard_libraries(hydrant, fmt, ext):
-    make_stream(hydrant, "c", "b", CompressionFormat=fmt)
+    make_stream(hydrant, "c", "bkt", CompressionFormat=fmt)
     records = [("line %d %s\n" % (i, "z" * (i % 50))).encode() for i in range(2000)]
     fh = hydrant.client("firehose", validate=False)
     for i in range(0, len(records), 500):
@@ -106,7 +106,7 @@ def test_compression_readable_by_standard_libraries(hydrant, fmt, ext):
 
     def decoded():
         out = b""
-        for k, body in sorted(read_all(s3, "b").items()):
+        for k, body in sorted(read_all(s3, "bkt").items()):
             assert k.endswith(ext) if ext else KEY_RE.match(k).group("ext") == ""
             if fmt == "GZIP":
                 out += gzip.decompress(body)
@@ -123,27 +123,40 @@ def test_compression_readable_by_standard_libraries(hydrant, fmt, ext):
         return out if len(out) >= len(want) else None
     assert wait_for(decoded, what="all records decoded") == want
     if fmt == "GZIP":
-        k = list_keys(s3, "b")[0]
-        assert s3.head_object(Bucket="b", Key=k).get("ContentEncoding") == "gzip"
+        k = list_keys(s3, "bkt")[0]
+        assert s3.head_object(Bucket="bkt", Key=k).get("ContentEncoding") == "gzip"
+
+
+def firehose_call(h, op, body):
+    """A raw JSON 1.1 call, for members newer than Debian's botocore model (FileExtension)."""
+    import json
+    import urllib.request
+    req = urllib.request.Request(h.endpoint + "/", data=json.dumps(body).encode(), method="POST", headers={
+        "X-Amz-Target": "Firehose_20150804." + op, "Content-Type": "application/x-amz-json-1.1"})
+    with urllib.request.urlopen(req) as r:
+        return json.loads(r.read())
 
 
 def test_custom_prefix_and_extension(hydrant):
-    make_stream(hydrant, "pfx", "b",
-                Prefix="year=!{timestamp:yyyy}/!{firehose:random-string}/",
-                ErrorOutputPrefix="errors/!{firehose:error-output-type}/",
-                FileExtension=".json")
+    hydrant.client("s3").create_bucket(Bucket="bkt")
+    firehose_call(hydrant, "CreateDeliveryStream", {
+        "DeliveryStreamName": "pfx",
+        "ExtendedS3DestinationConfiguration": s3_dest(
+            "bkt", Prefix="year=!{timestamp:yyyy}/!{firehose:random-string}/",
+            ErrorOutputPrefix="errors/!{firehose:error-output-type}/", FileExtension=".json",
+            BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 1})})
     hydrant.client("firehose").put_record(DeliveryStreamName="pfx", Record={"Data": b"{}"})
     s3 = hydrant.client("s3")
-    key = wait_for(lambda: list_keys(s3, "b"), what="object")[0]
+    key = wait_for(lambda: list_keys(s3, "bkt"), what="object")[0]
     year = time.strftime("%Y", time.gmtime())
-    assert re.match(r"^year=%s/[A-Za-z0-9]{11}/pfx-1-.*\.json$" % year, key), key
+    assert re.match(r"^year=%s/[0-9a-f]{11}/pfx-1-.*\.json$" % year, key), key
 
 
 def test_static_prefix_gets_timestamp_without_slash(hydrant):
-    make_stream(hydrant, "st", "b", Prefix="logs")
+    make_stream(hydrant, "st", "bkt", Prefix="logs")
     hydrant.client("firehose").put_record(DeliveryStreamName="st", Record={"Data": b"x"})
     s3 = hydrant.client("s3")
-    key = wait_for(lambda: list_keys(s3, "b"), what="object")[0]
+    key = wait_for(lambda: list_keys(s3, "bkt"), what="object")[0]
     assert re.match(r"^logs\d{4}/\d{2}/\d{2}/\d{2}/st-1-", key), key
 
 
@@ -171,29 +184,29 @@ def test_failing_stream_does_not_stall_others(hydrant):
 
 
 def test_backlog_delivered_after_restart(hydrant):
-    make_stream(hydrant, "r", "b", BufferingHints={"SizeInMBs": 5, "IntervalInSeconds": 900})
+    make_stream(hydrant, "r", "bkt", BufferingHints={"SizeInMBs": 5, "IntervalInSeconds": 900})
     fh = hydrant.client("firehose")
     fh.put_record_batch(DeliveryStreamName="r", Records=[{"Data": b"%04d" % i} for i in range(100)])
     hydrant.kill()
     hydrant.start(hydrant.port)
     s3 = hydrant.client("s3")
-    objs = wait_for(lambda: read_all(s3, "b"), timeout=20, what="backlog object")
+    objs = wait_for(lambda: read_all(s3, "bkt"), timeout=20, what="backlog object")
     assert b"".join(objs[k] for k in sorted(objs)) == b"".join(b"%04d" % i for i in range(100))
 
 
 def test_update_changes_following_objects(hydrant):
-    make_stream(hydrant, "upd", "b")
+    make_stream(hydrant, "upd", "bkt")
     fh = hydrant.client("firehose", validate=False)
     fh.put_record(DeliveryStreamName="upd", Record={"Data": b"v1"})
     s3 = hydrant.client("s3")
-    wait_for(lambda: list_keys(s3, "b"), what="first object")
+    wait_for(lambda: list_keys(s3, "bkt"), what="first object")
     fh.update_destination(DeliveryStreamName="upd", CurrentDeliveryStreamVersionId="1",
                           DestinationId="destinationId-000000000001",
                           ExtendedS3DestinationUpdate={"Prefix": "v2/", "CompressionFormat": "GZIP"})
     fh.put_record(DeliveryStreamName="upd", Record={"Data": b"second"})
-    key = wait_for(lambda: list_keys(s3, "b", "v2"), what="object after update")[0]
+    key = wait_for(lambda: list_keys(s3, "bkt", "v2"), what="object after update")[0]
     assert re.match(r"^v2/\d{4}/\d{2}/\d{2}/\d{2}/upd-2-.*\.gz$", key), key
-    assert gzip.decompress(s3.get_object(Bucket="b", Key=key)["Body"].read()) == b"second"
+    assert gzip.decompress(s3.get_object(Bucket="bkt", Key=key)["Body"].read()) == b"second"
 
 
 def test_retention_drops_undeliverable_data(tmp_path):
@@ -212,7 +225,7 @@ def test_retention_drops_undeliverable_data(tmp_path):
 def test_disk_quota_refuses_with_slow_down(tmp_path):
     h = Hydrant(str(tmp_path / "d"), ["--disk-quota-mb", "1"]).start()
     try:
-        make_stream(h, "q", "b", create_bucket=False)  # nothing drains the log
+        make_stream(h, "q", "bkt", create_bucket=False)  # nothing drains the log
         fh = h.client("firehose", validate=False)
         acked = 0
         last = None
@@ -231,10 +244,10 @@ def test_disk_quota_refuses_with_slow_down(tmp_path):
             fh.put_record(DeliveryStreamName="q", Record={"Data": b"q" * 100000})
         assert e.value.response["Error"]["Code"] == "ServiceUnavailableException"
         # What was acknowledged is delivered once the bucket exists.
-        h.client("s3").create_bucket(Bucket="b")
+        h.client("s3").create_bucket(Bucket="bkt")
         s3 = h.client("s3")
         objs = wait_for(lambda: (lambda o: o if sum(map(len, o.values())) >= acked * 100000 else None)(
-            read_all(s3, "b")), timeout=40, what="acknowledged data")
+            read_all(s3, "bkt")), timeout=40, what="acknowledged data")
         assert sum(map(len, objs.values())) == acked * 100000
     finally:
         h.stop()
