@@ -1,6 +1,7 @@
 #include "server/firehose_api.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstring>
 #include <random>
@@ -69,15 +70,25 @@ std::string Str(const json::object& o, std::string_view key, std::string_view de
   return std::string(def);
 }
 
-std::string RecordId(const std::string& incarnation, uint64_t seq) {
-  // Opaque to producers: the stream's incarnation (so ids of a re-created stream
-  // differ) and the record's sequence number in its log.
-  unsigned char raw[24] = {0};
-  for (size_t i = 0; i < 16 && i * 2 + 1 < incarnation.size(); ++i) {
-    raw[i] = static_cast<unsigned char>(std::stoi(incarnation.substr(i * 2, 2), nullptr, 16));
+// RecordIds are opaque to producers: 16 bytes of the stream's incarnation (so ids
+// of a re-created stream differ) and the record's sequence number in its log,
+// base64-encoded. Appended to *out without a temporary string.
+using IncarnationBytes = std::array<unsigned char, 16>;
+
+IncarnationBytes ParseIncarnation(const std::string& hex) {
+  IncarnationBytes raw{};
+  auto nibble = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
+  for (size_t i = 0; i < raw.size() && i * 2 + 1 < hex.size(); ++i) {
+    raw[i] = static_cast<unsigned char>(nibble(hex[i * 2]) << 4 | nibble(hex[i * 2 + 1]));
   }
-  for (int i = 0; i < 8; ++i) raw[16 + i] = static_cast<unsigned char>(seq >> (56 - 8 * i));
-  return base64::Encode(std::string_view(reinterpret_cast<const char*>(raw), sizeof raw));
+  return raw;
+}
+
+void AppendRecordId(const IncarnationBytes& inc, uint64_t seq, std::string* out) {
+  char raw[24];
+  std::memcpy(raw, inc.data(), inc.size());
+  for (int i = 0; i < 8; ++i) raw[16 + i] = static_cast<char>(seq >> (56 - 8 * i));
+  base64::EncodeAppend(std::string_view(raw, sizeof raw), out);
 }
 
 json::object DescribeStream(const stream::StreamMeta& m, const json::object& input) {
@@ -545,18 +556,13 @@ void FirehoseApi::PutRecords(std::string_view op, http::Request&& req, http::Res
     respond(ErrorResponse(StreamNotFound(*registry_, sname), rid));
     return;
   }
-  stream::StreamMeta meta = s->Meta();
-  if (meta.status != "ACTIVE") {
-    respond(ErrorResponse(StreamNotFound(*registry_, sname), rid));
-    return;
-  }
-  const bool encrypted = Str(meta.encryption, "Status") == "ENABLED";
+  const bool encrypted = s->encrypted();
   const size_t n = payloads.size();
   int64_t arrival = registry_->clock().NowMillis();
   stream::DeliveryStream* target = s.get();
   target->Put(arrival, payloads,
          [respond = std::move(respond), rid, batch, n, total, encrypted, s,
-          incarnation = meta.incarnation, sname](Result<uint64_t> r) {
+          incarnation = ParseIncarnation(s->incarnation()), sname](Result<uint64_t> r) {
            auto& probe = s->probe();
            if (!r.ok()) {
              probe.throttled_records.fetch_add(n, std::memory_order_relaxed);
@@ -586,8 +592,9 @@ void FirehoseApi::PutRecords(std::string_view op, http::Request&& req, http::Res
            uint64_t first = *r;
            std::string out;
            if (!batch) {
-             out = "{\"RecordId\":\"" + RecordId(incarnation, first) + "\",\"Encrypted\":" +
-                   (encrypted ? "true" : "false") + "}";
+             out = "{\"RecordId\":\"";
+             AppendRecordId(incarnation, first, &out);
+             out += encrypted ? "\",\"Encrypted\":true}" : "\",\"Encrypted\":false}";
            } else {
              out.reserve(64 + n * 48);
              out = "{\"FailedPutCount\":0,\"Encrypted\":";
@@ -595,7 +602,7 @@ void FirehoseApi::PutRecords(std::string_view op, http::Request&& req, http::Res
              out += ",\"RequestResponses\":[";
              for (size_t i = 0; i < n; ++i) {
                out += i ? ",{\"RecordId\":\"" : "{\"RecordId\":\"";
-               out += RecordId(incarnation, first + i);
+               AppendRecordId(incarnation, first + i, &out);
                out += "\"}";
              }
              out += "]}";

@@ -17,11 +17,18 @@ namespace json = boost::json;
 namespace {
 constexpr const char* kInflightFile = "delivery.json";
 constexpr int64_t kBacklogTrigger = std::numeric_limits<int64_t>::max() / 4;
+
+bool IsEncrypted(const StreamMeta& m) {
+  const auto* st = m.encryption.if_contains("Status");
+  return st && st->is_string() && st->as_string() == "ENABLED";
+}
 }  // namespace
 
 DeliveryStream::DeliveryStream(std::string dir, StreamMeta meta, DeliveryDeps deps)
-    : dir_(std::move(dir)), deps_(std::move(deps)), meta_(std::move(meta)) {
+    : dir_(std::move(dir)), deps_(std::move(deps)), incarnation_(meta.incarnation),
+      meta_(std::move(meta)) {
   config_ = api::DeliveryConfig(meta_.destination);
+  encrypted_ = IsEncrypted(meta_);
 }
 
 Result<std::shared_ptr<DeliveryStream>> DeliveryStream::Open(const std::string& dir,
@@ -102,6 +109,7 @@ Status DeliveryStream::SetMeta(StreamMeta meta) {
     std::lock_guard lk(mu_);
     meta_ = std::move(meta);
     config_ = api::DeliveryConfig(meta_.destination);
+    encrypted_ = IsEncrypted(meta_);
   }
   cv_.notify_all();
   return Status::Ok();

@@ -82,6 +82,10 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
   // Replaces the metadata (destination update, tags), persisting it first.
   Status SetMeta(StreamMeta meta);
 
+  // Hot-path views of the metadata, without copying it.
+  const std::string& incarnation() const { return incarnation_; }
+  bool encrypted() const { return encrypted_.load(std::memory_order_relaxed); }
+
   const StreamProbe& probe() const { return probe_; }
   StreamProbe& probe() { return probe_; }
   const std::string& dir() const { return dir_; }
@@ -113,6 +117,8 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
   DeliveryDeps deps_;
   std::shared_ptr<buffer::StreamLog> log_;
   StreamProbe probe_;
+  const std::string incarnation_;
+  std::atomic<bool> encrypted_{false};
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
