@@ -98,6 +98,17 @@ int main(int argc, char** argv) {
   serve->add_option("--retention-seconds", retention, "How long undeliverable data is kept before it is dropped (default 86400 = 24 h)");
   serve->add_option("--disk-quota-mb", quota, "Disk budget for buffered records; puts past it get ServiceUnavailableException \"Slow down.\" (default 0 = unlimited)");
   serve->add_option("--log-level", log_level, "trace, debug, info, warn, error or off (default info)");
+  app.footer(
+      "hydrant serve options (also settable in the --config TOML file):\n"
+      "  --listen HOST:PORT        listen (default 127.0.0.1:4573; port 0 = any free port)\n"
+      "  --data-dir DIR            data_dir (default ./hydrant-data)\n"
+      "  --region R                region (default us-east-1)\n"
+      "  --account-id N            account_id (default 000000000000)\n"
+      "  --retention-seconds S     retention_seconds (default 86400)\n"
+      "  --disk-quota-mb N         disk_quota_mb (default 0 = unlimited)\n"
+      "  --log-level L             log_level (default info)\n"
+      "                            http_threads (TOML only, default 2)\n"
+      "See 'hydrant serve --help' and README.md.");
   CLI11_PARSE(app, argc, argv);
 
   if (!config_path.empty()) {
