@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "observability/metrics.h"
 #include "server/firehose_api.h"
 #include "server/s3_api.h"
 
@@ -14,7 +15,7 @@ namespace hydrant::server {
 
 struct Router::Impl {
   Impl(stream::StreamRegistry* registry, store::ObjectStore* store, std::string region, int workers)
-      : firehose(registry), s3(store, std::move(region)) {
+      : registry(registry), firehose(registry), s3(store, std::move(region)) {
     for (int i = 0; i < std::max(1, workers); ++i) {
       threads.emplace_back([this] { Work(); });
     }
@@ -48,6 +49,7 @@ struct Router::Impl {
     }
   }
 
+  stream::StreamRegistry* registry;
   FirehoseApi firehose;
   S3Api s3;
   std::mutex mu;
@@ -68,10 +70,21 @@ void Router::Handle(http::Request&& req, http::Respond respond) {
     impl_->firehose.Handle(std::move(req), std::move(respond));
     return;
   }
-  if (req.method == "GET" && req.Path() == "/health") {
+  // /health and /metrics are hydrant's own; a signed request for them is S3's
+  // (buckets may be named "health" or "metrics").
+  const bool unsigned_get = req.method == "GET" && !req.HasHeader("Authorization") &&
+                            req.Query().empty();
+  if (unsigned_get && req.Path() == "/health") {
     http::Response r;
     r.SetHeader("Content-Type", "text/plain");
     r.body = "ok\n";
+    respond(std::move(r));
+    return;
+  }
+  if (unsigned_get && req.Path() == "/metrics") {
+    http::Response r;
+    r.SetHeader("Content-Type", "text/plain; version=0.0.4");
+    r.body = observability::RenderPrometheus(*impl_->registry);
     respond(std::move(r));
     return;
   }

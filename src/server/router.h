@@ -2,6 +2,7 @@
 // Router: the one HTTP handler behind hydrant's port. Firehose calls (X-Amz-Target
 // Firehose_20150804.*) go to FirehoseApi; everything else is the S3 REST API of the
 // embedded object store, run on a small worker pool because it touches the disk.
+// Unsigned GET /health and GET /metrics (Prometheus text) are hydrant's own.
 
 #include <memory>
 #include <string>

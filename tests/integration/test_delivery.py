@@ -61,6 +61,29 @@ def test_interval_delivery_concatenates_without_delimiter(hydrant):
     assert head["ContentType"] == "application/octet-stream"
 
 
+def metrics(h):
+    import urllib.request
+    with urllib.request.urlopen(h.endpoint + "/metrics") as r:
+        return r.read().decode()
+
+
+def test_metrics_count_known_traffic(hydrant):
+    make_stream(hydrant, "m", "bkt")
+    fh = hydrant.client("firehose")
+    fh.put_record_batch(DeliveryStreamName="m", Records=[{"Data": b"12345"}] * 10)
+    fh.put_record(DeliveryStreamName="m", Record={"Data": b"abc"})
+    wait_for(lambda: 'hydrant_delivery_to_s3_records_total{delivery_stream="m"} 11\n' in metrics(hydrant),
+             what="delivery counted")
+    text = metrics(hydrant)
+    for line in ['hydrant_incoming_records_total{delivery_stream="m"} 11',
+                 'hydrant_incoming_bytes_total{delivery_stream="m"} 53',
+                 'hydrant_incoming_put_requests_total{delivery_stream="m"} 2',
+                 'hydrant_delivery_to_s3_bytes_total{delivery_stream="m"} 53',
+                 'hydrant_backlog_records{delivery_stream="m"} 0']:
+        assert line + "\n" in text, line
+    assert "# TYPE hydrant_incoming_records_total counter" in text
+
+
 def test_size_triggers_before_interval(hydrant):
     make_stream(hydrant, "big", "bkt", BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 900})
     fh = hydrant.client("firehose", validate=False)
@@ -215,6 +238,7 @@ def test_retention_drops_undeliverable_data(tmp_path):
         make_stream(h, "exp", "never", create_bucket=False)
         h.client("firehose").put_record(DeliveryStreamName="exp", Record={"Data": b"lost"})
         wait_for(lambda: "event=records_expired" in h.log(), timeout=30, what="expiry log line")
+        assert 'hydrant_expired_records_total{delivery_stream="exp"} 1\n' in metrics(h)
         h.client("s3").create_bucket(Bucket="never")
         time.sleep(2)
         assert list_keys(h.client("s3"), "never") == []
