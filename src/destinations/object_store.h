@@ -9,15 +9,21 @@
 // flock on <root>/.lock). The store must outlive the writers it hands out.
 // Listing uses an in-memory sorted index per bucket, built at Open from the
 // metadata files (about 300 bytes + key + user metadata per object).
+// Multipart uploads (S3's CreateMultipartUpload ... CompleteMultipartUpload) keep
+// their parts in <root>/.uploads/<upload id>/, outside every bucket, until they are
+// completed (the parts are concatenated into one object, published like a put) or
+// aborted. Uploads survive a reopen; deleting a bucket discards its uploads.
 // Layout, commit point and recovery: docs/object-store.md.
 
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/byte_sink.h"
@@ -34,10 +40,15 @@ struct ObjectMeta {
 struct ObjectInfo {
   std::string key;
   uint64_t size = 0;
-  std::string etag;  // quoted hex MD5 of the data, as S3: "\"...\""
+  // Quoted, as S3: "\"<hex MD5 of the data>\"", or for an object made by a
+  // multipart upload "\"<hex MD5 of the parts' binary MD5s>-<part count>\"".
+  std::string etag;
   int64_t last_modified_ms = 0;
   ObjectMeta meta;
   std::string data_path;  // file holding the bytes (for streaming GetObject)
+  // The sizes of the parts, in order, for an object made by a multipart upload;
+  // empty otherwise. (Not filled by List.)
+  std::vector<uint64_t> part_sizes;
 };
 
 struct BucketInfo {
@@ -57,6 +68,81 @@ struct ListResult {
   std::vector<std::string> common_prefixes;
   bool truncated = false;
   std::string next_start_after;  // last key or prefix returned, when truncated
+};
+
+// --- multipart uploads ---------------------------------------------------------
+
+inline constexpr int kMaxPartNumber = 10000;
+// Every part of a completed upload but the last must have at least this many bytes.
+inline constexpr uint64_t kMinPartSize = 5ull << 20;
+
+// The multipart calls fail with S3's own error codes where S3 names one: the
+// Status message is then "<code>: <text>" (see SplitErrorCode). NoSuchUpload is
+// NotFound; InvalidPart, InvalidPartOrder, EntityTooSmall and MalformedXML are
+// InvalidArgument. A missing bucket is NotFound without a code prefix.
+inline constexpr char kNoSuchUpload[] = "NoSuchUpload";
+inline constexpr char kInvalidPart[] = "InvalidPart";
+inline constexpr char kInvalidPartOrder[] = "InvalidPartOrder";
+inline constexpr char kEntityTooSmall[] = "EntityTooSmall";
+inline constexpr char kMalformedXml[] = "MalformedXML";
+// {code, text} of a status made as above; code is "" when the message has no
+// known code prefix (text is then the whole message).
+std::pair<std::string, std::string> SplitErrorCode(const Status& st);
+
+struct UploadInfo {
+  std::string upload_id;  // 32 lower-case hex digits; sorts in initiation order
+  std::string key;
+  int64_t initiated_ms = 0;
+  ObjectMeta meta;  // given to the object when the upload is completed
+};
+
+struct PartInfo {
+  int part_number = 0;
+  uint64_t size = 0;
+  std::string etag;  // quoted hex MD5 of the part
+  int64_t last_modified_ms = 0;
+};
+
+// One entry of a CompleteMultipartUpload request.
+struct CompletedPart {
+  int part_number = 0;
+  std::string etag;  // quoted or not
+};
+
+struct ListPartsRequest {
+  int part_number_marker = 0;  // parts after this one
+  int max_parts = 1000;
+};
+
+struct ListPartsResult {
+  UploadInfo upload;
+  std::vector<PartInfo> parts;  // ascending part numbers
+  bool truncated = false;
+  int next_part_number_marker = 0;  // the last part returned
+};
+
+struct ListUploadsRequest {
+  std::string prefix;
+  std::string delimiter;         // "" = none
+  std::string key_marker;        // uploads of later keys (or, with upload_id_marker,
+  std::string upload_id_marker;  //   of this key with a later id)
+  int max_uploads = 1000;        // counts uploads and common prefixes together
+};
+
+struct ListUploadsResult {
+  std::vector<UploadInfo> uploads;  // by key (UTF-8 bytes), then initiation
+  std::vector<std::string> common_prefixes;
+  bool truncated = false;
+  std::string next_key_marker;        // when truncated: last key or prefix returned
+  std::string next_upload_id_marker;  // when truncated: last upload id returned, if any
+};
+
+// A part being uploaded: Write() its bytes (to a temp file), then Commit() makes
+// it durable (fsync) and part of the upload, replacing an earlier upload of the
+// same part number. Destroying an uncommitted writer discards it.
+class PartWriter : public ByteSink {
+ public:
+  virtual Result<PartInfo> Commit() = 0;
 };
 
 // An object being written. Write() any number of times, then Commit() to publish it
@@ -103,6 +189,31 @@ class ObjectStore final : public ObjectSink {
   Status DeleteObject(std::string_view bucket, std::string_view key);  // OK if absent
   Result<ListResult> List(std::string_view bucket, const ListRequest& req) const;
 
+  // Multipart uploads. Every call names the bucket, key and upload id as S3's
+  // requests do; an id that exists for another bucket or key is NoSuchUpload.
+  // NotFound (no code) when the bucket does not exist.
+  Result<UploadInfo> CreateMultipartUpload(std::string_view bucket, std::string_view key,
+                                           const ObjectMeta& meta);
+  // part_number 1..kMaxPartNumber (else InvalidArgument). The upload is checked
+  // again at Commit (it may have been completed or aborted meanwhile).
+  Result<std::unique_ptr<PartWriter>> BeginUploadPart(std::string_view bucket, std::string_view key,
+                                                      std::string_view upload_id, int part_number);
+  Result<PartInfo> UploadPart(std::string_view bucket, std::string_view key,
+                              std::string_view upload_id, int part_number, std::string_view data);
+  // Concatenates the listed parts (ascending, ETags matching the uploaded parts,
+  // all but the last at least kMinPartSize) into the object `key`, published as a
+  // put is; then the upload and all its parts, listed or not, are gone. On error
+  // the upload is unchanged. Streams file to file: memory does not grow with size.
+  Result<ObjectInfo> CompleteMultipartUpload(std::string_view bucket, std::string_view key,
+                                             std::string_view upload_id,
+                                             const std::vector<CompletedPart>& parts);
+  Status AbortMultipartUpload(std::string_view bucket, std::string_view key,
+                              std::string_view upload_id);
+  Result<ListPartsResult> ListParts(std::string_view bucket, std::string_view key,
+                                    std::string_view upload_id, const ListPartsRequest& req) const;
+  Result<ListUploadsResult> ListMultipartUploads(std::string_view bucket,
+                                                 const ListUploadsRequest& req) const;
+
   const std::string& root() const { return root_; }
   ~ObjectStore() override;
 
@@ -110,14 +221,28 @@ class ObjectStore final : public ObjectSink {
   struct Entry;   // one object in a bucket's index
   struct Bucket;  // a bucket's index and its lock
   class Writer;   // the ObjectWriter handed out by BeginPut
+  struct Upload;  // an in-progress multipart upload and its parts
+  class PartWriterImpl;
 
   ObjectStore(std::string root, int lock_fd);
   Status Load();
   Status LoadBucket(const std::string& name, Bucket* bucket);
   // Publishes a committed writer's temp file as `key` (the commit point).
+  // `part_sizes` is empty for a plain put; for a completed multipart upload,
+  // `md5` is the MD5 of the parts' MD5s.
   Result<ObjectInfo> Publish(const std::string& bucket, const std::string& key,
                              const std::string& tmp_data, uint64_t size, const std::string& md5,
-                             const ObjectMeta& meta);
+                             const ObjectMeta& meta, std::vector<uint64_t> part_sizes = {});
+  Status LoadUploads();
+  // The upload `id` of bucket/key, or NotFound (bucket: no code; upload: NoSuchUpload).
+  Result<std::shared_ptr<Upload>> FindUpload(std::string_view bucket, std::string_view key,
+                                             std::string_view id) const;
+  // Makes a written part (its synced temp file) part `number` of `up`.
+  Result<PartInfo> PublishPart(const std::shared_ptr<Upload>& up, int number,
+                               const std::string& tmp_data, uint64_t size, const std::string& md5);
+  // Forgets `up` (caller holds up->mu or owns mu_ exclusively) and removes its folder.
+  void DropUpload(Upload* up);
+  std::string UploadDir(std::string_view id) const;
   std::string NewTempPath(std::string_view suffix);
   uint64_t NewId();
   std::string BucketDir(std::string_view bucket) const;
@@ -127,6 +252,9 @@ class ObjectStore final : public ObjectSink {
   int lock_fd_ = -1;
   mutable std::shared_mutex mu_;  // guards buckets_ (the map; each Bucket has its own lock)
   std::map<std::string, std::unique_ptr<Bucket>, std::less<>> buckets_;
+  // Lock order: Upload::mu, then mu_, then a Bucket's mu, then uploads_mu_.
+  mutable std::mutex uploads_mu_;  // guards uploads_ (each Upload has its own lock)
+  std::map<std::string, std::shared_ptr<Upload>, std::less<>> uploads_;  // by upload id
 };
 
 }  // namespace hydrant::store

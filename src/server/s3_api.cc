@@ -32,9 +32,7 @@ constexpr char kTokenMagic[] = "hydrant1:";
 
 // Subresources of S3 this server does not implement: answered 501 rather than
 // being mistaken for a plain GET/PUT of the bucket or object.
-constexpr const char* kUnsupported[] = {"uploads",
-                                        "uploadId",
-                                        "versioning",
+constexpr const char* kUnsupported[] = {"versioning",
                                         "acl",
                                         "policy",
                                         "tagging",
@@ -443,6 +441,18 @@ void Contents(std::string* b, const store::ObjectInfo& o, bool url, bool owner) 
   if (owner) Owner(b);
   Tag(b, "StorageClass", "STANDARD");
   *b += "</Contents>";
+}
+
+// A non-negative decimal integer that fits in an int32, as S3's integer parameters.
+std::optional<int> ParseCount(std::string_view s) {
+  if (s.empty() || s.size() > 10) return std::nullopt;
+  long v = 0;
+  for (char ch : s) {
+    if (ch < '0' || ch > '9') return std::nullopt;
+    v = v * 10 + (ch - '0');
+  }
+  if (v > 2147483647L) return std::nullopt;
+  return static_cast<int>(v);
 }
 
 // Common to both list versions: max-keys and encoding-type. False after an error reply.
@@ -868,12 +878,27 @@ void GetObject(Ctx& c, store::ObjectStore* store) {
   uint64_t first = 0, length = size;
   bool partial = false;
   if (c.query.Has("partNumber")) {
-    // Objects here are never multipart: part 1 is the whole object.
-    if (c.query.Get("partNumber") != "1") {
-      return Error(c, 416, "InvalidPartNumber", "The requested partnumber is not satisfiable",
-                   {{"PartNumberRequested", c.query.Get("partNumber")}, {"ActualPartCount", "1"}});
+    // A multipart object answers with the bytes of that part (206, as S3); any
+    // other object has one part, the whole object.
+    const auto& parts = info->part_sizes;
+    size_t count = parts.empty() ? 1 : parts.size();
+    auto n = ParseCount(c.query.Get("partNumber"));
+    if (!n || *n < 1 || *n > store::kMaxPartNumber) {
+      return Error(c, 400, "InvalidArgument",
+                   "Part number must be an integer between 1 and 10000, inclusive",
+                   {{"ArgumentName", "partNumber"}, {"ArgumentValue", c.query.Get("partNumber")}});
     }
-    c.resp->SetHeader("x-amz-mp-parts-count", "1");
+    if (static_cast<size_t>(*n) > count) {
+      return Error(c, 416, "InvalidPartNumber", "The requested partnumber is not satisfiable",
+                   {{"PartNumberRequested", c.query.Get("partNumber")},
+                    {"ActualPartCount", std::to_string(count)}});
+    }
+    c.resp->SetHeader("x-amz-mp-parts-count", std::to_string(count));
+    if (!parts.empty()) {
+      for (int i = 0; i + 1 < *n; ++i) first += parts[i];
+      length = parts[*n - 1];
+      partial = length > 0;
+    }
   } else if (c.req.HasHeader("Range")) {
     RangeSpec r = ParseRange(c.req.Header("Range"), size);
     if (r.valid && !r.satisfiable) {
@@ -946,13 +971,25 @@ store::ObjectMeta MetaFromRequest(const http::Request& req) {
   return meta;
 }
 
-void PutObject(Ctx& c, store::ObjectStore* store) {
-  if (!ValidKeyOrError(c)) return;
-  if (!store->BucketExists(c.bucket)) return NoSuchBucket(c);
-  std::string_view data = c.req.body;
+// The bytes a PutObject or UploadPart carries: the body, aws-chunked decoded,
+// checked against Content-MD5 and every x-amz-checksum-*. Not movable: `data`
+// may point into `decoded`.
+struct Payload {
+  Payload() = default;
+  Payload(const Payload&) = delete;
+  Payload& operator=(const Payload&) = delete;
+  std::string_view data;
   AwsChunkedBody decoded;
   // Checksums from headers and, for aws-chunked bodies, from trailers.
   std::vector<std::pair<std::string, std::string>> checksums;
+};
+
+// False after an error reply.
+bool ReadPayload(Ctx& c, Payload* p) {
+  std::string_view& data = p->data;
+  AwsChunkedBody& decoded = p->decoded;
+  auto& checksums = p->checksums;
+  data = c.req.body;
   for (const auto& [name, value] : c.req.headers) {
     std::string n = Lower(name);
     if (StartsWith(n, "x-amz-checksum-") && n != "x-amz-checksum-algorithm" &&
@@ -963,8 +1000,9 @@ void PutObject(Ctx& c, store::ObjectStore* store) {
   if (IsAwsChunked(c.req)) {
     auto d = DecodeAwsChunked(c.req.body);
     if (!d.ok()) {
-      return Error(c, 400, "IncompleteBody",
-                   "The request body is not valid aws-chunked encoding: " + d.status().message());
+      Error(c, 400, "IncompleteBody",
+            "The request body is not valid aws-chunked encoding: " + d.status().message());
+      return false;
     }
     decoded = std::move(d).value();
     data = decoded.data;
@@ -973,43 +1011,56 @@ void PutObject(Ctx& c, store::ObjectStore* store) {
     }
     std::string_view dcl = Trim(c.req.Header("x-amz-decoded-content-length"));
     if (!dcl.empty() && dcl != std::to_string(data.size())) {
-      return Error(c, 400, "IncompleteBody",
-                   "You did not provide the number of bytes specified by the "
-                   "x-amz-decoded-content-length HTTP header");
+      Error(c, 400, "IncompleteBody",
+            "You did not provide the number of bytes specified by the "
+            "x-amz-decoded-content-length HTTP header");
+      return false;
     }
   }
   if (c.req.HasHeader("Content-MD5")) {
     auto want = base64::Decode(Trim(c.req.Header("Content-MD5")));
     if (!want || want->size() != 16) {
-      return Error(c, 400, "InvalidDigest", "The Content-MD5 you specified was invalid.");
+      Error(c, 400, "InvalidDigest", "The Content-MD5 you specified was invalid.");
+      return false;
     }
     if (*want != Digest(EVP_md5(), data)) {
-      return Error(c, 400, "BadDigest",
-                   "The Content-MD5 you specified did not match what we received.");
+      Error(c, 400, "BadDigest", "The Content-MD5 you specified did not match what we received.");
+      return false;
     }
   }
   for (const auto& [name, value] : checksums) {
     std::string alg = name.substr(strlen("x-amz-checksum-"));
     auto got = Checksum(alg, data);
     if (!got) {
-      return Error(c, 400, "InvalidRequest",
-                   "The algorithm type you specified in " + name + " header is invalid.");
+      Error(c, 400, "InvalidRequest",
+            "The algorithm type you specified in " + name + " header is invalid.");
+      return false;
     }
     auto want = base64::Decode(value);
     if (!want || want->size() != got->size()) {
-      return Error(c, 400, "InvalidRequest", "Value for " + name + " header is invalid.");
+      Error(c, 400, "InvalidRequest", "Value for " + name + " header is invalid.");
+      return false;
     }
     if (*want != *got) {
-      return Error(
+      Error(
           c, 400, "BadDigest",
           "The " + AlgorithmDisplay(alg) + " you specified did not match the calculated checksum.");
+      return false;
     }
   }
-  auto info = store->PutObject(c.bucket, c.key, data, MetaFromRequest(c.req));
+  return true;
+}
+
+void PutObject(Ctx& c, store::ObjectStore* store) {
+  if (!ValidKeyOrError(c)) return;
+  if (!store->BucketExists(c.bucket)) return NoSuchBucket(c);
+  Payload p;
+  if (!ReadPayload(c, &p)) return;
+  auto info = store->PutObject(c.bucket, c.key, p.data, MetaFromRequest(c.req));
   if (!info.ok()) return StoreError(c, info.status());
   c.resp->status = 200;
   c.resp->SetHeader("ETag", info->etag);
-  for (const auto& [name, value] : checksums) c.resp->SetHeader(name, value);
+  for (const auto& [name, value] : p.checksums) c.resp->SetHeader(name, value);
 }
 
 void CopyObject(Ctx& c, store::ObjectStore* store) {
@@ -1092,6 +1143,219 @@ void DeleteObject(Ctx& c, store::ObjectStore* store) {
   Status st = store->DeleteObject(c.bucket, c.key);
   if (!st.ok()) return StoreError(c, st);
   c.resp->status = 204;
+}
+
+// --- multipart uploads -------------------------------------------------------------------
+
+// Store failures of the multipart calls, which carry S3's codes (SplitErrorCode).
+void MultipartError(Ctx& c, const Status& st) {
+  auto [code, text] = store::SplitErrorCode(st);
+  if (code == store::kNoSuchUpload) {
+    return Error(c, 404, code, text, {{"UploadId", c.query.Get("uploadId")}});
+  }
+  if (!code.empty()) return Error(c, 400, code, text);
+  StoreError(c, st);
+}
+
+void Initiator(std::string* b) {
+  *b += "<Initiator>";
+  Tag(b, "ID", kOwnerId);
+  Tag(b, "DisplayName", kOwnerName);
+  *b += "</Initiator>";
+}
+
+void CreateMultipartUpload(Ctx& c, store::ObjectStore* store) {
+  if (!ValidKeyOrError(c)) return;
+  auto up = store->CreateMultipartUpload(c.bucket, c.key, MetaFromRequest(c.req));
+  if (!up.ok()) return MultipartError(c, up.status());
+  std::string b = kXmlHeader;
+  b += "<InitiateMultipartUploadResult xmlns=\"";
+  b += kNs;
+  b += "\">";
+  Tag(&b, "Bucket", c.bucket);
+  Tag(&b, "Key", c.key);
+  Tag(&b, "UploadId", up->upload_id);
+  b += "</InitiateMultipartUploadResult>";
+  Xml(c, 200, std::move(b));
+}
+
+void UploadPart(Ctx& c, store::ObjectStore* store) {
+  if (!ValidKeyOrError(c)) return;
+  if (!store->BucketExists(c.bucket)) return NoSuchBucket(c);
+  auto n = ParseCount(c.query.Get("partNumber"));
+  if (!n || *n < 1 || *n > store::kMaxPartNumber) {
+    return Error(c, 400, "InvalidArgument",
+                 "Part number must be an integer between 1 and 10000, inclusive",
+                 {{"ArgumentName", "partNumber"}, {"ArgumentValue", c.query.Get("partNumber")}});
+  }
+  Payload p;
+  if (!ReadPayload(c, &p)) return;
+  auto part = store->UploadPart(c.bucket, c.key, c.query.Get("uploadId"), *n, p.data);
+  if (!part.ok()) return MultipartError(c, part.status());
+  c.resp->status = 200;
+  c.resp->SetHeader("ETag", part->etag);
+  for (const auto& [name, value] : p.checksums) c.resp->SetHeader(name, value);
+}
+
+void CompleteMultipartUpload(Ctx& c, store::ObjectStore* store) {
+  if (!ValidKeyOrError(c)) return;
+  if (!store->BucketExists(c.bucket)) return NoSuchBucket(c);
+  auto malformed = [&] {
+    Error(c, 400, "MalformedXML",
+          "The XML you provided was not well-formed or did not validate against our published "
+          "schema");
+  };
+  auto roots = Elements(c.req.body, "CompleteMultipartUpload");
+  if (roots.size() != 1) return malformed();
+  auto items = Elements(roots[0], "Part");
+  if (items.empty() || items.size() > static_cast<size_t>(store::kMaxPartNumber)) {
+    return malformed();
+  }
+  std::vector<store::CompletedPart> parts;
+  parts.reserve(items.size());
+  for (auto item : items) {
+    auto num = Elements(item, "PartNumber");
+    auto etag = Elements(item, "ETag");
+    if (num.size() != 1 || etag.size() != 1) return malformed();
+    auto n = ParseCount(Trim(num[0]));
+    auto e = XmlUnescape(Trim(etag[0]));
+    if (!n || !e) return malformed();
+    parts.push_back({*n, std::move(*e)});
+  }
+  auto info = store->CompleteMultipartUpload(c.bucket, c.key, c.query.Get("uploadId"), parts);
+  if (!info.ok()) return MultipartError(c, info.status());
+  std::string host(Trim(c.req.Header("Host")));
+  std::string b = kXmlHeader;
+  b += "<CompleteMultipartUploadResult xmlns=\"";
+  b += kNs;
+  b += "\">";
+  Tag(&b, "Location",
+      (host.empty() ? "" : "http://" + host) + "/" + c.bucket + "/" +
+          http::PercentEncode(c.key, /*keep_slash=*/true));
+  Tag(&b, "Bucket", c.bucket);
+  Tag(&b, "Key", c.key);
+  Tag(&b, "ETag", info->etag);
+  b += "</CompleteMultipartUploadResult>";
+  Xml(c, 200, std::move(b));
+}
+
+void AbortMultipartUpload(Ctx& c, store::ObjectStore* store) {
+  if (!ValidKeyOrError(c)) return;
+  Status st = store->AbortMultipartUpload(c.bucket, c.key, c.query.Get("uploadId"));
+  if (!st.ok()) return MultipartError(c, st);
+  c.resp->status = 204;
+}
+
+void ListParts(Ctx& c, store::ObjectStore* store) {
+  if (!ValidKeyOrError(c)) return;
+  store::ListPartsRequest lr;
+  lr.max_parts = kMaxKeys;
+  if (c.query.Has("max-parts")) {
+    auto v = ParseCount(c.query.Get("max-parts"));
+    if (!v) {
+      return Error(c, 400, "InvalidArgument",
+                   "Provided max-parts not an integer or within integer range",
+                   {{"ArgumentName", "max-parts"}, {"ArgumentValue", c.query.Get("max-parts")}});
+    }
+    lr.max_parts = std::min(*v, kMaxKeys);
+  }
+  if (c.query.Has("part-number-marker")) {
+    auto v = ParseCount(c.query.Get("part-number-marker"));
+    if (!v) {
+      return Error(c, 400, "InvalidArgument",
+                   "Provided part-number-marker not an integer or within integer range",
+                   {{"ArgumentName", "part-number-marker"},
+                    {"ArgumentValue", c.query.Get("part-number-marker")}});
+    }
+    lr.part_number_marker = *v;
+  }
+  auto r = store->ListParts(c.bucket, c.key, c.query.Get("uploadId"), lr);
+  if (!r.ok()) return MultipartError(c, r.status());
+  std::string b = kXmlHeader;
+  b += "<ListPartsResult xmlns=\"";
+  b += kNs;
+  b += "\">";
+  Tag(&b, "Bucket", c.bucket);
+  Tag(&b, "Key", c.key);
+  Tag(&b, "UploadId", r->upload.upload_id);
+  Initiator(&b);
+  Owner(&b);
+  Tag(&b, "StorageClass", "STANDARD");
+  Tag(&b, "PartNumberMarker", std::to_string(lr.part_number_marker));
+  if (r->truncated) Tag(&b, "NextPartNumberMarker", std::to_string(r->next_part_number_marker));
+  Tag(&b, "MaxParts", std::to_string(lr.max_parts));
+  Tag(&b, "IsTruncated", r->truncated ? "true" : "false");
+  for (const auto& p : r->parts) {
+    b += "<Part>";
+    Tag(&b, "PartNumber", std::to_string(p.part_number));
+    Tag(&b, "LastModified", Iso8601(p.last_modified_ms));
+    Tag(&b, "ETag", p.etag);
+    Tag(&b, "Size", std::to_string(p.size));
+    b += "</Part>";
+  }
+  b += "</ListPartsResult>";
+  Xml(c, 200, std::move(b));
+}
+
+void ListMultipartUploads(Ctx& c, store::ObjectStore* store) {
+  store::ListUploadsRequest lr;
+  lr.prefix = c.query.Get("prefix");
+  lr.delimiter = c.query.Get("delimiter");
+  lr.key_marker = c.query.Get("key-marker");
+  // S3 ignores upload-id-marker without key-marker.
+  if (!lr.key_marker.empty()) lr.upload_id_marker = c.query.Get("upload-id-marker");
+  lr.max_uploads = kMaxKeys;
+  if (c.query.Has("max-uploads")) {
+    auto v = ParseCount(c.query.Get("max-uploads"));
+    if (!v) {
+      return Error(
+          c, 400, "InvalidArgument", "Provided max-uploads not an integer or within integer range",
+          {{"ArgumentName", "max-uploads"}, {"ArgumentValue", c.query.Get("max-uploads")}});
+    }
+    lr.max_uploads = std::min(*v, kMaxKeys);
+  }
+  bool url = false;
+  if (c.query.Has("encoding-type")) {
+    if (c.query.Get("encoding-type") != "url") {
+      return Error(
+          c, 400, "InvalidArgument", "Invalid Encoding Method specified in Request",
+          {{"ArgumentName", "encoding-type"}, {"ArgumentValue", c.query.Get("encoding-type")}});
+    }
+    url = true;
+  }
+  auto r = store->ListMultipartUploads(c.bucket, lr);
+  if (!r.ok()) return MultipartError(c, r.status());
+  std::string b = kXmlHeader;
+  b += "<ListMultipartUploadsResult xmlns=\"";
+  b += kNs;
+  b += "\">";
+  Tag(&b, "Bucket", c.bucket);
+  Tag(&b, "KeyMarker", MaybeEncode(lr.key_marker, url));
+  Tag(&b, "UploadIdMarker", lr.upload_id_marker);
+  Tag(&b, "NextKeyMarker", MaybeEncode(r->next_key_marker, url));
+  Tag(&b, "NextUploadIdMarker", r->next_upload_id_marker);
+  if (!lr.delimiter.empty()) Tag(&b, "Delimiter", MaybeEncode(lr.delimiter, url));
+  Tag(&b, "Prefix", MaybeEncode(lr.prefix, url));
+  Tag(&b, "MaxUploads", std::to_string(lr.max_uploads));
+  Tag(&b, "IsTruncated", r->truncated ? "true" : "false");
+  if (url) Tag(&b, "EncodingType", "url");
+  for (const auto& u : r->uploads) {
+    b += "<Upload>";
+    Tag(&b, "Key", MaybeEncode(u.key, url));
+    Tag(&b, "UploadId", u.upload_id);
+    Initiator(&b);
+    Owner(&b);
+    Tag(&b, "StorageClass", "STANDARD");
+    Tag(&b, "Initiated", Iso8601(u.initiated_ms));
+    b += "</Upload>";
+  }
+  for (const auto& p : r->common_prefixes) {
+    b += "<CommonPrefixes>";
+    Tag(&b, "Prefix", MaybeEncode(p, url));
+    b += "</CommonPrefixes>";
+  }
+  b += "</ListMultipartUploadsResult>";
+  Xml(c, 200, std::move(b));
 }
 
 }  // namespace
@@ -1177,13 +1441,10 @@ void S3Api::Handle(const http::Request& req, http::Response* resp) {
 
   for (const char* sub : kUnsupported) {
     if (c.query.Has(sub)) {
-      std::string what = std::string(sub) == "uploads" || std::string(sub) == "uploadId"
-                             ? "multipart uploads"
-                             : "the ?" + std::string(sub) + " subresource";
       return Error(c, 501, "NotImplemented",
                    "A header or query you provided implies functionality that is not "
-                   "implemented: hydrant's embedded S3 does not support " +
-                       what + ".");
+                   "implemented: hydrant's embedded S3 does not support the ?" +
+                       std::string(sub) + " subresource.");
     }
   }
 
@@ -1193,6 +1454,10 @@ void S3Api::Handle(const http::Request& req, http::Response* resp) {
     return MethodNotAllowed(c);
   }
   if (c.key.empty()) {
+    if (c.query.Has("uploads")) {
+      if (m == "GET") return ListMultipartUploads(c, store_);
+      return MethodNotAllowed(c);
+    }
     if (m == "GET") {
       if (c.query.Has("location")) return GetBucketLocation(c, store_, region_);
       if (c.query.Has("list-type")) {
@@ -1209,6 +1474,24 @@ void S3Api::Handle(const http::Request& req, http::Response* resp) {
     if (m == "DELETE") return DeleteBucket(c, store_);
     if (m == "HEAD") return HeadBucket(c, store_, region_);
     if (m == "POST" && c.query.Has("delete")) return DeleteObjects(c, store_);
+    return MethodNotAllowed(c);
+  }
+  if (c.query.Has("uploadId")) {  // an operation on one multipart upload
+    if (m == "PUT") {
+      if (req.HasHeader("x-amz-copy-source")) {
+        return Error(c, 501, "NotImplemented",
+                     "A header or query you provided implies functionality that is not "
+                     "implemented: hydrant's embedded S3 does not support UploadPartCopy.");
+      }
+      return UploadPart(c, store_);
+    }
+    if (m == "POST") return CompleteMultipartUpload(c, store_);
+    if (m == "GET") return ListParts(c, store_);
+    if (m == "DELETE") return AbortMultipartUpload(c, store_);
+    return MethodNotAllowed(c);
+  }
+  if (c.query.Has("uploads")) {
+    if (m == "POST") return CreateMultipartUpload(c, store_);
     return MethodNotAllowed(c);
   }
   if (m == "GET" || m == "HEAD") return GetObject(c, store_);
