@@ -117,7 +117,12 @@ def check_delivery(h, producers, bucket, timeout):
     state = {}
 
     def complete():
-        lines = b.lines()
+        try:
+            lines = b.lines()
+        except botocore.exceptions.BotoCoreError as e:
+            raise AssertionError("reading the bucket failed: %r; server %s\nhydrant log tail:\n%s" % (
+                e, "alive" if h.proc.poll() is None else "exited with %s" % h.proc.returncode,
+                h.log()[-4000:]))
         ids = [l.split(b" ", 1)[0].decode() for l in lines]
         state["lines"], state["ids"] = lines, ids
         return producers.acked.issubset(ids)
@@ -154,6 +159,7 @@ def test_acknowledged_records_survive_kill_9(hydrant):
         h.start(h.port)
     time.sleep(1.5)
     p.stop()
+    assert h.proc.poll() is None, "hydrant died on its own (exit %s)\n%s" % (h.proc.returncode, h.log()[-4000:])
     assert len(p.acked) > 500, "too little load to mean anything: %d acked" % len(p.acked)
     delivered, dups = check_delivery(h, p, "crash", timeout=40)
     print("crash test: %d kills, %d sent, %d acknowledged, %d delivered, %d duplicates, "
@@ -175,6 +181,7 @@ def test_bucket_created_late_everything_arrives(hydrant):
     h.start(h.port)
     time.sleep(1.5)
     p.stop()
+    assert h.proc.poll() is None, "hydrant died on its own (exit %s)\n%s" % (h.proc.returncode, h.log()[-4000:])
     assert len(p.acked) > 300, "too little load: %d acked" % len(p.acked)
     s3 = h.client("s3")
     assert s3.list_buckets()["Buckets"] == []
