@@ -184,6 +184,10 @@ void FirehoseApi::Handle(http::Request&& req, http::Respond respond) {
         result = *e;
         break;
       }
+      if (auto e = api::CheckImplemented(std::get<json::object>(dest))) {
+        result = *e;
+        break;
+      }
       stream::StreamMeta m;
       m.name = name;
       m.arn = stream::StreamArn(reg.options().region, reg.options().account_id, name);
@@ -299,6 +303,10 @@ void FirehoseApi::Handle(http::Request&& req, http::Respond respond) {
       }
       auto dest = api::DestinationFromUpdate(m.destination, in);
       if (auto* e = std::get_if<ApiError>(&dest)) {
+        result = *e;
+        break;
+      }
+      if (auto e = api::CheckImplemented(std::get<json::object>(dest))) {
         result = *e;
         break;
       }

@@ -96,7 +96,8 @@ class Hydrant:
         return boto3.client(
             service, endpoint_url=self.endpoint, region_name="us-east-1",
             aws_access_key_id="test", aws_secret_access_key="test",
-            config=Config(parameter_validation=validate, retries={"max_attempts": 1},
+            config=Config(parameter_validation=validate,
+                          retries={"total_max_attempts": 1, "mode": "standard"},
                           s3={"addressing_style": "path"}))
 
 
