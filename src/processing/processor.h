@@ -1,0 +1,82 @@
+#pragma once
+// Record processing as Firehose does it before delivery (ProcessingConfiguration):
+// native processors (RecordDeAggregation, Decompression, CloudWatchLogProcessing,
+// AppendDelimiterToRecord) and the Lambda processor with its status model
+// (recordId / result Ok|Dropped|ProcessingFailed / data). Reference:
+// ../shared/reference/firehose-spec.md sections 4-5, ../shared/seeds/000_*.
+//
+// A batch goes through the processors in Firehose's order; every input record ends
+// as exactly one of: transformed records to deliver, dropped on purpose, or failed
+// (with Firehose's error code and message, for processing-failed objects).
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json/fwd.hpp>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "processing/invoker.h"
+
+namespace hydrant::processing {
+
+struct SourceRecord {
+  std::string_view data;
+  int64_t arrival_ms = 0;
+};
+
+// What happened to one source record.
+struct RecordOutcome {
+  enum class Kind { kOk, kDropped, kFailed };
+  Kind kind = Kind::kOk;
+  // kOk: the records to deliver in its place, in order (several after
+  // de-aggregation; the Lambda's `data` otherwise). Concatenated as is.
+  std::vector<std::string> outputs;
+  // kFailed: fields of the processing-failed line.
+  std::string error_code;       // e.g. "Lambda.MissingRecordId"
+  std::string error_message;
+  int attempts = 0;             // attemptsMade
+  int64_t attempt_end_ms = 0;   // attemptEndingTimestamp
+  std::string lambda_arn;       // the function, for Lambda failures
+  std::string error_output_type = "processing-failed";
+};
+
+// Invocation statistics, for ExecuteProcessing.* metrics.
+struct ProcessingStats {
+  uint64_t invocations = 0;
+  uint64_t failed_invocations = 0;
+  uint64_t total_duration_ms = 0;
+  uint64_t ok_records = 0, ok_bytes = 0;
+};
+
+// A stream's processing chain, built from its stored ProcessingConfiguration.
+class Pipeline {
+ public:
+  struct Context {
+    std::string delivery_stream_arn;
+    std::string region;
+    FunctionInvoker* invoker = nullptr;  // for Lambda processors; not owned
+    const Clock* clock = nullptr;
+    int max_parallel_invocations = 5;
+  };
+  // nullptr result = processing disabled (records pass through unchanged).
+  static Result<std::unique_ptr<Pipeline>> Create(const boost::json::object& processing_configuration,
+                                                  Context ctx);
+  virtual ~Pipeline() = default;
+
+  // Processes a batch; returns one outcome per input record, in order.
+  virtual std::vector<RecordOutcome> Process(std::span<const SourceRecord> records,
+                                             ProcessingStats* stats) = 0;
+};
+
+// The processing-failed line Firehose writes for a failed record (one JSON object,
+// newline-terminated): attemptsMade, arrivalTimestamp, errorCode, errorMessage,
+// attemptEndingTimestamp, rawData (base64 of the original record), lambdaArn.
+std::string ProcessingFailedLine(const RecordOutcome& failed, const SourceRecord& original);
+
+}  // namespace hydrant::processing
