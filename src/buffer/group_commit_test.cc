@@ -77,16 +77,20 @@ TEST(GroupCommitterTest, RequestsArrivingDuringARoundShareTheNextSync) {
   std::condition_variable cv;
   bool release = false;
   std::atomic<int> done{0};
+  std::atomic<bool> in_first_round{false};
   {
     GroupCommitter committer;
     std::string_view v[] = {"first"};
     ASSERT_TRUE(log->Append(1, v).ok());
     committer.SyncThen(log, [&](Status st) {
       EXPECT_TRUE(st.ok());
+      in_first_round = true;
       std::unique_lock l(mu);
       cv.wait(l, [&] { return release; });
       done.fetch_add(1);
     });
+    // Queue the others only once the first round is under way (its sync done).
+    while (!in_first_round) std::this_thread::yield();
     for (int i = 0; i < 50; ++i) {
       std::string p = std::to_string(i);
       std::string_view w[] = {p};
