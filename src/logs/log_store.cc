@@ -1,0 +1,903 @@
+#include "logs/log_store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <tuple>
+
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "common/file_util.h"
+
+namespace hydrant::logs {
+
+namespace json = boost::json;
+
+// One event of a stream: where its line is in the stream file.
+struct LogStore::EventRef {
+  int64_t timestamp_ms;
+  int64_t ingestion_ms;
+  uint64_t offset;  // of the line's first byte
+  uint32_t length;  // of the line, without its '\n'
+};
+
+struct LogStore::StreamState {
+  std::string name;
+  std::string path;
+  int64_t creation_ms = 0;
+  uint64_t file_size = 0;
+  std::optional<int64_t> first_ts, last_ts, last_ingestion;
+  std::vector<EventRef> events;
+};
+
+struct LogStore::GroupState {
+  std::string name;
+  std::string dir;
+  int64_t creation_ms = 0;
+  std::map<std::string, std::unique_ptr<StreamState>, std::less<>> streams;
+};
+
+namespace {
+
+constexpr size_t kMaxEncodedName = 200;
+constexpr size_t kEncodedKeep = 150;
+constexpr int kMaxGroupsPage = 50;
+constexpr int kMaxEventsPage = 10000;
+constexpr size_t kMaxPatternBytes = 1024;
+constexpr size_t kMaxFilterStreams = 100;
+constexpr char kGroupMeta[] = "group.json";
+constexpr char kStreamSuffix[] = ".log";
+
+std::string Hex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+bool Unhex(std::string_view hex, std::string* out) {
+  if (hex.size() % 2 != 0) return false;
+  out->clear();
+  auto val = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int hi = val(hex[i]), lo = val(hex[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out->push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return true;
+}
+
+bool ParseU64(std::string_view s, uint64_t* out) {
+  if (s.empty()) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+bool ParseI64(std::string_view s, int64_t* out) {
+  if (s.empty()) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+std::string Sha256Hex16(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  return Hex(std::string_view(reinterpret_cast<const char*>(md), 8));
+}
+
+// Replaces every byte that is not part of a well-formed UTF-8 sequence with U+FFFD,
+// then cuts to `max` bytes at a character boundary.
+std::string SanitizeMessage(std::string_view in, size_t max) {
+  std::string out;
+  out.reserve(std::min(in.size(), max));
+  size_t i = 0;
+  while (i < in.size()) {
+    unsigned char c = in[i];
+    size_t len = 0;
+    uint32_t cp = 0;
+    if (c < 0x80) {
+      len = 1;
+      cp = c;
+    } else if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    }
+    bool ok = len > 0 && i + len <= in.size();
+    for (size_t k = 1; ok && k < len; ++k) {
+      unsigned char cc = in[i + k];
+      if ((cc & 0xC0) != 0x80) ok = false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if (ok) {
+      static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+      if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) ok = false;
+    }
+    std::string_view piece = ok ? in.substr(i, len) : std::string_view("\xEF\xBF\xBD");
+    if (out.size() + piece.size() > max) break;
+    out.append(piece);
+    i += ok ? len : 1;
+  }
+  return out;
+}
+
+std::string EventLine(int64_t ts, int64_t ingestion, std::string_view message) {
+  json::object o;
+  o["t"] = ts;
+  o["i"] = ingestion;
+  o["m"] = message;
+  std::string line = json::serialize(o);
+  line.push_back('\n');
+  return line;
+}
+
+// Reads the messages of `refs` (all from the file at `path`).
+Status ReadMessages(const std::string& path, std::span<const LogStore::EventRef> refs,
+                    std::vector<std::string>* out) {
+  out->clear();
+  if (refs.empty()) return Status::Ok();
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    if (err == ENOENT) return Status::NotFound("The specified log stream does not exist.");
+    return Status::FromErrno("open " + path, err);
+  }
+  uint64_t lo = UINT64_MAX, hi = 0;
+  for (const auto& r : refs) {
+    lo = std::min(lo, r.offset);
+    hi = std::max(hi, r.offset + r.length);
+  }
+  auto pread_all = [fd](char* buf, size_t n, uint64_t off) -> bool {
+    size_t got = 0;
+    while (got < n) {
+      ssize_t k = ::pread(fd, buf + got, n - got, static_cast<off_t>(off + got));
+      if (k < 0 && errno == EINTR) continue;
+      if (k <= 0) return false;
+      got += static_cast<size_t>(k);
+    }
+    return true;
+  };
+  // One read when the events are close together (the usual page), else one per event.
+  std::string span;
+  bool whole = hi - lo <= 8 * kMaxPageBytes;
+  if (whole) {
+    span.resize(hi - lo);
+    if (!pread_all(span.data(), span.size(), lo)) {
+      ::close(fd);
+      return Status::IoError("short read of " + path);
+    }
+  }
+  std::string line;
+  for (const auto& r : refs) {
+    std::string_view text;
+    if (whole) {
+      text = std::string_view(span).substr(r.offset - lo, r.length);
+    } else {
+      line.resize(r.length);
+      if (!pread_all(line.data(), line.size(), r.offset)) {
+        ::close(fd);
+        return Status::IoError("short read of " + path);
+      }
+      text = line;
+    }
+    json::error_code ec;
+    json::value v = json::parse(text, ec);
+    const json::string* m = nullptr;
+    if (!ec && v.is_object()) {
+      if (auto* p = v.as_object().if_contains("m")) m = p->if_string();
+    }
+    if (m == nullptr) {
+      ::close(fd);
+      return Status::Corruption("bad event line in " + path);
+    }
+    out->emplace_back(m->data(), m->size());
+  }
+  ::close(fd);
+  return Status::Ok();
+}
+
+// CloudWatch's unstructured filter pattern (see FilterEventsRequest).
+struct Pattern {
+  std::vector<std::string> all, any, none;
+
+  bool Matches(std::string_view msg) const {
+    for (const auto& t : all)
+      if (msg.find(t) == std::string_view::npos) return false;
+    for (const auto& t : none)
+      if (msg.find(t) != std::string_view::npos) return false;
+    if (any.empty()) return true;
+    for (const auto& t : any)
+      if (msg.find(t) != std::string_view::npos) return true;
+    return false;
+  }
+};
+
+Result<Pattern> ParsePattern(std::string_view text) {
+  if (text.size() > kMaxPatternBytes)
+    return Status::InvalidArgument("filterPattern must be at most 1024 characters");
+  Pattern p;
+  size_t i = 0;
+  auto skip_space = [&] {
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+  };
+  skip_space();
+  if (i < text.size() && (text[i] == '{' || text[i] == '['))
+    return Status::InvalidArgument(
+        "Invalid filter pattern: JSON and space-delimited filter patterns are not supported");
+  while (i < text.size()) {
+    char kind = 0;
+    if (text[i] == '?' || text[i] == '-') kind = text[i++];
+    std::string term;
+    if (i < text.size() && text[i] == '"') {
+      ++i;
+      bool closed = false;
+      while (i < text.size()) {
+        if (text[i] == '\\' && i + 1 < text.size()) {
+          term.push_back(text[i + 1]);
+          i += 2;
+        } else if (text[i] == '"') {
+          ++i;
+          closed = true;
+          break;
+        } else {
+          term.push_back(text[i++]);
+        }
+      }
+      if (!closed) return Status::InvalidArgument("Invalid filter pattern: unterminated quote");
+    } else {
+      while (i < text.size() && text[i] != ' ' && text[i] != '\t') term.push_back(text[i++]);
+    }
+    if (term.size() >= 2 && term.front() == '%' && term.back() == '%')
+      return Status::InvalidArgument("Invalid filter pattern: regular expressions are not supported");
+    if (!term.empty()) {
+      if (kind == '?')
+        p.any.push_back(std::move(term));
+      else if (kind == '-')
+        p.none.push_back(std::move(term));
+      else
+        p.all.push_back(std::move(term));
+    }
+    skip_space();
+  }
+  return p;
+}
+
+Status CheckLimit(int limit, int max, std::string_view what) {
+  if (limit < 1 || limit > max)
+    return Status::InvalidArgument(std::string(what) + " must be between 1 and " +
+                                   std::to_string(max));
+  return Status::Ok();
+}
+
+const Status kBadToken = Status::InvalidArgument("The specified nextToken is invalid.");
+
+std::string GroupNotFound() { return "The specified log group does not exist."; }
+std::string StreamNotFound() { return "The specified log stream does not exist."; }
+
+}  // namespace
+
+Status ValidateGroupName(std::string_view name) {
+  if (name.empty() || name.size() > kMaxNameBytes)
+    return Status::InvalidArgument("logGroupName must be 1 to 512 characters");
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '-' || c == '_' || c == '/' || c == '#';
+    if (!ok)
+      return Status::InvalidArgument(
+          "1 validation error detected: Value at 'logGroupName' failed to satisfy constraint: "
+          "Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+");
+  }
+  return Status::Ok();
+}
+
+Status ValidateStreamName(std::string_view name) {
+  if (name.empty() || name.size() > kMaxNameBytes)
+    return Status::InvalidArgument("logStreamName must be 1 to 512 characters");
+  if (name.find_first_of(":*") != std::string_view::npos)
+    return Status::InvalidArgument(
+        "1 validation error detected: Value at 'logStreamName' failed to satisfy constraint: "
+        "Member must satisfy regular expression pattern: [^:*]*");
+  return Status::Ok();
+}
+
+std::string LogStore::EncodeName(std::string_view name) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : name) {
+    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '-' || c == '_';
+    if (plain) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kDigits[c >> 4]);
+      out.push_back(kDigits[c & 15]);
+    }
+  }
+  // '~' is never produced above, so a shortened name cannot equal a plain one.
+  if (out.size() > kMaxEncodedName) out = out.substr(0, kEncodedKeep) + "~" + Sha256Hex16(name);
+  return out;
+}
+
+LogStore::LogStore(std::string root, const Clock* clock) : root_(std::move(root)), clock_(clock) {}
+LogStore::~LogStore() = default;
+
+Result<std::unique_ptr<LogStore>> LogStore::Open(std::string root, const Clock* clock) {
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  HYDRANT_RETURN_IF_ERROR(fs::MakeDirs(root));
+  std::unique_ptr<LogStore> store(new LogStore(std::move(root), clock));
+  HYDRANT_RETURN_IF_ERROR(store->Load());
+  return store;
+}
+
+Status LogStore::Load() {
+  DIR* d = ::opendir(root_.c_str());
+  if (d == nullptr) return Status::FromErrno("opendir " + root_, errno);
+  std::vector<std::string> names;
+  while (dirent* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != "..") names.push_back(std::move(n));
+  }
+  ::closedir(d);
+  for (const auto& n : names) {
+    Status st = LoadGroup(n);
+    if (!st.ok()) spdlog::warn("logs: skipping {}/{}: {}", root_, n, st.ToString());
+  }
+  return Status::Ok();
+}
+
+Status LogStore::LoadGroup(const std::string& dir_name) {
+  std::string dir = root_ + "/" + dir_name;
+  auto meta = fs::ReadFile(dir + "/" + kGroupMeta);
+  if (!meta.ok()) return meta.status();
+  json::error_code ec;
+  json::value v = json::parse(*meta, ec);
+  const json::object* o = (!ec && v.is_object()) ? &v.as_object() : nullptr;
+  const json::value* name_v = o ? o->if_contains("logGroupName") : nullptr;
+  const json::value* created_v = o ? o->if_contains("creationTime") : nullptr;
+  if (!name_v || !name_v->is_string() || !created_v || !created_v->is_int64())
+    return Status::Corruption("bad group.json");
+  std::string name(name_v->as_string());
+  if (!ValidateGroupName(name).ok() || EncodeName(name) != dir_name)
+    return Status::Corruption("group.json names " + name + ", which does not belong here");
+  auto group = std::make_unique<GroupState>();
+  group->name = name;
+  group->dir = dir;
+  group->creation_ms = created_v->as_int64();
+
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return Status::FromErrno("opendir " + dir, errno);
+  std::vector<std::string> files;
+  while (dirent* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n.size() > 4 && n.ends_with(kStreamSuffix)) files.push_back(std::move(n));
+  }
+  ::closedir(d);
+  for (const auto& f : files) {
+    std::string path = dir + "/" + f;
+    auto content = fs::ReadFile(path);
+    if (!content.ok()) {
+      spdlog::warn("logs: skipping {}: {}", path, content.status().ToString());
+      continue;
+    }
+    std::string_view text = *content;
+    size_t nl = text.find('\n');
+    auto stream = std::make_unique<StreamState>();
+    bool header_ok = false;
+    if (nl != std::string_view::npos) {
+      json::value h = json::parse(text.substr(0, nl), ec);
+      if (!ec && h.is_object()) {
+        const auto* sn = h.as_object().if_contains("logStreamName");
+        const auto* ct = h.as_object().if_contains("creationTime");
+        if (sn && sn->is_string() && ct && ct->is_int64()) {
+          stream->name = std::string(sn->as_string());
+          stream->creation_ms = ct->as_int64();
+          header_ok = ValidateStreamName(stream->name).ok() &&
+                      EncodeName(stream->name) + kStreamSuffix == f;
+        }
+      }
+    }
+    if (!header_ok) {
+      spdlog::warn("logs: skipping {}: bad or misplaced header", path);
+      continue;
+    }
+    stream->path = path;
+    size_t pos = nl + 1;
+    while (pos < text.size()) {
+      size_t end = text.find('\n', pos);
+      if (end == std::string_view::npos) {
+        // A torn write: the rest of the line never made it. Cut it off so the next
+        // append starts on a fresh line.
+        spdlog::warn("logs: {}: cutting a torn last line of {} bytes", path, text.size() - pos);
+        if (::truncate(path.c_str(), static_cast<off_t>(pos)) != 0)
+          return Status::FromErrno("truncate " + path, errno);
+        text = text.substr(0, pos);
+        break;
+      }
+      json::value ev = json::parse(text.substr(pos, end - pos), ec);
+      const json::object* eo = (!ec && ev.is_object()) ? &ev.as_object() : nullptr;
+      const json::value* t = eo ? eo->if_contains("t") : nullptr;
+      const json::value* i = eo ? eo->if_contains("i") : nullptr;
+      const json::value* m = eo ? eo->if_contains("m") : nullptr;
+      if (t && t->is_int64() && i && i->is_int64() && m && m->is_string()) {
+        EventRef r{t->as_int64(), i->as_int64(), pos, static_cast<uint32_t>(end - pos)};
+        if (!stream->first_ts) stream->first_ts = r.timestamp_ms;
+        stream->last_ts = r.timestamp_ms;
+        stream->last_ingestion = r.ingestion_ms;
+        stream->events.push_back(r);
+      } else {
+        spdlog::warn("logs: {}: skipping an unreadable line at offset {}", path, pos);
+      }
+      pos = end + 1;
+    }
+    stream->file_size = text.size();
+    std::string sname = stream->name;
+    group->streams.emplace(std::move(sname), std::move(stream));
+  }
+  groups_.emplace(name, std::move(group));
+  return Status::Ok();
+}
+
+Status LogStore::CreateGroupLocked(std::string_view name, GroupState** out) {
+  auto group = std::make_unique<GroupState>();
+  group->name = std::string(name);
+  group->dir = root_ + "/" + EncodeName(name);
+  group->creation_ms = clock_->NowMillis();
+  HYDRANT_RETURN_IF_ERROR(fs::MakeDirs(group->dir));
+  json::object meta;
+  meta["logGroupName"] = name;
+  meta["creationTime"] = group->creation_ms;
+  HYDRANT_RETURN_IF_ERROR(fs::WriteFileAtomic(group->dir + "/" + kGroupMeta, json::serialize(meta)));
+  *out = group.get();
+  groups_.emplace(std::string(name), std::move(group));
+  return Status::Ok();
+}
+
+Status LogStore::CreateStreamLocked(GroupState* group, std::string_view name, StreamState** out) {
+  auto stream = std::make_unique<StreamState>();
+  stream->name = std::string(name);
+  stream->path = group->dir + "/" + EncodeName(name) + kStreamSuffix;
+  stream->creation_ms = clock_->NowMillis();
+  json::object header;
+  header["logStreamName"] = name;
+  header["creationTime"] = stream->creation_ms;
+  std::string line = json::serialize(header) + "\n";
+  // A leftover file (its group was deleted and re-created while a reader held it, or
+  // an unreadable header skipped at Open) is replaced.
+  int fd = ::open(stream->path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::FromErrno("create " + stream->path, errno);
+  ssize_t n = ::write(fd, line.data(), line.size());
+  int err = errno;
+  ::close(fd);
+  if (n != static_cast<ssize_t>(line.size())) {
+    ::unlink(stream->path.c_str());
+    return Status::FromErrno("write " + stream->path, n < 0 ? err : EIO);
+  }
+  stream->file_size = line.size();
+  *out = stream.get();
+  group->streams.emplace(std::string(name), std::move(stream));
+  return Status::Ok();
+}
+
+Status LogStore::CreateGroup(std::string_view group) {
+  HYDRANT_RETURN_IF_ERROR(ValidateGroupName(group));
+  std::lock_guard lock(mu_);
+  if (groups_.count(group)) return Status::AlreadyExists("The specified log group already exists");
+  GroupState* g = nullptr;
+  return CreateGroupLocked(group, &g);
+}
+
+Status LogStore::CreateStream(std::string_view group, std::string_view stream) {
+  HYDRANT_RETURN_IF_ERROR(ValidateGroupName(group));
+  HYDRANT_RETURN_IF_ERROR(ValidateStreamName(stream));
+  std::lock_guard lock(mu_);
+  auto it = groups_.find(group);
+  if (it == groups_.end()) return Status::NotFound(GroupNotFound());
+  if (it->second->streams.count(stream))
+    return Status::AlreadyExists("The specified log stream already exists");
+  StreamState* s = nullptr;
+  return CreateStreamLocked(it->second.get(), stream, &s);
+}
+
+Status LogStore::DeleteGroup(std::string_view group) {
+  std::lock_guard lock(mu_);
+  auto it = groups_.find(group);
+  if (it == groups_.end()) return Status::NotFound(GroupNotFound());
+  // The metadata goes first: a crash halfway leaves a directory Open skips.
+  std::string dir = it->second->dir;
+  if (::unlink((dir + "/" + kGroupMeta).c_str()) != 0 && errno != ENOENT)
+    return Status::FromErrno("unlink " + dir + "/" + kGroupMeta, errno);
+  groups_.erase(it);
+  return fs::RemoveAll(dir);
+}
+
+Status LogStore::DeleteStream(std::string_view group, std::string_view stream) {
+  std::lock_guard lock(mu_);
+  auto it = groups_.find(group);
+  if (it == groups_.end()) return Status::NotFound(GroupNotFound());
+  auto sit = it->second->streams.find(stream);
+  if (sit == it->second->streams.end()) return Status::NotFound(StreamNotFound());
+  if (::unlink(sit->second->path.c_str()) != 0 && errno != ENOENT)
+    return Status::FromErrno("unlink " + sit->second->path, errno);
+  it->second->streams.erase(sit);
+  return Status::Ok();
+}
+
+Status LogStore::Append(std::string_view group, std::string_view stream,
+                        std::span<const InputEvent> events, bool create_missing) {
+  HYDRANT_RETURN_IF_ERROR(ValidateGroupName(group));
+  HYDRANT_RETURN_IF_ERROR(ValidateStreamName(stream));
+  if (events.empty()) return Status::Ok();
+  int64_t now = clock_->NowMillis();
+  // Lines are built outside the lock; offsets are fixed once the file size is known.
+  std::string data;
+  std::vector<std::pair<size_t, uint32_t>> spans;  // (offset in data, length without '\n')
+  spans.reserve(events.size());
+  for (const auto& e : events) {
+    std::string line = EventLine(e.timestamp_ms, now, SanitizeMessage(e.message, kMaxMessageBytes));
+    spans.emplace_back(data.size(), static_cast<uint32_t>(line.size() - 1));
+    data += line;
+  }
+
+  std::lock_guard lock(mu_);
+  auto git = groups_.find(group);
+  GroupState* g = git == groups_.end() ? nullptr : git->second.get();
+  if (g == nullptr) {
+    if (!create_missing) return Status::NotFound(GroupNotFound());
+    HYDRANT_RETURN_IF_ERROR(CreateGroupLocked(group, &g));
+  }
+  auto sit = g->streams.find(stream);
+  StreamState* s = sit == g->streams.end() ? nullptr : sit->second.get();
+  if (s == nullptr) {
+    if (!create_missing) return Status::NotFound(StreamNotFound());
+    HYDRANT_RETURN_IF_ERROR(CreateStreamLocked(g, stream, &s));
+  }
+  int fd = ::open(s->path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd < 0) return Status::FromErrno("open " + s->path, errno);
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int err = n < 0 ? errno : EIO;
+      // Leave the file as it was, so no half line stays behind.
+      if (::ftruncate(fd, static_cast<off_t>(s->file_size)) != 0)
+        spdlog::warn("logs: cannot cut a partial append from {}", s->path);
+      ::close(fd);
+      return Status::FromErrno("write " + s->path, err);
+    }
+    off += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  uint64_t base = s->file_size;
+  for (size_t k = 0; k < events.size(); ++k) {
+    EventRef r{events[k].timestamp_ms, now, base + spans[k].first, spans[k].second};
+    if (!s->first_ts) s->first_ts = r.timestamp_ms;
+    s->last_ts = r.timestamp_ms;
+    s->last_ingestion = now;
+    s->events.push_back(r);
+  }
+  s->file_size += data.size();
+  return Status::Ok();
+}
+
+bool LogStore::GroupExists(std::string_view group) const {
+  std::lock_guard lock(mu_);
+  return groups_.count(group) != 0;
+}
+
+namespace {
+
+StreamInfo InfoOf(const LogStore::StreamState& s) {
+  StreamInfo info;
+  info.name = s.name;
+  info.creation_time_ms = s.creation_ms;
+  info.first_event_timestamp_ms = s.first_ts;
+  info.last_event_timestamp_ms = s.last_ts;
+  info.last_ingestion_time_ms = s.last_ingestion;
+  info.stored_bytes = s.file_size;
+  info.event_count = s.events.size();
+  return info;
+}
+
+}  // namespace
+
+Result<StreamInfo> LogStore::DescribeStream(std::string_view group, std::string_view stream) const {
+  std::lock_guard lock(mu_);
+  auto it = groups_.find(group);
+  if (it == groups_.end()) return Status::NotFound(GroupNotFound());
+  auto sit = it->second->streams.find(stream);
+  if (sit == it->second->streams.end()) return Status::NotFound(StreamNotFound());
+  return InfoOf(*sit->second);
+}
+
+Result<ListGroupsResult> LogStore::ListGroups(const ListGroupsRequest& req) const {
+  HYDRANT_RETURN_IF_ERROR(CheckLimit(req.limit, kMaxGroupsPage, "limit"));
+  std::string after;
+  if (!req.next_token.empty() && !Unhex(req.next_token, &after)) return kBadToken;
+  ListGroupsResult out;
+  std::lock_guard lock(mu_);
+  auto it = req.next_token.empty() ? groups_.lower_bound(req.prefix) : groups_.upper_bound(after);
+  for (; it != groups_.end(); ++it) {
+    if (!it->first.starts_with(req.prefix)) {
+      if (it->first > req.prefix) break;  // sorted: no later name has the prefix
+      continue;
+    }
+    if (out.groups.size() == static_cast<size_t>(req.limit)) {
+      out.next_token = Hex(out.groups.back().name);
+      break;
+    }
+    const GroupState& g = *it->second;
+    GroupInfo info{g.name, g.creation_ms, 0};
+    for (const auto& [_, s] : g.streams) info.stored_bytes += s->file_size;
+    out.groups.push_back(std::move(info));
+  }
+  return out;
+}
+
+Result<ListStreamsResult> LogStore::ListStreams(const ListStreamsRequest& req) const {
+  HYDRANT_RETURN_IF_ERROR(CheckLimit(req.limit, kMaxGroupsPage, "limit"));
+  if (req.order == StreamOrder::kLastEventTime && !req.prefix.empty())
+    return Status::InvalidArgument("Cannot order by LastEventTime with a logStreamNamePrefix.");
+  std::lock_guard lock(mu_);
+  auto git = groups_.find(req.group);
+  if (git == groups_.end()) return Status::NotFound(GroupNotFound());
+  std::vector<const StreamState*> all;
+  for (const auto& [name, s] : git->second->streams)
+    if (name.starts_with(req.prefix)) all.push_back(s.get());
+  if (req.order == StreamOrder::kLastEventTime) {
+    // Streams without events sort first, as if their last event were at time 0.
+    std::stable_sort(all.begin(), all.end(), [](const StreamState* a, const StreamState* b) {
+      return a->last_ts.value_or(0) < b->last_ts.value_or(0);
+    });
+  }
+  if (req.descending) std::reverse(all.begin(), all.end());
+
+  size_t start = 0;
+  if (!req.next_token.empty()) {
+    // Name order resumes after a name (stable while streams come and go); time order
+    // resumes at a position (the order itself moves as events arrive).
+    std::string_view tok = req.next_token;
+    if (req.order == StreamOrder::kName && tok.starts_with("n/")) {
+      std::string after;
+      if (!Unhex(tok.substr(2), &after)) return kBadToken;
+      while (start < all.size() &&
+             (req.descending ? all[start]->name >= after : all[start]->name <= after))
+        ++start;
+    } else if (req.order == StreamOrder::kLastEventTime && tok.starts_with("o/")) {
+      uint64_t pos = 0;
+      if (!ParseU64(tok.substr(2), &pos)) return kBadToken;
+      start = std::min<uint64_t>(pos, all.size());
+    } else {
+      return kBadToken;
+    }
+  }
+  ListStreamsResult out;
+  size_t end = std::min(all.size(), start + static_cast<size_t>(req.limit));
+  for (size_t i = start; i < end; ++i) out.streams.push_back(InfoOf(*all[i]));
+  if (end < all.size()) {
+    out.next_token = req.order == StreamOrder::kName ? "n/" + Hex(out.streams.back().name)
+                                                     : "o/" + std::to_string(end);
+  }
+  return out;
+}
+
+Result<GetEventsResult> LogStore::GetEvents(const GetEventsRequest& req) const {
+  HYDRANT_RETURN_IF_ERROR(CheckLimit(req.limit, kMaxEventsPage, "limit"));
+  std::vector<EventRef> refs;
+  std::vector<uint64_t> indexes;
+  std::string path;
+  bool forward = req.start_from_head;
+  uint64_t pos = 0;
+  {
+    std::lock_guard lock(mu_);
+    auto git = groups_.find(req.group);
+    if (git == groups_.end()) return Status::NotFound(GroupNotFound());
+    auto sit = git->second->streams.find(req.stream);
+    if (sit == git->second->streams.end()) return Status::NotFound(StreamNotFound());
+    const StreamState& s = *sit->second;
+    path = s.path;
+    const uint64_t size = s.events.size();
+    pos = forward ? 0 : size;
+    if (!req.next_token.empty()) {
+      std::string_view tok = req.next_token;
+      if (tok.size() < 3 || (tok[0] != 'f' && tok[0] != 'b') || tok[1] != '/' ||
+          !ParseU64(tok.substr(2), &pos))
+        return kBadToken;
+      forward = tok[0] == 'f';
+      pos = std::min(pos, size);
+    }
+    auto in_range = [&](const EventRef& r) {
+      return (!req.start_time_ms || r.timestamp_ms >= *req.start_time_ms) &&
+             (!req.end_time_ms || r.timestamp_ms < *req.end_time_ms);
+    };
+    // The byte budget is approximate here (line length); it is the message that counts
+    // toward CloudWatch's limit, and a line is a little longer than its message.
+    size_t bytes = 0;
+    auto take = [&](uint64_t i) {
+      if (!in_range(s.events[i])) return true;
+      if (!refs.empty() && bytes + s.events[i].length > kMaxPageBytes) return false;
+      refs.push_back(s.events[i]);
+      indexes.push_back(i);
+      bytes += s.events[i].length;
+      return refs.size() < static_cast<size_t>(req.limit);
+    };
+    if (forward) {
+      for (uint64_t i = pos; i < size && take(i);) ++i;
+    } else {
+      for (uint64_t i = pos; i > 0 && take(i - 1);) --i;
+      std::reverse(refs.begin(), refs.end());
+      std::reverse(indexes.begin(), indexes.end());
+    }
+  }
+  std::vector<std::string> messages;
+  HYDRANT_RETURN_IF_ERROR(ReadMessages(path, refs, &messages));
+  GetEventsResult out;
+  for (size_t k = 0; k < refs.size(); ++k)
+    out.events.push_back({refs[k].timestamp_ms, std::move(messages[k]), refs[k].ingestion_ms});
+  if (refs.empty()) {
+    out.next_forward_token = "f/" + std::to_string(pos);
+    out.next_backward_token = "b/" + std::to_string(pos);
+  } else {
+    out.next_forward_token = "f/" + std::to_string(indexes.back() + 1);
+    out.next_backward_token = "b/" + std::to_string(indexes.front());
+  }
+  return out;
+}
+
+Result<FilterEventsResult> LogStore::FilterEvents(const FilterEventsRequest& req) const {
+  HYDRANT_RETURN_IF_ERROR(CheckLimit(req.limit, kMaxEventsPage, "limit"));
+  if (!req.stream_names.empty() && !req.stream_name_prefix.empty())
+    return Status::InvalidArgument(
+        "logStreamNames and logStreamNamePrefix cannot both be specified");
+  if (req.stream_names.size() > kMaxFilterStreams)
+    return Status::InvalidArgument("logStreamNames may name at most 100 streams");
+  auto pattern = ParsePattern(req.pattern);
+  if (!pattern.ok()) return pattern.status();
+
+  // Resume strictly after the key (timestamp, stream, index) of the last event returned.
+  std::optional<std::tuple<int64_t, std::string, uint64_t>> after;
+  if (!req.next_token.empty()) {
+    std::string_view tok = req.next_token;
+    size_t a = tok.find('/'), b = tok.rfind('/');
+    int64_t ts = 0;
+    uint64_t idx = 0;
+    std::string stream;
+    if (a == std::string_view::npos || a == b || !ParseI64(tok.substr(0, a), &ts) ||
+        !Unhex(tok.substr(a + 1, b - a - 1), &stream) || !ParseU64(tok.substr(b + 1), &idx))
+      return kBadToken;
+    after.emplace(ts, std::move(stream), idx);
+  }
+
+  struct Candidates {
+    std::string stream, path;
+    std::vector<EventRef> refs;
+    std::vector<uint64_t> indexes;
+  };
+  std::vector<Candidates> per_stream;
+  {
+    std::lock_guard lock(mu_);
+    auto git = groups_.find(req.group);
+    if (git == groups_.end()) return Status::NotFound(GroupNotFound());
+    std::vector<const StreamState*> chosen;
+    if (!req.stream_names.empty()) {
+      for (const auto& n : req.stream_names) {
+        auto sit = git->second->streams.find(n);
+        if (sit != git->second->streams.end()) chosen.push_back(sit->second.get());
+      }
+    } else {
+      for (const auto& [n, s] : git->second->streams)
+        if (n.starts_with(req.stream_name_prefix)) chosen.push_back(s.get());
+    }
+    for (const StreamState* s : chosen) {
+      Candidates c{s->name, s->path, {}, {}};
+      for (uint64_t i = 0; i < s->events.size(); ++i) {
+        const EventRef& r = s->events[i];
+        if (req.start_time_ms && r.timestamp_ms < *req.start_time_ms) continue;
+        if (req.end_time_ms && r.timestamp_ms > *req.end_time_ms) continue;
+        if (after && std::tie(r.timestamp_ms, s->name, i) <=
+                         std::tie(std::get<0>(*after), std::get<1>(*after), std::get<2>(*after)))
+          continue;
+        c.refs.push_back(r);
+        c.indexes.push_back(i);
+      }
+      if (!c.refs.empty()) per_stream.push_back(std::move(c));
+    }
+  }
+
+  struct Hit {
+    int64_t ts;
+    const std::string* stream;
+    uint64_t index;
+    int64_t ingestion;
+    std::string message;
+  };
+  std::vector<Hit> hits;
+  bool more = false;
+  for (auto& c : per_stream) {
+    // Order this stream's candidates by timestamp first so that keeping its first
+    // `limit` matches keeps every match the merged page can need.
+    std::vector<size_t> order(c.refs.size());
+    for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) {
+      return c.refs[x].timestamp_ms < c.refs[y].timestamp_ms;
+    });
+    size_t matched = 0;
+    bool stream_done = false;
+    constexpr size_t kChunk = 4096;
+    for (size_t start = 0; start < order.size() && !stream_done; start += kChunk) {
+      size_t end = std::min(order.size(), start + kChunk);
+      std::vector<EventRef> chunk;
+      for (size_t k = start; k < end; ++k) chunk.push_back(c.refs[order[k]]);
+      std::vector<std::string> messages;
+      Status st = ReadMessages(c.path, chunk, &messages);
+      if (st.code() == StatusCode::kNotFound) break;  // deleted meanwhile
+      HYDRANT_RETURN_IF_ERROR(st);
+      for (size_t k = start; k < end; ++k) {
+        std::string& m = messages[k - start];
+        if (!pattern->Matches(m)) continue;
+        if (matched == static_cast<size_t>(req.limit)) {
+          // A match beyond a full page: the page will be full and this one is left.
+          more = true;
+          stream_done = true;
+          break;
+        }
+        const EventRef& r = c.refs[order[k]];
+        hits.push_back(
+            {r.timestamp_ms, &c.stream, c.indexes[order[k]], r.ingestion_ms, std::move(m)});
+        ++matched;
+      }
+    }
+  }
+  std::sort(hits.begin(), hits.end(), [](const Hit& x, const Hit& y) {
+    return std::tie(x.ts, *x.stream, x.index) < std::tie(y.ts, *y.stream, y.index);
+  });
+  FilterEventsResult out;
+  size_t bytes = 0;
+  const Hit* last = nullptr;
+  for (auto& h : hits) {
+    if (out.events.size() == static_cast<size_t>(req.limit) ||
+        (!out.events.empty() && bytes + h.message.size() > kMaxPageBytes)) {
+      more = true;
+      break;
+    }
+    bytes += h.message.size();
+    FilteredEvent e;
+    e.stream = *h.stream;
+    e.timestamp_ms = h.ts;
+    e.ingestion_time_ms = h.ingestion;
+    e.event_id = Sha256Hex16(*h.stream) + "-" + std::to_string(h.index);
+    e.message = std::move(h.message);
+    out.events.push_back(std::move(e));
+    last = &h;
+  }
+  if (more && last != nullptr) {
+    out.next_token =
+        std::to_string(last->ts) + "/" + Hex(*last->stream) + "/" + std::to_string(last->index);
+  }
+  return out;
+}
+
+}  // namespace hydrant::logs
