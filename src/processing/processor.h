@@ -9,7 +9,9 @@
 // as exactly one of: transformed records to deliver, dropped on purpose, or failed
 // (with Firehose's error code and message, for processing-failed objects).
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -63,6 +65,9 @@ class Pipeline {
     FunctionInvoker* invoker = nullptr;  // for Lambda processors; not owned
     const Clock* clock = nullptr;
     int max_parallel_invocations = 5;
+    // Waits between Lambda retries; empty = std::this_thread::sleep_for. Tests
+    // inject one so they neither wait nor depend on timing.
+    std::function<void(std::chrono::milliseconds)> sleep_for;
   };
   // nullptr result = processing disabled (records pass through unchanged).
   static Result<std::unique_ptr<Pipeline>> Create(const boost::json::object& processing_configuration,
@@ -72,7 +77,22 @@ class Pipeline {
   // Processes a batch; returns one outcome per input record, in order.
   virtual std::vector<RecordOutcome> Process(std::span<const SourceRecord> records,
                                              ProcessingStats* stats) = 0;
+
+  // The Lambda processor's BufferSizeInMBs and BufferIntervalInSeconds, for the
+  // caller that decides when a batch is handed to Process(); nullopt when the
+  // chain has no Lambda processor. Process() itself splits a batch into
+  // invocations of at most size_bytes of source data whatever its size.
+  struct LambdaBuffering {
+    uint64_t size_bytes = 0;
+    int64_t interval_ms = 0;
+  };
+  virtual std::optional<LambdaBuffering> lambda_buffering() const { return std::nullopt; }
 };
+
+// Checks a ProcessingConfiguration as Pipeline::Create would (processor types,
+// parameters and their ranges), without needing an invoker: for the API layer,
+// so a configuration hydrant cannot run is refused at Create/UpdateDestination.
+Status ValidateProcessingConfiguration(const boost::json::object& processing_configuration);
 
 // The processing-failed line Firehose writes for a failed record (one JSON object,
 // newline-terminated): attemptsMade, arrivalTimestamp, errorCode, errorMessage,
