@@ -1,0 +1,523 @@
+#include "aws/sigv4.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <ctime>
+#include <map>
+
+namespace hydrant::aws {
+namespace {
+
+char ToLowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = ToLowerAscii(c);
+  return out;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (ToLowerAscii(a[i]) != ToLowerAscii(b[i])) return false;
+  }
+  return true;
+}
+
+bool IsUnreserved(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~';
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Decodes %XX escapes; a malformed escape is kept literally ('+' is not a space:
+// SigV4 canonicalization treats it as a plain character).
+std::string PercentDecodeLenient(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      int hi = HexValue(s[i + 1]);
+      int lo = HexValue(s[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(s[i]);
+  }
+  return out;
+}
+
+// Trims and collapses runs of spaces/tabs to one space (AWS "Trimall").
+std::string TrimAll(std::string_view v) {
+  size_t b = 0, e = v.size();
+  auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (b < e && ws(v[b])) ++b;
+  while (e > b && ws(v[e - 1])) --e;
+  std::string out;
+  out.reserve(e - b);
+  bool in_space = false;
+  for (size_t i = b; i < e; ++i) {
+    if (ws(v[i])) {
+      if (!in_space) out.push_back(' ');
+      in_space = true;
+    } else {
+      out.push_back(v[i]);
+      in_space = false;
+    }
+  }
+  return out;
+}
+
+// Headers the signer leaves out: hop-by-hop or rewritten by proxies and HTTP stacks.
+bool SkipWhenSigning(std::string_view lower_name) {
+  static constexpr std::string_view kSkip[] = {
+      "authorization",     "user-agent", "expect", "content-length", "connection",     "keep-alive",
+      "transfer-encoding", "upgrade",    "te",     "trailer",        "x-amzn-trace-id"};
+  for (auto s : kSkip) {
+    if (lower_name == s) return true;
+  }
+  return lower_name.starts_with("proxy-");
+}
+
+const std::string* FindHeader(std::span<const Header> headers, std::string_view name) {
+  for (const auto& h : headers) {
+    if (EqualsIgnoreCase(h.first, name)) return &h.second;
+  }
+  return nullptr;
+}
+
+std::string CredentialScope(std::string_view date, std::string_view region,
+                            std::string_view service) {
+  std::string s;
+  s.append(date).append("/").append(region).append("/").append(service).append("/aws4_request");
+  return s;
+}
+
+// Builds the canonical request; `missing` receives the first signed header absent
+// from the request (an error for the verifier).
+std::string BuildCanonicalRequest(const RequestView& req,
+                                  std::span<const std::string> signed_headers, PathRules rules,
+                                  std::string* missing) {
+  std::string out;
+  out.reserve(256 + req.payload_hash.size());
+  out.append(req.method).push_back('\n');
+  out.append(CanonicalUri(req.path, rules)).push_back('\n');
+  out.append(CanonicalQuery(req.query)).push_back('\n');
+  for (const auto& name : signed_headers) {
+    std::string value;
+    bool found = false;
+    for (const auto& h : req.headers) {
+      if (!EqualsIgnoreCase(h.first, name)) continue;
+      if (found) value.push_back(',');
+      value += TrimAll(h.second);
+      found = true;
+    }
+    if (!found && missing != nullptr && missing->empty()) *missing = name;
+    out.append(Lower(name)).push_back(':');
+    out.append(value).push_back('\n');
+  }
+  out.push_back('\n');
+  for (size_t i = 0; i < signed_headers.size(); ++i) {
+    if (i > 0) out.push_back(';');
+    out.append(Lower(signed_headers[i]));
+  }
+  out.push_back('\n');
+  out.append(req.payload_hash);
+  return out;
+}
+
+std::string StringToSign(std::string_view amz_date, std::string_view scope,
+                         std::string_view canonical_request) {
+  std::string s(kAlgorithm);
+  s.push_back('\n');
+  s.append(amz_date).push_back('\n');
+  s.append(scope).push_back('\n');
+  s.append(Sha256Hex(canonical_request));
+  return s;
+}
+
+bool ParseAmzDate(std::string_view s, int64_t* unix_ms) {
+  // YYYYMMDDTHHMMSSZ
+  if (s.size() != 16 || s[8] != 'T' || s[15] != 'Z') return false;
+  for (size_t i = 0; i < 15; ++i) {
+    if (i == 8) continue;
+    if (s[i] < '0' || s[i] > '9') return false;
+  }
+  auto num = [&](size_t pos, size_t len) {
+    int v = 0;
+    for (size_t i = pos; i < pos + len; ++i) v = v * 10 + (s[i] - '0');
+    return v;
+  };
+  std::tm tm{};
+  tm.tm_year = num(0, 4) - 1900;
+  tm.tm_mon = num(4, 2) - 1;
+  tm.tm_mday = num(6, 2);
+  tm.tm_hour = num(9, 2);
+  tm.tm_min = num(11, 2);
+  tm.tm_sec = num(13, 2);
+  if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+      tm.tm_min > 59 || tm.tm_sec > 60) {
+    return false;
+  }
+  *unix_ms = static_cast<int64_t>(timegm(&tm)) * 1000;
+  return true;
+}
+
+}  // namespace
+
+std::string HexEncode(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(bytes.size() * 2, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    auto b = static_cast<unsigned char>(bytes[i]);
+    out[2 * i] = kHex[b >> 4];
+    out[2 * i + 1] = kHex[b & 0xF];
+  }
+  return out;
+}
+
+std::string Sha256Hex(std::string_view data) {
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(md), len));
+}
+
+std::string HmacSha256(std::string_view key, std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len);
+  return std::string(reinterpret_cast<const char*>(md), len);
+}
+
+std::string DeriveSigningKey(std::string_view secret, std::string_view date,
+                             std::string_view region, std::string_view service) {
+  std::string k = "AWS4";
+  k.append(secret);
+  std::string k_date = HmacSha256(k, date);
+  std::string k_region = HmacSha256(k_date, region);
+  std::string k_service = HmacSha256(k_region, service);
+  return HmacSha256(k_service, "aws4_request");
+}
+
+std::string FormatAmzDate(int64_t unix_ms) {
+  time_t secs = static_cast<time_t>(unix_ms >= 0 ? unix_ms / 1000 : (unix_ms - 999) / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y%m%dT%H%M%SZ", &tm);
+  return buf;
+}
+
+bool ParseRequestDate(std::string_view s, int64_t* unix_ms) {
+  if (ParseAmzDate(s, unix_ms)) return true;
+  // RFC 1123: "Fri, 24 May 2013 00:00:00 GMT".
+  std::string copy(s);
+  std::tm tm{};
+  const char* end = strptime(copy.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (end == nullptr || *end != '\0') return false;
+  *unix_ms = static_cast<int64_t>(timegm(&tm)) * 1000;
+  return true;
+}
+
+std::string UriEncode(std::string_view s, bool keep_slash) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size() + s.size() / 4);
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if (IsUnreserved(c) || (keep_slash && c == '/')) {
+      out.push_back(ch);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xF]);
+    }
+  }
+  return out;
+}
+
+PathRules ResolvePathRules(PathRules rules, std::string_view service) {
+  if (rules != PathRules::kAuto) return rules;
+  return (service == "s3" || service.starts_with("s3-") || service == "s3express")
+             ? PathRules::kS3
+             : PathRules::kDefault;
+}
+
+std::string CanonicalUri(std::string_view path, PathRules rules) {
+  if (path.empty()) return "/";
+  if (rules == PathRules::kS3) {
+    return UriEncode(PercentDecodeLenient(path), /*keep_slash=*/true);
+  }
+  // Remove dot segments and empty segments (RFC 3986 5.2.4, plus collapsing "//").
+  std::vector<std::string_view> segments;
+  size_t pos = 0;
+  while (pos <= path.size()) {
+    size_t slash = path.find('/', pos);
+    if (slash == std::string_view::npos) slash = path.size();
+    std::string_view seg = path.substr(pos, slash - pos);
+    if (seg == "..") {
+      if (!segments.empty()) segments.pop_back();
+    } else if (!seg.empty() && seg != ".") {
+      segments.push_back(seg);
+    }
+    pos = slash + 1;
+  }
+  std::string normalized = "/";
+  for (size_t i = 0; i < segments.size(); ++i) {
+    if (i > 0) normalized.push_back('/');
+    normalized.append(segments[i]);
+  }
+  const bool trailing = path.back() == '/' || path.ends_with("/.") || path.ends_with("/..");
+  if (trailing && normalized.size() > 1) normalized.push_back('/');
+  return UriEncode(normalized, /*keep_slash=*/true);
+}
+
+std::string CanonicalQuery(std::string_view query) {
+  if (query.empty()) return "";
+  std::vector<std::pair<std::string, std::string>> params;
+  size_t pos = 0;
+  while (pos <= query.size()) {
+    size_t amp = query.find('&', pos);
+    if (amp == std::string_view::npos) amp = query.size();
+    std::string_view item = query.substr(pos, amp - pos);
+    if (!item.empty()) {
+      size_t eq = item.find('=');
+      std::string_view k = item.substr(0, eq);
+      std::string_view v = eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1);
+      params.emplace_back(UriEncode(PercentDecodeLenient(k), false),
+                          UriEncode(PercentDecodeLenient(v), false));
+    }
+    pos = amp + 1;
+  }
+  std::sort(params.begin(), params.end());
+  std::string out;
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (i > 0) out.push_back('&');
+    out.append(params[i].first).push_back('=');
+    out.append(params[i].second);
+  }
+  return out;
+}
+
+Result<SigningResult> SignWithHeaders(const RequestView& req,
+                                      std::span<const std::string> signed_headers,
+                                      const Credentials& creds, const SigningOptions& opts,
+                                      std::string_view amz_date) {
+  if (creds.empty()) return Status::InvalidArgument("SigV4: empty credentials");
+  if (opts.region.empty() || opts.service.empty()) {
+    return Status::InvalidArgument("SigV4: region and service are required");
+  }
+  if (amz_date.size() != 16) return Status::InvalidArgument("SigV4: bad X-Amz-Date");
+  std::string missing;
+  SigningResult r;
+  r.canonical_request = BuildCanonicalRequest(
+      req, signed_headers, ResolvePathRules(opts.path_rules, opts.service), &missing);
+  if (!missing.empty()) {
+    return Status::InvalidArgument("SigV4: signed header '" + missing + "' is not in the request");
+  }
+  const std::string_view date = amz_date.substr(0, 8);
+  const std::string scope = CredentialScope(date, opts.region, opts.service);
+  r.string_to_sign = StringToSign(amz_date, scope, r.canonical_request);
+  r.signature = HexEncode(
+      HmacSha256(DeriveSigningKey(creds.secret_access_key, date, opts.region, opts.service),
+                 r.string_to_sign));
+  r.authorization.append(kAlgorithm).append(" Credential=").append(creds.access_key_id);
+  r.authorization.append("/").append(scope).append(", SignedHeaders=");
+  for (size_t i = 0; i < signed_headers.size(); ++i) {
+    if (i > 0) r.authorization.push_back(';');
+    r.authorization.append(Lower(signed_headers[i]));
+  }
+  r.authorization.append(", Signature=").append(r.signature);
+  return r;
+}
+
+Result<SigningResult> Sign(SignableRequest* req, const Credentials& creds,
+                           const SigningOptions& opts, int64_t now_unix_ms) {
+  if (creds.empty()) return Status::InvalidArgument("SigV4: empty credentials");
+  if (FindHeader(req->headers, "host") == nullptr) {
+    return Status::InvalidArgument("SigV4: the request has no Host header");
+  }
+  if (req->payload_hash.empty()) req->payload_hash = std::string(kEmptyPayloadHash);
+  auto remove_header = [&](std::string_view name) {
+    auto it = std::remove_if(req->headers.begin(), req->headers.end(),
+                             [&](const Header& h) { return EqualsIgnoreCase(h.first, name); });
+    req->headers.erase(it, req->headers.end());
+  };
+  auto set_header = [&](std::string_view name, std::string value) {
+    remove_header(name);
+    req->headers.emplace_back(std::string(name), std::move(value));
+  };
+  const std::string amz_date = FormatAmzDate(now_unix_ms);
+  set_header("X-Amz-Date", amz_date);
+  if (!creds.session_token.empty()) set_header("X-Amz-Security-Token", creds.session_token);
+  if (opts.add_content_sha256_header) set_header("x-amz-content-sha256", req->payload_hash);
+  remove_header("Authorization");  // a stale signature from an earlier attempt
+
+  std::vector<std::string> names;
+  for (const auto& h : req->headers) {
+    std::string n = Lower(h.first);
+    if (SkipWhenSigning(n)) continue;
+    if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(std::move(n));
+  }
+  std::sort(names.begin(), names.end());
+  auto r = SignWithHeaders(ViewOf(*req), names, creds, opts, amz_date);
+  if (!r.ok()) return r.status();
+  req->headers.emplace_back("Authorization", r->authorization);
+  return r;
+}
+
+Result<ParsedAuthorization> ParseAuthorization(std::string_view v) {
+  auto trim = [](std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+  };
+  v = trim(v);
+  if (!v.starts_with(kAlgorithm) || v.size() == kAlgorithm.size() ||
+      (v[kAlgorithm.size()] != ' ' && v[kAlgorithm.size()] != '\t')) {
+    return Status::InvalidArgument("Authorization header is not " + std::string(kAlgorithm));
+  }
+  v = trim(v.substr(kAlgorithm.size()));
+  std::string_view credential, signed_headers, signature;
+  bool have_c = false, have_h = false, have_s = false;
+  while (!v.empty()) {
+    size_t comma = v.find(',');
+    std::string_view part = trim(v.substr(0, comma));
+    v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
+    size_t eq = part.find('=');
+    if (eq == std::string_view::npos) {
+      return Status::InvalidArgument("Authorization header component without '=': " +
+                                     std::string(part));
+    }
+    std::string_view key = trim(part.substr(0, eq));
+    std::string_view val = trim(part.substr(eq + 1));
+    if (key == "Credential") {
+      credential = val, have_c = true;
+    } else if (key == "SignedHeaders") {
+      signed_headers = val, have_h = true;
+    } else if (key == "Signature") {
+      signature = val, have_s = true;
+    }
+  }
+  std::string missing;
+  if (!have_c) missing += " Credential";
+  if (!have_h) missing += " SignedHeaders";
+  if (!have_s) missing += " Signature";
+  if (!missing.empty()) {
+    return Status::InvalidArgument("Authorization header requires parameter(s):" + missing);
+  }
+  ParsedAuthorization out;
+  // Credential=AKID/DATE/REGION/SERVICE/aws4_request; the key id itself has no '/'.
+  std::vector<std::string_view> parts;
+  size_t pos = 0;
+  while (true) {
+    size_t slash = credential.find('/', pos);
+    parts.push_back(credential.substr(pos, slash == std::string_view::npos ? slash : slash - pos));
+    if (slash == std::string_view::npos) break;
+    pos = slash + 1;
+  }
+  if (parts.size() != 5 || parts[0].empty() || parts[1].size() != 8 || parts[2].empty() ||
+      parts[3].empty() || parts[4] != "aws4_request") {
+    return Status::InvalidArgument(
+        "Credential should be scoped to a valid region, service and terminated by aws4_request: '" +
+        std::string(credential) + "'");
+  }
+  out.access_key_id = std::string(parts[0]);
+  out.date = std::string(parts[1]);
+  out.region = std::string(parts[2]);
+  out.service = std::string(parts[3]);
+  pos = 0;
+  while (pos <= signed_headers.size()) {
+    size_t semi = signed_headers.find(';', pos);
+    if (semi == std::string_view::npos) semi = signed_headers.size();
+    std::string_view h = signed_headers.substr(pos, semi - pos);
+    if (!h.empty()) out.signed_headers.emplace_back(h);
+    pos = semi + 1;
+  }
+  if (out.signed_headers.empty()) return Status::InvalidArgument("SignedHeaders is empty");
+  if (signature.empty()) return Status::InvalidArgument("Signature is empty");
+  out.signature = std::string(signature);
+  return out;
+}
+
+VerifyResult Verify(const RequestView& req, const ParsedAuthorization& auth,
+                    std::string_view secret, const VerifyOptions& opts) {
+  using Outcome = VerifyResult::Outcome;
+  VerifyResult r;
+  auto fail = [&](Outcome o, std::string m) {
+    r.outcome = o;
+    r.message = std::move(m);
+    return r;
+  };
+  const std::string* amz_date = FindHeader(req.headers, "x-amz-date");
+  const std::string* date_header = amz_date ? amz_date : FindHeader(req.headers, "date");
+  if (date_header == nullptr) {
+    return fail(Outcome::kMalformed,
+                "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' "
+                "header.");
+  }
+  int64_t request_ms = 0;
+  if (!ParseRequestDate(*date_header, &request_ms)) {
+    return fail(Outcome::kMalformed, "Could not parse the request date '" + *date_header + "'");
+  }
+  // The string to sign carries the timestamp in X-Amz-Date form whichever header held it.
+  const std::string amz = FormatAmzDate(request_ms);
+  if (opts.max_skew_ms > 0) {
+    int64_t skew = request_ms - opts.now_unix_ms;
+    if (skew < 0) skew = -skew;
+    if (skew > opts.max_skew_ms) {
+      return fail(Outcome::kTimeSkewed, "Signature expired: " + amz + " is now earlier than " +
+                                            FormatAmzDate(opts.now_unix_ms - opts.max_skew_ms) +
+                                            " (" + FormatAmzDate(opts.now_unix_ms) + " - " +
+                                            std::to_string(opts.max_skew_ms / 60000) + " min.)");
+    }
+  }
+  bool has_host = false;
+  for (const auto& h : auth.signed_headers) has_host |= EqualsIgnoreCase(h, "host");
+  if (!has_host) {
+    return fail(Outcome::kMalformed, "'Host' must be a 'SignedHeader' in the AWS Authorization.");
+  }
+  std::string missing;
+  r.canonical_request = BuildCanonicalRequest(
+      req, auth.signed_headers, ResolvePathRules(opts.path_rules, auth.service), &missing);
+  if (!missing.empty()) {
+    return fail(Outcome::kMalformed, "The signed header '" + missing + "' is missing.");
+  }
+  const std::string scope = CredentialScope(auth.date, auth.region, auth.service);
+  r.string_to_sign = StringToSign(amz, scope, r.canonical_request);
+  if (auth.date != std::string_view(amz).substr(0, 8)) {
+    return fail(Outcome::kSignatureMismatch,
+                "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date "
+                "from HTTP: '" +
+                    auth.date + "' != '" + amz.substr(0, 8) + "'");
+  }
+  const std::string expected = HexEncode(
+      HmacSha256(DeriveSigningKey(secret, auth.date, auth.region, auth.service), r.string_to_sign));
+  if (expected.size() != auth.signature.size() ||
+      CRYPTO_memcmp(expected.data(), auth.signature.data(), expected.size()) != 0) {
+    return fail(Outcome::kSignatureMismatch,
+                "The request signature we calculated does not match the signature you provided. "
+                "Check your AWS Secret Access Key and signing method. Consult the service "
+                "documentation for details.");
+  }
+  return r;
+}
+
+}  // namespace hydrant::aws
