@@ -3,17 +3,16 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <tuple>
-
-#include <boost/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "common/file_util.h"
 
@@ -270,7 +269,8 @@ Result<Pattern> ParsePattern(std::string_view text) {
       while (i < text.size() && text[i] != ' ' && text[i] != '\t') term.push_back(text[i++]);
     }
     if (term.size() >= 2 && term.front() == '%' && term.back() == '%')
-      return Status::InvalidArgument("Invalid filter pattern: regular expressions are not supported");
+      return Status::InvalidArgument(
+          "Invalid filter pattern: regular expressions are not supported");
     if (!term.empty()) {
       if (kind == '?')
         p.any.push_back(std::move(term));
@@ -469,7 +469,8 @@ Status LogStore::CreateGroupLocked(std::string_view name, GroupState** out) {
   json::object meta;
   meta["logGroupName"] = name;
   meta["creationTime"] = group->creation_ms;
-  HYDRANT_RETURN_IF_ERROR(fs::WriteFileAtomic(group->dir + "/" + kGroupMeta, json::serialize(meta)));
+  HYDRANT_RETURN_IF_ERROR(
+      fs::WriteFileAtomic(group->dir + "/" + kGroupMeta, json::serialize(meta)));
   *out = group.get();
   groups_.emplace(std::string(name), std::move(group));
   return Status::Ok();

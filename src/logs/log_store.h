@@ -181,8 +181,8 @@ class LogStore {
   // when absent (hydrant's own writers); without it a missing one is NotFound (as
   // PutLogEvents). Messages are made valid UTF-8 (bad bytes become U+FFFD) and cut to
   // kMaxMessageBytes. Timestamps are stored as given.
-  Status Append(std::string_view group, std::string_view stream,
-                std::span<const InputEvent> events, bool create_missing = true);
+  Status Append(std::string_view group, std::string_view stream, std::span<const InputEvent> events,
+                bool create_missing = true);
 
   bool GroupExists(std::string_view group) const;
   Result<StreamInfo> DescribeStream(std::string_view group, std::string_view stream) const;

@@ -1,6 +1,7 @@
 #include "logs/log_store.h"
 
 #include <dirent.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,8 +10,6 @@
 #include <fstream>
 #include <set>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "common/file_util.h"
 
@@ -68,18 +67,21 @@ TEST_F(LogStoreTest, ValidatesNamesAsCloudWatch) {
   EXPECT_FALSE(ValidateStreamName(std::string(513, 'a')).ok());
 
   auto store = OpenStore();
-  EXPECT_EQ(store->Append("bad name", "s", Events({{1, "x"}})).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->Append("bad name", "s", Events({{1, "x"}})).code(),
+            StatusCode::kInvalidArgument);
   EXPECT_EQ(store->Append("g", "bad:name", Events({{1, "x"}})).code(),
             StatusCode::kInvalidArgument);
 }
 
 TEST_F(LogStoreTest, AppendThenReadBackWithIngestionTime) {
   auto store = OpenStore();
-  ASSERT_TRUE(store->Append("/aws/lambda/f", "2026/11/22/[$LATEST]abc",
-                            Events({{100, "first"}, {200, "second \"quoted\"\ttab"}}))
+  ASSERT_TRUE(store
+                  ->Append("/aws/lambda/f", "2026/11/22/[$LATEST]abc",
+                           Events({{100, "first"}, {200, "second \"quoted\"\ttab"}}))
                   .ok());
   clock_.Advance(5);
-  ASSERT_TRUE(store->Append("/aws/lambda/f", "2026/11/22/[$LATEST]abc", Events({{300, "third"}})).ok());
+  ASSERT_TRUE(
+      store->Append("/aws/lambda/f", "2026/11/22/[$LATEST]abc", Events({{300, "third"}})).ok());
 
   GetEventsRequest req{.group = "/aws/lambda/f", .stream = "2026/11/22/[$LATEST]abc"};
   req.start_from_head = true;
@@ -297,7 +299,8 @@ TEST_F(LogStoreTest, GetEventsStopsAtAboutOneMegabyte) {
   auto page = store->GetEvents({.group = "g", .stream = "s", .start_from_head = true});
   ASSERT_TRUE(page.ok());
   EXPECT_EQ(page->events.size(), 5u);  // 5 x 200 KiB fit in 1 MiB, 6 do not
-  auto next = store->GetEvents({.group = "g", .stream = "s", .next_token = page->next_forward_token});
+  auto next =
+      store->GetEvents({.group = "g", .stream = "s", .next_token = page->next_forward_token});
   ASSERT_TRUE(next.ok());
   ASSERT_FALSE(next->events.empty());
   EXPECT_EQ(next->events[0].message[0], 'a' + 5);
@@ -305,8 +308,8 @@ TEST_F(LogStoreTest, GetEventsStopsAtAboutOneMegabyte) {
 
 TEST_F(LogStoreTest, ListGroupsByPrefixWithPages) {
   auto store = OpenStore();
-  for (std::string g : {"/aws/lambda/b", "/aws/lambda/a", "/aws/kinesisfirehose/x", "/other",
-                        "/aws/lambda/c"})
+  for (std::string g :
+       {"/aws/lambda/b", "/aws/lambda/a", "/aws/kinesisfirehose/x", "/other", "/aws/lambda/c"})
     ASSERT_TRUE(store->CreateGroup(g).ok());
   ASSERT_TRUE(store->Append("/aws/lambda/a", "s", Events({{1, "12345"}})).ok());
 
@@ -317,7 +320,8 @@ TEST_F(LogStoreTest, ListGroupsByPrefixWithPages) {
   EXPECT_GT(page->groups[0].stored_bytes, 5u);
   EXPECT_EQ(page->groups[1].name, "/aws/lambda/b");
   ASSERT_FALSE(page->next_token.empty());
-  auto page2 = store->ListGroups({.prefix = "/aws/lambda/", .limit = 2, .next_token = page->next_token});
+  auto page2 =
+      store->ListGroups({.prefix = "/aws/lambda/", .limit = 2, .next_token = page->next_token});
   ASSERT_TRUE(page2.ok());
   ASSERT_EQ(page2->groups.size(), 1u);
   EXPECT_EQ(page2->groups[0].name, "/aws/lambda/c");
@@ -371,14 +375,13 @@ TEST_F(LogStoreTest, ListStreamsByNameAndLastEventTime) {
 
 TEST_F(LogStoreTest, FilterEventsPatternsAcrossStreams) {
   auto store = OpenStore();
-  ASSERT_TRUE(store->Append("g", "s1",
-                            Events({{10, "ERROR disk full"},
-                                    {30, "INFO all good"},
-                                    {50, "WARN disk slow"}}))
-                  .ok());
-  ASSERT_TRUE(store->Append("g", "s2",
-                            Events({{20, "ERROR network down"}, {40, "error lowercase"}}))
-                  .ok());
+  ASSERT_TRUE(
+      store
+          ->Append("g", "s1",
+                   Events({{10, "ERROR disk full"}, {30, "INFO all good"}, {50, "WARN disk slow"}}))
+          .ok());
+  ASSERT_TRUE(
+      store->Append("g", "s2", Events({{20, "ERROR network down"}, {40, "error lowercase"}})).ok());
   auto msgs = [](const FilterEventsResult& r) {
     std::vector<std::string> out;
     for (auto& e : r.events) out.push_back(e.message);
@@ -387,9 +390,9 @@ TEST_F(LogStoreTest, FilterEventsPatternsAcrossStreams) {
   auto all = store->FilterEvents({.group = "g"});
   ASSERT_TRUE(all.ok());
   // Merged by timestamp across streams.
-  EXPECT_EQ(msgs(*all), (std::vector<std::string>{"ERROR disk full", "ERROR network down",
-                                                  "INFO all good", "error lowercase",
-                                                  "WARN disk slow"}));
+  EXPECT_EQ(msgs(*all),
+            (std::vector<std::string>{"ERROR disk full", "ERROR network down", "INFO all good",
+                                      "error lowercase", "WARN disk slow"}));
   EXPECT_EQ(all->events[1].stream, "s2");
   EXPECT_TRUE(all->next_token.empty());
 
