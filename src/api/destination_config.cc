@@ -1,5 +1,7 @@
 #include "api/destination_config.h"
 
+#include "processing/processor.h"
+
 #include <set>
 #include <utility>
 
@@ -580,19 +582,10 @@ std::optional<ApiError> CheckSourceConfiguration(const json::object& create_inpu
   return std::nullopt;
 }
 
-std::optional<ApiError> CheckImplemented(const json::object& description) {
+std::optional<ApiError> CheckRunnable(const json::object& description) {
   if (const json::object* pc = GetObject(description, "ProcessingConfiguration")) {
-    const json::value* enabled = Get(*pc, "Enabled");
-    if (enabled && enabled->is_bool() && enabled->get_bool()) {
-      return InvalidArgument(
-          "ProcessingConfiguration with Enabled true is not supported by hydrant yet: records "
-          "would not be transformed. Leave it out, or set Enabled to false.");
-    }
-  }
-  if (GetString(description, "S3BackupMode").value_or("Disabled") == "Enabled") {
-    return InvalidArgument(
-        "S3BackupMode Enabled is not supported by hydrant yet: source records would not be "
-        "backed up. Use S3BackupMode Disabled.");
+    Status st = processing::ValidateProcessingConfiguration(*pc);
+    if (!st.ok()) return InvalidArgument("ProcessingConfiguration: " + st.message());
   }
   return std::nullopt;
 }

@@ -64,10 +64,11 @@ std::optional<ApiError> CheckSourceConfiguration(const boost::json::object& crea
 // KeyARN required for CUSTOMER_MANAGED_CMK and not allowed for AWS_OWNED_CMK.
 std::optional<ApiError> CheckStreamEncryptionInput(const boost::json::object& encryption_input);
 
-// Features whose configuration the model accepts but whose data path hydrant has not
-// built yet (a Lambda ProcessingConfiguration with Enabled true, S3BackupMode Enabled):
-// InvalidArgumentException saying so, rather than a stream that silently skips them.
-// The Firehose API applies it to every stored description it is about to save.
-std::optional<ApiError> CheckImplemented(const boost::json::object& description);
+// What the model cannot say about a stored description but the data path needs: the
+// processors' parameter values (a Lambda BufferSizeInMBs within 0.2-3, a known
+// processor type, ...), checked by processing::ValidateProcessingConfiguration.
+// InvalidArgumentException naming the problem. The Firehose API applies it to every
+// description it is about to save.
+std::optional<ApiError> CheckRunnable(const boost::json::object& description);
 
 }  // namespace hydrant::api

@@ -23,6 +23,90 @@ uint16_t Config::port() const {
   return static_cast<uint16_t>(v);
 }
 
+namespace {
+
+Status LoadFunction(const toml::table& t, size_t index, processing::FunctionConfig* f) {
+  std::string where = "lambda.functions[" + std::to_string(index) + "]";
+  for (auto&& [k, v] : t) {
+    std::string key(k.str());
+    auto str = [&](std::string* out) -> Status {
+      if (!v.is_string()) return Status::InvalidArgument(where + "." + key + " must be a string");
+      *out = *v.value<std::string>();
+      return Status::Ok();
+    };
+    auto num = [&](int* out) -> Status {
+      if (!v.is_integer()) return Status::InvalidArgument(where + "." + key + " must be an integer");
+      *out = static_cast<int>(*v.value<int64_t>());
+      return Status::Ok();
+    };
+    if (key == "name") {
+      HYDRANT_RETURN_IF_ERROR(str(&f->name));
+    } else if (key == "runtime") {
+      HYDRANT_RETURN_IF_ERROR(str(&f->runtime));
+    } else if (key == "handler") {
+      HYDRANT_RETURN_IF_ERROR(str(&f->handler));
+    } else if (key == "endpoint") {
+      HYDRANT_RETURN_IF_ERROR(str(&f->endpoint));
+    } else if (key == "timeout_seconds") {
+      HYDRANT_RETURN_IF_ERROR(num(&f->timeout_seconds));
+    } else if (key == "memory_mb") {
+      HYDRANT_RETURN_IF_ERROR(num(&f->memory_mb));
+    } else if (key == "environment") {
+      if (!v.is_table()) return Status::InvalidArgument(where + ".environment must be a table");
+      for (auto&& [ek, ev] : *v.as_table()) {
+        if (!ev.is_string()) {
+          return Status::InvalidArgument(where + ".environment." + std::string(ek.str()) +
+                                         " must be a string");
+        }
+        f->environment[std::string(ek.str())] = *ev.value<std::string>();
+      }
+    } else {
+      return Status::InvalidArgument(where + ": unknown key '" + key + "'");
+    }
+  }
+  if (f->name.empty()) return Status::InvalidArgument(where + ".name is required");
+  if (f->runtime != "python3" && f->runtime != "nodejs" && f->runtime != "http") {
+    return Status::InvalidArgument(where + ".runtime must be python3, nodejs or http, got '" +
+                                   f->runtime + "'");
+  }
+  if (f->runtime != "http" && f->handler.empty()) {
+    return Status::InvalidArgument(where + ".handler (the handler file) is required for runtime " +
+                                   f->runtime);
+  }
+  if (f->runtime == "http" && f->endpoint.empty()) {
+    return Status::InvalidArgument(where + ".endpoint is required for runtime http");
+  }
+  if (f->timeout_seconds < 1 || f->timeout_seconds > 900) {
+    return Status::InvalidArgument(where + ".timeout_seconds must be between 1 and 900");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+static Status LoadLambdaTable(const toml::table& t, Config* cfg) {
+  for (auto&& [k, v] : t) {
+    std::string key(k.str());
+    if (key == "endpoint") {
+      if (!v.is_string()) return Status::InvalidArgument("lambda.endpoint must be a string");
+      cfg->lambda_endpoint = *v.value<std::string>();
+    } else if (key == "functions") {
+      if (!v.is_array_of_tables()) {
+        return Status::InvalidArgument("lambda.functions must be an array of tables ([[lambda.functions]])");
+      }
+      size_t i = 0;
+      for (auto&& ft : *v.as_array()) {
+        processing::FunctionConfig f;
+        HYDRANT_RETURN_IF_ERROR(LoadFunction(*ft.as_table(), i++, &f));
+        cfg->functions.push_back(std::move(f));
+      }
+    } else {
+      return Status::InvalidArgument("lambda: unknown key '" + key + "'");
+    }
+  }
+  return Status::Ok();
+}
+
 Status LoadConfigFile(const std::string& path, Config* cfg) {
   toml::table t;
   try {
@@ -63,6 +147,9 @@ Status LoadConfigFile(const std::string& path, Config* cfg) {
     } else if (key == "http_threads") {
       HYDRANT_RETURN_IF_ERROR(want_int(&n));
       cfg->http_threads = static_cast<int>(n);
+    } else if (key == "lambda") {
+      if (!v.is_table()) return Status::InvalidArgument("config key 'lambda' must be a table");
+      HYDRANT_RETURN_IF_ERROR(LoadLambdaTable(*v.as_table(), cfg));
     } else {
       return Status::InvalidArgument("config file " + path + ": unknown key '" + key + "'");
     }

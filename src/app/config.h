@@ -6,8 +6,10 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
+#include "processing/invoker_registry.h"
 
 namespace hydrant::app {
 
@@ -20,6 +22,9 @@ struct Config {
   uint64_t disk_quota_mb = 0;  // 0 = unlimited
   std::string log_level = "info";
   int http_threads = 2;
+  // [lambda]: how Lambda processors are run (see processing/invoker_registry.h).
+  std::string lambda_endpoint;  // default Invoke API endpoint; "" = AWS Lambda
+  std::vector<processing::FunctionConfig> functions;  // [[lambda.functions]]
 
   std::string host() const;
   uint16_t port() const;

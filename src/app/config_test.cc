@@ -81,3 +81,48 @@ TEST(Config, ValidateRejectsBadValues) {
 
 }  // namespace
 }  // namespace hydrant::app
+
+namespace hydrant::app {
+namespace {
+
+TEST(Config, LambdaFunctions) {
+  Config c;
+  auto st = LoadConfigFile(WriteToml(R"(
+[lambda]
+endpoint = "http://127.0.0.1:3002"
+
+[[lambda.functions]]
+name = "transform"
+runtime = "python3"
+handler = "handlers/transform.py"
+timeout_seconds = 30
+environment = { MODE = "upper" }
+
+[[lambda.functions]]
+name = "remote"
+runtime = "http"
+endpoint = "http://127.0.0.1:9000"
+)"),
+                           &c);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(c.lambda_endpoint, "http://127.0.0.1:3002");
+  ASSERT_EQ(c.functions.size(), 2u);
+  EXPECT_EQ(c.functions[0].name, "transform");
+  EXPECT_EQ(c.functions[0].runtime, "python3");
+  EXPECT_EQ(c.functions[0].handler, "handlers/transform.py");
+  EXPECT_EQ(c.functions[0].timeout_seconds, 30);
+  EXPECT_EQ(c.functions[0].environment.at("MODE"), "upper");
+  EXPECT_EQ(c.functions[1].endpoint, "http://127.0.0.1:9000");
+}
+
+TEST(Config, LambdaFunctionErrorsNameTheEntry) {
+  Config c;
+  auto st = LoadConfigFile(WriteToml("[[lambda.functions]]\nname = \"f\"\nruntime = \"ruby\"\n"), &c);
+  EXPECT_NE(st.message().find("lambda.functions[0].runtime"), std::string::npos) << st.message();
+  Config c2;
+  st = LoadConfigFile(WriteToml("[[lambda.functions]]\nname = \"f\"\nruntime = \"python3\"\n"), &c2);
+  EXPECT_NE(st.message().find("handler"), std::string::npos) << st.message();
+}
+
+}  // namespace
+}  // namespace hydrant::app

@@ -12,6 +12,8 @@
 
 #include "app/config.h"
 #include "destinations/object_store.h"
+#include "logs/log_store.h"
+#include "processing/invoker_registry.h"
 #include "server/http_server.h"
 #include "server/router.h"
 #include "stream/registry.h"
@@ -38,7 +40,25 @@ int Serve(const hydrant::app::Config& cfg) {
     spdlog::critical("event=startup_failed component=object_store error=\"{}\"", store.status().ToString());
     return 1;
   }
+  auto logs = logs::LogStore::Open(cfg.data_dir + "/logs");
+  if (!logs.ok()) {
+    spdlog::critical("event=startup_failed component=logs error=\"{}\"", logs.status().ToString());
+    return 1;
+  }
+  processing::InvokerOptions io;
+  io.region = cfg.region;
+  io.account_id = cfg.account_id;
+  io.default_endpoint = cfg.lambda_endpoint;
+  io.functions = cfg.functions;
+  io.logs = logs->get();
+  io.runtime_dir = cfg.data_dir + "/runtime";
+  auto invokers = processing::InvokerRegistry::Create(io);
+  if (!invokers.ok()) {
+    spdlog::critical("event=startup_failed component=lambda error=\"{}\"", invokers.status().ToString());
+    return 1;
+  }
   stream::RegistryOptions ro;
+  ro.invoker = invokers->get();
   ro.data_dir = cfg.data_dir;
   ro.region = cfg.region;
   ro.account_id = cfg.account_id;
@@ -49,7 +69,8 @@ int Serve(const hydrant::app::Config& cfg) {
     spdlog::critical("event=startup_failed component=streams error=\"{}\"", registry.status().ToString());
     return 1;
   }
-  auto router = std::make_unique<server::Router>(registry->get(), store->get(), cfg.region);
+  auto router = std::make_unique<server::Router>(registry->get(), store->get(), invokers->get(),
+                                                 cfg.region, cfg.account_id);
   server::HttpServerOptions so;
   so.host = cfg.host();
   so.port = cfg.port();

@@ -184,7 +184,7 @@ void FirehoseApi::Handle(http::Request&& req, http::Respond respond) {
         result = *e;
         break;
       }
-      if (auto e = api::CheckImplemented(std::get<json::object>(dest))) {
+      if (auto e = api::CheckRunnable(std::get<json::object>(dest))) {
         result = *e;
         break;
       }
@@ -306,7 +306,7 @@ void FirehoseApi::Handle(http::Request&& req, http::Respond respond) {
         result = *e;
         break;
       }
-      if (auto e = api::CheckImplemented(std::get<json::object>(dest))) {
+      if (auto e = api::CheckRunnable(std::get<json::object>(dest))) {
         result = *e;
         break;
       }

@@ -9,13 +9,16 @@
 
 #include "observability/metrics.h"
 #include "server/firehose_api.h"
+#include "server/lambda_api.h"
 #include "server/s3_api.h"
 
 namespace hydrant::server {
 
 struct Router::Impl {
-  Impl(stream::StreamRegistry* registry, store::ObjectStore* store, std::string region, int workers)
-      : registry(registry), firehose(registry), s3(store, std::move(region)) {
+  Impl(stream::StreamRegistry* registry, store::ObjectStore* store,
+       processing::InvokerRegistry* invokers, std::string region, std::string account_id, int workers)
+      : registry(registry), firehose(registry), lambda(invokers, region, std::move(account_id)),
+        s3(store, region) {
     for (int i = 0; i < std::max(1, workers); ++i) {
       threads.emplace_back([this] { Work(); });
     }
@@ -51,6 +54,7 @@ struct Router::Impl {
 
   stream::StreamRegistry* registry;
   FirehoseApi firehose;
+  LambdaApi lambda;
   S3Api s3;
   std::mutex mu;
   std::condition_variable cv;
@@ -59,15 +63,21 @@ struct Router::Impl {
   std::vector<std::thread> threads;
 };
 
-Router::Router(stream::StreamRegistry* registry, store::ObjectStore* store, std::string region,
+Router::Router(stream::StreamRegistry* registry, store::ObjectStore* store,
+               processing::InvokerRegistry* invokers, std::string region, std::string account_id,
                int s3_workers)
-    : impl_(std::make_unique<Impl>(registry, store, std::move(region), s3_workers)) {}
+    : impl_(std::make_unique<Impl>(registry, store, invokers, std::move(region),
+                                   std::move(account_id), s3_workers)) {}
 
 Router::~Router() = default;
 
 void Router::Handle(http::Request&& req, http::Respond respond) {
   if (FirehoseApi::IsFirehoseRequest(req)) {
     impl_->firehose.Handle(std::move(req), std::move(respond));
+    return;
+  }
+  if (LambdaApi::IsLambdaRequest(req)) {
+    impl_->lambda.Handle(std::move(req), std::move(respond));
     return;
   }
   // /health and /metrics are hydrant's own; a signed request for them is S3's

@@ -2,6 +2,7 @@
 // Router: the one HTTP handler behind hydrant's port. Firehose calls (X-Amz-Target
 // Firehose_20150804.*) go to FirehoseApi; everything else is the S3 REST API of the
 // embedded object store, run on a small worker pool because it touches the disk.
+// /2015-03-31/functions/... is the Lambda API of the functions hydrant runs itself.
 // Unsigned GET /health and GET /metrics (Prometheus text) are hydrant's own.
 
 #include <memory>
@@ -15,12 +16,17 @@ class ObjectStore;
 namespace hydrant::stream {
 class StreamRegistry;
 }
+namespace hydrant::processing {
+class InvokerRegistry;
+}
 
 namespace hydrant::server {
 
 class Router {
  public:
-  Router(stream::StreamRegistry* registry, store::ObjectStore* store, std::string region,
+  // `invokers` may be null (no Lambda API).
+  Router(stream::StreamRegistry* registry, store::ObjectStore* store,
+         processing::InvokerRegistry* invokers, std::string region, std::string account_id,
          int s3_workers = 2);
   ~Router();
   void Handle(http::Request&& req, http::Respond respond);

@@ -27,8 +27,37 @@ bool IsEncrypted(const StreamMeta& m) {
 DeliveryStream::DeliveryStream(std::string dir, StreamMeta meta, DeliveryDeps deps)
     : dir_(std::move(dir)), deps_(std::move(deps)), incarnation_(meta.incarnation),
       meta_(std::move(meta)) {
+  ApplyMetaLocked();
+}
+
+void DeliveryStream::ApplyMetaLocked() {
   config_ = api::DeliveryConfig(meta_.destination);
   encrypted_ = IsEncrypted(meta_);
+  backup_config_.reset();
+  const json::value* mode = meta_.destination.if_contains("S3BackupMode");
+  const json::value* backup = meta_.destination.if_contains("S3BackupDescription");
+  if (mode && mode->is_string() && mode->as_string() == "Enabled" && backup && backup->is_object()) {
+    backup_config_ = api::DeliveryConfig(backup->as_object());
+  }
+  pipeline_.reset();
+  pipeline_error_.clear();
+  const json::value* pc = meta_.destination.if_contains("ProcessingConfiguration");
+  if (pc && pc->is_object()) {
+    processing::Pipeline::Context ctx;
+    ctx.delivery_stream_arn = meta_.arn;
+    ctx.region = deps_.region;
+    ctx.invoker = deps_.invoker;
+    ctx.clock = deps_.clock ? deps_.clock : &SystemClock::Get();
+    auto p = processing::Pipeline::Create(pc->as_object(), ctx);
+    if (p.ok()) {
+      pipeline_ = std::shared_ptr<processing::Pipeline>(std::move(p).value());
+    } else {
+      // Never deliver untransformed records for a stream that asks for processing.
+      pipeline_error_ = p.status().ToString();
+      spdlog::error("stream={} event=processing_config_invalid error=\"{}\"", meta_.name,
+                    pipeline_error_);
+    }
+  }
 }
 
 Result<std::shared_ptr<DeliveryStream>> DeliveryStream::Open(const std::string& dir,
@@ -69,6 +98,12 @@ Result<std::shared_ptr<DeliveryStream>> DeliveryStream::Open(const std::string& 
         in.end = o.at("end").to_number<uint64_t>();
         in.oldest_ms = o.at("oldest_ms").to_number<int64_t>();
         in.key = json::value_to<std::string>(o.at("key"));
+        if (auto* k = o.if_contains("error_keys"); k && k->is_object()) {
+          for (const auto& [type, key] : k->as_object()) {
+            in.error_keys[std::string(type)] = json::value_to<std::string>(key);
+          }
+        }
+        if (auto* k = o.if_contains("backup_key")) in.backup_key = json::value_to<std::string>(*k);
         in.from_previous_run = true;
         if (in.start == first && in.end > in.start && in.end <= s->durable_end_) {
           s->inflight_ = std::move(in);
@@ -108,8 +143,7 @@ Status DeliveryStream::SetMeta(StreamMeta meta) {
   {
     std::lock_guard lk(mu_);
     meta_ = std::move(meta);
-    config_ = api::DeliveryConfig(meta_.destination);
-    encrypted_ = IsEncrypted(meta_);
+    ApplyMetaLocked();
   }
   cv_.notify_all();
   return Status::Ok();
@@ -155,6 +189,10 @@ Status DeliveryStream::PersistInflight() {
   o["end"] = inflight_->end;
   o["oldest_ms"] = inflight_->oldest_ms;
   o["key"] = inflight_->key;
+  json::object ek;
+  for (const auto& [type, key] : inflight_->error_keys) ek[type] = key;
+  o["error_keys"] = std::move(ek);
+  o["backup_key"] = inflight_->backup_key;
   return fs::WriteFileAtomic(dir_ + "/" + kInflightFile, json::serialize(o));
 }
 
@@ -224,16 +262,92 @@ void DeliveryStream::Run() {
   }
 }
 
+namespace {
+
+// One object being written: opened on its first byte, so an output that receives
+// nothing (no failed records, say) writes nothing.
+struct Output {
+  store::ObjectSink* sink = nullptr;
+  std::string bucket, key;
+  codecs::Compression compression = codecs::Compression::kUncompressed;
+  std::string extension;
+  std::unique_ptr<store::ObjectWriter> writer;
+  std::unique_ptr<codecs::Encoder> encoder;
+  uint64_t records = 0, bytes = 0;
+
+  Status Append(std::string_view data) {
+    if (!writer) {
+      store::ObjectMeta om;
+      om.content_type = "application/octet-stream";
+      om.content_encoding = std::string(codecs::ContentEncoding(compression));
+      auto w = sink->BeginPut(bucket, key, om);
+      if (!w.ok()) return w.status();
+      writer = std::move(w).value();
+      std::string_view entry = key;
+      if (size_t slash = entry.rfind('/'); slash != std::string_view::npos) entry.remove_prefix(slash + 1);
+      if (!extension.empty() && entry.ends_with(extension)) entry.remove_suffix(extension.size());
+      encoder = codecs::MakeEncoder(compression, writer.get(), entry);
+    }
+    ++records;
+    bytes += data.size();
+    return encoder->Append(data);
+  }
+  // Publishes the object (if anything was written).
+  Status Commit() {
+    if (!writer) return Status::Ok();
+    HYDRANT_RETURN_IF_ERROR(encoder->Finish());
+    auto info = writer->Commit();
+    return info.ok() ? Status::Ok() : info.status();
+  }
+};
+
+std::string_view ErrorCodeFor(const Status& st) {
+  return st.code() == StatusCode::kNotFound ? "S3.NoSuchBucket" : "InternalError";
+}
+
+// Source records of one processing chunk, copied out of the log.
+struct Chunk {
+  std::string arena;
+  std::vector<std::pair<size_t, size_t>> spans;  // offset, length in arena
+  std::vector<processing::SourceRecord> records;
+  void Clear() {
+    arena.clear();
+    spans.clear();
+    records.clear();
+  }
+  void Add(const buffer::LogRecord& r) {
+    spans.emplace_back(arena.size(), r.data.size());
+    arena.append(r.data);
+    records.push_back({std::string_view(), r.arrival_ms});
+  }
+  void Seal() {
+    for (size_t i = 0; i < records.size(); ++i) {
+      records[i].data = std::string_view(arena).substr(spans[i].first, spans[i].second);
+    }
+  }
+};
+
+constexpr uint64_t kChunkBytes = 4ull << 20;
+
+}  // namespace
+
 bool DeliveryStream::DeliverOnce(uint64_t start, uint64_t durable_end) {
   api::S3DeliveryConfig cfg;
+  std::optional<api::S3DeliveryConfig> backup_cfg;
+  std::shared_ptr<processing::Pipeline> pipeline;
   std::string stream_name;
+  std::string pipeline_error;
   int64_t version = 1;
   {
     std::lock_guard lk(mu_);
     cfg = config_;
+    backup_cfg = backup_config_;
+    pipeline = pipeline_;
+    pipeline_error = pipeline_error_;
     stream_name = meta_.name;
     version = meta_.version_id;
   }
+  if (!pipeline_error.empty()) return false;  // logged when the configuration was applied
   const int64_t now = deps_.clock->NowMillis();
   probe_.delivery_attempts.fetch_add(1, std::memory_order_relaxed);
 
@@ -257,11 +371,22 @@ bool DeliveryStream::DeliverOnce(uint64_t start, uint64_t durable_end) {
     ni.time_zone = cfg.time_zone;
     ni.extension = cfg.extension;
     auto key = naming::DataObjectKey(cfg.prefix, ni, deps_.random);
-    if (!key.ok()) {
-      spdlog::error("stream={} event=naming_failed error=\"{}\"", stream_name, key.status().ToString());
-      return false;
+    Result<std::string> backup_key = std::string();
+    if (key.ok() && backup_cfg) {
+      naming::ObjectNameInput bi = ni;
+      bi.time_zone = backup_cfg->time_zone;
+      bi.extension = backup_cfg->extension;
+      backup_key = naming::DataObjectKey(backup_cfg->prefix, bi, deps_.random);
+    }
+    for (const Result<std::string>* k : {&key, &backup_key}) {
+      if (!k->ok()) {
+        spdlog::error("stream={} event=naming_failed error=\"{}\"", stream_name,
+                      k->status().ToString());
+        return false;
+      }
     }
     in.key = std::move(*key);
+    in.backup_key = std::move(*backup_key);
   }
 
   auto fail = [&](const Status& st, std::string_view code) {
@@ -287,66 +412,139 @@ bool DeliveryStream::DeliverOnce(uint64_t start, uint64_t durable_end) {
     return false;
   };
 
-  store::ObjectMeta om;
-  om.content_type = "application/octet-stream";
-  om.content_encoding = std::string(codecs::ContentEncoding(cfg.compression));
-  auto writer = deps_.sink->BeginPut(cfg.bucket, in.key, om);
-  if (!writer.ok()) {
-    return fail(writer.status(), writer.status().code() == StatusCode::kNotFound ? "S3.NoSuchBucket"
-                                                                                   : "InternalError");
+  Output dest{deps_.sink, cfg.bucket, in.key, cfg.compression, cfg.extension};
+  // Error objects, by error output type; their keys join the inflight record.
+  std::map<std::string, Output> failed;
+  Status naming_status;
+  auto failed_output = [&](const std::string& type) -> Output* {
+    auto it = failed.find(type);
+    if (it != failed.end()) return &it->second;
+    auto k = in.error_keys.find(type);
+    if (k == in.error_keys.end()) {
+      naming::ObjectNameInput ni;
+      ni.stream_name = stream_name;
+      ni.version_id = version;
+      ni.oldest_arrival_ms = in.oldest_ms;
+      ni.time_zone = cfg.time_zone;
+      ni.extension = cfg.extension;
+      auto key = naming::ErrorObjectKey(
+          cfg.prefix,
+          cfg.error_output_prefix ? std::optional<std::string_view>(*cfg.error_output_prefix)
+                                  : std::nullopt,
+          type, ni, deps_.random);
+      if (!key.ok()) {
+        naming_status = key.status();
+        return nullptr;
+      }
+      k = in.error_keys.emplace(type, std::move(*key)).first;
+    }
+    return &failed.emplace(type, Output{deps_.sink, cfg.bucket, k->second, cfg.compression,
+                                        cfg.extension})
+                .first->second;
+  };
+  Output backup;
+  if (backup_cfg) {
+    backup = Output{deps_.sink, backup_cfg->bucket, in.backup_key, backup_cfg->compression,
+                    backup_cfg->extension};
   }
-  std::string_view object_name = in.key;
-  if (size_t slash = object_name.rfind('/'); slash != std::string_view::npos) {
-    object_name.remove_prefix(slash + 1);
-  }
-  if (!cfg.extension.empty() && object_name.ends_with(cfg.extension)) {
-    object_name.remove_suffix(cfg.extension.size());
-  }
-  auto encoder = codecs::MakeEncoder(cfg.compression, writer->get(), object_name);
-  Status enc_status;
-  uint64_t limit_end = fixed ? in.end : durable_end;
-  uint64_t last = in.start;
+
+  const uint64_t limit_end = fixed ? in.end : durable_end;
+  uint64_t cursor = in.start;
   uint64_t count = 0, bytes = 0;
-  Status rs = log_->Read(in.start, std::numeric_limits<uint64_t>::max(),
-                         [&](const buffer::LogRecord& r) {
-                           if (r.seq >= limit_end) return false;
-                           if (!fixed && bytes >= cfg.buffer_size_bytes) return false;
-                           enc_status = encoder->Append(r.data);
-                           if (!enc_status.ok()) return false;
-                           last = r.seq;
-                           ++count;
-                           bytes += r.data.size();
-                           return true;
-                         });
-  if (!rs.ok()) return fail(rs, "InternalError");
-  if (!enc_status.ok()) return fail(enc_status, "InternalError");
+  Status out_status;
+  Chunk chunk;
+  processing::ProcessingStats stats;
+  bool done = false;
+  while (!done) {
+    chunk.Clear();
+    uint64_t chunk_bytes = 0;
+    bool any = false;
+    Status rs = log_->Read(cursor, std::numeric_limits<uint64_t>::max(),
+                           [&](const buffer::LogRecord& r) {
+                             if (r.seq >= limit_end || (!fixed && bytes >= cfg.buffer_size_bytes)) {
+                               done = true;
+                               return false;
+                             }
+                             any = true;
+                             cursor = r.seq + 1;
+                             ++count;
+                             bytes += r.data.size();
+                             if (backup_cfg) {
+                               out_status = backup.Append(r.data);
+                               if (!out_status.ok()) return false;
+                             }
+                             if (!pipeline) {
+                               out_status = dest.Append(r.data);
+                               return out_status.ok();
+                             }
+                             chunk.Add(r);
+                             chunk_bytes += r.data.size();
+                             return chunk_bytes < kChunkBytes;
+                           });
+    if (!rs.ok()) return fail(rs, "InternalError");
+    if (!out_status.ok()) return fail(out_status, ErrorCodeFor(out_status));
+    if (!any) done = true;
+    if (pipeline && !chunk.records.empty()) {
+      chunk.Seal();
+      auto outcomes = pipeline->Process(chunk.records, &stats);
+      for (size_t i = 0; i < outcomes.size() && out_status.ok(); ++i) {
+        const auto& o = outcomes[i];
+        switch (o.kind) {
+          case processing::RecordOutcome::Kind::kOk:
+            for (const auto& d : o.outputs) {
+              out_status = dest.Append(d);
+              if (!out_status.ok()) break;
+            }
+            break;
+          case processing::RecordOutcome::Kind::kDropped:
+            probe_.dropped_records.fetch_add(1, std::memory_order_relaxed);
+            break;
+          case processing::RecordOutcome::Kind::kFailed:
+            probe_.processing_failed_records.fetch_add(1, std::memory_order_relaxed);
+            if (Output* f = failed_output(o.error_output_type)) {
+              out_status = f->Append(processing::ProcessingFailedLine(o, chunk.records[i]));
+            } else {
+              out_status = naming_status;
+            }
+            break;
+        }
+      }
+      if (!out_status.ok()) return fail(out_status, ErrorCodeFor(out_status));
+    }
+  }
+  probe_.processing_invocations.fetch_add(stats.invocations, std::memory_order_relaxed);
+  probe_.processing_failed_invocations.fetch_add(stats.failed_invocations, std::memory_order_relaxed);
+  probe_.processing_duration_ms.fetch_add(stats.total_duration_ms, std::memory_order_relaxed);
+  probe_.processing_ok_records.fetch_add(stats.ok_records, std::memory_order_relaxed);
+  probe_.processing_ok_bytes.fetch_add(stats.ok_bytes, std::memory_order_relaxed);
   if (count == 0) return false;
-  if (!fixed) in.end = last + 1;
-  in.bytes = bytes;
-  Status fs_ = encoder->Finish();
-  if (!fs_.ok()) return fail(fs_, "InternalError");
-  if (!fixed) {
-    // Fix the batch and its key before the object can become visible.
+  if (!fixed) in.end = cursor;
+  {
+    // Fix the batch and its keys before any object can become visible.
     std::lock_guard lk(mu_);
     inflight_ = in;
   }
-  {
-    Status ps = PersistInflight();
-    if (!ps.ok()) return fail(ps, "InternalError");
-  }
-  auto info = (*writer)->Commit();
-  if (!info.ok()) {
-    return fail(info.status(), info.status().code() == StatusCode::kNotFound ? "S3.NoSuchBucket"
-                                                                               : "InternalError");
+  if (Status ps = PersistInflight(); !ps.ok()) return fail(ps, "InternalError");
+  std::vector<Output*> commits;
+  for (auto& [type, o] : failed) commits.push_back(&o);
+  commits.push_back(&backup);
+  commits.push_back(&dest);
+  for (Output* o : commits) {
+    Status cs = o->Commit();
+    if (!cs.ok()) return fail(cs, ErrorCodeFor(cs));
   }
   Status ms = log_->MarkDelivered(in.end);
   if (!ms.ok()) {
     spdlog::error("stream={} event=checkpoint_failed error=\"{}\"", stream_name, ms.ToString());
     return false;
   }
-  probe_.delivered_objects.fetch_add(1, std::memory_order_relaxed);
-  probe_.delivered_records.fetch_add(count, std::memory_order_relaxed);
-  probe_.delivered_bytes.fetch_add(bytes, std::memory_order_relaxed);
+  if (dest.writer) probe_.delivered_objects.fetch_add(1, std::memory_order_relaxed);
+  probe_.delivered_records.fetch_add(dest.records, std::memory_order_relaxed);
+  probe_.delivered_bytes.fetch_add(dest.bytes, std::memory_order_relaxed);
+  if (backup.writer) {
+    probe_.backup_records.fetch_add(backup.records, std::memory_order_relaxed);
+    probe_.backup_bytes.fetch_add(backup.bytes, std::memory_order_relaxed);
+  }
   if (in.from_previous_run) probe_.redelivered_records.fetch_add(count, std::memory_order_relaxed);
   spdlog::debug("stream={} event=delivered bucket={} key={} records={} bytes={}", stream_name,
                 cfg.bucket, in.key, count, bytes);

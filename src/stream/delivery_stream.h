@@ -14,6 +14,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -28,6 +29,7 @@
 #include "common/status.h"
 #include "destinations/naming.h"
 #include "destinations/object_store.h"
+#include "processing/processor.h"
 #include "stream/stream_meta.h"
 
 namespace hydrant::stream {
@@ -55,6 +57,15 @@ struct StreamProbe {
   std::atomic<uint64_t> recovered_records{0};    // undelivered records found at start
   std::atomic<uint64_t> truncated_bytes{0};      // damaged log bytes cut off at start
   std::atomic<int64_t> oldest_undelivered_ms{0}; // for DataFreshness; 0 = none
+  std::atomic<uint64_t> backup_records{0};       // BackupToS3.Records
+  std::atomic<uint64_t> backup_bytes{0};
+  std::atomic<uint64_t> dropped_records{0};      // result Dropped
+  std::atomic<uint64_t> processing_failed_records{0};
+  std::atomic<uint64_t> processing_invocations{0};
+  std::atomic<uint64_t> processing_failed_invocations{0};
+  std::atomic<uint64_t> processing_duration_ms{0};
+  std::atomic<uint64_t> processing_ok_records{0};  // SucceedProcessing.Records
+  std::atomic<uint64_t> processing_ok_bytes{0};
 };
 
 struct DeliveryDeps {
@@ -63,6 +74,8 @@ struct DeliveryDeps {
   buffer::DiskQuota* quota = nullptr;           // shared, optional
   const Clock* clock = nullptr;
   naming::RandomSource random;
+  processing::FunctionInvoker* invoker = nullptr;  // runs Lambda processors; not owned
+  std::string region;                               // for Lambda events
   DeliveryOptions options;
 };
 
@@ -108,7 +121,11 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
   struct Inflight {
     uint64_t start = 0, end = 0;
     int64_t oldest_ms = 0;
-    std::string key;
+    std::string key;         // destination object
+    // Error objects by error output type ("processing-failed", "decompression-failed"),
+    // fixed when the first failed record of that type is met.
+    std::map<std::string, std::string> error_keys;
+    std::string backup_key;  // source record backup object (S3BackupMode Enabled)
     uint64_t bytes = 0;
     bool from_previous_run = false;
   };
@@ -124,6 +141,11 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
   std::condition_variable cv_;
   StreamMeta meta_;
   api::S3DeliveryConfig config_;
+  std::optional<api::S3DeliveryConfig> backup_config_;  // S3BackupMode Enabled
+  std::shared_ptr<processing::Pipeline> pipeline_;       // null: no processing
+  std::string pipeline_error_;  // the ProcessingConfiguration could not be built
+  // Rebuilds config_, backup_config_ and pipeline_ from meta_ (mu_ held).
+  void ApplyMetaLocked();
   uint64_t durable_end_ = 0;       // records below this are acknowledged
   int64_t pending_bytes_ = 0;      // payload bytes durable but not delivered (a trigger)
   std::optional<Inflight> inflight_;

@@ -30,6 +30,8 @@ DeliveryDeps StreamRegistry::Deps() {
   d.clock = clock_;
   d.random = random_;
   d.options = opts_.delivery;
+  d.invoker = opts_.invoker;
+  d.region = opts_.region;
   return d;
 }
 

@@ -26,6 +26,7 @@ struct RegistryOptions {
   uint64_t disk_quota_bytes = 0;  // 0 = unlimited
   size_t max_streams = 5000;
   DeliveryOptions delivery;
+  processing::FunctionInvoker* invoker = nullptr;  // runs Lambda processors; not owned
 };
 
 class StreamRegistry {

@@ -269,31 +269,3 @@ def test_encryption_start_stop(hydrant):
     fh.stop_delivery_stream_encryption(DeliveryStreamName="enc")
     d = fh.describe_delivery_stream(DeliveryStreamName="enc")["DeliveryStreamDescription"]
     assert d["DeliveryStreamEncryptionConfiguration"]["Status"] == "DISABLED"
-
-
-def test_unbuilt_features_are_refused_not_ignored(hydrant):
-    """Lambda processing and source backup are not built yet: a stream that claims
-    them would silently skip them, so they are refused and nothing is created."""
-    fh = hydrant.client("firehose")
-    lam = {"Enabled": True, "Processors": [{"Type": "Lambda", "Parameters": [
-        {"ParameterName": "LambdaArn", "ParameterValue": "arn:aws:lambda:us-east-1:000000000000:function:f"}]}]}
-    with pytest.raises(botocore.exceptions.ClientError) as e:
-        create(fh, "proc", ProcessingConfiguration=lam)
-    assert err(e)[0] == "InvalidArgumentException" and "not supported by hydrant yet" in err(e)[1]
-    with pytest.raises(botocore.exceptions.ClientError) as e:
-        create(fh, "bak", S3BackupMode="Enabled", S3BackupConfiguration=s3_dest("backup-bucket"))
-    assert err(e)[0] == "InvalidArgumentException" and "S3BackupMode" in err(e)[1]
-    assert fh.list_delivery_streams()["DeliveryStreamNames"] == []
-    # Disabled processing is accepted and echoed.
-    create(fh, "off", ProcessingConfiguration=dict(lam, Enabled=False))
-    ext = fh.describe_delivery_stream(DeliveryStreamName="off")["DeliveryStreamDescription"][
-        "Destinations"][0]["ExtendedS3DestinationDescription"]
-    assert ext["ProcessingConfiguration"]["Enabled"] is False
-    # And an update cannot switch them on.
-    with pytest.raises(botocore.exceptions.ClientError) as e:
-        fh.update_destination(DeliveryStreamName="off", CurrentDeliveryStreamVersionId="1",
-                              DestinationId="destinationId-000000000001",
-                              ExtendedS3DestinationUpdate={"ProcessingConfiguration": lam})
-    assert err(e)[0] == "InvalidArgumentException"
-    d = fh.describe_delivery_stream(DeliveryStreamName="off")["DeliveryStreamDescription"]
-    assert d["VersionId"] == "1"

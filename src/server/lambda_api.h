@@ -1,0 +1,37 @@
+#pragma once
+// LambdaApi: the subset of the Lambda REST API that lets a user try the functions
+// hydrant runs itself (local handlers, blueprints) before wiring them to a stream:
+//   POST /2015-03-31/functions/NAME/invocations   (aws lambda invoke)
+//   GET  /2015-03-31/functions/                   (aws lambda list-functions)
+//   GET  /2015-03-31/functions/NAME               (aws lambda get-function)
+// Invocations may take minutes, so each runs on a thread of its own.
+
+#include <string>
+
+#include "server/http_types.h"
+
+namespace hydrant::processing {
+class InvokerRegistry;
+}
+
+namespace hydrant::server {
+
+class LambdaApi {
+ public:
+  LambdaApi(processing::InvokerRegistry* invokers, std::string region, std::string account_id);
+
+  // A request for this API: its path, and no SigV4 scope naming another service.
+  static bool IsLambdaRequest(const http::Request& req);
+  void Handle(http::Request&& req, http::Respond respond);
+
+ private:
+  processing::InvokerRegistry* invokers_;
+  std::string region_;
+  std::string account_id_;
+};
+
+// The service named in a SigV4 Authorization header's credential scope
+// ("firehose", "s3", "lambda", "logs"), or "" when the request is unsigned.
+std::string SignedService(const http::Request& req);
+
+}  // namespace hydrant::server
