@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
   std::string listen, data_dir, region, account_id, log_level;
   int64_t retention = 0;
   int64_t quota = -1;
-  serve->add_option("--config", config_path, "TOML file with any of the options below (keys: listen, data_dir, region, account_id, retention_seconds, disk_quota_mb, log_level, http_threads); command-line options override it");
+  serve->add_option("--config", config_path, "TOML file with any of the options below (keys: listen, data_dir, region, account_id, retention_seconds, disk_quota_mb, log_level, http_threads, and the [lambda] table: endpoint, [[lambda.functions]] name/runtime/handler/endpoint/timeout_seconds/memory_mb/environment); command-line options override it");
   serve->add_option("--listen", listen, "HOST:PORT to serve on (default 127.0.0.1:4573; port 0 = any free port)");
   serve->add_option("--data-dir", data_dir, "Folder for buffered records, stream settings and the embedded S3 store (default ./hydrant-data)");
   serve->add_option("--region", region, "Region in ARNs and Lambda events (default us-east-1)");
@@ -129,6 +129,7 @@ int main(int argc, char** argv) {
       "  --disk-quota-mb N         disk_quota_mb (default 0 = unlimited)\n"
       "  --log-level L             log_level (default info)\n"
       "                            http_threads (TOML only, default 2)\n"
+      "  [lambda] table            Lambda processors: endpoint, [[lambda.functions]] (README.md)\n"
       "See 'hydrant serve --help' and README.md.");
   CLI11_PARSE(app, argc, argv);
 

@@ -155,6 +155,14 @@ def test_python_handler_status_model(server):
             with open(os.path.join(dirpath, fn), errors="replace") as fh:
                 text += fh.read()
     assert "batch of 4 for upper" in text
+    import urllib.request
+    with urllib.request.urlopen(server.endpoint + "/metrics") as r:
+        m = r.read().decode()
+    for line in ['hydrant_succeed_processing_records_total{delivery_stream="py"} 2',
+                 'hydrant_dropped_records_total{delivery_stream="py"} 1',
+                 'hydrant_processing_failed_records_total{delivery_stream="py"} 1',
+                 'hydrant_delivery_to_s3_records_total{delivery_stream="py"} 2']:
+        assert line + "\n" in m, line
 
 
 def test_node_handler(server):
