@@ -142,10 +142,13 @@ Status LoadConfigFile(const std::string& path, Config* cfg) {
       HYDRANT_RETURN_IF_ERROR(want_int(&cfg->retention_seconds));
     } else if (key == "disk_quota_mb") {
       HYDRANT_RETURN_IF_ERROR(want_int(&n));
-      if (n < 0) return Status::InvalidArgument("config key 'disk_quota_mb' must be >= 0");
+      if (n < 0 || n > (int64_t{1} << 40)) {
+        return Status::InvalidArgument("config key 'disk_quota_mb' must be between 0 and 2^40");
+      }
       cfg->disk_quota_mb = static_cast<uint64_t>(n);
     } else if (key == "http_threads") {
       HYDRANT_RETURN_IF_ERROR(want_int(&n));
+      if (n < 1 || n > 64) return Status::InvalidArgument("http_threads must be between 1 and 64");
       cfg->http_threads = static_cast<int>(n);
     } else if (key == "lambda") {
       if (!v.is_table()) return Status::InvalidArgument("config key 'lambda' must be a table");
@@ -160,6 +163,7 @@ Status LoadConfigFile(const std::string& path, Config* cfg) {
 Status Validate(const Config& cfg) {
   size_t c = cfg.listen.rfind(':');
   if (c == std::string::npos || c == 0 || c + 1 >= cfg.listen.size() ||
+      cfg.listen.size() - c - 1 > 5 ||
       !std::all_of(cfg.listen.begin() + c + 1, cfg.listen.end(), ::isdigit) ||
       std::stoul(cfg.listen.substr(c + 1)) > 65535) {
     return Status::InvalidArgument("listen must be HOST:PORT (PORT 0-65535, 0 = any free port), got '" +
@@ -174,8 +178,11 @@ Status Validate(const Config& cfg) {
                    [](char ch) { return std::islower(static_cast<unsigned char>(ch)) || std::isdigit(static_cast<unsigned char>(ch)) || ch == '-'; })) {
     return Status::InvalidArgument("region must look like us-east-1, got '" + cfg.region + "'");
   }
-  if (cfg.retention_seconds < 1) {
-    return Status::InvalidArgument("retention_seconds must be at least 1");
+  if (cfg.retention_seconds < 1 || cfg.retention_seconds > 365ll * 24 * 3600) {
+    return Status::InvalidArgument("retention_seconds must be between 1 and 31536000 (a year)");
+  }
+  if (cfg.disk_quota_mb > (uint64_t{1} << 40)) {
+    return Status::InvalidArgument("disk_quota_mb must be at most 2^40");
   }
   if (cfg.http_threads < 1 || cfg.http_threads > 64) {
     return Status::InvalidArgument("http_threads must be between 1 and 64");

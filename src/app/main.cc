@@ -92,10 +92,13 @@ int Serve(const hydrant::app::Config& cfg) {
   int sig = 0;
   sigwait(&sigs, &sig);
   spdlog::info("event=stopping signal={}", sig);
+  // Stop serving, then drain what may still answer requests (S3 workers, pending
+  // group commits, delivery threads) while the server object still exists; the
+  // server goes last.
   (*srv)->Stop();
-  srv->reset();
   router.reset();
   registry->reset();
+  srv->reset();
   spdlog::info("event=stopped");
   return 0;
 }

@@ -286,6 +286,7 @@ void FirehoseApi::Handle(http::Request&& req, http::Respond respond) {
         result = StreamNotFound(reg, name);
         break;
       }
+      auto update_lock = s->LockForUpdate();
       stream::StreamMeta m = s->Meta();
       std::string cur = Str(in, "CurrentDeliveryStreamVersionId");
       if (cur != std::to_string(m.version_id)) {
@@ -330,6 +331,7 @@ void FirehoseApi::Handle(http::Request&& req, http::Respond respond) {
         result = StreamNotFound(reg, name);
         break;
       }
+      auto update_lock = s->LockForUpdate();
       stream::StreamMeta m = s->Meta();
       for (const auto& t : in.at("Tags").as_array()) {
         const auto& to = t.as_object();
@@ -353,6 +355,7 @@ void FirehoseApi::Handle(http::Request&& req, http::Respond respond) {
         result = StreamNotFound(reg, name);
         break;
       }
+      auto update_lock = s->LockForUpdate();
       stream::StreamMeta m = s->Meta();
       for (const auto& k : in.at("TagKeys").as_array()) {
         std::string key(k.as_string());
@@ -394,6 +397,7 @@ void FirehoseApi::Handle(http::Request&& req, http::Respond respond) {
         result = StreamNotFound(reg, name);
         break;
       }
+      auto update_lock = s->LockForUpdate();
       stream::StreamMeta m = s->Meta();
       json::object enc;
       if (it->second == 8) {

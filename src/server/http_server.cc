@@ -31,6 +31,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   void ReadHeader() {
+    is_head_ = false;
     parser_.emplace();
     parser_->body_limit(body_limit_);
     parser_->header_limit(64 * 1024);
@@ -42,6 +43,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnHeader(beast::error_code ec) {
+    if (ec == bhttp::error::body_limit) return RejectTooLarge();
     if (ec) return Close(ec);
     auto& req = parser_->get();
     auto expect = req[bhttp::field::expect];
@@ -65,15 +67,19 @@ class Session : public std::enable_shared_from_this<Session> {
                       });
   }
 
+  // A body over the limit (Beast sees a too-large Content-Length already in the
+  // header): answer 413 and close, so clients do not resend it on this connection.
+  void RejectTooLarge() {
+    http::Response r;
+    r.status = 413;
+    r.SetHeader("Content-Type", "text/plain");
+    r.body = "request body too large: the limit is " + std::to_string(body_limit_) + " bytes\n";
+    keep_alive_ = false;
+    Write(std::move(r));
+  }
+
   void OnRequest(beast::error_code ec) {
-    if (ec == bhttp::error::body_limit) {
-      http::Response r;
-      r.status = 413;
-      r.SetHeader("Content-Type", "text/plain");
-      r.body = "request body too large\n";
-      keep_alive_ = false;
-      return Write(std::move(r));
-    }
+    if (ec == bhttp::error::body_limit) return RejectTooLarge();
     if (ec) return Close(ec);
     stream_.expires_never();
     auto req_msg = parser_->release();

@@ -91,7 +91,7 @@ Result<std::shared_ptr<DeliveryStream>> DeliveryStream::Open(const std::string& 
     if (saved.ok()) {
       boost::system::error_code ec;
       json::value v = json::parse(*saved, ec);
-      if (!ec && v.is_object()) {
+      if (!ec && v.is_object()) try {
         const auto& o = v.as_object();
         Inflight in;
         in.start = o.at("start").to_number<uint64_t>();
@@ -108,6 +108,9 @@ Result<std::shared_ptr<DeliveryStream>> DeliveryStream::Open(const std::string& 
         if (in.start == first && in.end > in.start && in.end <= s->durable_end_) {
           s->inflight_ = std::move(in);
         }
+      } catch (const std::exception& e) {
+        // A damaged record of the last batch: deliver from the log with new keys.
+        spdlog::warn("stream={} event=inflight_record_ignored error=\"{}\"", s->meta_.name, e.what());
       }
     }
   }
@@ -169,7 +172,7 @@ void DeliveryStream::Put(int64_t arrival_ms, std::span<const std::string_view> p
   deps_.committer->SyncThen(
       log_, [self = shared_from_this(), first_seq, end, bytes, done = std::move(done)](Status st) {
         if (!st.ok()) {
-          spdlog::error("stream={} event=sync_failed error=\"{}\"", self->meta_.name, st.ToString());
+          spdlog::error("stream_dir={} event=sync_failed error=\"{}\"", self->dir_, st.ToString());
           done(st);
           return;
         }
@@ -355,6 +358,18 @@ bool DeliveryStream::DeliverOnce(uint64_t start, uint64_t durable_end) {
   Inflight in;
   if (fixed) {
     in = *inflight_;
+    if (backup_cfg && in.backup_key.empty()) {
+      // Backup was enabled while this batch was being retried.
+      naming::ObjectNameInput bi;
+      bi.stream_name = stream_name;
+      bi.version_id = version;
+      bi.oldest_arrival_ms = in.oldest_ms;
+      bi.time_zone = backup_cfg->time_zone;
+      bi.extension = backup_cfg->extension;
+      auto bk = naming::DataObjectKey(backup_cfg->prefix, bi, deps_.random);
+      if (!bk.ok()) return false;
+      in.backup_key = std::move(*bk);
+    }
   } else {
     in.start = start;
     bool found = false;
@@ -394,8 +409,21 @@ bool DeliveryStream::DeliverOnce(uint64_t start, uint64_t durable_end) {
     spdlog::warn("stream={} event=delivery_failed errorCode={} bucket={} key={} error=\"{}\"",
                  stream_name, code, cfg.bucket, in.key, st.ToString());
     if (now - in.oldest_ms > deps_.options.retention_ms) {
-      // Past the retention period: the data is dropped, loudly.
-      uint64_t end = in.end ? in.end : durable_end;
+      // Past the retention period: the records older than it are dropped, loudly.
+      // Younger records of the batch stay (an unfixed batch is cut at the first record
+      // inside the period; a fixed one goes as a whole, its keys being promised).
+      uint64_t end = in.end;
+      if (!end) {
+        const int64_t cutoff = now - deps_.options.retention_ms;
+        end = in.start;
+        Status rs = log_->Read(in.start, std::numeric_limits<uint64_t>::max(),
+                               [&](const buffer::LogRecord& r) {
+                                 if (r.seq >= durable_end || r.arrival_ms >= cutoff) return false;
+                                 end = r.seq + 1;
+                                 return true;
+                               });
+        if (!rs.ok() || end == in.start) return false;
+      }
       uint64_t n = end - in.start;
       Status ms = log_->MarkDelivered(end);
       if (!ms.ok()) return false;

@@ -94,6 +94,10 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
   StreamMeta Meta() const;
   // Replaces the metadata (destination update, tags), persisting it first.
   Status SetMeta(StreamMeta meta);
+  // Read-modify-write of the metadata: hold this across Meta() ... SetMeta() so that
+  // concurrent control-plane calls (a tag and an update, two updates with the same
+  // VersionId) serialize instead of overwriting each other.
+  std::unique_lock<std::mutex> LockForUpdate() { return std::unique_lock<std::mutex>(update_mu_); }
 
   // Hot-path views of the metadata, without copying it.
   const std::string& incarnation() const { return incarnation_; }
@@ -137,6 +141,7 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
   const std::string incarnation_;
   std::atomic<bool> encrypted_{false};
 
+  std::mutex update_mu_;  // see LockForUpdate()
   mutable std::mutex mu_;
   std::condition_variable cv_;
   StreamMeta meta_;

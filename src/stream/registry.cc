@@ -91,7 +91,7 @@ std::shared_ptr<DeliveryStream> StreamRegistry::Get(const std::string& name) con
 
 Status StreamRegistry::Create(StreamMeta meta) {
   std::lock_guard lk(mu_);
-  if (streams_.count(meta.name)) return Status::AlreadyExists(meta.name);
+  if (streams_.count(meta.name) || deleting_.count(meta.name)) return Status::AlreadyExists(meta.name);
   if (streams_.size() >= opts_.max_streams) {
     return Status::ResourceExhausted("stream limit of " + std::to_string(opts_.max_streams) +
                                      " reached");
@@ -116,7 +116,16 @@ Status StreamRegistry::Delete(const std::string& name) {
     if (it == streams_.end()) return Status::NotFound(name);
     s = it->second;
     streams_.erase(it);
+    deleting_.insert(name);
   }
+  struct Undelete {
+    StreamRegistry* r;
+    std::string name;
+    ~Undelete() {
+      std::lock_guard lk(r->mu_);
+      r->deleting_.erase(name);
+    }
+  } undelete{this, name};
   // Metadata first: a crash from here on leaves a folder that Open() removes.
   std::string meta_path = s->dir() + "/stream.json";
   if (::unlink(meta_path.c_str()) != 0 && errno != ENOENT) {

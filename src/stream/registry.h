@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,8 @@ class StreamRegistry {
   naming::RandomSource random_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<DeliveryStream>> streams_;
+  // Names whose files are being removed: not re-creatable until that is done.
+  std::set<std::string> deleting_;
 };
 
 }  // namespace hydrant::stream

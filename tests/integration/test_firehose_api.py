@@ -269,3 +269,12 @@ def test_encryption_start_stop(hydrant):
     fh.stop_delivery_stream_encryption(DeliveryStreamName="enc")
     d = fh.describe_delivery_stream(DeliveryStreamName="enc")["DeliveryStreamDescription"]
     assert d["DeliveryStreamEncryptionConfiguration"]["Status"] == "DISABLED"
+
+
+def test_oversized_body_gets_413(hydrant):
+    import socket
+    with socket.create_connection(("127.0.0.1", hydrant.port), timeout=10) as c:
+        c.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: Firehose_20150804.PutRecord\r\n"
+                  b"Content-Length: 200000000\r\n\r\n")
+        reply = c.recv(4096)
+    assert reply.startswith(b"HTTP/1.1 413"), reply
