@@ -1,7 +1,9 @@
 // hydrant: a self-hosted Amazon Data Firehose. `hydrant serve` starts the
 // Firehose API and the embedded S3 store on one port.
 
+#include <atomic>
 #include <csignal>
+#include <future>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -52,6 +54,20 @@ int Serve(const hydrant::app::Config& cfg) {
   io.functions = cfg.functions;
   io.logs = logs->get();
   io.runtime_dir = cfg.data_dir + "/runtime";
+  // The CloudWatch Logs blueprint puts oversized records back into their stream, as
+  // the AWS blueprint does with PutRecordBatch; acknowledged once durable.
+  std::atomic<stream::StreamRegistry*> streams{nullptr};
+  io.reingest = [&streams](std::string_view name, std::vector<std::string> records) -> Status {
+    stream::StreamRegistry* reg = streams.load();
+    auto s = reg ? reg->Get(std::string(name)) : nullptr;
+    if (!s) return Status::NotFound("delivery stream " + std::string(name) + " not found");
+    std::vector<std::string_view> views(records.begin(), records.end());
+    std::promise<Status> done;
+    s->Put(SystemClock::Get().NowMillis(), views, [&done](Result<uint64_t> r) {
+      done.set_value(r.ok() ? Status::Ok() : r.status());
+    });
+    return done.get_future().get();
+  };
   auto invokers = processing::InvokerRegistry::Create(io);
   if (!invokers.ok()) {
     spdlog::critical("event=startup_failed component=lambda error=\"{}\"", invokers.status().ToString());
@@ -69,6 +85,7 @@ int Serve(const hydrant::app::Config& cfg) {
     spdlog::critical("event=startup_failed component=streams error=\"{}\"", registry.status().ToString());
     return 1;
   }
+  streams = registry->get();
   auto router = std::make_unique<server::Router>(registry->get(), store->get(), invokers->get(),
                                                  cfg.region, cfg.account_id);
   server::HttpServerOptions so;
@@ -97,6 +114,7 @@ int Serve(const hydrant::app::Config& cfg) {
   // server goes last.
   (*srv)->Stop();
   router.reset();
+  streams = nullptr;
   registry->reset();
   srv->reset();
   spdlog::info("event=stopped");

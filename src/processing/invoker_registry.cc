@@ -49,9 +49,7 @@ Result<std::unique_ptr<InvokerRegistry>> InvokerRegistry::Create(const InvokerOp
   auto local = LocalHandlerInvoker::Create(std::move(lo));
   if (!local.ok()) return local.status();
   impl.local = std::move(local).value();
-  // No re-ingestion for the CloudWatch Logs blueprint yet: records it would send back
-  // to the stream become processing failures (see docs/blueprints.md).
-  impl.builtin = std::make_unique<BuiltinInvoker>();
+  impl.builtin = std::make_unique<BuiltinInvoker>(opts.reingest);
   HttpInvokerOptions dflt;
   dflt.endpoint = opts.default_endpoint;
   dflt.region = opts.region;

@@ -9,6 +9,7 @@
 //      ARN's region when none is set.
 // The functions of 1 and 2 can also be invoked through hydrant's own Lambda API.
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -40,6 +41,9 @@ struct InvokerOptions {
   std::vector<FunctionConfig> functions;
   logs::LogStore* logs = nullptr;  // where local functions' output goes; not owned
   std::string runtime_dir;         // where worker scripts are written
+  // Puts records back into a delivery stream (the CloudWatch Logs blueprint re-ingests
+  // records too large for one response); null = such records fail.
+  std::function<Status(std::string_view stream_name, std::vector<std::string> records)> reingest;
 };
 
 // What ListFunctions shows for a function hydrant runs itself.
