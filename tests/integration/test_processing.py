@@ -282,3 +282,23 @@ def test_aws_cli_lambda_invoke_and_list(server, tmp_path):
     r = subprocess.run(["/usr/bin/aws", "--endpoint-url", server.endpoint, "lambda", "invoke",
                         "--function-name", "nope", str(out)], capture_output=True, text=True, env=env, timeout=60)
     assert r.returncode == 254 and "ResourceNotFoundException" in r.stderr
+
+
+def test_cloudwatch_logs_blueprint_reingests_oversized_records(server):
+    import gzip
+    def envelope(messages):
+        return gzip.compress(json.dumps({
+            "messageType": "DATA_MESSAGE", "owner": ACCOUNT, "logGroup": "g", "logStream": "s",
+            "subscriptionFilters": ["f"],
+            "logEvents": [{"id": str(i), "timestamp": 0, "message": m} for i, m in enumerate(messages)]}).encode())
+    processed_stream(server, "cwl", "proc", "hydrant-cloudwatch-logs-processor")
+    big = ["a" * 2500000, "b" * 2500000]  # 5 MB of messages: over the 6,000,000-char response guard
+    put(server, "cwl", [envelope(["small"]), envelope(big), gzip.compress(json.dumps(
+        {"messageType": "CONTROL_MESSAGE", "logEvents": []}).encode())])
+    want = sorted([b"small\n", big[0].encode() + b"\n", big[1].encode() + b"\n"])
+
+    def delivered():
+        data = b"".join(objects(server, "proc", "cwl/").values())
+        lines = sorted(l + b"\n" for l in data.split(b"\n") if l)
+        return lines if len(lines) >= 3 else None
+    assert wait_for(delivered, timeout=60, what="re-ingested halves delivered") == want
