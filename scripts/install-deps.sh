@@ -41,4 +41,8 @@ if [ "${1:-}" = "--test" ]; then
   if [ ! -d "$here/tests/js/node_modules/@aws-sdk/client-firehose" ]; then
     (cd "$here/tests/js" && npm install --no-audit --no-fund --loglevel=error)
   fi
+  # serverless 3 + serverless-offline 13 (a Lambda Invoke API peer), pinned in tests/sls/package.json.
+  if [ ! -d "$here/tests/sls/node_modules/serverless-offline" ]; then
+    (cd "$here/tests/sls" && npm install --no-audit --no-fund --loglevel=error)
+  fi
 fi
