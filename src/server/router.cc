@@ -73,7 +73,17 @@ Router::~Router() = default;
 
 void Router::Handle(http::Request&& req, http::Respond respond) {
   if (FirehoseApi::IsFirehoseRequest(req)) {
-    impl_->firehose.Handle(std::move(req), std::move(respond));
+    std::string_view target = req.Header("X-Amz-Target");
+    if (target.ends_with(".PutRecord") || target.ends_with(".PutRecordBatch")) {
+      // The data plane stays on the I/O thread: parse, append, answer after the sync.
+      impl_->firehose.Handle(std::move(req), std::move(respond));
+      return;
+    }
+    // Control-plane calls may wait (a delete joins the stream's delivery thread):
+    // keep them off the I/O threads.
+    impl_->Post([this, req = std::move(req), respond = std::move(respond)]() mutable {
+      impl_->firehose.Handle(std::move(req), std::move(respond));
+    });
     return;
   }
   if (LambdaApi::IsLambdaRequest(req)) {

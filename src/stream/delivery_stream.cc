@@ -124,6 +124,7 @@ void DeliveryStream::Stop() {
   {
     std::lock_guard lk(mu_);
     stop_ = true;
+    stopping_ = true;
   }
   cv_.notify_all();
   if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
@@ -484,6 +485,8 @@ bool DeliveryStream::DeliverOnce(uint64_t start, uint64_t durable_end) {
   processing::ProcessingStats stats;
   bool done = false;
   while (!done) {
+    // Stop (shutdown, stream deletion) between chunks; the batch is redone later.
+    if (stopping_.load()) return false;
     chunk.Clear();
     uint64_t chunk_bytes = 0;
     bool any = false;

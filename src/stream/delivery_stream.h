@@ -155,6 +155,7 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
   int64_t pending_bytes_ = 0;      // payload bytes durable but not delivered (a trigger)
   std::optional<Inflight> inflight_;
   bool stop_ = false;
+  std::atomic<bool> stopping_{false};  // stop_ for readers outside mu_ (between chunks)
   std::thread thread_;
 };
 
