@@ -112,6 +112,21 @@ json::object DescribeStream(const stream::StreamMeta& m, const json::object& inp
   return d;
 }
 
+// Tags: a new key is added, an existing one overwritten (Create and TagDeliveryStream).
+void MergeTags(const json::value& tags, std::vector<std::pair<std::string, std::string>>* out) {
+  if (!tags.is_array()) return;
+  for (const auto& t : tags.as_array()) {
+    if (!t.is_object()) continue;
+    std::string k = Str(t.as_object(), "Key"), v = Str(t.as_object(), "Value");
+    auto ex = std::find_if(out->begin(), out->end(), [&](const auto& p) { return p.first == k; });
+    if (ex != out->end()) {
+      ex->second = std::move(v);
+    } else {
+      out->emplace_back(std::move(k), std::move(v));
+    }
+  }
+}
+
 }  // namespace
 
 FirehoseApi::FirehoseApi(stream::StreamRegistry* registry) : registry_(registry) {}
@@ -166,6 +181,15 @@ void FirehoseApi::Handle(http::Request&& req, http::Respond respond) {
   const int64_t now = reg.clock().NowMillis();
   const std::string name = Str(in, "DeliveryStreamName");
   ApiResult<json::object> result = json::object();
+  // Every operation but Create, List and Delete works on an existing stream.
+  std::shared_ptr<stream::DeliveryStream> s;
+  if (it->second == 1 || it->second >= 4) {
+    s = reg.Get(name);
+    if (!s) {
+      respond(ErrorResponse(StreamNotFound(reg, name), rid));
+      return;
+    }
+  }
 
   switch (it->second) {
     case 0: {  // CreateDeliveryStream
@@ -210,14 +234,7 @@ void FirehoseApi::Handle(http::Request&& req, http::Respond respond) {
         enc["Status"] = "DISABLED";
       }
       m.encryption = std::move(enc);
-      if (auto* tags = in.if_contains("Tags"); tags && tags->is_array()) {
-        for (const auto& t : tags->as_array()) {
-          const auto& to = t.as_object();
-          std::string k = Str(to, "Key"), v = Str(to, "Value");
-          auto ex = std::find_if(m.tags.begin(), m.tags.end(), [&](auto& p) { return p.first == k; });
-          if (ex != m.tags.end()) ex->second = v; else m.tags.emplace_back(k, v);
-        }
-      }
+      if (auto* tags = in.if_contains("Tags")) MergeTags(*tags, &m.tags);
       {
         std::random_device rd;
         char buf[33];
@@ -241,11 +258,6 @@ void FirehoseApi::Handle(http::Request&& req, http::Respond respond) {
       break;
     }
     case 1: {  // DescribeDeliveryStream
-      auto s = reg.Get(name);
-      if (!s) {
-        result = StreamNotFound(reg, name);
-        break;
-      }
       result = json::object{{"DeliveryStreamDescription", DescribeStream(s->Meta(), in)}};
       break;
     }
@@ -281,11 +293,6 @@ void FirehoseApi::Handle(http::Request&& req, http::Respond respond) {
       break;
     }
     case 4: {  // UpdateDestination
-      auto s = reg.Get(name);
-      if (!s) {
-        result = StreamNotFound(reg, name);
-        break;
-      }
       auto update_lock = s->LockForUpdate();
       stream::StreamMeta m = s->Meta();
       std::string cur = Str(in, "CurrentDeliveryStreamVersionId");
@@ -326,19 +333,9 @@ void FirehoseApi::Handle(http::Request&& req, http::Respond respond) {
       break;
     }
     case 5: {  // TagDeliveryStream
-      auto s = reg.Get(name);
-      if (!s) {
-        result = StreamNotFound(reg, name);
-        break;
-      }
       auto update_lock = s->LockForUpdate();
       stream::StreamMeta m = s->Meta();
-      for (const auto& t : in.at("Tags").as_array()) {
-        const auto& to = t.as_object();
-        std::string k = Str(to, "Key"), v = Str(to, "Value");
-        auto ex = std::find_if(m.tags.begin(), m.tags.end(), [&](auto& p) { return p.first == k; });
-        if (ex != m.tags.end()) ex->second = v; else m.tags.emplace_back(k, v);
-      }
+      MergeTags(in.at("Tags"), &m.tags);
       if (m.tags.size() > 50) {
         result = api::LimitExceeded("A Firehose stream can have at most 50 tags; this request would give " +
                                     name + " " + std::to_string(m.tags.size()) + ".");
@@ -350,11 +347,6 @@ void FirehoseApi::Handle(http::Request&& req, http::Respond respond) {
       break;
     }
     case 6: {  // UntagDeliveryStream
-      auto s = reg.Get(name);
-      if (!s) {
-        result = StreamNotFound(reg, name);
-        break;
-      }
       auto update_lock = s->LockForUpdate();
       stream::StreamMeta m = s->Meta();
       for (const auto& k : in.at("TagKeys").as_array()) {
@@ -367,11 +359,6 @@ void FirehoseApi::Handle(http::Request&& req, http::Respond respond) {
       break;
     }
     case 7: {  // ListTagsForDeliveryStream
-      auto s = reg.Get(name);
-      if (!s) {
-        result = StreamNotFound(reg, name);
-        break;
-      }
       auto tags = s->Meta().tags;
       std::sort(tags.begin(), tags.end());
       int64_t limit = 50;
@@ -392,11 +379,6 @@ void FirehoseApi::Handle(http::Request&& req, http::Respond respond) {
     }
     case 8:    // StartDeliveryStreamEncryption
     case 9: {  // StopDeliveryStreamEncryption
-      auto s = reg.Get(name);
-      if (!s) {
-        result = StreamNotFound(reg, name);
-        break;
-      }
       auto update_lock = s->LockForUpdate();
       stream::StreamMeta m = s->Meta();
       json::object enc;
