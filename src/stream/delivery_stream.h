@@ -30,6 +30,7 @@
 #include "destinations/naming.h"
 #include "destinations/object_store.h"
 #include "processing/processor.h"
+#include "stream/probe.h"
 #include "stream/stream_meta.h"
 
 namespace hydrant::stream {
@@ -39,33 +40,6 @@ struct DeliveryOptions {
   int64_t min_backoff_ms = 500;
   int64_t max_backoff_ms = 15000;
   uint64_t segment_bytes = 64ull << 20;
-};
-
-// Counters of one stream (names follow Firehose's CloudWatch metrics).
-struct StreamProbe {
-  std::atomic<uint64_t> incoming_bytes{0};
-  std::atomic<uint64_t> incoming_records{0};
-  std::atomic<uint64_t> incoming_put_requests{0};
-  std::atomic<uint64_t> throttled_records{0};
-  std::atomic<uint64_t> delivered_bytes{0};
-  std::atomic<uint64_t> delivered_records{0};
-  std::atomic<uint64_t> delivered_objects{0};
-  std::atomic<uint64_t> delivery_attempts{0};
-  std::atomic<uint64_t> delivery_failures{0};
-  std::atomic<uint64_t> expired_records{0};      // dropped after the retention period
-  std::atomic<uint64_t> redelivered_records{0};  // rewritten after a restart (possible duplicates)
-  std::atomic<uint64_t> recovered_records{0};    // undelivered records found at start
-  std::atomic<uint64_t> truncated_bytes{0};      // damaged log bytes cut off at start
-  std::atomic<int64_t> oldest_undelivered_ms{0}; // for DataFreshness; 0 = none
-  std::atomic<uint64_t> backup_records{0};       // BackupToS3.Records
-  std::atomic<uint64_t> backup_bytes{0};
-  std::atomic<uint64_t> dropped_records{0};      // result Dropped
-  std::atomic<uint64_t> processing_failed_records{0};
-  std::atomic<uint64_t> processing_invocations{0};
-  std::atomic<uint64_t> processing_failed_invocations{0};
-  std::atomic<uint64_t> processing_duration_ms{0};
-  std::atomic<uint64_t> processing_ok_records{0};  // SucceedProcessing.Records
-  std::atomic<uint64_t> processing_ok_bytes{0};
 };
 
 struct DeliveryDeps {
