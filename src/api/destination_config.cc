@@ -55,7 +55,7 @@ struct LambdaDefault {
 };
 constexpr LambdaDefault kLambdaDefaults[] = {
     {"LambdaArn", ""},        {"NumberOfRetries", "3"},          {"RoleArn", ""},
-    {"BufferSizeInMBs", "1"}, {"BufferIntervalInSeconds", "60"},
+    {"BufferSizeInMBs", "3"}, {"BufferIntervalInSeconds", "60"},
 };
 
 // --- JSON access on inputs that passed ValidateRequest (types are right) ---------

@@ -59,7 +59,7 @@ struct LambdaOptions {
   std::string lambda_arn;  // LambdaArn as configured: the lambdaArn of failed records
   FunctionRef function;
   int number_of_retries = 3;                 // NumberOfRetries, 0..300
-  uint64_t buffer_size_bytes = 1024 * 1024;  // BufferSizeInMBs (MiB, fractional allowed)
+  uint64_t buffer_size_bytes = 3ull << 20;  // BufferSizeInMBs (MiB, fractional allowed; default 3)
   int64_t buffer_interval_ms = 60'000;       // BufferIntervalInSeconds
   // Retry backoff: initial wait, doubled after each retry, capped.
   std::chrono::milliseconds initial_backoff{500};

@@ -604,7 +604,7 @@ TEST(ParseLambdaOptions, DefaultsAndValues) {
   EXPECT_EQ(o->function.name, "f");
   EXPECT_EQ(o->function.qualifier, "$LATEST");
   EXPECT_EQ(o->number_of_retries, 3);
-  EXPECT_EQ(o->buffer_size_bytes, 1024u * 1024u);
+  EXPECT_EQ(o->buffer_size_bytes, 3u * 1024u * 1024u);  // the seed: 3 MB by default
   EXPECT_EQ(o->buffer_interval_ms, 60'000);
 
   p["NumberOfRetries"] = "0";

@@ -1,14 +1,29 @@
 #pragma once
 // DeliveryStream: one stream's data path. Puts go into its durable log
-// (buffer::StreamLog) and are answered once a group commit has made them durable;
-// a delivery thread of its own turns durable records into Firehose-named objects
-// by BufferingHints (size or interval, whichever first) and removes them from the
-// log only after the object is written. A failing destination is retried with
-// backoff, never blocking other streams, until the retention period ends.
+// (buffer::StreamLog, the "source log") and are answered once a group commit has
+// made them durable. A delivery thread of its own then runs up to three stages,
+// each with its own cursor, buffering and retry backoff (docs/architecture.md):
 //
-// Exactly-once objects across crashes: before the first attempt at a batch, its
-// record range and object key are persisted (delivery.json); after a restart the
-// same range is written under the same key, overwriting rather than duplicating.
+//   processing   (ProcessingConfiguration enabled) source log -> processor -> the
+//                "transformed log" (a second StreamLog); failed records go to
+//                processing-failed objects. Batches by the Lambda processor's
+//                BufferSizeInMBs / BufferIntervalInSeconds (whichever first).
+//   destination  transformed log (or the source log without processing) ->
+//                Firehose-named objects, by the destination's BufferingHints
+//                measured on the bytes it delivers.
+//   backup       (S3BackupMode Enabled) source log -> untransformed copies in the
+//                backup bucket, by the backup's own BufferingHints and compression.
+//
+// Source records leave the log once both processing/destination and backup are
+// past them. A failing stage is retried with backoff until the retention period
+// ends, never blocking other streams.
+//
+// Exactly once across crashes: before a batch's first object can become visible,
+// its record range and object keys are persisted (delivery.json, backup.json,
+// processing.json); after a restart the same range is written under the same keys,
+// overwriting rather than duplicating. A processed batch enters the transformed log
+// as one record carrying the source position it completes, so a crash between that
+// append and the cursor update is repaired at start.
 
 #include <atomic>
 #include <condition_variable>
@@ -22,6 +37,8 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "api/destination_config.h"
 #include "buffer/stream_log.h"
@@ -83,6 +100,8 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
   uint64_t backlog_records() const;
   uint64_t backlog_disk_bytes() const;
 
+  // Makes the delivery thread look at its triggers now (tests that move a FakeClock).
+  void Wake();
   // Stops the delivery thread (data stays on disk).
   void Stop();
   // Stops and deletes every file of the stream.
@@ -90,27 +109,72 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
 
  private:
   DeliveryStream(std::string dir, StreamMeta meta, DeliveryDeps deps);
-  void Run();
-  // Builds and writes one object from [start, durable end); returns whether the
-  // stream made progress.
-  bool DeliverOnce(uint64_t start, uint64_t durable_end);
-  Status PersistInflight();
 
+  // A batch whose keys are promised: persisted before its first object can become
+  // visible, so that a retry (or a restart) rewrites the same objects.
   struct Inflight {
     uint64_t start = 0, end = 0;
     int64_t oldest_ms = 0;
-    std::string key;         // destination object
-    // Error objects by error output type ("processing-failed", "decompression-failed"),
-    // fixed when the first failed record of that type is met.
+    std::string key;  // the data object (destination, backup); "" for processing
+    // Error objects by error output type ("processing-failed", ...), fixed when the
+    // first failed record of that type is met (processing).
     std::map<std::string, std::string> error_keys;
-    std::string backup_key;  // source record backup object (S3BackupMode Enabled)
-    uint64_t bytes = 0;
+    bool from_transformed = false;  // destination: batch of the transformed log
     bool from_previous_run = false;
   };
+  // Retry state and buffering trigger of one stage (delivery thread only, except
+  // pending_bytes which Put() feeds under mu_).
+  struct Stage {
+    Stage(const char* n, const char* f) : name(n), inflight_file(f) {}
+    const char* name;           // for logs
+    const char* inflight_file;  // in dir_
+    std::optional<Inflight> inflight;
+    int failures = 0;
+    int64_t next_attempt_ms = 0;
+    // Oldest arrival at the stage's cursor, cached by sequence number.
+    uint64_t cached_seq = UINT64_MAX;
+    bool cached_transformed = false;
+    int64_t cached_oldest = 0;
+    int64_t oldest_now = 0;  // oldest arrival waiting for this stage (0 = none)
+  };
+  // What one pass of the delivery thread sees (taken under mu_).
+  struct Snapshot;
+
+  void Run();
+  // Runs the stage if due; returns whether it ran (made progress or failed).
+  bool MaybeRunProcessing(const Snapshot& snap, int64_t now, int64_t* wake_ms);
+  bool MaybeRunDestination(const Snapshot& snap, int64_t now, int64_t* wake_ms);
+  bool MaybeRunBackup(const Snapshot& snap, int64_t now, int64_t* wake_ms);
+  // One batch of each stage; true = progress.
+  bool Process(const Snapshot& snap, uint64_t start, uint64_t end, uint64_t max_bytes);
+  bool DeliverObject(const Snapshot& snap, Stage& stage, bool transformed, uint64_t start,
+                     uint64_t end);
+  // Whether the stage is due by its buffering: oldest arrival at `start` plus the
+  // interval has passed, or pending bytes reached the size, or a batch is inflight.
+  bool Due(Stage& stage, bool transformed, uint64_t start, int64_t pending, uint64_t size_bytes,
+           int64_t interval_ms, int64_t now, int64_t* wake_ms, int64_t* oldest_out);
+  // Records the outcome of one run of a stage (backoff on failure).
+  void AfterRun(Stage& stage, bool progressed);
+  // Past the retention period: drops the stage's records older than it (the
+  // promised batch as a whole); returns whether anything was dropped.
+  bool ExpireOld(Stage& stage, bool transformed, uint64_t start, uint64_t end,
+                 const std::string& stream_name, std::string_view error_code);
+  Status PersistInflight(const Stage& stage);
+  Status PersistCursors();
+  // Source records below min(main, backup) are done: checkpoint the source log.
+  Status CheckpointSource();
+  void LoadInflight(Stage& stage);
+  // At start: a processed batch appended to the transformed log whose cursor update
+  // was lost is recognized by the source position it carries.
+  Status RepairAfterCrash();
+  // Logs a failed stage run (one line with stream and error code).
+  void ReportFailure(const Stage& stage, const std::string& stream_name, std::string_view code,
+                     const std::string& bucket, const std::string& key, const Status& st);
 
   const std::string dir_;
   DeliveryDeps deps_;
-  std::shared_ptr<buffer::StreamLog> log_;
+  std::shared_ptr<buffer::StreamLog> log_;          // source records
+  std::shared_ptr<buffer::StreamLog> transformed_;  // processed batches (one record each)
   StreamProbe probe_;
   const std::string incarnation_;
   std::atomic<bool> encrypted_{false};
@@ -118,18 +182,31 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
   std::mutex update_mu_;  // see LockForUpdate()
   mutable std::mutex mu_;
   std::condition_variable cv_;
+  uint64_t generation_ = 0;  // bumped by every event the delivery thread waits for
   StreamMeta meta_;
   api::S3DeliveryConfig config_;
   std::optional<api::S3DeliveryConfig> backup_config_;  // S3BackupMode Enabled
   std::shared_ptr<processing::Pipeline> pipeline_;       // null: no processing
+  bool processing_configured_ = false;  // ProcessingConfiguration enabled (even if invalid)
   std::string pipeline_error_;  // the ProcessingConfiguration could not be built
   // Rebuilds config_, backup_config_ and pipeline_ from meta_ (mu_ held).
   void ApplyMetaLocked();
-  uint64_t durable_end_ = 0;       // records below this are acknowledged
-  int64_t pending_bytes_ = 0;      // payload bytes durable but not delivered (a trigger)
-  std::optional<Inflight> inflight_;
+  uint64_t durable_end_ = 0;         // source records below this are acknowledged
+  // Payload bytes durable but not yet taken by a stage (buffering triggers).
+  int64_t pending_main_ = 0;         // for processing, or the destination without it
+  int64_t pending_backup_ = 0;
+  int64_t pending_transformed_ = 0;  // delivery thread only
   bool stop_ = false;
   std::atomic<bool> stopping_{false};  // stop_ for readers outside mu_ (between chunks)
+
+  // Delivery thread only.
+  uint64_t main_cursor_ = 0;    // first source record not yet processed/delivered
+  std::optional<uint64_t> backup_cursor_;  // first source record not yet backed up
+  // Transformed-log records to skip: a multi-record batch cut by a crash.
+  std::vector<std::pair<uint64_t, uint64_t>> skip_;
+  Stage processing_{"processing", "processing.json"};
+  Stage destination_{"destination", "delivery.json"};
+  Stage backup_{"backup", "backup.json"};
   std::thread thread_;
 };
 

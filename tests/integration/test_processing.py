@@ -103,7 +103,8 @@ def processed_stream(h, name, bucket, function, retries=0, **extra):
                    BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 1},
                    ProcessingConfiguration={"Enabled": True, "Processors": [{"Type": "Lambda", "Parameters": [
                        {"ParameterName": "LambdaArn", "ParameterValue": fn_arn(function)},
-                       {"ParameterName": "NumberOfRetries", "ParameterValue": str(retries)}]}]})
+                       {"ParameterName": "NumberOfRetries", "ParameterValue": str(retries)},
+                       {"ParameterName": "BufferIntervalInSeconds", "ParameterValue": "1"}]}]})
     dest.update(extra)
     h.client("firehose", validate=False).create_delivery_stream(
         DeliveryStreamName=name, ExtendedS3DestinationConfiguration=dest)
@@ -146,7 +147,7 @@ def test_python_handler_status_model(server):
     d = server.client("firehose").describe_delivery_stream(DeliveryStreamName="py")["DeliveryStreamDescription"]
     params = {p["ParameterName"]: p["ParameterValue"] for p in d["Destinations"][0][
         "ExtendedS3DestinationDescription"]["ProcessingConfiguration"]["Processors"][0]["Parameters"]}
-    assert params["LambdaArn"] == fn_arn("upper") and params["BufferSizeInMBs"] == "1"
+    assert params["LambdaArn"] == fn_arn("upper") and params["BufferSizeInMBs"] == "3"
     # What the function printed is in its log group /aws/lambda/upper.
     logs_dir = os.path.join(server.data_dir, "logs")
     text = ""

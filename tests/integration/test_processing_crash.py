@@ -138,7 +138,8 @@ def run(h, marks_file):
             BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 1},
             ProcessingConfiguration={"Enabled": True, "Processors": [{"Type": "Lambda", "Parameters": [
                 {"ParameterName": "LambdaArn", "ParameterValue": FUNCTION_ARN},
-                {"ParameterName": "NumberOfRetries", "ParameterValue": "3"}]}]}))
+                {"ParameterName": "NumberOfRetries", "ParameterValue": "3"},
+                {"ParameterName": "BufferIntervalInSeconds", "ParameterValue": "1"}]}]}))
     p = Producers(h, "pcrash").start()
     kills = mid_transformation = 0
     rng = random.Random(7)

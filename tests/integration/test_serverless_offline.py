@@ -118,7 +118,8 @@ def make_stream(h, name, func, retries=0, **extra):
     if "sls" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
         s3.create_bucket(Bucket="sls")
     params = [{"ParameterName": "LambdaArn", "ParameterValue": fn_arn(func)},
-              {"ParameterName": "NumberOfRetries", "ParameterValue": str(retries)}]
+              {"ParameterName": "NumberOfRetries", "ParameterValue": str(retries)},
+              {"ParameterName": "BufferIntervalInSeconds", "ParameterValue": "1"}]
     for k, v in extra.items():
         params.append({"ParameterName": k, "ParameterValue": v})
     h.client("firehose", validate=False).create_delivery_stream(
