@@ -219,7 +219,8 @@ def test_source_backup_keeps_originals(server):
     s3 = server.client("s3")
     s3.create_bucket(Bucket="backups")
     processed_stream(server, "bk", "proc", "upper", S3BackupMode="Enabled",
-                     S3BackupConfiguration=s3_dest("backups", Prefix="orig/", CompressionFormat="GZIP"))
+                     S3BackupConfiguration=s3_dest("backups", Prefix="orig/", CompressionFormat="GZIP",
+                                                   BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 1}))
     put(server, "bk", [b"keep\n", b"drop it\n", b"fail it\n"])
     import gzip
     got = wait_for(lambda: objects(server, "backups", "orig/"), what="backup object")

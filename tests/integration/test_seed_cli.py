@@ -153,7 +153,10 @@ def test_seed_scenario_with_the_aws_cli(server, tmp_path):
         "RoleARN": ROLE, "BucketARN": "arn:aws:s3:::seed-dest",
         "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 60},
         "ProcessingConfiguration": {"Enabled": True, "Processors": [{"Type": "Lambda", "Parameters": [
-            {"ParameterName": "LambdaArn", "ParameterValue": FUNCTION_ARN}]}]},
+            {"ParameterName": "LambdaArn", "ParameterValue": FUNCTION_ARN},
+            # The function gets batches of 1 MB instead of the default 3 MB; its
+            # BufferIntervalInSeconds stays at the default 60 s.
+            {"ParameterName": "BufferSizeInMBs", "ParameterValue": "1"}]}]},
         "S3BackupMode": "Enabled",
         "S3BackupConfiguration": {"RoleARN": ROLE, "BucketARN": "arn:aws:s3:::seed-backup",
                                   "Prefix": "source/",
@@ -168,9 +171,9 @@ def test_seed_scenario_with_the_aws_cli(server, tmp_path):
     assert d["S3BackupMode"] == "Enabled"
     assert d["S3BackupDescription"]["BucketARN"] == "arn:aws:s3:::seed-backup"
 
-    # 3. More than 1 MiB (SizeInMBs 1), in batches of 500 read from files; the CLI v2
-    # takes blobs as base64 (no --cli-binary-format), so Data is base64 in the file.
-    records = [record(i) for i in range(1049)]  # 1,049,000 bytes
+    # 3. Twice the processor's 1 MiB and more, in batches of 500 read from files; the
+    # CLI v2 takes blobs as base64 (no --cli-binary-format), so Data is base64 in the file.
+    records = [record(i) for i in range(2200)]  # 2,200,000 bytes
     start = time.time()
     for n, i in enumerate(range(0, len(records), 500)):
         batch = tmp_path / ("batch%d.json" % n)
@@ -180,8 +183,10 @@ def test_seed_scenario_with_the_aws_cli(server, tmp_path):
         assert res["FailedPutCount"] == 0, res
         assert len(res["RequestResponses"]) == len(records[i:i + 500])
 
-    # 4. Size triggers the delivery, well before IntervalInSeconds (60 s). The
-    # backup bucket gets the source records exactly as put, whatever the status.
+    # 4. Size triggers the delivery, well before IntervalInSeconds (60 s): two 1 MiB
+    # invocations make more than the destination's 1 MiB of transformed records. The
+    # rest waits for the intervals. The backup bucket gets the source records exactly
+    # as put, whatever the status, by its own buffering.
     total = sum(map(len, records))
     wait_for(lambda: sum(s3_ls(h, "seed-dest").values()) > 0, timeout=30, interval=0.5,
              what="a size-triggered object")
