@@ -1,6 +1,7 @@
 #pragma once
 // Clock: an injectable source of wall time, so tests can fix "now".
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 
@@ -26,16 +27,16 @@ class SystemClock final : public Clock {
   }
 };
 
-// A clock that returns what the test sets.
+// A clock that returns what the test sets (safe to read from other threads).
 class FakeClock final : public Clock {
  public:
   explicit FakeClock(int64_t now_ms = 0) : now_ms_(now_ms) {}
-  int64_t NowMillis() const override { return now_ms_; }
+  int64_t NowMillis() const override { return now_ms_.load(); }
   void Set(int64_t ms) { now_ms_ = ms; }
   void Advance(int64_t ms) { now_ms_ += ms; }
 
  private:
-  int64_t now_ms_;
+  std::atomic<int64_t> now_ms_;
 };
 
 }  // namespace hydrant
