@@ -78,6 +78,12 @@ Result<std::unique_ptr<StreamRegistry>> StreamRegistry::Open(const RegistryOptio
 }
 
 StreamRegistry::~StreamRegistry() {
+  std::vector<std::thread> reapers;
+  {
+    std::lock_guard lk(mu_);
+    reapers.swap(reapers_);
+  }
+  for (auto& t : reapers) t.join();
   for (auto& [name, s] : streams_) s->Stop();
   streams_.clear();
   committer_.reset();  // drains pending syncs
@@ -115,24 +121,27 @@ Status StreamRegistry::Delete(const std::string& name) {
     auto it = streams_.find(name);
     if (it == streams_.end()) return Status::NotFound(name);
     s = it->second;
+    // Metadata first: a crash from here on leaves a folder that Open() removes.
+    std::string meta_path = s->dir() + "/stream.json";
+    if (::unlink(meta_path.c_str()) != 0 && errno != ENOENT) {
+      return Status::FromErrno("unlink " + meta_path, errno);
+    }
+    (void)fs::SyncDir(s->dir());
     streams_.erase(it);
     deleting_.insert(name);
   }
-  struct Undelete {
-    StreamRegistry* r;
-    std::string name;
-    ~Undelete() {
-      std::lock_guard lk(r->mu_);
-      r->deleting_.erase(name);
+  // The rest happens in the background, as DeleteDeliveryStream does on AWS: the
+  // delivery thread may be waiting for a function (up to 5 minutes), and the name
+  // stays taken until its files are gone.
+  std::lock_guard lk(mu_);
+  reapers_.emplace_back([this, s = std::move(s), name] {
+    if (Status st = s->Destroy(); !st.ok()) {
+      spdlog::error("stream={} event=delete_failed error=\"{}\"", name, st.ToString());
     }
-  } undelete{this, name};
-  // Metadata first: a crash from here on leaves a folder that Open() removes.
-  std::string meta_path = s->dir() + "/stream.json";
-  if (::unlink(meta_path.c_str()) != 0 && errno != ENOENT) {
-    return Status::FromErrno("unlink " + meta_path, errno);
-  }
-  (void)fs::SyncDir(s->dir());
-  return s->Destroy();
+    std::lock_guard lk(mu_);
+    deleting_.erase(name);
+  });
+  return Status::Ok();
 }
 
 std::vector<StreamMeta> StreamRegistry::List() const {

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "buffer/stream_log.h"
@@ -43,7 +44,9 @@ class StreamRegistry {
   std::shared_ptr<DeliveryStream> Get(const std::string& name) const;
   // AlreadyExists when the name is taken; ResourceExhausted past max_streams.
   Status Create(StreamMeta meta);
-  // NotFound when absent. Deletes the stream's buffered data.
+  // NotFound when absent. The stream is gone from Get/List at once; its delivery
+  // thread is stopped and its buffered data deleted in the background, and the name
+  // cannot be re-created (AlreadyExists) until that is done.
   Status Delete(const std::string& name);
   std::vector<StreamMeta> List() const;  // sorted by name
   std::vector<std::shared_ptr<DeliveryStream>> All() const;
@@ -64,6 +67,7 @@ class StreamRegistry {
   std::map<std::string, std::shared_ptr<DeliveryStream>> streams_;
   // Names whose files are being removed: not re-creatable until that is done.
   std::set<std::string> deleting_;
+  std::vector<std::thread> reapers_;  // background deletions, joined by the destructor
 };
 
 }  // namespace hydrant::stream

@@ -239,5 +239,6 @@ def test_delete_delivery_stream(hydrant):
     assert p.returncode == 254 and "ResourceNotFoundException" in p.stderr, p.stderr
     p = aws(h, "firehose", "delete-delivery-stream", "--delivery-stream-name", "gone", check=False)
     assert p.returncode == 254 and "ResourceNotFoundException" in p.stderr, p.stderr
-    # The name can be used again.
-    assert create_stream(h, "gone", "b").returncode == 0
+    # The name can be used again once its files are gone (in the background).
+    wait_for(lambda: create_stream(h, "gone", "b").returncode == 0, timeout=10, interval=0.2,
+             what="the name to be free again")

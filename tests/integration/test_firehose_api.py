@@ -6,7 +6,7 @@ import os
 import botocore
 import pytest
 
-from conftest import s3_dest
+from conftest import s3_dest, wait_for
 
 
 def err(excinfo):
@@ -242,8 +242,9 @@ def test_delete_stream(hydrant):
     fh.put_record(DeliveryStreamName="del", Record={"Data": b"gone"})
     fh.delete_delivery_stream(DeliveryStreamName="del")
     assert fh.list_delivery_streams()["DeliveryStreamNames"] == []
+    # Its files go in the background, as on AWS (DELETING), within moments.
     stream_dir = os.path.join(hydrant.data_dir, "streams", "s-del")
-    assert not os.path.exists(stream_dir)
+    wait_for(lambda: not os.path.exists(stream_dir), timeout=10, what="the stream's files to go")
     with pytest.raises(botocore.exceptions.ClientError) as e:
         fh.delete_delivery_stream(DeliveryStreamName="del")
     assert err(e)[0] == "ResourceNotFoundException"
