@@ -63,6 +63,11 @@ std::string SignedService(const http::Request& req) {
 LambdaApi::LambdaApi(processing::InvokerRegistry* invokers, std::string region, std::string account_id)
     : invokers_(invokers), region_(std::move(region)), account_id_(std::move(account_id)) {}
 
+LambdaApi::~LambdaApi() {
+  std::unique_lock lk(mu_);
+  idle_.wait(lk, [this] { return in_flight_ == 0; });
+}
+
 bool LambdaApi::IsLambdaRequest(const http::Request& req) {
   if (!req.Path().starts_with(kPrefix)) return false;
   std::string svc = SignedService(req);
@@ -120,8 +125,23 @@ void LambdaApi::Handle(http::Request&& req, http::Respond respond) {
                         "Only the RequestResponse invocation type is supported."));
     return;
   }
+  {
+    std::lock_guard lk(mu_);
+    if (in_flight_ >= kMaxInFlight) {
+      respond(LambdaError(429, "TooManyRequestsException", "Rate Exceeded."));
+      return;
+    }
+    ++in_flight_;
+  }
   // Invocations can run for minutes: a thread of their own, not an I/O thread.
   std::thread([this, ref, body = std::move(req.body), respond = std::move(respond)]() mutable {
+    struct Done {
+      LambdaApi* api;
+      ~Done() {
+        std::lock_guard lk(api->mu_);
+        if (--api->in_flight_ == 0) api->idle_.notify_all();
+      }
+    } done{this};
     std::string event = body.empty() ? "{}" : std::move(body);
     auto r = invokers_->Invoke(ref, event, std::chrono::minutes(5));
     using K = processing::InvokeResult::Kind;

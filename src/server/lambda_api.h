@@ -4,8 +4,12 @@
 //   POST /2015-03-31/functions/NAME/invocations   (aws lambda invoke)
 //   GET  /2015-03-31/functions/                   (aws lambda list-functions)
 //   GET  /2015-03-31/functions/NAME               (aws lambda get-function)
-// Invocations may take minutes, so each runs on a thread of its own.
+// Invocations may take minutes, so each runs on a thread of its own; at most
+// kMaxInFlight at once (more get 429 TooManyRequestsException, as Lambda's
+// concurrency limit answers), and the destructor waits for those running.
 
+#include <condition_variable>
+#include <mutex>
 #include <string>
 
 #include "server/http_types.h"
@@ -18,7 +22,10 @@ namespace hydrant::server {
 
 class LambdaApi {
  public:
+  static constexpr int kMaxInFlight = 64;
+
   LambdaApi(processing::InvokerRegistry* invokers, std::string region, std::string account_id);
+  ~LambdaApi();
 
   // A request for this API: its path, and no SigV4 scope naming another service.
   static bool IsLambdaRequest(const http::Request& req);
@@ -28,6 +35,9 @@ class LambdaApi {
   processing::InvokerRegistry* invokers_;
   std::string region_;
   std::string account_id_;
+  std::mutex mu_;
+  std::condition_variable idle_;
+  int in_flight_ = 0;
 };
 
 // The service named in a SigV4 Authorization header's credential scope
