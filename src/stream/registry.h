@@ -16,6 +16,7 @@
 #include "common/status.h"
 #include "destinations/object_store.h"
 #include "stream/delivery_stream.h"
+#include "stream/probe.h"
 #include "stream/stream_meta.h"
 
 namespace hydrant::stream {
@@ -48,6 +49,9 @@ class StreamRegistry {
   std::vector<StreamMeta> List() const;  // sorted by name
   std::vector<std::shared_ptr<DeliveryStream>> All() const;
   buffer::DiskQuota* quota() { return quota_.get(); }
+  // Counters of account-level operations (ListDeliveryStreams).
+  AccountProbe& account_probe() { return account_probe_; }
+  const AccountProbe& account_probe() const { return account_probe_; }
 
  private:
   StreamRegistry() = default;
@@ -58,6 +62,7 @@ class StreamRegistry {
   store::ObjectSink* sink_ = nullptr;
   const Clock* clock_ = nullptr;
   std::unique_ptr<buffer::DiskQuota> quota_;
+  AccountProbe account_probe_;
   std::unique_ptr<buffer::GroupCommitter> committer_;
   naming::RandomSource random_;
   mutable std::mutex mu_;
