@@ -10,7 +10,7 @@ APT_BUILD=(cmake ninja-build g++ ccache pkg-config tzdata
   libsnappy-dev libdeflate-dev libisal-dev libminizip-dev zlib1g-dev
   libcurl4-openssl-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev)
-APT_TEST=(awscli python3-boto3 python3-pytest python3-snappy python3-crc32c unzip gzip nodejs npm curl)
+APT_TEST=(awscli python3-boto3 python3-pytest python3-snappy python3-crc32c python3-prometheus-client unzip gzip nodejs npm curl)
 
 want=("${APT_BUILD[@]}")
 if [ "${1:-}" = "--test" ]; then want+=("${APT_TEST[@]}"); fi

@@ -150,6 +150,10 @@ Status LoadConfigFile(const std::string& path, Config* cfg) {
       HYDRANT_RETURN_IF_ERROR(want_int(&n));
       if (n < 1 || n > 64) return Status::InvalidArgument("http_threads must be between 1 and 64");
       cfg->http_threads = static_cast<int>(n);
+    } else if (key == "metrics_period_seconds") {
+      HYDRANT_RETURN_IF_ERROR(want_int(&cfg->metrics_period_seconds));
+    } else if (key == "metrics_retention_seconds") {
+      HYDRANT_RETURN_IF_ERROR(want_int(&cfg->metrics_retention_seconds));
     } else if (key == "lambda") {
       if (!v.is_table()) return Status::InvalidArgument("config key 'lambda' must be a table");
       HYDRANT_RETURN_IF_ERROR(LoadLambdaTable(*v.as_table(), cfg));
@@ -186,6 +190,14 @@ Status Validate(const Config& cfg) {
   }
   if (cfg.http_threads < 1 || cfg.http_threads > 64) {
     return Status::InvalidArgument("http_threads must be between 1 and 64");
+  }
+  if (cfg.metrics_period_seconds < 1 || cfg.metrics_period_seconds > 3600) {
+    return Status::InvalidArgument("metrics_period_seconds must be between 1 and 3600");
+  }
+  if (cfg.metrics_retention_seconds < cfg.metrics_period_seconds ||
+      cfg.metrics_retention_seconds > 7 * 24 * 3600) {
+    return Status::InvalidArgument(
+        "metrics_retention_seconds must be between metrics_period_seconds and 604800 (a week)");
   }
   static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
   if (std::find(std::begin(kLevels), std::end(kLevels), cfg.log_level) == std::end(kLevels)) {

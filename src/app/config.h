@@ -22,6 +22,10 @@ struct Config {
   uint64_t disk_quota_mb = 0;  // 0 = unlimited
   std::string log_level = "info";
   int http_threads = 2;
+  // Recent metric time series (GET /metrics/series, the doctor): one datapoint per
+  // period, kept for the retention.
+  int64_t metrics_period_seconds = 10;
+  int64_t metrics_retention_seconds = 3600;
   // [lambda]: how Lambda processors are run (see processing/invoker_registry.h).
   std::string lambda_endpoint;  // default Invoke API endpoint; "" = AWS Lambda
   std::vector<processing::FunctionConfig> functions;  // [[lambda.functions]]

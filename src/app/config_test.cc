@@ -77,6 +77,27 @@ TEST(Config, ValidateRejectsBadValues) {
   c = Config();
   c.log_level = "loud";
   EXPECT_FALSE(Validate(c).ok());
+  c = Config();
+  c.metrics_period_seconds = 0;
+  EXPECT_NE(Validate(c).message().find("metrics_period_seconds"), std::string::npos);
+  c = Config();
+  c.metrics_period_seconds = 60;
+  c.metrics_retention_seconds = 30;  // shorter than one period
+  EXPECT_NE(Validate(c).message().find("metrics_retention_seconds"), std::string::npos);
+}
+
+TEST(Config, MetricsSeriesKeys) {
+  Config c;
+  EXPECT_EQ(c.metrics_period_seconds, 10);
+  EXPECT_EQ(c.metrics_retention_seconds, 3600);
+  auto st = LoadConfigFile(
+      WriteToml("metrics_period_seconds = 1\nmetrics_retention_seconds = 120\n"), &c);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(c.metrics_period_seconds, 1);
+  EXPECT_EQ(c.metrics_retention_seconds, 120);
+  EXPECT_TRUE(Validate(c).ok());
+  st = LoadConfigFile(WriteToml("metrics_period_seconds = \"10s\"\n"), &c);
+  EXPECT_NE(st.message().find("'metrics_period_seconds' must be an integer"), std::string::npos);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "app/config.h"
 #include "destinations/object_store.h"
 #include "logs/log_store.h"
+#include "observability/series.h"
 #include "processing/invoker_registry.h"
 #include "server/http_server.h"
 #include "server/router.h"
@@ -88,6 +89,10 @@ int Serve(const hydrant::app::Config& cfg) {
   streams = registry->get();
   auto router = std::make_unique<server::Router>(registry->get(), store->get(), invokers->get(),
                                                  cfg.region, cfg.account_id);
+  observability::MetricsSeries series({.period_ms = cfg.metrics_period_seconds * 1000,
+                                       .retention_ms = cfg.metrics_retention_seconds * 1000});
+  series.Start(registry->get());
+  router->SetMetricsSeries(&series);
   server::HttpServerOptions so;
   so.host = cfg.host();
   so.port = cfg.port();
@@ -114,6 +119,7 @@ int Serve(const hydrant::app::Config& cfg) {
   // server goes last.
   (*srv)->Stop();
   router.reset();
+  series.Stop();
   streams = nullptr;
   registry->reset();
   srv->reset();
@@ -132,7 +138,7 @@ int main(int argc, char** argv) {
   std::string listen, data_dir, region, account_id, log_level;
   int64_t retention = 0;
   int64_t quota = -1;
-  serve->add_option("--config", config_path, "TOML file with any of the options below (keys: listen, data_dir, region, account_id, retention_seconds, disk_quota_mb, log_level, http_threads, and the [lambda] table: endpoint, [[lambda.functions]] name/runtime/handler/endpoint/timeout_seconds/memory_mb/environment); command-line options override it");
+  serve->add_option("--config", config_path, "TOML file with any of the options below (keys: listen, data_dir, region, account_id, retention_seconds, disk_quota_mb, log_level, http_threads, metrics_period_seconds, metrics_retention_seconds, and the [lambda] table: endpoint, [[lambda.functions]] name/runtime/handler/endpoint/timeout_seconds/memory_mb/environment); command-line options override it");
   serve->add_option("--listen", listen, "HOST:PORT to serve on (default 127.0.0.1:4573; port 0 = any free port)");
   serve->add_option("--data-dir", data_dir, "Folder for buffered records, stream settings and the embedded S3 store (default ./hydrant-data)");
   serve->add_option("--region", region, "Region in ARNs and Lambda events (default us-east-1)");
@@ -150,6 +156,8 @@ int main(int argc, char** argv) {
       "  --disk-quota-mb N         disk_quota_mb (default 0 = unlimited)\n"
       "  --log-level L             log_level (default info)\n"
       "                            http_threads (TOML only, default 2)\n"
+      "                            metrics_period_seconds, metrics_retention_seconds\n"
+      "                            (TOML only, default 10 and 3600: GET /metrics/series)\n"
       "  [lambda] table            Lambda processors: endpoint, [[lambda.functions]] (README.md)\n"
       "See 'hydrant serve --help' and README.md.");
   CLI11_PARSE(app, argc, argv);

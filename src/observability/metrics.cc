@@ -1,8 +1,11 @@
 #include "observability/metrics.h"
 
 #include <atomic>
+#include <charconv>
 #include <cstdint>
-#include <functional>
+#include <optional>
+#include <string_view>
+#include <vector>
 
 #include "stream/registry.h"
 
@@ -10,91 +13,292 @@ namespace hydrant::observability {
 
 namespace {
 
-struct Metric {
-  const char* name;
-  const char* type;
-  const char* help;
-  std::function<double(const stream::DeliveryStream&)> value;
+using stream::StreamProbe;
+
+// What a metric reads: one stream's probe and gauges, at one instant.
+struct View {
+  const stream::DeliveryStream& stream;
+  const StreamProbe& probe;
+  int64_t now_ms;
 };
 
-uint64_t Load(const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); }
+enum class Kind { kCounter, kGauge, kHistogram, kSummary };
+
+// One metric family. Counters and gauges have `value` (nullopt: no sample for this
+// stream, e.g. a success ratio before any attempt, as CloudWatch has no datapoint);
+// histograms have `histogram`; summaries (sum and count only) have `summary`.
+struct Family {
+  const char* name;
+  Kind kind;
+  const char* help;
+  std::optional<double> (*value)(const View&) = nullptr;
+  const LatencyHistogram& (*histogram)(const StreamProbe&) = nullptr;
+  std::pair<double, uint64_t> (*summary)(const StreamProbe&) = nullptr;
+};
+
+double Load(const std::atomic<uint64_t>& a) {
+  return static_cast<double>(a.load(std::memory_order_relaxed));
+}
+
+// successes / attempts, or 1 - failures / attempts; nullopt before any attempt.
+std::optional<double> Ratio(const std::atomic<uint64_t>& num, const std::atomic<uint64_t>& den,
+                            bool num_counts_failures) {
+  uint64_t d = den.load(std::memory_order_relaxed);
+  if (d == 0) return std::nullopt;
+  double r = static_cast<double>(num.load(std::memory_order_relaxed)) / static_cast<double>(d);
+  return num_counts_failures ? 1.0 - r : r;
+}
+
+// Age in seconds of the oldest record not yet written (0 when there is none).
+double AgeSeconds(const std::atomic<int64_t>& oldest_ms, int64_t now_ms) {
+  int64_t o = oldest_ms.load(std::memory_order_relaxed);
+  return o > 0 && now_ms > o ? static_cast<double>(now_ms - o) / 1000.0 : 0.0;
+}
+
+#define COUNTER(field) [](const View& v) -> std::optional<double> { return Load(v.probe.field); }
+#define HISTOGRAM(op) [](const StreamProbe& p) -> const LatencyHistogram& { return p.op.latency; }
+
+const Family kStreamFamilies[] = {
+    // Ingestion.
+    {"hydrant_firehose_incoming_bytes_total", Kind::kCounter,
+     "IncomingBytes: bytes of records accepted by PutRecord and PutRecordBatch.",
+     COUNTER(incoming_bytes)},
+    {"hydrant_firehose_incoming_records_total", Kind::kCounter,
+     "IncomingRecords: records accepted by PutRecord and PutRecordBatch.", COUNTER(incoming_records)},
+    {"hydrant_firehose_incoming_put_requests_total", Kind::kCounter,
+     "IncomingPutRequests: successful PutRecord and PutRecordBatch requests.",
+     COUNTER(incoming_put_requests)},
+    {"hydrant_firehose_throttled_records_total", Kind::kCounter,
+     "ThrottledRecords: records refused (disk quota reached: \"Slow down.\").",
+     COUNTER(throttled_records)},
+    // PutRecord and PutRecordBatch.
+    {"hydrant_firehose_put_record_bytes_total", Kind::kCounter,
+     "PutRecord.Bytes: bytes accepted by PutRecord.", COUNTER(put_record_bytes)},
+    {"hydrant_firehose_put_record_requests_total", Kind::kCounter,
+     "PutRecord.Requests: PutRecord requests to this stream, throttled ones included.",
+     COUNTER(put_record.requests)},
+    {"hydrant_firehose_put_record_latency_seconds", Kind::kHistogram,
+     "PutRecord.Latency: time from receiving a PutRecord request to its durable acknowledgement.",
+     nullptr, HISTOGRAM(put_record)},
+    {"hydrant_firehose_put_record_batch_bytes_total", Kind::kCounter,
+     "PutRecordBatch.Bytes: bytes accepted by PutRecordBatch.", COUNTER(put_record_batch_bytes)},
+    {"hydrant_firehose_put_record_batch_records_total", Kind::kCounter,
+     "PutRecordBatch.Records: records accepted by PutRecordBatch.", COUNTER(put_record_batch_records)},
+    {"hydrant_firehose_put_record_batch_requests_total", Kind::kCounter,
+     "PutRecordBatch.Requests: PutRecordBatch requests to this stream, throttled ones included.",
+     COUNTER(put_record_batch.requests)},
+    {"hydrant_firehose_put_record_batch_latency_seconds", Kind::kHistogram,
+     "PutRecordBatch.Latency: time from receiving a PutRecordBatch request to its durable "
+     "acknowledgement.",
+     nullptr, HISTOGRAM(put_record_batch)},
+    // Control plane on the stream.
+    {"hydrant_firehose_describe_delivery_stream_requests_total", Kind::kCounter,
+     "DescribeDeliveryStream.Requests: DescribeDeliveryStream requests for this stream.",
+     COUNTER(describe.requests)},
+    {"hydrant_firehose_describe_delivery_stream_latency_seconds", Kind::kHistogram,
+     "DescribeDeliveryStream.Latency: time to answer DescribeDeliveryStream.", nullptr,
+     HISTOGRAM(describe)},
+    {"hydrant_firehose_update_delivery_stream_requests_total", Kind::kCounter,
+     "UpdateDeliveryStream.Requests: UpdateDestination requests for this stream.",
+     COUNTER(update.requests)},
+    {"hydrant_firehose_update_delivery_stream_latency_seconds", Kind::kHistogram,
+     "UpdateDeliveryStream.Latency: time to answer UpdateDestination.", nullptr, HISTOGRAM(update)},
+    // Delivery to the destination bucket.
+    {"hydrant_firehose_delivery_to_s3_bytes_total", Kind::kCounter,
+     "DeliveryToS3.Bytes: bytes of records delivered to the destination, before compression.",
+     COUNTER(delivered_bytes)},
+    {"hydrant_firehose_delivery_to_s3_records_total", Kind::kCounter,
+     "DeliveryToS3.Records: records delivered to the destination.", COUNTER(delivered_records)},
+    {"hydrant_firehose_delivery_to_s3_objects_total", Kind::kCounter,
+     "DeliveryToS3.ObjectCount: objects delivered to the destination.", COUNTER(delivered_objects)},
+    {"hydrant_firehose_delivery_to_s3_put_attempts_total", Kind::kCounter,
+     "Object puts attempted to the destination (denominator of DeliveryToS3.Success).",
+     COUNTER(s3_put_attempts)},
+    {"hydrant_firehose_delivery_to_s3_put_successes_total", Kind::kCounter,
+     "Object puts that succeeded (numerator of DeliveryToS3.Success).", COUNTER(s3_put_successes)},
+    {"hydrant_firehose_delivery_to_s3_success_ratio", Kind::kGauge,
+     "DeliveryToS3.Success: successful object puts / all object puts since start (absent before "
+     "the first put).",
+     [](const View& v) { return Ratio(v.probe.s3_put_successes, v.probe.s3_put_attempts, false); }},
+    {"hydrant_firehose_delivery_to_s3_data_freshness_seconds", Kind::kGauge,
+     "DeliveryToS3.DataFreshness: age of the oldest record not yet delivered (0 when none).",
+     [](const View& v) -> std::optional<double> {
+       return AgeSeconds(v.probe.oldest_undelivered_ms, v.now_ms);
+     }},
+    // Source record backup.
+    {"hydrant_firehose_backup_to_s3_bytes_total", Kind::kCounter,
+     "BackupToS3.Bytes: bytes of source records backed up.", COUNTER(backup_bytes)},
+    {"hydrant_firehose_backup_to_s3_records_total", Kind::kCounter,
+     "BackupToS3.Records: source records backed up.", COUNTER(backup_records)},
+    {"hydrant_firehose_backup_to_s3_objects_total", Kind::kCounter,
+     "Backup objects written (BackupToS3 has no ObjectCount metric on AWS).", COUNTER(backup_objects)},
+    {"hydrant_firehose_backup_to_s3_success_ratio", Kind::kGauge,
+     "BackupToS3.Success: successful backup object puts / all backup object puts since start.",
+     [](const View& v) {
+       return Ratio(v.probe.backup_put_successes, v.probe.backup_put_attempts, false);
+     }},
+    {"hydrant_firehose_backup_to_s3_data_freshness_seconds", Kind::kGauge,
+     "BackupToS3.DataFreshness: age of the oldest source record not yet backed up (0 when none).",
+     [](const View& v) -> std::optional<double> {
+       return AgeSeconds(v.probe.backup_oldest_unsent_ms, v.now_ms);
+     }},
+    // Transformation.
+    {"hydrant_firehose_execute_processing_duration_seconds", Kind::kSummary,
+     "ExecuteProcessing.Duration: time spent in Lambda invocations (_count = invocations).", nullptr,
+     nullptr,
+     [](const StreamProbe& p) -> std::pair<double, uint64_t> {
+       return {Load(p.processing_duration_ms) / 1000.0,
+               p.processing_invocations.load(std::memory_order_relaxed)};
+     }},
+    {"hydrant_firehose_execute_processing_failed_invocations_total", Kind::kCounter,
+     "Lambda invocations that failed (complement of ExecuteProcessing.Success).",
+     COUNTER(processing_failed_invocations)},
+    {"hydrant_firehose_execute_processing_success_ratio", Kind::kGauge,
+     "ExecuteProcessing.Success: 1 - failed invocations / invocations since start (absent before "
+     "the first invocation).",
+     [](const View& v) {
+       return Ratio(v.probe.processing_failed_invocations, v.probe.processing_invocations, true);
+     }},
+    {"hydrant_firehose_succeed_processing_records_total", Kind::kCounter,
+     "SucceedProcessing.Records: records the function returned with result Ok.",
+     COUNTER(processing_ok_records)},
+    {"hydrant_firehose_succeed_processing_bytes_total", Kind::kCounter,
+     "SucceedProcessing.Bytes: bytes of the records the function returned with result Ok.",
+     COUNTER(processing_ok_bytes)},
+    // hydrant's own (no CloudWatch counterpart).
+    {"hydrant_processing_dropped_records_total", Kind::kCounter,
+     "Records the function returned with result Dropped.", COUNTER(dropped_records)},
+    {"hydrant_processing_failed_records_total", Kind::kCounter,
+     "Records written to processing-failed error objects.", COUNTER(processing_failed_records)},
+    {"hydrant_delivery_failures_total", Kind::kCounter,
+     "Failed delivery attempts, any stage (each is retried until the retention period ends).",
+     COUNTER(delivery_failures)},
+    {"hydrant_expired_records_total", Kind::kCounter,
+     "Records dropped after the retention period without delivery.", COUNTER(expired_records)},
+    {"hydrant_redelivered_records_total", Kind::kCounter,
+     "Records written again after a restart (possible duplicates).", COUNTER(redelivered_records)},
+    {"hydrant_recovered_records", Kind::kGauge,
+     "Undelivered records found in the stream's log at start.", COUNTER(recovered_records)},
+    {"hydrant_log_truncated_bytes", Kind::kGauge,
+     "Damaged log bytes cut off at start.", COUNTER(truncated_bytes)},
+    {"hydrant_backlog_records", Kind::kGauge, "Records buffered and not yet delivered.",
+     [](const View& v) -> std::optional<double> {
+       return static_cast<double>(v.stream.backlog_records());
+     }},
+    {"hydrant_backlog_disk_bytes", Kind::kGauge, "Bytes of the stream's log on disk.",
+     [](const View& v) -> std::optional<double> {
+       return static_cast<double>(v.stream.backlog_disk_bytes());
+     }},
+};
+
+#undef COUNTER
+#undef HISTOGRAM
+
+const char* TypeName(Kind k) {
+  switch (k) {
+    case Kind::kCounter: return "counter";
+    case Kind::kGauge: return "gauge";
+    case Kind::kHistogram: return "histogram";
+    case Kind::kSummary: return "summary";
+  }
+  return "untyped";
+}
+
+void AppendNumber(double v, std::string* out) {
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out->append(buf, r.ptr);
+}
+
+void AppendHeader(const char* name, Kind kind, const char* help, std::string* out) {
+  *out += "# HELP ";
+  *out += name;
+  *out += ' ';
+  *out += help;
+  *out += "\n# TYPE ";
+  *out += name;
+  *out += ' ';
+  *out += TypeName(kind);
+  *out += '\n';
+}
+
+// name+suffix{labels[,extra]} value. `labels` is "" or `k="v"` pairs.
+void AppendSample(std::string_view name, std::string_view suffix, std::string_view labels,
+                  std::string_view extra, double value, std::string* out) {
+  *out += name;
+  *out += suffix;
+  if (!labels.empty() || !extra.empty()) {
+    *out += '{';
+    *out += labels;
+    if (!labels.empty() && !extra.empty()) *out += ',';
+    *out += extra;
+    *out += '}';
+  }
+  *out += ' ';
+  AppendNumber(value, out);
+  *out += '\n';
+}
+
+void AppendHistogram(std::string_view name, std::string_view labels, const LatencyHistogram& h,
+                     std::string* out) {
+  auto snap = h.Read();
+  uint64_t cumulative = 0;
+  std::string le;
+  for (size_t i = 0; i < LatencyHistogram::kBuckets; ++i) {
+    cumulative += snap.buckets[i];
+    le = "le=\"";
+    if (i < LatencyHistogram::kBoundsMicros.size()) {
+      AppendNumber(static_cast<double>(LatencyHistogram::kBoundsMicros[i]) / 1e6, &le);
+    } else {
+      le += "+Inf";
+    }
+    le += '"';
+    AppendSample(name, "_bucket", labels, le, static_cast<double>(cumulative), out);
+  }
+  AppendSample(name, "_sum", labels, "", static_cast<double>(snap.sum_us) / 1e6, out);
+  AppendSample(name, "_count", labels, "", static_cast<double>(cumulative), out);
+}
 
 }  // namespace
 
 std::string RenderPrometheus(const stream::StreamRegistry& registry) {
-  static const Metric kMetrics[] = {
-      {"hydrant_incoming_bytes_total", "counter", "Payload bytes accepted by PutRecord/PutRecordBatch (IncomingBytes).",
-       [](const auto& s) { return Load(s.probe().incoming_bytes); }},
-      {"hydrant_incoming_records_total", "counter", "Records accepted (IncomingRecords).",
-       [](const auto& s) { return Load(s.probe().incoming_records); }},
-      {"hydrant_incoming_put_requests_total", "counter", "Successful put requests (IncomingPutRequests).",
-       [](const auto& s) { return Load(s.probe().incoming_put_requests); }},
-      {"hydrant_throttled_records_total", "counter", "Records refused, e.g. by the disk quota (ThrottledRecords).",
-       [](const auto& s) { return Load(s.probe().throttled_records); }},
-      {"hydrant_delivery_to_s3_bytes_total", "counter", "Payload bytes delivered, before compression (DeliveryToS3.Bytes).",
-       [](const auto& s) { return Load(s.probe().delivered_bytes); }},
-      {"hydrant_delivery_to_s3_records_total", "counter", "Records delivered (DeliveryToS3.Records).",
-       [](const auto& s) { return Load(s.probe().delivered_records); }},
-      {"hydrant_delivery_to_s3_objects_total", "counter", "Objects written (DeliveryToS3.ObjectCount).",
-       [](const auto& s) { return Load(s.probe().delivered_objects); }},
-      {"hydrant_delivery_to_s3_attempts_total", "counter", "Object write attempts.",
-       [](const auto& s) { return Load(s.probe().delivery_attempts); }},
-      {"hydrant_delivery_to_s3_failures_total", "counter", "Failed object write attempts (retried).",
-       [](const auto& s) { return Load(s.probe().delivery_failures); }},
-      {"hydrant_expired_records_total", "counter", "Records dropped after the retention period without delivery.",
-       [](const auto& s) { return Load(s.probe().expired_records); }},
-      {"hydrant_redelivered_records_total", "counter", "Records rewritten after a restart (possible duplicates).",
-       [](const auto& s) { return Load(s.probe().redelivered_records); }},
-      {"hydrant_recovered_records", "gauge", "Undelivered records found in the log at start.",
-       [](const auto& s) { return Load(s.probe().recovered_records); }},
-      {"hydrant_log_truncated_bytes", "gauge", "Damaged log bytes cut off at start.",
-       [](const auto& s) { return Load(s.probe().truncated_bytes); }},
-      {"hydrant_backup_to_s3_records_total", "counter", "Source records backed up (BackupToS3.Records).",
-       [](const auto& s) { return Load(s.probe().backup_records); }},
-      {"hydrant_backup_to_s3_bytes_total", "counter", "Source bytes backed up (BackupToS3.Bytes).",
-       [](const auto& s) { return Load(s.probe().backup_bytes); }},
-      {"hydrant_execute_processing_invocations_total", "counter", "Lambda invocations, retries included.",
-       [](const auto& s) { return Load(s.probe().processing_invocations); }},
-      {"hydrant_execute_processing_failures_total", "counter", "Lambda invocations that failed.",
-       [](const auto& s) { return Load(s.probe().processing_failed_invocations); }},
-      {"hydrant_execute_processing_duration_ms_total", "counter", "Time spent in Lambda invocations (ExecuteProcessing.Duration).",
-       [](const auto& s) { return Load(s.probe().processing_duration_ms); }},
-      {"hydrant_succeed_processing_records_total", "counter", "Records the function returned Ok (SucceedProcessing.Records).",
-       [](const auto& s) { return Load(s.probe().processing_ok_records); }},
-      {"hydrant_succeed_processing_bytes_total", "counter", "Bytes of records returned Ok (SucceedProcessing.Bytes).",
-       [](const auto& s) { return Load(s.probe().processing_ok_bytes); }},
-      {"hydrant_dropped_records_total", "counter", "Records the function returned Dropped.",
-       [](const auto& s) { return Load(s.probe().dropped_records); }},
-      {"hydrant_processing_failed_records_total", "counter", "Records written to processing-failed objects.",
-       [](const auto& s) { return Load(s.probe().processing_failed_records); }},
-      {"hydrant_backlog_records", "gauge", "Records buffered and not yet delivered.",
-       [](const auto& s) { return static_cast<double>(s.backlog_records()); }},
-      {"hydrant_backlog_disk_bytes", "gauge", "Bytes of the stream's log on disk.",
-       [](const auto& s) { return static_cast<double>(s.backlog_disk_bytes()); }},
+  struct Named {
+    std::string labels;  // delivery_stream="NAME"
+    std::shared_ptr<stream::DeliveryStream> stream;
   };
-  auto streams = registry.All();
+  std::vector<Named> streams;
+  for (auto& s : registry.All()) {
+    // Stream names are [a-zA-Z0-9_.-]: nothing to escape.
+    streams.push_back({"delivery_stream=\"" + s->Meta().name + "\"", s});
+  }
+  const int64_t now = registry.clock().NowMillis();
   std::string out;
-  for (const auto& m : kMetrics) {
-    out += "# HELP ";
-    out += m.name;
-    out += ' ';
-    out += m.help;
-    out += "\n# TYPE ";
-    out += m.name;
-    out += ' ';
-    out += m.type;
-    out += '\n';
-    for (const auto& s : streams) {
-      char buf[64];
-      std::snprintf(buf, sizeof buf, "%.17g", m.value(*s));
-      out += m.name;
-      out += "{delivery_stream=\"";
-      out += s->Meta().name;  // names are [a-zA-Z0-9_.-]: nothing to escape
-      out += "\"} ";
-      out += buf;
-      out += '\n';
+  out.reserve(4096 + streams.size() * 8192);
+  for (const auto& f : kStreamFamilies) {
+    AppendHeader(f.name, f.kind, f.help, &out);
+    for (const auto& [labels, s] : streams) {
+      const StreamProbe& p = s->probe();
+      if (f.histogram) {
+        AppendHistogram(f.name, labels, f.histogram(p), &out);
+      } else if (f.summary) {
+        auto [sum, count] = f.summary(p);
+        AppendSample(f.name, "_sum", labels, "", sum, &out);
+        AppendSample(f.name, "_count", labels, "", static_cast<double>(count), &out);
+      } else if (auto v = f.value(View{*s, p, now})) {
+        AppendSample(f.name, "", labels, "", *v, &out);
+      }
     }
   }
+  // Account level: ListDeliveryStreams has no DeliveryStreamName dimension.
+  const auto& list = registry.account_probe().list_delivery_streams;
+  constexpr const char* kListRequests = "hydrant_firehose_list_delivery_streams_requests_total";
+  constexpr const char* kListLatency = "hydrant_firehose_list_delivery_streams_latency_seconds";
+  AppendHeader(kListRequests, Kind::kCounter, "ListDeliveryStreams.Requests: ListDeliveryStreams requests.",
+               &out);
+  AppendSample(kListRequests, "", "", "", Load(list.requests), &out);
+  AppendHeader(kListLatency, Kind::kHistogram,
+               "ListDeliveryStreams.Latency: time to answer ListDeliveryStreams.", &out);
+  AppendHistogram(kListLatency, "", list.latency, &out);
   return out;
 }
 

@@ -1,7 +1,13 @@
 #pragma once
-// Prometheus text exposition of every stream's counters (GET /metrics).
-// Names follow Firehose's CloudWatch metrics, in Prometheus style:
-// IncomingRecords -> hydrant_incoming_records_total{delivery_stream="NAME"}.
+// Prometheus text exposition (format 0.0.4) of every stream's metrics, for
+// unsigned GET /metrics. Firehose's CloudWatch metrics are named in Prometheus
+// style under hydrant_firehose_ with the stream as a label, and their HELP text
+// quotes the CloudWatch name:
+//   IncomingRecords     -> hydrant_firehose_incoming_records_total{delivery_stream="NAME"}
+//   PutRecord.Latency   -> hydrant_firehose_put_record_latency_seconds (histogram)
+//   DeliveryToS3.Success -> hydrant_firehose_delivery_to_s3_success_ratio (gauge)
+// hydrant's own figures (expired records, backlog, ...) are under hydrant_.
+// docs/metrics.md lists every metric and how it is computed.
 
 #include <string>
 
@@ -11,6 +17,7 @@ class StreamRegistry;
 
 namespace hydrant::observability {
 
+// Reads the probes (relaxed atomics) and the registry's clock (for DataFreshness).
 std::string RenderPrometheus(const stream::StreamRegistry& registry);
 
 }  // namespace hydrant::observability

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <random>
 #include <unordered_map>
@@ -54,6 +55,15 @@ http::Response ErrorResponse(const ApiError& e, const std::string& request_id) {
   r.headers.emplace_back("x-amzn-ErrorType", e.type + ":");
   r.body = e.ToJson();
   return r;
+}
+
+// Latencies (<Operation>.Latency) are measured on the monotonic clock: they are
+// durations, and the wall clock may step.
+using Steady = std::chrono::steady_clock;
+
+uint64_t MicrosSince(Steady::time_point t) {
+  auto d = std::chrono::duration_cast<std::chrono::microseconds>(Steady::now() - t).count();
+  return d > 0 ? static_cast<uint64_t>(d) : 0;
 }
 
 std::string Account(const stream::StreamRegistry& reg) { return reg.options().account_id; }
@@ -138,6 +148,7 @@ bool FirehoseApi::IsFirehoseRequest(const http::Request& req) {
 std::string FirehoseApi::RequestId() { return NewRequestId(); }
 
 void FirehoseApi::Handle(http::Request&& req, http::Respond respond) {
+  const auto received = Steady::now();
   std::string rid = RequestId();
   if (req.method != "POST") {
     respond(ErrorResponse({"UnknownOperationException", "Firehose operations use POST /."}, rid));
@@ -405,16 +416,23 @@ void FirehoseApi::Handle(http::Request&& req, http::Respond respond) {
       break;
     }
   }
-  if (auto* e = std::get_if<ApiError>(&result)) {
-    respond(ErrorResponse(*e, rid));
-  } else {
-    respond(JsonResponse(json::serialize(std::get<json::object>(result)), rid));
-  }
+  http::Response response = std::holds_alternative<ApiError>(result)
+                                ? ErrorResponse(std::get<ApiError>(result), rid)
+                                : JsonResponse(json::serialize(std::get<json::object>(result)), rid);
+  // DescribeDeliveryStream, UpdateDeliveryStream (UpdateDestination) and
+  // ListDeliveryStreams .Requests/.Latency; the others have no Firehose metric.
+  stream::OperationProbe* op_probe = it->second == 1   ? &s->probe().describe
+                                     : it->second == 4 ? &s->probe().update
+                                     : it->second == 2 ? &reg.account_probe().list_delivery_streams
+                                                       : nullptr;
+  if (op_probe) op_probe->Record(MicrosSince(received));
+  respond(std::move(response));
 }
 
 // The data plane. simdjson on the request body; base64 decoded into one arena per
 // request; one log append and one group-commit wait per request.
 void FirehoseApi::PutRecords(std::string_view op, http::Request&& req, http::Respond respond) {
+  const auto received = Steady::now();
   const std::string rid = RequestId();
   const bool batch = op == "PutRecordBatch";
   // The DOM API dispatches at run time to the best SIMD kernel of this CPU.
@@ -555,9 +573,10 @@ void FirehoseApi::PutRecords(std::string_view op, http::Request&& req, http::Res
   int64_t arrival = registry_->clock().NowMillis();
   stream::DeliveryStream* target = s.get();
   target->Put(arrival, payloads,
-         [respond = std::move(respond), rid, batch, n, total, encrypted, s,
+         [respond = std::move(respond), rid, batch, n, total, encrypted, s, received,
           incarnation = ParseIncarnation(s->incarnation()), sname](Result<uint64_t> r) {
            auto& probe = s->probe();
+           (batch ? probe.put_record_batch : probe.put_record).Record(MicrosSince(received));
            if (!r.ok()) {
              probe.throttled_records.fetch_add(n, std::memory_order_relaxed);
              bool quota = r.status().code() == StatusCode::kResourceExhausted;
@@ -583,6 +602,12 @@ void FirehoseApi::PutRecords(std::string_view op, http::Request&& req, http::Res
            probe.incoming_put_requests.fetch_add(1, std::memory_order_relaxed);
            probe.incoming_records.fetch_add(n, std::memory_order_relaxed);
            probe.incoming_bytes.fetch_add(total, std::memory_order_relaxed);
+           if (batch) {
+             probe.put_record_batch_records.fetch_add(n, std::memory_order_relaxed);
+             probe.put_record_batch_bytes.fetch_add(total, std::memory_order_relaxed);
+           } else {
+             probe.put_record_bytes.fetch_add(total, std::memory_order_relaxed);
+           }
            uint64_t first = *r;
            std::string out;
            if (!batch) {

@@ -1,6 +1,8 @@
 #include "server/router.h"
 
+#include <algorithm>
 #include <condition_variable>
+#include <cstdlib>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -8,11 +10,86 @@
 #include <vector>
 
 #include "observability/metrics.h"
+#include "observability/series.h"
 #include "server/firehose_api.h"
 #include "server/lambda_api.h"
 #include "server/s3_api.h"
+#include "stream/registry.h"
 
 namespace hydrant::server {
+
+namespace {
+
+http::Response JsonAnswer(int status, std::string body) {
+  http::Response r;
+  r.status = status;
+  r.SetHeader("Content-Type", "application/json");
+  r.body = std::move(body);
+  return r;
+}
+
+http::Response JsonError(int status, std::string_view type, std::string_view message) {
+  std::string body = "{\"__type\":\"";
+  body += type;
+  body += "\",\"message\":\"";
+  for (char c : message) {  // our messages: printable ASCII, maybe quotes
+    if (c == '"' || c == '\\') body += '\\';
+    body += c;
+  }
+  body += "\"}";
+  return JsonAnswer(status, std::move(body));
+}
+
+// GET /metrics/series?stream=NAME&metric=M[,M...]&since=EPOCH_MS&window=SECONDS:
+// every parameter optional and `metric` repeatable (docs/metrics.md).
+http::Response SeriesResponse(const http::Request& req, const stream::StreamRegistry& registry,
+                              const observability::MetricsSeries* series) {
+  if (!series) return JsonError(503, "ServiceUnavailableException", "Metrics sampling is off.");
+  std::vector<std::string> streams;
+  std::vector<std::string> metric_names;
+  int64_t since = 0;
+  for (auto& [k, v] : http::ParseQuery(req.Query())) {
+    if (k == "stream") {
+      if (!registry.Get(v) && !series->HasStream(v)) {
+        return JsonError(404, "ResourceNotFoundException", "Delivery stream " + v + " not found.");
+      }
+      streams.push_back(v);
+    } else if (k == "metric") {
+      for (size_t b = 0; b <= v.size();) {
+        size_t e = std::min(v.find(',', b), v.size());
+        if (e > b) metric_names.push_back(v.substr(b, e - b));
+        b = e + 1;
+      }
+    } else if (k == "since" || k == "window") {
+      char* end = nullptr;
+      double n = std::strtod(v.c_str(), &end);
+      if (v.empty() || *end != '\0' || !(n >= 0)) {
+        return JsonError(400, "InvalidArgumentException", k + " must be a non-negative number.");
+      }
+      int64_t from = k == "since" ? static_cast<int64_t>(n)
+                                  : series->clock().NowMillis() - static_cast<int64_t>(n * 1000);
+      since = std::max(since, from);
+    } else {
+      return JsonError(400, "InvalidArgumentException",
+                       "Unknown parameter " + k + "; use stream, metric, since or window.");
+    }
+  }
+  std::vector<std::string_view> metrics;
+  for (const auto& m : metric_names) {
+    auto info = observability::MetricsSeries::Find(m);
+    if (!info) {
+      return JsonError(400, "InvalidArgumentException",
+                       "Unknown metric " + m + "; docs/metrics.md lists the metric names.");
+    }
+    metrics.push_back(info->name);
+  }
+  if (streams.empty()) {
+    for (const auto& m : registry.List()) streams.push_back(m.name);
+  }
+  return JsonAnswer(200, series->ToJson(streams, metrics, since));
+}
+
+}  // namespace
 
 struct Router::Impl {
   Impl(stream::StreamRegistry* registry, store::ObjectStore* store,
@@ -53,6 +130,7 @@ struct Router::Impl {
   }
 
   stream::StreamRegistry* registry;
+  const observability::MetricsSeries* series = nullptr;
   FirehoseApi firehose;
   LambdaApi lambda;
   S3Api s3;
@@ -70,6 +148,8 @@ Router::Router(stream::StreamRegistry* registry, store::ObjectStore* store,
                                    std::move(account_id), s3_workers)) {}
 
 Router::~Router() = default;
+
+void Router::SetMetricsSeries(const observability::MetricsSeries* series) { impl_->series = series; }
 
 void Router::Handle(http::Request&& req, http::Respond respond) {
   if (FirehoseApi::IsFirehoseRequest(req)) {
@@ -92,8 +172,8 @@ void Router::Handle(http::Request&& req, http::Respond respond) {
   }
   // /health and /metrics are hydrant's own; a signed request for them is S3's
   // (buckets may be named "health" or "metrics").
-  const bool unsigned_get = req.method == "GET" && !req.HasHeader("Authorization") &&
-                            req.Query().empty();
+  const bool unsigned_any = req.method == "GET" && !req.HasHeader("Authorization");
+  const bool unsigned_get = unsigned_any && req.Query().empty();
   if (unsigned_get && req.Path() == "/health") {
     http::Response r;
     r.SetHeader("Content-Type", "text/plain");
@@ -106,6 +186,12 @@ void Router::Handle(http::Request&& req, http::Respond respond) {
     r.SetHeader("Content-Type", "text/plain; version=0.0.4");
     r.body = observability::RenderPrometheus(*impl_->registry);
     respond(std::move(r));
+    return;
+  }
+  // Takes parameters; a presigned S3 URL (X-Amz-Signature) is S3's.
+  if (unsigned_any && req.Path() == "/metrics/series" &&
+      req.Query().find("X-Amz-") == std::string_view::npos) {
+    respond(SeriesResponse(req, *impl_->registry, impl_->series));
     return;
   }
   impl_->Post([this, req = std::move(req), respond = std::move(respond)]() mutable {

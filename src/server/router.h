@@ -3,7 +3,8 @@
 // Firehose_20150804.*) go to FirehoseApi; everything else is the S3 REST API of the
 // embedded object store, run on a small worker pool because it touches the disk.
 // /2015-03-31/functions/... is the Lambda API of the functions hydrant runs itself.
-// Unsigned GET /health and GET /metrics (Prometheus text) are hydrant's own.
+// Unsigned GET /health, GET /metrics (Prometheus text) and GET /metrics/series
+// (recent time series, JSON) are hydrant's own.
 
 #include <memory>
 #include <string>
@@ -19,6 +20,9 @@ class StreamRegistry;
 namespace hydrant::processing {
 class InvokerRegistry;
 }
+namespace hydrant::observability {
+class MetricsSeries;
+}
 
 namespace hydrant::server {
 
@@ -30,6 +34,8 @@ class Router {
          int s3_workers = 2);
   ~Router();
   void Handle(http::Request&& req, http::Respond respond);
+  // Serves GET /metrics/series from `series` (not owned; null = 503). Call before serving.
+  void SetMetricsSeries(const observability::MetricsSeries* series);
 
  private:
   struct Impl;

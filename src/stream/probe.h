@@ -6,7 +6,21 @@
 #include <atomic>
 #include <cstdint>
 
+#include "common/latency_histogram.h"
+
 namespace hydrant::stream {
+
+// One API operation on a stream (Firehose's <Operation>.Requests and .Latency):
+// requests that reached the stream, and their latency from the handler's receipt of
+// the request to the answer (for puts: to the durable acknowledgement).
+struct OperationProbe {
+  std::atomic<uint64_t> requests{0};
+  LatencyHistogram latency;
+  void Record(uint64_t latency_us) {
+    requests.fetch_add(1, std::memory_order_relaxed);
+    latency.Record(latency_us);
+  }
+};
 
 // Counters of one stream (names follow Firehose's CloudWatch metrics).
 struct StreamProbe {
@@ -42,6 +56,24 @@ struct StreamProbe {
   std::atomic<uint64_t> backup_put_attempts{0};
   std::atomic<uint64_t> backup_put_successes{0};
   std::atomic<int64_t> backup_oldest_unsent_ms{0};
+
+  // Put side, maintained by server/firehose_api.cc. Bytes and records count accepted
+  // requests only (as IncomingBytes/IncomingRecords do); requests and latency count
+  // every request that reached the stream, throttled ones included.
+  OperationProbe put_record;              // PutRecord.Requests / .Latency
+  std::atomic<uint64_t> put_record_bytes{0};  // PutRecord.Bytes
+  OperationProbe put_record_batch;        // PutRecordBatch.Requests / .Latency
+  std::atomic<uint64_t> put_record_batch_bytes{0};    // PutRecordBatch.Bytes
+  std::atomic<uint64_t> put_record_batch_records{0};  // PutRecordBatch.Records
+  // Control plane on this stream (DescribeDeliveryStream, UpdateDestination =
+  // UpdateDeliveryStream.*), maintained by server/firehose_api.cc.
+  OperationProbe describe;
+  OperationProbe update;
+};
+
+// Account-level counters (no DeliveryStreamName dimension in CloudWatch).
+struct AccountProbe {
+  OperationProbe list_delivery_streams;  // ListDeliveryStreams.Requests / .Latency
 };
 
 }  // namespace hydrant::stream

@@ -17,6 +17,7 @@
 #include "common/status.h"
 #include "destinations/object_store.h"
 #include "stream/delivery_stream.h"
+#include "stream/probe.h"
 #include "stream/stream_meta.h"
 
 namespace hydrant::stream {
@@ -51,6 +52,9 @@ class StreamRegistry {
   std::vector<StreamMeta> List() const;  // sorted by name
   std::vector<std::shared_ptr<DeliveryStream>> All() const;
   buffer::DiskQuota* quota() { return quota_.get(); }
+  // Counters of account-level operations (ListDeliveryStreams).
+  AccountProbe& account_probe() { return account_probe_; }
+  const AccountProbe& account_probe() const { return account_probe_; }
 
  private:
   StreamRegistry() = default;
@@ -61,6 +65,7 @@ class StreamRegistry {
   store::ObjectSink* sink_ = nullptr;
   const Clock* clock_ = nullptr;
   std::unique_ptr<buffer::DiskQuota> quota_;
+  AccountProbe account_probe_;
   std::unique_ptr<buffer::GroupCommitter> committer_;
   naming::RandomSource random_;
   mutable std::mutex mu_;

@@ -72,16 +72,16 @@ def test_metrics_count_known_traffic(hydrant):
     fh = hydrant.client("firehose")
     fh.put_record_batch(DeliveryStreamName="m", Records=[{"Data": b"12345"}] * 10)
     fh.put_record(DeliveryStreamName="m", Record={"Data": b"abc"})
-    wait_for(lambda: 'hydrant_delivery_to_s3_records_total{delivery_stream="m"} 11\n' in metrics(hydrant),
+    wait_for(lambda: 'hydrant_firehose_delivery_to_s3_records_total{delivery_stream="m"} 11\n' in metrics(hydrant),
              what="delivery counted")
     text = metrics(hydrant)
-    for line in ['hydrant_incoming_records_total{delivery_stream="m"} 11',
-                 'hydrant_incoming_bytes_total{delivery_stream="m"} 53',
-                 'hydrant_incoming_put_requests_total{delivery_stream="m"} 2',
-                 'hydrant_delivery_to_s3_bytes_total{delivery_stream="m"} 53',
+    for line in ['hydrant_firehose_incoming_records_total{delivery_stream="m"} 11',
+                 'hydrant_firehose_incoming_bytes_total{delivery_stream="m"} 53',
+                 'hydrant_firehose_incoming_put_requests_total{delivery_stream="m"} 2',
+                 'hydrant_firehose_delivery_to_s3_bytes_total{delivery_stream="m"} 53',
                  'hydrant_backlog_records{delivery_stream="m"} 0']:
         assert line + "\n" in text, line
-    assert "# TYPE hydrant_incoming_records_total counter" in text
+    assert "# TYPE hydrant_firehose_incoming_records_total counter" in text
 
 
 def test_size_triggers_before_interval(hydrant):

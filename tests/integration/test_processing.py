@@ -159,10 +159,10 @@ def test_python_handler_status_model(server):
     import urllib.request
     with urllib.request.urlopen(server.endpoint + "/metrics") as r:
         m = r.read().decode()
-    for line in ['hydrant_succeed_processing_records_total{delivery_stream="py"} 2',
-                 'hydrant_dropped_records_total{delivery_stream="py"} 1',
+    for line in ['hydrant_firehose_succeed_processing_records_total{delivery_stream="py"} 2',
+                 'hydrant_processing_dropped_records_total{delivery_stream="py"} 1',
                  'hydrant_processing_failed_records_total{delivery_stream="py"} 1',
-                 'hydrant_delivery_to_s3_records_total{delivery_stream="py"} 2']:
+                 'hydrant_firehose_delivery_to_s3_records_total{delivery_stream="py"} 2']:
         assert line + "\n" in m, line
 
 

@@ -232,7 +232,7 @@ def test_many_records_many_invocations(server):
     lines = wait_for(lambda: failed_lines(server, name + "-errors/"), what="the failed record")
     assert [base64.b64decode(f["rawData"]) for f in lines] == [b"fail-00007\n"]
     with urllib.request.urlopen(server.endpoint + "/metrics") as r:
-        m = re.search(r'^hydrant_execute_processing_invocations_total\{delivery_stream="t-many"\} (\d+)$',
+        m = re.search(r'^hydrant_firehose_execute_processing_duration_seconds_count\{delivery_stream="t-many"\} (\d+)$',
                       r.read().decode(), re.M)
     assert m and int(m.group(1)) >= 8, m  # 2 MB of records, at most 0.25 MiB per invocation
 
