@@ -824,6 +824,7 @@ bool DeliveryStream::Process(const Snapshot& snap, uint64_t start, uint64_t end,
   }
   std::string error_key = failed.empty() ? "" : failed.begin()->second.key;
   if (!out_status.ok()) {
+    probe_.s3_put_attempts.fetch_add(1, std::memory_order_relaxed);  // failed before its commit
     ReportFailure(st, name, ErrorCodeFor(out_status), cfg.bucket, error_key, out_status);
     return ExpireOld(st, false, start, end, name, ErrorCodeFor(out_status));
   }
@@ -933,7 +934,10 @@ bool DeliveryStream::DeliverObject(const Snapshot& snap, Stage& stage, bool tran
     ReportFailure(stage, name, "InternalError", cfg.bucket, in.key, rs);
     return ExpireOld(stage, transformed, start, end, name, "InternalError");
   }
+  auto& attempts = is_backup ? probe_.backup_put_attempts : probe_.s3_put_attempts;
+  auto& successes = is_backup ? probe_.backup_put_successes : probe_.s3_put_successes;
   if (!out_status.ok()) {
+    attempts.fetch_add(1, std::memory_order_relaxed);  // the put failed before its commit
     ReportFailure(stage, name, ErrorCodeFor(out_status), cfg.bucket, in.key, out_status);
     return ExpireOld(stage, transformed, start, end, name, ErrorCodeFor(out_status));
   }
@@ -945,8 +949,6 @@ bool DeliveryStream::DeliverObject(const Snapshot& snap, Stage& stage, bool tran
     ReportFailure(stage, name, "InternalError", cfg.bucket, in.key, ps);
     return false;
   }
-  auto& attempts = is_backup ? probe_.backup_put_attempts : probe_.s3_put_attempts;
-  auto& successes = is_backup ? probe_.backup_put_successes : probe_.s3_put_successes;
   if (out.writer) attempts.fetch_add(1, std::memory_order_relaxed);
   if (Status cs = out.Commit(); !cs.ok()) {
     ReportFailure(stage, name, ErrorCodeFor(cs), cfg.bucket, in.key, cs);

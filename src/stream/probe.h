@@ -31,7 +31,6 @@ struct StreamProbe {
   std::atomic<uint64_t> delivered_bytes{0};
   std::atomic<uint64_t> delivered_records{0};
   std::atomic<uint64_t> delivered_objects{0};
-  std::atomic<uint64_t> delivery_attempts{0};
   std::atomic<uint64_t> delivery_failures{0};
   std::atomic<uint64_t> expired_records{0};      // dropped after the retention period
   std::atomic<uint64_t> redelivered_records{0};  // rewritten after a restart (possible duplicates)

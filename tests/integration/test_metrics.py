@@ -220,8 +220,9 @@ def test_freshness_grows_while_the_bucket_is_missing(server):
     assert value(text, "hydrant_delivery_failures_total", "stuck") >= 1
     assert value(text, "hydrant_backlog_records", "stuck") == 1
     assert value(text, "hydrant_firehose_delivery_to_s3_put_successes_total", "stuck") == 0
-    # TODO(delivery loop): a put refused for a missing bucket fails when the object is
-    # opened, before s3_put_attempts is counted, so DeliveryToS3.Success shows no 0 yet.
+    # Every refused put counts as an attempt: DeliveryToS3.Success is 0 meanwhile.
+    assert value(text, "hydrant_firehose_delivery_to_s3_put_attempts_total", "stuck") >= 1
+    assert value(text, "hydrant_firehose_delivery_to_s3_success_ratio", "stuck") == 0
     fresh = wait_for(lambda: [p for p in points(series(server, "stream=stuck&metric=DeliveryToS3.DataFreshness"),
                                                 "stuck", "DeliveryToS3.DataFreshness") if p["Value"] >= 1],
                      what="DataFreshness in the series")
