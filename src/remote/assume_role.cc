@@ -12,16 +12,6 @@ namespace {
 
 constexpr int64_t kRefreshBeforeMs = 5 * 60 * 1000;
 
-std::string Element(std::string_view xml, std::string_view name) {
-  std::string open = "<" + std::string(name) + ">";
-  std::string close = "</" + std::string(name) + ">";
-  size_t b = xml.find(open);
-  if (b == std::string_view::npos) return "";
-  b += open.size();
-  size_t e = xml.find(close, b);
-  return e == std::string_view::npos ? "" : std::string(xml.substr(b, e - b));
-}
-
 }  // namespace
 
 bool ParseIso8601(std::string_view s, int64_t* unix_ms) {
@@ -59,10 +49,10 @@ Result<AssumedCredentials> ParseAssumeRoleResponse(std::string_view xml) {
   std::string_view creds = xml;
   if (size_t p = xml.find("<Credentials>"); p != std::string_view::npos) creds = xml.substr(p);
   AssumedCredentials out;
-  out.credentials.access_key_id = Element(creds, "AccessKeyId");
-  out.credentials.secret_access_key = Element(creds, "SecretAccessKey");
-  out.credentials.session_token = Element(creds, "SessionToken");
-  std::string exp = Element(creds, "Expiration");
+  out.credentials.access_key_id = XmlElementText(creds, "AccessKeyId");
+  out.credentials.secret_access_key = XmlElementText(creds, "SecretAccessKey");
+  out.credentials.session_token = XmlElementText(creds, "SessionToken");
+  std::string exp = XmlElementText(creds, "Expiration");
   if (out.credentials.empty() || out.credentials.session_token.empty() ||
       !ParseIso8601(exp, &out.expiration_ms)) {
     return Status::InvalidArgument("AssumeRole answer without complete credentials");

@@ -23,15 +23,6 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 constexpr std::chrono::milliseconds kControlTimeout{30000};
 constexpr std::chrono::milliseconds kAbortTimeout{10000};
 
-std::string XmlElement(std::string_view xml, std::string_view name) {
-  std::string open = "<" + std::string(name) + ">";
-  std::string close = "</" + std::string(name) + ">";
-  size_t b = xml.find(open);
-  if (b == std::string_view::npos) return "";
-  b += open.size();
-  size_t e = xml.find(close, b);
-  return e == std::string_view::npos ? "" : std::string(xml.substr(b, e - b));
-}
 
 std::string RandomHex(int bytes) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -139,7 +130,7 @@ class RemoteWriter final : public store::ObjectWriter {
         return Fail(S3ResponseError(
             {"CompleteMultipartUpload", bucket_, key_, sink_->endpoint()}, *r));
       }
-      info.etag = XmlElement(r->body, "ETag");
+      info.etag = XmlElementText(r->body, "ETag");
       upload_id_.clear();
     }
     committed_ = true;
@@ -152,7 +143,7 @@ class RemoteWriter final : public store::ObjectWriter {
                          ObjectHeaders(meta_), "", false};
     auto r = sink_->Send(std::move(c), creds_, kControlTimeout);
     if (!r.ok()) return r.status();
-    upload_id_ = XmlElement(r->body, "UploadId");
+    upload_id_ = XmlElementText(r->body, "UploadId");
     if (upload_id_.empty()) {
       return store::SinkError(store::kInternalError,
                               "CreateMultipartUpload s3://" + bucket_ + "/" + key_ + " at " +

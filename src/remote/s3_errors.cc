@@ -29,7 +29,9 @@ std::string DecodeXmlText(std::string_view s) {
   return out;
 }
 
-std::string ElementText(std::string_view xml, std::string_view name) {
+}  // namespace
+
+std::string XmlElementText(std::string_view xml, std::string_view name) {
   std::string open = "<" + std::string(name) + ">";
   std::string close = "</" + std::string(name) + ">";
   size_t b = xml.find(open);
@@ -39,6 +41,8 @@ std::string ElementText(std::string_view xml, std::string_view name) {
   if (e == std::string_view::npos) return "";
   return DecodeXmlText(xml.substr(b, e - b));
 }
+
+namespace {
 
 std::string Describe(const S3RequestContext& ctx) {
   std::string s(ctx.operation);
@@ -56,7 +60,7 @@ std::string Describe(const S3RequestContext& ctx) {
 }  // namespace
 
 S3ErrorBody ParseS3ErrorBody(std::string_view xml) {
-  return {ElementText(xml, "Code"), ElementText(xml, "Message")};
+  return {XmlElementText(xml, "Code"), XmlElementText(xml, "Message")};
 }
 
 std::string_view FirehoseCodeForS3(std::string_view c, int http_status) {

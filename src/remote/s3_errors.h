@@ -16,6 +16,10 @@ struct S3ErrorBody {
   std::string code;     // S3's <Code>, "" when absent
   std::string message;  // S3's <Message>, "" when absent
 };
+// The decoded text of the first <name>...</name> element of `xml`; "" when absent.
+// Enough for S3's and STS's flat answers (no attributes on the elements read).
+std::string XmlElementText(std::string_view xml, std::string_view name);
+
 // The first <Code> and <Message> of an S3 (or STS) XML error document. Entities
 // (&amp; &lt; &gt; &quot; &apos;) are decoded.
 S3ErrorBody ParseS3ErrorBody(std::string_view xml);

@@ -365,3 +365,21 @@ def test_moto_denying_policy_and_unknown_key_are_access_denied(moto_auth, tmp_pa
         assert sorted(delivered_lines(s3, "policy-bucket")) == sorted(r[:-1] for r in recs)
     finally:
         h.stop()
+
+
+def test_moto_virtual_hosted_addressing(moto, tmp_path):
+    """bucket.localhost:PORT (libcurl resolves *.localhost to the loopback address)."""
+    s3 = moto.client()
+    s3.create_bucket(Bucket="vhost-bucket")
+    endpoint = "http://localhost:%d" % moto.port
+    h = start_hydrant(tmp_path, [("vhost-bucket", endpoint, "test", "test", 'addressing = "virtual"')])
+    try:
+        make_stream(h, "vh", "vhost-bucket")
+        recs = records("vh", 20)
+        put_records(h, "vh", recs)
+        wait_for(lambda: len(delivered_lines(s3, "vhost-bucket")) >= len(recs), timeout=60,
+                 what="delivery with virtual-hosted addressing")
+        assert sorted(delivered_lines(s3, "vhost-bucket")) == sorted(r[:-1] for r in recs)
+        assert "addressing=virtual" in h.log()
+    finally:
+        h.stop()
