@@ -260,7 +260,7 @@ def test_s3rver_restart_mid_stream_loses_and_duplicates_nothing(s3rver, tmp_path
         s3rver.stop()
         second = records("second", 100)
         put_records(h, "rs", second)
-        wait_for(lambda: re.search(r"event=delivery_failed errorCode=InternalError .*cannot reach the endpoint",
+        wait_for(lambda: re.search(r"event=(?:destination|delivery)_failed errorCode=InternalError .*cannot reach the endpoint",
                                    h.log()), timeout=30, what="failure while s3rver is down")
         failures = metric(h, "hydrant_delivery_to_s3_failures_total", "rs")
         assert failures >= 1
@@ -285,7 +285,7 @@ def test_s3rver_wrong_key_is_access_denied_and_data_is_kept(s3rver, tmp_path):
     try:
         make_stream(h, "wk", "guarded")
         put_records(h, "wk", recs)
-        wait_for(lambda: re.search(r"level=warning stream=wk event=delivery_failed .*S3\.AccessDenied", h.log()),
+        wait_for(lambda: re.search(r"level=warning stream=wk event=(?:destination|delivery)_failed .*S3\.AccessDenied", h.log()),
                  timeout=30, what="S3.AccessDenied in hydrant's log")
         wait_for(lambda: (metric(h, "hydrant_delivery_to_s3_failures_total", "wk") or 0) >= 2,
                  timeout=30, what="failures counted in /metrics")
@@ -348,7 +348,7 @@ def test_moto_denying_policy_and_unknown_key_are_access_denied(moto_auth, tmp_pa
         put_records(h, "pol", recs)
         put_records(h, "unk", records("unk", 5))
         for stream in ("pol", "unk"):
-            wait_for(lambda: re.search(r"stream=%s event=delivery_failed .*S3\.AccessDenied" % stream, h.log()),
+            wait_for(lambda: re.search(r"stream=%s event=(?:destination|delivery)_failed .*S3\.AccessDenied" % stream, h.log()),
                      timeout=30, what="S3.AccessDenied for " + stream)
             assert metric(h, "hydrant_delivery_to_s3_failures_total", stream) >= 1
         assert re.search(r"policy-bucket.*HTTP 403 AccessDenied", h.log())
