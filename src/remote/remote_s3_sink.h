@@ -14,7 +14,8 @@
 //
 // Errors carry Firehose's error codes (destinations/sink_errors.h) and say which
 // request, bucket, endpoint, HTTP status and S3 message. No retries here: the
-// caller retries with backoff. Thread-safe; writers are used by one thread each.
+// caller retries with backoff. Thread-safe; writers are used by one thread each,
+// and the sink must outlive its writers (an abandoned writer aborts through it).
 // docs/remote-s3.md.
 
 #include <chrono>

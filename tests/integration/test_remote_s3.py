@@ -383,3 +383,21 @@ def test_moto_virtual_hosted_addressing(moto, tmp_path):
         assert "addressing=virtual" in h.log()
     finally:
         h.stop()
+
+
+def test_s3rver_multipart_object(s3rver, tmp_path):
+    s3 = s3rver.client("S3RVER", "S3RVER")
+    s3.create_bucket(Bucket="s3rver-big")
+    h = start_hydrant(tmp_path, [("s3rver-big", s3rver.endpoint, "S3RVER", "S3RVER", "part_size_mb = 5")])
+    try:
+        make_stream(h, "sb", "s3rver-big", BufferingHints={"SizeInMBs": 64, "IntervalInSeconds": 3})
+        big = [b"%06d:%s\n" % (i, b"%032x" % i * 3000) for i in range(120)]  # ~11 MiB
+        put_records(h, "sb", big)
+        wait_for(lambda: len(delivered_lines(s3, "s3rver-big")) >= len(big), timeout=120,
+                 what="multipart object on s3rver")
+        got = delivered_lines(s3, "s3rver-big")
+        assert sorted(got) == sorted(r[:-1] for r in big)
+        assert any(o["Size"] > 5 << 20 for o in remote_objects(s3, "s3rver-big").values())
+        assert "multipart_abort_failed" not in h.log()
+    finally:
+        h.stop()
