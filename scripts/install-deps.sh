@@ -45,4 +45,8 @@ if [ "${1:-}" = "--test" ]; then
   if [ ! -d "$here/tests/sls/node_modules/serverless-offline" ]; then
     (cd "$here/tests/sls" && npm install --no-audit --no-fund --loglevel=error)
   fi
+  # s3rver 3.7 (a remote S3-compatible destination), pinned in tests/s3peers/package.json.
+  if [ ! -d "$here/tests/s3peers/node_modules/s3rver" ]; then
+    (cd "$here/tests/s3peers" && npm install --no-audit --no-fund --loglevel=error)
+  fi
 fi

@@ -529,6 +529,12 @@ S3DeliveryConfig DeliveryConfig(const json::object& stored) {
   c.extension =
       ext.empty() ? std::string(codecs::DefaultExtension(c.compression)) : std::string(ext);
   c.time_zone = std::string(GetString(stored, "CustomTimeZone").value_or(""));
+  c.role_arn = std::string(GetString(stored, "RoleARN").value_or(""));
+  if (const json::object* enc = GetObject(stored, "EncryptionConfiguration")) {
+    if (const json::object* kms = GetObject(*enc, "KMSEncryptionConfig")) {
+      c.kms_key_arn = std::string(GetString(*kms, "AWSKMSKeyARN").value_or(""));
+    }
+  }
   return c;
 }
 

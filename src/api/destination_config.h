@@ -50,6 +50,8 @@ struct S3DeliveryConfig {
   codecs::Compression compression = codecs::Compression::kUncompressed;
   std::string extension;  // FileExtension if set, else the compression's
   std::string time_zone;  // CustomTimeZone ("" = UTC)
+  std::string role_arn;     // RoleARN (assumed with STS by remotes configured to)
+  std::string kms_key_arn;  // EncryptionConfiguration.KMSEncryptionConfig.AWSKMSKeyARN; "" = none
 };
 S3DeliveryConfig DeliveryConfig(const boost::json::object& stored);
 

@@ -310,6 +310,15 @@ TEST(DeliveryConfig, FromStored) {
   EXPECT_EQ(c.compression, codecs::Compression::kGzip);
   EXPECT_EQ(c.extension, codecs::DefaultExtension(codecs::Compression::kGzip));
   EXPECT_EQ(c.time_zone, "America/New_York");
+  EXPECT_EQ(c.role_arn, kRole);
+  EXPECT_EQ(c.kms_key_arn, "");
+
+  // The KMS key of EncryptionConfiguration, for the remote sink's SSE-KMS headers.
+  c = DeliveryConfig(Create(
+      R"({"RoleARN":"arn:aws:iam::123456789012:role/r","BucketARN":"arn:aws:s3:::b",
+      "EncryptionConfiguration":{"KMSEncryptionConfig":{"AWSKMSKeyARN":"arn:aws:kms:us-east-1:123456789012:key/k"}}})"));
+  EXPECT_EQ(c.role_arn, "arn:aws:iam::123456789012:role/r");
+  EXPECT_EQ(c.kms_key_arn, "arn:aws:kms:us-east-1:123456789012:key/k");
 
   // FileExtension replaces the compression's extension; "" restores it.
   json::object stored =

@@ -84,6 +84,121 @@ Status LoadFunction(const toml::table& t, size_t index, processing::FunctionConf
 
 }  // namespace
 
+// One remote's keys (of [s3] or an [[s3.buckets]] entry). *handled is false for a
+// key that is not a remote key (the caller decides).
+static Status LoadRemoteKey(const std::string& where, const std::string& key,
+                            const toml::node& v, remote::RemoteS3Options* o, bool* handled) {
+  *handled = true;
+  auto str = [&](std::string* out) -> Status {
+    if (!v.is_string()) return Status::InvalidArgument(where + "." + key + " must be a string");
+    *out = *v.value<std::string>();
+    return Status::Ok();
+  };
+  auto boolean = [&](bool* out) -> Status {
+    if (!v.is_boolean()) return Status::InvalidArgument(where + "." + key + " must be true or false");
+    *out = *v.value<bool>();
+    return Status::Ok();
+  };
+  if (key == "endpoint") return str(&o->endpoint);
+  if (key == "region") return str(&o->region);
+  if (key == "ca_file") return str(&o->ca_file);
+  if (key == "access_key_id") return str(&o->access_key_id);
+  if (key == "secret_access_key") return str(&o->secret_access_key);
+  if (key == "session_token") return str(&o->session_token);
+  if (key == "profile") return str(&o->profile);
+  if (key == "sts_endpoint") return str(&o->sts_endpoint);
+  if (key == "tls_verify") return boolean(&o->tls_verify);
+  if (key == "assume_role") return boolean(&o->assume_role);
+  if (key == "addressing") {
+    std::string a;
+    HYDRANT_RETURN_IF_ERROR(str(&a));
+    if (a == "path") {
+      o->addressing = remote::RemoteS3Options::Addressing::kPath;
+    } else if (a == "virtual") {
+      o->addressing = remote::RemoteS3Options::Addressing::kVirtual;
+    } else {
+      return Status::InvalidArgument(where + ".addressing must be \"path\" or \"virtual\", got '" +
+                                     a + "'");
+    }
+    return Status::Ok();
+  }
+  if (key == "part_size_mb") {
+    if (!v.is_integer() || *v.value<int64_t>() < 5 || *v.value<int64_t>() > 5120) {
+      return Status::InvalidArgument(where + ".part_size_mb must be an integer from 5 to 5120");
+    }
+    o->part_size = static_cast<uint64_t>(*v.value<int64_t>()) << 20;
+    o->multipart_threshold = o->part_size;
+    return Status::Ok();
+  }
+  *handled = false;
+  return Status::Ok();
+}
+
+static Status CheckRemote(const std::string& where, const remote::RemoteS3Options& o) {
+  if (o.access_key_id.empty() != o.secret_access_key.empty()) {
+    return Status::InvalidArgument(where + ": access_key_id and secret_access_key go together");
+  }
+  if (!o.access_key_id.empty() && !o.profile.empty()) {
+    return Status::InvalidArgument(where + ": give either static keys or a profile, not both");
+  }
+  if (!o.endpoint.empty() && !o.endpoint.starts_with("http://") &&
+      !o.endpoint.starts_with("https://")) {
+    return Status::InvalidArgument(where + ".endpoint must start with http:// or https://, got '" +
+                                   o.endpoint + "'");
+  }
+  return Status::Ok();
+}
+
+static Status LoadS3Table(const toml::table& t, Config* cfg) {
+  const toml::node* buckets = nullptr;
+  for (auto&& [k, v] : t) {
+    std::string key(k.str());
+    if (key == "buckets") {
+      buckets = &v;
+      continue;
+    }
+    bool handled = false;
+    HYDRANT_RETURN_IF_ERROR(LoadRemoteKey("s3", key, v, &cfg->s3_default, &handled));
+    if (!handled) return Status::InvalidArgument("s3: unknown key '" + key + "'");
+    cfg->s3_default_remote = true;
+  }
+  HYDRANT_RETURN_IF_ERROR(CheckRemote("s3", cfg->s3_default));
+  if (buckets == nullptr) return Status::Ok();
+  if (!buckets->is_array_of_tables()) {
+    return Status::InvalidArgument("s3.buckets must be an array of tables ([[s3.buckets]])");
+  }
+  size_t i = 0;
+  for (auto&& bt : *buckets->as_array()) {
+    std::string where = "s3.buckets[" + std::to_string(i++) + "]";
+    Config::S3Bucket b;
+    b.remote = cfg->s3_default;
+    for (auto&& [k, v] : *bt.as_table()) {
+      std::string key(k.str());
+      bool handled = false;
+      HYDRANT_RETURN_IF_ERROR(LoadRemoteKey(where, key, v, &b.remote, &handled));
+      if (handled) continue;
+      if (key == "name" && v.is_string()) {
+        b.name = *v.value<std::string>();
+      } else if (key == "embedded" && v.is_boolean()) {
+        b.embedded = *v.value<bool>();
+      } else if (key == "name" || key == "embedded") {
+        return Status::InvalidArgument(where + "." + key + " has the wrong type");
+      } else {
+        return Status::InvalidArgument(where + ": unknown key '" + key + "'");
+      }
+    }
+    if (b.name.empty()) return Status::InvalidArgument(where + ".name (the bucket) is required");
+    for (const auto& other : cfg->s3_buckets) {
+      if (other.name == b.name) {
+        return Status::InvalidArgument(where + ": bucket '" + b.name + "' is listed twice");
+      }
+    }
+    HYDRANT_RETURN_IF_ERROR(CheckRemote(where, b.remote));
+    cfg->s3_buckets.push_back(std::move(b));
+  }
+  return Status::Ok();
+}
+
 static Status LoadLambdaTable(const toml::table& t, Config* cfg) {
   for (auto&& [k, v] : t) {
     std::string key(k.str());
@@ -157,6 +272,9 @@ Status LoadConfigFile(const std::string& path, Config* cfg) {
     } else if (key == "lambda") {
       if (!v.is_table()) return Status::InvalidArgument("config key 'lambda' must be a table");
       HYDRANT_RETURN_IF_ERROR(LoadLambdaTable(*v.as_table(), cfg));
+    } else if (key == "s3") {
+      if (!v.is_table()) return Status::InvalidArgument("config key 's3' must be a table");
+      HYDRANT_RETURN_IF_ERROR(LoadS3Table(*v.as_table(), cfg));
     } else {
       return Status::InvalidArgument("config file " + path + ": unknown key '" + key + "'");
     }

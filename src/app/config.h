@@ -10,6 +10,7 @@
 
 #include "common/status.h"
 #include "processing/invoker_registry.h"
+#include "remote/remote_s3_sink.h"
 
 namespace hydrant::app {
 
@@ -29,6 +30,18 @@ struct Config {
   // [lambda]: how Lambda processors are run (see processing/invoker_registry.h).
   std::string lambda_endpoint;  // default Invoke API endpoint; "" = AWS Lambda
   std::vector<processing::FunctionConfig> functions;  // [[lambda.functions]]
+  // [s3]: destination buckets on remote S3 services (docs/remote-s3.md). The keys of
+  // [s3] itself make the default remote for buckets not listed; without any, those
+  // buckets are in the embedded store. Each [[s3.buckets]] entry starts from the
+  // [s3] keys and overrides them; `embedded = true` pins a bucket to the embedded store.
+  struct S3Bucket {
+    std::string name;
+    bool embedded = false;
+    remote::RemoteS3Options remote;
+  };
+  bool s3_default_remote = false;
+  remote::RemoteS3Options s3_default;
+  std::vector<S3Bucket> s3_buckets;
 
   std::string host() const;
   uint16_t port() const;

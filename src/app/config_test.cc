@@ -145,5 +145,92 @@ TEST(Config, LambdaFunctionErrorsNameTheEntry) {
   EXPECT_NE(st.message().find("handler"), std::string::npos) << st.message();
 }
 
+TEST(Config, S3RemotesDefaultAndPerBucket) {
+  Config c;
+  auto st = LoadConfigFile(WriteToml(R"(
+[s3]
+endpoint = "http://127.0.0.1:9000"
+region = "eu-west-1"
+access_key_id = "AK"
+secret_access_key = "SK"
+
+[[s3.buckets]]
+name = "on-moto"
+endpoint = "https://moto.example:4566"
+addressing = "virtual"
+tls_verify = false
+ca_file = "/etc/ca.pem"
+assume_role = true
+sts_endpoint = "https://sts.example"
+part_size_mb = 16
+
+[[s3.buckets]]
+name = "with-profile"
+access_key_id = ""
+secret_access_key = ""
+profile = "prod"
+
+[[s3.buckets]]
+name = "local"
+embedded = true
+)"),
+                           &c);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_TRUE(c.s3_default_remote);
+  EXPECT_EQ(c.s3_default.endpoint, "http://127.0.0.1:9000");
+  EXPECT_EQ(c.s3_default.region, "eu-west-1");
+  EXPECT_EQ(c.s3_default.access_key_id, "AK");
+  EXPECT_FALSE(c.s3_default.assume_role);
+  ASSERT_EQ(c.s3_buckets.size(), 3u);
+  const auto& m = c.s3_buckets[0];
+  EXPECT_EQ(m.name, "on-moto");
+  EXPECT_FALSE(m.embedded);
+  EXPECT_EQ(m.remote.endpoint, "https://moto.example:4566");
+  EXPECT_EQ(m.remote.region, "eu-west-1");  // inherited from [s3]
+  EXPECT_EQ(m.remote.access_key_id, "AK");
+  EXPECT_EQ(m.remote.addressing, remote::RemoteS3Options::Addressing::kVirtual);
+  EXPECT_FALSE(m.remote.tls_verify);
+  EXPECT_EQ(m.remote.ca_file, "/etc/ca.pem");
+  EXPECT_TRUE(m.remote.assume_role);
+  EXPECT_EQ(m.remote.sts_endpoint, "https://sts.example");
+  EXPECT_EQ(m.remote.part_size, 16u << 20);
+  EXPECT_EQ(c.s3_buckets[1].remote.profile, "prod");
+  EXPECT_EQ(c.s3_buckets[1].remote.access_key_id, "");
+  EXPECT_TRUE(c.s3_buckets[2].embedded);
+}
+
+TEST(Config, S3WithOnlyBucketsHasNoDefaultRemote) {
+  Config c;
+  ASSERT_TRUE(LoadConfigFile(WriteToml("[[s3.buckets]]\nname = \"b\"\nendpoint = \"http://h:1\"\n"), &c).ok());
+  EXPECT_FALSE(c.s3_default_remote);
+  ASSERT_EQ(c.s3_buckets.size(), 1u);
+  EXPECT_EQ(c.s3_buckets[0].remote.addressing, remote::RemoteS3Options::Addressing::kAuto);
+  EXPECT_TRUE(c.s3_buckets[0].remote.tls_verify);
+}
+
+TEST(Config, S3BadEntriesNameTheProblem) {
+  struct Case {
+    const char* toml;
+    const char* message;
+  } cases[] = {
+      {"[s3]\nendpont = \"x\"\n", "s3: unknown key 'endpont'"},
+      {"[s3]\naddressing = \"dns\"\n", "s3.addressing must be \"path\" or \"virtual\""},
+      {"[s3]\ntls_verify = \"no\"\n", "s3.tls_verify must be true or false"},
+      {"[s3]\naccess_key_id = \"a\"\n", "access_key_id and secret_access_key go together"},
+      {"[s3]\nendpoint = \"127.0.0.1:9000\"\n", "must start with http:// or https://"},
+      {"[s3]\npart_size_mb = 4\n", "part_size_mb must be an integer from 5 to 5120"},
+      {"[[s3.buckets]]\nendpoint = \"http://h\"\n", "s3.buckets[0].name (the bucket) is required"},
+      {"[[s3.buckets]]\nname = \"b\"\n[[s3.buckets]]\nname = \"b\"\n", "listed twice"},
+      {"[[s3.buckets]]\nname = \"b\"\nbogus = 1\n", "s3.buckets[0]: unknown key 'bogus'"},
+      {"[s3]\nbuckets = 3\n", "s3.buckets must be an array of tables"},
+  };
+  for (const auto& k : cases) {
+    Config c;
+    auto st = LoadConfigFile(WriteToml(k.toml), &c);
+    EXPECT_FALSE(st.ok()) << k.toml;
+    EXPECT_NE(st.message().find(k.message), std::string::npos) << st.message();
+  }
+}
+
 }  // namespace
 }  // namespace hydrant::app

@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/config.h"
+#include "app/delivery_sink.h"
 #include "destinations/object_store.h"
 #include "logs/log_store.h"
 #include "observability/series.h"
@@ -81,7 +82,13 @@ int Serve(const hydrant::app::Config& cfg) {
   ro.account_id = cfg.account_id;
   ro.disk_quota_bytes = cfg.disk_quota_mb << 20;
   ro.delivery.retention_ms = cfg.retention_seconds * 1000;
-  auto registry = stream::StreamRegistry::Open(ro, store->get(), nullptr);
+  // Delivery writes through the [s3] routes; the embedded store still serves S3 here.
+  auto sink = app::MakeDeliverySink(cfg, store->get());
+  if (!sink.ok()) {
+    spdlog::critical("event=startup_failed component=s3 error=\"{}\"", sink.status().ToString());
+    return 1;
+  }
+  auto registry = stream::StreamRegistry::Open(ro, sink->get(), nullptr);
   if (!registry.ok()) {
     spdlog::critical("event=startup_failed component=streams error=\"{}\"", registry.status().ToString());
     return 1;
@@ -138,7 +145,7 @@ int main(int argc, char** argv) {
   std::string listen, data_dir, region, account_id, log_level;
   int64_t retention = 0;
   int64_t quota = -1;
-  serve->add_option("--config", config_path, "TOML file with any of the options below (keys: listen, data_dir, region, account_id, retention_seconds, disk_quota_mb, log_level, http_threads, metrics_period_seconds, metrics_retention_seconds, and the [lambda] table: endpoint, [[lambda.functions]] name/runtime/handler/endpoint/timeout_seconds/memory_mb/environment); command-line options override it");
+  serve->add_option("--config", config_path, "TOML file with any of the options below (keys: listen, data_dir, region, account_id, retention_seconds, disk_quota_mb, log_level, http_threads, metrics_period_seconds, metrics_retention_seconds, the [lambda] table: endpoint, [[lambda.functions]] name/runtime/handler/endpoint/timeout_seconds/memory_mb/environment, and the [s3] table of remote S3 destinations, docs/remote-s3.md); command-line options override it");
   serve->add_option("--listen", listen, "HOST:PORT to serve on (default 127.0.0.1:4573; port 0 = any free port)");
   serve->add_option("--data-dir", data_dir, "Folder for buffered records, stream settings and the embedded S3 store (default ./hydrant-data)");
   serve->add_option("--region", region, "Region in ARNs and Lambda events (default us-east-1)");
@@ -159,6 +166,7 @@ int main(int argc, char** argv) {
       "                            metrics_period_seconds, metrics_retention_seconds\n"
       "                            (TOML only, default 10 and 3600: GET /metrics/series)\n"
       "  [lambda] table            Lambda processors: endpoint, [[lambda.functions]] (README.md)\n"
+      "  [s3] table                remote S3 destinations: [s3], [[s3.buckets]] (docs/remote-s3.md)\n"
       "See 'hydrant serve --help' and README.md.");
   CLI11_PARSE(app, argc, argv);
 

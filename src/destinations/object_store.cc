@@ -19,6 +19,8 @@
 #include <mutex>
 #include <random>
 
+#include "destinations/sink_errors.h"
+
 namespace hydrant::store {
 
 // On-disk layout (docs/object-store.md):
@@ -1080,6 +1082,33 @@ Result<std::unique_ptr<ObjectWriter>> ObjectStore::BeginPut(std::string_view buc
   if (fd < 0) return Status::FromErrno("create " + tmp, errno);
   return std::unique_ptr<ObjectWriter>(
       new Writer(this, std::string(bucket), std::string(key), meta, fd, std::move(tmp)));
+}
+
+Status ObjectStore::CheckAccess(std::string_view bucket, const ObjectMeta& meta) {
+  auto where = [&](std::string_view step) {
+    return std::string(step) + " in bucket " + std::string(bucket) + " (embedded store): ";
+  };
+  if (!BucketExists(bucket)) {
+    return SinkError(kS3NoSuchBucket,
+                     "bucket " + std::string(bucket) + " does not exist in the embedded store");
+  }
+  ListRequest lr;
+  lr.max_keys = 1;
+  if (auto l = List(bucket, lr); !l.ok()) {
+    return SinkError(FirehoseErrorCode(l.status()), where("list") + l.status().message());
+  }
+  char suffix[17];
+  std::snprintf(suffix, sizeof(suffix), "%016llx", static_cast<unsigned long long>(NewId()));
+  std::string key = std::string(kProbeKeyPrefix) + suffix;
+  ObjectMeta pm;
+  pm.content_type = "text/plain";
+  if (auto p = PutObject(bucket, key, "hydrant access probe\n", pm); !p.ok()) {
+    return SinkError(FirehoseErrorCode(p.status()), where("put " + key) + p.status().message());
+  }
+  if (Status d = DeleteObject(bucket, key); !d.ok()) {
+    return SinkError(FirehoseErrorCode(d), where("delete " + key) + d.message());
+  }
+  return Status::Ok();
 }
 
 Result<ObjectInfo> ObjectStore::Publish(const std::string& bucket, const std::string& key,

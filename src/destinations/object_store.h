@@ -35,6 +35,12 @@ struct ObjectMeta {
   std::string content_type = "application/octet-stream";
   std::string content_encoding;                  // "" = none
   std::map<std::string, std::string> user_meta;  // x-amz-meta-*, names lower-case
+  // Per-delivery settings a remote sink needs (the embedded store ignores them and
+  // does not store them): the destination's RoleARN, assumed with STS when the
+  // bucket's remote is configured to; the SSE-KMS key (EncryptionConfiguration's
+  // AWSKMSKeyARN; "" = no SSE-KMS headers).
+  std::string role_arn;
+  std::string sse_kms_key_id;
 };
 
 struct ObjectInfo {
@@ -152,7 +158,11 @@ class ObjectWriter : public ByteSink {
   virtual Result<ObjectInfo> Commit() = 0;
 };
 
-// Where delivery writes objects: the embedded store here, a remote S3 later.
+// Where delivery writes objects: the embedded store, a remote S3 (remote/), or a
+// RoutingSink choosing between them per bucket. Errors of BeginPut, the writer's
+// Write/Commit and CheckAccess carry Firehose's error code (destinations/sink_errors.h:
+// FirehoseErrorCode). A failed write leaves no object behind, so the caller can
+// retry the same key. Implementations are thread-safe.
 class ObjectSink {
  public:
   virtual ~ObjectSink() = default;
@@ -160,7 +170,14 @@ class ObjectSink {
   virtual Result<std::unique_ptr<ObjectWriter>> BeginPut(std::string_view bucket,
                                                          std::string_view key,
                                                          const ObjectMeta& meta) = 0;
+  // A real probe of what delivery needs, with the credentials `meta` selects: list
+  // the bucket, write a small probe object (kProbeKeyPrefix...), delete it. The
+  // first failure, with its Firehose error code.
+  virtual Status CheckAccess(std::string_view bucket, const ObjectMeta& meta) = 0;
 };
+
+// Probe objects written by CheckAccess are named kProbeKeyPrefix + a random suffix.
+inline constexpr std::string_view kProbeKeyPrefix = "hydrant-access-probe-";
 
 // S3's rules: 3-63 chars, lower-case letters, digits, '.', '-', starts and ends with
 // a letter or digit, no "..", not an IP address, no xn-- prefix / -s3alias suffix.
@@ -183,6 +200,7 @@ class ObjectStore final : public ObjectSink {
 
   Result<std::unique_ptr<ObjectWriter>> BeginPut(std::string_view bucket, std::string_view key,
                                                  const ObjectMeta& meta) override;
+  Status CheckAccess(std::string_view bucket, const ObjectMeta& meta) override;
   Result<ObjectInfo> PutObject(std::string_view bucket, std::string_view key, std::string_view data,
                                const ObjectMeta& meta);
   Result<ObjectInfo> HeadObject(std::string_view bucket, std::string_view key) const;

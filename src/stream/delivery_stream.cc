@@ -10,6 +10,7 @@
 
 #include "codecs/codec.h"
 #include "common/file_util.h"
+#include "destinations/sink_errors.h"
 
 namespace hydrant::stream {
 
@@ -77,11 +78,12 @@ std::optional<PartHeader> ParsePart(std::string_view rec, std::string_view* data
 struct Output {
   Output(store::ObjectSink* s, const api::S3DeliveryConfig& cfg, std::string k)
       : sink(s), bucket(cfg.bucket), key(std::move(k)), compression(cfg.compression),
-        extension(cfg.extension) {}
+        extension(cfg.extension), role_arn(cfg.role_arn), kms_key_arn(cfg.kms_key_arn) {}
   store::ObjectSink* sink;
   std::string bucket, key;
   codecs::Compression compression;
   std::string extension;
+  std::string role_arn, kms_key_arn;  // for remote stores: AssumeRole, SSE-KMS
   std::unique_ptr<store::ObjectWriter> writer;
   std::unique_ptr<codecs::Encoder> encoder;
   uint64_t records = 0, bytes = 0;
@@ -91,6 +93,8 @@ struct Output {
       store::ObjectMeta om;
       om.content_type = "application/octet-stream";
       om.content_encoding = std::string(codecs::ContentEncoding(compression));
+      om.role_arn = role_arn;
+      om.sse_kms_key_id = kms_key_arn;
       auto w = sink->BeginPut(bucket, key, om);
       if (!w.ok()) return w.status();
       writer = std::move(w).value();
@@ -111,10 +115,6 @@ struct Output {
     return info.ok() ? Status::Ok() : info.status();
   }
 };
-
-std::string_view ErrorCodeFor(const Status& st) {
-  return st.code() == StatusCode::kNotFound ? "S3.NoSuchBucket" : "InternalError";
-}
 
 // Source records of one processing chunk, copied out of the log.
 struct Chunk {
@@ -825,8 +825,8 @@ bool DeliveryStream::Process(const Snapshot& snap, uint64_t start, uint64_t end,
   std::string error_key = failed.empty() ? "" : failed.begin()->second.key;
   if (!out_status.ok()) {
     probe_.s3_put_attempts.fetch_add(1, std::memory_order_relaxed);  // failed before its commit
-    ReportFailure(st, name, ErrorCodeFor(out_status), cfg.bucket, error_key, out_status);
-    return ExpireOld(st, false, start, end, name, ErrorCodeFor(out_status));
+    ReportFailure(st, name, store::FirehoseErrorCode(out_status), cfg.bucket, error_key, out_status);
+    return ExpireOld(st, false, start, end, name, store::FirehoseErrorCode(out_status));
   }
   if (new_keys) {
     st.inflight = in;
@@ -838,8 +838,8 @@ bool DeliveryStream::Process(const Snapshot& snap, uint64_t start, uint64_t end,
   for (auto& [type, o] : failed) {
     probe_.s3_put_attempts.fetch_add(1, std::memory_order_relaxed);
     if (Status cs = o.Commit(); !cs.ok()) {
-      ReportFailure(st, name, ErrorCodeFor(cs), cfg.bucket, o.key, cs);
-      return ExpireOld(st, false, start, end, name, ErrorCodeFor(cs));
+      ReportFailure(st, name, store::FirehoseErrorCode(cs), cfg.bucket, o.key, cs);
+      return ExpireOld(st, false, start, end, name, store::FirehoseErrorCode(cs));
     }
     probe_.s3_put_successes.fetch_add(1, std::memory_order_relaxed);
   }
@@ -938,8 +938,8 @@ bool DeliveryStream::DeliverObject(const Snapshot& snap, Stage& stage, bool tran
   auto& successes = is_backup ? probe_.backup_put_successes : probe_.s3_put_successes;
   if (!out_status.ok()) {
     attempts.fetch_add(1, std::memory_order_relaxed);  // the put failed before its commit
-    ReportFailure(stage, name, ErrorCodeFor(out_status), cfg.bucket, in.key, out_status);
-    return ExpireOld(stage, transformed, start, end, name, ErrorCodeFor(out_status));
+    ReportFailure(stage, name, store::FirehoseErrorCode(out_status), cfg.bucket, in.key, out_status);
+    return ExpireOld(stage, transformed, start, end, name, store::FirehoseErrorCode(out_status));
   }
   if (cursor == in.start) return false;
   if (!fixed) in.end = cursor;
@@ -951,8 +951,8 @@ bool DeliveryStream::DeliverObject(const Snapshot& snap, Stage& stage, bool tran
   }
   if (out.writer) attempts.fetch_add(1, std::memory_order_relaxed);
   if (Status cs = out.Commit(); !cs.ok()) {
-    ReportFailure(stage, name, ErrorCodeFor(cs), cfg.bucket, in.key, cs);
-    return ExpireOld(stage, transformed, start, end, name, ErrorCodeFor(cs));
+    ReportFailure(stage, name, store::FirehoseErrorCode(cs), cfg.bucket, in.key, cs);
+    return ExpireOld(stage, transformed, start, end, name, store::FirehoseErrorCode(cs));
   }
   if (out.writer) successes.fetch_add(1, std::memory_order_relaxed);
   Status ms;

@@ -1,0 +1,44 @@
+#pragma once
+// The error codes of a failed object write, as Firehose reports them
+// (DeliveryToS3 error logs, the doctor): S3.AccessDenied, S3.NoSuchBucket,
+// S3.KMS.NotFoundException, ..., else InternalError.
+//
+// How a code travels in a Status: an ObjectSink that knows the code puts it at
+// the front of the message, "S3.AccessDenied: <what went wrong>" (SinkError
+// builds such a Status). A Status without such a prefix maps by its StatusCode:
+// NotFound is a missing bucket (the embedded store's BeginPut), anything else is
+// InternalError. docs/remote-s3.md has the table from S3's own error codes.
+
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace hydrant::store {
+
+inline constexpr std::string_view kS3AccessDenied = "S3.AccessDenied";
+inline constexpr std::string_view kS3NoSuchBucket = "S3.NoSuchBucket";
+inline constexpr std::string_view kS3KmsNotFound = "S3.KMS.NotFoundException";
+inline constexpr std::string_view kS3KmsRequestLimitExceeded = "S3.KMS.RequestLimitExceeded";
+inline constexpr std::string_view kS3AccountProblem = "S3.AccountProblem";
+inline constexpr std::string_view kS3AllAccessDisabled = "S3.AllAccessDisabled";
+inline constexpr std::string_view kS3InvalidPayer = "S3.InvalidPayer";
+inline constexpr std::string_view kS3NotSignedUp = "S3.NotSignedUp";
+inline constexpr std::string_view kS3MethodNotAllowed = "S3.MethodNotAllowed";
+inline constexpr std::string_view kInternalError = "InternalError";
+
+// Firehose's error code for a failed BeginPut / Write / Commit / CheckAccess.
+// Never empty for a non-OK status; "" for OK.
+std::string_view FirehoseErrorCode(const Status& st);
+
+// A Status carrying `firehose_code` (one of the constants above): the message is
+// "<code>: <message>". NoSuchBucket is NotFound, the others `code` (Unavailable
+// by default: the delivery loop retries them).
+Status SinkError(std::string_view firehose_code, std::string_view message,
+                 StatusCode code = StatusCode::kUnavailable);
+
+// The message without its Firehose code prefix (for log lines that print the
+// code separately).
+std::string_view SinkErrorText(const Status& st);
+
+}  // namespace hydrant::store
