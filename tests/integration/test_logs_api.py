@@ -246,6 +246,38 @@ def test_hydrant_logs_follow(server):
     assert [l.split(" ", 2)[2] for l in r.stdout.splitlines()] == ["before", "same-ms", "after"]
 
 
+def test_aws_logs_tail(server):
+    logs = server.client("logs")
+    logs.create_log_group(logGroupName="/tail/me")
+    logs.create_log_stream(logGroupName="/tail/me", logStreamName="s1")
+    logs.put_log_events(logGroupName="/tail/me", logStreamName="s1",
+                        logEvents=[{"timestamp": int(time.time() * 1000), "message": "tail works"}])
+    r = aws(server, "logs", "tail", "/tail/me", "--since", "1h")
+    assert r.stdout.rstrip().endswith(" s1 tail works"), r.stdout
+
+
+def test_processing_errors_on_server_log_without_cloudwatch_logging(server):
+    """The server's own log: one line per failed invocation, with stream= and
+    errorCode=, even when CloudWatch logging is off."""
+    server.client("s3").create_bucket(Bucket="srvlog")
+    fn = "arn:aws:lambda:us-east-1:%s:function:raises" % ACCOUNT
+    server.client("firehose", validate=False).create_delivery_stream(
+        DeliveryStreamName="srvlog", ExtendedS3DestinationConfiguration=s3_dest(
+            "srvlog", BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 1},
+            ProcessingConfiguration={"Enabled": True, "Processors": [{"Type": "Lambda", "Parameters": [
+                {"ParameterName": "LambdaArn", "ParameterValue": fn},
+                {"ParameterName": "NumberOfRetries", "ParameterValue": "0"}]}]}))
+    server.client("firehose").put_record(DeliveryStreamName="srvlog", Record={"Data": b"x\n"})
+
+    def line():
+        return [l for l in server.log().splitlines() if " stream=srvlog " in l and "event=processing_failed" in l]
+    found = wait_for(line, timeout=60, what="a processing_failed line on the server log")
+    assert "level=warning" in found[0] and "errorCode=Lambda.FunctionError" in found[0]
+    assert "lambda=" + fn in found[0] and 'error="' in found[0]
+    assert not server.client("logs").describe_log_groups(
+        logGroupNamePrefix="/aws/kinesisfirehose/srvlog")["logGroups"]
+
+
 @pytest.mark.skip(reason="waiting for delivery loop wiring")
 def test_processing_errors_are_logged_when_enabled(server):
     """A Lambda processor that raises, with CloudWatchLoggingOptions enabled: the
