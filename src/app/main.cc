@@ -171,6 +171,7 @@ int main(int argc, char** argv) {
   logs_cmd->add_option("--since", logs_since, "Only events from this long ago (90s, 10m, 2h, 1d) or epoch ms");
   logs_cmd->add_flag("-f,--follow", logs_opts.follow, "Keep polling for new events until interrupted");
   logs_cmd->add_option("--interval", logs_interval_s, "Seconds between polls with --follow (default 2)");
+  logs_cmd->footer("Output: one line per event, TIME LOG_STREAM MESSAGE. See docs/logs.md.");
   CLI11_PARSE(app, argc, argv);
   if (*logs_cmd) {
     if (!logs_since.empty()) {
