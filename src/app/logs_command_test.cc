@@ -88,7 +88,9 @@ TEST(RunLogsCommand, ErrorsAreReported) {
   EXPECT_EQ(RunLogsCommand(opts, &http, out, err), 1);
   EXPECT_NE(err.str().find("ResourceNotFoundException"), std::string::npos);
   std::ostringstream err2;
-  EXPECT_EQ(RunLogsCommand(LogsCommandOptions{.group = "/g"}, &http, out, err2), 1);  // no answer
+  LogsCommandOptions group;
+  group.group = "/g";
+  EXPECT_EQ(RunLogsCommand(group, &http, out, err2), 1);  // no answer
   EXPECT_NE(err2.str().find("cannot reach hydrant"), std::string::npos);
 }
 
