@@ -266,7 +266,8 @@ def test_processing_errors_on_server_log_without_cloudwatch_logging(server):
             "srvlog", BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 1},
             ProcessingConfiguration={"Enabled": True, "Processors": [{"Type": "Lambda", "Parameters": [
                 {"ParameterName": "LambdaArn", "ParameterValue": fn},
-                {"ParameterName": "NumberOfRetries", "ParameterValue": "0"}]}]}))
+                {"ParameterName": "NumberOfRetries", "ParameterValue": "0"},
+                {"ParameterName": "BufferIntervalInSeconds", "ParameterValue": "1"}]}]}))
     server.client("firehose").put_record(DeliveryStreamName="srvlog", Record={"Data": b"x\n"})
 
     def line():
@@ -294,7 +295,8 @@ def test_processing_errors_are_logged_when_enabled(server):
                                       "LogStreamName": "DestinationDelivery"},
             ProcessingConfiguration={"Enabled": True, "Processors": [{"Type": "Lambda", "Parameters": [
                 {"ParameterName": "LambdaArn", "ParameterValue": fn},
-                {"ParameterName": "NumberOfRetries", "ParameterValue": "0"}]}]}))
+                {"ParameterName": "NumberOfRetries", "ParameterValue": "0"},
+                {"ParameterName": "BufferIntervalInSeconds", "ParameterValue": "1"}]}]}))
     server.client("firehose").put_record(DeliveryStreamName="proc-errors", Record={"Data": b"x\n"})
 
     def events():
