@@ -1,6 +1,7 @@
 // hydrant: a self-hosted Amazon Data Firehose. `hydrant serve` starts the
 // Firehose API and the embedded S3 store on one port.
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <future>
@@ -14,7 +15,10 @@
 
 #include "app/config.h"
 #include "app/delivery_sink.h"
+#include "app/logs_command.h"
+#include "aws/http_client.h"
 #include "destinations/object_store.h"
+#include "logs/delivery_errors.h"
 #include "logs/log_store.h"
 #include "observability/series.h"
 #include "processing/invoker_registry.h"
@@ -75,8 +79,11 @@ int Serve(const hydrant::app::Config& cfg) {
     spdlog::critical("event=startup_failed component=lambda error=\"{}\"", invokers.status().ToString());
     return 1;
   }
+  // Delivery and processing errors as CloudWatch Logs events (CloudWatchLoggingOptions).
+  logs::DeliveryErrorLog error_log(logs->get());
   stream::RegistryOptions ro;
   ro.invoker = invokers->get();
+  ro.error_log = &error_log;
   ro.data_dir = cfg.data_dir;
   ro.region = cfg.region;
   ro.account_id = cfg.account_id;
@@ -95,7 +102,7 @@ int Serve(const hydrant::app::Config& cfg) {
   }
   streams = registry->get();
   auto router = std::make_unique<server::Router>(registry->get(), store->get(), invokers->get(),
-                                                 cfg.region, cfg.account_id);
+                                                 logs->get(), cfg.region, cfg.account_id);
   observability::MetricsSeries series({.period_ms = cfg.metrics_period_seconds * 1000,
                                        .retention_ms = cfg.metrics_retention_seconds * 1000});
   series.Start(registry->get());
@@ -168,7 +175,37 @@ int main(int argc, char** argv) {
       "  [lambda] table            Lambda processors: endpoint, [[lambda.functions]] (README.md)\n"
       "  [s3] table                remote S3 destinations: [s3], [[s3.buckets]] (docs/remote-s3.md)\n"
       "See 'hydrant serve --help' and README.md.");
+  // hydrant logs: reads a running hydrant's log events through its CloudWatch Logs API.
+  auto* logs_cmd = app.add_subcommand(
+      "logs", "Print a delivery stream's error log events (or any log group's) from a running hydrant");
+  hydrant::app::LogsCommandOptions logs_opts;
+  std::string logs_since;
+  double logs_interval_s = 2;
+  logs_cmd->add_option("stream", logs_opts.delivery_stream,
+                       "Delivery stream: its CloudWatchLoggingOptions group, default /aws/kinesisfirehose/STREAM");
+  logs_cmd->add_option("--group", logs_opts.group, "Log group to read instead (e.g. /aws/lambda/NAME)");
+  logs_cmd->add_option("--endpoint", logs_opts.endpoint, "hydrant's URL (default http://127.0.0.1:4573)");
+  logs_cmd->add_option("--log-stream", logs_opts.log_streams, "Only this log stream (repeatable)");
+  logs_cmd->add_option("--filter-pattern", logs_opts.filter_pattern,
+                       "CloudWatch filter pattern: terms, \"phrases\", { $.errorCode = \"S3.NoSuchBucket\" }");
+  logs_cmd->add_option("--since", logs_since, "Only events from this long ago (90s, 10m, 2h, 1d) or epoch ms");
+  logs_cmd->add_flag("-f,--follow", logs_opts.follow, "Keep polling for new events until interrupted");
+  logs_cmd->add_option("--interval", logs_interval_s, "Seconds between polls with --follow (default 2)");
+  logs_cmd->footer("Output: one line per event, TIME LOG_STREAM MESSAGE. See docs/logs.md.");
   CLI11_PARSE(app, argc, argv);
+  if (*logs_cmd) {
+    if (!logs_since.empty()) {
+      auto since = hydrant::app::ParseSince(logs_since, hydrant::SystemClock::Get().NowMillis());
+      if (!since.ok()) {
+        std::cerr << "hydrant logs: " << since.status().message() << "\n";
+        return 2;
+      }
+      logs_opts.start_ms = *since;
+    }
+    logs_opts.poll_interval_ms = static_cast<int>(std::max(0.05, logs_interval_s) * 1000);
+    hydrant::aws::CurlHttpClient http;
+    return hydrant::app::RunLogsCommand(logs_opts, &http, std::cout, std::cerr);
+  }
 
   if (!config_path.empty()) {
     if (auto st = hydrant::app::LoadConfigFile(config_path, &cfg); !st.ok()) {

@@ -2,6 +2,7 @@
 
 #include "common/base64.h"
 #include "common/crc32c.h"
+#include "common/log_fields.h"
 #include "common/status.h"
 
 namespace hydrant {
@@ -50,4 +51,13 @@ TEST(Status, ToString) {
   EXPECT_EQ(*v, 3);
 }
 
+}  // namespace hydrant
+
+namespace hydrant {
+TEST(LogQuote, KeepsOneLine) {
+  EXPECT_EQ(LogQuote("plain"), "\"plain\"");
+  EXPECT_EQ(LogQuote("a \"b\"\\c"), "\"a \\\"b\\\"\\\\c\"");
+  EXPECT_EQ(LogQuote("Traceback:\n  line 1\r\tx\x01"), "\"Traceback:\\n  line 1\\r\\tx\\x01\"");
+  EXPECT_EQ(LogQuote(""), "\"\"");
+}
 }  // namespace hydrant

@@ -15,6 +15,7 @@
 #include <tuple>
 
 #include "common/file_util.h"
+#include "logs/filter_pattern.h"
 
 namespace hydrant::logs {
 
@@ -50,7 +51,6 @@ constexpr size_t kMaxEncodedName = 200;
 constexpr size_t kEncodedKeep = 150;
 constexpr int kMaxGroupsPage = 50;
 constexpr int kMaxEventsPage = 10000;
-constexpr size_t kMaxPatternBytes = 1024;
 constexpr size_t kMaxFilterStreams = 100;
 constexpr char kGroupMeta[] = "group.json";
 constexpr char kStreamSuffix[] = ".log";
@@ -215,73 +215,6 @@ Status ReadMessages(const std::string& path, std::span<const LogStore::EventRef>
   }
   ::close(fd);
   return Status::Ok();
-}
-
-// CloudWatch's unstructured filter pattern (see FilterEventsRequest).
-struct Pattern {
-  std::vector<std::string> all, any, none;
-
-  bool Matches(std::string_view msg) const {
-    for (const auto& t : all)
-      if (msg.find(t) == std::string_view::npos) return false;
-    for (const auto& t : none)
-      if (msg.find(t) != std::string_view::npos) return false;
-    if (any.empty()) return true;
-    for (const auto& t : any)
-      if (msg.find(t) != std::string_view::npos) return true;
-    return false;
-  }
-};
-
-Result<Pattern> ParsePattern(std::string_view text) {
-  if (text.size() > kMaxPatternBytes)
-    return Status::InvalidArgument("filterPattern must be at most 1024 characters");
-  Pattern p;
-  size_t i = 0;
-  auto skip_space = [&] {
-    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
-  };
-  skip_space();
-  if (i < text.size() && (text[i] == '{' || text[i] == '['))
-    return Status::InvalidArgument(
-        "Invalid filter pattern: JSON and space-delimited filter patterns are not supported");
-  while (i < text.size()) {
-    char kind = 0;
-    if (text[i] == '?' || text[i] == '-') kind = text[i++];
-    std::string term;
-    if (i < text.size() && text[i] == '"') {
-      ++i;
-      bool closed = false;
-      while (i < text.size()) {
-        if (text[i] == '\\' && i + 1 < text.size()) {
-          term.push_back(text[i + 1]);
-          i += 2;
-        } else if (text[i] == '"') {
-          ++i;
-          closed = true;
-          break;
-        } else {
-          term.push_back(text[i++]);
-        }
-      }
-      if (!closed) return Status::InvalidArgument("Invalid filter pattern: unterminated quote");
-    } else {
-      while (i < text.size() && text[i] != ' ' && text[i] != '\t') term.push_back(text[i++]);
-    }
-    if (term.size() >= 2 && term.front() == '%' && term.back() == '%')
-      return Status::InvalidArgument(
-          "Invalid filter pattern: regular expressions are not supported");
-    if (!term.empty()) {
-      if (kind == '?')
-        p.any.push_back(std::move(term));
-      else if (kind == '-')
-        p.none.push_back(std::move(term));
-      else
-        p.all.push_back(std::move(term));
-    }
-    skip_space();
-  }
-  return p;
 }
 
 Status CheckLimit(int limit, int max, std::string_view what) {
@@ -775,7 +708,7 @@ Result<FilterEventsResult> LogStore::FilterEvents(const FilterEventsRequest& req
         "logStreamNames and logStreamNamePrefix cannot both be specified");
   if (req.stream_names.size() > kMaxFilterStreams)
     return Status::InvalidArgument("logStreamNames may name at most 100 streams");
-  auto pattern = ParsePattern(req.pattern);
+  auto pattern = FilterPattern::Parse(req.pattern);
   if (!pattern.ok()) return pattern.status();
 
   // Resume strictly after the key (timestamp, stream, index) of the last event returned.

@@ -133,11 +133,9 @@ struct GetEventsResult {
 
 // FilterLogEvents: events of the chosen streams (stream_names, or stream_name_prefix,
 // or all) with start <= timestamp <= end matching `pattern`, ordered by timestamp
-// (then stream name, then append order). Pattern: CloudWatch's unstructured
-// syntax: space-separated terms that must all appear ("quoted phrases" allowed),
-// ?term = at least one of the ?terms must appear, -term = must not appear; matching
-// is case-sensitive. JSON ({...}), space-delimited ([...]) and regex (%...%) patterns
-// are refused with InvalidArgument.
+// (then stream name, then append order). Pattern: logs/filter_pattern.h (terms,
+// "quoted phrases", ?any, -none, and JSON patterns such as { $.errorCode = "X" });
+// an unsupported or malformed pattern is InvalidArgument.
 struct FilterEventsRequest {
   std::string group;
   std::vector<std::string> stream_names;  // at most 100

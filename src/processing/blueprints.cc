@@ -1371,9 +1371,9 @@ bool RunCloudWatchLogs(const json::value& event, const ReingestFn& reingest, jso
   auto not_reingested = [&](CwlRecord& rec, const char* why) {
     rec.result = "ProcessingFailed";
     spdlog::warn(
-        "builtin=cloudwatch-logs-processor record={} event=not_reingested reason=\"{}\" "
-        "detail=\"{}\"",
-        json::serialize(*rec.record_id), why,
+        "stream={} errorCode=Lambda.ProcessingFailedStatus builtin=cloudwatch-logs-processor "
+        "record={} event=not_reingested reason=\"{}\" detail=\"{}\"",
+        slash_parts[1], json::serialize(*rec.record_id), why,
         is_sas ? "re-ingestion into a Kinesis data stream is not supported"
                : "no re-ingestion callback configured");
   };
@@ -1401,9 +1401,10 @@ bool RunCloudWatchLogs(const json::value& event, const ReingestFn& reingest, jso
       } else {
         rec.result = "ProcessingFailed";
         spdlog::warn(
-            "builtin=cloudwatch-logs-processor record={} event=too_large bytes={} "
+            "stream={} errorCode=Lambda.ProcessingFailedStatus builtin=cloudwatch-logs-processor "
+            "record={} event=too_large bytes={} "
             "detail=\"a single log event is still too large after processing\"",
-            json::serialize(*rec.record_id), rec.data->size());
+            slash_parts[1], json::serialize(*rec.record_id), rec.data->size());
       }
       rec.data.reset();
       continue;

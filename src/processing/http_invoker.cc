@@ -10,6 +10,7 @@
 #include "aws/credentials.h"
 #include "aws/http_client.h"
 #include "aws/sigv4.h"
+#include "common/log_fields.h"
 #include "processing/lambda_processor.h"
 
 namespace hydrant::processing {
@@ -208,8 +209,8 @@ InvokeResult HttpLambdaInvoker::Invoke(const FunctionRef& fn, const std::string&
     } else {
       static std::atomic<bool> warned{false};
       if (!warned.exchange(true)) {
-        spdlog::warn("event=lambda_unsigned url={} reason=\"{}\"", req.url,
-                     creds.status().message());
+        spdlog::warn("event=lambda_unsigned url={} reason={}", req.url,
+                     LogQuote(creds.status().message()));
       }
     }
   }

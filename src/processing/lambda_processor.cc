@@ -1,16 +1,19 @@
 #include "processing/lambda_processor.h"
 
 #include <simdjson.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
 #include <charconv>
+#include <map>
 #include <cmath>
 #include <random>
 #include <thread>
 
 #include "common/base64.h"
+#include "common/log_fields.h"
 
 namespace hydrant::processing {
 namespace {
@@ -86,6 +89,14 @@ bool ParseInt(std::string_view s, int64_t lo, int64_t hi, int64_t* out) {
   if (ec != std::errc() || end != s.data() + s.size() || v < lo || v > hi) return false;
   *out = v;
   return true;
+}
+
+// "arn:aws:firehose:REGION:ACCOUNT:deliverystream/NAME" -> NAME (the ARN itself
+// when it has no such suffix; "-" when empty, e.g. in tests).
+std::string_view StreamNameOf(std::string_view arn) {
+  size_t slash = arn.rfind('/');
+  if (arn.empty()) return "-";
+  return slash == std::string_view::npos ? arn : arn.substr(slash + 1);
 }
 
 void FailWith(RecordOutcome* o, std::string_view code, std::string_view message, int attempts,
@@ -261,6 +272,9 @@ void LambdaProcessor::RunInvocation(std::span<const SourceRecord> records,
 
   auto fail_all = [&](std::string_view code, std::string_view message, int attempts) {
     int64_t end_ms = NowMs();
+    spdlog::warn("stream={} errorCode={} event=processing_failed lambda={} records={} attempts={} error={}",
+                 StreamNameOf(ctx_.delivery_stream_arn), code, options_.lambda_arn, indices.size(),
+                 attempts, LogQuote(message));
     for (size_t i : indices) {
       FailWith(&(*outcomes)[i], code, message, attempts, end_ms, options_.lambda_arn);
     }
@@ -390,6 +404,8 @@ void LambdaProcessor::RunInvocation(std::span<const SourceRecord> records,
   }
 
   const int64_t end_ms = NowMs();
+  // Per-record failures: one server-log line per error code of this invocation.
+  std::map<std::string_view, size_t> failed_by_code;
   for (size_t j = 0; j < indices.size(); ++j) {
     RecordOutcome& out = (*outcomes)[indices[j]];
     const Returned& r = seen[j];
@@ -420,6 +436,11 @@ void LambdaProcessor::RunInvocation(std::span<const SourceRecord> records,
         out.outputs.push_back(std::move(decoded));
       }
     }
+    if (out.kind == RecordOutcome::Kind::kFailed) ++failed_by_code[out.error_code];
+  }
+  for (const auto& [code, n] : failed_by_code) {
+    spdlog::warn("stream={} errorCode={} event=processing_failed lambda={} records={} attempts={}",
+                 StreamNameOf(ctx_.delivery_stream_arn), code, options_.lambda_arn, n, attempts);
   }
 }
 

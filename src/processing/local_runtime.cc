@@ -26,6 +26,7 @@
 
 #include "common/clock.h"
 #include "common/file_util.h"
+#include "common/log_fields.h"
 #include "logs/log_store.h"
 
 extern char** environ;
@@ -210,7 +211,7 @@ struct LocalHandlerInvoker::Function {
     for (auto& m : messages) events.push_back({now, std::move(m)});
     Status st = store->Append(log_group, w.log_stream, events);
     if (!st.ok())
-      spdlog::warn("lambda={} event=log_append_failed error=\"{}\"", config.name, st.ToString());
+      spdlog::warn("lambda={} event=log_append_failed error={}", config.name, LogQuote(st.ToString()));
   }
   void Log(Worker& w, std::string message) {
     std::vector<std::string> v;
@@ -606,7 +607,8 @@ InvokeResult LocalHandlerInvoker::Function::Invoke(const FunctionRef& fn,
     auto init_start = SteadyClock::now();
     Status st = Spawn(*w);
     if (!st.ok()) {
-      spdlog::error("lambda={} event=worker_spawn_failed error=\"{}\"", config.name, st.ToString());
+      spdlog::error("lambda={} errorCode=Runtime.InvalidEntrypoint event=worker_spawn_failed error={}",
+                    config.name, LogQuote(st.ToString()));
       std::string doc = ErrorDocument("Runtime.InvalidEntrypoint",
                                       "RequestId: " + request_id + " Error: " + st.message());
       Release(std::move(w));

@@ -10,6 +10,8 @@
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
 
+#include "common/log_fields.h"
+
 namespace hydrant::server {
 
 namespace asio = boost::asio;
@@ -222,7 +224,7 @@ struct HttpServer::Impl {
     acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
       if (ec) {
         if (stopped) return;
-        spdlog::warn("accept failed: {}", ec.message());
+        spdlog::warn("event=accept_failed error={}", LogQuote(ec.message()));
       } else {
         s.set_option(tcp::no_delay(true), ec);
         std::make_shared<Session>(std::move(s), &handler, body_limit)->Start();

@@ -13,6 +13,7 @@
 #include "observability/series.h"
 #include "server/firehose_api.h"
 #include "server/lambda_api.h"
+#include "server/logs_api.h"
 #include "server/s3_api.h"
 #include "stream/registry.h"
 
@@ -93,9 +94,10 @@ http::Response SeriesResponse(const http::Request& req, const stream::StreamRegi
 
 struct Router::Impl {
   Impl(stream::StreamRegistry* registry, store::ObjectStore* store,
-       processing::InvokerRegistry* invokers, std::string region, std::string account_id, int workers)
-      : registry(registry), firehose(registry), lambda(invokers, region, std::move(account_id)),
-        s3(store, region) {
+       processing::InvokerRegistry* invokers, logs::LogStore* log_store, std::string region,
+       std::string account_id, int workers)
+      : registry(registry), firehose(registry), lambda(invokers, region, account_id),
+        logs(log_store, region, std::move(account_id)), s3(store, region) {
     for (int i = 0; i < std::max(1, workers); ++i) {
       threads.emplace_back([this] { Work(); });
     }
@@ -133,6 +135,7 @@ struct Router::Impl {
   const observability::MetricsSeries* series = nullptr;
   FirehoseApi firehose;
   LambdaApi lambda;
+  LogsApi logs;
   S3Api s3;
   std::mutex mu;
   std::condition_variable cv;
@@ -142,9 +145,9 @@ struct Router::Impl {
 };
 
 Router::Router(stream::StreamRegistry* registry, store::ObjectStore* store,
-               processing::InvokerRegistry* invokers, std::string region, std::string account_id,
-               int s3_workers)
-    : impl_(std::make_unique<Impl>(registry, store, invokers, std::move(region),
+               processing::InvokerRegistry* invokers, logs::LogStore* logs, std::string region,
+               std::string account_id, int s3_workers)
+    : impl_(std::make_unique<Impl>(registry, store, invokers, logs, std::move(region),
                                    std::move(account_id), s3_workers)) {}
 
 Router::~Router() = default;
@@ -163,6 +166,13 @@ void Router::Handle(http::Request&& req, http::Respond respond) {
     // keep them off the I/O threads.
     impl_->Post([this, req = std::move(req), respond = std::move(respond)]() mutable {
       impl_->firehose.Handle(std::move(req), std::move(respond));
+    });
+    return;
+  }
+  if (LogsApi::IsLogsRequest(req)) {
+    // Reads stream files: off the I/O threads.
+    impl_->Post([this, req = std::move(req), respond = std::move(respond)]() mutable {
+      respond(impl_->logs.Handle(req));
     });
     return;
   }

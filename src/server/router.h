@@ -3,6 +3,7 @@
 // Firehose_20150804.*) go to FirehoseApi; everything else is the S3 REST API of the
 // embedded object store, run on a small worker pool because it touches the disk.
 // /2015-03-31/functions/... is the Lambda API of the functions hydrant runs itself.
+// CloudWatch Logs calls (X-Amz-Target Logs_20140328.*) go to LogsApi, on the worker pool.
 // Unsigned GET /health, GET /metrics (Prometheus text) and GET /metrics/series
 // (recent time series, JSON) are hydrant's own.
 
@@ -23,14 +24,19 @@ class InvokerRegistry;
 namespace hydrant::observability {
 class MetricsSeries;
 }
+namespace hydrant::logs {
+class LogStore;
+}
 
 namespace hydrant::server {
 
 class Router {
  public:
-  // `invokers` may be null (no Lambda API).
+  // `invokers` may be null (no Lambda API); `logs` may be null (the Logs API then
+  // answers ServiceUnavailableException).
   Router(stream::StreamRegistry* registry, store::ObjectStore* store,
-         processing::InvokerRegistry* invokers, std::string region, std::string account_id,
+         processing::InvokerRegistry* invokers, logs::LogStore* logs, std::string region,
+         std::string account_id,
          int s3_workers = 2);
   ~Router();
   void Handle(http::Request&& req, http::Respond respond);

@@ -183,8 +183,10 @@ struct DeliveryStream::Snapshot {
   std::shared_ptr<processing::Pipeline> pipeline;
   bool processing_configured = false;
   std::string pipeline_error;
-  std::string stream_name;
+  std::string stream_name, stream_arn;
   int64_t version = 1;
+  // CloudWatchLoggingOptions of the destination and of the backup (never null).
+  std::shared_ptr<const json::object> logging, backup_logging;
   uint64_t durable_end = 0;
   int64_t pending_main = 0, pending_backup = 0;
   uint64_t generation = 0;
@@ -198,6 +200,14 @@ DeliveryStream::DeliveryStream(std::string dir, StreamMeta meta, DeliveryDeps de
 
 void DeliveryStream::ApplyMetaLocked() {
   config_ = api::DeliveryConfig(meta_.destination);
+  auto logging_of = [](const json::object& d) {
+    const json::value* l = d.if_contains("CloudWatchLoggingOptions");
+    return std::make_shared<const json::object>(l && l->is_object() ? l->as_object() : json::object());
+  };
+  logging_ = logging_of(meta_.destination);
+  const json::value* backup_desc = meta_.destination.if_contains("S3BackupDescription");
+  backup_logging_ = logging_of(backup_desc && backup_desc->is_object() ? backup_desc->as_object()
+                                                                       : json::object());
   encrypted_ = IsEncrypted(meta_);
   backup_config_.reset();
   const json::value* mode = meta_.destination.if_contains("S3BackupMode");
@@ -513,7 +523,10 @@ void DeliveryStream::Run() {
       snap.processing_configured = processing_configured_;
       snap.pipeline_error = pipeline_error_;
       snap.stream_name = meta_.name;
+      snap.stream_arn = meta_.arn;
       snap.version = meta_.version_id;
+      snap.logging = logging_;
+      snap.backup_logging = backup_logging_;
       snap.durable_end = durable_end_;
       snap.pending_main = pending_main_;
       snap.pending_backup = pending_backup_;
@@ -668,12 +681,39 @@ bool DeliveryStream::MaybeRunBackup(const Snapshot& snap, int64_t now, int64_t* 
   return true;
 }
 
-void DeliveryStream::ReportFailure(const Stage& stage, const std::string& stream_name,
-                                   std::string_view code, const std::string& bucket,
-                                   const std::string& key, const Status& st) {
+void DeliveryStream::ReportFailure(const Snapshot& snap, const Stage& stage, std::string_view code,
+                                   const std::string& bucket, const std::string& key,
+                                   const Status& st) {
   probe_.delivery_failures.fetch_add(1, std::memory_order_relaxed);
-  spdlog::warn("stream={} event={}_failed errorCode={} bucket={} key={} error=\"{}\"", stream_name,
-               stage.name, code, bucket, key, st.ToString());
+  spdlog::warn("stream={} event={}_failed errorCode={} bucket={} key={} error=\"{}\"",
+               snap.stream_name, stage.name, code, bucket, key, st.ToString());
+  if (!deps_.error_log) return;
+  const bool backup = &stage == &backup_;
+  logs::DeliveryErrorEvent ev;
+  ev.delivery_stream_arn = snap.stream_arn;
+  ev.destination = "arn:aws:s3:::" + bucket;
+  ev.version_id = snap.version;
+  ev.error_code = std::string(code);
+  ev.message = code == "InternalError"
+                   ? "An internal error occurred while attempting to deliver data. Delivery will be "
+                     "retried; if the error persists, then it will be reported to AWS for resolution. (" +
+                         std::string(store::SinkErrorText(st)) + ")"
+                   : std::string(store::SinkErrorText(st));
+  deps_.error_log->Write(backup ? *snap.backup_logging : *snap.logging, snap.stream_name, backup, ev);
+}
+
+void DeliveryStream::ReportProcessingFailure(const Snapshot& snap,
+                                             const processing::RecordOutcome& failed) {
+  if (!deps_.error_log) return;
+  logs::DeliveryErrorEvent ev;
+  ev.delivery_stream_arn = snap.stream_arn;
+  ev.destination = "arn:aws:s3:::" + snap.cfg.bucket;
+  ev.version_id = snap.version;
+  ev.error_code = failed.error_code;
+  ev.message = failed.error_message;
+  ev.processor = failed.lambda_arn;
+  // Lambda errors go to the destination's log stream, as Firehose writes them.
+  deps_.error_log->Write(*snap.logging, snap.stream_name, false, ev);
 }
 
 bool DeliveryStream::ExpireOld(Stage& stage, bool transformed, uint64_t start, uint64_t end,
@@ -732,7 +772,7 @@ bool DeliveryStream::Process(const Snapshot& snap, uint64_t start, uint64_t end,
   Stage& st = processing_;
   const std::string& name = snap.stream_name;
   if (!snap.pipeline) {
-    ReportFailure(st, name, "InternalError", snap.cfg.bucket, "",
+    ReportFailure(snap, st, "InternalError", snap.cfg.bucket, "",
                   Status::InvalidArgument("the ProcessingConfiguration cannot be run: " +
                                              snap.pipeline_error));
     return ExpireOld(st, false, start, end, name, "InternalError");
@@ -753,7 +793,7 @@ bool DeliveryStream::Process(const Snapshot& snap, uint64_t start, uint64_t end,
                            return true;
                          });
   if (!rs.ok()) {
-    ReportFailure(st, name, "InternalError", snap.cfg.bucket, "", rs);
+    ReportFailure(snap, st, "InternalError", snap.cfg.bucket, "", rs);
     return ExpireOld(st, false, start, end, name, "InternalError");
   }
   if (chunk.records.empty()) return false;
@@ -816,6 +856,7 @@ bool DeliveryStream::Process(const Snapshot& snap, uint64_t start, uint64_t end,
         break;
       case processing::RecordOutcome::Kind::kFailed:
         ++failed_records;
+        ReportProcessingFailure(snap, o);
         if (Output* f = failed_output(o.error_output_type)) {
           out_status = f->Append(processing::ProcessingFailedLine(o, chunk.records[i]));
         }
@@ -825,20 +866,20 @@ bool DeliveryStream::Process(const Snapshot& snap, uint64_t start, uint64_t end,
   std::string error_key = failed.empty() ? "" : failed.begin()->second.key;
   if (!out_status.ok()) {
     probe_.s3_put_attempts.fetch_add(1, std::memory_order_relaxed);  // failed before its commit
-    ReportFailure(st, name, store::FirehoseErrorCode(out_status), cfg.bucket, error_key, out_status);
+    ReportFailure(snap, st, store::FirehoseErrorCode(out_status), cfg.bucket, error_key, out_status);
     return ExpireOld(st, false, start, end, name, store::FirehoseErrorCode(out_status));
   }
   if (new_keys) {
     st.inflight = in;
     if (Status ps = PersistInflight(st); !ps.ok()) {
-      ReportFailure(st, name, "InternalError", cfg.bucket, error_key, ps);
+      ReportFailure(snap, st, "InternalError", cfg.bucket, error_key, ps);
       return false;
     }
   }
   for (auto& [type, o] : failed) {
     probe_.s3_put_attempts.fetch_add(1, std::memory_order_relaxed);
     if (Status cs = o.Commit(); !cs.ok()) {
-      ReportFailure(st, name, store::FirehoseErrorCode(cs), cfg.bucket, o.key, cs);
+      ReportFailure(snap, st, store::FirehoseErrorCode(cs), cfg.bucket, o.key, cs);
       return ExpireOld(st, false, start, end, name, store::FirehoseErrorCode(cs));
     }
     probe_.s3_put_successes.fetch_add(1, std::memory_order_relaxed);
@@ -851,7 +892,7 @@ bool DeliveryStream::Process(const Snapshot& snap, uint64_t start, uint64_t end,
   auto appended = transformed_->Append(in.oldest_ms, views);
   Status ss = appended.ok() ? transformed_->Sync() : appended.status();
   if (!ss.ok()) {
-    ReportFailure(st, name, "InternalError", cfg.bucket, "", ss);
+    ReportFailure(snap, st, "InternalError", cfg.bucket, "", ss);
     return false;
   }
   main_cursor_ = in.end;
@@ -898,7 +939,7 @@ bool DeliveryStream::DeliverObject(const Snapshot& snap, Stage& stage, bool tran
     ni.extension = cfg.extension;
     auto key = naming::DataObjectKey(cfg.prefix, ni, deps_.random);
     if (!key.ok()) {
-      ReportFailure(stage, name, "InternalError", cfg.bucket, "", key.status());
+      ReportFailure(snap, stage, "InternalError", cfg.bucket, "", key.status());
       return false;
     }
     in.key = std::move(*key);
@@ -931,14 +972,14 @@ bool DeliveryStream::DeliverObject(const Snapshot& snap, Stage& stage, bool tran
     return out_status.ok();
   });
   if (!rs.ok()) {
-    ReportFailure(stage, name, "InternalError", cfg.bucket, in.key, rs);
+    ReportFailure(snap, stage, "InternalError", cfg.bucket, in.key, rs);
     return ExpireOld(stage, transformed, start, end, name, "InternalError");
   }
   auto& attempts = is_backup ? probe_.backup_put_attempts : probe_.s3_put_attempts;
   auto& successes = is_backup ? probe_.backup_put_successes : probe_.s3_put_successes;
   if (!out_status.ok()) {
     attempts.fetch_add(1, std::memory_order_relaxed);  // the put failed before its commit
-    ReportFailure(stage, name, store::FirehoseErrorCode(out_status), cfg.bucket, in.key, out_status);
+    ReportFailure(snap, stage, store::FirehoseErrorCode(out_status), cfg.bucket, in.key, out_status);
     return ExpireOld(stage, transformed, start, end, name, store::FirehoseErrorCode(out_status));
   }
   if (cursor == in.start) return false;
@@ -946,12 +987,12 @@ bool DeliveryStream::DeliverObject(const Snapshot& snap, Stage& stage, bool tran
   // Fix the batch and its key before the object can become visible.
   stage.inflight = in;
   if (Status ps = PersistInflight(stage); !ps.ok()) {
-    ReportFailure(stage, name, "InternalError", cfg.bucket, in.key, ps);
+    ReportFailure(snap, stage, "InternalError", cfg.bucket, in.key, ps);
     return false;
   }
   if (out.writer) attempts.fetch_add(1, std::memory_order_relaxed);
   if (Status cs = out.Commit(); !cs.ok()) {
-    ReportFailure(stage, name, store::FirehoseErrorCode(cs), cfg.bucket, in.key, cs);
+    ReportFailure(snap, stage, store::FirehoseErrorCode(cs), cfg.bucket, in.key, cs);
     return ExpireOld(stage, transformed, start, end, name, store::FirehoseErrorCode(cs));
   }
   if (out.writer) successes.fetch_add(1, std::memory_order_relaxed);

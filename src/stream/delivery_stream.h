@@ -46,6 +46,7 @@
 #include "common/status.h"
 #include "destinations/naming.h"
 #include "destinations/object_store.h"
+#include "logs/delivery_errors.h"
 #include "processing/processor.h"
 #include "stream/probe.h"
 #include "stream/stream_meta.h"
@@ -66,6 +67,7 @@ struct DeliveryDeps {
   const Clock* clock = nullptr;
   naming::RandomSource random;
   processing::FunctionInvoker* invoker = nullptr;  // runs Lambda processors; not owned
+  logs::DeliveryErrorLog* error_log = nullptr;      // CloudWatchLoggingOptions events; optional
   std::string region;                               // for Lambda events
   DeliveryOptions options;
 };
@@ -168,8 +170,12 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
   // was lost is recognized by the source position it carries.
   Status RepairAfterCrash();
   // Logs a failed stage run (one line with stream and error code).
-  void ReportFailure(const Stage& stage, const std::string& stream_name, std::string_view code,
+  // Also writes the error event when the destination's (or backup's)
+  // CloudWatchLoggingOptions enable it.
+  void ReportFailure(const Snapshot& snap, const Stage& stage, std::string_view code,
                      const std::string& bucket, const std::string& key, const Status& st);
+  // The error event of one record that failed processing.
+  void ReportProcessingFailure(const Snapshot& snap, const processing::RecordOutcome& failed);
 
   const std::string dir_;
   DeliveryDeps deps_;
@@ -186,6 +192,8 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
   StreamMeta meta_;
   api::S3DeliveryConfig config_;
   std::optional<api::S3DeliveryConfig> backup_config_;  // S3BackupMode Enabled
+  // CloudWatchLoggingOptions of the destination and of the backup.
+  std::shared_ptr<const boost::json::object> logging_, backup_logging_;
   std::shared_ptr<processing::Pipeline> pipeline_;       // null: no processing
   bool processing_configured_ = false;  // ProcessingConfiguration enabled (even if invalid)
   std::string pipeline_error_;  // the ProcessingConfiguration could not be built

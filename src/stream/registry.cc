@@ -31,6 +31,7 @@ DeliveryDeps StreamRegistry::Deps() {
   d.random = random_;
   d.options = opts_.delivery;
   d.invoker = opts_.invoker;
+  d.error_log = opts_.error_log;
   d.region = opts_.region;
   return d;
 }

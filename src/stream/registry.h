@@ -30,6 +30,7 @@ struct RegistryOptions {
   size_t max_streams = 5000;
   DeliveryOptions delivery;
   processing::FunctionInvoker* invoker = nullptr;  // runs Lambda processors; not owned
+  logs::DeliveryErrorLog* error_log = nullptr;      // error events; optional, not owned
 };
 
 class StreamRegistry {

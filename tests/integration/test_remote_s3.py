@@ -238,7 +238,7 @@ def test_moto_bucket_created_late(moto, tmp_path):
         recs = records("late", 50)
         put_records(h, "late", recs)
         wait_for(lambda: "S3.NoSuchBucket" in h.log(), timeout=30, what="NoSuchBucket logged")
-        assert metric(h, "hydrant_delivery_to_s3_failures_total", "late") >= 1
+        assert metric(h, "hydrant_delivery_failures_total", "late") >= 1
         s3.create_bucket(Bucket="late-bucket")
         wait_for(lambda: len(delivered_lines(s3, "late-bucket")) >= len(recs), timeout=60,
                  what="delivery once the bucket exists")
@@ -262,7 +262,7 @@ def test_s3rver_restart_mid_stream_loses_and_duplicates_nothing(s3rver, tmp_path
         put_records(h, "rs", second)
         wait_for(lambda: re.search(r"event=(?:destination|delivery)_failed errorCode=InternalError .*cannot reach the endpoint",
                                    h.log()), timeout=30, what="failure while s3rver is down")
-        failures = metric(h, "hydrant_delivery_to_s3_failures_total", "rs")
+        failures = metric(h, "hydrant_delivery_failures_total", "rs")
         assert failures >= 1
         time.sleep(2)
         s3rver.start()
@@ -287,7 +287,7 @@ def test_s3rver_wrong_key_is_access_denied_and_data_is_kept(s3rver, tmp_path):
         put_records(h, "wk", recs)
         wait_for(lambda: re.search(r"level=warning stream=wk event=(?:destination|delivery)_failed .*S3\.AccessDenied", h.log()),
                  timeout=30, what="S3.AccessDenied in hydrant's log")
-        wait_for(lambda: (metric(h, "hydrant_delivery_to_s3_failures_total", "wk") or 0) >= 2,
+        wait_for(lambda: (metric(h, "hydrant_delivery_failures_total", "wk") or 0) >= 2,
                  timeout=30, what="failures counted in /metrics")
         assert re.search(r"guarded.*HTTP 403 InvalidAccessKeyId", h.log()), h.log()[-2000:]
         assert not remote_objects(s3, "guarded")
@@ -350,7 +350,7 @@ def test_moto_denying_policy_and_unknown_key_are_access_denied(moto_auth, tmp_pa
         for stream in ("pol", "unk"):
             wait_for(lambda: re.search(r"stream=%s event=(?:destination|delivery)_failed .*S3\.AccessDenied" % stream, h.log()),
                      timeout=30, what="S3.AccessDenied for " + stream)
-            assert metric(h, "hydrant_delivery_to_s3_failures_total", stream) >= 1
+            assert metric(h, "hydrant_delivery_failures_total", stream) >= 1
         assert re.search(r"policy-bucket.*HTTP 403 AccessDenied", h.log())
         assert re.search(r"unknown-key-bucket.*HTTP 403 InvalidAccessKeyId", h.log())
         assert not remote_objects(s3, "policy-bucket")

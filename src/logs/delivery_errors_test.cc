@@ -1,0 +1,154 @@
+#include "logs/delivery_errors.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include <boost/json.hpp>
+
+#include "common/file_util.h"
+#include "logs/log_store.h"
+
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+namespace hydrant::logs {
+namespace {
+
+namespace json = boost::json;
+
+class DeliveryErrorLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/hydrant-delivery-errors-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    auto s = LogStore::Open(dir_ + "/logs", &clock_);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(s).value();
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::RemoveAll(dir_);
+  }
+
+  std::vector<OutputEvent> Read(const std::string& group, const std::string& stream) {
+    auto r = store_->GetEvents({.group = group, .stream = stream, .start_from_head = true});
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r->events : std::vector<OutputEvent>{};
+  }
+
+  static DeliveryErrorEvent S3Error() {
+    return {.delivery_stream_arn = "arn:aws:firehose:us-east-1:000000000000:deliverystream/demo",
+            .destination = "arn:aws:s3:::missing",
+            .version_id = 3,
+            .message = "The specified bucket does not exist.",
+            .error_code = "S3.NoSuchBucket"};
+  }
+
+  std::string dir_;
+  FakeClock clock_{1'700'000'000'000};
+  std::unique_ptr<LogStore> store_;
+};
+
+TEST_F(DeliveryErrorLogTest, WritesFirehoseShapedEventToDefaultGroupAndStream) {
+  DeliveryErrorLog log(store_.get(), &clock_);
+  log.Write(json::object{{"Enabled", true}}, "demo", false, S3Error());
+  auto events = Read("/aws/kinesisfirehose/demo", "DestinationDelivery");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].timestamp_ms, 1'700'000'000'000);
+  EXPECT_EQ(events[0].message,
+            R"({"deliveryStreamARN":"arn:aws:firehose:us-east-1:000000000000:deliverystream/demo",)"
+            R"("destination":"arn:aws:s3:::missing","deliveryStreamVersionId":3,)"
+            R"("message":"The specified bucket does not exist.","errorCode":"S3.NoSuchBucket"})");
+  EXPECT_EQ(log.written(), 1u);
+}
+
+TEST_F(DeliveryErrorLogTest, ProcessorOnlyWhenSetAndBackupStream) {
+  DeliveryErrorLog log(store_.get(), &clock_);
+  DeliveryErrorEvent ev = S3Error();
+  ev.error_code = "Lambda.FunctionError";
+  ev.processor = "arn:aws:lambda:us-east-1:000000000000:function:f";
+  log.Write(json::object{{"Enabled", true}}, "demo", true, ev);
+  auto events = Read("/aws/kinesisfirehose/demo", "BackupDelivery");
+  ASSERT_EQ(events.size(), 1u);
+  json::object o = json::parse(events[0].message).as_object();
+  EXPECT_EQ(o.at("processor").as_string(), "arn:aws:lambda:us-east-1:000000000000:function:f");
+  EXPECT_EQ(o.at("errorCode").as_string(), "Lambda.FunctionError");
+  EXPECT_EQ(o.at("deliveryStreamVersionId").as_int64(), 3);
+}
+
+TEST_F(DeliveryErrorLogTest, ConfiguredNamesRule) {
+  DeliveryErrorLog log(store_.get(), &clock_);
+  json::object opts{{"Enabled", true}, {"LogGroupName", "/my/group"}, {"LogStreamName", "S3Delivery"}};
+  log.Write(opts, "demo", false, S3Error());
+  log.Write(opts, "demo", true, S3Error());
+  EXPECT_EQ(Read("/my/group", "S3Delivery").size(), 2u);
+  EXPECT_FALSE(store_->GroupExists("/aws/kinesisfirehose/demo"));
+  // Empty strings (as the console sends) mean the defaults.
+  EXPECT_EQ(DeliveryErrorLog::GroupName(json::object{{"LogGroupName", ""}}, "s"),
+            "/aws/kinesisfirehose/s");
+  EXPECT_EQ(DeliveryErrorLog::StreamName(json::object{{"LogStreamName", ""}}, true), "BackupDelivery");
+}
+
+TEST_F(DeliveryErrorLogTest, NothingWhenDisabledOrAbsent) {
+  DeliveryErrorLog log(store_.get(), &clock_);
+  log.Write(json::object{}, "demo", false, S3Error());
+  log.Write(json::object{{"Enabled", false}, {"LogGroupName", "/g"}}, "demo", false, S3Error());
+  log.Write(json::object{{"Enabled", "true"}}, "demo", false, S3Error());  // not a boolean
+  EXPECT_FALSE(store_->GroupExists("/aws/kinesisfirehose/demo"));
+  EXPECT_FALSE(store_->GroupExists("/g"));
+  EXPECT_EQ(log.written(), 0u);
+  DeliveryErrorLog no_store(nullptr, &clock_);
+  no_store.Write(json::object{{"Enabled", true}}, "demo", false, S3Error());  // no crash
+}
+
+TEST_F(DeliveryErrorLogTest, SamplesPerErrorCodeAndWindow) {
+  DeliveryErrorLog log(store_.get(), &clock_);
+  json::object on{{"Enabled", true}};
+  for (int i = 0; i < 25; ++i) log.Write(on, "demo", false, S3Error());
+  DeliveryErrorEvent other = S3Error();
+  other.error_code = "S3.AccessDenied";
+  log.Write(on, "demo", false, other);  // its own budget
+  const std::string g = "/aws/kinesisfirehose/demo";
+  EXPECT_EQ(Read(g, "DestinationDelivery").size(),
+            static_cast<size_t>(DeliveryErrorLog::kSampleBurst) + 1);
+  EXPECT_EQ(log.sampled_out(), 15u);
+  // Just before the window ends: still suppressed; once it ends, a new budget.
+  clock_.Advance(DeliveryErrorLog::kSampleWindowMs - 1);
+  log.Write(on, "demo", false, S3Error());
+  EXPECT_EQ(log.sampled_out(), 16u);
+  clock_.Advance(1);
+  for (int i = 0; i < 3; ++i) log.Write(on, "demo", false, S3Error());
+  EXPECT_EQ(Read(g, "DestinationDelivery").size(),
+            static_cast<size_t>(DeliveryErrorLog::kSampleBurst) + 1 + 3);
+}
+
+TEST_F(DeliveryErrorLogTest, BadConfiguredGroupIsQuiet) {
+  DeliveryErrorLog log(store_.get(), &clock_);
+  log.Write(json::object{{"Enabled", true}, {"LogGroupName", "bad group name"}}, "demo", false,
+            S3Error());
+  EXPECT_FALSE(store_->GroupExists("bad group name"));
+  EXPECT_EQ(log.written(), 0u);
+}
+
+TEST_F(DeliveryErrorLogTest, ConcurrentWritersKeepEveryAdmittedEvent) {
+  DeliveryErrorLog log(store_.get(), &clock_);
+  json::object on{{"Enabled", true}};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 5; ++i) {
+        DeliveryErrorEvent ev = S3Error();
+        ev.error_code = "Code" + std::to_string(t);
+        log.Write(on, "demo", false, ev);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(Read("/aws/kinesisfirehose/demo", "DestinationDelivery").size(), 20u);
+  EXPECT_EQ(log.written(), 20u);
+}
+
+}  // namespace
+}  // namespace hydrant::logs
