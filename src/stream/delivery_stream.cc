@@ -116,6 +116,15 @@ struct Output {
   }
 };
 
+// One object put's outcome (DeliveryToS3.Success / BackupToS3.Success = successes /
+// attempts). Both counters move together once the outcome is known (not around the
+// commit), so a sampler reading them between periods does not see a put in
+// progress as a failed one.
+void CountPut(std::atomic<uint64_t>& attempts, std::atomic<uint64_t>& successes, bool ok) {
+  if (ok) successes.fetch_add(1, std::memory_order_relaxed);
+  attempts.fetch_add(1, std::memory_order_relaxed);
+}
+
 // Source records of one processing chunk, copied out of the log.
 struct Chunk {
   std::string arena;
@@ -877,12 +886,12 @@ bool DeliveryStream::Process(const Snapshot& snap, uint64_t start, uint64_t end,
     }
   }
   for (auto& [type, o] : failed) {
-    probe_.s3_put_attempts.fetch_add(1, std::memory_order_relaxed);
-    if (Status cs = o.Commit(); !cs.ok()) {
+    Status cs = o.Commit();
+    CountPut(probe_.s3_put_attempts, probe_.s3_put_successes, cs.ok());
+    if (!cs.ok()) {
       ReportFailure(snap, st, store::FirehoseErrorCode(cs), cfg.bucket, o.key, cs);
       return ExpireOld(st, false, start, end, name, store::FirehoseErrorCode(cs));
     }
-    probe_.s3_put_successes.fetch_add(1, std::memory_order_relaxed);
   }
   // The transformed records enter the transformed log as one batch that names the
   // source position it completes, then the source cursor moves.
@@ -990,12 +999,13 @@ bool DeliveryStream::DeliverObject(const Snapshot& snap, Stage& stage, bool tran
     ReportFailure(snap, stage, "InternalError", cfg.bucket, in.key, ps);
     return false;
   }
-  if (out.writer) attempts.fetch_add(1, std::memory_order_relaxed);
-  if (Status cs = out.Commit(); !cs.ok()) {
+  const bool wrote = out.writer != nullptr;
+  Status cs = out.Commit();
+  if (wrote) CountPut(attempts, successes, cs.ok());
+  if (!cs.ok()) {
     ReportFailure(snap, stage, store::FirehoseErrorCode(cs), cfg.bucket, in.key, cs);
     return ExpireOld(stage, transformed, start, end, name, store::FirehoseErrorCode(cs));
   }
-  if (out.writer) successes.fetch_add(1, std::memory_order_relaxed);
   Status ms;
   if (transformed) {
     ms = transformed_->MarkDelivered(in.end);
