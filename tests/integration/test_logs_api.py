@@ -311,3 +311,32 @@ def test_processing_errors_are_logged_when_enabled(server):
     assert isinstance(ev["deliveryStreamVersionId"], int) and ev["message"]
     r = hydrant_logs(server, "proc-errors")
     assert r.returncode == 0 and "Lambda.FunctionError" in r.stdout
+
+
+def test_missing_bucket_is_logged_to_destination_and_backup_streams(server):
+    """S3 delivery errors: S3.NoSuchBucket events in DestinationDelivery for the
+    destination and in BackupDelivery for the source backup."""
+    server.client("firehose", validate=False).create_delivery_stream(
+        DeliveryStreamName="nobucket", ExtendedS3DestinationConfiguration=s3_dest(
+            "no-such-dest", BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 0},
+            CloudWatchLoggingOptions={"Enabled": True, "LogGroupName": "/aws/kinesisfirehose/nobucket",
+                                      "LogStreamName": "DestinationDelivery"},
+            S3BackupMode="Enabled",
+            S3BackupConfiguration=s3_dest("no-such-backup",
+                                          BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 0},
+                                          CloudWatchLoggingOptions={
+                                              "Enabled": True, "LogGroupName": "/aws/kinesisfirehose/nobucket",
+                                              "LogStreamName": "BackupDelivery"})))
+    server.client("firehose").put_record(DeliveryStreamName="nobucket", Record={"Data": b"lost?\n"})
+    logs = server.client("logs")
+
+    def events(stream):
+        return logs.filter_log_events(logGroupName="/aws/kinesisfirehose/nobucket",
+                                      logStreamNames=[stream],
+                                      filterPattern='{ $.errorCode = "S3.NoSuchBucket" }')["events"]
+    dest = wait_for(lambda: events("DestinationDelivery"), timeout=30, what="destination error event")
+    backup = wait_for(lambda: events("BackupDelivery"), timeout=30, what="backup error event")
+    d, b = json.loads(dest[0]["message"]), json.loads(backup[0]["message"])
+    assert d["destination"] == "arn:aws:s3:::no-such-dest" and "processor" not in d
+    assert b["destination"] == "arn:aws:s3:::no-such-backup"
+    assert d["deliveryStreamVersionId"] == 1 and d["message"]
