@@ -401,3 +401,25 @@ def test_s3rver_multipart_object(s3rver, tmp_path):
         assert "multipart_abort_failed" not in h.log()
     finally:
         h.stop()
+
+
+def test_moto_kms_encryption_config_sets_sse_headers(moto, tmp_path):
+    """EncryptionConfiguration.KMSEncryptionConfig: objects are written with
+    SSE-KMS (aws:kms and the key ARN), as Firehose asks S3 to."""
+    s3 = moto.client()
+    s3.create_bucket(Bucket="kms-bucket")
+    key_arn = "arn:aws:kms:us-east-1:123456789012:key/12345678-1234-1234-1234-123456789012"
+    h = start_hydrant(tmp_path, [("kms-bucket", moto.endpoint, "test", "test")])
+    try:
+        make_stream(h, "kms", "kms-bucket",
+                    EncryptionConfiguration={"KMSEncryptionConfig": {"AWSKMSKeyARN": key_arn}})
+        recs = records("kms", 10)
+        put_records(h, "kms", recs)
+        wait_for(lambda: len(delivered_lines(s3, "kms-bucket")) >= len(recs), timeout=60,
+                 what="delivery with SSE-KMS")
+        for key in remote_objects(s3, "kms-bucket"):
+            head = s3.head_object(Bucket="kms-bucket", Key=key)
+            assert head["ServerSideEncryption"] == "aws:kms", head
+            assert head["SSEKMSKeyId"] == key_arn, head
+    finally:
+        h.stop()
