@@ -15,11 +15,13 @@
 
 #include "app/config.h"
 #include "app/delivery_sink.h"
+#include "app/doctor_command.h"
 #include "app/logs_command.h"
 #include "aws/http_client.h"
 #include "destinations/object_store.h"
 #include "logs/delivery_errors.h"
 #include "logs/log_store.h"
+#include "observability/doctor.h"
 #include "observability/series.h"
 #include "processing/invoker_registry.h"
 #include "server/http_server.h"
@@ -107,6 +109,24 @@ int Serve(const hydrant::app::Config& cfg) {
                                        .retention_ms = cfg.metrics_retention_seconds * 1000});
   series.Start(registry->get());
   router->SetMetricsSeries(&series);
+  // hydrant doctor / GET /doctor: the seed's checklist against a live stream.
+  observability::DoctorDeps dd;
+  dd.sink = sink->get();
+  dd.invoker = invokers->get();
+  dd.series = &series;
+  dd.logs = logs->get();
+  dd.retention_ms = ro.delivery.retention_ms;
+  dd.function_timeout_seconds = [inv = invokers->get()](std::string_view name) -> std::optional<int> {
+    for (const auto& f : inv->LocalFunctions()) {
+      if (f.name == name) return f.timeout_seconds;
+    }
+    return std::nullopt;
+  };
+  dd.bucket_is_remote = [s = sink->get(), embedded = store->get()](std::string_view bucket) {
+    return s->Route(bucket) != embedded;
+  };
+  observability::Doctor doctor(std::move(dd));
+  router->SetDoctor(&doctor);
   server::HttpServerOptions so;
   so.host = cfg.host();
   so.port = cfg.port();
@@ -192,7 +212,27 @@ int main(int argc, char** argv) {
   logs_cmd->add_flag("-f,--follow", logs_opts.follow, "Keep polling for new events until interrupted");
   logs_cmd->add_option("--interval", logs_interval_s, "Seconds between polls with --follow (default 2)");
   logs_cmd->footer("Output: one line per event, TIME LOG_STREAM MESSAGE. See docs/logs.md.");
-  CLI11_PARSE(app, argc, argv);
+  // hydrant doctor: the running hydrant's checklist for a stream whose data is not arriving.
+  auto* doctor_cmd = app.add_subcommand(
+      "doctor", "Check why a delivery stream's data is not arriving (runs on a running hydrant)");
+  hydrant::app::DoctorCommandOptions doctor_opts;
+  doctor_cmd->add_option("stream", doctor_opts.delivery_stream, "Delivery stream to check")->required();
+  doctor_cmd->add_option("--endpoint", doctor_opts.endpoint, "hydrant's URL (default http://127.0.0.1:4573)");
+  doctor_cmd->add_flag("--json", doctor_opts.json, "Print the machine-readable report");
+  doctor_cmd->footer(
+      "One line per check (PASS, FAIL, WARN, N/A) with the evidence and the fix. Exit code 1 "
+      "when a check failed, 2 when the stream or hydrant cannot be reached. See docs/doctor.md.");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    // Usage errors are 2 for every subcommand (CLI11 uses its own codes).
+    return rc == 0 ? 0 : 2;
+  }
+  if (*doctor_cmd) {
+    hydrant::aws::CurlHttpClient http;
+    return hydrant::app::RunDoctorCommand(doctor_opts, &http, std::cout, std::cerr);
+  }
   if (*logs_cmd) {
     if (!logs_since.empty()) {
       auto since = hydrant::app::ParseSince(logs_since, hydrant::SystemClock::Get().NowMillis());

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "observability/doctor.h"
 #include "observability/metrics.h"
 #include "observability/series.h"
 #include "server/firehose_api.h"
@@ -90,6 +91,25 @@ http::Response SeriesResponse(const http::Request& req, const stream::StreamRegi
   return JsonAnswer(200, series->ToJson(streams, metrics, since));
 }
 
+// GET /doctor?stream=NAME: the doctor's report on one stream (docs/doctor.md).
+http::Response DoctorResponse(const http::Request& req, const stream::StreamRegistry& registry,
+                              const observability::Doctor* doctor) {
+  if (!doctor) return JsonError(503, "ServiceUnavailableException", "The doctor is off.");
+  std::string name;
+  for (auto& [k, v] : http::ParseQuery(req.Query())) {
+    if (k != "stream") {
+      return JsonError(400, "InvalidArgumentException", "Unknown parameter " + k + "; use stream.");
+    }
+    name = v;
+  }
+  if (name.empty()) return JsonError(400, "InvalidArgumentException", "stream is required.");
+  auto report = doctor->Run(registry, name);
+  if (!report.ok()) {
+    return JsonError(404, "ResourceNotFoundException", report.status().message());
+  }
+  return JsonAnswer(200, report->ToJson());
+}
+
 }  // namespace
 
 struct Router::Impl {
@@ -133,6 +153,7 @@ struct Router::Impl {
 
   stream::StreamRegistry* registry;
   const observability::MetricsSeries* series = nullptr;
+  const observability::Doctor* doctor = nullptr;
   FirehoseApi firehose;
   LambdaApi lambda;
   LogsApi logs;
@@ -153,6 +174,8 @@ Router::Router(stream::StreamRegistry* registry, store::ObjectStore* store,
 Router::~Router() = default;
 
 void Router::SetMetricsSeries(const observability::MetricsSeries* series) { impl_->series = series; }
+
+void Router::SetDoctor(const observability::Doctor* doctor) { impl_->doctor = doctor; }
 
 void Router::Handle(http::Request&& req, http::Respond respond) {
   if (FirehoseApi::IsFirehoseRequest(req)) {
@@ -202,6 +225,14 @@ void Router::Handle(http::Request&& req, http::Respond respond) {
   if (unsigned_any && req.Path() == "/metrics/series" &&
       req.Query().find("X-Amz-") == std::string_view::npos) {
     respond(SeriesResponse(req, *impl_->registry, impl_->series));
+    return;
+  }
+  // Probes buckets and invokes the Lambda function: off the I/O threads.
+  if (unsigned_any && req.Path() == "/doctor" &&
+      req.Query().find("X-Amz-") == std::string_view::npos) {
+    impl_->Post([this, req = std::move(req), respond = std::move(respond)]() mutable {
+      respond(DoctorResponse(req, *impl_->registry, impl_->doctor));
+    });
     return;
   }
   impl_->Post([this, req = std::move(req), respond = std::move(respond)]() mutable {

@@ -5,7 +5,8 @@
 // /2015-03-31/functions/... is the Lambda API of the functions hydrant runs itself.
 // CloudWatch Logs calls (X-Amz-Target Logs_20140328.*) go to LogsApi, on the worker pool.
 // Unsigned GET /health, GET /metrics (Prometheus text) and GET /metrics/series
-// (recent time series, JSON) are hydrant's own.
+// (recent time series, JSON) are hydrant's own, and so is GET /doctor?stream=NAME
+// (the doctor's report, JSON; docs/doctor.md), run on the worker pool.
 
 #include <memory>
 #include <string>
@@ -23,6 +24,7 @@ class InvokerRegistry;
 }
 namespace hydrant::observability {
 class MetricsSeries;
+class Doctor;
 }
 namespace hydrant::logs {
 class LogStore;
@@ -42,6 +44,8 @@ class Router {
   void Handle(http::Request&& req, http::Respond respond);
   // Serves GET /metrics/series from `series` (not owned; null = 503). Call before serving.
   void SetMetricsSeries(const observability::MetricsSeries* series);
+  // Serves GET /doctor?stream=NAME from `doctor` (not owned; null = 503). Call before serving.
+  void SetDoctor(const observability::Doctor* doctor);
 
  private:
   struct Impl;

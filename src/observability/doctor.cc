@@ -1,0 +1,806 @@
+#include "observability/doctor.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <map>
+
+#include <boost/json.hpp>
+
+#include "api/destination_config.h"
+#include "destinations/object_store.h"
+#include "destinations/sink_errors.h"
+#include "logs/delivery_errors.h"
+#include "logs/log_store.h"
+#include "observability/series.h"
+#include "processing/invoker.h"
+#include "stream/probe.h"
+#include "stream/registry.h"
+
+namespace hydrant::observability {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr int64_t kFirehoseLambdaLimitMs = 5 * 60'000;
+constexpr size_t kMaxEvidenceBytes = 400;
+constexpr int kMaxEventPages = 20;
+
+const json::object& EmptyObject() {
+  static const json::object empty;
+  return empty;
+}
+
+const json::object& ObjectAt(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v && v->is_object() ? v->as_object() : EmptyObject();
+}
+
+std::string StringAt(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+bool BoolAt(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v && v->is_bool() && v->as_bool();
+}
+
+std::string Cut(std::string s) {
+  if (s.size() > kMaxEvidenceBytes) {
+    size_t n = kMaxEvidenceBytes;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;  // UTF-8 boundary
+    s.resize(n);
+    s += "...";
+  }
+  return s;
+}
+
+std::string Num(double v) {
+  char buf[32];
+  if (v == std::floor(v) && std::fabs(v) < 1e15) {
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.2f", v);
+  }
+  return buf;
+}
+
+// "850 ms", "12 s", "4 min", "3.5 h".
+std::string Duration(int64_t ms) {
+  char buf[32];
+  if (ms < 1000) {
+    std::snprintf(buf, sizeof buf, "%lld ms", static_cast<long long>(ms));
+  } else if (ms < 120'000) {
+    std::snprintf(buf, sizeof buf, "%lld s", static_cast<long long>(ms / 1000));
+  } else if (ms < 2 * 3600'000) {
+    std::snprintf(buf, sizeof buf, "%lld min", static_cast<long long>(ms / 60'000));
+  } else {
+    std::snprintf(buf, sizeof buf, "%.1f h", static_cast<double>(ms) / 3600'000.0);
+  }
+  return buf;
+}
+
+std::string IsoTime(int64_t ms) {
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+CheckResult Make(std::string id, std::string name, CheckStatus status, std::string evidence,
+                 std::string fix = "", std::string code = "") {
+  CheckResult r;
+  r.id = std::move(id);
+  r.name = std::move(name);
+  r.status = status;
+  r.evidence = std::move(evidence);
+  r.fix = std::move(fix);
+  r.error_code = std::move(code);
+  return r;
+}
+
+// The Lambda processor's LambdaArn when processing is enabled with one; "" otherwise.
+std::string LambdaArnOf(const json::object& destination) {
+  const json::object& pc = ObjectAt(destination, "ProcessingConfiguration");
+  if (!BoolAt(pc, "Enabled")) return "";
+  const json::value* procs = pc.if_contains("Processors");
+  if (!procs || !procs->is_array()) return "";
+  for (const auto& p : procs->as_array()) {
+    if (!p.is_object() || StringAt(p.as_object(), "Type") != "Lambda") continue;
+    const json::value* params = p.as_object().if_contains("Parameters");
+    if (!params || !params->is_array()) continue;
+    for (const auto& param : params->as_array()) {
+      if (param.is_object() && StringAt(param.as_object(), "ParameterName") == "LambdaArn") {
+        return StringAt(param.as_object(), "ParameterValue");
+      }
+    }
+  }
+  return "";
+}
+
+bool ProcessingEnabled(const json::object& destination) {
+  return BoolAt(ObjectAt(destination, "ProcessingConfiguration"), "Enabled");
+}
+
+bool BackupEnabled(const json::object& destination) {
+  return StringAt(destination, "S3BackupMode") == "Enabled" &&
+         destination.if_contains("S3BackupDescription") &&
+         destination.at("S3BackupDescription").is_object();
+}
+
+bool IsTimeout(const processing::InvokeResult& r) {
+  std::string m = r.error_message;
+  std::transform(m.begin(), m.end(), m.begin(), [](unsigned char c) { return std::tolower(c); });
+  return m.find("timeout") != std::string::npos || m.find("timed out") != std::string::npos;
+}
+
+// The most recent datapoint of a metric in the window, if any.
+std::optional<Datapoint> Latest(const MetricsSeries* series, const std::string& stream,
+                                std::string_view metric, int64_t window_ms) {
+  if (!series) return std::nullopt;
+  auto points = series->Recent(stream, metric, window_ms);
+  if (points.empty()) return std::nullopt;
+  return points.back();
+}
+
+std::string Where(const api::S3DeliveryConfig& cfg) {
+  if (cfg.error_output_prefix && !cfg.error_output_prefix->empty()) {
+    return "s3://" + cfg.bucket + "/" + *cfg.error_output_prefix +
+           " (ErrorOutputPrefix, error-output-type processing-failed)";
+  }
+  return "s3://" + cfg.bucket + "/" + cfg.prefix + "processing-failed/YYYY/MM/dd/HH/";
+}
+
+}  // namespace
+
+std::string_view CheckStatusName(CheckStatus s) {
+  switch (s) {
+    case CheckStatus::kPassed: return "passed";
+    case CheckStatus::kFailed: return "failed";
+    case CheckStatus::kWarning: return "warning";
+    case CheckStatus::kNotApplicable: return "not_applicable";
+  }
+  return "passed";
+}
+
+std::optional<CheckStatus> ParseCheckStatus(std::string_view name) {
+  for (auto s : {CheckStatus::kPassed, CheckStatus::kFailed, CheckStatus::kWarning,
+                 CheckStatus::kNotApplicable}) {
+    if (CheckStatusName(s) == name) return s;
+  }
+  return std::nullopt;
+}
+
+std::string BucketFix(std::string_view code, std::string_view bucket, std::string_view role_arn,
+                      std::string_view kms_key) {
+  std::string b(bucket);
+  std::string who = role_arn.empty() ? "the stream's credentials"
+                                     : "the role " + std::string(role_arn) +
+                                           " (or the [s3] credentials configured for this bucket)";
+  if (code == store::kS3NoSuchBucket) {
+    return "create the bucket (aws s3 mb s3://" + b +
+           ") or fix the destination's BucketARN (update-destination)";
+  }
+  if (code == store::kS3AccessDenied || code == store::kS3AllAccessDisabled) {
+    return "grant " + who +
+           " s3:ListBucket, s3:GetBucketLocation, s3:PutObject, s3:GetObject, "
+           "s3:AbortMultipartUpload and s3:ListBucketMultipartUploads on arn:aws:s3:::" +
+           b + " and arn:aws:s3:::" + b +
+           "/*; check the access key, and the bucket policy for an explicit Deny "
+           "(aws:SourceIp, aws:SourceVpce)" +
+           (kms_key.empty() ? std::string()
+                            : "; with SSE-KMS the key policy of " + std::string(kms_key) +
+                                  " must allow kms:GenerateDataKey and kms:Decrypt");
+  }
+  if (code == store::kS3KmsNotFound || code.starts_with("S3.KMS.")) {
+    return "check the KMS key " + std::string(kms_key.empty() ? "(KMSEncryptionConfig)" : kms_key) +
+           ": it must exist and be enabled in the bucket's region, and its key policy must allow " +
+           who + " kms:GenerateDataKey and kms:Decrypt (or set NoEncryptionConfig)";
+  }
+  if (code == store::kS3AccountProblem || code == store::kS3NotSignedUp ||
+      code == store::kS3InvalidPayer) {
+    return "the S3 account behind the bucket cannot be used (" + std::string(code) +
+           "): fix the account or the bucket's [s3] credentials";
+  }
+  if (code == store::kS3MethodNotAllowed) {
+    return "the S3 service refused the request method: check the bucket's [s3] endpoint and "
+           "addressing (path_style)";
+  }
+  return "the store did not answer as S3 should: check that the bucket's S3 service is up and "
+         "its [s3] endpoint, region and TLS settings (docs/remote-s3.md); delivery retries by "
+         "itself";
+}
+
+std::string LambdaFix(std::string_view code, std::string_view function_arn) {
+  std::string fn(function_arn);
+  if (code == "Lambda.ResourceNotFound" || code == "Lambda.FunctionNotFound") {
+    return "the function does not exist: deploy it (a [[lambda.functions]] entry for a local "
+           "handler, or the function at the Lambda endpoint) or fix the processor's LambdaArn "
+           "(" + fn + ")";
+  }
+  if (code == "Lambda.InvokeAccessDenied" || code == "Lambda.AssumeRoleAccessDenied" ||
+      code == "Lambda.AccessDenied") {
+    return "grant the role lambda:InvokeFunction and lambda:GetFunctionConfiguration on " + fn;
+  }
+  if (code == "Lambda.ServiceUnavailable") {
+    return "the Lambda endpoint does not answer: start it, or fix the function's endpoint "
+           "([[lambda.functions]] endpoint or [lambda] endpoint)";
+  }
+  if (code == "Lambda.InvokeLimitExceeded") {
+    return "the function is throttled: raise its concurrency (pool size) or lower the "
+           "processor's buffering";
+  }
+  if (code == "Lambda.JsonProcessingException" || code == "Lambda.MissingRecordId" ||
+      code == "Lambda.DuplicatedRecordId") {
+    return "the function must answer {\"records\": [{\"recordId\", \"result\", \"data\"}, ...]} "
+           "with every recordId it received, once (docs/processing.md)";
+  }
+  return "read the function's output: hydrant logs --group /aws/lambda/NAME; fix the function "
+         "and redeploy it";
+}
+
+// --- the report -----------------------------------------------------------------
+
+bool DoctorReport::HasFailure() const { return Count(CheckStatus::kFailed) > 0; }
+
+size_t DoctorReport::Count(CheckStatus s) const {
+  return static_cast<size_t>(
+      std::count_if(checks.begin(), checks.end(), [s](const CheckResult& c) { return c.status == s; }));
+}
+
+std::string DoctorReport::ToJson() const {
+  json::array arr;
+  for (const auto& c : checks) {
+    json::object o{{"id", c.id},
+                   {"name", c.name},
+                   {"status", CheckStatusName(c.status)},
+                   {"evidence", c.evidence},
+                   {"fix", c.fix}};
+    if (!c.error_code.empty()) o["errorCode"] = c.error_code;
+    arr.push_back(std::move(o));
+  }
+  json::object summary;
+  for (auto s : {CheckStatus::kPassed, CheckStatus::kFailed, CheckStatus::kWarning,
+                 CheckStatus::kNotApplicable}) {
+    summary[CheckStatusName(s)] = Count(s);
+  }
+  json::object root{{"stream", stream},
+                    {"time", time_ms},
+                    {"healthy", !HasFailure()},
+                    {"summary", std::move(summary)},
+                    {"checks", std::move(arr)}};
+  return json::serialize(root);
+}
+
+Result<DoctorReport> DoctorReport::FromJson(std::string_view text) {
+  json::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) return Status::InvalidArgument("the doctor's report is not a JSON object");
+  const json::object& o = v.as_object();
+  DoctorReport r;
+  r.stream = StringAt(o, "stream");
+  if (const json::value* t = o.if_contains("time"); t && t->is_number()) {
+    r.time_ms = t->to_number<int64_t>(ec);
+  }
+  const json::value* checks = o.if_contains("checks");
+  if (!checks || !checks->is_array()) return Status::InvalidArgument("the doctor's report has no checks");
+  for (const auto& c : checks->as_array()) {
+    if (!c.is_object()) return Status::InvalidArgument("a check of the report is not an object");
+    const json::object& co = c.as_object();
+    auto st = ParseCheckStatus(StringAt(co, "status"));
+    if (!st) return Status::InvalidArgument("unknown check status " + StringAt(co, "status"));
+    r.checks.push_back(Make(StringAt(co, "id"), StringAt(co, "name"), *st,
+                            StringAt(co, "evidence"), StringAt(co, "fix"),
+                            StringAt(co, "errorCode")));
+  }
+  return r;
+}
+
+std::string DoctorReport::ToText() const {
+  std::string out = "hydrant doctor: delivery stream " + stream + "\n";
+  size_t width = 0;
+  for (const auto& c : checks) width = std::max(width, c.name.size());
+  for (const auto& c : checks) {
+    std::string_view label = c.status == CheckStatus::kPassed    ? "PASS"
+                             : c.status == CheckStatus::kFailed  ? "FAIL"
+                             : c.status == CheckStatus::kWarning ? "WARN"
+                                                                 : "N/A ";
+    out += label;
+    out += "  ";
+    out += c.name;
+    out.append(width - c.name.size() + 2, ' ');
+    out += c.evidence;
+    if (!c.fix.empty() && (c.status == CheckStatus::kFailed || c.status == CheckStatus::kWarning)) {
+      out += "  \u2192 fix: ";
+      out += c.fix;
+    }
+    out += "\n";
+  }
+  size_t failed = Count(CheckStatus::kFailed), warned = Count(CheckStatus::kWarning);
+  out += failed ? "\nFAILED: " : "\nOK: ";
+  out += std::to_string(failed) + " failed, " + std::to_string(warned) + " warning" +
+         (warned == 1 ? "" : "s") + ", " + std::to_string(Count(CheckStatus::kPassed)) +
+         " passed, " + std::to_string(Count(CheckStatus::kNotApplicable)) + " not applicable\n";
+  return out;
+}
+
+// --- the checks -----------------------------------------------------------------
+
+Doctor::Doctor(DoctorDeps deps, DoctorOptions options)
+    : deps_(std::move(deps)), options_(options) {}
+
+int64_t Doctor::Now() const {
+  return (deps_.clock ? *deps_.clock : SystemClock::Get()).NowMillis();
+}
+
+Result<DoctorReport> Doctor::Run(const stream::StreamRegistry& registry,
+                                 const std::string& name) const {
+  auto s = registry.Get(name);
+  if (!s) return Status::NotFound("Delivery stream " + name + " not found.");
+  DoctorTarget t;
+  t.meta = s->Meta();
+  t.probe = &s->probe();
+  t.backlog_records = s->backlog_records();
+  return Run(t);
+}
+
+DoctorReport Doctor::Run(const DoctorTarget& t) const {
+  DoctorReport r;
+  r.stream = t.meta.name;
+  r.time_ms = Now();
+  r.checks.push_back(CheckStream(t));
+  r.checks.push_back(CheckIncoming(t));
+  CheckResult bucket = CheckBucket(t, false);
+  r.checks.push_back(bucket);
+  r.checks.push_back(CheckBucket(t, true));
+  r.checks.push_back(CheckKms(t, bucket));
+  for (auto& c : CheckLambda(t)) r.checks.push_back(std::move(c));
+  r.checks.push_back(CheckProcessing(t));
+  r.checks.push_back(CheckDelivery(t));
+  r.checks.push_back(CheckRetention(t));
+  r.checks.push_back(CheckLogging(t));
+  r.checks.push_back(CheckErrorEvents(t));
+  return r;
+}
+
+CheckResult Doctor::CheckStream(const DoctorTarget& t) const {
+  std::string ev = t.meta.name + " is " + t.meta.status + " (version " +
+                   std::to_string(t.meta.version_id) + ", " + t.meta.type + ")";
+  if (t.meta.status == "ACTIVE") return Make("stream", "stream", CheckStatus::kPassed, ev);
+  return Make("stream", "stream", CheckStatus::kFailed, ev,
+              t.meta.status.starts_with("CREATING")
+                  ? "wait until the stream is ACTIVE (describe-delivery-stream), or re-create it"
+                  : "the stream is not usable: re-create it (create-delivery-stream)");
+}
+
+CheckResult Doctor::CheckIncoming(const DoctorTarget& t) const {
+  const std::string& name = t.meta.name;
+  const stream::StreamProbe& p = *t.probe;
+  const uint64_t total_records = p.incoming_records.load(std::memory_order_relaxed);
+  const uint64_t total_bytes = p.incoming_bytes.load(std::memory_order_relaxed);
+  const std::string window = Duration(options_.window_ms);
+  const std::string fix =
+      "the problem is upstream: check your producer's PutRecord/PutRecordBatch calls (the "
+      "stream name, the endpoint and region, the answers' FailedPutCount and errors)";
+  std::string since = Num(static_cast<double>(total_records)) + " records, " +
+                      Num(static_cast<double>(total_bytes)) + " bytes since hydrant started";
+  if (!deps_.series) {
+    if (total_records > 0) {
+      return Make("incoming-data", "incoming data", CheckStatus::kPassed, since);
+    }
+    return Make("incoming-data", "incoming data", CheckStatus::kFailed,
+                "IncomingRecords and IncomingBytes are 0 since hydrant started", fix);
+  }
+  double records = deps_.series->SumOver(name, "IncomingRecords", options_.window_ms);
+  double bytes = deps_.series->SumOver(name, "IncomingBytes", options_.window_ms);
+  double throttled = deps_.series->SumOver(name, "ThrottledRecords", options_.window_ms);
+  if (records > 0) {
+    std::string ev = "IncomingRecords " + Num(records) + ", IncomingBytes " + Num(bytes) +
+                     " in the last " + window + " (" + since + ")";
+    if (throttled > 0) {
+      return Make("incoming-data", "incoming data", CheckStatus::kWarning,
+                  ev + "; ThrottledRecords " + Num(throttled),
+                  "puts were throttled: retry the failed records of each PutRecordBatch answer, "
+                  "slow down, or raise disk_quota_mb");
+    }
+    return Make("incoming-data", "incoming data", CheckStatus::kPassed, ev);
+  }
+  if (total_records > 0) {
+    return Make("incoming-data", "incoming data", CheckStatus::kWarning,
+                "no record in the last " + window + " (" + since + ")",
+                "if data should be flowing, " + fix);
+  }
+  return Make("incoming-data", "incoming data", CheckStatus::kFailed,
+              "IncomingRecords and IncomingBytes are 0 in the last " + window +
+                  " and since hydrant started: no record reached the stream",
+              fix);
+}
+
+CheckResult Doctor::CheckBucket(const DoctorTarget& t, bool backup) const {
+  const std::string id = backup ? "backup-bucket-access" : "bucket-access";
+  const std::string name = backup ? "backup bucket access" : "bucket access";
+  const json::object* desc = &t.meta.destination;
+  if (backup) {
+    if (!BackupEnabled(t.meta.destination)) {
+      return Make(id, name, CheckStatus::kNotApplicable, "S3BackupMode is Disabled");
+    }
+    desc = &t.meta.destination.at("S3BackupDescription").as_object();
+  }
+  api::S3DeliveryConfig cfg = api::DeliveryConfig(*desc);
+  if (!deps_.sink) {
+    return Make(id, name, CheckStatus::kNotApplicable, "s3://" + cfg.bucket + ": not probed here");
+  }
+  store::ObjectMeta meta;
+  meta.role_arn = cfg.role_arn;
+  meta.sse_kms_key_id = cfg.kms_key_arn;
+  Status st = deps_.sink->CheckAccess(cfg.bucket, meta);
+  std::string with = cfg.role_arn.empty() ? "" : " as " + cfg.role_arn;
+  if (st.ok()) {
+    return Make(id, name, CheckStatus::kPassed,
+                "s3://" + cfg.bucket + " reachable (list, write, delete)" + with +
+                    (cfg.kms_key_arn.empty() ? "" : " with SSE-KMS key " + cfg.kms_key_arn));
+  }
+  std::string code(store::FirehoseErrorCode(st));
+  return Make(id, name, CheckStatus::kFailed,
+              "s3://" + cfg.bucket + with + ": " + code + ": " +
+                  Cut(std::string(store::SinkErrorText(st))),
+              BucketFix(code, cfg.bucket, cfg.role_arn, cfg.kms_key_arn), code);
+}
+
+CheckResult Doctor::CheckKms(const DoctorTarget& t, const CheckResult& bucket) const {
+  api::S3DeliveryConfig cfg = api::DeliveryConfig(t.meta.destination);
+  const std::string id = "kms-key", name = "SSE-KMS key";
+  if (cfg.kms_key_arn.empty()) {
+    return Make(id, name, CheckStatus::kNotApplicable, "no KMSEncryptionConfig (NoEncryption)");
+  }
+  if (deps_.bucket_is_remote && !deps_.bucket_is_remote(cfg.bucket)) {
+    return Make(id, name, CheckStatus::kNotApplicable,
+                "s3://" + cfg.bucket + " is in the embedded store, which does not apply SSE-KMS: "
+                "the key " + cfg.kms_key_arn + " is used by remote S3 buckets only");
+  }
+  if (bucket.status == CheckStatus::kPassed) {
+    return Make(id, name, CheckStatus::kPassed,
+                "the bucket probe wrote its object with SSE-KMS key " + cfg.kms_key_arn);
+  }
+  if (bucket.status != CheckStatus::kFailed) {
+    return Make(id, name, CheckStatus::kNotApplicable, "key " + cfg.kms_key_arn + " not probed");
+  }
+  std::string fix = BucketFix(store::kS3KmsNotFound, cfg.bucket, cfg.role_arn, cfg.kms_key_arn);
+  if (bucket.error_code.starts_with("S3.KMS.")) {
+    return Make(id, name, CheckStatus::kFailed,
+                "writing with key " + cfg.kms_key_arn + " failed: " + bucket.error_code, fix,
+                bucket.error_code);
+  }
+  if (bucket.error_code == store::kS3AccessDenied) {
+    return Make(id, name, CheckStatus::kWarning,
+                "S3.AccessDenied on a bucket written with SSE-KMS key " + cfg.kms_key_arn +
+                    ": the key policy may be what denies",
+                fix);
+  }
+  return Make(id, name, CheckStatus::kNotApplicable,
+              "key " + cfg.kms_key_arn + " not verified: the bucket probe failed with " +
+                  bucket.error_code);
+}
+
+std::vector<CheckResult> Doctor::CheckLambda(const DoctorTarget& t) const {
+  const std::string arn = LambdaArnOf(t.meta.destination);
+  if (arn.empty()) {
+    return {Make("lambda-function", "lambda function", CheckStatus::kNotApplicable,
+                 "no Lambda processor configured"),
+            Make("lambda-duration", "lambda duration", CheckStatus::kNotApplicable,
+                 "no Lambda processor configured")};
+  }
+  std::vector<CheckResult> out;
+  processing::FunctionRef ref;
+  const bool parsed = processing::ParseFunctionRef(arn, &ref);
+  std::optional<int> configured;
+  if (parsed && deps_.function_timeout_seconds) configured = deps_.function_timeout_seconds(ref.name);
+  const int64_t limit_ms =
+      configured ? std::min<int64_t>(*configured * 1000ll, kFirehoseLambdaLimitMs)
+                 : kFirehoseLambdaLimitMs;
+  const std::string timeout_text =
+      configured ? "timeout " + std::to_string(*configured) + " s" : "timeout unknown (remote function)";
+
+  // 1. Does it exist and answer?
+  if (!parsed) {
+    out.push_back(Make("lambda-function", "lambda function", CheckStatus::kFailed,
+                       "LambdaArn " + arn + " is not a Lambda function ARN",
+                       "fix the processor's LambdaArn (arn:aws:lambda:REGION:ACCOUNT:function:NAME)",
+                       "Lambda.InvalidRequest"));
+  } else if (!deps_.invoker) {
+    out.push_back(Make("lambda-function", "lambda function", CheckStatus::kNotApplicable,
+                       arn + ": not probed here"));
+  } else {
+    std::string region = ref.region;
+    json::object event{{"invocationId", "hydrant-doctor-" + std::to_string(Now())},
+                       {"deliveryStreamArn", t.meta.arn},
+                       {"region", region},
+                       {"records", json::array()}};
+    processing::InvokeResult res = deps_.invoker->Invoke(ref, json::serialize(event),
+                                                         options_.invoke_timeout);
+    using Kind = processing::InvokeResult::Kind;
+    std::string took = " (" + std::to_string(res.duration_ms) + " ms)";
+    if (res.kind == Kind::kOk) {
+      json::error_code ec;
+      json::value answer = json::parse(res.payload, ec);
+      const json::value* recs =
+          !ec && answer.is_object() ? answer.as_object().if_contains("records") : nullptr;
+      if (recs && recs->is_array()) {
+        out.push_back(Make("lambda-function", "lambda function", CheckStatus::kPassed,
+                           arn + " answered an empty batch" + took));
+      } else {
+        out.push_back(Make("lambda-function", "lambda function", CheckStatus::kWarning,
+                           arn + " answered an empty batch with " + Cut(res.payload) +
+                               ", not {\"records\": [...]}" + took,
+                           LambdaFix("Lambda.JsonProcessingException", arn),
+                           "Lambda.JsonProcessingException"));
+      }
+    } else if (IsTimeout(res)) {
+      const bool own = configured && *configured * 1000ll < options_.invoke_timeout.count();
+      if (own) {
+        out.push_back(Make("lambda-function", "lambda function", CheckStatus::kFailed,
+                           arn + " timed out: it ran past its " + timeout_text + took,
+                           "raise the function's timeout (timeout_seconds; Firehose allows at most "
+                           "5 minutes) or make it faster",
+                           res.error_code));
+      } else {
+        out.push_back(Make("lambda-function", "lambda function", CheckStatus::kWarning,
+                           arn + " did not answer an empty batch within " +
+                               Duration(options_.invoke_timeout.count()) + " (" + timeout_text + ")",
+                           "check that the function answers quickly; Firehose gives up after "
+                           "5 minutes",
+                           res.error_code));
+      }
+    } else {
+      std::string detail = res.error_message;
+      if (res.kind == Kind::kFunctionError && !res.payload.empty()) detail += " " + res.payload;
+      out.push_back(Make("lambda-function", "lambda function", CheckStatus::kFailed,
+                         arn + ": " + res.error_code + ": " + Cut(detail),
+                         LambdaFix(res.error_code, arn), res.error_code));
+    }
+  }
+
+  // 2. Its duration against its timeout and Firehose's 5 minutes.
+  const std::string id = "lambda-duration", name = "lambda duration";
+  if (configured && *configured * 1000ll > kFirehoseLambdaLimitMs) {
+    out.push_back(Make(id, name, CheckStatus::kFailed,
+                       timeout_text + " exceeds Firehose's 5-minute limit",
+                       "lower the function's timeout to at most 5 minutes (300 s)"));
+    return out;
+  }
+  std::optional<WindowSummary> dur;
+  if (deps_.series) dur = deps_.series->Summarize(t.meta.name, "ExecuteProcessing.Duration", options_.window_ms);
+  if (!dur || dur->datapoints == 0) {
+    out.push_back(Make(id, name, configured ? CheckStatus::kPassed : CheckStatus::kNotApplicable,
+                       "no invocation in the last " + Duration(options_.window_ms) + "; " +
+                           timeout_text + (configured ? " (at most 5 min)" : "")));
+    return out;
+  }
+  const double peak = dur->maximum;
+  std::string ev = "ExecuteProcessing.Duration average " + Num(std::round(dur->average)) +
+                   " ms, peak " + Num(std::round(peak)) + " ms in the last " +
+                   Duration(options_.window_ms) + "; " + timeout_text;
+  std::string fix = "raise the function's timeout (at most 5 minutes) or make it faster (smaller "
+                    "batches: the processor's BufferSizeInMBs)";
+  if (peak >= 0.95 * static_cast<double>(limit_ms)) {
+    out.push_back(Make(id, name, CheckStatus::kFailed, ev + ": invocations run into the timeout", fix));
+  } else if (peak >= 0.8 * static_cast<double>(limit_ms)) {
+    out.push_back(Make(id, name, CheckStatus::kWarning, ev + ": close to the timeout", fix));
+  } else {
+    out.push_back(Make(id, name, CheckStatus::kPassed, ev));
+  }
+  return out;
+}
+
+CheckResult Doctor::CheckProcessing(const DoctorTarget& t) const {
+  const std::string id = "processing", name = "processing";
+  if (!ProcessingEnabled(t.meta.destination)) {
+    return Make(id, name, CheckStatus::kNotApplicable, "ProcessingConfiguration is disabled");
+  }
+  const stream::StreamProbe& p = *t.probe;
+  const uint64_t failed_records = p.processing_failed_records.load(std::memory_order_relaxed);
+  const uint64_t invocations = p.processing_invocations.load(std::memory_order_relaxed);
+  const uint64_t failed_invocations = p.processing_failed_invocations.load(std::memory_order_relaxed);
+  api::S3DeliveryConfig cfg = api::DeliveryConfig(t.meta.destination);
+  std::string where = Where(cfg);
+  std::string since = std::to_string(invocations) + " invocations (" +
+                      std::to_string(failed_invocations) + " failed), " +
+                      std::to_string(failed_records) + " processing-failed records since start";
+  auto latest = Latest(deps_.series, t.meta.name, "ExecuteProcessing.Success", options_.window_ms);
+  std::optional<WindowSummary> sum;
+  if (deps_.series) sum = deps_.series->Summarize(t.meta.name, "ExecuteProcessing.Success", options_.window_ms);
+  std::string arn = LambdaArnOf(t.meta.destination);
+  std::string ev = sum ? "ExecuteProcessing.Success " + Num(sum->average) + " over the last " +
+                             Duration(options_.window_ms) + " (latest " + Num(latest->value) +
+                             "); " + since
+                       : since;
+  if (failed_records > 0) ev += "; failed records are in " + where;
+  if (latest && latest->value == 0) {
+    return Make(id, name, CheckStatus::kFailed, ev,
+                "every recent invocation failed: see the lambda function check and the "
+                "function's log (hydrant logs --group /aws/lambda/NAME); failed records are "
+                "delivered to " + where);
+  }
+  if (failed_records > 0 || (sum && sum->average < 1)) {
+    return Make(id, name, CheckStatus::kWarning, ev,
+                "read errorCode and errorMessage in the processing-failed objects (" + where +
+                    "), fix " + (arn.empty() ? std::string("the processor") : arn) +
+                    ", then put the records' rawData again");
+  }
+  return Make(id, name, CheckStatus::kPassed, ev);
+}
+
+CheckResult Doctor::CheckDelivery(const DoctorTarget& t) const {
+  const std::string id = "delivery", name = "delivery to S3";
+  const stream::StreamProbe& p = *t.probe;
+  const int64_t now = Now();
+  const int64_t oldest = p.oldest_undelivered_ms.load(std::memory_order_relaxed);
+  const int64_t age_ms = oldest > 0 ? std::max<int64_t>(0, now - oldest) : 0;
+  const uint64_t attempts = p.s3_put_attempts.load(std::memory_order_relaxed);
+  const uint64_t successes = p.s3_put_successes.load(std::memory_order_relaxed);
+  api::S3DeliveryConfig cfg = api::DeliveryConfig(t.meta.destination);
+  // A batch may wait one buffering interval (and processing's) before its put: past
+  // that plus a minute, data is late.
+  const int64_t late_ms = (cfg.buffer_interval_seconds + 60) * 1000ll *
+                          (ProcessingEnabled(t.meta.destination) ? 2 : 1);
+  auto latest = Latest(deps_.series, t.meta.name, "DeliveryToS3.Success", options_.window_ms);
+  std::optional<WindowSummary> sum;
+  if (deps_.series) sum = deps_.series->Summarize(t.meta.name, "DeliveryToS3.Success", options_.window_ms);
+  std::string ev;
+  if (sum) {
+    ev = "DeliveryToS3.Success " + Num(sum->average) + " over " + std::to_string(sum->samples) +
+         " puts in the last " + Duration(options_.window_ms) + " (latest " + Num(latest->value) + ")";
+  } else {
+    ev = "no object put in the last " + Duration(options_.window_ms);
+  }
+  ev += "; " + std::to_string(successes) + "/" + std::to_string(attempts) +
+        " puts succeeded since start; DataFreshness " + Duration(age_ms) + "; backlog " +
+        std::to_string(t.backlog_records) + " records";
+  const std::string fix_failing =
+      "see the bucket access check and the error events; the data is kept and delivered once "
+      "the cause is fixed, until the retention period ends";
+  if (latest && latest->value == 0) {
+    return Make(id, name, CheckStatus::kFailed, ev + ": recent puts all failed", fix_failing);
+  }
+  if (age_ms > late_ms && (!latest || latest->value < 1)) {
+    return Make(id, name, CheckStatus::kFailed,
+                ev + ": nothing delivered while data waits longer than the buffering interval",
+                ProcessingEnabled(t.meta.destination)
+                    ? "see the lambda function and processing checks; " + fix_failing
+                    : fix_failing);
+  }
+  if (age_ms > late_ms) {
+    return Make(id, name, CheckStatus::kWarning, ev + ": delivery is behind",
+                "delivery is slower than the incoming data: check the destination's latency, "
+                "raise BufferingHints.SizeInMBs");
+  }
+  if (sum && sum->average < 1) {
+    return Make(id, name, CheckStatus::kWarning, ev + ": some puts failed (retried)",
+                "see the error events for the cause of the failed puts");
+  }
+  return Make(id, name, CheckStatus::kPassed, ev);
+}
+
+CheckResult Doctor::CheckRetention(const DoctorTarget& t) const {
+  const std::string id = "retention", name = "retention";
+  const stream::StreamProbe& p = *t.probe;
+  const int64_t oldest = p.oldest_undelivered_ms.load(std::memory_order_relaxed);
+  const int64_t age_ms = oldest > 0 ? std::max<int64_t>(0, Now() - oldest) : 0;
+  const uint64_t expired = p.expired_records.load(std::memory_order_relaxed);
+  const int64_t retention = deps_.retention_ms;
+  std::string ev = "oldest undelivered record " + Duration(age_ms) + " old, retention " +
+                   Duration(retention) + "; " + std::to_string(expired) +
+                   " records expired since start";
+  const std::string fix = "fix delivery (the failed checks above) before the retention period "
+                          "ends; raise retention_seconds to keep data longer";
+  if (retention > 0 && age_ms * 2 >= retention) {
+    return Make(id, name, CheckStatus::kFailed,
+                ev + ": records are dropped in " + Duration(std::max<int64_t>(0, retention - age_ms)),
+                fix);
+  }
+  if (expired > 0) {
+    return Make(id, name, CheckStatus::kWarning, ev + ": data was lost", fix);
+  }
+  return Make(id, name, CheckStatus::kPassed, ev);
+}
+
+CheckResult Doctor::CheckLogging(const DoctorTarget& t) const {
+  const std::string id = "error-logging", name = "error logging";
+  const json::object& opts = ObjectAt(t.meta.destination, "CloudWatchLoggingOptions");
+  std::string group = logs::DeliveryErrorLog::GroupName(opts, t.meta.name);
+  if (!BoolAt(opts, "Enabled")) {
+    return Make(id, name, CheckStatus::kWarning,
+                "CloudWatchLoggingOptions.Enabled is false: delivery and processing errors are "
+                "not written to " + group,
+                "enable CloudWatchLoggingOptions to see error events (update-destination with "
+                "\"CloudWatchLoggingOptions\": {\"Enabled\": true}), then hydrant logs " +
+                    t.meta.name);
+  }
+  std::string ev = "enabled: " + group + " / " + logs::DeliveryErrorLog::StreamName(opts, false);
+  if (BackupEnabled(t.meta.destination)) {
+    const json::object& bopts =
+        ObjectAt(t.meta.destination.at("S3BackupDescription").as_object(), "CloudWatchLoggingOptions");
+    ev += BoolAt(bopts, "Enabled") ? "; backup: " + logs::DeliveryErrorLog::GroupName(bopts, t.meta.name) +
+                                         " / " + logs::DeliveryErrorLog::StreamName(bopts, true)
+                                   : "; backup errors are not logged";
+  }
+  return Make(id, name, CheckStatus::kPassed, ev);
+}
+
+CheckResult Doctor::CheckErrorEvents(const DoctorTarget& t) const {
+  const std::string id = "error-events", name = "error events";
+  const json::object& opts = ObjectAt(t.meta.destination, "CloudWatchLoggingOptions");
+  const bool enabled = BoolAt(opts, "Enabled");
+  std::string group = logs::DeliveryErrorLog::GroupName(opts, t.meta.name);
+  if (!deps_.logs) return Make(id, name, CheckStatus::kNotApplicable, "no log store");
+  if (!deps_.logs->GroupExists(group)) {
+    if (!enabled) {
+      return Make(id, name, CheckStatus::kNotApplicable, "error logging is disabled; no " + group);
+    }
+    return Make(id, name, CheckStatus::kPassed, "no error event (" + group + " has none yet)");
+  }
+  struct Tally {
+    uint64_t count = 0;
+    int64_t latest_ms = 0;
+    std::string latest_message, log_stream;
+  };
+  std::map<std::string, Tally> by_code;
+  logs::FilterEventsRequest req;
+  req.group = group;
+  req.start_time_ms = Now() - options_.errors_window_ms;
+  uint64_t total = 0;
+  for (int page = 0; page < kMaxEventPages; ++page) {
+    auto res = deps_.logs->FilterEvents(req);
+    if (!res.ok()) {
+      return Make(id, name, CheckStatus::kWarning, "cannot read " + group + ": " + res.status().message());
+    }
+    for (const auto& e : res->events) {
+      json::error_code ec;
+      json::value v = json::parse(e.message, ec);
+      std::string code = "(unknown)", message = e.message;
+      if (!ec && v.is_object()) {
+        if (auto c = StringAt(v.as_object(), "errorCode"); !c.empty()) code = c;
+        if (auto m = StringAt(v.as_object(), "message"); !m.empty()) message = m;
+      }
+      Tally& tl = by_code[code];
+      ++tl.count;
+      ++total;
+      if (e.timestamp_ms >= tl.latest_ms) {
+        tl.latest_ms = e.timestamp_ms;
+        tl.latest_message = message;
+        tl.log_stream = e.stream;
+      }
+    }
+    if (res->next_token.empty()) break;
+    req.next_token = res->next_token;
+  }
+  const std::string window = Duration(options_.errors_window_ms);
+  if (total == 0) {
+    return Make(id, name, CheckStatus::kPassed, "no error event in the last " + window + " in " + group);
+  }
+  std::vector<std::pair<std::string, Tally>> sorted(by_code.begin(), by_code.end());
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto& a, const auto& b) { return a.second.count > b.second.count; });
+  std::string ev = std::to_string(total) + " in the last " + window + " in " + group + ": ";
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    const auto& [code, tl] = sorted[i];
+    if (i) ev += "; ";
+    ev += code + " x" + std::to_string(tl.count) + " (latest " + IsoTime(tl.latest_ms) + " in " +
+          tl.log_stream + ": " + Cut(tl.latest_message) + ")";
+  }
+  const std::string& top = sorted.front().first;
+  api::S3DeliveryConfig cfg = api::DeliveryConfig(t.meta.destination);
+  std::string fix = top.starts_with("Lambda.")
+                        ? LambdaFix(top, LambdaArnOf(t.meta.destination))
+                        : BucketFix(top, cfg.bucket, cfg.role_arn, cfg.kms_key_arn);
+  fix += "; read the events: hydrant logs " + t.meta.name + " --since " +
+         std::to_string(options_.errors_window_ms / 60'000) + "m";
+  return Make(id, name, CheckStatus::kWarning, ev, fix, top);
+}
+
+}  // namespace hydrant::observability

@@ -1,0 +1,139 @@
+#pragma once
+// Doctor: runs AWS's checklist for "Firehose delivers nothing to my S3 bucket"
+// (../shared/seeds/001_*) against a live delivery stream and returns one verdict per
+// check, with the evidence it looked at and the fix. Behind GET /doctor?stream=NAME
+// and `hydrant doctor STREAM`; every check is described in docs/doctor.md.
+//
+// The doctor only reads, except for two probes that act like delivery does:
+//   - bucket access: ObjectSink::CheckAccess (list, write and delete a probe object)
+//     with the destination's RoleARN and KMS key, on the destination bucket and on
+//     the backup bucket when S3BackupMode is Enabled;
+//   - lambda function: one invocation with a Firehose-shaped event of zero records,
+//     bounded by a short timeout.
+// Run() blocks for as long as those probes take (a few seconds at most with the
+// default options): call it off any I/O thread.
+//
+// Thread-safety: Run may be called from several threads at once; the dependencies
+// must be thread-safe (they are) and outlive the Doctor.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "stream/stream_meta.h"
+
+namespace hydrant::store {
+class ObjectSink;
+}
+namespace hydrant::processing {
+class FunctionInvoker;
+}
+namespace hydrant::logs {
+class LogStore;
+}
+namespace hydrant::stream {
+struct StreamProbe;
+class StreamRegistry;
+}  // namespace hydrant::stream
+
+namespace hydrant::observability {
+
+class MetricsSeries;
+
+enum class CheckStatus { kPassed, kFailed, kWarning, kNotApplicable };
+// "passed", "failed", "warning", "not_applicable".
+std::string_view CheckStatusName(CheckStatus s);
+std::optional<CheckStatus> ParseCheckStatus(std::string_view name);
+
+struct CheckResult {
+  std::string id;    // stable, for machines: "stream", "incoming-data", "bucket-access", ...
+  std::string name;  // for people: "stream", "incoming data", "bucket access", ...
+  CheckStatus status = CheckStatus::kPassed;
+  std::string evidence;    // what was seen: numbers, error codes, messages
+  std::string fix;         // what to do; "" when nothing is to be done
+  std::string error_code;  // the Firehose/Lambda error code behind a failure, if any
+};
+
+struct DoctorReport {
+  std::string stream;
+  int64_t time_ms = 0;  // when the checks ran
+  std::vector<CheckResult> checks;
+
+  bool HasFailure() const;
+  size_t Count(CheckStatus s) const;
+  // {"stream":..., "time": ms, "healthy": bool, "summary": {"passed": n, ...},
+  //  "checks": [{"id","name","status","evidence","fix","errorCode"}]}
+  std::string ToJson() const;
+  // The inverse of ToJson (for the CLI, which gets the report over HTTP).
+  static Result<DoctorReport> FromJson(std::string_view text);
+  // One line per check ("PASS  bucket access     s3://b reachable ...", a failed or
+  // warning check adds "  → fix: ..."), then a summary line.
+  std::string ToText() const;
+};
+
+struct DoctorDeps {
+  store::ObjectSink* sink = nullptr;               // bucket probes; null = not checked
+  processing::FunctionInvoker* invoker = nullptr;  // Lambda probe; null = not checked
+  const MetricsSeries* series = nullptr;           // recent metrics; null = live counters only
+  const logs::LogStore* logs = nullptr;            // error events; null = not checked
+  const Clock* clock = nullptr;                    // null = system clock
+  // The configured timeout (seconds) of a function hydrant runs itself, by name;
+  // nullopt when unknown (a remote function). Optional.
+  std::function<std::optional<int>(std::string_view function_name)> function_timeout_seconds;
+  // Whether delivery to `bucket` goes to a remote S3 service (false = the embedded
+  // store, which does not apply SSE-KMS). Optional (unknown).
+  std::function<bool(std::string_view bucket)> bucket_is_remote;
+  int64_t retention_ms = 24ll * 3600 * 1000;  // the delivery retention period
+};
+
+struct DoctorOptions {
+  int64_t window_ms = 15 * 60'000;        // "recently" for metrics
+  int64_t errors_window_ms = 60 * 60'000;  // error events looked at
+  std::chrono::milliseconds invoke_timeout{10'000};  // the Lambda probe's longest wait
+};
+
+// What the doctor looks at in one stream.
+struct DoctorTarget {
+  stream::StreamMeta meta;
+  const stream::StreamProbe* probe = nullptr;  // live counters; must not be null
+  uint64_t backlog_records = 0;               // buffered, not yet delivered
+};
+
+class Doctor {
+ public:
+  Doctor(DoctorDeps deps, DoctorOptions options = {});
+
+  DoctorReport Run(const DoctorTarget& target) const;
+  // The stream from `registry`; NotFound when there is no such stream.
+  Result<DoctorReport> Run(const stream::StreamRegistry& registry, const std::string& name) const;
+
+ private:
+  CheckResult CheckStream(const DoctorTarget& t) const;
+  CheckResult CheckIncoming(const DoctorTarget& t) const;
+  CheckResult CheckBucket(const DoctorTarget& t, bool backup) const;
+  CheckResult CheckKms(const DoctorTarget& t, const CheckResult& bucket) const;
+  std::vector<CheckResult> CheckLambda(const DoctorTarget& t) const;
+  CheckResult CheckProcessing(const DoctorTarget& t) const;
+  CheckResult CheckDelivery(const DoctorTarget& t) const;
+  CheckResult CheckRetention(const DoctorTarget& t) const;
+  CheckResult CheckLogging(const DoctorTarget& t) const;
+  CheckResult CheckErrorEvents(const DoctorTarget& t) const;
+  int64_t Now() const;
+
+  DoctorDeps deps_;
+  DoctorOptions options_;
+};
+
+// The fix for a Firehose S3 error code met on `bucket` ("" for an unknown code).
+std::string BucketFix(std::string_view error_code, std::string_view bucket,
+                      std::string_view role_arn, std::string_view kms_key);
+// The fix for a Lambda error code met invoking `function_arn`.
+std::string LambdaFix(std::string_view error_code, std::string_view function_arn);
+
+}  // namespace hydrant::observability
