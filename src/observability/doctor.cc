@@ -718,7 +718,8 @@ CheckResult Doctor::CheckLogging(const DoctorTarget& t) const {
                 "CloudWatchLoggingOptions.Enabled is false: delivery and processing errors are "
                 "not written to " + group,
                 "enable CloudWatchLoggingOptions to see error events (update-destination with "
-                "\"CloudWatchLoggingOptions\": {\"Enabled\": true}), then hydrant logs " +
+                "\"CloudWatchLoggingOptions\": {\"Enabled\": true, \"LogGroupName\": \"" + group +
+                    "\", \"LogStreamName\": \"DestinationDelivery\"}), then hydrant logs " +
                     t.meta.name);
   }
   std::string ev = "enabled: " + group + " / " + logs::DeliveryErrorLog::StreamName(opts, false);
