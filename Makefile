@@ -3,6 +3,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 HYDRANT_ARGS ?=
 CTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .PHONY: all deps test-deps configure build run test unit bench clean
 
@@ -35,8 +36,12 @@ test: test-deps configure
 unit: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -L unit $(CTEST_ARGS)
 
-bench: build
-	@echo "benchmarks: see BENCHMARKS.md (not built yet)"
+# Benchmarks (bench/README.md): hydrant, moto_server and the machine's limits side
+# by side; prints a Markdown report and writes bench/results/latest.md.
+# BENCH_ARGS="--quick" for a short run, "--long" adds the 10 GiB recovery run.
+bench: test-deps configure
+	@cmake --build $(BUILD_DIR)
+	@HYDRANT_BENCH_FROM_MAKE=1 /usr/bin/python3 bench/run.py --build-dir $(BUILD_DIR) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD_DIR)
