@@ -213,7 +213,17 @@ std::string BuildHead(const Options& o, const Body& b, const std::string& host_h
 
 class Connection {
  public:
-  Connection(const Options& o) {
+  explicit Connection(const Options& o) : o_(o) { Connect(); }
+  ~Connection() { ::close(fd_); }
+
+  // Connections the server closed (Connection: close) are reopened before the
+  // next request, as an SDK's pool does; moto's server closes after every answer.
+  uint64_t reconnects() const { return reconnects_; }
+
+ private:
+  void Connect() {
+    const Options& o = o_;
+    buf_.clear();
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     if (fd_ < 0) Die("socket");
     int one = 1;
@@ -226,11 +236,17 @@ class Connection {
       Die("connect " + o.host + ":" + std::to_string(o.port) + ": " + std::strerror(errno));
     }
   }
-  ~Connection() { ::close(fd_); }
 
+ public:
   // Sends head+body, reads one response. Returns the HTTP status, 0 on I/O error.
   // *failed_put_count gets FailedPutCount when the answer carries one.
   int RoundTrip(const std::string& head, const std::string& body, int* failed_put_count) {
+    if (closed_) {
+      ::close(fd_);
+      Connect();
+      closed_ = false;
+      ++reconnects_;
+    }
     iovec iov[2] = {{const_cast<char*>(head.data()), head.size()},
                     {const_cast<char*>(body.data()), body.size()}};
     int cnt = 2;
@@ -270,6 +286,9 @@ class Connection {
         if (line.size() > 15 && strncasecmp(line.data(), "content-length:", 15) == 0) {
           clen = std::strtoull(std::string(line.substr(15)).c_str(), nullptr, 10);
         }
+        if (line.size() >= 17 && strncasecmp(line.data(), "connection: close", 17) == 0) {
+          closed_ = true;
+        }
         pos = eol + 2;
       }
     }
@@ -296,13 +315,16 @@ class Connection {
       return true;
     }
   }
+  const Options& o_;
   int fd_ = -1;
   std::string buf_;
+  bool closed_ = false;
+  uint64_t reconnects_ = 0;
 };
 
 struct WorkerResult {
   Histogram hist;
-  uint64_t requests = 0, records = 0, payload = 0, errors = 0, failed_records = 0;
+  uint64_t requests = 0, records = 0, payload = 0, errors = 0, failed_records = 0, reconnects = 0;
   std::string first_error;
 };
 
@@ -420,6 +442,7 @@ int main(int argc, char** argv) {
         }
         v = (v + 1) % bodies.size();
       }
+      res.reconnects = conn.reconnects();
     });
   }
   if (o.total_records == 0) {
@@ -440,6 +463,7 @@ int main(int argc, char** argv) {
     all.payload += r.payload;
     all.errors += r.errors;
     all.failed_records += r.failed_records;
+    all.reconnects += r.reconnects;
     if (all.first_error.empty()) all.first_error = r.first_error;
   }
   std::printf(
@@ -447,13 +471,13 @@ int main(int argc, char** argv) {
       "\"rate\":%.1f,\"elapsed_s\":%.3f,\"requests\":%llu,\"records\":%llu,\"payload_bytes\":%llu,"
       "\"errors\":%llu,\"failed_records\":%llu,\"req_per_s\":%.1f,\"records_per_s\":%.1f,"
       "\"mib_per_s\":%.2f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f,"
-      "\"first_error\":\"%s\"}\n",
+      "\"reconnects\":%llu,\"first_error\":\"%s\"}\n",
       o.op.c_str(), o.record_size, per_request, o.connections, o.rate, elapsed,
       static_cast<unsigned long long>(all.requests), static_cast<unsigned long long>(all.records),
       static_cast<unsigned long long>(all.payload), static_cast<unsigned long long>(all.errors),
       static_cast<unsigned long long>(all.failed_records), all.requests / elapsed,
       all.records / elapsed, all.payload / elapsed / (1 << 20), all.hist.Quantile(0.5) / 1000,
       all.hist.Quantile(0.99) / 1000, all.hist.Quantile(0.999) / 1000, all.hist.max() / 1000.0,
-      all.first_error.c_str());
+      static_cast<unsigned long long>(all.reconnects), all.first_error.c_str());
   return all.errors && all.requests == 0 ? 1 : 0;
 }

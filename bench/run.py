@@ -503,6 +503,8 @@ def report(res, notes, cmdline):
         L.append("|---|---|")
         L.append("| sequential write, fdatasync every %d MiB | %s MiB/s |" %
                  (lim["sync_every_mib"], fmt(lim["seq_write_fdatasync_mib_s"])))
+        L.append("| 4 KiB append + fdatasync latency | p50 %s ms, p99 %s ms |" %
+                 (fmt(lim["fdatasync_4k_p50_ms"], 2), fmt(lim["fdatasync_4k_p99_ms"], 2)))
         L.append("| memcpy, one thread | %s GiB/s |" % fmt(lim["memcpy_gib_s"], 2))
         L.append("| trivial loopback HTTP server, GET, keep-alive | %s req/s (p99 %s ms) |" %
                  (fmt(lim["http_get_req_s"]), fmt(lim["http_get_p99_ms"], 2)))
