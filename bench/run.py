@@ -436,33 +436,35 @@ class Bench:
                              capture_output=True, text=True, check=True).stdout
         self.results["micro"] = json.loads(out)["benchmarks"]
 
+    def e2e_all(self):
+        rows = [self.end_to_end("hydrant", c) for c in ("UNCOMPRESSED", "GZIP")]
+        if self.have_moto:
+            rows += [self.end_to_end("moto", c) for c in ("UNCOMPRESSED", "GZIP")]
+        self.results["e2e"] = rows
+
     def run(self):
         a = self.args
         self.results["machine"] = self.machine()
         want = set(a.only.split(",")) if a.only else None
         on = lambda w: want is None or w in want
-        have_moto = bool(a.moto) and not a.no_moto
+        have_moto = self.have_moto = bool(a.moto) and not a.no_moto
         if not have_moto:
             self.notes.append("moto_server not found (or --no-moto): no side-by-side ratios")
-        if on("limits"):
-            self.machine_limits()
-        if on("ingest"):
-            self.ingest("hydrant")
-            if have_moto:
-                self.ingest("moto")
-        if on("e2e"):
-            rows = [self.end_to_end("hydrant", c) for c in ("UNCOMPRESSED", "GZIP")]
-            if have_moto:
-                rows += [self.end_to_end("moto", c) for c in ("UNCOMPRESSED", "GZIP")]
-            self.results["e2e"] = rows
-        if on("latency"):
-            self.latency()
-        if on("transform"):
-            self.transformation()
-        if on("recovery"):
-            self.results["recovery"] = [self.recovery(g) for g in a.recovery_gib]
-        if on("micro"):
-            self.micro()
+        steps = [("limits", self.machine_limits), ("ingest", lambda: self.ingest("hydrant")),
+                 ("ingest", lambda: have_moto and self.ingest("moto")),
+                 ("e2e", self.e2e_all), ("latency", self.latency),
+                 ("transform", self.transformation),
+                 ("recovery", lambda: self.results.__setitem__(
+                     "recovery", [self.recovery(g) for g in a.recovery_gib])),
+                 ("micro", self.micro)]
+        for name, fn in steps:
+            if not on(name):
+                continue
+            try:
+                fn()
+            except Exception as e:  # report what ran; say what did not
+                log("%s failed: %r" % (name, e))
+                self.notes.append("workload %s failed: %s" % (name, e))
         shutil.rmtree(self.work, ignore_errors=True)
         return self.results
 
