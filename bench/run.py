@@ -138,13 +138,18 @@ class Server:
 
 
 def metrics(endpoint, stream):
-    """hydrant's /metrics counters for one stream, as a dict name -> value."""
+    """hydrant's /metrics samples for one stream, as a dict name -> value. Names are
+    normalized to hydrant_NAME (hydrant_firehose_NAME in newer builds)."""
     out = {}
     with urllib.request.urlopen(endpoint + "/metrics", timeout=10) as r:
         for line in r.read().decode().splitlines():
-            m = re.match(r'^(\w+)\{delivery_stream="([^"]*)"\} (\d+)', line)
-            if m and m.group(2) == stream:
-                out[m.group(1)] = int(m.group(3))
+            m = re.match(r'^(\w+)\{([^}]*)\} (\S+)$', line)
+            if m and 'delivery_stream="%s"' % stream in m.group(2).split(","):
+                name = m.group(1).replace("hydrant_firehose_", "hydrant_")
+                try:
+                    out.setdefault(name, int(float(m.group(3))))
+                except ValueError:
+                    pass
     return out
 
 
