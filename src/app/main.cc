@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <malloc.h>
 #include <future>
 #include <cstdio>
 #include <iostream>
@@ -32,6 +33,10 @@ namespace {
 
 int Serve(const hydrant::app::Config& cfg) {
   using namespace hydrant;
+  // glibc gives each thread that allocates its own malloc arena, and freed memory
+  // stays in the arena: with five invocations of a few MB in flight, peak RSS grew
+  // by ~40 MiB (BENCHMARKS.md, transformation). Two arenas suit a 2-core machine.
+  mallopt(M_ARENA_MAX, 2);
   auto logger = spdlog::stderr_color_mt("hydrant");
   spdlog::set_default_logger(logger);
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z level=%l %v");
