@@ -1206,6 +1206,18 @@ std::optional<ApiError> CheckBase64(std::string_view s) {
   return std::nullopt;
 }
 
+std::optional<ApiError> CheckBase64Shape(std::string_view s) {
+  if (s.size() % 4 != 0) return CheckBase64(s);
+  size_t pad = 0;
+  while (pad < 2 && pad < s.size() && s[s.size() - 1 - pad] == '=') ++pad;
+  if (pad > 0) {
+    int last = s.size() > pad ? Base64Value(s[s.size() - pad - 1]) : -1;
+    int mask = pad == 1 ? 0x3 : 0xF;
+    if (last < 0 || (last & mask) != 0) return CheckBase64(s);
+  }
+  return std::nullopt;
+}
+
 size_t Base64DecodedSize(std::string_view s) {
   size_t pad = 0;
   while (pad < 2 && pad < s.size() && s[s.size() - 1 - pad] == '=') ++pad;

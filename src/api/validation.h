@@ -101,6 +101,11 @@ ApiError BatchTooLarge(size_t total_decoded_bytes);
 // "'abc' can not be converted to a Blob: Base64 encoded length is expected a multiple
 // of 4 bytes but found: 3".
 std::optional<ApiError> CheckBase64(std::string_view encoded);
+// The O(1) part of CheckBase64 for the hot path: length, padding and the final
+// character; returns CheckBase64's error when they are wrong. The alphabet is left to
+// the decoder (base64::DecodeToBuffer fails on any other character), after which
+// CheckBase64 gives the message.
+std::optional<ApiError> CheckBase64Shape(std::string_view encoded);
 // Decoded size of base64 that passed CheckBase64.
 size_t Base64DecodedSize(std::string_view encoded);
 

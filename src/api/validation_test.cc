@@ -583,6 +583,11 @@ TEST(HotPathHelpers, Base64AgreesWithAnIndependentDecoder) {
     ASSERT_TRUE(err) << bad;
     EXPECT_EQ(err->type, "SerializationException");
     EXPECT_EQ(err->message.rfind("'" + bad + "' can not be converted to a Blob: ", 0), 0u);
+    // The hot path's split (shape here, alphabet in the decoder) refuses it too.
+    EXPECT_TRUE(CheckBase64Shape(bad) || !base64::Decode(bad)) << bad;
+  }
+  for (size_t n = 0; n < 40; ++n) {
+    EXPECT_FALSE(CheckBase64Shape(base64::Encode(std::string(n, 'x')))) << n;
   }
 }
 

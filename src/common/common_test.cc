@@ -40,6 +40,8 @@ TEST(Base64, RoundTrip) {
 TEST(Base64, RejectsInvalid) {
   EXPECT_FALSE(base64::Decode("aGVsbG8").has_value());   // not a multiple of 4
   EXPECT_FALSE(base64::Decode("aGV$bG8=").has_value());  // bad character
+  EXPECT_FALSE(base64::Decode("aG=sbG8=").has_value());  // '=' before the end
+  EXPECT_FALSE(base64::Decode("aGVs\nG8=").has_value()); // whitespace
 }
 
 TEST(Status, ToString) {

@@ -228,6 +228,12 @@ def test_malformed_bodies_get_clear_errors(hydrant):
     assert st == 400 and b["__type"] == "SerializationException" and b["message"]
     st, b = post("PutRecord", b'{"DeliveryStreamName":"x","Record":{"Data":"not base64!"}}')
     assert st == 400 and b["__type"] == "SerializationException"
+    # A character outside the alphabet (or "=" inside) is named, as AWS names it.
+    for data, char in ((b"aGV$bG8=", "$"), (b"aG=sbG8=", "=")):
+        st, b = post("PutRecordBatch", b'{"DeliveryStreamName":"x","Records":[{"Data":"aGk="},{"Data":"%s"}]}' % data)
+        assert st == 400 and b["__type"] == "SerializationException", b
+        assert b["message"] == "'%s' can not be converted to a Blob: Invalid Base64 character: '%s'" % (
+            data.decode(), char), b
     st, b = post("PutRecord", b'{"DeliveryStreamName":"x"}')
     assert st == 400 and b["__type"] == "ValidationException" and "'record'" in b["message"]
     st, b = post("CreateDeliveryStream", b'[1,2]')
