@@ -423,3 +423,45 @@ def test_moto_kms_encryption_config_sets_sse_headers(moto, tmp_path):
             assert head["SSEKMSKeyId"] == key_arn, head
     finally:
         h.stop()
+
+
+def test_moto_assume_role_of_the_role_arn(moto_auth, tmp_path):
+    """assume_role = true: hydrant's own key may only call sts:AssumeRole; the
+    destination's RoleARN (allowed s3:*) is what writes. Without assume_role the same
+    key is refused."""
+    wk, ws = moto_auth.keys["writer"]
+    iam = boto3.client("iam", endpoint_url=moto_auth.endpoint, region_name="us-east-1",
+                       aws_access_key_id=wk, aws_secret_access_key=ws)
+    role = iam.create_role(RoleName="firehose-role", AssumeRolePolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"},
+                                                  "Action": "sts:AssumeRole"}]}))["Role"]
+    iam.put_role_policy(RoleName="firehose-role", PolicyName="s3", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+    iam.create_user(UserName="roleonly")
+    iam.put_user_policy(UserName="roleonly", PolicyName="p", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                  "Resource": "*"}]}))
+    k = iam.create_access_key(UserName="roleonly")["AccessKey"]
+    rk, rs = k["AccessKeyId"], k["SecretAccessKey"]
+    s3 = moto_auth.client(wk, ws)
+    s3.create_bucket(Bucket="role-bucket")
+    s3.create_bucket(Bucket="norole-bucket")
+    h = start_hydrant(tmp_path, [
+        ("role-bucket", moto_auth.endpoint, rk, rs,
+         'assume_role = true\nsts_endpoint = "%s"' % moto_auth.endpoint),
+        ("norole-bucket", moto_auth.endpoint, rk, rs),
+    ])
+    try:
+        make_stream(h, "role", "role-bucket", RoleARN=role["Arn"])
+        make_stream(h, "norole", "norole-bucket", RoleARN=role["Arn"])
+        recs = records("role", 20)
+        put_records(h, "role", recs)
+        put_records(h, "norole", records("norole", 3))
+        wait_for(lambda: len(delivered_lines(s3, "role-bucket")) >= len(recs), timeout=60,
+                 what="delivery as the assumed role")
+        assert sorted(delivered_lines(s3, "role-bucket")) == sorted(r[:-1] for r in recs)
+        wait_for(lambda: re.search(r"stream=norole event=(?:destination|delivery)_failed .*S3\.AccessDenied",
+                                   h.log()), timeout=30, what="S3.AccessDenied without the role")
+        assert not remote_objects(s3, "norole-bucket")
+    finally:
+        h.stop()
