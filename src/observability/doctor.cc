@@ -410,6 +410,12 @@ CheckResult Doctor::CheckIncoming(const DoctorTarget& t) const {
     }
     return Make("incoming-data", "incoming data", CheckStatus::kPassed, ev);
   }
+  const int64_t last_put = p.last_put_ms.load(std::memory_order_relaxed);
+  if (last_put > 0 && Now() - last_put <= options_.window_ms) {
+    // Records too recent for the series (sampled every period): the live counters.
+    return Make("incoming-data", "incoming data", CheckStatus::kPassed,
+                "the latest put was " + Duration(Now() - last_put) + " ago (" + since + ")");
+  }
   if (total_records > 0) {
     return Make("incoming-data", "incoming data", CheckStatus::kWarning,
                 "no record in the last " + window + " (" + since + ")",

@@ -155,6 +155,20 @@ class DoctorTest : public ::testing::Test {
   bool remote_ = true;
 };
 
+TEST_F(DoctorTest, PutsNotYetSampledCountAsRecentIncomingData) {
+  // Puts accepted since the last sample: the series has nothing yet, the live
+  // counters and the latest put's time say data is arriving.
+  probe_.incoming_records = 3;
+  probe_.last_put_ms = clock_.NowMillis() - 2'000;
+  DoctorReport r = Run();
+  EXPECT_EQ(Get(r, "incoming-data").status, CheckStatus::kPassed) << r.ToText();
+  EXPECT_NE(Get(r, "incoming-data").evidence.find("the latest put was"), std::string::npos);
+  // An hour later, with nothing since: a warning, not a pass.
+  clock_.Advance(3600'000);
+  r = Run();
+  EXPECT_EQ(Get(r, "incoming-data").status, CheckStatus::kWarning) << r.ToText();
+}
+
 TEST_F(DoctorTest, HealthyStreamPassesEveryCheck) {
   Tick(100, 2, 2);
   Tick(50, 1, 1);

@@ -577,7 +577,7 @@ void FirehoseApi::PutRecords(std::string_view op, http::Request&& req, http::Res
   int64_t arrival = registry_->clock().NowMillis();
   stream::DeliveryStream* target = s.get();
   target->Put(arrival, payloads,
-         [respond = std::move(respond), rid, batch, n, total, encrypted, s, received,
+         [respond = std::move(respond), rid, batch, n, total, encrypted, s, received, arrival,
           incarnation = ParseIncarnation(s->incarnation()), sname](Result<uint64_t> r) {
            auto& probe = s->probe();
            (batch ? probe.put_record_batch : probe.put_record).Record(MicrosSince(received));
@@ -604,6 +604,7 @@ void FirehoseApi::PutRecords(std::string_view op, http::Request&& req, http::Res
              return;
            }
            probe.incoming_put_requests.fetch_add(1, std::memory_order_relaxed);
+           probe.last_put_ms.store(arrival, std::memory_order_relaxed);
            probe.incoming_records.fetch_add(n, std::memory_order_relaxed);
            probe.incoming_bytes.fetch_add(total, std::memory_order_relaxed);
            if (batch) {

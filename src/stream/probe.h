@@ -27,6 +27,7 @@ struct StreamProbe {
   std::atomic<uint64_t> incoming_bytes{0};
   std::atomic<uint64_t> incoming_records{0};
   std::atomic<uint64_t> incoming_put_requests{0};
+  std::atomic<int64_t> last_put_ms{0};  // arrival time of the latest accepted put (0 = none)
   std::atomic<uint64_t> throttled_records{0};
   std::atomic<uint64_t> delivered_bytes{0};
   std::atomic<uint64_t> delivered_records{0};
