@@ -184,6 +184,18 @@ class PartBuilder {
   uint64_t bytes_ = 0;
 };
 
+// What names an object of the stream (Firehose's object naming, docs/object-naming.md).
+naming::ObjectNameInput NameInputFor(const std::string& stream, int64_t version,
+                                     const api::S3DeliveryConfig& cfg, int64_t oldest_ms) {
+  naming::ObjectNameInput ni;
+  ni.stream_name = stream;
+  ni.version_id = version;
+  ni.oldest_arrival_ms = oldest_ms;
+  ni.time_zone = cfg.time_zone;
+  ni.extension = cfg.extension;
+  return ni;
+}
+
 }  // namespace
 
 struct DeliveryStream::Snapshot {
@@ -830,12 +842,7 @@ bool DeliveryStream::Process(const Snapshot& snap, uint64_t start, uint64_t end,
     if (auto it = failed.find(type); it != failed.end()) return &it->second;
     auto k = in.error_keys.find(type);
     if (k == in.error_keys.end()) {
-      naming::ObjectNameInput ni;
-      ni.stream_name = name;
-      ni.version_id = snap.version;
-      ni.oldest_arrival_ms = in.oldest_ms;
-      ni.time_zone = cfg.time_zone;
-      ni.extension = cfg.extension;
+      const naming::ObjectNameInput ni = NameInputFor(snap.stream_name, snap.version, cfg, in.oldest_ms);
       auto key = naming::ErrorObjectKey(
           cfg.prefix,
           cfg.error_output_prefix ? std::optional<std::string_view>(*cfg.error_output_prefix)
@@ -940,13 +947,7 @@ bool DeliveryStream::DeliverObject(const Snapshot& snap, Stage& stage, bool tran
     in.start = start;
     in.from_transformed = transformed;
     in.oldest_ms = stage.cached_oldest;
-    naming::ObjectNameInput ni;
-    ni.stream_name = name;
-    ni.version_id = snap.version;
-    ni.oldest_arrival_ms = in.oldest_ms;
-    ni.time_zone = cfg.time_zone;
-    ni.extension = cfg.extension;
-    auto key = naming::DataObjectKey(cfg.prefix, ni, deps_.random);
+    auto key = naming::DataObjectKey(cfg.prefix, NameInputFor(snap.stream_name, snap.version, cfg, in.oldest_ms), deps_.random);
     if (!key.ok()) {
       ReportFailure(snap, stage, "InternalError", cfg.bucket, "", key.status());
       return false;
