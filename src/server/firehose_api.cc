@@ -15,6 +15,7 @@
 #include "api/destination_config.h"
 #include "api/errors.h"
 #include "api/validation.h"
+#include "server/aws_json.h"
 #include "common/base64.h"
 
 namespace hydrant::server {
@@ -36,25 +37,6 @@ std::string NewRequestId() {
                 (static_cast<uint32_t>(b >> 48) & 0x3fff) | 0x8000,
                 static_cast<unsigned long long>(b & 0xffffffffffffull));
   return buf;
-}
-
-http::Response JsonResponse(std::string body, const std::string& request_id) {
-  http::Response r;
-  r.status = 200;
-  r.headers.emplace_back("Content-Type", "application/x-amz-json-1.1");
-  r.headers.emplace_back("x-amzn-RequestId", request_id);
-  r.body = std::move(body);
-  return r;
-}
-
-http::Response ErrorResponse(const ApiError& e, const std::string& request_id) {
-  http::Response r;
-  r.status = e.http_status();
-  r.headers.emplace_back("Content-Type", "application/x-amz-json-1.1");
-  r.headers.emplace_back("x-amzn-RequestId", request_id);
-  r.headers.emplace_back("x-amzn-ErrorType", e.type + ":");
-  r.body = e.ToJson();
-  return r;
 }
 
 // Latencies (<Operation>.Latency) are measured on the monotonic clock: they are
@@ -151,7 +133,7 @@ void FirehoseApi::Handle(http::Request&& req, http::Respond respond) {
   const auto received = Steady::now();
   std::string rid = RequestId();
   if (req.method != "POST") {
-    respond(ErrorResponse({"UnknownOperationException", "Firehose operations use POST /."}, rid));
+    respond(AwsJsonError({"UnknownOperationException", "Firehose operations use POST /."}, rid));
     return;
   }
   std::string_view op = req.Header("X-Amz-Target").substr(kTargetPrefix.size());
@@ -162,12 +144,12 @@ void FirehoseApi::Handle(http::Request&& req, http::Respond respond) {
   boost::system::error_code ec;
   json::value body = req.body.empty() ? json::value(json::object()) : json::parse(req.body, ec);
   if (ec) {
-    respond(ErrorResponse(api::SerializationError("The request body is not valid JSON: " + ec.message()), rid));
+    respond(AwsJsonError(api::SerializationError("The request body is not valid JSON: " + ec.message()), rid));
     return;
   }
   if (!body.is_object()) {
-    if (auto err = api::ValidateRequest(op, body)) respond(ErrorResponse(*err, rid));
-    else respond(ErrorResponse(api::SerializationError("The request body must be a JSON object."), rid));
+    if (auto err = api::ValidateRequest(op, body)) respond(AwsJsonError(*err, rid));
+    else respond(AwsJsonError(api::SerializationError("The request body must be a JSON object."), rid));
     return;
   }
   json::object& in = body.as_object();
@@ -179,13 +161,13 @@ void FirehoseApi::Handle(http::Request&& req, http::Respond respond) {
       {"StartDeliveryStreamEncryption", 8}, {"StopDeliveryStreamEncryption", 9}};
   auto it = kOps.find(op);
   if (it == kOps.end()) {
-    respond(ErrorResponse({"UnknownOperationException",
+    respond(AwsJsonError({"UnknownOperationException",
                            "Unknown operation Firehose_20150804." + std::string(op) + "."},
                           rid));
     return;
   }
   if (auto err = api::ValidateRequest(op, in)) {
-    respond(ErrorResponse(*err, rid));
+    respond(AwsJsonError(*err, rid));
     return;
   }
   auto& reg = *registry_;
@@ -197,7 +179,7 @@ void FirehoseApi::Handle(http::Request&& req, http::Respond respond) {
   if (it->second == 1 || it->second >= 4) {
     s = reg.Get(name);
     if (!s) {
-      respond(ErrorResponse(StreamNotFound(reg, name), rid));
+      respond(AwsJsonError(StreamNotFound(reg, name), rid));
       return;
     }
   }
@@ -417,8 +399,8 @@ void FirehoseApi::Handle(http::Request&& req, http::Respond respond) {
     }
   }
   http::Response response = std::holds_alternative<ApiError>(result)
-                                ? ErrorResponse(std::get<ApiError>(result), rid)
-                                : JsonResponse(json::serialize(std::get<json::object>(result)), rid);
+                                ? AwsJsonError(std::get<ApiError>(result), rid)
+                                : AwsJsonResponse(json::serialize(std::get<json::object>(result)), rid);
   // DescribeDeliveryStream, UpdateDeliveryStream (UpdateDestination) and
   // ListDeliveryStreams .Requests/.Latency; the others have no Firehose metric.
   stream::OperationProbe* op_probe = it->second == 1   ? &s->probe().describe
@@ -443,7 +425,7 @@ void FirehoseApi::PutRecords(std::string_view op, http::Request&& req, http::Res
   body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
 
   auto bad = [&](std::string msg) {
-    respond(ErrorResponse(api::SerializationError(std::move(msg)), rid));
+    respond(AwsJsonError(api::SerializationError(std::move(msg)), rid));
   };
   simdjson::dom::element doc;
   if (parser.parse(body.data(), body.size(), false).get(doc) != simdjson::SUCCESS) {
@@ -508,7 +490,7 @@ void FirehoseApi::PutRecords(std::string_view op, http::Request&& req, http::Res
   for (size_t i = 0; i < encoded.size(); ++i) {
     if (i < missing_data.size() && missing_data[i]) continue;
     if (auto e = api::CheckBase64Shape(encoded[i])) {
-      respond(ErrorResponse(*e, rid));
+      respond(AwsJsonError(*e, rid));
       return;
     }
   }
@@ -528,7 +510,7 @@ void FirehoseApi::PutRecords(std::string_view op, http::Request&& req, http::Res
   if (!has_records) {
     violations.Add(api::NullViolation(batch ? "records" : "record"));
   } else if (batch && encoded.empty()) {
-    respond(ErrorResponse(api::NoRecords(), rid));
+    respond(AwsJsonError(api::NoRecords(), rid));
     return;
   } else if (batch && encoded.size() > api::kMaxBatchRecords) {
     api::AddTooManyRecords(sizes, &violations);
@@ -542,11 +524,11 @@ void FirehoseApi::PutRecords(std::string_view op, http::Request&& req, http::Res
     }
   }
   if (auto e = violations.ToError()) {
-    respond(ErrorResponse(*e, rid));
+    respond(AwsJsonError(*e, rid));
     return;
   }
   if (batch && upper > api::kMaxBatchBytes) {
-    respond(ErrorResponse(api::BatchTooLarge(upper), rid));
+    respond(AwsJsonError(api::BatchTooLarge(upper), rid));
     return;
   }
   // Decode into one arena: no allocation per record.
@@ -559,7 +541,7 @@ void FirehoseApi::PutRecords(std::string_view op, http::Request&& req, http::Res
     auto len = base64::DecodeToBuffer(e, arena.data() + off);
     if (!len) {  // a character outside the alphabet: CheckBase64 says which
       auto err = api::CheckBase64(e);
-      respond(ErrorResponse(err ? *err : api::SerializationError("Data is not valid base64."), rid));
+      respond(AwsJsonError(err ? *err : api::SerializationError("Data is not valid base64."), rid));
       return;
     }
     payloads.emplace_back(arena.data() + off, *len);
@@ -569,7 +551,7 @@ void FirehoseApi::PutRecords(std::string_view op, http::Request&& req, http::Res
   std::string sname(name);
   auto s = registry_->Get(sname);
   if (!s) {
-    respond(ErrorResponse(StreamNotFound(*registry_, sname), rid));
+    respond(AwsJsonError(StreamNotFound(*registry_, sname), rid));
     return;
   }
   const bool encrypted = s->encrypted();
@@ -590,7 +572,7 @@ void FirehoseApi::PutRecords(std::string_view op, http::Request&& req, http::Res
                spdlog::error("stream={} event=put_failed error=\"{}\"", sname, r.status().ToString());
              }
              if (!batch) {
-               respond(ErrorResponse({code, msg}, rid));
+               respond(AwsJsonError({code, msg}, rid));
                return;
              }
              std::string out = "{\"FailedPutCount\":" + std::to_string(n) + ",\"Encrypted\":" +
@@ -600,7 +582,7 @@ void FirehoseApi::PutRecords(std::string_view op, http::Request&& req, http::Res
                out += "\"ErrorCode\":\"" + code + "\",\"ErrorMessage\":\"" + msg + "\"}";
              }
              out += "]}";
-             respond(JsonResponse(std::move(out), rid));
+             respond(AwsJsonResponse(std::move(out), rid));
              return;
            }
            probe.incoming_put_requests.fetch_add(1, std::memory_order_relaxed);
@@ -631,7 +613,7 @@ void FirehoseApi::PutRecords(std::string_view op, http::Request&& req, http::Res
              }
              out += "]}";
            }
-           respond(JsonResponse(std::move(out), rid));
+           respond(AwsJsonResponse(std::move(out), rid));
          });
 }
 

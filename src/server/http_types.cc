@@ -30,6 +30,14 @@ std::string_view Request::Query() const {
   return q == std::string_view::npos ? std::string_view() : t.substr(q + 1);
 }
 
+Response JsonReply(int status, std::string body) {
+  Response r;
+  r.status = status;
+  r.SetHeader("Content-Type", "application/json");
+  r.body = std::move(body);
+  return r;
+}
+
 void Response::SetHeader(std::string name, std::string value) {
   for (auto& [k, v] : headers) {
     if (strcasecmp(k.c_str(), name.c_str()) == 0) {

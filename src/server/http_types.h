@@ -49,6 +49,10 @@ struct Response {
 using Respond = std::function<void(Response&&)>;
 using Handler = std::function<void(Request&&, Respond)>;
 
+// A JSON answer (Content-Type application/json) of hydrant's own endpoints and
+// the Lambda REST API.
+Response JsonReply(int status, std::string body);
+
 // Percent-decodes s ('+' is kept as is). Returns nullopt on a malformed escape.
 std::optional<std::string> PercentDecode(std::string_view s);
 // Percent-encodes everything except unreserved characters (and '/' if keep_slash).

@@ -15,16 +15,8 @@ namespace {
 
 constexpr std::string_view kPrefix = "/2015-03-31/functions";
 
-http::Response JsonReply(int status, std::string body) {
-  http::Response r;
-  r.status = status;
-  r.SetHeader("Content-Type", "application/json");
-  r.body = std::move(body);
-  return r;
-}
-
 http::Response LambdaError(int status, const std::string& type, const std::string& message) {
-  http::Response r = JsonReply(status, json::serialize(json::object{{"Type", "User"}, {"message", message}}));
+  http::Response r = http::JsonReply(status, json::serialize(json::object{{"Type", "User"}, {"message", message}}));
   r.SetHeader("x-amzn-ErrorType", type);
   return r;
 }
@@ -90,7 +82,7 @@ void LambdaApi::Handle(http::Request&& req, http::Respond respond) {
   if (req.method == "GET" && name.empty()) {
     json::array fns;
     for (const auto& f : invokers_->LocalFunctions()) fns.push_back(Configuration(f));
-    respond(JsonReply(200, json::serialize(json::object{{"Functions", std::move(fns)}})));
+    respond(http::JsonReply(200, json::serialize(json::object{{"Functions", std::move(fns)}})));
     return;
   }
   processing::FunctionRef ref;
@@ -109,7 +101,7 @@ void LambdaApi::Handle(http::Request&& req, http::Respond respond) {
   if (req.method == "GET" && rest.empty()) {
     for (const auto& f : invokers_->LocalFunctions()) {
       if (f.name == ref.name) {
-        respond(JsonReply(200, json::serialize(json::object{{"Configuration", Configuration(f)}})));
+        respond(http::JsonReply(200, json::serialize(json::object{{"Configuration", Configuration(f)}})));
         return;
       }
     }
@@ -146,11 +138,11 @@ void LambdaApi::Handle(http::Request&& req, http::Respond respond) {
     auto r = invokers_->Invoke(ref, event, std::chrono::minutes(5));
     using K = processing::InvokeResult::Kind;
     if (r.kind == K::kOk) {
-      http::Response resp = JsonReply(200, std::move(r.payload));
+      http::Response resp = http::JsonReply(200, std::move(r.payload));
       resp.SetHeader("X-Amz-Executed-Version", "$LATEST");
       respond(std::move(resp));
     } else if (r.kind == K::kFunctionError) {
-      http::Response resp = JsonReply(200, r.payload.empty()
+      http::Response resp = http::JsonReply(200, r.payload.empty()
                                                ? json::serialize(json::object{{"errorMessage", r.error_message}})
                                                : std::move(r.payload));
       resp.SetHeader("X-Amz-Executed-Version", "$LATEST");

@@ -12,6 +12,7 @@
 
 #include "api/errors.h"
 #include "logs/log_store.h"
+#include "server/aws_json.h"
 
 namespace hydrant::server {
 
@@ -419,17 +420,8 @@ http::Response LogsApi::Handle(const http::Request& req) {
                         "' (see docs/logs.md)"};
   }();
 
-  http::Response r;
-  r.headers.emplace_back("Content-Type", "application/x-amz-json-1.1");
-  r.headers.emplace_back("x-amzn-RequestId", rid);
-  if (auto* e = std::get_if<ApiError>(&reply)) {
-    r.status = e->http_status();
-    r.headers.emplace_back("x-amzn-ErrorType", e->type + ":");
-    r.body = e->ToJson();
-  } else {
-    r.body = json::serialize(std::get<json::object>(reply));
-  }
-  return r;
+  if (auto* e = std::get_if<ApiError>(&reply)) return AwsJsonError(*e, rid);
+  return AwsJsonResponse(json::serialize(std::get<json::object>(reply)), rid);
 }
 
 }  // namespace hydrant::server

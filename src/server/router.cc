@@ -22,14 +22,6 @@ namespace hydrant::server {
 
 namespace {
 
-http::Response JsonAnswer(int status, std::string body) {
-  http::Response r;
-  r.status = status;
-  r.SetHeader("Content-Type", "application/json");
-  r.body = std::move(body);
-  return r;
-}
-
 http::Response JsonError(int status, std::string_view type, std::string_view message) {
   std::string body = "{\"__type\":\"";
   body += type;
@@ -39,7 +31,7 @@ http::Response JsonError(int status, std::string_view type, std::string_view mes
     body += c;
   }
   body += "\"}";
-  return JsonAnswer(status, std::move(body));
+  return http::JsonReply(status, std::move(body));
 }
 
 // GET /metrics/series?stream=NAME&metric=M[,M...]&since=EPOCH_MS&window=SECONDS:
@@ -88,7 +80,7 @@ http::Response SeriesResponse(const http::Request& req, const stream::StreamRegi
   if (streams.empty()) {
     for (const auto& m : registry.List()) streams.push_back(m.name);
   }
-  return JsonAnswer(200, series->ToJson(streams, metrics, since));
+  return http::JsonReply(200, series->ToJson(streams, metrics, since));
 }
 
 // GET /doctor?stream=NAME: the doctor's report on one stream (docs/doctor.md).
@@ -107,7 +99,7 @@ http::Response DoctorResponse(const http::Request& req, const stream::StreamRegi
   if (!report.ok()) {
     return JsonError(404, "ResourceNotFoundException", report.status().message());
   }
-  return JsonAnswer(200, report->ToJson());
+  return http::JsonReply(200, report->ToJson());
 }
 
 }  // namespace
