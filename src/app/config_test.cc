@@ -6,11 +6,14 @@
 #include <fstream>
 #include <string>
 
+#include <unistd.h>
+
 namespace hydrant::app {
 namespace {
 
+// One file per test process: ctest -j runs the tests of this binary side by side.
 std::string WriteToml(const std::string& text) {
-  std::string path = ::testing::TempDir() + "/hydrant_config_test.toml";
+  std::string path = ::testing::TempDir() + "/hydrant_config_test." + std::to_string(::getpid()) + ".toml";
   std::ofstream(path) << text;
   return path;
 }

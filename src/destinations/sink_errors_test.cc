@@ -1,6 +1,7 @@
 #include "destinations/sink_errors.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -36,7 +37,7 @@ TEST(FirehoseErrorCode, FromPrefixOrStatusCode) {
 class EmbeddedStore : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/sink_errors_test_" +
+    dir_ = ::testing::TempDir() + "/sink_errors_test_" + std::to_string(::getpid()) + "_" +
            std::to_string(reinterpret_cast<uintptr_t>(this));
     std::filesystem::remove_all(dir_);
     auto s = ObjectStore::Open(dir_);
