@@ -4,15 +4,19 @@
 
 namespace hydrant::buffer::log_format {
 
-std::string SegmentFileName(uint64_t base_seq) {
-  char name[kSegmentNameDigits + 8];
-  std::snprintf(name, sizeof(name), "%020llu.log", static_cast<unsigned long long>(base_seq));
+namespace {
+
+std::string NumberedFileName(uint64_t base_seq, std::string_view suffix) {
+  char digits[kSegmentNameDigits + 1];
+  std::snprintf(digits, sizeof(digits), "%020llu", static_cast<unsigned long long>(base_seq));
+  std::string name(digits, kSegmentNameDigits);
+  name += suffix;
   return name;
 }
 
-std::optional<uint64_t> ParseSegmentFileName(std::string_view name) {
-  if (name.size() != kSegmentNameDigits + kSegmentSuffix.size()) return std::nullopt;
-  if (name.substr(kSegmentNameDigits) != kSegmentSuffix) return std::nullopt;
+std::optional<uint64_t> ParseNumberedFileName(std::string_view name, std::string_view suffix) {
+  if (name.size() != kSegmentNameDigits + suffix.size()) return std::nullopt;
+  if (name.substr(kSegmentNameDigits) != suffix) return std::nullopt;
   uint64_t v = 0;
   for (size_t i = 0; i < kSegmentNameDigits; ++i) {
     char c = name[i];
@@ -23,6 +27,20 @@ std::optional<uint64_t> ParseSegmentFileName(std::string_view name) {
     }
   }
   return v;
+}
+
+}  // namespace
+
+std::string SegmentFileName(uint64_t base_seq) { return NumberedFileName(base_seq, kSegmentSuffix); }
+
+std::optional<uint64_t> ParseSegmentFileName(std::string_view name) {
+  return ParseNumberedFileName(name, kSegmentSuffix);
+}
+
+std::string IndexFileName(uint64_t base_seq) { return NumberedFileName(base_seq, kIndexSuffix); }
+
+std::optional<uint64_t> ParseIndexFileName(std::string_view name) {
+  return ParseNumberedFileName(name, kIndexSuffix);
 }
 
 void EncodeSegmentHeader(uint64_t base_seq, char out[kSegmentHeaderSize]) {
@@ -41,6 +59,59 @@ std::string DecodeSegmentHeader(const char in[kSegmentHeaderSize], uint64_t* bas
     return "unsupported segment format version " + std::to_string(GetFixed32(in + 8));
   }
   *base_seq = GetFixed64(in + 12);
+  return "";
+}
+
+std::string EncodeIndex(const SegmentIndex& index) {
+  std::string out(kIndexHeaderSize + 8 * index.offsets.size(), '\0');
+  char* p = out.data();
+  PutFixed32(p + 4, kIndexMagic);
+  PutFixed32(p + 8, kIndexVersion);
+  PutFixed32(p + 12, index.interval);
+  PutFixed64(p + 16, index.base);
+  PutFixed64(p + 24, index.count);
+  PutFixed64(p + 32, index.size);
+  for (size_t i = 0; i < index.offsets.size(); ++i) {
+    PutFixed64(p + kIndexHeaderSize + 8 * i, index.offsets[i]);
+  }
+  PutFixed32(p, crc32c::Mask(crc32c::Value(p + 4, out.size() - 4)));
+  return out;
+}
+
+std::string DecodeIndex(std::string_view in, SegmentIndex* out) {
+  if (in.size() < kIndexHeaderSize || (in.size() - kIndexHeaderSize) % 8 != 0) {
+    return "index has " + std::to_string(in.size()) + " bytes";
+  }
+  const char* p = in.data();
+  if (crc32c::Unmask(GetFixed32(p)) != crc32c::Value(p + 4, in.size() - 4)) {
+    return "index checksum mismatch";
+  }
+  if (GetFixed32(p + 4) != kIndexMagic) return "bad index magic";
+  if (GetFixed32(p + 8) != kIndexVersion) {
+    return "unsupported index version " + std::to_string(GetFixed32(p + 8));
+  }
+  SegmentIndex idx;
+  idx.interval = GetFixed32(p + 12);
+  idx.base = GetFixed64(p + 16);
+  idx.count = GetFixed64(p + 24);
+  idx.size = GetFixed64(p + 32);
+  const uint64_t entries = (in.size() - kIndexHeaderSize) / 8;
+  if (idx.interval == 0 || entries != (idx.count + idx.interval - 1) / idx.interval) {
+    return "index holds " + std::to_string(entries) + " offsets for " +
+           std::to_string(idx.count) + " records";
+  }
+  idx.offsets.resize(entries);
+  uint64_t prev = 0;
+  for (uint64_t i = 0; i < entries; ++i) {
+    uint64_t off = GetFixed64(p + kIndexHeaderSize + 8 * i);
+    const bool first_ok = i > 0 || off == kSegmentHeaderSize;
+    if (!first_ok || (i > 0 && off <= prev) || off + kFrameHeaderSize > idx.size) {
+      return "index offset " + std::to_string(i) + " is out of order or out of the segment";
+    }
+    idx.offsets[i] = prev = off;
+  }
+  if (idx.count == 0 && idx.size != kSegmentHeaderSize) return "empty index for a non-empty segment";
+  *out = std::move(idx);
   return "";
 }
 

@@ -7,6 +7,7 @@
 //   CHECKPOINT                        first undelivered seq (replaced atomically)
 //   CHECKPOINT.tmp                    transient, only while a checkpoint is written
 //   LOCK                              flock'ed while a process has the log open
+//   <20-digit decimal base seq>.idx   index of a sealed segment (optional, see below)
 //
 // Segment file = segment header, then frames back to back, nothing else:
 //
@@ -23,6 +24,15 @@
 // segment stay known even when an earlier segment is cut by damage (the lost
 // range is then exactly the gap between the two).
 //
+// Segment index file (written once a segment is sealed — a newer segment exists —
+// and its frames are durable; never rewritten; a missing, damaged or disagreeing
+// index only means Open scans the segment as before):
+//   +0  u32 masked CRC32C of +4..end      +24 u64 record count
+//   +4  u32 magic "HYIX"                  +32 u64 segment size in bytes (header + frames)
+//   +8  u32 index version (1)             +40 u64 offsets[ceil(count / interval)]: the
+//   +12 u32 interval (16)                     file offset of record k * interval
+//   +16 u64 base seq (= the file name)
+//
 // Checkpoint file (20 bytes):
 //   +0 u32 masked CRC32C of +4..+20, +4 u32 magic "HYCK", +8 u32 version (1),
 //   +12 u64 first undelivered seq.
@@ -33,6 +43,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/crc32c.h"
 
@@ -41,16 +52,20 @@ namespace hydrant::buffer::log_format {
 inline constexpr uint32_t kVersion = 1;
 inline constexpr uint32_t kSegmentMagic = 0x474c5948;     // bytes "HYLG"
 inline constexpr uint32_t kCheckpointMagic = 0x4b435948;  // bytes "HYCK"
+inline constexpr uint32_t kIndexMagic = 0x58495948;       // bytes "HYIX"
+inline constexpr uint32_t kIndexVersion = 1;
 
 inline constexpr size_t kSegmentHeaderSize = 20;
 inline constexpr size_t kFrameHeaderSize = 16;
 inline constexpr size_t kCheckpointSize = 20;
+inline constexpr size_t kIndexHeaderSize = 40;
 
 // Larger lengths are "impossible": recovery treats them as damage. Firehose
 // records are at most 1000 KiB; this leaves room without trusting 4 GiB garbage.
 inline constexpr uint32_t kMaxPayloadBytes = 64u << 20;
 
 inline constexpr std::string_view kSegmentSuffix = ".log";
+inline constexpr std::string_view kIndexSuffix = ".idx";
 inline constexpr size_t kSegmentNameDigits = 20;
 inline constexpr std::string_view kCheckpointName = "CHECKPOINT";
 inline constexpr std::string_view kCheckpointTempName = "CHECKPOINT.tmp";
@@ -81,6 +96,10 @@ std::string SegmentFileName(uint64_t base_seq);
 // The base seq of a segment file name, or nullopt for any other name.
 std::optional<uint64_t> ParseSegmentFileName(std::string_view name);
 
+// The index file of segment `base_seq`, and the base seq of an index file name.
+std::string IndexFileName(uint64_t base_seq);
+std::optional<uint64_t> ParseIndexFileName(std::string_view name);
+
 // ---- segment header ----
 void EncodeSegmentHeader(uint64_t base_seq, char out[kSegmentHeaderSize]);
 // Empty string when valid (and *base_seq set), else the reason.
@@ -106,6 +125,20 @@ inline bool FrameChecksumOk(const char* header, const char* payload) {
   crc = crc32c::Extend(crc, payload, FramePayloadLength(header));
   return crc32c::Unmask(GetFixed32(header)) == crc;
 }
+
+// ---- segment index ----
+struct SegmentIndex {
+  uint64_t base = 0;
+  uint64_t count = 0;
+  uint64_t size = 0;
+  uint32_t interval = 0;
+  std::vector<uint64_t> offsets;
+};
+std::string EncodeIndex(const SegmentIndex& index);
+// Empty string when `in` is a well-formed index (and *out set), else the reason.
+// Checks the CRC, magic, version, that offsets has ceil(count / interval) entries,
+// and that they increase from the first frame and stay below size.
+std::string DecodeIndex(std::string_view in, SegmentIndex* out);
 
 // ---- checkpoint ----
 void EncodeCheckpoint(uint64_t first_undelivered, char out[kCheckpointSize]);

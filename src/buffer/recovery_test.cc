@@ -79,6 +79,17 @@ class RecoveryTest : public ::testing::Test {
  protected:
   std::string Dir() const { return tmp_.Sub("log"); }
   std::string Segment(uint64_t base) const { return Dir() + "/" + SegmentName(base); }
+  std::string Index(uint64_t base) const {
+    std::string s = Segment(base);
+    return s.substr(0, s.size() - 4) + ".idx";
+  }
+  // Sealed segments carry an index file that Open trusts; the scan tests remove
+  // them to make Open read every frame, as after a crash before the index landed.
+  void RemoveIndexes() const {
+    for (const auto& e : std::filesystem::directory_iterator(Dir())) {
+      if (e.path().extension() == ".idx") std::filesystem::remove(e.path());
+    }
+  }
   TempDir tmp_;
 };
 
@@ -201,6 +212,7 @@ TEST_F(RecoveryTest, DamagedMiddleSegmentKeepsLaterSegments) {
   opts.segment_target_bytes = kHeader + 10 * kFrame;  // 10 records a segment
   Fill(Dir(), 30, opts);
   ASSERT_EQ(SegmentFiles(Dir()).size(), 3u);
+  RemoveIndexes();
   FlipByte(Segment(10), FrameOffset(4) + 16);  // record 14
   RecoveryReport report;
   auto log = Open(Dir(), opts, &report);
@@ -235,7 +247,7 @@ TEST_F(RecoveryTest, BadSegmentHeaderDropsThatSegmentOnly) {
   LogOptions opts;
   opts.segment_target_bytes = kHeader + 10 * kFrame;
   Fill(Dir(), 30, opts);
-  FlipByte(Segment(10), 5);  // magic
+  FlipByte(Segment(10), 5);  // magic (checked with or without an index)
   RecoveryReport report;
   auto log = Open(Dir(), opts, &report);
   std::vector<uint64_t> expect = Range(0, 10);
@@ -306,6 +318,132 @@ TEST_F(RecoveryTest, OverlappingSegmentsAreCutAtTheOverlap) {
   ASSERT_EQ(report.problems.size(), 1u);
   EXPECT_NE(report.problems[0].find("overlap"), std::string::npos) << Joined(report);
   EXPECT_EQ(log->next_seq(), 8u);
+}
+
+// ---- sealed segments' index files ----
+
+TEST_F(RecoveryTest, SealedSegmentsGetAnIndexThatOpenTrusts) {
+  LogOptions opts;
+  opts.segment_target_bytes = kHeader + 10 * kFrame;
+  Fill(Dir(), 30, opts);
+  EXPECT_TRUE(std::filesystem::exists(Index(0)));
+  EXPECT_TRUE(std::filesystem::exists(Index(10)));
+  EXPECT_FALSE(std::filesystem::exists(Index(20)));  // the active segment has none
+  // Damage inside an indexed segment is not seen by Open: it reads no frame there.
+  FlipByte(Segment(0), FrameOffset(2) + 16);
+  RecoveryReport report;
+  auto log = Open(Dir(), opts, &report);
+  EXPECT_EQ(report.records_recovered, 30u);
+  EXPECT_TRUE(report.problems.empty()) << Joined(report);
+  EXPECT_EQ(log->next_seq(), 30u);
+  // Reading from an index point in the middle of an indexed segment works.
+  EXPECT_EQ(Seqs(ReadAll(*log, 13)), Range(13, 30));
+}
+
+TEST_F(RecoveryTest, DamageInAnIndexedSegmentIsCutWhenRead) {
+  LogOptions opts;
+  opts.segment_target_bytes = kHeader + 10 * kFrame;
+  Fill(Dir(), 30, opts);
+  FlipByte(Segment(10), FrameOffset(4) + 16);  // record 14
+  auto log = Open(Dir(), opts);
+  const uint64_t before = log->disk_bytes();
+  Status st;
+  std::vector<Rec> recs = ReadAll(*log, 0, &st);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  std::vector<uint64_t> expect = Range(0, 14);
+  for (uint64_t s = 20; s < 30; ++s) expect.push_back(s);
+  EXPECT_EQ(Seqs(recs), expect);
+  // Cut as Open's scan would have: the file ends before record 14, its index is gone.
+  EXPECT_EQ(FileSize(Segment(10)), FrameOffset(4));
+  EXPECT_FALSE(std::filesystem::exists(Index(10)));
+  EXPECT_EQ(log->disk_bytes(), before - 6 * kFrame);
+  // Reading into the lost range starts at the next segment.
+  EXPECT_EQ(ReadAll(*log, 16).front().seq, 20u);
+
+  log.reset();
+  RecoveryReport again;
+  log = Open(Dir(), opts, &again);
+  EXPECT_EQ(again.bytes_truncated, 0u);
+  EXPECT_EQ(again.records_lost, 6u);  // 14..19, as after a cut at Open
+  EXPECT_EQ(Seqs(ReadAll(*log)), expect);
+}
+
+TEST_F(RecoveryTest, DamagedIndexIsRemovedAndTheSegmentScanned) {
+  LogOptions opts;
+  opts.segment_target_bytes = kHeader + 10 * kFrame;
+  Fill(Dir(), 30, opts);
+  FlipByte(Index(10), 30);
+  FlipByte(Segment(10), FrameOffset(4) + 16);  // record 14: the scan must find it
+  RecoveryReport report;
+  auto log = Open(Dir(), opts, &report);
+  EXPECT_EQ(report.records_lost, 6u);
+  EXPECT_EQ(report.bytes_truncated, 6 * kFrame);
+  EXPECT_FALSE(std::filesystem::exists(Index(10)));
+  // The next Sync writes the index of the scanned (and cut) sealed segment again.
+  ASSERT_TRUE(log->Sync().ok());
+  ASSERT_TRUE(std::filesystem::exists(Index(10)));
+  log.reset();
+  RecoveryReport again;
+  log = Open(Dir(), opts, &again);
+  EXPECT_EQ(again.bytes_truncated, 0u);
+  EXPECT_EQ(again.records_recovered, 24u);
+  EXPECT_EQ(ReadAll(*log).size(), 24u);
+}
+
+TEST_F(RecoveryTest, IndexDisagreeingWithItsSegmentIsIgnored) {
+  LogOptions opts;
+  opts.segment_target_bytes = kHeader + 10 * kFrame;
+  Fill(Dir(), 30, opts);
+  // Garbage after the last frame: the size no longer matches the index.
+  WriteAt(Segment(0), FileSize(Segment(0)), std::string(40, 'x'));
+  RecoveryReport report;
+  auto log = Open(Dir(), opts, &report);
+  EXPECT_EQ(report.bytes_truncated, 40u);
+  EXPECT_EQ(FileSize(Segment(0)), FrameOffset(10));
+  EXPECT_EQ(Seqs(ReadAll(*log)), Range(0, 30));
+}
+
+TEST_F(RecoveryTest, IndexWithoutItsSegmentIsRemoved) {
+  LogOptions opts;
+  opts.segment_target_bytes = kHeader + 10 * kFrame;
+  Fill(Dir(), 30, opts);
+  std::filesystem::copy_file(Index(10), Dir() + "/" + SegmentName(40).substr(0, 20) + ".idx");
+  std::filesystem::remove(Segment(0));
+  auto log = Open(Dir(), opts);
+  EXPECT_FALSE(std::filesystem::exists(Index(0)));
+  EXPECT_FALSE(std::filesystem::exists(Index(40)));
+  EXPECT_TRUE(std::filesystem::exists(Index(10)));
+}
+
+TEST_F(RecoveryTest, AnIndexedLastSegmentIsNotAppendedTo) {
+  // The newest segment can be sealed when the one after it was dropped for a bad
+  // header: appends then start a new segment rather than change an indexed one.
+  LogOptions opts;
+  opts.segment_target_bytes = kHeader + 10 * kFrame;
+  Fill(Dir(), 12, opts);
+  ASSERT_TRUE(std::filesystem::exists(Index(0)));
+  WriteAt(Segment(10), 5, "X");  // bad magic: the segment holding 10, 11 is dropped
+  RecoveryReport report;
+  auto log = Open(Dir(), opts, &report);
+  EXPECT_EQ(log->next_seq(), 10u);
+  std::string p = Payload(10);
+  std::string_view v[] = {p};
+  ASSERT_TRUE(log->Append(1, v).ok());
+  ASSERT_TRUE(log->Sync().ok());
+  EXPECT_EQ(FileSize(Segment(0)), FrameOffset(10));
+  EXPECT_TRUE(std::filesystem::exists(Segment(10)));
+  EXPECT_EQ(Seqs(ReadAll(*log)), Range(0, 11));
+}
+
+TEST_F(RecoveryTest, DeliveredSegmentsTakeTheirIndexAlong) {
+  LogOptions opts;
+  opts.segment_target_bytes = kHeader + 10 * kFrame;
+  Fill(Dir(), 30, opts);
+  auto log = Open(Dir(), opts);
+  ASSERT_TRUE(log->MarkDelivered(20).ok());
+  EXPECT_FALSE(std::filesystem::exists(Segment(0)));
+  EXPECT_FALSE(std::filesystem::exists(Index(0)));
+  EXPECT_FALSE(std::filesystem::exists(Index(10)));
 }
 
 TEST_F(RecoveryTest, CorruptCheckpointFallsBackToTheOldestSegment) {
@@ -405,6 +543,29 @@ TEST_F(RecoveryTest, OnDiskLayoutMatchesTheDocument) {
   // frame 1: empty payload
   EXPECT_EQ(Le32(seg, 43), 0u);
   EXPECT_EQ(Le32(seg, 39), MaskedCrc(seg, 43, 12));
+
+  // A sealed segment's index: 17 one-byte records -> offsets of records 0 and 16.
+  {
+    LogOptions opts;
+    opts.segment_target_bytes = 20 + 17 * 17;
+    auto log = Open(tmp_.Sub("indexed"), opts);
+    for (int i = 0; i < 18; ++i) {
+      std::string_view v[] = {"x"};
+      ASSERT_TRUE(log->Append(7, v).ok());
+    }
+    ASSERT_TRUE(log->Sync().ok());
+  }
+  std::string idx = ReadFile(tmp_.Sub("indexed") + "/" + SegmentName(0).substr(0, 20) + ".idx");
+  ASSERT_EQ(idx.size(), 40u + 2 * 8);
+  EXPECT_EQ(idx.substr(4, 4), "HYIX");
+  EXPECT_EQ(Le32(idx, 8), 1u);
+  EXPECT_EQ(Le32(idx, 12), 16u);
+  EXPECT_EQ(Le64(idx, 16), 0u);
+  EXPECT_EQ(Le64(idx, 24), 17u);
+  EXPECT_EQ(Le64(idx, 32), 20u + 17 * 17);
+  EXPECT_EQ(Le64(idx, 40), 20u);
+  EXPECT_EQ(Le64(idx, 48), 20u + 16 * 17);
+  EXPECT_EQ(Le32(idx, 0), MaskedCrc(idx, 4, idx.size() - 4));
 
   std::string cp = ReadFile(Dir() + "/CHECKPOINT");
   ASSERT_EQ(cp.size(), 20u);

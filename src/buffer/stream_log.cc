@@ -8,9 +8,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <optional>
+
+#include <spdlog/spdlog.h>
 
 #include "buffer/log_format.h"
 
@@ -148,6 +151,7 @@ struct Segment {
   uint64_t count = 0;           // records
   uint64_t synced_size = 0;     // size covered by a completed fdatasync
   std::vector<uint64_t> index;  // index[k] = offset of record k*kIndexInterval
+  bool indexed = false;         // its index file is on disk (it is sealed and synced)
 
   uint64_t end() const { return base + count; }
   ~Segment() {
@@ -165,6 +169,7 @@ struct StreamLog::Impl {
   std::map<uint64_t, std::shared_ptr<Segment>> segments;  // by base seq
   std::shared_ptr<Segment> active;  // == last segment; null until the next Append creates one
   std::vector<std::shared_ptr<Segment>> unsynced_rotated;  // rotated, not yet fdatasync'ed
+  std::vector<std::shared_ptr<Segment>> unindexed_sealed;  // rotated, index file not yet written
   uint64_t next_seq = 0;
   uint64_t first_undelivered = 0;
   uint64_t disk_bytes = 0;  // sum of segment sizes == what this log has charged to the quota
@@ -218,6 +223,7 @@ struct StreamLog::Impl {
     }
     seg->size = sizeof(header);
     if (active && active->synced_size < active->size) unsynced_rotated.push_back(active);
+    if (active) unindexed_sealed.push_back(active);
     segments[seg->base] = seg;
     active = std::move(seg);
     disk_bytes += sizeof(header);
@@ -244,6 +250,78 @@ struct StreamLog::Impl {
       return ErrnoStatus("rename to", final_path, errno);
     }
     return FsyncFd(dir_fd, dir);
+  }
+
+  // Writes the index files of sealed segments whose frames are all durable. No
+  // fdatasync: an index lost or torn by a crash fails its checksum and Open scans
+  // the segment instead; an index is only ever written after its segment's frames
+  // are durable, so a valid one never describes frames the disk does not hold.
+  void WriteDueIndexes() {
+    std::vector<std::pair<std::string, fmt::SegmentIndex>> due;
+    {
+      std::lock_guard l(mu);
+      std::erase_if(unindexed_sealed, [&](const std::shared_ptr<Segment>& seg) {
+        auto it = segments.find(seg->base);
+        if (it == segments.end() || it->second != seg) return true;  // deleted meanwhile
+        if (seg->synced_size < seg->size) return false;
+        seg->indexed = true;
+        due.emplace_back(JoinPath(dir, fmt::IndexFileName(seg->base)),
+                         fmt::SegmentIndex{seg->base, seg->count, seg->size,
+                                           static_cast<uint32_t>(kIndexInterval), seg->index});
+        return true;
+      });
+    }
+    for (const auto& [path, index] : due) {
+      std::string bytes = fmt::EncodeIndex(index);
+      int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      int err = fd < 0 ? errno : 0;
+      if (fd >= 0 && PwriteAll(fd, bytes.data(), bytes.size(), 0, &err) != bytes.size()) {
+        ::unlink(path.c_str());
+      }
+      if (fd >= 0) ::close(fd);
+      // Only start-up time depends on it: the next Open scans this segment instead.
+      if (err != 0) {
+        spdlog::warn("log={} event=segment_index_not_written path={} error=\"{}\"", dir, path,
+                     std::strerror(err));
+      }
+    }
+  }
+
+  // Read found damage at `pos` (record `seq`) of a sealed segment: cut the segment
+  // there, as Open's scan would have, so delivery goes on with the next segment
+  // instead of failing on the same bytes forever. Returns false when the segment
+  // cannot be cut (it is the active one, was dropped, or the truncation failed):
+  // the caller then reports the damage as Corruption.
+  bool CutDamagedSegment(const std::shared_ptr<Segment>& seg, uint64_t seq, uint64_t pos,
+                         const std::string& reason) {
+    std::lock_guard l(mu);
+    auto it = segments.find(seg->base);
+    if (destroyed || it == segments.end() || it->second != seg || seg == active) return false;
+    const uint64_t keep = seq - seg->base;
+    if (keep >= seg->count) return true;  // another Read cut it already
+    // The index goes first: a crash after it leaves a segment that Open scans.
+    std::string index_path = JoinPath(dir, fmt::IndexFileName(seg->base));
+    if (::unlink(index_path.c_str()) != 0 && errno != ENOENT) return false;
+    seg->indexed = false;
+    if (::ftruncate(seg->fd, static_cast<off_t>(pos)) != 0 || ::fdatasync(seg->fd) != 0) {
+      spdlog::error("log={} event=log_damage_not_cut path={} error=\"{}\"", dir, seg->path,
+                    std::strerror(errno));
+      return false;
+    }
+    const uint64_t lost = seg->count - keep;
+    const uint64_t cut = seg->size - pos;
+    seg->count = keep;
+    seg->size = pos;
+    seg->synced_size = std::min(seg->synced_size, pos);
+    seg->index.resize((keep + kIndexInterval - 1) / kIndexInterval);
+    disk_bytes -= cut;
+    if (opts.quota) opts.quota->Release(cut);
+    if (cursor.segment_id == seg->id) cursor = Cursor{};
+    spdlog::error(
+        "log={} event=log_damage_cut path={} offset={} seq={} reason=\"{}\" records_lost={} "
+        "bytes_cut={}",
+        dir, seg->path, pos, seq, reason, lost, cut);
+    return true;
   }
 };
 
@@ -347,6 +425,49 @@ Result<ScannedSegment> ScanSegment(const std::string& path, uint64_t base,
   return out;
 }
 
+// A sealed segment described by its index file: only the segment header and the
+// index are read, never the frames (Read checks each frame's CRC when it passes
+// it). Null when the index is missing, damaged or disagrees with the segment file;
+// the caller then removes it and scans the segment.
+std::shared_ptr<Segment> LoadIndexedSegment(const std::string& path, const std::string& index_path,
+                                            uint64_t base, std::optional<uint64_t> next_base) {
+  int ifd = ::open(index_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (ifd < 0) return nullptr;
+  std::string bytes;
+  struct stat isb;
+  if (::fstat(ifd, &isb) == 0 && isb.st_size > 0 && isb.st_size < (256 << 20)) {
+    bytes.resize(static_cast<size_t>(isb.st_size));
+    if (PreadAll(ifd, bytes.data(), bytes.size(), 0) != static_cast<ssize_t>(bytes.size())) {
+      bytes.clear();
+    }
+  }
+  ::close(ifd);
+  fmt::SegmentIndex index;
+  if (bytes.empty() || !fmt::DecodeIndex(bytes, &index).empty()) return nullptr;
+  if (index.base != base || index.interval != kIndexInterval) return nullptr;
+  if (next_base && base + index.count > *next_base) return nullptr;
+
+  auto seg = std::make_shared<Segment>();
+  seg->fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (seg->fd < 0) return nullptr;
+  struct stat sb;
+  char header[fmt::kSegmentHeaderSize];
+  uint64_t header_base = 0;
+  if (::fstat(seg->fd, &sb) != 0 || static_cast<uint64_t>(sb.st_size) != index.size ||
+      PreadAll(seg->fd, header, sizeof(header), 0) != static_cast<ssize_t>(sizeof(header)) ||
+      !fmt::DecodeSegmentHeader(header, &header_base).empty() || header_base != base) {
+    return nullptr;
+  }
+  seg->base = base;
+  seg->path = path;
+  seg->count = index.count;
+  seg->size = index.size;
+  seg->synced_size = index.size;  // the index was written after its frames were durable
+  seg->index = std::move(index.offsets);
+  seg->indexed = true;
+  return seg;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<StreamLog>> StreamLog::Open(const std::string& dir, const LogOptions& opts,
@@ -386,28 +507,50 @@ Result<std::unique_ptr<StreamLog>> StreamLog::Open(const std::string& dir, const
   // A leftover temp file means a crash mid-checkpoint: the old CHECKPOINT stands.
   ::unlink(JoinPath(dir, fmt::kCheckpointTempName).c_str());
 
-  // List the segments.
+  // List the segments and their index files.
   std::vector<uint64_t> bases;
+  std::vector<uint64_t> indexes;
   {
     DIR* d = ::opendir(dir.c_str());
     if (!d) return ErrnoStatus("list", dir, errno);
     while (struct dirent* e = ::readdir(d)) {
       if (auto base = fmt::ParseSegmentFileName(e->d_name)) bases.push_back(*base);
+      if (auto base = fmt::ParseIndexFileName(e->d_name)) indexes.push_back(*base);
     }
     ::closedir(d);
   }
   std::sort(bases.begin(), bases.end());
+  std::sort(indexes.begin(), indexes.end());
 
+  // Sealed segments with a valid index are taken as they are (start-up time must
+  // not grow with the backlog); the others are scanned frame by frame.
   std::vector<std::shared_ptr<Segment>> segs;
   for (size_t i = 0; i < bases.size(); ++i) {
     std::optional<uint64_t> next_base;
     if (i + 1 < bases.size()) next_base = bases[i + 1];
-    auto scanned =
-        ScanSegment(JoinPath(dir, fmt::SegmentFileName(bases[i])), bases[i], next_base, report);
-    if (!scanned.ok()) return scanned.status();
-    if (scanned->seg) {
-      scanned->seg->id = impl->next_segment_id++;
-      segs.push_back(std::move(scanned->seg));
+    const std::string path = JoinPath(dir, fmt::SegmentFileName(bases[i]));
+    const std::string index_path = JoinPath(dir, fmt::IndexFileName(bases[i]));
+    std::shared_ptr<Segment> seg;
+    if (std::binary_search(indexes.begin(), indexes.end(), bases[i])) {
+      seg = LoadIndexedSegment(path, index_path, bases[i], next_base);
+      if (!seg && ::unlink(index_path.c_str()) != 0 && errno != ENOENT) {
+        return ErrnoStatus("unlink", index_path, errno);
+      }
+    }
+    if (!seg) {
+      auto scanned = ScanSegment(path, bases[i], next_base, report);
+      if (!scanned.ok()) return scanned.status();
+      seg = std::move(scanned->seg);
+    }
+    if (seg) {
+      seg->id = impl->next_segment_id++;
+      segs.push_back(std::move(seg));
+    }
+  }
+  // Index files whose segment is gone (a crash between the two deletions).
+  for (uint64_t base : indexes) {
+    if (!std::binary_search(bases.begin(), bases.end(), base)) {
+      ::unlink(JoinPath(dir, fmt::IndexFileName(base)).c_str());
     }
   }
 
@@ -450,6 +593,7 @@ Result<std::unique_ptr<StreamLog>> StreamLog::Open(const std::string& dir, const
     if (::unlink(segs.front()->path.c_str()) != 0) {
       return ErrnoStatus("unlink", segs.front()->path, errno);
     }
+    ::unlink(JoinPath(dir, fmt::IndexFileName(segs.front()->base)).c_str());
     segs.erase(segs.begin());
   }
 
@@ -471,15 +615,22 @@ Result<std::unique_ptr<StreamLog>> StreamLog::Open(const std::string& dir, const
 
   impl->first_undelivered = checkpoint;
   impl->next_seq = std::max(checkpoint, segs.empty() ? 0 : segs.back()->end());
-  for (auto& s : segs) {
+  for (size_t i = 0; i < segs.size(); ++i) {
+    auto& s = segs[i];
     impl->disk_bytes += s->size;
+    impl->segments[s->base] = s;
+    if (s->indexed) continue;  // sealed and durable
     // Recovered bytes may still be only in the page cache (the previous process
     // died before syncing them): the first Sync covers them too.
     s->synced_size = 0;
-    impl->segments[s->base] = s;
+    if (i + 1 < segs.size()) {
+      impl->unsynced_rotated.push_back(s);
+      impl->unindexed_sealed.push_back(s);
+    }
   }
-  for (size_t i = 0; i + 1 < segs.size(); ++i) impl->unsynced_rotated.push_back(segs[i]);
-  if (!segs.empty()) impl->active = segs.back();
+  // Appends continue in the last segment unless it is sealed (then the next Append
+  // starts a new one: an indexed segment never changes).
+  if (!segs.empty() && !segs.back()->indexed) impl->active = segs.back();
   if (opts.quota) opts.quota->ForceReserve(impl->disk_bytes);
 
   std::unique_ptr<StreamLog> log(new StreamLog());
@@ -597,9 +748,14 @@ Status StreamLog::Sync() {
     }
     d.sync_count.fetch_add(1);
   }
-  std::lock_guard l(d.mu);
-  for (auto& [seg, size] : todo) seg->synced_size = std::max(seg->synced_size, size);
-  std::erase_if(d.unsynced_rotated, [](const auto& s) { return s->synced_size >= s->size; });
+  bool index_due = false;
+  {
+    std::lock_guard l(d.mu);
+    for (auto& [seg, size] : todo) seg->synced_size = std::max(seg->synced_size, size);
+    std::erase_if(d.unsynced_rotated, [](const auto& s) { return s->synced_size >= s->size; });
+    index_due = !d.unindexed_sealed.empty();
+  }
+  if (index_due) d.WriteDueIndexes();
   return Status::Ok();
 }
 
@@ -616,12 +772,13 @@ Status StreamLog::Read(uint64_t from, uint64_t max_bytes,
   uint64_t seq = from;
   uint64_t passed_bytes = 0;
   bool passed_any = false;
+  uint64_t skip = 0;
 
   for (;;) {
     // Locate the segment holding seq (or the next one after a gap) under the lock,
     // then read it without the lock.
     std::shared_ptr<Segment> seg;
-    uint64_t pos = 0, skip = 0, end_seq = 0, end_pos = 0;
+    uint64_t pos = 0, end_seq = 0, end_pos = 0;
     {
       std::lock_guard l(d.mu);
       if (d.destroyed) return d.UsableLocked();  // a failed log stays readable
@@ -631,6 +788,7 @@ Status StreamLog::Read(uint64_t from, uint64_t max_bytes,
       if (it == d.segments.end()) return Status::Ok();
       seg = it->second;
       seq = std::max(seq, seg->base);
+      skip = 0;
       if (d.cursor.segment_id == seg->id && d.cursor.seq == seq) {
         pos = d.cursor.offset;
       } else {
@@ -644,18 +802,31 @@ Status StreamLog::Read(uint64_t from, uint64_t max_bytes,
 
     ChunkReader reader(seg->fd, end_pos, chunk, &buf);
     bool stop = false;
+    bool cut = false;
     Status st;
+    // Damage in a sealed segment (found here because Open trusted its index, or
+    // because the disk changed under us) is cut off like Open's scan would, and
+    // reading goes on with the next segment; anywhere else it is an error.
+    auto damaged = [&](std::string reason) {
+      const uint64_t at = seq - skip;  // the seq of the frame at pos
+      if (impl_->CutDamagedSegment(seg, at, pos, reason)) {
+        cut = true;
+        return Status::Ok();
+      }
+      return Status::Corruption(seg->path + ": offset " + std::to_string(pos) + " (seq " +
+                                std::to_string(at) + "): " + reason);
+    };
     while (seq < end_seq) {
       if (end_pos - pos < fmt::kFrameHeaderSize) {
-        return Status::Corruption(seg->path + ": offset " + std::to_string(pos) +
-                                  ": frame header runs past the end of the segment");
+        st = damaged("frame header runs past the end of the segment");
+        break;
       }
       const char* h = reader.Get(pos, fmt::kFrameHeaderSize, seg->path, &st);
-      if (!h) return st;
+      if (!h) break;
       uint32_t len = fmt::FramePayloadLength(h);
       if (end_pos - pos - fmt::kFrameHeaderSize < len) {
-        return Status::Corruption(seg->path + ": offset " + std::to_string(pos) + ": length " +
-                                  std::to_string(len) + " runs past the end of the segment");
+        st = damaged("length " + std::to_string(len) + " runs past the end of the segment");
+        break;
       }
       if (skip > 0) {  // hopping from an index point to seq (seq stays put)
         --skip;
@@ -667,10 +838,10 @@ Status StreamLog::Read(uint64_t from, uint64_t max_bytes,
         break;
       }
       const char* f = reader.Get(pos, fmt::kFrameHeaderSize + len, seg->path, &st);
-      if (!f) return st;
+      if (!f) break;
       if (!fmt::FrameChecksumOk(f, f + fmt::kFrameHeaderSize)) {
-        return Status::Corruption(seg->path + ": offset " + std::to_string(pos) + " (seq " +
-                                  std::to_string(seq) + "): checksum mismatch");
+        st = damaged("checksum mismatch");
+        break;
       }
       LogRecord rec;
       rec.seq = seq;
@@ -684,6 +855,17 @@ Status StreamLog::Read(uint64_t from, uint64_t max_bytes,
         stop = true;
         break;
       }
+    }
+    if (!st.ok() && st.code() == StatusCode::kCorruption && !cut) {
+      // The file is shorter than the segment should be (reader.Get).
+      Status d2 = damaged(st.message());
+      if (cut) st = Status::Ok();
+      else st = d2;
+    }
+    if (!st.ok()) return st;
+    if (cut) {
+      skip = 0;
+      continue;  // seq now lies past the cut segment's end: the next segment holds it
     }
     if (stop) {
       if (seq < end_seq) {
@@ -727,9 +909,11 @@ Status StreamLog::MarkDelivered(uint64_t up_to) {
       result = ErrnoStatus("delete", seg->path, errno);  // retried by the next MarkDelivered
       break;
     }
+    ::unlink(JoinPath(d.dir, fmt::IndexFileName(seg->base)).c_str());  // may not exist
     d.segments.erase(d.segments.begin());
     if (d.active == seg) d.active = nullptr;  // the next Append starts a new segment
     std::erase(d.unsynced_rotated, seg);
+    std::erase(d.unindexed_sealed, seg);
     freed += seg->size;
   }
   d.disk_bytes -= freed;
@@ -763,6 +947,7 @@ Status StreamLog::Destroy() {
   d.segments.clear();
   d.active = nullptr;
   d.unsynced_rotated.clear();
+  d.unindexed_sealed.clear();
   if (d.opts.quota && d.disk_bytes > 0) d.opts.quota->Release(d.disk_bytes);
   d.disk_bytes = 0;
   std::error_code ec;

@@ -8,8 +8,10 @@
 //
 // Durability: Append() hands bytes to the OS; they are durable once Sync()
 // returns OK (fdatasync). GroupCommitter batches Sync() calls across requests.
-// Recovery (Open): every segment is scanned and checked; a torn or corrupt tail
-// is reported in RecoveryReport and cut off (truncate), never a crash.
+// Recovery (Open): sealed segments with a valid index file are taken from it
+// without reading their frames; every other segment is scanned and checked. A torn
+// or corrupt tail is reported in RecoveryReport and cut off (truncate), never a
+// crash. Damage that Read finds later in a sealed segment is cut the same way.
 //
 // Thread-safety: all methods may be called concurrently from any thread.
 
@@ -92,7 +94,9 @@ class StreamLog {
   // is always passed if there is one). Precisely: a record is passed when it is the
   // first one or when the payload bytes passed so far plus its own stay <= max_bytes;
   // the first record that does not fit ends the call. Seqs lost to damage are skipped.
-  // Every frame read is checked against its CRC (Corruption if it fails). fn runs
+  // Every frame read is checked against its CRC: damage in a sealed segment is cut
+  // off there (logged; reading goes on with the next segment), damage in the
+  // active segment returns Corruption. fn runs
   // without any lock held and may call other methods of the log.
   Status Read(uint64_t from, uint64_t max_bytes,
               const std::function<bool(const LogRecord&)>& fn) const;
