@@ -490,15 +490,18 @@ void DeliveryStream::Put(int64_t arrival_ms, std::span<const std::string_view> p
           done(st);
           return;
         }
+        bool wake = false;
         {
           std::lock_guard lk(self->mu_);
           self->durable_end_ = std::max(self->durable_end_, end);
           self->pending_main_ += static_cast<int64_t>(bytes);
           self->pending_backup_ += static_cast<int64_t>(bytes);
           ++self->generation_;
+          self->fresh_bytes_ += static_cast<int64_t>(bytes);
+          wake = self->fresh_bytes_ >= self->quiet_bytes_;
         }
-        self->cv_.notify_one();
-        done(first_seq);
+        done(first_seq);  // the answer first: the wake-up is not on the put's path
+        if (wake) self->cv_.notify_one();
       });
 }
 
@@ -580,9 +583,13 @@ void DeliveryStream::Run() {
     probe_.oldest_undelivered_ms = oldest;
     probe_.backup_oldest_unsent_ms = backup_.oldest_now;
     if (ran) continue;
+    const int64_t quiet =
+        std::min({processing_.quiet_bytes, destination_.quiet_bytes, backup_.quiet_bytes});
     std::unique_lock lk(mu_);
     if (stop_) return;
     if (generation_ != snap.generation) continue;
+    quiet_bytes_ = quiet;
+    fresh_bytes_ = 0;
     cv_.wait_for(lk, std::chrono::milliseconds(std::clamp<int64_t>(wake - now, 1, 1000)));
   }
 }
@@ -616,6 +623,7 @@ bool DeliveryStream::Due(Stage& stage, bool transformed, uint64_t start, int64_t
     const int64_t due = stage.cached_oldest + interval_ms;
     if (pending < static_cast<int64_t>(size_bytes) && now < due) {
       *wake_ms = std::min(*wake_ms, due);
+      stage.quiet_bytes = std::min(stage.quiet_bytes, static_cast<int64_t>(size_bytes) - pending);
       return false;
     }
   }
@@ -643,10 +651,14 @@ void DeliveryStream::AfterRun(Stage& stage, bool progressed) {
 bool DeliveryStream::MaybeRunProcessing(const Snapshot& snap, int64_t now, int64_t* wake_ms) {
   Stage& st = processing_;
   st.oldest_now = 0;
+  st.quiet_bytes = kNeverWake;
   if (!snap.processing_configured) return false;
   const uint64_t start = main_cursor_, end = snap.durable_end;
   if (st.inflight && st.inflight->start != start) st.inflight.reset();
-  if (start >= end && !st.inflight) return false;
+  if (start >= end && !st.inflight) {
+    st.quiet_bytes = 0;
+    return false;
+  }
   uint64_t size = kNativeBatchBytes;
   int64_t interval = std::min<int64_t>(kNativeIntervalMs, snap.cfg.buffer_interval_seconds * 1000ll);
   if (snap.pipeline) {
@@ -668,6 +680,7 @@ bool DeliveryStream::MaybeRunProcessing(const Snapshot& snap, int64_t now, int64
 bool DeliveryStream::MaybeRunDestination(const Snapshot& snap, int64_t now, int64_t* wake_ms) {
   Stage& st = destination_;
   st.oldest_now = 0;
+  st.quiet_bytes = kNeverWake;
   // Transformed batches first (also those left after processing was turned off);
   // a promised batch is finished from the log it was taken from.
   const bool transformed =
@@ -678,9 +691,13 @@ bool DeliveryStream::MaybeRunDestination(const Snapshot& snap, int64_t now, int6
   const uint64_t end = transformed ? transformed_->next_seq() : snap.durable_end;
   const int64_t pending = transformed ? pending_transformed_ : snap.pending_main;
   if (st.inflight && st.inflight->start != start) st.inflight.reset();
-  if (start >= end && !st.inflight) return false;
+  if (start >= end && !st.inflight) {
+    if (!transformed) st.quiet_bytes = 0;  // fed by puts directly
+    return false;
+  }
   if (!Due(st, transformed, start, pending, snap.cfg.buffer_size_bytes,
            snap.cfg.buffer_interval_seconds * 1000ll, now, wake_ms, &st.oldest_now)) {
+    if (transformed) st.quiet_bytes = kNeverWake;  // puts reach it through processing
     return false;
   }
   AfterRun(st, DeliverObject(snap, st, transformed, start, end));
@@ -690,10 +707,14 @@ bool DeliveryStream::MaybeRunDestination(const Snapshot& snap, int64_t now, int6
 bool DeliveryStream::MaybeRunBackup(const Snapshot& snap, int64_t now, int64_t* wake_ms) {
   Stage& st = backup_;
   st.oldest_now = 0;
+  st.quiet_bytes = kNeverWake;
   if (!snap.backup_cfg || !backup_cursor_) return false;
   const uint64_t start = *backup_cursor_, end = snap.durable_end;
   if (st.inflight && st.inflight->start != start) st.inflight.reset();
-  if (start >= end && !st.inflight) return false;
+  if (start >= end && !st.inflight) {
+    st.quiet_bytes = 0;
+    return false;
+  }
   if (!Due(st, false, start, snap.pending_backup, snap.backup_cfg->buffer_size_bytes,
            snap.backup_cfg->buffer_interval_seconds * 1000ll, now, wake_ms, &st.oldest_now)) {
     return false;

@@ -138,7 +138,13 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
     bool cached_transformed = false;
     int64_t cached_oldest = 0;
     int64_t oldest_now = 0;  // oldest arrival waiting for this stage (0 = none)
+    // New source bytes this stage can ignore until its next planned wake-up: the
+    // room left below its size threshold; 0 = any new record matters (nothing is
+    // buffered, so its interval has not started); kNeverWake = puts do not matter
+    // (not fed by the source log, or waiting out a retry back-off).
+    int64_t quiet_bytes = 0;
   };
+  static constexpr int64_t kNeverWake = INT64_MAX;
   // What one pass of the delivery thread sees (taken under mu_).
   struct Snapshot;
 
@@ -203,6 +209,11 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
   // Payload bytes durable but not yet taken by a stage (buffering triggers).
   int64_t pending_main_ = 0;         // for processing, or the destination without it
   int64_t pending_backup_ = 0;
+  // Put wakes the sleeping delivery thread only once the bytes made durable since
+  // it went to sleep reach quiet_bytes_ (the least quiet_bytes of its stages):
+  // under load a wake-up per commit round would cost CPU the puts need.
+  int64_t quiet_bytes_ = 0;
+  int64_t fresh_bytes_ = 0;
   int64_t pending_transformed_ = 0;  // delivery thread only
   bool stop_ = false;
   std::atomic<bool> stopping_{false};  // stop_ for readers outside mu_ (between chunks)
