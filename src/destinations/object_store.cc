@@ -44,6 +44,11 @@ constexpr char kUploadFile[] = "upload";
 constexpr char kUploadMagic[] = "hydrant-upload 1";
 constexpr char kPartMagic[] = "hydrant-part 1";
 constexpr size_t kWriteBuffer = 256 * 1024;
+// An object's data is written back in steps of this size: each step's writeback is
+// started, and the step before it waited for, before more is written (TempFile), so
+// at most two steps of the object are dirty at any time (docs/architecture.md,
+// "Object writes and the log's fdatasync").
+constexpr uint64_t kWritebackStep = 1 << 20;
 constexpr size_t kCopyChunk = 1 << 20;  // read/write fallback of the part concatenation
 constexpr size_t kUploadIdLen = 32;
 
@@ -727,6 +732,16 @@ namespace {
 
 // A new file (in .tmp) written through a 256 KiB buffer, its MD5 computed on
 // the way. Unlinked on destruction unless Keep() says it was moved elsewhere.
+//
+// Bounded writeback: every kWritebackStep bytes, the step just written is handed
+// to the disk (sync_file_range WRITE) and the step before it is waited for
+// (WAIT_BEFORE|WRITE|WAIT_AFTER) before more is written. Without it the kernel writes a large object back in big bursts
+// and the final fsync flushes the rest at once; either fills the device queue, and
+// a stream log's fdatasync issued meanwhile waits behind up to the whole object
+// (tens of ms; measured in docs/architecture.md). sync_file_range makes nothing
+// durable by itself (no metadata, no cache flush): Finish() still fsyncs, with
+// almost nothing left to write. Where sync_file_range is not supported the file
+// is simply written and fsynced as before.
 class TempFile {
  public:
   TempFile(int fd, std::string path) : fd_(fd), path_(std::move(path)), md5_(EVP_MD_CTX_new()) {
@@ -753,7 +768,7 @@ class TempFile {
     error_ = Flush();
     if (error_.ok()) {
       if (bytes.size() >= kWriteBuffer) {
-        error_ = WriteAll(fd_, bytes, path_);
+        error_ = WriteOut(bytes);
       } else {
         buf_.append(bytes);
       }
@@ -782,9 +797,42 @@ class TempFile {
 
  private:
   Status Flush() {
-    Status st = WriteAll(fd_, buf_, path_);
+    Status st = WriteOut(buf_);
     buf_.clear();
     return st;
+  }
+
+  // Writes at the end of the file, a writeback step at a time.
+  Status WriteOut(std::string_view data) {
+    while (!data.empty()) {
+      const uint64_t room = kWritebackStep - (written_ - synced_);
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(room, data.size()));
+      HYDRANT_RETURN_IF_ERROR(WriteAll(fd_, data.substr(0, n), path_));
+      written_ += n;
+      data.remove_prefix(n);
+      if (written_ - synced_ >= kWritebackStep) WriteBackStep();
+    }
+    return Status::Ok();
+  }
+
+  // Starts the writeback of the step just written, then waits for the one before
+  // (so the disk always has the next step queued: full write speed, with at most
+  // two steps in flight).
+  void WriteBackStep() {
+    const auto start = static_cast<off64_t>(synced_);
+    const auto len = static_cast<off64_t>(written_ - synced_);
+    synced_ = written_;
+    if (!step_writeback_) return;
+    bool ok = ::sync_file_range(fd_, start, len, SYNC_FILE_RANGE_WRITE) == 0;
+    if (ok && start > 0) {
+      const auto prev = static_cast<off64_t>(std::min<uint64_t>(kWritebackStep, start));
+      ok = ::sync_file_range(fd_, start - prev, prev,
+                             SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+                                 SYNC_FILE_RANGE_WAIT_AFTER) == 0;
+    }
+    // Unsupported here (or an I/O error, which the final fsync reports): write the
+    // rest as before.
+    if (!ok) step_writeback_ = false;
   }
 
   int fd_;
@@ -792,6 +840,9 @@ class TempFile {
   EVP_MD_CTX* md5_;
   std::string buf_;
   uint64_t size_ = 0;
+  uint64_t written_ = 0;  // bytes written to the file
+  uint64_t synced_ = 0;   // bytes whose writeback was started and waited for
+  bool step_writeback_ = true;
   bool done_ = false;
   bool kept_ = false;
   Status error_;

@@ -174,6 +174,13 @@ class ObjectSink {
   // the bucket, write a small probe object (kProbeKeyPrefix...), delete it. The
   // first failure, with its Firehose error code.
   virtual Status CheckAccess(std::string_view bucket, const ObjectMeta& meta) = 0;
+  // Whether writing an object of `bucket` puts its bytes on this machine's disk
+  // (the embedded store), beside the stream logs' fdatasync: delivery paces such
+  // writes (docs/architecture.md, "Object writes and the log's fdatasync").
+  virtual bool WritesLocalDisk(std::string_view bucket) const {
+    (void)bucket;
+    return false;
+  }
 };
 
 // Probe objects written by CheckAccess are named kProbeKeyPrefix + a random suffix.
@@ -201,6 +208,7 @@ class ObjectStore final : public ObjectSink {
   Result<std::unique_ptr<ObjectWriter>> BeginPut(std::string_view bucket, std::string_view key,
                                                  const ObjectMeta& meta) override;
   Status CheckAccess(std::string_view bucket, const ObjectMeta& meta) override;
+  bool WritesLocalDisk(std::string_view) const override { return true; }
   Result<ObjectInfo> PutObject(std::string_view bucket, std::string_view key, std::string_view data,
                                const ObjectMeta& meta);
   Result<ObjectInfo> HeadObject(std::string_view bucket, std::string_view key) const;

@@ -23,6 +23,9 @@ class RoutingSink final : public ObjectSink {
   Result<std::unique_ptr<ObjectWriter>> BeginPut(std::string_view bucket, std::string_view key,
                                                  const ObjectMeta& meta) override;
   Status CheckAccess(std::string_view bucket, const ObjectMeta& meta) override;
+  bool WritesLocalDisk(std::string_view bucket) const override {
+    return Route(bucket)->WritesLocalDisk(bucket);
+  }
 
  private:
   ObjectSink* fallback_;

@@ -29,6 +29,8 @@ constexpr int64_t kNativeIntervalMs = 1000;
 constexpr uint64_t kParallelBatches = 5;
 // Largest payload of one transformed-log record (the log's limit is 64 MiB).
 constexpr size_t kMaxPartBytes = 48ull << 20;
+// A paced delivery checks its pace after reading this many bytes.
+constexpr uint64_t kPaceStepBytes = 256 << 10;
 
 bool IsEncrypted(const StreamMeta& m) {
   const auto* st = m.encryption.if_contains("Status");
@@ -215,7 +217,7 @@ struct DeliveryStream::Snapshot {
 
 DeliveryStream::DeliveryStream(std::string dir, StreamMeta meta, DeliveryDeps deps)
     : dir_(std::move(dir)), deps_(std::move(deps)), incarnation_(meta.incarnation),
-      meta_(std::move(meta)) {
+      meta_(std::move(meta)), pacer_(deps_.options.pacing) {
   ApplyMetaLocked();
 }
 
@@ -499,6 +501,7 @@ void DeliveryStream::Put(int64_t arrival_ms, std::span<const std::string_view> p
           ++self->generation_;
           self->fresh_bytes_ += static_cast<int64_t>(bytes);
           wake = self->fresh_bytes_ >= self->quiet_bytes_;
+          self->ingested_bytes_.fetch_add(bytes, std::memory_order_relaxed);
         }
         done(first_seq);  // the answer first: the wake-up is not on the put's path
         if (wake) self->cv_.notify_one();
@@ -571,6 +574,7 @@ void DeliveryStream::Run() {
     }
     if (!snap.processing_configured) processing_.inflight.reset();
     const int64_t now = deps_.clock->NowMillis();
+    pacer_.ObserveIngest(now, ingested_bytes_.load(std::memory_order_relaxed));
     int64_t wake = now + 1000;
     bool ran = MaybeRunProcessing(snap, now, &wake);
     ran = MaybeRunDestination(snap, now, &wake) || ran;
@@ -721,6 +725,20 @@ bool DeliveryStream::MaybeRunBackup(const Snapshot& snap, int64_t now, int64_t* 
   }
   AfterRun(st, DeliverObject(snap, st, false, start, end));
   return true;
+}
+
+void DeliveryStream::Pace(const Stage& stage, bool transformed, uint64_t bytes,
+                          uint64_t buffer_bytes) {
+  const int64_t now = deps_.clock->NowMillis();
+  pacer_.ObserveIngest(now, ingested_bytes_.load(std::memory_order_relaxed));
+  std::unique_lock lk(mu_);
+  if (stop_) return;  // finish at full speed
+  const int64_t backlog = transformed            ? pending_transformed_
+                          : &stage == &backup_   ? pending_backup_
+                                                 : pending_main_;
+  if (pacer_.Behind(backlog, buffer_bytes)) return;
+  const int64_t wait = pacer_.Delay(now, bytes);
+  if (wait > 0) cv_.wait_for(lk, std::chrono::milliseconds(wait), [&] { return stop_; });
 }
 
 void DeliveryStream::ReportFailure(const Snapshot& snap, const Stage& stage, std::string_view code,
@@ -978,6 +996,8 @@ bool DeliveryStream::DeliverObject(const Snapshot& snap, Stage& stage, bool tran
   Output out(deps_.sink, cfg, in.key);
   const uint64_t limit = fixed ? in.end : end;
   uint64_t cursor = in.start, records = 0, bytes = 0;
+  const bool paced = deps_.options.pace_local_writes && deps_.sink->WritesLocalDisk(cfg.bucket);
+  uint64_t unpaced = 0;  // bytes read since the last pace check
   Status out_status;
   Status rs = log.Read(in.start, std::numeric_limits<uint64_t>::max(), [&](const buffer::LogRecord& r) {
     if (r.seq >= limit || (!fixed && bytes >= cfg.buffer_size_bytes)) return false;
@@ -1000,6 +1020,11 @@ bool DeliveryStream::DeliverObject(const Snapshot& snap, Stage& stage, bool tran
     }
     bytes += data.size();
     if (!data.empty()) out_status = out.Append(data);
+    unpaced += data.size();
+    if (paced && unpaced >= kPaceStepBytes && out_status.ok()) {
+      Pace(stage, transformed, unpaced, cfg.buffer_size_bytes);
+      unpaced = 0;
+    }
     return out_status.ok();
   });
   if (!rs.ok()) {

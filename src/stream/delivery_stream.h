@@ -48,6 +48,7 @@
 #include "destinations/object_store.h"
 #include "logs/delivery_errors.h"
 #include "processing/processor.h"
+#include "stream/pacer.h"
 #include "stream/probe.h"
 #include "stream/stream_meta.h"
 
@@ -58,6 +59,10 @@ struct DeliveryOptions {
   int64_t min_backoff_ms = 500;
   int64_t max_backoff_ms = 15000;
   uint64_t segment_bytes = 64ull << 20;
+  // Object writes to the local disk (the embedded store) are paced to the stream's
+  // ingest rate (stream/pacer.h); false = always at full speed.
+  bool pace_local_writes = true;
+  PacerOptions pacing;
 };
 
 struct DeliveryDeps {
@@ -175,6 +180,10 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
   // At start: a processed batch appended to the transformed log whose cursor update
   // was lost is recognized by the source position it carries.
   Status RepairAfterCrash();
+  // Paces the delivery of a stage after `bytes` more were read for its object:
+  // waits unless the stage is behind (backlog), the stream is stopping, or the
+  // pace is kept.
+  void Pace(const Stage& stage, bool transformed, uint64_t bytes, uint64_t buffer_bytes);
   // Logs a failed stage run (one line with stream and error code).
   // Also writes the error event when the destination's (or backup's)
   // CloudWatchLoggingOptions enable it.
@@ -215,6 +224,7 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
   int64_t quiet_bytes_ = 0;
   int64_t fresh_bytes_ = 0;
   int64_t pending_transformed_ = 0;  // delivery thread only
+  std::atomic<uint64_t> ingested_bytes_{0};  // payload bytes made durable since Open
   bool stop_ = false;
   std::atomic<bool> stopping_{false};  // stop_ for readers outside mu_ (between chunks)
 
@@ -226,6 +236,7 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
   Stage processing_{"processing", "processing.json"};
   Stage destination_{"destination", "delivery.json"};
   Stage backup_{"backup", "backup.json"};
+  DeliveryPacer pacer_;
   std::thread thread_;
 };
 
