@@ -9,11 +9,11 @@
 #include <unordered_map>
 
 #include <boost/json.hpp>
-#include <simdjson.h>
 #include <spdlog/spdlog.h>
 
 #include "api/destination_config.h"
 #include "api/errors.h"
+#include "api/put_records.h"
 #include "api/validation.h"
 #include "server/aws_json.h"
 #include "common/base64.h"
@@ -411,144 +411,22 @@ void FirehoseApi::Handle(http::Request&& req, http::Respond respond) {
   respond(std::move(response));
 }
 
-// The data plane. simdjson on the request body; base64 decoded into one arena per
-// request; one log append and one group-commit wait per request.
+// The data plane: the body parsed, validated and decoded by api::PutRecordsParser
+// (simdjson; base64 decoded into the parser's arena); one log append and one
+// group-commit wait per request.
 void FirehoseApi::PutRecords(std::string_view op, http::Request&& req, http::Respond respond) {
   const auto received = Steady::now();
   const std::string rid = RequestId();
   const bool batch = op == "PutRecordBatch";
-  // The DOM API dispatches at run time to the best SIMD kernel of this CPU.
-  thread_local simdjson::dom::parser parser;
-
-  std::string& body = req.body;
-  if (body.empty()) body = "{}";
-  body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
-
-  auto bad = [&](std::string msg) {
-    respond(AwsJsonError(api::SerializationError(std::move(msg)), rid));
-  };
-  simdjson::dom::element doc;
-  if (parser.parse(body.data(), body.size(), false).get(doc) != simdjson::SUCCESS) {
-    return bad("The request body is not valid JSON.");
-  }
-  simdjson::dom::object root;
-  if (doc.get_object().get(root) != simdjson::SUCCESS) {
-    return bad("The request body must be a JSON object.");
-  }
-
-  std::string_view name;
-  bool has_name = false, has_records = false;
-  std::vector<std::string_view> encoded;
-  encoded.reserve(batch ? 500 : 1);
-  std::vector<uint8_t> missing_data;  // per record: 1 when Data is absent or null
-  // Reads one Record structure; false (answered) on a type error.
-  auto read_record = [&](simdjson::dom::element elem, std::string_view path) -> bool {
-    simdjson::dom::object rec;
-    if (elem.get_object().get(rec) != simdjson::SUCCESS) {
-      bad("Expected a structure for member '" + std::string(path) + "'.");
-      return false;
-    }
-    simdjson::dom::element data;
-    std::string_view d;
-    if (rec.at_key("Data").get(data) != simdjson::SUCCESS || data.is_null()) {
-      missing_data.resize(encoded.size() + 1, 0);
-      missing_data[encoded.size()] = 1;
-      encoded.emplace_back();
-      return true;
-    }
-    if (data.get_string().get(d) != simdjson::SUCCESS) {
-      bad("Expected a base64 string for member '" + std::string(path) + ".Data'.");
-      return false;
-    }
-    encoded.push_back(d);
-    return true;
-  };
-  for (auto [key, val] : root) {
-    if (val.is_null()) continue;  // a null member is an absent member
-    if (key == "DeliveryStreamName") {
-      if (val.get_string().get(name) != simdjson::SUCCESS) {
-        return bad("Expected a string for member 'DeliveryStreamName'.");
-      }
-      has_name = true;
-    } else if (!batch && key == "Record") {
-      has_records = true;
-      if (!read_record(val, "Record")) return;
-    } else if (batch && key == "Records") {
-      simdjson::dom::array arr;
-      if (val.get_array().get(arr) != simdjson::SUCCESS) return bad("Expected a list for member 'Records'.");
-      has_records = true;
-      for (auto elem : arr) {
-        if (!read_record(elem, "Records.member")) return;
-      }
-    }
-  }
-
-  // Serialization phase: every Data must be a base64 blob. Its length, padding and
-  // last character here; its alphabet when it is decoded below (one pass instead of
-  // two: a request with both a bad character and a constraint violation then gets
-  // the violation, AWS the SerializationException).
-  for (size_t i = 0; i < encoded.size(); ++i) {
-    if (i < missing_data.size() && missing_data[i]) continue;
-    if (auto e = api::CheckBase64Shape(encoded[i])) {
-      respond(AwsJsonError(*e, rid));
-      return;
-    }
-  }
-  // Model constraints, in member order, reported together as AWS does.
-  api::Violations violations;
-  if (!has_name) {
-    violations.Add(api::NullViolation("deliveryStreamName"));
-  } else {
-    api::CheckStreamName(name, &violations);
-  }
-  std::vector<size_t> sizes(encoded.size());
-  size_t upper = 0;
-  for (size_t i = 0; i < encoded.size(); ++i) {
-    sizes[i] = api::Base64DecodedSize(encoded[i]);
-    upper += sizes[i];
-  }
-  if (!has_records) {
-    violations.Add(api::NullViolation(batch ? "records" : "record"));
-  } else if (batch && encoded.empty()) {
-    respond(AwsJsonError(api::NoRecords(), rid));
-    return;
-  } else if (batch && encoded.size() > api::kMaxBatchRecords) {
-    api::AddTooManyRecords(sizes, &violations);
-  }
-  for (size_t i = 0; i < encoded.size(); ++i) {
-    size_t index = batch ? i : api::kNoRecordIndex;
-    if (i < missing_data.size() && missing_data[i]) {
-      violations.Add(api::NullViolation(api::RecordDataPath(index)));
-    } else if (sizes[i] > api::kMaxRecordBytes) {
-      api::AddRecordTooLarge(index, sizes[i], &violations);
-    }
-  }
-  if (auto e = violations.ToError()) {
+  thread_local api::PutRecordsParser parser;
+  api::PutRecordsInput input;
+  if (auto e = parser.Parse(batch, req.body, &input)) {
     respond(AwsJsonError(*e, rid));
     return;
   }
-  if (batch && upper > api::kMaxBatchBytes) {
-    respond(AwsJsonError(api::BatchTooLarge(upper), rid));
-    return;
-  }
-  // Decode into one arena: no allocation per record.
-  std::string arena;
-  arena.resize(upper + 3);
-  std::vector<std::string_view> payloads;
-  payloads.reserve(encoded.size());
-  size_t off = 0;
-  for (auto e : encoded) {
-    auto len = base64::DecodeToBuffer(e, arena.data() + off);
-    if (!len) {  // a character outside the alphabet: CheckBase64 says which
-      auto err = api::CheckBase64(e);
-      respond(AwsJsonError(err ? *err : api::SerializationError("Data is not valid base64."), rid));
-      return;
-    }
-    payloads.emplace_back(arena.data() + off, *len);
-    off += *len;
-  }
-  const size_t total = off;
-  std::string sname(name);
+  const auto& payloads = input.records;
+  const size_t total = input.total_bytes;
+  std::string sname(input.stream_name);
   auto s = registry_->Get(sname);
   if (!s) {
     respond(AwsJsonError(StreamNotFound(*registry_, sname), rid));
