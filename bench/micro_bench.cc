@@ -2,6 +2,7 @@
 //   - PutRecordBatch body parsing: api::PutRecordsParser, which server/firehose_api.cc's
 //     PutRecords calls (simdjson DOM, validation, base64 decoding into one arena);
 //   - StreamLog::Append (page cache only) and Append + Sync (fdatasync);
+//   - base64 decoding: modp alone and base64::DecodeToBuffer (AVX2 + modp);
 //   - CRC32C (ISA-L);
 //   - every codec of codecs/codec.h over JSON-like records;
 //   - gzip engines side by side: zlib (levels 1 and 6), libdeflate (1 and 6),
@@ -11,6 +12,7 @@
 #include <benchmark/benchmark.h>
 #include <isa-l/igzip_lib.h>
 #include <libdeflate.h>
+#include <modp_b64.h>
 #include <zlib.h>
 
 #include <cstdio>
@@ -131,6 +133,24 @@ void BM_Crc32c(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * data.size()));
 }
 BENCHMARK(BM_Crc32c)->Arg(100)->Arg(1024)->Arg(65536)->Arg(4 << 20);
+
+// Base64 decoding of one record's Data: modp alone (0) against base64::DecodeToBuffer
+// (1: the AVX2 loop, then modp for the rest), in bytes/s of decoded data.
+void BM_Base64Decode(benchmark::State& state) {
+  const size_t size = static_cast<size_t>(state.range(0));
+  const bool ours = state.range(1) != 0;
+  state.SetLabel(ours ? "DecodeToBuffer" : "modp");
+  const std::string enc = base64::Encode(JsonLines(size));
+  std::string out(base64::DecodedSizeUpperBound(enc.size()), '\0');
+  for (auto _ : state) {
+    size_t n = ours ? *base64::DecodeToBuffer(enc, out.data())
+                    : modp_b64_decode(out.data(), enc.data(), enc.size());
+    benchmark::DoNotOptimize(n);
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * size));
+}
+BENCHMARK(BM_Base64Decode)->ArgsProduct({{100, 1024, 65536}, {0, 1}})->ArgNames({"record", "avx2"});
 
 // Each codec as the delivery path uses it: an Encoder fed 1 KiB records.
 void BM_Codec(benchmark::State& state) {

@@ -1,6 +1,6 @@
 #pragma once
 // Standard base64 (RFC 4648, with padding), via libmodpbase64; decoding runs an
-// AVX2 loop over the bulk of the input where the CPU has it (docs/base64.md) and
+// AVX2 loop over the bulk of the input where the CPU has it (docs/put-path.md) and
 // accepts exactly what modp accepts.
 
 #include <optional>
