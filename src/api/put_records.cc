@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+
 #include "api/validation.h"
 #include "common/base64.h"
 
@@ -148,6 +150,37 @@ std::optional<ApiError> PutRecordsParser::Parse(bool batch, std::string& body,
   out->stream_name = name;
   out->total_bytes = off;
   return std::nullopt;
+}
+
+RecordIdEncoder::RecordIdEncoder(std::string_view hex) {
+  unsigned char raw[16] = {};
+  auto nibble = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
+  for (size_t i = 0; i < sizeof raw && i * 2 + 1 < hex.size(); ++i) {
+    raw[i] = static_cast<unsigned char>(nibble(hex[i * 2]) << 4 | nibble(hex[i * 2 + 1]));
+  }
+  std::string prefix;
+  base64::EncodeAppend(std::string_view(reinterpret_cast<const char*>(raw), 15), &prefix);
+  std::copy_n(prefix.data(), sizeof prefix_, prefix_);
+  last_incarnation_byte_ = raw[15];
+}
+
+void RecordIdEncoder::Append(uint64_t seq, std::string* out) const {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  unsigned char b[9];
+  b[0] = last_incarnation_byte_;
+  for (int i = 0; i < 8; ++i) b[1 + i] = static_cast<unsigned char>(seq >> (56 - 8 * i));
+  char id[32];
+  std::copy_n(prefix_, sizeof prefix_, id);
+  for (int g = 0; g < 3; ++g) {
+    uint32_t v = uint32_t{b[3 * g]} << 16 | uint32_t{b[3 * g + 1]} << 8 | b[3 * g + 2];
+    char* c = id + 20 + 4 * g;
+    c[0] = kAlphabet[v >> 18];
+    c[1] = kAlphabet[(v >> 12) & 63];
+    c[2] = kAlphabet[(v >> 6) & 63];
+    c[3] = kAlphabet[v & 63];
+  }
+  out->append(id, sizeof id);
 }
 
 }  // namespace hydrant::api

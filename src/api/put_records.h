@@ -7,6 +7,7 @@
 // and padding, then the model constraints together, then the 4 MB request size, then
 // an invalid base64 character (the alphabet is checked while decoding).
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,6 +43,23 @@ class PutRecordsParser {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+};
+
+// RecordIds are opaque to producers: base64 of 16 bytes of the stream's incarnation
+// (so ids of a re-created stream differ) and the record's sequence number in its log,
+// big-endian: 32 characters. The first 20 encode incarnation bytes 0..14 and are the
+// same for every record of a stream, so they are encoded once; each record encodes
+// only the last 9 bytes.
+class RecordIdEncoder {
+ public:
+  // incarnation_hex: 32 hex digits (StreamMeta::incarnation).
+  explicit RecordIdEncoder(std::string_view incarnation_hex);
+  // Appends the 32 characters of the id of record `seq` to *out.
+  void Append(uint64_t seq, std::string* out) const;
+
+ private:
+  char prefix_[20];
+  unsigned char last_incarnation_byte_;
 };
 
 }  // namespace hydrant::api

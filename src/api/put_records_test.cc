@@ -167,5 +167,25 @@ TEST(PutRecordsParser, EmptyBodyIsAnEmptyObject) {
   EXPECT_EQ(err->message, ValidateRequest("PutRecordBatch", boost::json::parse("{}"))->message);
 }
 
+// The encoder's ids are the base64 of the 16 incarnation bytes and the big-endian
+// sequence number, as docs/architecture.md describes them.
+TEST(RecordIdEncoder, IsBase64OfIncarnationAndSequence) {
+  const std::string hex = "0123456789abcdefFEDCBA9876543210";
+  std::string inc;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    inc.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  }
+  RecordIdEncoder enc(hex);
+  const std::vector<uint64_t> seqs = {0, 1, 255, uint64_t{1} << 40, 0x0102030405060708ull,
+                                      ~uint64_t{0}};
+  for (uint64_t seq : seqs) {
+    std::string raw = inc;
+    for (int i = 0; i < 8; ++i) raw.push_back(static_cast<char>(seq >> (56 - 8 * i)));
+    std::string got = "x";
+    enc.Append(seq, &got);
+    EXPECT_EQ(got, "x" + base64::Encode(raw)) << seq;
+  }
+}
+
 }  // namespace
 }  // namespace hydrant::api

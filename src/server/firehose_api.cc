@@ -1,7 +1,6 @@
 #include "server/firehose_api.h"
 
 #include <algorithm>
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -16,7 +15,6 @@
 #include "api/put_records.h"
 #include "api/validation.h"
 #include "server/aws_json.h"
-#include "common/base64.h"
 
 namespace hydrant::server {
 
@@ -60,27 +58,6 @@ double EpochSeconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
 std::string Str(const json::object& o, std::string_view key, std::string_view def = "") {
   if (auto* v = o.if_contains(key); v && v->is_string()) return std::string(v->as_string());
   return std::string(def);
-}
-
-// RecordIds are opaque to producers: 16 bytes of the stream's incarnation (so ids
-// of a re-created stream differ) and the record's sequence number in its log,
-// base64-encoded. Appended to *out without a temporary string.
-using IncarnationBytes = std::array<unsigned char, 16>;
-
-IncarnationBytes ParseIncarnation(const std::string& hex) {
-  IncarnationBytes raw{};
-  auto nibble = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
-  for (size_t i = 0; i < raw.size() && i * 2 + 1 < hex.size(); ++i) {
-    raw[i] = static_cast<unsigned char>(nibble(hex[i * 2]) << 4 | nibble(hex[i * 2 + 1]));
-  }
-  return raw;
-}
-
-void AppendRecordId(const IncarnationBytes& inc, uint64_t seq, std::string* out) {
-  char raw[24];
-  std::memcpy(raw, inc.data(), inc.size());
-  for (int i = 0; i < 8; ++i) raw[16 + i] = static_cast<char>(seq >> (56 - 8 * i));
-  base64::EncodeAppend(std::string_view(raw, sizeof raw), out);
 }
 
 json::object DescribeStream(const stream::StreamMeta& m, const json::object& input) {
@@ -438,7 +415,7 @@ void FirehoseApi::PutRecords(std::string_view op, http::Request&& req, http::Res
   stream::DeliveryStream* target = s.get();
   target->Put(arrival, payloads,
          [respond = std::move(respond), rid, batch, n, total, encrypted, s, received, arrival,
-          incarnation = ParseIncarnation(s->incarnation()), sname](Result<uint64_t> r) {
+          ids = api::RecordIdEncoder(s->incarnation()), sname](Result<uint64_t> r) {
            auto& probe = s->probe();
            (batch ? probe.put_record_batch : probe.put_record).Record(MicrosSince(received));
            if (!r.ok()) {
@@ -477,7 +454,7 @@ void FirehoseApi::PutRecords(std::string_view op, http::Request&& req, http::Res
            std::string out;
            if (!batch) {
              out = "{\"RecordId\":\"";
-             AppendRecordId(incarnation, first, &out);
+             ids.Append(first, &out);
              out += encrypted ? "\",\"Encrypted\":true}" : "\",\"Encrypted\":false}";
            } else {
              out.reserve(64 + n * 48);
@@ -486,7 +463,7 @@ void FirehoseApi::PutRecords(std::string_view op, http::Request&& req, http::Res
              out += ",\"RequestResponses\":[";
              for (size_t i = 0; i < n; ++i) {
                out += i ? ",{\"RecordId\":\"" : "{\"RecordId\":\"";
-               AppendRecordId(incarnation, first + i, &out);
+               ids.Append(first + i, &out);
                out += "\"}";
              }
              out += "]}";
