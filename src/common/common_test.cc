@@ -1,4 +1,7 @@
 #include <gtest/gtest.h>
+#include <modp_b64.h>
+
+#include <random>
 
 #include "common/base64.h"
 #include "common/crc32c.h"
@@ -42,6 +45,36 @@ TEST(Base64, RejectsInvalid) {
   EXPECT_FALSE(base64::Decode("aGV$bG8=").has_value());  // bad character
   EXPECT_FALSE(base64::Decode("aG=sbG8=").has_value());  // '=' before the end
   EXPECT_FALSE(base64::Decode("aGVs\nG8=").has_value()); // whitespace
+}
+
+// DecodeToBuffer's vector loop against modp itself (the reference for what is
+// accepted) and against the original bytes: every length around the loop's 32-
+// character steps and its 45-character stop, valid and with one bad character at
+// each position, and nothing written past the decoded length.
+TEST(Base64, DecodeToBufferMatchesModp) {
+  std::mt19937 rng(42);
+  const std::string bad_chars = std::string("=$-_ \n@[`{\x80\xff") + '\0';
+  for (size_t raw_len = 0; raw_len <= 160; ++raw_len) {
+    std::string raw(raw_len, '\0');
+    for (auto& c : raw) c = static_cast<char>(rng());
+    const std::string enc = base64::Encode(raw);
+    for (size_t bad = 0; bad <= enc.size(); ++bad) {  // bad == size(): unchanged
+      std::string in = enc;
+      if (bad < in.size()) in[bad] = bad_chars[rng() % bad_chars.size()];
+      std::string got(base64::DecodedSizeUpperBound(in.size()) + 8, '\x5a');
+      auto n = base64::DecodeToBuffer(in, got.data());
+      std::string want(modp_b64_decode_len(in.size()), '\0');
+      size_t m = modp_b64_decode(want.data(), in.data(), in.size());
+      ASSERT_EQ(n.has_value(), m != static_cast<size_t>(-1)) << in;
+      if (bad == enc.size()) {
+        ASSERT_TRUE(n.has_value()) << in;
+        ASSERT_EQ(got.substr(0, *n), raw) << in;
+      }
+      if (!n) continue;
+      ASSERT_EQ(got.substr(0, *n), want.substr(0, m)) << in;
+      ASSERT_EQ(got.find_first_not_of('\x5a', *n), std::string::npos) << "wrote past the end: " << in;
+    }
+  }
 }
 
 TEST(Status, ToString) {

@@ -1,7 +1,6 @@
 #include "server/firehose_api.h"
 
 #include <algorithm>
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -9,14 +8,13 @@
 #include <unordered_map>
 
 #include <boost/json.hpp>
-#include <simdjson.h>
 #include <spdlog/spdlog.h>
 
 #include "api/destination_config.h"
 #include "api/errors.h"
+#include "api/put_records.h"
 #include "api/validation.h"
 #include "server/aws_json.h"
-#include "common/base64.h"
 
 namespace hydrant::server {
 
@@ -60,27 +58,6 @@ double EpochSeconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
 std::string Str(const json::object& o, std::string_view key, std::string_view def = "") {
   if (auto* v = o.if_contains(key); v && v->is_string()) return std::string(v->as_string());
   return std::string(def);
-}
-
-// RecordIds are opaque to producers: 16 bytes of the stream's incarnation (so ids
-// of a re-created stream differ) and the record's sequence number in its log,
-// base64-encoded. Appended to *out without a temporary string.
-using IncarnationBytes = std::array<unsigned char, 16>;
-
-IncarnationBytes ParseIncarnation(const std::string& hex) {
-  IncarnationBytes raw{};
-  auto nibble = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
-  for (size_t i = 0; i < raw.size() && i * 2 + 1 < hex.size(); ++i) {
-    raw[i] = static_cast<unsigned char>(nibble(hex[i * 2]) << 4 | nibble(hex[i * 2 + 1]));
-  }
-  return raw;
-}
-
-void AppendRecordId(const IncarnationBytes& inc, uint64_t seq, std::string* out) {
-  char raw[24];
-  std::memcpy(raw, inc.data(), inc.size());
-  for (int i = 0; i < 8; ++i) raw[16 + i] = static_cast<char>(seq >> (56 - 8 * i));
-  base64::EncodeAppend(std::string_view(raw, sizeof raw), out);
 }
 
 json::object DescribeStream(const stream::StreamMeta& m, const json::object& input) {
@@ -411,144 +388,22 @@ void FirehoseApi::Handle(http::Request&& req, http::Respond respond) {
   respond(std::move(response));
 }
 
-// The data plane. simdjson on the request body; base64 decoded into one arena per
-// request; one log append and one group-commit wait per request.
+// The data plane: the body parsed, validated and decoded by api::PutRecordsParser
+// (simdjson; base64 decoded into the parser's arena); one log append and one
+// group-commit wait per request.
 void FirehoseApi::PutRecords(std::string_view op, http::Request&& req, http::Respond respond) {
   const auto received = Steady::now();
   const std::string rid = RequestId();
   const bool batch = op == "PutRecordBatch";
-  // The DOM API dispatches at run time to the best SIMD kernel of this CPU.
-  thread_local simdjson::dom::parser parser;
-
-  std::string& body = req.body;
-  if (body.empty()) body = "{}";
-  body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
-
-  auto bad = [&](std::string msg) {
-    respond(AwsJsonError(api::SerializationError(std::move(msg)), rid));
-  };
-  simdjson::dom::element doc;
-  if (parser.parse(body.data(), body.size(), false).get(doc) != simdjson::SUCCESS) {
-    return bad("The request body is not valid JSON.");
-  }
-  simdjson::dom::object root;
-  if (doc.get_object().get(root) != simdjson::SUCCESS) {
-    return bad("The request body must be a JSON object.");
-  }
-
-  std::string_view name;
-  bool has_name = false, has_records = false;
-  std::vector<std::string_view> encoded;
-  encoded.reserve(batch ? 500 : 1);
-  std::vector<uint8_t> missing_data;  // per record: 1 when Data is absent or null
-  // Reads one Record structure; false (answered) on a type error.
-  auto read_record = [&](simdjson::dom::element elem, std::string_view path) -> bool {
-    simdjson::dom::object rec;
-    if (elem.get_object().get(rec) != simdjson::SUCCESS) {
-      bad("Expected a structure for member '" + std::string(path) + "'.");
-      return false;
-    }
-    simdjson::dom::element data;
-    std::string_view d;
-    if (rec.at_key("Data").get(data) != simdjson::SUCCESS || data.is_null()) {
-      missing_data.resize(encoded.size() + 1, 0);
-      missing_data[encoded.size()] = 1;
-      encoded.emplace_back();
-      return true;
-    }
-    if (data.get_string().get(d) != simdjson::SUCCESS) {
-      bad("Expected a base64 string for member '" + std::string(path) + ".Data'.");
-      return false;
-    }
-    encoded.push_back(d);
-    return true;
-  };
-  for (auto [key, val] : root) {
-    if (val.is_null()) continue;  // a null member is an absent member
-    if (key == "DeliveryStreamName") {
-      if (val.get_string().get(name) != simdjson::SUCCESS) {
-        return bad("Expected a string for member 'DeliveryStreamName'.");
-      }
-      has_name = true;
-    } else if (!batch && key == "Record") {
-      has_records = true;
-      if (!read_record(val, "Record")) return;
-    } else if (batch && key == "Records") {
-      simdjson::dom::array arr;
-      if (val.get_array().get(arr) != simdjson::SUCCESS) return bad("Expected a list for member 'Records'.");
-      has_records = true;
-      for (auto elem : arr) {
-        if (!read_record(elem, "Records.member")) return;
-      }
-    }
-  }
-
-  // Serialization phase: every Data must be a base64 blob. Its length, padding and
-  // last character here; its alphabet when it is decoded below (one pass instead of
-  // two: a request with both a bad character and a constraint violation then gets
-  // the violation, AWS the SerializationException).
-  for (size_t i = 0; i < encoded.size(); ++i) {
-    if (i < missing_data.size() && missing_data[i]) continue;
-    if (auto e = api::CheckBase64Shape(encoded[i])) {
-      respond(AwsJsonError(*e, rid));
-      return;
-    }
-  }
-  // Model constraints, in member order, reported together as AWS does.
-  api::Violations violations;
-  if (!has_name) {
-    violations.Add(api::NullViolation("deliveryStreamName"));
-  } else {
-    api::CheckStreamName(name, &violations);
-  }
-  std::vector<size_t> sizes(encoded.size());
-  size_t upper = 0;
-  for (size_t i = 0; i < encoded.size(); ++i) {
-    sizes[i] = api::Base64DecodedSize(encoded[i]);
-    upper += sizes[i];
-  }
-  if (!has_records) {
-    violations.Add(api::NullViolation(batch ? "records" : "record"));
-  } else if (batch && encoded.empty()) {
-    respond(AwsJsonError(api::NoRecords(), rid));
-    return;
-  } else if (batch && encoded.size() > api::kMaxBatchRecords) {
-    api::AddTooManyRecords(sizes, &violations);
-  }
-  for (size_t i = 0; i < encoded.size(); ++i) {
-    size_t index = batch ? i : api::kNoRecordIndex;
-    if (i < missing_data.size() && missing_data[i]) {
-      violations.Add(api::NullViolation(api::RecordDataPath(index)));
-    } else if (sizes[i] > api::kMaxRecordBytes) {
-      api::AddRecordTooLarge(index, sizes[i], &violations);
-    }
-  }
-  if (auto e = violations.ToError()) {
+  thread_local api::PutRecordsParser parser;
+  api::PutRecordsInput input;
+  if (auto e = parser.Parse(batch, req.body, &input)) {
     respond(AwsJsonError(*e, rid));
     return;
   }
-  if (batch && upper > api::kMaxBatchBytes) {
-    respond(AwsJsonError(api::BatchTooLarge(upper), rid));
-    return;
-  }
-  // Decode into one arena: no allocation per record.
-  std::string arena;
-  arena.resize(upper + 3);
-  std::vector<std::string_view> payloads;
-  payloads.reserve(encoded.size());
-  size_t off = 0;
-  for (auto e : encoded) {
-    auto len = base64::DecodeToBuffer(e, arena.data() + off);
-    if (!len) {  // a character outside the alphabet: CheckBase64 says which
-      auto err = api::CheckBase64(e);
-      respond(AwsJsonError(err ? *err : api::SerializationError("Data is not valid base64."), rid));
-      return;
-    }
-    payloads.emplace_back(arena.data() + off, *len);
-    off += *len;
-  }
-  const size_t total = off;
-  std::string sname(name);
+  const auto& payloads = input.records;
+  const size_t total = input.total_bytes;
+  std::string sname(input.stream_name);
   auto s = registry_->Get(sname);
   if (!s) {
     respond(AwsJsonError(StreamNotFound(*registry_, sname), rid));
@@ -560,7 +415,7 @@ void FirehoseApi::PutRecords(std::string_view op, http::Request&& req, http::Res
   stream::DeliveryStream* target = s.get();
   target->Put(arrival, payloads,
          [respond = std::move(respond), rid, batch, n, total, encrypted, s, received, arrival,
-          incarnation = ParseIncarnation(s->incarnation()), sname](Result<uint64_t> r) {
+          ids = api::RecordIdEncoder(s->incarnation()), sname](Result<uint64_t> r) {
            auto& probe = s->probe();
            (batch ? probe.put_record_batch : probe.put_record).Record(MicrosSince(received));
            if (!r.ok()) {
@@ -599,7 +454,7 @@ void FirehoseApi::PutRecords(std::string_view op, http::Request&& req, http::Res
            std::string out;
            if (!batch) {
              out = "{\"RecordId\":\"";
-             AppendRecordId(incarnation, first, &out);
+             ids.Append(first, &out);
              out += encrypted ? "\",\"Encrypted\":true}" : "\",\"Encrypted\":false}";
            } else {
              out.reserve(64 + n * 48);
@@ -608,7 +463,7 @@ void FirehoseApi::PutRecords(std::string_view op, http::Request&& req, http::Res
              out += ",\"RequestResponses\":[";
              for (size_t i = 0; i < n; ++i) {
                out += i ? ",{\"RecordId\":\"" : "{\"RecordId\":\"";
-               AppendRecordId(incarnation, first + i, &out);
+               ids.Append(first + i, &out);
                out += "\"}";
              }
              out += "]}";

@@ -28,6 +28,7 @@ class Session : public std::enable_shared_from_this<Session> {
       : stream_(std::move(socket)), handler_(handler), body_limit_(body_limit) {}
 
   void Start() {
+    buffer_.reserve(kReadBufferBytes);
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
   }
 
@@ -65,10 +66,14 @@ class Session : public std::enable_shared_from_this<Session> {
   void ReadBody() {
     auto& p = *parser_;
     const auto length = p.content_length();
-    if (!p.chunked() && length && *length >= kDirectBodyBytes) {
-      // A large body of known length (PutRecordBatch, S3 uploads) is read straight into
-      // its string: no copy out of the parser's buffer, and reads as large as the
-      // socket gives instead of 64 KiB each (BENCHMARKS.md, 64 KiB ingest).
+    if (!p.chunked() && length) {
+      // A body of known length is read straight into its string: no copy out of the
+      // parser's buffer, and reads as large as the socket gives. (Beast's parser reads
+      // a body into the flat buffer in pieces of its free capacity, 512 bytes at
+      // first: a 70 KB PutRecordBatch took ~140 recvmsg calls; BENCHMARKS.md.) The
+      // string keeps room for the JSON parser's padding, so the put path does not
+      // copy the body again to pad it.
+      body_.reserve(*length + kBodyPadding);
       body_.resize(*length);
       size_t have = std::min<size_t>(buffer_.size(), *length);
       asio::buffer_copy(asio::buffer(body_.data(), have), buffer_.data());
@@ -81,6 +86,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     body_.clear();
+    if (p.is_done()) return OnRequest({});  // no body
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code ec, size_t) {
                         self->OnRequest(ec);
@@ -221,7 +227,13 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   beast::tcp_stream stream_;
-  static constexpr uint64_t kDirectBodyBytes = 256 * 1024;
+  // Room after a body for simdjson's padding (SIMDJSON_PADDING, 64; simdjson is not
+  // included here).
+  static constexpr size_t kBodyPadding = 64;
+  // The header read asks the socket for the buffer's free capacity (at least 512
+  // bytes): with this much, one read takes a request's headers and the start of its
+  // body.
+  static constexpr size_t kReadBufferBytes = 16 * 1024;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::string body_;  // a large body read directly (ReadBody)
