@@ -100,6 +100,38 @@ def evict_page_cache(root):
     return sum(int(x) for x in out.stdout.split()) / MiB
 
 
+def disk_device(path):
+    """The /proc/diskstats name of the block device holding path (vda, nvme0n1)."""
+    try:
+        src = subprocess.run(["df", "--output=source", path], capture_output=True,
+                             text=True).stdout.split()[-1]
+    except Exception:
+        return None
+    return os.path.basename(src) if src.startswith("/dev/") else None
+
+
+def disk_sample(dev):
+    """(time s, sectors written, ms the device was busy) from /proc/diskstats."""
+    try:
+        with open("/proc/diskstats") as f:
+            for line in f:
+                x = line.split()
+                if len(x) > 12 and x[2] == dev:
+                    return time.time(), int(x[9]), int(x[12])
+    except OSError:
+        pass
+    return None
+
+
+def disk_use(a, b):
+    """Busy % and write MiB/s of the device between two disk_sample()s."""
+    if not a or not b or b[0] <= a[0]:
+        return None
+    dt = b[0] - a[0]
+    return {"busy_pct": min(100.0, (b[2] - a[2]) / 10.0 / dt),
+            "write_mib_s": (b[1] - a[1]) * 512 / MiB / dt}
+
+
 def boto(service, endpoint, validate=False):
     import boto3
     from botocore.config import Config
@@ -289,9 +321,12 @@ class Bench:
                 peak = self.loadgen(srv.port, stream="ingest", size=size)
                 row = {"size": size, "peak": peak}
                 if kind == "hydrant" and not self.args.quick and peak["req_per_s"] > 0:
+                    dev = disk_device(self.work)
                     for frac in (0.5, 0.9):
+                        before = disk_sample(dev)
                         row["lat%d" % int(frac * 100)] = self.loadgen(
                             srv.port, stream="ingest", size=size, rate=peak["req_per_s"] * frac)
+                        row["disk%d" % int(frac * 100)] = disk_use(before, disk_sample(dev))
                 row["rss_mib"] = srv.hwm()
                 rows.append(row)
             finally:
@@ -556,9 +591,9 @@ def report(res, notes, cmdline):
         L.append("## (1) Ingest, durable acknowledgement (PutRecordBatch, closed loop)")
         L.append("")
         L.append("| Records | hydrant records/s | hydrant MiB/s | moto records/s | moto MiB/s | "
-                 "hydrant/moto | p50 / p99 / p99.9 ms at 50% of peak | at 90% of peak | "
-                 "peak RSS hydrant | moto |")
-        L.append("|---|---|---|---|---|---|---|---|---|---|")
+                 "hydrant/moto | p50 / p99 / p99.9 ms at 50% of peak | disk busy, writes at 50% | "
+                 "at 90% of peak | peak RSS hydrant | moto |")
+        L.append("|---|---|---|---|---|---|---|---|---|---|---|")
         mot = {r["size"]: r for r in (im or [])}
         for r in ih:
             p = r["peak"]
@@ -567,11 +602,14 @@ def report(res, notes, cmdline):
                      if mo and mo["peak"]["records_per_s"] else None)
             lat = lambda k: ("%s / %s / %s" % (fmt(r[k]["p50_ms"], 2), fmt(r[k]["p99_ms"], 2),
                                                 fmt(r[k]["p999_ms"], 2)) if k in r else "–")
-            L.append("| %s × %d | %s | %s | %s | %s | %s | %s | %s | %s MiB | %s MiB |" % (
+            d50 = r.get("disk50")
+            disk = ("%.0f%%, %s MiB/s" % (d50["busy_pct"], fmt(d50["write_mib_s"], 0))
+                    if d50 else "–")
+            L.append("| %s × %d | %s | %s | %s | %s | %s | %s | %s | %s | %s MiB | %s MiB |" % (
                 size_name(r["size"]), p["records_per_request"], fmt(p["records_per_s"]),
                 fmt(p["mib_per_s"]), fmt(mo["peak"]["records_per_s"]) if mo else "–",
                 fmt(mo["peak"]["mib_per_s"]) if mo else "–",
-                ("%.2fx" % ratio) if ratio else "–", lat("lat50"), lat("lat90"),
+                ("%.2fx" % ratio) if ratio else "–", lat("lat50"), disk, lat("lat90"),
                 fmt(r["rss_mib"], 0), fmt(mo["rss_mib"], 0) if mo else "–"))
             if r["size"] == 100:
                 targets.append(("Ingest 100 B records", ">= 1,000,000 records/s",

@@ -435,6 +435,36 @@ TEST_F(RecoveryTest, AnIndexedLastSegmentIsNotAppendedTo) {
   EXPECT_EQ(Seqs(ReadAll(*log)), Range(0, 11));
 }
 
+TEST_F(RecoveryTest, AnEmptyActiveSegmentSurvivesDeliveryOfEverythingBeforeIt) {
+  // A crash right after rotation leaves a header-only last segment; delivering all
+  // records before it must not drop it (its name is next seq's: a put would then
+  // race the deferred unlink with O_EXCL).
+  Fill(Dir(), 5);
+  {
+    std::string header = ReadFile(Segment(0)).substr(0, 20);
+    std::string_view v[] = {"x"};
+    auto other = Open(tmp_.Sub("other"));
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(other->Append(1, v).ok());
+    ASSERT_TRUE(other->MarkDelivered(5).ok());
+    ASSERT_TRUE(other->Append(1, v).ok());  // starts segment 5
+    ASSERT_TRUE(other->Sync().ok());
+    header = ReadFile(tmp_.Sub("other") + "/" + SegmentName(5)).substr(0, 20);
+    WriteAt(Segment(5), 0, header);
+  }
+  auto log = Open(Dir());
+  ASSERT_EQ(log->next_seq(), 5u);
+  ASSERT_TRUE(log->MarkDelivered(5).ok());
+  EXPECT_FALSE(std::filesystem::exists(Segment(0)));
+  EXPECT_TRUE(std::filesystem::exists(Segment(5)));
+  std::string p = Payload(5);
+  std::string_view v[] = {p};
+  auto seq = log->Append(1, v);
+  ASSERT_TRUE(seq.ok()) << seq.status().ToString();
+  EXPECT_EQ(*seq, 5u);
+  ASSERT_TRUE(log->Sync().ok());
+  EXPECT_EQ(Seqs(ReadAll(*log, 5)), Range(5, 6));
+}
+
 TEST_F(RecoveryTest, DeliveredSegmentsTakeTheirIndexAlong) {
   LogOptions opts;
   opts.segment_target_bytes = kHeader + 10 * kFrame;

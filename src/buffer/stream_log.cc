@@ -297,6 +297,8 @@ struct StreamLog::Impl {
     std::lock_guard l(mu);
     auto it = segments.find(seg->base);
     if (destroyed || it == segments.end() || it->second != seg || seg == active) return false;
+    // Frames not yet durable may belong to puts about to be acknowledged: never cut those.
+    if (seg->synced_size < seg->size) return false;
     const uint64_t keep = seq - seg->base;
     if (keep >= seg->count) return true;  // another Read cut it already
     // The index goes first: a crash after it leaves a segment that Open scans.
@@ -803,11 +805,13 @@ Status StreamLog::Read(uint64_t from, uint64_t max_bytes,
     ChunkReader reader(seg->fd, end_pos, chunk, &buf);
     bool stop = false;
     bool cut = false;
+    bool judged = false;  // st already comes from damaged()
     Status st;
     // Damage in a sealed segment (found here because Open trusted its index, or
     // because the disk changed under us) is cut off like Open's scan would, and
     // reading goes on with the next segment; anywhere else it is an error.
     auto damaged = [&](std::string reason) {
+      judged = true;
       const uint64_t at = seq - skip;  // the seq of the frame at pos
       if (impl_->CutDamagedSegment(seg, at, pos, reason)) {
         cut = true;
@@ -856,11 +860,8 @@ Status StreamLog::Read(uint64_t from, uint64_t max_bytes,
         break;
       }
     }
-    if (!st.ok() && st.code() == StatusCode::kCorruption && !cut) {
-      // The file is shorter than the segment should be (reader.Get).
-      Status d2 = damaged(st.message());
-      if (cut) st = Status::Ok();
-      else st = d2;
+    if (!st.ok() && st.code() == StatusCode::kCorruption && !judged) {
+      st = damaged(st.message());  // the file is shorter than the segment (reader.Get)
     }
     if (!st.ok()) return st;
     if (cut) {
@@ -909,6 +910,9 @@ Status StreamLog::MarkDelivered(uint64_t up_to) {
     while (!d.segments.empty()) {
       std::shared_ptr<Segment> seg = d.segments.begin()->second;
       if (seg->end() > d.first_undelivered) break;
+      // An empty active segment stays: its file name is next_seq's, which the next
+      // Append would create again while the unlink below may still be pending.
+      if (seg == d.active && seg->count == 0) break;
       d.segments.erase(d.segments.begin());
       if (d.active == seg) d.active = nullptr;  // the next Append starts a new segment
       std::erase(d.unsynced_rotated, seg);

@@ -810,7 +810,7 @@ class TempFile {
       HYDRANT_RETURN_IF_ERROR(WriteAll(fd_, data.substr(0, n), path_));
       written_ += n;
       data.remove_prefix(n);
-      if (written_ - synced_ >= kWritebackStep) WriteBackStep();
+      if (written_ - synced_ >= kWritebackStep) HYDRANT_RETURN_IF_ERROR(WriteBackStep());
     }
     return Status::Ok();
   }
@@ -818,11 +818,11 @@ class TempFile {
   // Starts the writeback of the step just written, then waits for the one before
   // (so the disk always has the next step queued: full write speed, with at most
   // two steps in flight).
-  void WriteBackStep() {
+  Status WriteBackStep() {
     const auto start = static_cast<off64_t>(synced_);
     const auto len = static_cast<off64_t>(written_ - synced_);
     synced_ = written_;
-    if (!step_writeback_) return;
+    if (!step_writeback_) return Status::Ok();
     bool ok = ::sync_file_range(fd_, start, len, SYNC_FILE_RANGE_WRITE) == 0;
     if (ok && start > 0) {
       const auto prev = static_cast<off64_t>(std::min<uint64_t>(kWritebackStep, start));
@@ -830,9 +830,15 @@ class TempFile {
                              SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
                                  SYNC_FILE_RANGE_WAIT_AFTER) == 0;
     }
-    // Unsupported here (or an I/O error, which the final fsync reports): write the
-    // rest as before.
-    if (!ok) step_writeback_ = false;
+    if (ok) return Status::Ok();
+    const int err = errno;
+    if (err == ENOSYS || err == EINVAL || err == ESPIPE || err == EOPNOTSUPP) {
+      step_writeback_ = false;  // unsupported here: write the rest as before
+      return Status::Ok();
+    }
+    // A write-back error: the waiting sync_file_range has consumed it for this file
+    // description, so the final fsync would not report it. The object fails here.
+    return Status::FromErrno("write back " + path_, err);
   }
 
   int fd_;
