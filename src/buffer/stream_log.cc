@@ -151,7 +151,7 @@ struct Segment {
   uint64_t count = 0;           // records
   uint64_t synced_size = 0;     // size covered by a completed fdatasync
   std::vector<uint64_t> index;  // index[k] = offset of record k*kIndexInterval
-  bool indexed = false;         // its index file is on disk (it is sealed and synced)
+  bool indexed = false;         // Open took it from its index file (sealed and synced)
 
   uint64_t end() const { return base + count; }
   ~Segment() {
@@ -264,7 +264,6 @@ struct StreamLog::Impl {
         auto it = segments.find(seg->base);
         if (it == segments.end() || it->second != seg) return true;  // deleted meanwhile
         if (seg->synced_size < seg->size) return false;
-        seg->indexed = true;
         due.emplace_back(JoinPath(dir, fmt::IndexFileName(seg->base)),
                          fmt::SegmentIndex{seg->base, seg->count, seg->size,
                                            static_cast<uint32_t>(kIndexInterval), seg->index});
@@ -304,7 +303,6 @@ struct StreamLog::Impl {
     // The index goes first: a crash after it leaves a segment that Open scans.
     std::string index_path = JoinPath(dir, fmt::IndexFileName(seg->base));
     if (::unlink(index_path.c_str()) != 0 && errno != ENOENT) return false;
-    seg->indexed = false;
     if (::ftruncate(seg->fd, static_cast<off_t>(pos)) != 0 || ::fdatasync(seg->fd) != 0) {
       spdlog::error("log={} event=log_damage_not_cut path={} error=\"{}\"", dir, seg->path,
                     std::strerror(errno));
