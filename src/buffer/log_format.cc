@@ -43,23 +43,39 @@ std::optional<uint64_t> ParseIndexFileName(std::string_view name) {
   return ParseNumberedFileName(name, kIndexSuffix);
 }
 
+std::string FreeFileName(uint64_t number) { return NumberedFileName(number, kFreeSuffix); }
+
+std::optional<uint64_t> ParseFreeFileName(std::string_view name) {
+  return ParseNumberedFileName(name, kFreeSuffix);
+}
+
 void EncodeSegmentHeader(uint64_t base_seq, char out[kSegmentHeaderSize]) {
   PutFixed32(out + 4, kSegmentMagic);
-  PutFixed32(out + 8, kVersion);
+  PutFixed32(out + 8, kSegmentVersion);
   PutFixed64(out + 12, base_seq);
   PutFixed32(out, crc32c::Mask(crc32c::Value(out + 4, kSegmentHeaderSize - 4)));
 }
 
-std::string DecodeSegmentHeader(const char in[kSegmentHeaderSize], uint64_t* base_seq) {
+std::string DecodeSegmentHeader(const char in[kSegmentHeaderSize], uint64_t* base_seq,
+                                uint32_t* version) {
   if (crc32c::Unmask(GetFixed32(in)) != crc32c::Value(in + 4, kSegmentHeaderSize - 4)) {
     return "segment header checksum mismatch";
   }
   if (GetFixed32(in + 4) != kSegmentMagic) return "bad segment magic";
-  if (GetFixed32(in + 8) != kVersion) {
-    return "unsupported segment format version " + std::to_string(GetFixed32(in + 8));
+  const uint32_t v = GetFixed32(in + 8);
+  if (v < kOldestSegmentVersion || v > kSegmentVersion) {
+    return "unsupported segment format version " + std::to_string(v);
   }
   *base_seq = GetFixed64(in + 12);
+  *version = v;
   return "";
+}
+
+uint32_t FrameSeed(uint32_t version, uint64_t base_seq) {
+  if (version < 2) return 0;
+  char b[8];
+  PutFixed64(b, base_seq);
+  return crc32c::Value(b, sizeof(b));
 }
 
 std::string EncodeIndex(const SegmentIndex& index) {
@@ -117,7 +133,7 @@ std::string DecodeIndex(std::string_view in, SegmentIndex* out) {
 
 void EncodeCheckpoint(uint64_t first_undelivered, char out[kCheckpointSize]) {
   PutFixed32(out + 4, kCheckpointMagic);
-  PutFixed32(out + 8, kVersion);
+  PutFixed32(out + 8, kCheckpointVersion);
   PutFixed64(out + 12, first_undelivered);
   PutFixed32(out, crc32c::Mask(crc32c::Value(out + 4, kCheckpointSize - 4)));
 }
@@ -132,7 +148,7 @@ std::string DecodeCheckpoint(std::string_view in, uint64_t* first_undelivered) {
     return "checkpoint checksum mismatch";
   }
   if (GetFixed32(p + 4) != kCheckpointMagic) return "bad checkpoint magic";
-  if (GetFixed32(p + 8) != kVersion) {
+  if (GetFixed32(p + 8) != kCheckpointVersion) {
     return "unsupported checkpoint version " + std::to_string(GetFixed32(p + 8));
   }
   *first_undelivered = GetFixed64(p + 12);

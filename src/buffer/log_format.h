@@ -8,14 +8,22 @@
 //   CHECKPOINT.tmp                    transient, only while a checkpoint is written
 //   LOCK                              flock'ed while a process has the log open
 //   <20-digit decimal base seq>.idx   index of a sealed segment (optional, see below)
+//   <20-digit decimal number>.free    a delivered segment file kept for reuse
 //
-// Segment file = segment header, then frames back to back, nothing else:
+// Segment file = segment header, then frames back to back, then (in a reused
+// file) whatever the file's earlier life left behind:
 //
 //   segment header (20 bytes)            frame (16-byte header + payload)
 //   +0  u32 masked CRC32C of +4..+20      +0  u32 masked CRC32C of +4..end of payload
 //   +4  u32 magic "HYLG"                  +4  u32 payload length
-//   +8  u32 format version (1)            +8  i64 arrival time, ms since the epoch
+//   +8  u32 format version (1 or 2)       +8  i64 arrival time, ms since the epoch
 //   +12 u64 base seq (= the file name)    +16 payload bytes
+//
+// Version 2 (written since segment files are reused) seeds each frame's CRC32C
+// with the CRC32C of the segment's base seq (8 bytes, little-endian): a frame
+// left in a reused file by its earlier life was summed with another base, so it
+// never validates as a frame of the new one. Version 1 frames are unseeded (seed
+// 0); both versions are read.
 //
 // All integers little-endian. A record's seq is not stored in its frame: it is
 // the segment's base seq plus the record's index in the segment. Records of a
@@ -49,7 +57,10 @@
 
 namespace hydrant::buffer::log_format {
 
-inline constexpr uint32_t kVersion = 1;
+// Segment files are written as version 2 and read as version 1 or 2.
+inline constexpr uint32_t kSegmentVersion = 2;
+inline constexpr uint32_t kOldestSegmentVersion = 1;
+inline constexpr uint32_t kCheckpointVersion = 1;
 inline constexpr uint32_t kSegmentMagic = 0x474c5948;     // bytes "HYLG"
 inline constexpr uint32_t kCheckpointMagic = 0x4b435948;  // bytes "HYCK"
 inline constexpr uint32_t kIndexMagic = 0x58495948;       // bytes "HYIX"
@@ -66,6 +77,7 @@ inline constexpr uint32_t kMaxPayloadBytes = 64u << 20;
 
 inline constexpr std::string_view kSegmentSuffix = ".log";
 inline constexpr std::string_view kIndexSuffix = ".idx";
+inline constexpr std::string_view kFreeSuffix = ".free";
 inline constexpr size_t kSegmentNameDigits = 20;
 inline constexpr std::string_view kCheckpointName = "CHECKPOINT";
 inline constexpr std::string_view kCheckpointTempName = "CHECKPOINT.tmp";
@@ -100,18 +112,27 @@ std::optional<uint64_t> ParseSegmentFileName(std::string_view name);
 std::string IndexFileName(uint64_t base_seq);
 std::optional<uint64_t> ParseIndexFileName(std::string_view name);
 
+// A delivered segment file kept for reuse, numbered by the log; and its number.
+std::string FreeFileName(uint64_t number);
+std::optional<uint64_t> ParseFreeFileName(std::string_view name);
+
 // ---- segment header ----
+// Writes a header of the current version (kSegmentVersion).
 void EncodeSegmentHeader(uint64_t base_seq, char out[kSegmentHeaderSize]);
-// Empty string when valid (and *base_seq set), else the reason.
-std::string DecodeSegmentHeader(const char in[kSegmentHeaderSize], uint64_t* base_seq);
+// Empty string when valid (and *base_seq and *version set), else the reason.
+std::string DecodeSegmentHeader(const char in[kSegmentHeaderSize], uint64_t* base_seq,
+                                uint32_t* version);
 
 // ---- frames ----
+// The CRC32C seed of the frames of segment `base_seq` written in `version`.
+uint32_t FrameSeed(uint32_t version, uint64_t base_seq);
+
 // Writes the 16-byte header for `payload` (the CRC covers it) into out.
-inline void EncodeFrameHeader(int64_t arrival_ms, std::string_view payload,
+inline void EncodeFrameHeader(int64_t arrival_ms, std::string_view payload, uint32_t seed,
                               char out[kFrameHeaderSize]) {
   PutFixed32(out + 4, static_cast<uint32_t>(payload.size()));
   PutFixed64(out + 8, static_cast<uint64_t>(arrival_ms));
-  uint32_t crc = crc32c::Value(out + 4, kFrameHeaderSize - 4);
+  uint32_t crc = crc32c::Extend(seed, out + 4, kFrameHeaderSize - 4);
   crc = crc32c::Extend(crc, payload.data(), payload.size());
   PutFixed32(out, crc32c::Mask(crc));
 }
@@ -119,9 +140,9 @@ inline uint32_t FramePayloadLength(const char* header) { return GetFixed32(heade
 inline int64_t FrameArrivalMs(const char* header) {
   return static_cast<int64_t>(GetFixed64(header + 8));
 }
-// True when the stored CRC matches header fields + payload.
-inline bool FrameChecksumOk(const char* header, const char* payload) {
-  uint32_t crc = crc32c::Value(header + 4, kFrameHeaderSize - 4);
+// True when the stored CRC matches header fields + payload, summed from `seed`.
+inline bool FrameChecksumOk(const char* header, const char* payload, uint32_t seed) {
+  uint32_t crc = crc32c::Extend(seed, header + 4, kFrameHeaderSize - 4);
   crc = crc32c::Extend(crc, payload, FramePayloadLength(header));
   return crc32c::Unmask(GetFixed32(header)) == crc;
 }

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "buffer/stream_log.h"
 
 namespace hydrant::buffer::testing {
@@ -116,6 +118,59 @@ inline void TruncateFile(const std::string& path, uint64_t size) {
 inline std::string SegmentName(uint64_t base) {
   std::string digits = std::to_string(base);
   return std::string(20 - digits.size(), '0') + digits + ".log";
+}
+
+// ---- logs of 100-byte records (recovery_test.cc, segment_reuse_test.cc) ----
+
+inline constexpr uint64_t kHeader = 20;
+inline constexpr uint64_t kFrame = 16 + 100;  // every record has a 100-byte payload
+
+inline uint64_t FrameOffset(uint64_t index) { return kHeader + kFrame * index; }
+
+// 100 bytes that name their seq. All the same size: in a reused file the frames of
+// the earlier life then sit exactly where the new life's next frame would start.
+inline std::string FixedPayload(uint64_t seq) {
+  std::string s = "record-" + std::to_string(seq) + "-";
+  s.resize(100, static_cast<char>('a' + seq % 26));
+  return s;
+}
+
+inline std::unique_ptr<StreamLog> OpenLog(const std::string& dir, LogOptions opts = {},
+                                          RecoveryReport* report = nullptr) {
+  auto r = StreamLog::Open(dir, opts, report);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? std::move(r).value() : nullptr;
+}
+
+// The seqs of recs, checking that each holds FixedPayload(seq).
+inline std::vector<uint64_t> Seqs(const std::vector<Rec>& recs) {
+  std::vector<uint64_t> out;
+  for (const auto& r : recs) {
+    EXPECT_EQ(r.data, FixedPayload(r.seq)) << "seq " << r.seq;
+    out.push_back(r.seq);
+  }
+  return out;
+}
+
+inline std::vector<uint64_t> Range(uint64_t a, uint64_t b) {
+  std::vector<uint64_t> out;
+  for (uint64_t i = a; i < b; ++i) out.push_back(i);
+  return out;
+}
+
+inline std::string Joined(const RecoveryReport& r) {
+  std::string s;
+  for (const auto& p : r.problems) s += p + "\n";
+  return s;
+}
+
+// Little-endian fields, decoded here rather than with log_format.h.
+inline uint32_t Le32(const std::string& s, size_t at) {
+  return uint32_t(uint8_t(s[at])) | uint32_t(uint8_t(s[at + 1])) << 8 |
+         uint32_t(uint8_t(s[at + 2])) << 16 | uint32_t(uint8_t(s[at + 3])) << 24;
+}
+inline uint64_t Le64(const std::string& s, size_t at) {
+  return uint64_t(Le32(s, at)) | uint64_t(Le32(s, at + 4)) << 32;
 }
 
 }  // namespace hydrant::buffer::testing

@@ -146,6 +146,7 @@ struct Segment {
   uint64_t base = 0;
   std::string path;
   int fd = -1;
+  uint32_t crc_seed = 0;  // fmt::FrameSeed of the segment's header version and base
 
   uint64_t size = 0;            // bytes: header + whole frames
   uint64_t count = 0;           // records
@@ -177,6 +178,18 @@ struct StreamLog::Impl {
   bool destroyed = false;
   std::string append_buf;
   uint64_t next_segment_id = 1;
+  // Delivered segment files kept for reuse (renamed to fmt::FreeFileName): at most
+  // opts.reuse_segments. Appending to a reused file overwrites blocks the file
+  // already owns, so its fdatasync needs no block allocation and no journal commit,
+  // and deleting it never frees (and, on a `discard` mount, discards) 64 MiB.
+  // Their sizes are charged to the quota; under quota pressure Append deletes them.
+  struct FreeFile {
+    std::string path;
+    uint64_t bytes = 0;
+  };
+  std::vector<FreeFile> free_files;
+  uint64_t free_bytes = 0;  // sum of free_files' bytes
+  uint64_t next_free_number = 0;
   // Where the last Read() stopped: the delivery loop's next Read starts there.
   struct Cursor {
     uint64_t segment_id = 0;
@@ -205,7 +218,9 @@ struct StreamLog::Impl {
     seg->id = next_segment_id++;
     seg->base = next_seq;
     seg->path = JoinPath(dir, fmt::SegmentFileName(seg->base));
-    seg->fd = ::open(seg->path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    seg->crc_seed = fmt::FrameSeed(fmt::kSegmentVersion, seg->base);
+    HYDRANT_RETURN_IF_ERROR(ReuseFreeFileLocked(seg.get()));
+    if (seg->fd < 0) seg->fd = ::open(seg->path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (seg->fd < 0) return ErrnoStatus("create", seg->path, errno);
     char header[fmt::kSegmentHeaderSize];
     fmt::EncodeSegmentHeader(seg->base, header);
@@ -228,6 +243,77 @@ struct StreamLog::Impl {
     active = std::move(seg);
     disk_bytes += sizeof(header);
     return Status::Ok();
+  }
+
+  // Gives `seg` a file kept for reuse, renamed to seg->path, if there is one; its
+  // old header and frames stay until overwritten (the new header's base seeds the
+  // frame checksums, so they never pass for this segment's frames). The caller
+  // writes the header and fsyncs the directory, as for a new file.
+  Status ReuseFreeFileLocked(Segment* seg) {
+    while (!free_files.empty()) {
+      FreeFile kept = std::move(free_files.back());
+      free_files.pop_back();
+      free_bytes -= kept.bytes;
+      // From here on the file is charged as a segment, by Append, as it fills.
+      if (opts.quota) opts.quota->Release(kept.bytes);
+      const std::string& from = kept.path;
+      // Never replace an existing file, as O_EXCL does for a new one.
+      if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, seg->path.c_str(), RENAME_NOREPLACE) != 0) {
+        int err = errno;
+        spdlog::warn("log={} event=segment_reuse_failed path={} error=\"{}\"", dir, from,
+                     std::strerror(err));
+        if (err == EEXIST) {
+          ::unlink(from.c_str());
+          return Status::Ok();  // the create below reports the name that exists
+        }
+        ::unlink(from.c_str());
+        continue;
+      }
+      seg->fd = ::open(seg->path.c_str(), O_RDWR | O_CLOEXEC);
+      if (seg->fd < 0) {
+        Status st = ErrnoStatus("open", seg->path, errno);
+        ::unlink(seg->path.c_str());
+        return st;
+      }
+      return Status::Ok();
+    }
+    return Status::Ok();
+  }
+
+  // Keeps a delivered segment's file for reuse when there is room; false when the
+  // caller should delete it. Never while another thread (a Read, a Sync) still uses
+  // the segment's fd: it would read the next life's bytes.
+  bool KeepForReuse(std::shared_ptr<Segment>& seg) {
+    if (seg.use_count() != 1) return false;
+    struct stat sb;
+    if (::fstat(seg->fd, &sb) != 0) return false;
+    const uint64_t bytes = static_cast<uint64_t>(sb.st_size);
+    std::string to;
+    {
+      std::lock_guard l(mu);
+      if (destroyed || free_files.size() >= opts.reuse_segments) return false;
+      // Kept only while the budget has room for it.
+      if (opts.quota && !opts.quota->TryReserve(bytes)) return false;
+      to = JoinPath(dir, fmt::FreeFileName(next_free_number++));
+    }
+    // No fsync of the directory: after a crash the file is either still the
+    // delivered segment (Open deletes it) or a free file (Open keeps it).
+    if (::rename(seg->path.c_str(), to.c_str()) != 0) {
+      if (opts.quota) opts.quota->Release(bytes);
+      return false;
+    }
+    std::lock_guard l(mu);
+    free_files.push_back(FreeFile{std::move(to), bytes});
+    free_bytes += bytes;
+    return true;
+  }
+
+  // Deletes the files kept for reuse and gives their bytes back to the quota.
+  void DropFreeFilesLocked() {
+    for (const FreeFile& f : free_files) ::unlink(f.path.c_str());
+    if (opts.quota && free_bytes > 0) opts.quota->Release(free_bytes);
+    free_files.clear();
+    free_bytes = 0;
   }
 
   // Writes CHECKPOINT atomically: temp file, fdatasync, rename, fsync dir.
@@ -359,7 +445,9 @@ Result<ScannedSegment> ScanSegment(const std::string& path, uint64_t base,
     ssize_t r = PreadAll(fd, header, sizeof(header), 0);
     if (r < 0) return ErrnoStatus("read", path, errno);
     uint64_t header_base = 0;
-    header_problem = fmt::DecodeSegmentHeader(header, &header_base);
+    uint32_t version = 0;
+    header_problem = fmt::DecodeSegmentHeader(header, &header_base, &version);
+    seg->crc_seed = fmt::FrameSeed(version, base);
     if (header_problem.empty() && header_base != base) {
       header_problem = "segment header names base seq " + std::to_string(header_base) +
                        ", file name says " + std::to_string(base);
@@ -376,42 +464,63 @@ Result<ScannedSegment> ScanSegment(const std::string& path, uint64_t base,
 
   std::string buf;
   ChunkReader reader(fd, file_size, 1 << 20, &buf);
-  uint64_t pos = fmt::kSegmentHeaderSize;
-  std::string reason;
-  while (pos < file_size) {
-    if (next_base && seg->end() >= *next_base) {
-      reason = "records overlap the next segment (base seq " + std::to_string(*next_base) + ")";
-      break;
-    }
-    if (file_size - pos < fmt::kFrameHeaderSize) {
-      reason = "torn frame header (" + std::to_string(file_size - pos) + " of " +
-               std::to_string(fmt::kFrameHeaderSize) + " bytes)";
-      break;
+  // Checks the frame at pos: its length, or the reason it is not a whole valid frame.
+  auto frame_at = [&](uint64_t at, uint32_t* len, std::string* why) -> Status {
+    if (file_size - at < fmt::kFrameHeaderSize) {
+      *why = "torn frame header (" + std::to_string(file_size - at) + " of " +
+             std::to_string(fmt::kFrameHeaderSize) + " bytes)";
+      return Status::Ok();
     }
     Status st;
-    const char* h = reader.Get(pos, fmt::kFrameHeaderSize, path, &st);
+    const char* h = reader.Get(at, fmt::kFrameHeaderSize, path, &st);
     if (!h) return st;
-    uint32_t len = fmt::FramePayloadLength(h);
-    if (len > fmt::kMaxPayloadBytes) {
-      reason = "impossible payload length " + std::to_string(len);
-      break;
+    *len = fmt::FramePayloadLength(h);
+    if (*len > fmt::kMaxPayloadBytes) {
+      *why = "impossible payload length " + std::to_string(*len);
+      return Status::Ok();
     }
-    if (file_size - pos - fmt::kFrameHeaderSize < len) {
-      reason = "torn payload (" + std::to_string(file_size - pos - fmt::kFrameHeaderSize) + " of " +
-               std::to_string(len) + " bytes)";
-      break;
+    if (file_size - at - fmt::kFrameHeaderSize < *len) {
+      *why = "torn payload (" + std::to_string(file_size - at - fmt::kFrameHeaderSize) + " of " +
+             std::to_string(*len) + " bytes)";
+      return Status::Ok();
     }
-    const char* f = reader.Get(pos, fmt::kFrameHeaderSize + len, path, &st);
+    const char* f = reader.Get(at, fmt::kFrameHeaderSize + *len, path, &st);
     if (!f) return st;
-    if (!fmt::FrameChecksumOk(f, f + fmt::kFrameHeaderSize)) {
-      reason = "checksum mismatch";
+    if (!fmt::FrameChecksumOk(f, f + fmt::kFrameHeaderSize, seg->crc_seed)) {
+      *why = "checksum mismatch";
+    }
+    return Status::Ok();
+  };
+  uint64_t pos = fmt::kSegmentHeaderSize;
+  std::string reason;
+  bool unused_rest = false;  // what follows the last frame is not damage
+  while (pos < file_size) {
+    uint32_t len = 0;
+    std::string why;
+    HYDRANT_RETURN_IF_ERROR(frame_at(pos, &len, &why));
+    if (next_base && seg->end() >= *next_base) {
+      // A sealed segment ends where the next one begins. In a reused file (version
+      // 2) the bytes after its last frame are the file's earlier life, which never
+      // validate: unused space, not damage. A valid frame there is an overlap.
+      if (!why.empty() && seg->crc_seed != 0) {
+        unused_rest = true;
+      } else {
+        reason = "records overlap the next segment (base seq " + std::to_string(*next_base) + ")";
+      }
+      break;
+    }
+    if (!why.empty()) {
+      reason = std::move(why);
       break;
     }
     if (seg->count % kIndexInterval == 0) seg->index.push_back(pos);
     ++seg->count;
     pos += fmt::kFrameHeaderSize + len;
   }
-  if (pos < file_size) {
+  if (pos < file_size && !unused_rest) {
+    if (!next_base && seg->crc_seed != 0) {
+      reason += " (a write torn by a crash, or the unused rest of a reused segment file)";
+    }
     uint64_t cut = file_size - pos;
     report->bytes_truncated += cut;
     report->problems.push_back(path + ": offset " + std::to_string(pos) + " (seq " +
@@ -453,13 +562,18 @@ std::shared_ptr<Segment> LoadIndexedSegment(const std::string& path, const std::
   struct stat sb;
   char header[fmt::kSegmentHeaderSize];
   uint64_t header_base = 0;
-  if (::fstat(seg->fd, &sb) != 0 || static_cast<uint64_t>(sb.st_size) != index.size ||
+  uint32_t version = 0;
+  if (::fstat(seg->fd, &sb) != 0 ||
       PreadAll(seg->fd, header, sizeof(header), 0) != static_cast<ssize_t>(sizeof(header)) ||
-      !fmt::DecodeSegmentHeader(header, &header_base).empty() || header_base != base) {
+      !fmt::DecodeSegmentHeader(header, &header_base, &version).empty() || header_base != base) {
     return nullptr;
   }
+  // A reused file (version 2) may be longer than its frames; never shorter.
+  const uint64_t file_size = static_cast<uint64_t>(sb.st_size);
+  if (file_size < index.size || (version < 2 && file_size != index.size)) return nullptr;
   seg->base = base;
   seg->path = path;
+  seg->crc_seed = fmt::FrameSeed(version, base);
   seg->count = index.count;
   seg->size = index.size;
   seg->synced_size = index.size;  // the index was written after its frames were durable
@@ -510,17 +624,32 @@ Result<std::unique_ptr<StreamLog>> StreamLog::Open(const std::string& dir, const
   // List the segments and their index files.
   std::vector<uint64_t> bases;
   std::vector<uint64_t> indexes;
+  std::vector<uint64_t> free_numbers;
   {
     DIR* d = ::opendir(dir.c_str());
     if (!d) return ErrnoStatus("list", dir, errno);
     while (struct dirent* e = ::readdir(d)) {
       if (auto base = fmt::ParseSegmentFileName(e->d_name)) bases.push_back(*base);
       if (auto base = fmt::ParseIndexFileName(e->d_name)) indexes.push_back(*base);
+      if (auto n = fmt::ParseFreeFileName(e->d_name)) free_numbers.push_back(*n);
     }
     ::closedir(d);
   }
   std::sort(bases.begin(), bases.end());
   std::sort(indexes.begin(), indexes.end());
+  std::sort(free_numbers.begin(), free_numbers.end());
+  // Files kept for reuse by the previous process stay kept, up to the limit.
+  for (uint64_t n : free_numbers) {
+    std::string path = JoinPath(dir, fmt::FreeFileName(n));
+    struct stat sb;
+    if (impl->free_files.size() < opts.reuse_segments && ::stat(path.c_str(), &sb) == 0) {
+      impl->free_bytes += static_cast<uint64_t>(sb.st_size);
+      impl->free_files.push_back(Impl::FreeFile{std::move(path), static_cast<uint64_t>(sb.st_size)});
+    } else {
+      ::unlink(path.c_str());
+    }
+    impl->next_free_number = n + 1;
+  }
 
   // Sealed segments with a valid index are taken as they are (start-up time must
   // not grow with the backlog); the others are scanned frame by frame.
@@ -631,7 +760,7 @@ Result<std::unique_ptr<StreamLog>> StreamLog::Open(const std::string& dir, const
   // Appends continue in the last segment unless it is sealed (then the next Append
   // starts a new one: an indexed segment never changes).
   if (!segs.empty() && !segs.back()->indexed) impl->active = segs.back();
-  if (opts.quota) opts.quota->ForceReserve(impl->disk_bytes);
+  if (opts.quota) opts.quota->ForceReserve(impl->disk_bytes + impl->free_bytes);
 
   std::unique_ptr<StreamLog> log(new StreamLog());
   log->impl_ = std::move(impl);
@@ -641,7 +770,19 @@ Result<std::unique_ptr<StreamLog>> StreamLog::Open(const std::string& dir, const
 StreamLog::~StreamLog() {
   if (!impl_) return;
   std::lock_guard l(impl_->mu);
-  if (impl_->opts.quota && impl_->disk_bytes > 0) impl_->opts.quota->Release(impl_->disk_bytes);
+  // In a reused file the earlier life's bytes follow the last frame: cut them on a
+  // clean close, so the next Open's scan does not report them as a torn write.
+  if (Segment* a = impl_->active.get(); a && !impl_->destroyed && impl_->failed.ok()) {
+    struct stat sb;
+    if (::fstat(a->fd, &sb) == 0 && static_cast<uint64_t>(sb.st_size) > a->size) {
+      if (::ftruncate(a->fd, static_cast<off_t>(a->size)) != 0) {
+        spdlog::warn("log={} event=segment_tail_not_cut path={} error=\"{}\"", impl_->dir, a->path,
+                     std::strerror(errno));
+      }
+    }
+  }
+  const uint64_t charged = impl_->disk_bytes + impl_->free_bytes;
+  if (impl_->opts.quota && charged > 0) impl_->opts.quota->Release(charged);
 }
 
 // ---------------------------------------------------------------------------
@@ -666,7 +807,12 @@ Result<uint64_t> StreamLog::Append(int64_t arrival_ms, std::span<const std::stri
   const bool rotate = !d.active || (d.active->count > 0 &&
                                     d.active->size + frame_bytes > d.opts.segment_target_bytes);
   const uint64_t charge = frame_bytes + (rotate ? fmt::kSegmentHeaderSize : 0);
-  if (d.opts.quota && !d.opts.quota->TryReserve(charge)) {
+  bool reserved = !d.opts.quota || d.opts.quota->TryReserve(charge);
+  if (!reserved && !d.free_files.empty()) {
+    d.DropFreeFilesLocked();  // records come before files kept for speed
+    reserved = d.opts.quota->TryReserve(charge);
+  }
+  if (!reserved) {
     return Status::ResourceExhausted("disk quota reached: " + std::to_string(d.opts.quota->used()) +
                                      " of " + std::to_string(d.opts.quota->limit()) +
                                      " bytes used, " + std::to_string(charge) + " more needed");
@@ -687,8 +833,9 @@ Result<uint64_t> StreamLog::Append(int64_t arrival_ms, std::span<const std::stri
   buf.clear();
   buf.reserve(frame_bytes);
   char header[fmt::kFrameHeaderSize];
+  const uint32_t seed = d.active->crc_seed;
   for (std::string_view p : payloads) {
-    fmt::EncodeFrameHeader(arrival_ms, p, header);
+    fmt::EncodeFrameHeader(arrival_ms, p, seed, header);
     buf.append(header, sizeof(header));
     buf.append(p.data(), p.size());
   }
@@ -841,7 +988,7 @@ Status StreamLog::Read(uint64_t from, uint64_t max_bytes,
       }
       const char* f = reader.Get(pos, fmt::kFrameHeaderSize + len, seg->path, &st);
       if (!f) break;
-      if (!fmt::FrameChecksumOk(f, f + fmt::kFrameHeaderSize)) {
+      if (!fmt::FrameChecksumOk(f, f + fmt::kFrameHeaderSize, seg->crc_seed)) {
         st = damaged("checksum mismatch");
         break;
       }
@@ -923,11 +1070,12 @@ Status StreamLog::MarkDelivered(uint64_t up_to) {
   if (d.opts.quota && freed > 0) d.opts.quota->Release(freed);
   Status result;
   for (auto& seg : gone) {
+    ::unlink(JoinPath(d.dir, fmt::IndexFileName(seg->base)).c_str());  // may not exist
     // A file that cannot be deleted now is delivered: the next Open deletes it.
-    if (::unlink(seg->path.c_str()) != 0 && errno != ENOENT && result.ok()) {
+    if (!d.KeepForReuse(seg) && ::unlink(seg->path.c_str()) != 0 && errno != ENOENT &&
+        result.ok()) {
       result = ErrnoStatus("delete", seg->path, errno);
     }
-    ::unlink(JoinPath(d.dir, fmt::IndexFileName(seg->base)).c_str());  // may not exist
     seg.reset();  // the last reference closes the file (unless a Read still holds it)
   }
   return result;
@@ -962,6 +1110,7 @@ Status StreamLog::Destroy() {
   d.unindexed_sealed.clear();
   if (d.opts.quota && d.disk_bytes > 0) d.opts.quota->Release(d.disk_bytes);
   d.disk_bytes = 0;
+  d.DropFreeFilesLocked();  // the directory goes below anyway; this returns their bytes
   std::error_code ec;
   std::filesystem::remove_all(d.dir, ec);
   if (ec) return Status::IoError("delete " + d.dir + ": " + ec.message());

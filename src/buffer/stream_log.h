@@ -67,6 +67,11 @@ struct RecoveryReport {
 struct LogOptions {
   uint64_t segment_target_bytes = 64ull << 20;  // rotate to a new segment past this
   DiskQuota* quota = nullptr;                   // optional, not owned; must outlive the log
+  // Delivered segment files kept to be written over by later segments instead of
+  // being deleted (docs/wal-format.md, "Reused segment files"); 0 deletes them.
+  // They are not charged to the quota: at most this many files of about
+  // segment_target_bytes each.
+  size_t reuse_segments = 4;
 };
 
 class StreamLog {

@@ -249,6 +249,7 @@ TEST(StreamLogTest, MarkDeliveredDeletesWholeSegmentsAndPersists) {
   const std::string dir = tmp.Sub("log");
   LogOptions opts;
   opts.segment_target_bytes = 1000;
+  opts.reuse_segments = 0;  // deleted, not kept (segment_reuse_test.cc keeps them)
   DiskQuota quota(1 << 20);
   opts.quota = &quota;
   auto log = OpenOrDie(dir, opts);
@@ -344,6 +345,7 @@ TEST(StreamLogTest, QuotaRefusalLeavesTheLogIntactAndReadable) {
   LogOptions opts;
   opts.quota = &quota;
   opts.segment_target_bytes = 1000;
+  opts.reuse_segments = 0;  // delivered bytes go back to the quota at once
   auto log = OpenOrDie(dir, opts);
   uint64_t accepted = 0;
   Status refused;
