@@ -254,14 +254,68 @@ TEST_F(SegmentReuseTest, ASegmentStillBeingReadIsDeletedNotReused) {
   EXPECT_TRUE(FreeFiles(Dir()).empty());
 }
 
-TEST_F(SegmentReuseTest, DestroyRemovesKeptFilesToo) {
-  auto log = Open(Dir(), TenPerSegment());
+TEST_F(SegmentReuseTest, DestroyRemovesKeptFilesAndTheirCharge) {
+  DiskQuota quota(1 << 20);
+  LogOptions opts = TenPerSegment();
+  opts.quota = &quota;
+  auto log = Open(Dir(), opts);
   Append(*log, 30);
   ASSERT_TRUE(log->Sync().ok());
   ASSERT_TRUE(log->MarkDelivered(20).ok());
   ASSERT_EQ(FreeFiles(Dir()).size(), 2u);
   ASSERT_TRUE(log->Destroy().ok());
   EXPECT_FALSE(std::filesystem::exists(Dir()));
+  EXPECT_EQ(quota.used(), 0u);
+  log.reset();
+  EXPECT_EQ(quota.used(), 0u);
+}
+
+TEST_F(SegmentReuseTest, ASegmentTakingOverAKeptFileIsChargedAsItFills) {
+  DiskQuota quota(1 << 20);
+  LogOptions opts = TenPerSegment();
+  opts.quota = &quota;
+  auto log = Open(Dir(), opts);
+  Append(*log, 30);
+  ASSERT_TRUE(log->Sync().ok());
+  ASSERT_TRUE(log->MarkDelivered(20).ok());
+  EXPECT_EQ(quota.used(), 3 * FrameOffset(10));  // segment 20 and two kept files
+  Append(*log, 2);  // segment 30 takes one over: its charge becomes the new frames'
+  EXPECT_EQ(FreeFiles(Dir()).size(), 1u);
+  EXPECT_EQ(quota.used(), FrameOffset(10) + FrameOffset(2) + FrameOffset(10));
+  EXPECT_EQ(log->disk_bytes(), FrameOffset(10) + FrameOffset(2));
+  log.reset();
+  EXPECT_EQ(quota.used(), 0u);
+}
+
+TEST_F(SegmentReuseTest, OpenDeletesKeptFilesTheQuotaHasNoRoomFor) {
+  {
+    auto log = Open(Dir(), TenPerSegment());
+    Append(*log, 30);
+    ASSERT_TRUE(log->Sync().ok());
+    ASSERT_TRUE(log->MarkDelivered(20).ok());
+  }
+  DiskQuota quota(2 * FrameOffset(10));  // room for segment 20 and one kept file
+  LogOptions opts = TenPerSegment();
+  opts.quota = &quota;
+  auto log = Open(Dir(), opts);
+  EXPECT_EQ(FreeFiles(Dir()).size(), 1u);
+  EXPECT_EQ(quota.used(), 2 * FrameOffset(10));
+}
+
+TEST_F(SegmentReuseTest, OpenDeletesKeptFilesWhenTheCheckpointIsLost) {
+  {
+    auto log = Open(Dir(), TenPerSegment());
+    Append(*log, 20);
+    ASSERT_TRUE(log->Sync().ok());
+    ASSERT_TRUE(log->MarkDelivered(20).ok());  // everything delivered: only kept files
+  }
+  ASSERT_EQ(FreeFiles(Dir()).size(), 2u);
+  std::filesystem::remove(Dir() + "/CHECKPOINT");
+  // Seqs start again at 0 here, and a kept file's earlier life had base 0: its
+  // frames would carry the same seed as the new segment's.
+  auto log = Open(Dir(), TenPerSegment());
+  EXPECT_TRUE(FreeFiles(Dir()).empty());
+  EXPECT_EQ(log->next_seq(), 0u);
 }
 
 // A segment written before frames were seeded (format version 1) is still read,

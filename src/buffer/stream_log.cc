@@ -146,7 +146,8 @@ struct Segment {
   uint64_t base = 0;
   std::string path;
   int fd = -1;
-  uint32_t crc_seed = 0;  // fmt::FrameSeed of the segment's header version and base
+  uint32_t version = fmt::kSegmentVersion;  // of the header
+  uint32_t crc_seed = 0;  // fmt::FrameSeed(version, base)
 
   uint64_t size = 0;            // bytes: header + whole frames
   uint64_t count = 0;           // records
@@ -447,6 +448,7 @@ Result<ScannedSegment> ScanSegment(const std::string& path, uint64_t base,
     uint64_t header_base = 0;
     uint32_t version = 0;
     header_problem = fmt::DecodeSegmentHeader(header, &header_base, &version);
+    seg->version = version;
     seg->crc_seed = fmt::FrameSeed(version, base);
     if (header_problem.empty() && header_base != base) {
       header_problem = "segment header names base seq " + std::to_string(header_base) +
@@ -502,7 +504,7 @@ Result<ScannedSegment> ScanSegment(const std::string& path, uint64_t base,
       // A sealed segment ends where the next one begins. In a reused file (version
       // 2) the bytes after its last frame are the file's earlier life, which never
       // validate: unused space, not damage. A valid frame there is an overlap.
-      if (!why.empty() && seg->crc_seed != 0) {
+      if (!why.empty() && seg->version >= 2) {
         unused_rest = true;
       } else {
         reason = "records overlap the next segment (base seq " + std::to_string(*next_base) + ")";
@@ -518,7 +520,7 @@ Result<ScannedSegment> ScanSegment(const std::string& path, uint64_t base,
     pos += fmt::kFrameHeaderSize + len;
   }
   if (pos < file_size && !unused_rest) {
-    if (!next_base && seg->crc_seed != 0) {
+    if (!next_base && seg->version >= 2) {
       reason += " (a write torn by a crash, or the unused rest of a reused segment file)";
     }
     uint64_t cut = file_size - pos;
@@ -573,6 +575,7 @@ std::shared_ptr<Segment> LoadIndexedSegment(const std::string& path, const std::
   if (file_size < index.size || (version < 2 && file_size != index.size)) return nullptr;
   seg->base = base;
   seg->path = path;
+  seg->version = version;
   seg->crc_seed = fmt::FrameSeed(version, base);
   seg->count = index.count;
   seg->size = index.size;
@@ -638,18 +641,6 @@ Result<std::unique_ptr<StreamLog>> StreamLog::Open(const std::string& dir, const
   std::sort(bases.begin(), bases.end());
   std::sort(indexes.begin(), indexes.end());
   std::sort(free_numbers.begin(), free_numbers.end());
-  // Files kept for reuse by the previous process stay kept, up to the limit.
-  for (uint64_t n : free_numbers) {
-    std::string path = JoinPath(dir, fmt::FreeFileName(n));
-    struct stat sb;
-    if (impl->free_files.size() < opts.reuse_segments && ::stat(path.c_str(), &sb) == 0) {
-      impl->free_bytes += static_cast<uint64_t>(sb.st_size);
-      impl->free_files.push_back(Impl::FreeFile{std::move(path), static_cast<uint64_t>(sb.st_size)});
-    } else {
-      ::unlink(path.c_str());
-    }
-    impl->next_free_number = n + 1;
-  }
 
   // Sealed segments with a valid index are taken as they are (start-up time must
   // not grow with the backlog); the others are scanned frame by frame.
@@ -760,7 +751,26 @@ Result<std::unique_ptr<StreamLog>> StreamLog::Open(const std::string& dir, const
   // Appends continue in the last segment unless it is sealed (then the next Append
   // starts a new one: an indexed segment never changes).
   if (!segs.empty() && !segs.back()->indexed) impl->active = segs.back();
-  if (opts.quota) opts.quota->ForceReserve(impl->disk_bytes + impl->free_bytes);
+  if (opts.quota) opts.quota->ForceReserve(impl->disk_bytes);
+  // Files kept for reuse by the previous process stay kept, up to the limit and
+  // while the quota has room for them. Not when the checkpoint was lost: seqs may
+  // then start again at a base that a kept file's earlier life had, with the same
+  // checksum seed.
+  for (uint64_t n : free_numbers) {
+    std::string path = JoinPath(dir, fmt::FreeFileName(n));
+    struct stat sb;
+    bool keep = have_checkpoint && impl->free_files.size() < opts.reuse_segments &&
+                ::stat(path.c_str(), &sb) == 0;
+    const uint64_t bytes = keep ? static_cast<uint64_t>(sb.st_size) : 0;
+    if (keep && opts.quota && !opts.quota->TryReserve(bytes)) keep = false;
+    if (keep) {
+      impl->free_bytes += bytes;
+      impl->free_files.push_back(Impl::FreeFile{std::move(path), bytes});
+    } else {
+      ::unlink(path.c_str());
+    }
+    impl->next_free_number = n + 1;
+  }
 
   std::unique_ptr<StreamLog> log(new StreamLog());
   log->impl_ = std::move(impl);

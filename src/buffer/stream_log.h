@@ -69,8 +69,7 @@ struct LogOptions {
   DiskQuota* quota = nullptr;                   // optional, not owned; must outlive the log
   // Delivered segment files kept to be written over by later segments instead of
   // being deleted (docs/wal-format.md, "Reused segment files"); 0 deletes them.
-  // They are not charged to the quota: at most this many files of about
-  // segment_target_bytes each.
+  // Each is charged to `quota` (if any) while kept, and kept only if it fits.
   size_t reuse_segments = 4;
 };
 
