@@ -132,6 +132,30 @@ def disk_use(a, b):
             "write_mib_s": (b[1] - a[1]) * 512 / MiB / dt}
 
 
+def settle_disk(path, quiet_s=1.0, limit_s=30.0):
+    """Lets the disk finish what the last workload left (write-back, and the discards
+    of deleted files on a `discard` mount, issued at the next journal commit) so that
+    the next workload starts on an idle disk: sync, then wait until the device has
+    been idle for quiet_s (at most limit_s)."""
+    os.sync()
+    dev = disk_device(os.path.dirname(os.path.abspath(path)))
+    if not dev:
+        return
+    deadline = time.time() + limit_s
+    last = disk_sample(dev)
+    quiet_since = time.time()
+    while time.time() < deadline:
+        time.sleep(0.2)
+        cur = disk_sample(dev)
+        if not cur or not last:
+            return
+        if cur[2] != last[2]:  # the device was busy in between
+            quiet_since = time.time()
+        elif time.time() - quiet_since >= quiet_s:
+            return
+        last = cur
+
+
 def boto(service, endpoint, validate=False):
     import boto3
     from botocore.config import Config
@@ -193,6 +217,7 @@ class Server:
         self.stop()
         if self.data_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
+            settle_disk(self.data_dir)
 
 
 def metrics(endpoint, stream):
@@ -264,6 +289,18 @@ class Bench:
             log("loadgen: %d errors (%s)" % (r["errors"], r["first_error"]))
         return r
 
+    def wait_caught_up(self, srv, size, buffer_mib=128, limit_s=120.0):
+        """Waits until the ingest stream's undelivered records fit in one buffer
+        (SizeInMBs of create_stream: what is left is waiting for its size or
+        interval, not for the disk). Returns the seconds waited."""
+        t0 = time.time()
+        while time.time() - t0 < limit_s:
+            m = metrics(srv.endpoint, "ingest")
+            if m.get("hydrant_backlog_records", 0) * size <= buffer_mib * MiB:
+                break
+            time.sleep(0.25)
+        return time.time() - t0
+
     def hydrant(self, extra=()):
         return Server("hydrant", self.args, self.build, self.work).start(extra=extra)
 
@@ -293,6 +330,7 @@ class Bench:
                               str(self.args.limits_write_mib)], capture_output=True, text=True,
                              check=True).stdout
         r = json.loads(out)
+        settle_disk(self.work)  # its test file was just deleted
         httpd = subprocess.Popen([self.bin("hydrant_trivial_httpd"), "0"], stdout=subprocess.PIPE,
                                  text=True)
         port = int(httpd.stdout.readline().split()[1])
@@ -323,6 +361,9 @@ class Bench:
                 if kind == "hydrant" and not self.args.quick and peak["req_per_s"] > 0:
                     dev = disk_device(self.work)
                     for frac in (0.5, 0.9):
+                        # Latency at a steady rate: first let delivery catch up with the
+                        # backlog the previous (overload) point left behind.
+                        row["drain%d_s" % int(frac * 100)] = self.wait_caught_up(srv, size)
                         before = disk_sample(dev)
                         row["lat%d" % int(frac * 100)] = self.loadgen(
                             srv.port, stream="ingest", size=size, rate=peak["req_per_s"] * frac)
@@ -626,6 +667,15 @@ def report(res, notes, cmdline):
                 targets.append(("Ahead of moto, ingest %s" % size_name(r["size"]), "> 1x",
                                 "%.2fx" % ratio, ratio > 1))
         L.append("")
+        drains = ["%s: %s / %s s" % (size_name(r["size"]), fmt(r["drain50_s"], 1),
+                                     fmt(r["drain90_s"], 1))
+                  for r in ih if "drain50_s" in r and "drain90_s" in r]
+        if drains:
+            L.append("Peak: closed loop, 8 connections. The 50% and 90% points are open loop at "
+                     "that fraction of the peak's request rate, each started once delivery had "
+                     "caught up with the backlog the point before left (waited, 50% / 90%: " +
+                     "; ".join(drains) + ").")
+            L.append("")
     e2e = res.get("e2e")
     if e2e:
         L.append("## (2) End to end: first put to last byte in delivered objects (1 KiB records)")
