@@ -169,6 +169,8 @@ struct StreamLog::Impl {
 
   mutable std::mutex mu;
   std::map<uint64_t, std::shared_ptr<Segment>> segments;  // by base seq
+  uint64_t dir_changes = 0;  // segments started (names to make durable)
+  uint64_t dir_synced = 0;   // dir_changes covered by a completed fsync of the directory
   std::shared_ptr<Segment> active;  // == last segment; null until the next Append creates one
   std::vector<std::shared_ptr<Segment>> unsynced_rotated;  // rotated, not yet fdatasync'ed
   std::vector<std::shared_ptr<Segment>> unindexed_sealed;  // rotated, index file not yet written
@@ -231,12 +233,11 @@ struct StreamLog::Impl {
       ::unlink(seg->path.c_str());
       return st;
     }
-    // The new name must survive a crash before any record in it is acknowledged.
-    Status st = FsyncFd(dir_fd, dir);
-    if (!st.ok()) {
-      ::unlink(seg->path.c_str());
-      return st;
-    }
+    // The new name must survive a crash before any record in it is acknowledged:
+    // the next Sync fsyncs the directory (not here, under the lock: that is a
+    // journal commit, tens of ms while objects are being written, and every
+    // Append would wait for it).
+    ++dir_changes;
     seg->size = sizeof(header);
     if (active && active->synced_size < active->size) unsynced_rotated.push_back(active);
     if (active) unindexed_sealed.push_back(active);
@@ -884,9 +885,11 @@ Result<uint64_t> StreamLog::Append(int64_t arrival_ms, std::span<const std::stri
 Status StreamLog::Sync() {
   Impl& d = *impl_;
   std::vector<std::pair<std::shared_ptr<Segment>, uint64_t>> todo;
+  uint64_t dir_due = 0;
   {
     std::lock_guard l(d.mu);
     HYDRANT_RETURN_IF_ERROR(d.UsableLocked());
+    if (d.dir_changes > d.dir_synced) dir_due = d.dir_changes;
     for (auto& s : d.unsynced_rotated) todo.emplace_back(s, s->size);
     if (d.active && d.active->synced_size < d.active->size)
       todo.emplace_back(d.active, d.active->size);
@@ -905,9 +908,21 @@ Status StreamLog::Sync() {
     }
     d.sync_count.fetch_add(1);
   }
+  // Segments started since the last round: their names, too, must be durable
+  // before their records are acknowledged.
+  if (dir_due != 0) {
+    if (::fsync(d.dir_fd) != 0) {
+      Status st = ErrnoStatus("fsync", d.dir, errno);
+      std::lock_guard l(d.mu);
+      if (d.failed.ok())
+        d.failed = Status::IoError("stream log " + d.dir + " failed: " + st.message());
+      return st;
+    }
+  }
   bool index_due = false;
   {
     std::lock_guard l(d.mu);
+    d.dir_synced = std::max(d.dir_synced, dir_due);
     for (auto& [seg, size] : todo) seg->synced_size = std::max(seg->synced_size, size);
     std::erase_if(d.unsynced_rotated, [](const auto& s) { return s->synced_size >= s->size; });
     index_due = !d.unindexed_sealed.empty();
