@@ -614,8 +614,12 @@ bool DeliveryStream::Due(Stage& stage, bool transformed, uint64_t start, int64_t
         return false;
       });
       if (!st.ok() || !found) {
-        spdlog::error("stream={} event=log_read_failed stage={} seq={} error=\"{}\"", meta_.name,
-                      stage.name, start, st.ToString());
+        // Nothing readable from start although bytes are pending: the records were
+        // cut by damage (already reported by the log); a later put is found past them.
+        if (!st.ok()) {
+          spdlog::error("stream={} event=log_read_failed stage={} seq={} error=\"{}\"",
+                        meta_.name, stage.name, start, st.ToString());
+        }
         *wake_ms = std::min(*wake_ms, now + 1000);
         return false;
       }
