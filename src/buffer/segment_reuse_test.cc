@@ -71,6 +71,17 @@ class SegmentReuseTest : public ::testing::Test {
     o.segment_target_bytes = FrameOffset(10);
     return o;
   }
+  // Segments 0, 10 and 20 of ten records; segment 0 delivered and its file kept;
+  // then seqs 30..32 written (and synced) over the first 3 frames of that file.
+  std::unique_ptr<StreamLog> WriteThreeOverAKeptFile() const {
+    auto log = Open(Dir(), TenPerSegment());
+    Append(*log, 30);
+    EXPECT_TRUE(log->Sync().ok());
+    EXPECT_TRUE(log->MarkDelivered(10).ok());
+    Append(*log, 3);
+    EXPECT_TRUE(log->Sync().ok());
+    return log;
+  }
   // What the disk holds if the process dies now: every file as it is.
   std::string CrashImage() const {
     std::string to = tmp_.Sub("crash");
@@ -102,12 +113,7 @@ TEST_F(SegmentReuseTest, ADeliveredSegmentsFileBecomesTheNextSegment) {
 
 TEST_F(SegmentReuseTest, AfterACrashTheEarlierLifesFramesAreNotRecords) {
   {
-    auto log = Open(Dir(), TenPerSegment());
-    Append(*log, 30);
-    ASSERT_TRUE(log->Sync().ok());
-    ASSERT_TRUE(log->MarkDelivered(10).ok());
-    Append(*log, 3);  // seqs 30..32 over the first 3 frames of segment 0's file
-    ASSERT_TRUE(log->Sync().ok());
+    auto log = WriteThreeOverAKeptFile();
     std::filesystem::rename(CrashImage(), tmp_.Sub("image"));
   }
   RecoveryReport report;
@@ -127,14 +133,7 @@ TEST_F(SegmentReuseTest, AfterACrashTheEarlierLifesFramesAreNotRecords) {
 }
 
 TEST_F(SegmentReuseTest, ACleanCloseCutsTheUnusedRestSoOpenReportsNothing) {
-  {
-    auto log = Open(Dir(), TenPerSegment());
-    Append(*log, 30);
-    ASSERT_TRUE(log->Sync().ok());
-    ASSERT_TRUE(log->MarkDelivered(10).ok());
-    Append(*log, 3);
-    ASSERT_TRUE(log->Sync().ok());
-  }
+  WriteThreeOverAKeptFile();  // and close the log
   EXPECT_EQ(FileSize(Segment(30)), FrameOffset(3));
   RecoveryReport report;
   auto log = Open(Dir(), TenPerSegment(), &report);
