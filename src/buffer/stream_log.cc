@@ -200,6 +200,9 @@ struct StreamLog::Impl {
     uint64_t offset = 0;
   };
   mutable Cursor cursor;
+  // Where Read last found damage (segment id, offset): found there once more, it
+  // is cut; found once, it is read again from the disk first.
+  std::pair<uint64_t, uint64_t> suspect{0, 0};
 
   std::mutex checkpoint_mu;  // serializes checkpoint file writes (MarkDelivered)
   std::atomic<uint64_t> sync_count{0};
@@ -983,12 +986,28 @@ Status StreamLog::Read(uint64_t from, uint64_t max_bytes,
     auto damaged = [&](std::string reason) {
       judged = true;
       const uint64_t at = seq - skip;  // the seq of the frame at pos
+      std::string where = seg->path + ": offset " + std::to_string(pos) + " (seq " +
+                          std::to_string(at) + "): ";
+      // Bytes can also go bad on their way (a flaky read, a damaged page in the
+      // cache): the first time, drop the cached pages and let the caller read again
+      // from the disk (delivery retries within a second); damage found again at
+      // the same place is real.
+      bool first_sight = false;
+      {
+        std::lock_guard l(d.mu);
+        first_sight = impl_->suspect != std::pair<uint64_t, uint64_t>{seg->id, pos};
+        impl_->suspect = {seg->id, pos};
+      }
+      if (first_sight) {
+        ::posix_fadvise(seg->fd, static_cast<off_t>(pos), static_cast<off_t>(end_pos - pos),
+                        POSIX_FADV_DONTNEED);
+        return Status::Unavailable(where + reason + "; reading it again from the disk");
+      }
       if (impl_->CutDamagedSegment(seg, at, pos, reason)) {
         cut = true;
         return Status::Ok();
       }
-      return Status::Corruption(seg->path + ": offset " + std::to_string(pos) + " (seq " +
-                                std::to_string(at) + "): " + reason);
+      return Status::Corruption(where + reason);
     };
     while (seq < end_seq) {
       if (end_pos - pos < fmt::kFrameHeaderSize) {
