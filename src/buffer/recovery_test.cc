@@ -349,6 +349,29 @@ TEST_F(RecoveryTest, DamageInAnIndexedSegmentIsCutWhenRead) {
   EXPECT_EQ(Seqs(ReadAll(*log)), expect);
 }
 
+TEST_F(RecoveryTest, ReadersMeetingDifferentDamageEachGetItCut) {
+  // Two stages read the same log with their own cursors: each one's damage is
+  // remembered while the other's is found, so both are cut on their second read.
+  LogOptions opts;
+  opts.segment_target_bytes = kHeader + 10 * kFrame;
+  Fill(Dir(), 30, opts);
+  auto log = Open(Dir(), opts);
+  FlipByte(Segment(0), FrameOffset(2) + 16);   // record 2
+  FlipByte(Segment(10), FrameOffset(5) + 16);  // record 15
+  Status st;
+  ReadAll(*log, 0, &st);
+  EXPECT_EQ(st.code(), StatusCode::kUnavailable) << st.ToString();
+  ReadAll(*log, 10, &st);
+  EXPECT_EQ(st.code(), StatusCode::kUnavailable) << st.ToString();
+  std::vector<uint64_t> expect = Range(0, 2);
+  for (uint64_t s = 10; s < 15; ++s) expect.push_back(s);
+  for (uint64_t s = 20; s < 30; ++s) expect.push_back(s);
+  EXPECT_EQ(Seqs(ReadAll(*log, 0, &st)), expect);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(FileSize(Segment(0)), FrameOffset(2));
+  EXPECT_EQ(FileSize(Segment(10)), FrameOffset(5));
+}
+
 TEST_F(RecoveryTest, DamagedIndexIsRemovedAndTheSegmentScanned) {
   LogOptions opts;
   opts.segment_target_bytes = kHeader + 10 * kFrame;

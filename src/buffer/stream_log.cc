@@ -200,9 +200,11 @@ struct StreamLog::Impl {
     uint64_t offset = 0;
   };
   mutable Cursor cursor;
-  // Where Read last found damage (segment id, offset): found there once more, it
-  // is cut; found once, it is read again from the disk first.
-  std::pair<uint64_t, uint64_t> suspect{0, 0};
+  // Where Read found damage (segment id, offset), at most kMaxSuspects places (the
+  // stages read the log with their own cursors): found there once more, it is cut;
+  // found once, it is read again from the disk first.
+  static constexpr size_t kMaxSuspects = 16;
+  std::vector<std::pair<uint64_t, uint64_t>> suspects;
 
   std::mutex checkpoint_mu;  // serializes checkpoint file writes (MarkDelivered)
   std::atomic<uint64_t> sync_count{0};
@@ -340,7 +342,14 @@ struct StreamLog::Impl {
     if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
       return ErrnoStatus("rename to", final_path, errno);
     }
-    return FsyncFd(dir_fd, dir);
+    Status st = FsyncFd(dir_fd, dir);
+    if (!st.ok()) {
+      // The error is reported once per open directory: Sync's next fsync of it
+      // could succeed although a new segment's name was lost. Fail the log.
+      std::lock_guard l(mu);
+      if (failed.ok()) failed = Status::IoError("stream log " + dir + " failed: " + st.message());
+    }
+    return st;
   }
 
   // Writes the index files of sealed segments whose frames are all durable. No
@@ -738,6 +747,10 @@ Result<std::unique_ptr<StreamLog>> StreamLog::Open(const std::string& dir, const
   }
 
   impl->first_undelivered = checkpoint;
+  // The names found here may not be durable yet (the previous process died between
+  // starting a segment and the Sync that fsyncs the directory), and Open's own
+  // deletions and truncations are not either: the first Sync fsyncs the directory.
+  impl->dir_changes = 1;
   impl->next_seq = std::max(checkpoint, segs.empty() ? 0 : segs.back()->end());
   for (size_t i = 0; i < segs.size(); ++i) {
     auto& s = segs[i];
@@ -995,12 +1008,20 @@ Status StreamLog::Read(uint64_t from, uint64_t max_bytes,
       bool first_sight = false;
       {
         std::lock_guard l(d.mu);
-        first_sight = impl_->suspect != std::pair<uint64_t, uint64_t>{seg->id, pos};
-        impl_->suspect = {seg->id, pos};
+        auto& seen = impl_->suspects;
+        auto it = std::find(seen.begin(), seen.end(), std::pair<uint64_t, uint64_t>{seg->id, pos});
+        first_sight = it == seen.end();
+        if (first_sight) {
+          if (seen.size() >= Impl::kMaxSuspects) seen.erase(seen.begin());
+          seen.emplace_back(seg->id, pos);
+        } else {
+          seen.erase(it);
+        }
       }
       if (first_sight) {
-        ::posix_fadvise(seg->fd, static_cast<off_t>(pos), static_cast<off_t>(end_pos - pos),
-                        POSIX_FADV_DONTNEED);
+        // Whole pages only are dropped: start at the page holding pos, up to the end.
+        const off_t page = static_cast<off_t>(::sysconf(_SC_PAGESIZE));
+        ::posix_fadvise(seg->fd, static_cast<off_t>(pos) / page * page, 0, POSIX_FADV_DONTNEED);
         return Status::Unavailable(where + reason + "; reading it again from the disk");
       }
       if (impl_->CutDamagedSegment(seg, at, pos, reason)) {
