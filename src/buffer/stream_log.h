@@ -98,9 +98,11 @@ class StreamLog {
   // is always passed if there is one). Precisely: a record is passed when it is the
   // first one or when the payload bytes passed so far plus its own stay <= max_bytes;
   // the first record that does not fit ends the call. Seqs lost to damage are skipped.
-  // Every frame read is checked against its CRC: damage in a sealed segment is cut
-  // off there (logged; reading goes on with the next segment), damage in the
-  // active segment returns Corruption. fn runs
+  // Every frame read is checked against its CRC. Damage found the first time at a
+  // place returns Unavailable after dropping the cached pages (the next Read gets
+  // the bytes from the disk); found again, in a sealed segment it is cut off there
+  // (logged; reading goes on with the next segment), in the active segment it
+  // returns Corruption. fn runs
   // without any lock held and may call other methods of the log.
   Status Read(uint64_t from, uint64_t max_bytes,
               const std::function<bool(const LogRecord&)>& fn) const;
