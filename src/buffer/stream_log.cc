@@ -255,7 +255,7 @@ struct StreamLog::Impl {
   // Gives `seg` a file kept for reuse, renamed to seg->path, if there is one; its
   // old header and frames stay until overwritten (the new header's base seeds the
   // frame checksums, so they never pass for this segment's frames). The caller
-  // writes the header and fsyncs the directory, as for a new file.
+  // writes the header, as for a new file; the next Sync fsyncs the directory.
   Status ReuseFreeFileLocked(Segment* seg) {
     while (!free_files.empty()) {
       FreeFile kept = std::move(free_files.back());
@@ -1003,7 +1003,7 @@ Status StreamLog::Read(uint64_t from, uint64_t max_bytes,
                           std::to_string(at) + "): ";
       // Bytes can also go bad on their way (a flaky read, a damaged page in the
       // cache): the first time, drop the cached pages and let the caller read again
-      // from the disk (delivery retries within a second); damage found again at
+      // from the disk (delivery retries); damage found again at
       // the same place is real.
       bool first_sight = false;
       {
