@@ -242,7 +242,9 @@ TEST_F(SegmentReuseTest, ASegmentStillBeingReadIsDeletedNotReused) {
   // Delivery of segment 0 completes while a Read still holds segment 0's file.
   std::vector<uint64_t> seen;
   Status st = log->Read(0, UINT64_MAX, [&](const LogRecord& r) {
-    if (r.seq == 5) EXPECT_TRUE(log->MarkDelivered(10).ok());
+    if (r.seq == 5) {
+      EXPECT_TRUE(log->MarkDelivered(10).ok());
+    }
     EXPECT_EQ(std::string(r.data), FixedPayload(r.seq));
     seen.push_back(r.seq);
     return r.seq < 9;

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -16,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include "buffer/log_format.h"
+#include "common/latency_histogram.h"
 
 namespace hydrant::buffer {
 
@@ -208,6 +210,7 @@ struct StreamLog::Impl {
 
   std::mutex checkpoint_mu;  // serializes checkpoint file writes (MarkDelivered)
   std::atomic<uint64_t> sync_count{0};
+  LatencyHistogram sync_latency;
 
   ~Impl() {
     if (dir_fd >= 0) ::close(dir_fd);
@@ -910,6 +913,7 @@ Status StreamLog::Sync() {
     if (d.active && d.active->synced_size < d.active->size)
       todo.emplace_back(d.active, d.active->size);
   }
+  const auto started = std::chrono::steady_clock::now();
   // fdatasync without the lock: appends continue meanwhile (that is what makes
   // group commit pay off).
   for (auto& [seg, size] : todo) {
@@ -934,6 +938,12 @@ Status StreamLog::Sync() {
         d.failed = Status::IoError("stream log " + d.dir + " failed: " + st.message());
       return st;
     }
+  }
+  if (!todo.empty() || dir_due != 0) {
+    d.sync_latency.Record(static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                              started)
+            .count()));
   }
   bool index_due = false;
   {
@@ -1162,6 +1172,7 @@ uint64_t StreamLog::disk_bytes() const {
 }
 
 uint64_t StreamLog::sync_count() const { return impl_->sync_count.load(); }
+const LatencyHistogram& StreamLog::sync_latency() const { return impl_->sync_latency; }
 
 Status StreamLog::Destroy() {
   Impl& d = *impl_;

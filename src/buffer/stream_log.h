@@ -27,6 +27,10 @@
 
 #include "common/status.h"
 
+namespace hydrant {
+class LatencyHistogram;
+}
+
 namespace hydrant::buffer {
 
 // Shared disk budget across all logs (the configurable disk quota).
@@ -116,6 +120,9 @@ class StreamLog {
   uint64_t next_seq() const;           // seq the next appended record will get
   uint64_t disk_bytes() const;         // bytes of segment files on disk
   uint64_t sync_count() const;         // fdatasync calls made on segments (for tests/metrics)
+  // Duration of each Sync that flushed something (segments, and the folder when a
+  // segment was started): what an acknowledgement waits for, once or twice.
+  const LatencyHistogram& sync_latency() const;
 
   // Deletes every file of this log (stream deletion). The log is unusable afterwards.
   Status Destroy();

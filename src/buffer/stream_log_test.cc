@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "buffer/log_test_util.h"
+#include "common/latency_histogram.h"
 
 namespace hydrant::buffer {
 namespace {
@@ -202,11 +203,15 @@ TEST(StreamLogTest, SyncOnlyCallsFdatasyncWhenSomethingIsUnsynced) {
   auto log = OpenOrDie(tmp.Sub("log"));
   ASSERT_TRUE(log->Sync().ok());
   EXPECT_EQ(log->sync_count(), 0u);
+  // The first Sync after Open flushes the folder: a flush, timed.
+  EXPECT_EQ(log->sync_latency().Read().count, 1u);
   AppendOne(*log, 1, "one");
   ASSERT_TRUE(log->Sync().ok());
   EXPECT_EQ(log->sync_count(), 1u);
+  EXPECT_EQ(log->sync_latency().Read().count, 2u);
   ASSERT_TRUE(log->Sync().ok());
   EXPECT_EQ(log->sync_count(), 1u);
+  EXPECT_EQ(log->sync_latency().Read().count, 2u);  // nothing to flush: not timed
 }
 
 TEST(StreamLogTest, SyncCoversRotatedSegments) {

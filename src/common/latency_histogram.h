@@ -19,11 +19,11 @@ namespace hydrant {
 
 class LatencyHistogram {
  public:
-  // Upper bounds of the finite buckets, inclusive, in microseconds: 1 ms .. 10 s.
+  // Upper bounds of the finite buckets, inclusive, in microseconds: 0.1 ms .. 10 s.
   // The last bucket (+Inf) holds everything above.
-  static constexpr std::array<uint64_t, 13> kBoundsMicros = {
-      1'000,   2'500,   5'000,     10'000,    25'000,    50'000,    100'000,
-      250'000, 500'000, 1'000'000, 2'500'000, 5'000'000, 10'000'000};
+  static constexpr std::array<uint64_t, 16> kBoundsMicros = {
+      100,     250,       500,       1'000,     2'500,     5'000,   10'000,  25'000,
+      50'000,  100'000,   250'000,   500'000,   1'000'000, 2'500'000, 5'000'000, 10'000'000};
   static constexpr size_t kBuckets = kBoundsMicros.size() + 1;
 
   struct Snapshot {

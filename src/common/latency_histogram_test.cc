@@ -9,14 +9,14 @@ namespace hydrant {
 
 TEST(LatencyHistogram, BucketsAreInclusiveUpperBounds) {
   LatencyHistogram h;
-  h.Record(0);          // bucket 0 (<= 1 ms)
-  h.Record(1'000);      // bucket 0: the bound is inclusive
-  h.Record(1'001);      // bucket 1 (<= 2.5 ms)
+  h.Record(0);          // bucket 0 (<= 0.1 ms)
+  h.Record(100);        // bucket 0: the bound is inclusive
+  h.Record(101);        // bucket 1 (<= 0.25 ms)
   h.Record(10'000'000); // last finite bucket (<= 10 s)
   h.Record(10'000'001); // +Inf
   auto s = h.Read();
   EXPECT_EQ(s.count, 5u);
-  EXPECT_EQ(s.sum_us, 0u + 1'000 + 1'001 + 10'000'000 + 10'000'001);
+  EXPECT_EQ(s.sum_us, 0u + 100 + 101 + 10'000'000 + 10'000'001);
   EXPECT_EQ(s.buckets[0], 2u);
   EXPECT_EQ(s.buckets[1], 1u);
   EXPECT_EQ(s.buckets[LatencyHistogram::kBuckets - 2], 1u);

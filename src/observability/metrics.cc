@@ -32,7 +32,7 @@ struct Family {
   Kind kind;
   const char* help;
   std::optional<double> (*value)(const View&) = nullptr;
-  const LatencyHistogram& (*histogram)(const StreamProbe&) = nullptr;
+  const LatencyHistogram& (*histogram)(const View&) = nullptr;
   std::pair<double, uint64_t> (*summary)(const StreamProbe&) = nullptr;
 };
 
@@ -56,7 +56,7 @@ double AgeSeconds(const std::atomic<int64_t>& oldest_ms, int64_t now_ms) {
 }
 
 #define COUNTER(field) [](const View& v) -> std::optional<double> { return Load(v.probe.field); }
-#define HISTOGRAM(op) [](const StreamProbe& p) -> const LatencyHistogram& { return p.op.latency; }
+#define HISTOGRAM(op) [](const View& v) -> const LatencyHistogram& { return v.probe.op.latency; }
 
 const Family kStreamFamilies[] = {
     // Ingestion.
@@ -189,6 +189,10 @@ const Family kStreamFamilies[] = {
      [](const View& v) -> std::optional<double> {
        return static_cast<double>(v.stream.backlog_disk_bytes());
      }},
+    {"hydrant_log_sync_latency_seconds", Kind::kHistogram,
+     "Time of each flush of the stream's log to disk (fdatasync); a put's answer waits for "
+     "the flush in progress and its own.",
+     nullptr, [](const View& v) -> const LatencyHistogram& { return v.stream.log_sync_latency(); }},
 };
 
 #undef COUNTER
@@ -248,7 +252,12 @@ void AppendHistogram(std::string_view name, std::string_view labels, const Laten
     cumulative += snap.buckets[i];
     le = "le=\"";
     if (i < LatencyHistogram::kBoundsMicros.size()) {
-      AppendNumber(static_cast<double>(LatencyHistogram::kBoundsMicros[i]) / 1e6, &le);
+      // Fixed notation ("0.0001", not "1e-04"), as Prometheus' own clients write it.
+      char buf[32];
+      auto r = std::to_chars(buf, buf + sizeof buf,
+                             static_cast<double>(LatencyHistogram::kBoundsMicros[i]) / 1e6,
+                             std::chars_format::fixed);
+      le.append(buf, r.ptr);
     } else {
       le += "+Inf";
     }
@@ -279,7 +288,7 @@ std::string RenderPrometheus(const stream::StreamRegistry& registry) {
     for (const auto& [labels, s] : streams) {
       const StreamProbe& p = s->probe();
       if (f.histogram) {
-        AppendHistogram(f.name, labels, f.histogram(p), &out);
+        AppendHistogram(f.name, labels, f.histogram(View{*s, p, now}), &out);
       } else if (f.summary) {
         auto [sum, count] = f.summary(p);
         AppendSample(f.name, "_sum", labels, "", sum, &out);

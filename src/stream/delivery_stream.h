@@ -106,6 +106,8 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
   const std::string& dir() const { return dir_; }
   uint64_t backlog_records() const;
   uint64_t backlog_disk_bytes() const;
+  // Flushes of the source log, which every acknowledgement waits for.
+  const LatencyHistogram& log_sync_latency() const { return log_->sync_latency(); }
 
   // Makes the delivery thread look at its triggers now (tests that move a FakeClock).
   void Wake();
