@@ -1264,6 +1264,23 @@ Result<ObjectInfo> ObjectStore::HeadObject(std::string_view bucket, std::string_
   return MakeInfo(bucket, obj->first, obj->second);
 }
 
+Result<OpenedObject> ObjectStore::OpenObject(std::string_view bucket,
+                                             std::string_view key) const {
+  std::shared_lock store_lock(mu_);
+  auto it = buckets_.find(bucket);
+  if (it == buckets_.end()) return Status::NotFound("The specified bucket does not exist");
+  // Publish and DeleteObject unlink a data file only under the exclusive lock.
+  std::shared_lock lock(it->second->mu);
+  auto obj = it->second->objects.find(key);
+  if (obj == it->second->objects.end())
+    return Status::NotFound("The specified key does not exist.");
+  OpenedObject out;
+  out.info = MakeInfo(bucket, obj->first, obj->second);
+  out.data = UniqueFd(::open(out.info.data_path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!out.data) return Status::FromErrno("open " + out.info.data_path, errno);
+  return out;
+}
+
 Status ObjectStore::DeleteObject(std::string_view bucket, std::string_view key) {
   std::shared_lock store_lock(mu_);
   auto it = buckets_.find(bucket);

@@ -28,6 +28,7 @@
 
 #include "common/byte_sink.h"
 #include "common/status.h"
+#include "common/unique_fd.h"
 
 namespace hydrant::store {
 
@@ -55,6 +56,13 @@ struct ObjectInfo {
   // The sizes of the parts, in order, for an object made by a multipart upload;
   // empty otherwise. (Not filled by List.)
   std::vector<uint64_t> part_sizes;
+};
+
+// An object's description and its data file, opened together under the bucket's
+// lock: an object overwritten or deleted afterwards is still read whole, as it was.
+struct OpenedObject {
+  ObjectInfo info;
+  UniqueFd data;
 };
 
 struct BucketInfo {
@@ -212,6 +220,8 @@ class ObjectStore final : public ObjectSink {
   Result<ObjectInfo> PutObject(std::string_view bucket, std::string_view key, std::string_view data,
                                const ObjectMeta& meta);
   Result<ObjectInfo> HeadObject(std::string_view bucket, std::string_view key) const;
+  // HeadObject plus the data file, open for reading (GetObject, CopyObject).
+  Result<OpenedObject> OpenObject(std::string_view bucket, std::string_view key) const;
   Status DeleteObject(std::string_view bucket, std::string_view key);  // OK if absent
   Result<ListResult> List(std::string_view bucket, const ListRequest& req) const;
 

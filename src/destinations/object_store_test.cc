@@ -186,6 +186,30 @@ TEST(ObjectStore, PutHeadDeleteAndEtag) {
   EXPECT_EQ(empty->size, 0u);
 }
 
+// What GetObject and CopyObject read: the description and the data file opened
+// together, so an overwrite or a delete afterwards leaves the opened version whole.
+TEST(ObjectStore, AnOpenedObjectOutlivesItsOverwriteAndDelete) {
+  TempDir t;
+  auto s = OpenOrDie(t.root());
+  ASSERT_TRUE(s->CreateBucket("bkt").ok());
+  ASSERT_TRUE(s->PutObject("bkt", "k", "first version", {}).ok());
+  auto opened = s->OpenObject("bkt", "k");
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_EQ(opened->info.size, 13u);
+  ASSERT_TRUE(s->PutObject("bkt", "k", "second, longer version", {}).ok());
+  ASSERT_TRUE(s->DeleteObject("bkt", "k").ok());
+  EXPECT_FALSE(fs::exists(opened->info.data_path));  // unlinked, still open
+  std::string got(64, '\0');
+  ssize_t n = ::pread(opened->data.get(), got.data(), got.size(), 0);
+  ASSERT_EQ(n, 13);
+  got.resize(13);
+  EXPECT_EQ(got, "first version");
+  EXPECT_EQ(opened->info.etag, Md5sumEtag("first version", t.parent()));
+
+  EXPECT_EQ(s->OpenObject("bkt", "k").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(s->OpenObject("nobkt", "k").status().code(), StatusCode::kNotFound);
+}
+
 TEST(ObjectStore, StreamingWriterLargeObject) {
   TempDir t;
   auto s = OpenOrDie(t.root());
@@ -385,7 +409,9 @@ TEST(ObjectStore, PaginationCoversEverythingOnce) {
     for (int f = 0; f < 7; ++f) {
       std::string k = "dir" + std::to_string(d) + "/f" + std::to_string(f);
       ASSERT_TRUE(s->PutObject("bkt", k, "x", {}).ok());
-      if (f < 3) ASSERT_TRUE(s->PutObject("bkt", k + "/sub", "x", {}).ok());
+      if (f < 3) {
+        ASSERT_TRUE(s->PutObject("bkt", k + "/sub", "x", {}).ok());
+      }
     }
     ASSERT_TRUE(s->PutObject("bkt", "top" + std::to_string(d), "x", {}).ok());
   }

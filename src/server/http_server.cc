@@ -1,6 +1,10 @@
 #include "server/http_server.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <thread>
 #include <vector>
@@ -141,13 +145,17 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Write(http::Response&& r) {
-    if (r.file_path) {
-      if (!is_head_ && !LoadFileSlice(&r)) {
+    if (r.file) {
+      Slice slice = is_head_ ? Slice::kLoaded : LoadFileSlice(&r);
+      if (slice == Slice::kReadFailed) return WriteReadError();
+      if (slice == Slice::kWholeFile) {
         // Whole object: stream it from the file without loading it.
         auto msg = std::make_shared<bhttp::response<bhttp::file_body>>();
         Fill(*msg, r);
         beast::error_code ec;
-        msg->body().open(r.file_path->c_str(), beast::file_mode::scan, ec);
+        beast::file f;
+        f.native_handle(r.file.Release());
+        msg->body().reset(std::move(f), ec);
         if (ec) return WriteReadError();
         msg->prepare_payload();
         auto self = shared_from_this();
@@ -157,7 +165,7 @@ class Session : public std::enable_shared_from_this<Session> {
         return;
       }
       if (is_head_) r.content_length_override = r.file_length;
-      r.file_path.reset();
+      r.file.Reset();
     }
     auto msg = std::make_shared<bhttp::response<bhttp::string_body>>();
     Fill(*msg, r);
@@ -187,23 +195,26 @@ class Session : public std::enable_shared_from_this<Session> {
                        [self, msg](beast::error_code ec, size_t) { self->AfterWrite(ec); });
   }
 
+  enum class Slice { kWholeFile, kLoaded, kReadFailed };
+
   // A byte range that is not the whole file is read into the body (ranges are
-  // what clients ask for in pieces). Returns false for a whole-file answer.
-  bool LoadFileSlice(http::Response* r) {
-    std::FILE* f = std::fopen(r->file_path->c_str(), "rb");
-    if (!f) return false;
-    std::fseek(f, 0, SEEK_END);
-    long size = std::ftell(f);
-    if (r->file_offset == 0 && static_cast<uint64_t>(size) == r->file_length) {
-      std::fclose(f);
-      return false;
+  // what clients ask for in pieces); a whole file is left to be streamed.
+  Slice LoadFileSlice(http::Response* r) {
+    struct stat st;
+    if (::fstat(r->file.get(), &st) != 0) return Slice::kReadFailed;
+    if (r->file_offset == 0 && static_cast<uint64_t>(st.st_size) == r->file_length) {
+      return Slice::kWholeFile;
     }
     r->body.resize(r->file_length);
-    std::fseek(f, static_cast<long>(r->file_offset), SEEK_SET);
-    size_t got = r->file_length ? std::fread(r->body.data(), 1, r->file_length, f) : 0;
-    r->body.resize(got);
-    std::fclose(f);
-    return true;
+    size_t got = 0;
+    while (got < r->file_length) {
+      ssize_t n = ::pread(r->file.get(), r->body.data() + got, r->file_length - got,
+                          static_cast<off_t>(r->file_offset + got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      got += static_cast<size_t>(n);
+    }
+    return got == r->file_length ? Slice::kLoaded : Slice::kReadFailed;
   }
 
   void WriteReadError() {

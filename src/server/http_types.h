@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/unique_fd.h"
+
 namespace hydrant::http {
 
 struct Request {
@@ -32,9 +34,10 @@ struct Response {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
-  // When set, the body is this file's bytes [file_offset, file_offset + file_length)
-  // instead of `body` (GetObject streams objects without loading them).
-  std::optional<std::string> file_path;
+  // When open, the body is this file's bytes [file_offset, file_offset + file_length)
+  // instead of `body` (GetObject streams objects without loading them; the file was
+  // opened with the object's description, so an overwrite meanwhile cannot mix them).
+  UniqueFd file;
   uint64_t file_offset = 0;
   uint64_t file_length = 0;
   // HEAD responses carry Content-Length of the object but no body.

@@ -358,7 +358,7 @@ void Xml(Ctx& c, int status, std::string body) {
 void Error(Ctx& c, int status, std::string_view code, std::string_view message,
            const std::vector<std::pair<std::string, std::string>>& extra = {}) {
   c.resp->status = status;
-  c.resp->file_path.reset();
+  c.resp->file.Reset();
   c.resp->content_length_override.reset();
   if (c.head) {  // HEAD answers carry no body; the status says it all
     c.resp->body.clear();
@@ -836,13 +836,26 @@ void ObjectHeaders(Ctx& c, const store::ObjectInfo& info) {
 
 void GetObject(Ctx& c, store::ObjectStore* store) {
   if (!ValidKeyOrError(c)) return;
-  auto info = store->HeadObject(c.bucket, c.key);
-  if (!info.ok()) {
-    if (info.status().code() == StatusCode::kNotFound) {
+  // GET opens the data with the description, so that an overwrite or a delete
+  // meanwhile can neither fail the read nor mix two versions; HEAD needs no data.
+  store::OpenedObject obj;
+  Status found;
+  if (c.head) {
+    auto head = store->HeadObject(c.bucket, c.key);
+    if (head.ok()) obj.info = std::move(*head);
+    found = head.status();
+  } else {
+    auto opened = store->OpenObject(c.bucket, c.key);
+    if (opened.ok()) obj = std::move(*opened);
+    found = opened.status();
+  }
+  if (!found.ok()) {
+    if (found.code() == StatusCode::kNotFound) {
       return store->BucketExists(c.bucket) ? NoSuchKey(c) : NoSuchBucket(c);
     }
-    return InternalError(c, info.status());
+    return InternalError(c, found);
   }
+  const store::ObjectInfo* info = &obj.info;
   if (c.query.Has("versionId") && c.query.Get("versionId") != "null") {
     return Error(c, 400, "InvalidArgument", "Invalid version id specified",
                  {{"ArgumentName", "versionId"}, {"ArgumentValue", c.query.Get("versionId")}});
@@ -927,7 +940,7 @@ void GetObject(Ctx& c, store::ObjectStore* store) {
     return;
   }
   if (length > 0) {
-    c.resp->file_path = info->data_path;
+    c.resp->file = std::move(obj.data);
     c.resp->file_offset = first;
     c.resp->file_length = length;
   }
@@ -1081,9 +1094,9 @@ void CopyObject(Ctx& c, store::ObjectStore* store) {
   }
   std::string src_bucket = decoded->substr(0, slash), src_key = decoded->substr(slash + 1);
   if (!store->BucketExists(c.bucket)) return NoSuchBucket(c);
-  auto info = store->HeadObject(src_bucket, src_key);
-  if (!info.ok()) {
-    if (info.status().code() != StatusCode::kNotFound) return InternalError(c, info.status());
+  auto source = store->OpenObject(src_bucket, src_key);
+  if (!source.ok()) {
+    if (source.status().code() != StatusCode::kNotFound) return InternalError(c, source.status());
     if (!store->BucketExists(src_bucket)) {
       return Error(c, 404, "NoSuchBucket", "The specified bucket does not exist",
                    {{"BucketName", src_bucket}});
@@ -1102,29 +1115,22 @@ void CopyObject(Ctx& c, store::ObjectStore* store) {
                  "without changing the object's metadata, storage class, website redirect "
                  "location or encryption attributes.");
   }
-  store::ObjectMeta meta = directive == "COPY" ? info->meta : MetaFromRequest(c.req);
-  int fd = ::open(info->data_path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {  // overwritten or deleted since HeadObject
-    return Error(c, 404, "NoSuchKey", "The specified key does not exist.", {{"Key", src_key}});
-  }
+  store::ObjectMeta meta = directive == "COPY" ? source->info.meta : MetaFromRequest(c.req);
+  const int fd = source->data.get();  // the source as it was when opened
   auto writer = store->BeginPut(c.bucket, c.key, meta);
-  if (!writer.ok()) {
-    ::close(fd);
-    return StoreError(c, writer.status());
-  }
+  if (!writer.ok()) return StoreError(c, writer.status());
   std::string buf(1 << 20, '\0');
   Status st;
   while (st.ok()) {
     ssize_t n = ::read(fd, buf.data(), buf.size());
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      st = Status::FromErrno("read " + info->data_path, errno);
+      st = Status::FromErrno("read " + source->info.data_path, errno);
       break;
     }
     if (n == 0) break;
     st = (*writer)->Write(std::string_view(buf.data(), static_cast<size_t>(n)));
   }
-  ::close(fd);
   if (!st.ok()) return InternalError(c, st);
   auto done = (*writer)->Commit();
   if (!done.ok()) return StoreError(c, done.status());

@@ -5,8 +5,8 @@
 // thread. Thread-safe (all state is in the ObjectStore). Signatures are not
 // checked. Operations, wire details and choices: docs/object-store.md.
 //
-// GetObject answers with Response::file_path/file_offset/file_length (the object
-// is not read into memory); HEAD answers set content_length_override and no body.
+// GetObject answers with Response::file/file_offset/file_length: the object's data
+// file, opened with its description (it is not read into memory); HEAD answers set content_length_override and no body.
 // The listener adds Content-Length (and Date/Server) itself.
 
 #include <string>
