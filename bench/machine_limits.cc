@@ -2,11 +2,15 @@
 //   seq-write: sequential write bandwidth to DIR with an fdatasync every
 //              --sync-mib MiB (hydrant's log writes then syncs; its group commit
 //              syncs about once per round), file removed afterwards;
-//   fdatasync latency: 4 KiB appended then fdatasync, 300 times (p50, p99);
+//   fdatasync latency: 4 KiB appended then fdatasync, 300 times back to back
+//              (p50, p99); and 100 B appended then fdatasync at --paced-rate per
+//              second for --paced-seconds (p50, p99: the disk's part of a PutRecord
+//              at low load, measured the same way: at a rate, for seconds);
 //   memcpy:    single-thread memcpy bandwidth on buffers larger than the caches.
 // Prints one JSON object: {"seq_write_fdatasync_mib_s":..., "memcpy_gib_s":...}.
 //
-// Usage: hydrant_machine_limits DIR [--write-mib N] [--sync-mib N]
+// Usage: hydrant_machine_limits DIR [--write-mib N] [--sync-mib N] [--paced-rate N]
+//                               [--paced-seconds N]
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -17,19 +21,24 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: hydrant_machine_limits DIR [--write-mib N] [--sync-mib N]\n");
+    std::fprintf(stderr,
+                 "usage: hydrant_machine_limits DIR [--write-mib N] [--sync-mib N] "
+                 "[--paced-rate N] [--paced-seconds N]\n");
     return 2;
   }
   std::string dir = argv[1];
-  size_t write_mib = 1024, sync_mib = 4;
+  size_t write_mib = 1024, sync_mib = 4, paced_rate = 200, paced_seconds = 6;
   for (int i = 2; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--write-mib") write_mib = std::strtoull(argv[i + 1], nullptr, 10);
     else if (a == "--sync-mib") sync_mib = std::strtoull(argv[i + 1], nullptr, 10);
+    else if (a == "--paced-rate") paced_rate = std::max<size_t>(1, std::strtoull(argv[i + 1], nullptr, 10));
+    else if (a == "--paced-seconds") paced_seconds = std::strtoull(argv[i + 1], nullptr, 10);
   }
   using Clock = std::chrono::steady_clock;
 
@@ -61,8 +70,25 @@ int main(int argc, char** argv) {
     ::fdatasync(fd);
     lat.push_back(std::chrono::duration<double, std::milli>(Clock::now() - s).count());
   }
-  std::sort(lat.begin(), lat.end());
-  auto q = [&](double p) { return lat.empty() ? 0.0 : lat[static_cast<size_t>(p * (lat.size() - 1))]; };
+  auto quantile = [](std::vector<double>& v, double p) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0.0 : v[static_cast<size_t>(p * static_cast<double>(v.size() - 1))];
+  };
+  const double burst_p50 = quantile(lat, 0.5), burst_p99 = quantile(lat, 0.99);
+  // The same at a steady rate: 100 B appends, each made durable, on a schedule.
+  ::ftruncate(fd, 0);
+  std::vector<double> paced;
+  const auto period = std::chrono::nanoseconds(1'000'000'000 / paced_rate);
+  auto next = Clock::now();
+  for (size_t i = 0; i < paced_rate * paced_seconds; ++i) {
+    auto s = Clock::now();
+    if (::write(fd, chunk.data(), 100) != 100) break;
+    ::fdatasync(fd);
+    paced.push_back(std::chrono::duration<double, std::milli>(Clock::now() - s).count());
+    next += period;
+    std::this_thread::sleep_until(next);
+  }
+  const double paced_p50 = quantile(paced, 0.5), paced_p99 = quantile(paced, 0.99);
   ::close(fd);
   ::unlink(path.c_str());
 
@@ -80,8 +106,10 @@ int main(int argc, char** argv) {
   volatile char sink = dst[reps];
   (void)sink;
   std::printf("{\"seq_write_fdatasync_mib_s\":%.1f,\"sync_every_mib\":%zu,\"written_mib\":%zu,"
-              "\"memcpy_gib_s\":%.2f,\"fdatasync_4k_p50_ms\":%.3f,\"fdatasync_4k_p99_ms\":%.3f}\n",
-              write_mib / wsec, sync_mib, write_mib, reps * (n / double(1u << 30)) / msec, q(0.5),
-              q(0.99));
+              "\"memcpy_gib_s\":%.2f,\"fdatasync_4k_p50_ms\":%.3f,\"fdatasync_4k_p99_ms\":%.3f,"
+              "\"fdatasync_paced_rate\":%zu,\"fdatasync_paced_p50_ms\":%.3f,"
+              "\"fdatasync_paced_p99_ms\":%.3f}\n",
+              write_mib / wsec, sync_mib, write_mib, reps * (n / double(1u << 30)) / msec,
+              burst_p50, burst_p99, paced_rate, paced_p50, paced_p99);
   return 0;
 }
