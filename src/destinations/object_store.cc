@@ -19,6 +19,7 @@
 #include <mutex>
 #include <random>
 
+#include "destinations/md5_stream.h"
 #include "destinations/sink_errors.h"
 
 namespace hydrant::store {
@@ -731,7 +732,8 @@ Status AppendFile(int out_fd, const std::string& src, uint64_t size, const std::
 namespace {
 
 // A new file (in .tmp) written through a 256 KiB buffer, its MD5 computed on
-// the way. Unlinked on destruction unless Keep() says it was moved elsewhere.
+// the way (beside the writes, on a helper thread, for large files: Md5Stream).
+// Unlinked on destruction unless Keep() says it was moved elsewhere.
 //
 // Bounded writeback: every kWritebackStep bytes, the step just written is handed
 // to the disk (sync_file_range WRITE) and the step before it is waited for
@@ -744,8 +746,7 @@ namespace {
 // is simply written and fsynced as before.
 class TempFile {
  public:
-  TempFile(int fd, std::string path) : fd_(fd), path_(std::move(path)), md5_(EVP_MD_CTX_new()) {
-    EVP_DigestInit_ex(md5_, EVP_md5(), nullptr);
+  TempFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {
     buf_.reserve(kWriteBuffer);
   }
   TempFile(const TempFile&) = delete;
@@ -753,13 +754,11 @@ class TempFile {
   ~TempFile() {
     if (fd_ >= 0) ::close(fd_);
     if (!kept_) ::unlink(path_.c_str());
-    EVP_MD_CTX_free(md5_);
   }
 
   Status Write(std::string_view bytes) {
     if (done_) return Status::Internal("write after commit");
     if (!error_.ok()) return error_;
-    EVP_DigestUpdate(md5_, bytes.data(), bytes.size());
     size_ += bytes.size();
     if (buf_.size() + bytes.size() <= kWriteBuffer) {
       buf_.append(bytes);
@@ -785,10 +784,7 @@ class TempFile {
     if (::fsync(fd_) != 0) return Status::FromErrno("fsync " + path_, errno);
     ::close(fd_);
     fd_ = -1;
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_DigestFinal_ex(md5_, md, &len);
-    return std::string(reinterpret_cast<char*>(md), len);
+    return md5_.Finish();
   }
 
   void Keep() { kept_ = true; }
@@ -802,8 +798,9 @@ class TempFile {
     return st;
   }
 
-  // Writes at the end of the file, a writeback step at a time.
+  // Hashes, then writes at the end of the file, a writeback step at a time.
   Status WriteOut(std::string_view data) {
+    md5_.Add(data);
     while (!data.empty()) {
       const uint64_t room = kWritebackStep - (written_ - synced_);
       const size_t n = static_cast<size_t>(std::min<uint64_t>(room, data.size()));
@@ -843,7 +840,7 @@ class TempFile {
 
   int fd_;
   std::string path_;
-  EVP_MD_CTX* md5_;
+  Md5Stream md5_;
   std::string buf_;
   uint64_t size_ = 0;
   uint64_t written_ = 0;  // bytes written to the file
