@@ -63,6 +63,7 @@ int main(int argc, char** argv) {
   double wsec = std::chrono::duration<double>(Clock::now() - t0).count();
   // Latency of one small append made durable (what a lone PutRecord waits for).
   ::ftruncate(fd, 0);
+  ::lseek(fd, 0, SEEK_SET);  // ftruncate does not move the offset: append from 0
   std::vector<double> lat;
   for (int i = 0; i < 300; ++i) {
     auto s = Clock::now();
@@ -77,6 +78,7 @@ int main(int argc, char** argv) {
   const double burst_p50 = quantile(lat, 0.5), burst_p99 = quantile(lat, 0.99);
   // The same at a steady rate: 100 B appends, each made durable, on a schedule.
   ::ftruncate(fd, 0);
+  ::lseek(fd, 0, SEEK_SET);  // ftruncate does not move the offset: append from 0
   std::vector<double> paced;
   const auto period = std::chrono::nanoseconds(1'000'000'000 / paced_rate);
   auto next = Clock::now();

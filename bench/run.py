@@ -22,6 +22,7 @@ import sys
 import tempfile
 import textwrap
 import time
+import urllib.error
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -131,7 +132,8 @@ def disk_use(a, b):
         return None
     dt = b[0] - a[0]
     return {"busy_pct": min(100.0, (b[2] - a[2]) / 10.0 / dt),
-            "write_mib_s": (b[1] - a[1]) * 512 / MiB / dt}
+            "write_mib_s": (b[1] - a[1]) * 512 / MiB / dt,
+            "write_mib": (b[1] - a[1]) * 512 / MiB}
 
 
 def settle_disk(path, quiet_s=1.0, limit_s=30.0):
@@ -242,14 +244,18 @@ def metrics(endpoint, stream):
 
 def histogram(endpoint, name, stream):
     """One stream's cumulative histogram NAME from /metrics: [(upper bound s, count)],
-    +Inf last; [] when the server does not have it (moto, older builds)."""
+    +Inf last; [] when the server does not have it (older builds)."""
     out = []
-    with urllib.request.urlopen(endpoint + "/metrics", timeout=10) as r:
-        for line in r.read().decode().splitlines():
-            m = re.match(r'^%s_bucket\{delivery_stream="%s",le="([^"]+)"\} (\S+)$' %
-                         (re.escape(name), re.escape(stream)), line)
-            if m:
-                out.append((float(m.group(1)), int(float(m.group(2)))))
+    try:
+        with urllib.request.urlopen(endpoint + "/metrics", timeout=10) as r:
+            text = r.read().decode()
+    except urllib.error.URLError:
+        return out
+    for line in text.splitlines():
+        m = re.match(r'^%s_bucket\{delivery_stream="%s",le="([^"]+)"\} (\S+)$' %
+                     (re.escape(name), re.escape(stream)), line)
+        if m:
+            out.append((float(m.group(1)), int(float(m.group(2)))))
     return out
 
 
@@ -645,11 +651,10 @@ def fmt(v, nd=1):
     return "{:,}".format(v) if isinstance(v, int) else str(v)
 
 
-def fmt_disk_total(d, seconds):
+def fmt_disk_total(d):
     if not d:
         return "–"
-    return "%s, %s, %.0f%%" % (fmt(d["write_mib_s"] * seconds, 0), fmt(d["write_mib_s"], 0),
-                               d["busy_pct"])
+    return "%s, %s, %.0f%%" % (fmt(d["write_mib"], 0), fmt(d["write_mib_s"], 0), d["busy_pct"])
 
 
 def flush_evidence(f, ok, request_bytes=None, lim=None):
@@ -774,7 +779,7 @@ def report(res, notes, cmdline):
             L.append("| %s | %s | %s | %s | %s | %s | %d | %s | %s | %s | %s |" % (
                 r["kind"], r["compression"], fmt(r["payload_mib"], 0), fmt(r["put_s"], 2),
                 fmt(r["total_s"], 2), fmt(r["mib_s"]), r["objects"], fmt(r["object_mib"]),
-                "yes" if r["verified"] else "NO", fmt_disk_total(r.get("disk"), r["total_s"]),
+                "yes" if r["verified"] else "NO", fmt_disk_total(r.get("disk")),
                 fmt(r["rss_mib"], 0)))
         L.append("")
         L.append("Disk written: what the data folder's device wrote from the first put to the "

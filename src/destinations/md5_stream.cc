@@ -2,6 +2,8 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
+
 namespace hydrant::store {
 
 Md5Stream::Md5Stream() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_md5(), nullptr); }
@@ -29,13 +31,17 @@ void Md5Stream::Add(std::string_view bytes) {
     // Everything before was hashed inline, in order; the helper continues.
     helper_ = std::thread([this] { Run(); });
   }
-  std::string block(bytes);
-  std::unique_lock l(mu_);
-  cv_.wait(l, [&] { return queued_bytes_ < kMaxQueuedBytes; });
-  queued_bytes_ += block.size();
-  queue_.push_back(std::move(block));
-  l.unlock();
-  cv_.notify_all();
+  while (!bytes.empty()) {
+    std::string piece(bytes.substr(0, kPieceBytes));
+    bytes.remove_prefix(piece.size());
+    std::unique_lock l(mu_);
+    cv_.wait(l, [&] { return queued_bytes_ + piece.size() <= kMaxQueuedBytes; });
+    queued_bytes_ += piece.size();
+    peak_queued_bytes_ = std::max(peak_queued_bytes_, queued_bytes_);
+    queue_.push_back(std::move(piece));
+    l.unlock();
+    cv_.notify_all();
+  }
 }
 
 void Md5Stream::Run() {

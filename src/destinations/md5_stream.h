@@ -5,9 +5,11 @@
 // on its own thread it runs beside the writing of the same bytes, on another core.
 // Small streams (most S3 PUTs, error objects) are hashed inline: no thread.
 //
-// Blocks are hashed in the order they were added; at most kMaxQueuedBytes wait for
-// the helper (Add blocks beyond that), so memory stays bounded. Not thread-safe:
-// one writer adds, then calls Finish once.
+// Bytes are hashed in the order they were added. They go to the helper in pieces
+// of at most kPieceBytes (a 100 MiB S3 PUT body is not copied whole), and at most
+// kMaxQueuedBytes wait for it (Add blocks beyond that), so memory stays bounded and
+// an abandoned stream waits for one piece at most. Not thread-safe: one writer
+// adds, then calls Finish once.
 
 #include <condition_variable>
 #include <cstddef>
@@ -26,6 +28,7 @@ class Md5Stream {
  public:
   static constexpr uint64_t kInlineBytes = 1 << 20;
   static constexpr size_t kMaxQueuedBytes = 4 << 20;
+  static constexpr size_t kPieceBytes = 1 << 20;
 
   Md5Stream();
   ~Md5Stream();  // stops the helper without waiting for what is queued
@@ -37,7 +40,9 @@ class Md5Stream {
   // The raw 16-byte digest of everything added. Call once.
   std::string Finish();
 
-  bool threaded() const { return helper_.joinable(); }  // for tests
+  // For tests: whether the helper runs, and the most bytes ever queued for it.
+  bool threaded() const { return helper_.joinable(); }
+  size_t peak_queued_bytes() const { return peak_queued_bytes_; }
 
  private:
   void Run();
@@ -49,6 +54,7 @@ class Md5Stream {
   std::condition_variable cv_;
   std::deque<std::string> queue_;
   size_t queued_bytes_ = 0;
+  size_t peak_queued_bytes_ = 0;
   bool closing_ = false;  // no more blocks: the helper drains the queue and ends
   bool abandon_ = false;  // the helper ends at once
 };

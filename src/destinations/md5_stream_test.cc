@@ -35,6 +35,7 @@ void ExpectSameDigest(size_t total, size_t piece, bool threaded) {
   }
   EXPECT_EQ(md5.threaded(), threaded) << total << " in pieces of " << piece;
   EXPECT_EQ(md5.Finish(), OneShotMd5(data)) << total << " in pieces of " << piece;
+  EXPECT_LE(md5.peak_queued_bytes(), Md5Stream::kMaxQueuedBytes);
 }
 
 TEST(Md5Stream, SmallStreamsAreHashedInline) {
@@ -50,13 +51,27 @@ TEST(Md5Stream, LargeStreamsGoToTheHelperInOrder) {
   ExpectSameDigest(9 << 20, 9 << 20, true);      // one block larger than the queue bound
 }
 
-TEST(Md5Stream, DestroyedWithoutFinishDoesNotWait) {
+// An S3 PUT hands its whole body to one Write: it is queued in pieces, never copied
+// whole, and the queue stays within its bound.
+TEST(Md5Stream, OneLargeAddIsQueuedInPieces) {
+  const std::string data = Bytes(24 << 20);
+  Md5Stream md5;
+  md5.Add(std::string_view(data).substr(0, Md5Stream::kInlineBytes));
+  md5.Add(std::string_view(data).substr(Md5Stream::kInlineBytes));
+  ASSERT_TRUE(md5.threaded());
+  EXPECT_GT(md5.peak_queued_bytes(), 0u);
+  EXPECT_LE(md5.peak_queued_bytes(), Md5Stream::kMaxQueuedBytes);
+  EXPECT_EQ(md5.Finish(), OneShotMd5(data));
+}
+
+// An object that failed to write: ~Md5Stream stops the helper with pieces still
+// queued (the test fails by hanging or crashing if it does not).
+TEST(Md5Stream, AbandonedStreamStopsItsHelper) {
   const std::string data = Bytes(8 << 20);
   Md5Stream md5;
   md5.Add(data);
   md5.Add(data);
   ASSERT_TRUE(md5.threaded());
-  // ~Md5Stream abandons what is queued (an object that failed to write).
 }
 
 }  // namespace
