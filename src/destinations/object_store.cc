@@ -1250,32 +1250,35 @@ ObjectInfo ObjectStore::MakeInfo(std::string_view bucket, const std::string& key
   return info;
 }
 
-Result<ObjectInfo> ObjectStore::HeadObject(std::string_view bucket, std::string_view key) const {
+Result<OpenedObject> ObjectStore::Find(std::string_view bucket, std::string_view key,
+                                       bool open_data) const {
   std::shared_lock store_lock(mu_);
   auto it = buckets_.find(bucket);
   if (it == buckets_.end()) return Status::NotFound("The specified bucket does not exist");
-  std::shared_lock lock(it->second->mu);
-  auto obj = it->second->objects.find(key);
-  if (obj == it->second->objects.end())
-    return Status::NotFound("The specified key does not exist.");
-  return MakeInfo(bucket, obj->first, obj->second);
-}
-
-Result<OpenedObject> ObjectStore::OpenObject(std::string_view bucket,
-                                             std::string_view key) const {
-  std::shared_lock store_lock(mu_);
-  auto it = buckets_.find(bucket);
-  if (it == buckets_.end()) return Status::NotFound("The specified bucket does not exist");
-  // Publish and DeleteObject unlink a data file only under the exclusive lock.
+  // Publish and DeleteObject unlink a data file only under the exclusive lock, so
+  // the file opened here is the one this description names.
   std::shared_lock lock(it->second->mu);
   auto obj = it->second->objects.find(key);
   if (obj == it->second->objects.end())
     return Status::NotFound("The specified key does not exist.");
   OpenedObject out;
   out.info = MakeInfo(bucket, obj->first, obj->second);
-  out.data = UniqueFd(::open(out.info.data_path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!out.data) return Status::FromErrno("open " + out.info.data_path, errno);
+  if (open_data) {
+    out.data = UniqueFd(::open(out.info.data_path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!out.data) return Status::FromErrno("open " + out.info.data_path, errno);
+  }
   return out;
+}
+
+Result<ObjectInfo> ObjectStore::HeadObject(std::string_view bucket, std::string_view key) const {
+  auto found = Find(bucket, key, /*open_data=*/false);
+  if (!found.ok()) return found.status();
+  return std::move(found->info);
+}
+
+Result<OpenedObject> ObjectStore::OpenObject(std::string_view bucket,
+                                             std::string_view key) const {
+  return Find(bucket, key, /*open_data=*/true);
 }
 
 Status ObjectStore::DeleteObject(std::string_view bucket, std::string_view key) {

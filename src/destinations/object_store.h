@@ -283,6 +283,8 @@ class ObjectStore final : public ObjectSink {
   uint64_t NewId();
   std::string BucketDir(std::string_view bucket) const;
   ObjectInfo MakeInfo(std::string_view bucket, const std::string& key, const Entry& e) const;
+  // HeadObject (open_data false: no file opened) and OpenObject.
+  Result<OpenedObject> Find(std::string_view bucket, std::string_view key, bool open_data) const;
 
   std::string root_;
   int lock_fd_ = -1;
