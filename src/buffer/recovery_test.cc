@@ -576,6 +576,29 @@ TEST_F(RecoveryTest, DamageGoneWhenReadAgainIsNotCut) {
   EXPECT_TRUE(std::filesystem::exists(Index(10)));
 }
 
+// A sealed segment cut short behind the log's back (its index says more): Read
+// names the file once, says where it ends, and then cuts what is missing.
+TEST_F(RecoveryTest, SegmentShorterThanItsIndexIsNamedOnceAndCut) {
+  LogOptions opts;
+  opts.segment_target_bytes = kHeader + 10 * kFrame;
+  Fill(Dir(), 30, opts);
+  auto log = Open(Dir(), opts);
+  std::filesystem::resize_file(Segment(10), FrameOffset(6));  // records 16..19 gone
+  Status st;
+  EXPECT_EQ(Seqs(ReadAll(*log, 0, &st)), Range(0, 16));
+  ASSERT_EQ(st.code(), StatusCode::kUnavailable) << st.ToString();
+  const std::string message = st.message();
+  const std::string path = Segment(10);
+  ASSERT_NE(message.find(path), std::string::npos) << message;
+  EXPECT_EQ(message.find(path, message.find(path) + 1), std::string::npos) << message;
+  EXPECT_NE(message.find("file ends at"), std::string::npos) << message;
+  // Found again at the same place: cut, and reading goes on with the next segment.
+  std::vector<uint64_t> want = Range(0, 16);
+  for (uint64_t seq : Range(20, 30)) want.push_back(seq);
+  EXPECT_EQ(Seqs(ReadAll(*log, 0, &st)), want);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+}
+
 // ---- the documented layout, decoded independently ----
 
 uint32_t MaskedCrc(const std::string& s, size_t from, size_t n, uint32_t seed = 0) {

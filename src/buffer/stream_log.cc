@@ -1081,7 +1081,10 @@ Status StreamLog::Read(uint64_t from, uint64_t max_bytes,
       }
     }
     if (!st.ok() && st.code() == StatusCode::kCorruption && !judged) {
-      st = damaged(st.message());  // the file is shorter than the segment (reader.Get)
+      // The file is shorter than the segment (reader.Get); `where` names the file.
+      std::string reason = st.message();
+      if (reason.starts_with(seg->path + ": ")) reason.erase(0, seg->path.size() + 2);
+      st = damaged(reason);
     }
     if (!st.ok()) return st;
     if (cut) {
