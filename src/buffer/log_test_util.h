@@ -126,6 +126,12 @@ inline constexpr uint64_t kHeader = 20;
 inline constexpr uint64_t kFrame = 16 + 100;  // every record has a 100-byte payload
 
 inline uint64_t FrameOffset(uint64_t index) { return kHeader + kFrame * index; }
+// Options that start a new segment every ten such records.
+inline LogOptions TenPerSegment() {
+  LogOptions o;
+  o.segment_target_bytes = FrameOffset(10);
+  return o;
+}
 
 // 100 bytes that name their seq. All the same size: in a reused file the frames of
 // the earlier life then sit exactly where the new life's next frame would start.

@@ -22,6 +22,7 @@ using testing::Rec;
 using testing::SegmentFiles;
 using testing::SegmentName;
 using testing::TempDir;
+using testing::TenPerSegment;
 using testing::TruncateFile;
 using testing::WriteAt;
 using testing::FixedPayload;
@@ -184,8 +185,7 @@ TEST_F(RecoveryTest, ZeroFilledTailIsCut) {
 }
 
 TEST_F(RecoveryTest, DamagedMiddleSegmentKeepsLaterSegments) {
-  LogOptions opts;
-  opts.segment_target_bytes = kHeader + 10 * kFrame;  // 10 records a segment
+  LogOptions opts = TenPerSegment();
   Fill(Dir(), 30, opts);
   ASSERT_EQ(SegmentFiles(Dir()).size(), 3u);
   RemoveIndexes();
@@ -220,8 +220,7 @@ TEST_F(RecoveryTest, DamagedMiddleSegmentKeepsLaterSegments) {
 }
 
 TEST_F(RecoveryTest, BadSegmentHeaderDropsThatSegmentOnly) {
-  LogOptions opts;
-  opts.segment_target_bytes = kHeader + 10 * kFrame;
+  LogOptions opts = TenPerSegment();
   Fill(Dir(), 30, opts);
   FlipByte(Segment(10), 5);  // magic (checked with or without an index)
   RecoveryReport report;
@@ -299,8 +298,7 @@ TEST_F(RecoveryTest, OverlappingSegmentsAreCutAtTheOverlap) {
 // ---- sealed segments' index files ----
 
 TEST_F(RecoveryTest, SealedSegmentsGetAnIndexThatOpenTrusts) {
-  LogOptions opts;
-  opts.segment_target_bytes = kHeader + 10 * kFrame;
+  LogOptions opts = TenPerSegment();
   Fill(Dir(), 30, opts);
   EXPECT_TRUE(std::filesystem::exists(Index(0)));
   EXPECT_TRUE(std::filesystem::exists(Index(10)));
@@ -317,8 +315,7 @@ TEST_F(RecoveryTest, SealedSegmentsGetAnIndexThatOpenTrusts) {
 }
 
 TEST_F(RecoveryTest, DamageInAnIndexedSegmentIsCutWhenRead) {
-  LogOptions opts;
-  opts.segment_target_bytes = kHeader + 10 * kFrame;
+  LogOptions opts = TenPerSegment();
   Fill(Dir(), 30, opts);
   FlipByte(Segment(10), FrameOffset(4) + 16);  // record 14
   auto log = Open(Dir(), opts);
@@ -352,8 +349,7 @@ TEST_F(RecoveryTest, DamageInAnIndexedSegmentIsCutWhenRead) {
 TEST_F(RecoveryTest, ReadersMeetingDifferentDamageEachGetItCut) {
   // Two stages read the same log with their own cursors: each one's damage is
   // remembered while the other's is found, so both are cut on their second read.
-  LogOptions opts;
-  opts.segment_target_bytes = kHeader + 10 * kFrame;
+  LogOptions opts = TenPerSegment();
   Fill(Dir(), 30, opts);
   auto log = Open(Dir(), opts);
   FlipByte(Segment(0), FrameOffset(2) + 16);   // record 2
@@ -373,8 +369,7 @@ TEST_F(RecoveryTest, ReadersMeetingDifferentDamageEachGetItCut) {
 }
 
 TEST_F(RecoveryTest, DamagedIndexIsRemovedAndTheSegmentScanned) {
-  LogOptions opts;
-  opts.segment_target_bytes = kHeader + 10 * kFrame;
+  LogOptions opts = TenPerSegment();
   Fill(Dir(), 30, opts);
   FlipByte(Index(10), 30);
   FlipByte(Segment(10), FrameOffset(4) + 16);  // record 14: the scan must find it
@@ -395,8 +390,7 @@ TEST_F(RecoveryTest, DamagedIndexIsRemovedAndTheSegmentScanned) {
 }
 
 TEST_F(RecoveryTest, IndexDescribingMoreThanItsSegmentHoldsIsIgnored) {
-  LogOptions opts;
-  opts.segment_target_bytes = kHeader + 10 * kFrame;
+  LogOptions opts = TenPerSegment();
   Fill(Dir(), 30, opts);
   // The file lost its last frame: shorter than the index says.
   TruncateFile(Segment(0), FrameOffset(9));
@@ -410,8 +404,7 @@ TEST_F(RecoveryTest, IndexDescribingMoreThanItsSegmentHoldsIsIgnored) {
 }
 
 TEST_F(RecoveryTest, BytesAfterTheFramesOfAnIndexedSegmentAreUnusedSpace) {
-  LogOptions opts;
-  opts.segment_target_bytes = kHeader + 10 * kFrame;
+  LogOptions opts = TenPerSegment();
   Fill(Dir(), 30, opts);
   // What a reused file's earlier life leaves after the frames: not read, not cut.
   WriteAt(Segment(0), FileSize(Segment(0)), std::string(40, 'x'));
@@ -423,8 +416,7 @@ TEST_F(RecoveryTest, BytesAfterTheFramesOfAnIndexedSegmentAreUnusedSpace) {
 }
 
 TEST_F(RecoveryTest, IndexWithoutItsSegmentIsRemoved) {
-  LogOptions opts;
-  opts.segment_target_bytes = kHeader + 10 * kFrame;
+  LogOptions opts = TenPerSegment();
   Fill(Dir(), 30, opts);
   std::filesystem::copy_file(Index(10), Dir() + "/" + SegmentName(40).substr(0, 20) + ".idx");
   std::filesystem::remove(Segment(0));
@@ -437,8 +429,7 @@ TEST_F(RecoveryTest, IndexWithoutItsSegmentIsRemoved) {
 TEST_F(RecoveryTest, AnIndexedLastSegmentIsNotAppendedTo) {
   // The newest segment can be sealed when the one after it was dropped for a bad
   // header: appends then start a new segment rather than change an indexed one.
-  LogOptions opts;
-  opts.segment_target_bytes = kHeader + 10 * kFrame;
+  LogOptions opts = TenPerSegment();
   Fill(Dir(), 12, opts);
   ASSERT_TRUE(std::filesystem::exists(Index(0)));
   WriteAt(Segment(10), 5, "X");  // bad magic: the segment holding 10, 11 is dropped
@@ -485,8 +476,7 @@ TEST_F(RecoveryTest, AnEmptyActiveSegmentSurvivesDeliveryOfEverythingBeforeIt) {
 }
 
 TEST_F(RecoveryTest, DeliveredSegmentsTakeTheirIndexAlong) {
-  LogOptions opts;
-  opts.segment_target_bytes = kHeader + 10 * kFrame;
+  LogOptions opts = TenPerSegment();
   Fill(Dir(), 30, opts);
   auto log = Open(Dir(), opts);
   ASSERT_TRUE(log->MarkDelivered(20).ok());
@@ -496,8 +486,7 @@ TEST_F(RecoveryTest, DeliveredSegmentsTakeTheirIndexAlong) {
 }
 
 TEST_F(RecoveryTest, CorruptCheckpointFallsBackToTheOldestSegment) {
-  LogOptions opts;
-  opts.segment_target_bytes = kHeader + 10 * kFrame;
+  LogOptions opts = TenPerSegment();
   Fill(Dir(), 30, opts);
   {
     auto log = Open(Dir(), opts);
@@ -560,8 +549,7 @@ TEST_F(RecoveryTest, CorruptionAfterOpenIsReportedByRead) {
 }
 
 TEST_F(RecoveryTest, DamageGoneWhenReadAgainIsNotCut) {
-  LogOptions opts;
-  opts.segment_target_bytes = kHeader + 10 * kFrame;
+  LogOptions opts = TenPerSegment();
   Fill(Dir(), 30, opts);
   auto log = Open(Dir(), opts);
   FlipByte(Segment(10), FrameOffset(4) + 16);  // record 14
@@ -579,8 +567,7 @@ TEST_F(RecoveryTest, DamageGoneWhenReadAgainIsNotCut) {
 // A sealed segment cut short behind the log's back (its index says more): Read
 // names the file once, says where it ends, and then cuts what is missing.
 TEST_F(RecoveryTest, SegmentShorterThanItsIndexIsNamedOnceAndCut) {
-  LogOptions opts;
-  opts.segment_target_bytes = kHeader + 10 * kFrame;
+  LogOptions opts = TenPerSegment();
   Fill(Dir(), 30, opts);
   auto log = Open(Dir(), opts);
   std::filesystem::resize_file(Segment(10), FrameOffset(6));  // records 16..19 gone

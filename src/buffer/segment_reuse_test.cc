@@ -23,6 +23,7 @@ using testing::Rec;
 using testing::SegmentFiles;
 using testing::SegmentName;
 using testing::TempDir;
+using testing::TenPerSegment;
 using testing::WriteAt;
 using testing::FixedPayload;
 using testing::FrameOffset;
@@ -66,11 +67,6 @@ class SegmentReuseTest : public ::testing::Test {
   std::string Dir() const { return tmp_.Sub("log"); }
   std::string Segment(uint64_t base) const { return Dir() + "/" + SegmentName(base); }
   // Ten 100-byte records per segment.
-  static LogOptions TenPerSegment() {
-    LogOptions o;
-    o.segment_target_bytes = FrameOffset(10);
-    return o;
-  }
   // Segments 0, 10 and 20 of ten records; segment 0 delivered and its file kept;
   // then seqs 30..32 written (and synced) over the first 3 frames of that file.
   std::unique_ptr<StreamLog> WriteThreeOverAKeptFile() const {
