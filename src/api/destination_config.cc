@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 
+#include "api/json_fields.h"
 #include "destinations/naming.h"
 
 namespace hydrant::api {
@@ -58,34 +59,6 @@ constexpr LambdaDefault kLambdaDefaults[] = {
     {"BufferSizeInMBs", "3"}, {"BufferIntervalInSeconds", "60"},
 };
 
-// --- JSON access on inputs that passed ValidateRequest (types are right) ---------
-
-const json::value* Get(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v == nullptr || v->is_null() ? nullptr : v;
-}
-const json::object* GetObject(const json::object& o, std::string_view key) {
-  const json::value* v = Get(o, key);
-  return v != nullptr && v->is_object() ? &v->get_object() : nullptr;
-}
-std::optional<std::string_view> GetString(const json::object& o, std::string_view key) {
-  const json::value* v = Get(o, key);
-  if (v == nullptr || !v->is_string()) return std::nullopt;
-  return std::string_view(v->get_string().data(), v->get_string().size());
-}
-std::optional<bool> GetBool(const json::object& o, std::string_view key) {
-  const json::value* v = Get(o, key);
-  if (v == nullptr || !v->is_bool()) return std::nullopt;
-  return v->get_bool();
-}
-std::optional<int64_t> GetInt(const json::object& o, std::string_view key) {
-  const json::value* v = Get(o, key);
-  if (v == nullptr || !v->is_number()) return std::nullopt;
-  boost::system::error_code ec;
-  auto n = v->to_number<int64_t>(ec);
-  if (ec) return std::nullopt;
-  return n;
-}
 
 // Deep merge for the structures AWS merges member by member: objects merge
 // recursively, anything else in `update` replaces.
@@ -154,7 +127,7 @@ json::object CanonicalProcessor(const json::object& p, std::string_view role_arn
   json::object out;
   std::string_view type = GetString(p, "Type").value_or("");
   out["Type"] = type;
-  const json::value* params_v = Get(p, "Parameters");
+  const json::value* params_v = GetMember(p, "Parameters");
   const json::array* params = params_v && params_v->is_array() ? &params_v->get_array() : nullptr;
   if (type != "Lambda") {
     if (params) out["Parameters"] = *params;
@@ -201,7 +174,7 @@ json::object CanonicalProcessor(const json::object& p, std::string_view role_arn
 json::object CanonicalProcessing(const json::object& pc, std::string_view role_arn) {
   json::object out;
   out["Enabled"] = GetBool(pc, "Enabled").value_or(false);
-  if (const json::value* procs = Get(pc, "Processors"); procs && procs->is_array()) {
+  if (const json::value* procs = GetMember(pc, "Processors"); procs && procs->is_array()) {
     json::array list;
     for (const json::value& p : procs->get_array()) {
       if (p.is_object()) list.push_back(CanonicalProcessor(p.get_object(), role_arn));
@@ -243,8 +216,8 @@ json::object CanonicalExtended(const json::object& f) {
 std::optional<ApiError> CheckBufferingHints(const json::object& c, std::string_view where) {
   const json::object* hints = GetObject(c, "BufferingHints");
   if (hints == nullptr) return std::nullopt;
-  bool size = Get(*hints, "SizeInMBs") != nullptr;
-  bool interval = Get(*hints, "IntervalInSeconds") != nullptr;
+  bool size = GetMember(*hints, "SizeInMBs") != nullptr;
+  bool interval = GetMember(*hints, "IntervalInSeconds") != nullptr;
   if (size == interval) return std::nullopt;
   return InvalidArgument(std::string(where) +
                          "BufferingHints: if you specify a value for SizeInMBs, you must also "
@@ -254,7 +227,7 @@ std::optional<ApiError> CheckBufferingHints(const json::object& c, std::string_v
 std::optional<ApiError> CheckEncryption(const json::object& c, std::string_view where) {
   const json::object* enc = GetObject(c, "EncryptionConfiguration");
   if (enc == nullptr) return std::nullopt;
-  if (Get(*enc, "NoEncryptionConfig") && Get(*enc, "KMSEncryptionConfig")) {
+  if (GetMember(*enc, "NoEncryptionConfig") && GetMember(*enc, "KMSEncryptionConfig")) {
     return InvalidArgument(std::string(where) +
                            "EncryptionConfiguration: specify either NoEncryptionConfig or "
                            "KMSEncryptionConfig, not both.");
@@ -292,7 +265,7 @@ std::optional<ApiError> CheckPrefixes(const json::object& d, std::string_view wh
 std::optional<ApiError> CheckProcessing(const json::object& d) {
   const json::object* pc = GetObject(d, "ProcessingConfiguration");
   if (pc == nullptr) return std::nullopt;
-  const json::value* procs = Get(*pc, "Processors");
+  const json::value* procs = GetMember(*pc, "Processors");
   if (procs == nullptr || !procs->is_array()) return std::nullopt;
   int lambdas = 0;
   for (const json::value& p : procs->get_array()) {
@@ -301,7 +274,7 @@ std::optional<ApiError> CheckProcessing(const json::object& d) {
     std::string_view type = GetString(po, "Type").value_or("");
     std::set<std::string_view> names;
     bool has_lambda_arn = false;
-    if (const json::value* params = Get(po, "Parameters"); params && params->is_array()) {
+    if (const json::value* params = GetMember(po, "Parameters"); params && params->is_array()) {
       for (const json::value& e : params->get_array()) {
         if (!e.is_object()) continue;
         std::string_view name = GetString(e.get_object(), "ParameterName").value_or("");
@@ -377,7 +350,7 @@ std::optional<ApiError> Reject(std::string message) { return InvalidArgument(std
 // member, EncryptionConfiguration (a union) is replaced whole.
 void MergeS3Members(json::object& f, const json::object& u) {
   for (std::string_view k : kS3Scalars) {
-    if (const json::value* v = Get(u, k)) f[k] = *v;
+    if (const json::value* v = GetMember(u, k)) f[k] = *v;
   }
   for (std::string_view k : {"BufferingHints", "CloudWatchLoggingOptions"}) {
     if (const json::object* o = GetObject(u, k)) {
@@ -386,7 +359,7 @@ void MergeS3Members(json::object& f, const json::object& u) {
       DeepMerge(cur.get_object(), *o);
     }
   }
-  if (const json::value* enc = Get(u, "EncryptionConfiguration")) {
+  if (const json::value* enc = GetMember(u, "EncryptionConfiguration")) {
     f["EncryptionConfiguration"] = *enc;
   }
 }
@@ -397,7 +370,7 @@ ApiResult<json::object> DestinationFromCreate(const json::object& create_input) 
   std::string_view chosen;
   int count = 0;
   for (std::string_view k : kDestinationConfigurations) {
-    if (Get(create_input, k)) {
+    if (GetMember(create_input, k)) {
       ++count;
       chosen = k;
     }
@@ -436,7 +409,7 @@ ApiResult<json::object> DestinationFromUpdate(const json::object& current,
   std::string_view chosen;
   int count = 0;
   for (std::string_view k : kDestinationUpdates) {
-    if (Get(update_input, k)) {
+    if (GetMember(update_input, k)) {
       ++count;
       chosen = k;
     }
@@ -455,11 +428,11 @@ ApiResult<json::object> DestinationFromUpdate(const json::object& current,
   MergeS3Members(fields, update);
   if (chosen == "ExtendedS3DestinationUpdate") {
     // ProcessingConfiguration is replaced wholesale, as AWS does.
-    if (const json::value* pc = Get(update, "ProcessingConfiguration")) {
+    if (const json::value* pc = GetMember(update, "ProcessingConfiguration")) {
       fields["ProcessingConfiguration"] = *pc;
     }
     for (std::string_view k : {"FileExtension", "CustomTimeZone"}) {
-      if (const json::value* v = Get(update, k)) fields[k] = *v;
+      if (const json::value* v = GetMember(update, k)) fields[k] = *v;
     }
     for (std::string_view k :
          {"DataFormatConversionConfiguration", "DynamicPartitioningConfiguration"}) {
@@ -505,39 +478,6 @@ json::object DescribeDestination(const json::object& stored, std::string_view de
   return out;
 }
 
-S3DeliveryConfig DeliveryConfig(const json::object& stored) {
-  S3DeliveryConfig c;
-  std::string_view bucket_arn = GetString(stored, "BucketARN").value_or("");
-  // arn:PARTITION:s3:::NAME for any partition (aws, aws-cn, aws-us-gov, ...).
-  if (size_t pos = bucket_arn.find(":::"); pos != std::string_view::npos) {
-    c.bucket = std::string(bucket_arn.substr(pos + 3));
-  } else {
-    c.bucket = std::string(bucket_arn);
-  }
-  c.prefix = std::string(GetString(stored, "Prefix").value_or(""));
-  if (auto e = GetString(stored, "ErrorOutputPrefix")) c.error_output_prefix = std::string(*e);
-  if (const json::object* hints = GetObject(stored, "BufferingHints")) {
-    c.buffer_size_bytes =
-        static_cast<uint64_t>(GetInt(*hints, "SizeInMBs").value_or(kDefaultSizeInMBs)) << 20;
-    c.buffer_interval_seconds =
-        static_cast<int>(GetInt(*hints, "IntervalInSeconds").value_or(kDefaultIntervalInSeconds));
-  }
-  c.compression =
-      codecs::ParseCompression(GetString(stored, "CompressionFormat").value_or("UNCOMPRESSED"))
-          .value_or(codecs::Compression::kUncompressed);
-  std::string_view ext = GetString(stored, "FileExtension").value_or("");
-  c.extension =
-      ext.empty() ? std::string(codecs::DefaultExtension(c.compression)) : std::string(ext);
-  c.time_zone = std::string(GetString(stored, "CustomTimeZone").value_or(""));
-  c.role_arn = std::string(GetString(stored, "RoleARN").value_or(""));
-  if (const json::object* enc = GetObject(stored, "EncryptionConfiguration")) {
-    if (const json::object* kms = GetObject(*enc, "KMSEncryptionConfig")) {
-      c.kms_key_arn = std::string(GetString(*kms, "AWSKMSKeyARN").value_or(""));
-    }
-  }
-  return c;
-}
-
 std::optional<ApiError> CheckStreamEncryptionInput(const json::object& encryption_input) {
   std::string_view key_type = GetString(encryption_input, "KeyType").value_or("");
   bool has_key = GetString(encryption_input, "KeyARN").has_value();
@@ -558,21 +498,21 @@ std::optional<ApiError> CheckSourceConfiguration(const json::object& create_inpu
   }
   bool kinesis = type == "KinesisStreamAsSource";
   for (std::string_view k : {"MSKSourceConfiguration", "DatabaseSourceConfiguration"}) {
-    if (Get(create_input, k)) {
+    if (GetMember(create_input, k)) {
       return Reject(std::string(k) + " is not supported by hydrant.");
     }
   }
-  if (kinesis && !Get(create_input, "KinesisStreamSourceConfiguration")) {
+  if (kinesis && !GetMember(create_input, "KinesisStreamSourceConfiguration")) {
     return Reject(
         "KinesisStreamSourceConfiguration is required when DeliveryStreamType is "
         "KinesisStreamAsSource.");
   }
-  if (!kinesis && Get(create_input, "KinesisStreamSourceConfiguration")) {
+  if (!kinesis && GetMember(create_input, "KinesisStreamSourceConfiguration")) {
     return Reject(
         "KinesisStreamSourceConfiguration is only valid when DeliveryStreamType is "
         "KinesisStreamAsSource.");
   }
-  if (kinesis && Get(create_input, "DirectPutSourceConfiguration")) {
+  if (kinesis && GetMember(create_input, "DirectPutSourceConfiguration")) {
     return Reject(
         "DirectPutSourceConfiguration is only valid when DeliveryStreamType is DirectPut.");
   }
@@ -590,7 +530,7 @@ std::optional<ApiError> CheckSourceConfiguration(const json::object& create_inpu
 
 std::optional<ApiError> CheckRunnable(const json::object& description) {
   if (const json::object* pc = GetObject(description, "ProcessingConfiguration")) {
-    Status st = processing::ValidateProcessingConfiguration(*pc);
+    Status st = processing::ValidateProcessingConfiguration(processing::ParseProcessingSpec(*pc));
     if (!st.ok()) return InvalidArgument("ProcessingConfiguration: " + st.message());
   }
   return std::nullopt;

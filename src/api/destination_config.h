@@ -7,7 +7,8 @@
 // The stored form is the ExtendedS3DestinationDescription JSON object with every
 // default filled in (BufferingHints 5/300, CompressionFormat UNCOMPRESSED,
 // EncryptionConfiguration NoEncryption, CloudWatchLoggingOptions {Enabled:false},
-// S3BackupMode Disabled, ...), exactly as Describe echoes it.
+// S3BackupMode Disabled, ...), exactly as Describe echoes it. What acts on it
+// reads the typed form instead (api/destination_spec.h).
 
 #include <cstdint>
 #include <optional>
@@ -17,7 +18,6 @@
 #include <boost/json/object.hpp>
 
 #include "api/errors.h"
-#include "codecs/codec.h"
 
 namespace hydrant::api {
 
@@ -40,20 +40,6 @@ ApiResult<boost::json::object> DestinationFromUpdate(const boost::json::object& 
 boost::json::object DescribeDestination(const boost::json::object& stored,
                                         std::string_view destination_id);
 
-// What the delivery loop needs.
-struct S3DeliveryConfig {
-  std::string bucket;  // from BucketARN arn:aws:s3:::NAME
-  std::string prefix;  // "" = default YYYY/MM/dd/HH/
-  std::optional<std::string> error_output_prefix;
-  uint64_t buffer_size_bytes = 5ull << 20;  // SizeInMBs * 1 MiB
-  int buffer_interval_seconds = 300;
-  codecs::Compression compression = codecs::Compression::kUncompressed;
-  std::string extension;  // FileExtension if set, else the compression's
-  std::string time_zone;  // CustomTimeZone ("" = UTC)
-  std::string role_arn;     // RoleARN (assumed with STS by remotes configured to)
-  std::string kms_key_arn;  // EncryptionConfiguration.KMSEncryptionConfig.AWSKMSKeyARN; "" = none
-};
-S3DeliveryConfig DeliveryConfig(const boost::json::object& stored);
 
 // The source side of a CreateDeliveryStream input that passed ValidateRequest:
 // DeliveryStreamType (default DirectPut; MSKAsSource and DatabaseAsSource are not

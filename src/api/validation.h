@@ -1,7 +1,6 @@
 #pragma once
 // Service-model validation of Firehose requests (shapes from
-// botocore/data/firehose/2015-08-04/service-2.json, summarised in
-// ../shared/reference/firehose-spec.md section 2): required members, types,
+// botocore/data/firehose/2015-08-04/service-2.json; docs/api.md): required members, types,
 // string lengths, patterns, numeric ranges, enums, list sizes. A violation gives
 // the ValidationException AWS gives, in AWS's words:
 //   "1 validation error detected: Value 'x' at 'deliveryStreamName' failed to

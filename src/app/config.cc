@@ -6,6 +6,8 @@
 
 #include <toml++/toml.h>
 
+#include "app/config_keys.h"
+
 namespace hydrant::app {
 
 std::string Config::host() const {
@@ -232,51 +234,26 @@ Status LoadConfigFile(const std::string& path, Config* cfg) {
   }
   for (auto&& [k, v] : t) {
     std::string key(k.str());
-    auto want_string = [&](std::string* out) -> Status {
-      if (!v.is_string()) return Status::InvalidArgument("config key '" + key + "' must be a string");
-      *out = *v.value<std::string>();
-      return Status::Ok();
-    };
-    auto want_int = [&](int64_t* out) -> Status {
-      if (!v.is_integer()) return Status::InvalidArgument("config key '" + key + "' must be an integer");
-      *out = *v.value<int64_t>();
-      return Status::Ok();
-    };
-    int64_t n = 0;
-    if (key == "listen") {
-      HYDRANT_RETURN_IF_ERROR(want_string(&cfg->listen));
-    } else if (key == "data_dir") {
-      HYDRANT_RETURN_IF_ERROR(want_string(&cfg->data_dir));
-    } else if (key == "region") {
-      HYDRANT_RETURN_IF_ERROR(want_string(&cfg->region));
-    } else if (key == "account_id") {
-      HYDRANT_RETURN_IF_ERROR(want_string(&cfg->account_id));
-    } else if (key == "log_level") {
-      HYDRANT_RETURN_IF_ERROR(want_string(&cfg->log_level));
-    } else if (key == "retention_seconds") {
-      HYDRANT_RETURN_IF_ERROR(want_int(&cfg->retention_seconds));
-    } else if (key == "disk_quota_mb") {
-      HYDRANT_RETURN_IF_ERROR(want_int(&n));
-      if (n < 0 || n > (int64_t{1} << 40)) {
-        return Status::InvalidArgument("config key 'disk_quota_mb' must be between 0 and 2^40");
-      }
-      cfg->disk_quota_mb = static_cast<uint64_t>(n);
-    } else if (key == "http_threads") {
-      HYDRANT_RETURN_IF_ERROR(want_int(&n));
-      if (n < 1 || n > 64) return Status::InvalidArgument("http_threads must be between 1 and 64");
-      cfg->http_threads = static_cast<int>(n);
-    } else if (key == "metrics_period_seconds") {
-      HYDRANT_RETURN_IF_ERROR(want_int(&cfg->metrics_period_seconds));
-    } else if (key == "metrics_retention_seconds") {
-      HYDRANT_RETURN_IF_ERROR(want_int(&cfg->metrics_retention_seconds));
-    } else if (key == "lambda") {
-      if (!v.is_table()) return Status::InvalidArgument("config key 'lambda' must be a table");
-      HYDRANT_RETURN_IF_ERROR(LoadLambdaTable(*v.as_table(), cfg));
-    } else if (key == "s3") {
-      if (!v.is_table()) return Status::InvalidArgument("config key 's3' must be a table");
-      HYDRANT_RETURN_IF_ERROR(LoadS3Table(*v.as_table(), cfg));
-    } else {
+    const ConfigKey* ck = FindConfigKey(key);
+    if (ck == nullptr) {
       return Status::InvalidArgument("config file " + path + ": unknown key '" + key + "'");
+    }
+    switch (ck->type) {
+      case ConfigKey::Type::kString:
+        if (!v.is_string()) return Status::InvalidArgument("config key '" + key + "' must be a string");
+        HYDRANT_RETURN_IF_ERROR(ck->set_string(cfg, *v.value<std::string>()));
+        break;
+      case ConfigKey::Type::kInteger:
+        if (!v.is_integer()) {
+          return Status::InvalidArgument("config key '" + key + "' must be an integer");
+        }
+        HYDRANT_RETURN_IF_ERROR(ck->set_integer(cfg, *v.value<int64_t>()));
+        break;
+      case ConfigKey::Type::kTable:
+        if (!v.is_table()) return Status::InvalidArgument("config key '" + key + "' must be a table");
+        HYDRANT_RETURN_IF_ERROR(key == "lambda" ? LoadLambdaTable(*v.as_table(), cfg)
+                                                : LoadS3Table(*v.as_table(), cfg));
+        break;
     }
   }
   return Status::Ok();
@@ -291,14 +268,14 @@ Status Validate(const Config& cfg) {
     return Status::InvalidArgument("listen must be HOST:PORT (PORT 0-65535, 0 = any free port), got '" +
                                    cfg.listen + "'");
   }
-  if (cfg.account_id.size() != 12 ||
-      !std::all_of(cfg.account_id.begin(), cfg.account_id.end(), ::isdigit)) {
-    return Status::InvalidArgument("account_id must be 12 digits, got '" + cfg.account_id + "'");
+  if (cfg.account.account_id.size() != 12 ||
+      !std::all_of(cfg.account.account_id.begin(), cfg.account.account_id.end(), ::isdigit)) {
+    return Status::InvalidArgument("account_id must be 12 digits, got '" + cfg.account.account_id + "'");
   }
-  if (cfg.region.empty() ||
-      !std::all_of(cfg.region.begin(), cfg.region.end(),
+  if (cfg.account.region.empty() ||
+      !std::all_of(cfg.account.region.begin(), cfg.account.region.end(),
                    [](char ch) { return std::islower(static_cast<unsigned char>(ch)) || std::isdigit(static_cast<unsigned char>(ch)) || ch == '-'; })) {
-    return Status::InvalidArgument("region must look like us-east-1, got '" + cfg.region + "'");
+    return Status::InvalidArgument("region must look like us-east-1, got '" + cfg.account.region + "'");
   }
   if (cfg.retention_seconds < 1 || cfg.retention_seconds > 365ll * 24 * 3600) {
     return Status::InvalidArgument("retention_seconds must be between 1 and 31536000 (a year)");

@@ -1,13 +1,15 @@
 #pragma once
 // hydrant's configuration: defaults, then the TOML file (--config), then
-// command-line options, each overriding the one before. Every key is listed
-// once in kConfigKeys (name, default, help), which is also the documentation
+// command-line options, each overriding the one before. Every top-level key is
+// listed once in the table of app/config_keys.h (name, flag, default, help), which
+// drives the TOML loader and the command line and is also the documentation
 // printed by `hydrant serve --help` and shown in the README.
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "common/account.h"
 #include "common/status.h"
 #include "processing/invoker_registry.h"
 #include "remote/remote_s3_sink.h"
@@ -17,8 +19,7 @@ namespace hydrant::app {
 struct Config {
   std::string listen = "127.0.0.1:4573";
   std::string data_dir = "./hydrant-data";
-  std::string region = "us-east-1";
-  std::string account_id = "000000000000";
+  AccountContext account;  // region, account_id
   int64_t retention_seconds = 24 * 3600;
   uint64_t disk_quota_mb = 0;  // 0 = unlimited
   std::string log_level = "info";

@@ -4,9 +4,12 @@
 
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <string>
 
 #include <unistd.h>
+
+#include "app/config_keys.h"
 
 namespace hydrant::app {
 namespace {
@@ -24,8 +27,8 @@ TEST(Config, DefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(c.host(), "127.0.0.1");
   EXPECT_EQ(c.port(), 4573);
   EXPECT_EQ(c.data_dir, "./hydrant-data");
-  EXPECT_EQ(c.region, "us-east-1");
-  EXPECT_EQ(c.account_id, "000000000000");
+  EXPECT_EQ(c.account.region, "us-east-1");
+  EXPECT_EQ(c.account.account_id, "000000000000");
   EXPECT_EQ(c.retention_seconds, 86400);
   EXPECT_TRUE(Validate(c).ok());
 }
@@ -41,8 +44,8 @@ TEST(Config, FileOverridesDefaults) {
   EXPECT_EQ(c.host(), "::1");
   EXPECT_EQ(c.port(), 0);
   EXPECT_EQ(c.data_dir, "/tmp/x");
-  EXPECT_EQ(c.region, "eu-west-1");
-  EXPECT_EQ(c.account_id, "123456789012");
+  EXPECT_EQ(c.account.region, "eu-west-1");
+  EXPECT_EQ(c.account.account_id, "123456789012");
   EXPECT_EQ(c.retention_seconds, 60);
   EXPECT_EQ(c.disk_quota_mb, 512u);
   EXPECT_EQ(c.log_level, "debug");
@@ -72,10 +75,10 @@ TEST(Config, ValidateRejectsBadValues) {
   c.listen = "127.0.0.1:70000";
   EXPECT_FALSE(Validate(c).ok());
   c = Config();
-  c.account_id = "12345";
+  c.account.account_id = "12345";
   EXPECT_NE(Validate(c).message().find("account_id"), std::string::npos);
   c = Config();
-  c.region = "US East";
+  c.account.region = "US East";
   EXPECT_FALSE(Validate(c).ok());
   c = Config();
   c.log_level = "loud";
@@ -233,6 +236,37 @@ TEST(Config, S3BadEntriesNameTheProblem) {
     EXPECT_FALSE(st.ok()) << k.toml;
     EXPECT_NE(st.message().find(k.message), std::string::npos) << st.message();
   }
+}
+
+// The key table is the documentation: README.md shows exactly its rows, and the
+// --help text names every key.
+TEST(ConfigKeys, ReadmeShowsTheKeyTable) {
+  std::ifstream f(std::string(HYDRANT_SOURCE_DIR) + "/README.md");
+  ASSERT_TRUE(f.good());
+  std::stringstream readme;
+  readme << f.rdbuf();
+  EXPECT_NE(readme.str().find(ConfigKeysMarkdown()), std::string::npos)
+      << "README.md's options table should read:\n" << ConfigKeysMarkdown();
+  const std::string help = ConfigKeysHelp();
+  for (const ConfigKey& k : ConfigKeys()) {
+    EXPECT_NE(help.find(std::string(k.toml)), std::string::npos) << k.toml;
+    EXPECT_EQ(FindConfigKey(k.toml), &k);
+  }
+  EXPECT_EQ(FindConfigKey("listn"), nullptr);
+}
+
+TEST(ConfigKeys, TomlKeysGoThroughTheirSetters) {
+  Config c;
+  ASSERT_TRUE(LoadConfigFile(WriteToml("disk_quota_mb = 7\nhttp_threads = 3\nregion = \"eu-west-1\"\n"), &c).ok());
+  EXPECT_EQ(c.disk_quota_mb, 7u);
+  EXPECT_EQ(c.http_threads, 3);
+  EXPECT_EQ(c.account.region, "eu-west-1");
+  auto st = LoadConfigFile(WriteToml("disk_quota_mb = -1\n"), &c);
+  EXPECT_NE(st.message().find("between 0 and 2^40"), std::string::npos) << st.message();
+  st = LoadConfigFile(WriteToml("http_threads = 0\n"), &c);
+  EXPECT_NE(st.message().find("http_threads must be between 1 and 64"), std::string::npos);
+  st = LoadConfigFile(WriteToml("lambda = 1\n"), &c);
+  EXPECT_NE(st.message().find("'lambda' must be a table"), std::string::npos);
 }
 
 }  // namespace

@@ -13,7 +13,7 @@ namespace {
 Result<std::shared_ptr<store::ObjectSink>> MakeRemote(const std::string& what,
                                                       remote::RemoteS3Options o,
                                                       const Config& cfg) {
-  if (o.region.empty()) o.region = cfg.region;
+  if (o.region.empty()) o.region = cfg.account.region;
   auto sink = remote::RemoteS3Sink::Create(std::move(o));
   if (!sink.ok()) return Status::InvalidArgument(what + ": " + sink.status().message());
   const auto& opts = (*sink)->options();

@@ -11,7 +11,7 @@
 
 namespace hydrant::app {
 
-// `embedded` must outlive the result. A remote's region defaults to cfg.region.
+// `embedded` must outlive the result. A remote's region defaults to cfg.account.region.
 // InvalidArgument naming the [s3] entry when a remote cannot be set up.
 Result<std::unique_ptr<store::RoutingSink>> MakeDeliverySink(const Config& cfg,
                                                              store::ObjectStore* embedded);

@@ -2,6 +2,7 @@
 // Firehose API and the embedded S3 store on one port.
 
 #include <algorithm>
+#include <charconv>
 #include <atomic>
 #include <csignal>
 #include <malloc.h>
@@ -15,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/config.h"
+#include "app/config_keys.h"
 #include "app/delivery_sink.h"
 #include "app/doctor_command.h"
 #include "app/logs_command.h"
@@ -27,6 +29,7 @@
 #include "processing/invoker_registry.h"
 #include "server/http_server.h"
 #include "server/router.h"
+#include "sources/direct_put.h"
 #include "stream/registry.h"
 
 namespace {
@@ -61,25 +64,19 @@ int Serve(const hydrant::app::Config& cfg) {
     return 1;
   }
   processing::InvokerOptions io;
-  io.region = cfg.region;
-  io.account_id = cfg.account_id;
+  io.region = cfg.account.region;
+  io.account_id = cfg.account.account_id;
   io.default_endpoint = cfg.lambda_endpoint;
   io.functions = cfg.functions;
   io.logs = logs->get();
   io.runtime_dir = cfg.data_dir + "/runtime";
   // The CloudWatch Logs blueprint puts oversized records back into their stream, as
   // the AWS blueprint does with PutRecordBatch; acknowledged once durable.
-  std::atomic<stream::StreamRegistry*> streams{nullptr};
-  io.reingest = [&streams](std::string_view name, std::vector<std::string> records) -> Status {
-    stream::StreamRegistry* reg = streams.load();
-    auto s = reg ? reg->Get(std::string(name)) : nullptr;
-    if (!s) return Status::NotFound("delivery stream " + std::string(name) + " not found");
-    std::vector<std::string_view> views(records.begin(), records.end());
-    std::promise<Status> done;
-    s->Put(SystemClock::Get().NowMillis(), views, [&done](Result<uint64_t> r) {
-      done.set_value(r.ok() ? Status::Ok() : r.status());
-    });
-    return done.get_future().get();
+  std::atomic<sources::DirectPut*> reingest{nullptr};
+  io.reingest = [&reingest](std::string_view name, std::vector<std::string> records) -> Status {
+    sources::DirectPut* put = reingest.load();
+    if (!put) return Status::NotFound("delivery stream " + std::string(name) + " not found");
+    return put->PutAndWait(name, records);
   };
   auto invokers = processing::InvokerRegistry::Create(io);
   if (!invokers.ok()) {
@@ -92,8 +89,7 @@ int Serve(const hydrant::app::Config& cfg) {
   ro.invoker = invokers->get();
   ro.error_log = &error_log;
   ro.data_dir = cfg.data_dir;
-  ro.region = cfg.region;
-  ro.account_id = cfg.account_id;
+  ro.account = cfg.account;
   ro.disk_quota_bytes = cfg.disk_quota_mb << 20;
   ro.delivery.retention_ms = cfg.retention_seconds * 1000;
   // Delivery writes through the [s3] routes; the embedded store still serves S3 here.
@@ -107,9 +103,11 @@ int Serve(const hydrant::app::Config& cfg) {
     spdlog::critical("event=startup_failed component=streams error=\"{}\"", registry.status().ToString());
     return 1;
   }
-  streams = registry->get();
+  sources::DirectPut direct_put(registry->get());
+  reingest = &direct_put;
   auto router = std::make_unique<server::Router>(registry->get(), store->get(), invokers->get(),
-                                                 logs->get(), cfg.region, cfg.account_id);
+                                                 logs->get(), cfg.account.region,
+                                                 cfg.account.account_id);
   observability::MetricsSeries series({.period_ms = cfg.metrics_period_seconds * 1000,
                                        .retention_ms = cfg.metrics_retention_seconds * 1000});
   series.Start(registry->get());
@@ -146,7 +144,8 @@ int Serve(const hydrant::app::Config& cfg) {
   }
   std::string host = so.host.find(':') != std::string::npos ? "[" + so.host + "]" : so.host;
   spdlog::info("event=started listen={}:{} data_dir={} region={} account_id={} streams={}", host,
-               (*srv)->port(), cfg.data_dir, cfg.region, cfg.account_id, (*registry)->List().size());
+               (*srv)->port(), cfg.data_dir, cfg.account.region, cfg.account.account_id,
+               (*registry)->List().size());
   std::printf("hydrant listening on http://%s:%u\n", host.c_str(), (*srv)->port());
   std::fflush(stdout);
 
@@ -159,7 +158,7 @@ int Serve(const hydrant::app::Config& cfg) {
   (*srv)->Stop();
   router.reset();
   series.Stop();
-  streams = nullptr;
+  reingest = nullptr;
   registry->reset();
   srv->reset();
   spdlog::info("event=stopped");
@@ -174,32 +173,20 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   auto* serve = app.add_subcommand("serve", "Start the Firehose API and the embedded S3 store on one port");
   std::string config_path;
-  std::string listen, data_dir, region, account_id, log_level;
-  int64_t retention = 0;
-  int64_t quota = -1;
-  serve->add_option("--config", config_path, "TOML file with any of the options below (keys: listen, data_dir, region, account_id, retention_seconds, disk_quota_mb, log_level, http_threads, metrics_period_seconds, metrics_retention_seconds, the [lambda] table: endpoint, [[lambda.functions]] name/runtime/handler/endpoint/timeout_seconds/memory_mb/environment, and the [s3] table of remote S3 destinations, docs/remote-s3.md); command-line options override it");
-  serve->add_option("--listen", listen, "HOST:PORT to serve on (default 127.0.0.1:4573; port 0 = any free port)");
-  serve->add_option("--data-dir", data_dir, "Folder for buffered records, stream settings and the embedded S3 store (default ./hydrant-data)");
-  serve->add_option("--region", region, "Region in ARNs and Lambda events (default us-east-1)");
-  serve->add_option("--account-id", account_id, "12-digit account id in ARNs (default 000000000000)");
-  serve->add_option("--retention-seconds", retention, "How long undeliverable data is kept before it is dropped (default 86400 = 24 h)");
-  serve->add_option("--disk-quota-mb", quota, "Disk budget for buffered records; puts past it get ServiceUnavailableException \"Slow down.\" (default 0 = unlimited)");
-  serve->add_option("--log-level", log_level, "trace, debug, info, warn, error or off (default info)");
-  app.footer(
-      "hydrant serve options (also settable in the --config TOML file):\n"
-      "  --listen HOST:PORT        listen (default 127.0.0.1:4573; port 0 = any free port)\n"
-      "  --data-dir DIR            data_dir (default ./hydrant-data)\n"
-      "  --region R                region (default us-east-1)\n"
-      "  --account-id N            account_id (default 000000000000)\n"
-      "  --retention-seconds S     retention_seconds (default 86400)\n"
-      "  --disk-quota-mb N         disk_quota_mb (default 0 = unlimited)\n"
-      "  --log-level L             log_level (default info)\n"
-      "                            http_threads (TOML only, default 2)\n"
-      "                            metrics_period_seconds, metrics_retention_seconds\n"
-      "                            (TOML only, default 10 and 3600: GET /metrics/series)\n"
-      "  [lambda] table            Lambda processors: endpoint, [[lambda.functions]] (README.md)\n"
-      "  [s3] table                remote S3 destinations: [s3], [[s3.buckets]] (docs/remote-s3.md)\n"
-      "See 'hydrant serve --help' and README.md.");
+  serve->add_option("--config", config_path,
+                    "TOML file with any of the options below and the [lambda] and [s3] tables "
+                    "(README.md, docs/remote-s3.md); command-line options override it");
+  // Every flag of the key table (app/config_keys.h), applied over the file's values.
+  std::vector<std::pair<const hydrant::app::ConfigKey*, CLI::Option*>> flags;
+  std::vector<std::string> flag_values(hydrant::app::ConfigKeys().size());
+  for (size_t i = 0; i < hydrant::app::ConfigKeys().size(); ++i) {
+    const auto& k = hydrant::app::ConfigKeys()[i];
+    if (k.flag.empty()) continue;
+    flags.emplace_back(&k, serve->add_option(std::string(k.flag), flag_values[i],
+                                             std::string(k.help) + " (default " +
+                                                 std::string(k.default_text) + ")"));
+  }
+  app.footer(hydrant::app::ConfigKeysHelp());
   // hydrant logs: reads a running hydrant's log events through its CloudWatch Logs API.
   auto* logs_cmd = app.add_subcommand(
       "logs", "Print a delivery stream's error log events (or any log group's) from a running hydrant");
@@ -258,13 +245,26 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (!listen.empty()) cfg.listen = listen;
-  if (!data_dir.empty()) cfg.data_dir = data_dir;
-  if (!region.empty()) cfg.region = region;
-  if (!account_id.empty()) cfg.account_id = account_id;
-  if (!log_level.empty()) cfg.log_level = log_level;
-  if (retention) cfg.retention_seconds = retention;
-  if (quota >= 0) cfg.disk_quota_mb = static_cast<uint64_t>(quota);
+  for (size_t i = 0; i < flags.size(); ++i) {
+    const auto& [key, option] = flags[i];
+    if (option->count() == 0) continue;
+    hydrant::Status st;
+    std::string value = option->as<std::string>();
+    if (key->type == hydrant::app::ConfigKey::Type::kString) {
+      st = key->set_string(&cfg, value);
+    } else {
+      int64_t n = 0;
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      st = ec != std::errc() || end != value.data() + value.size()
+               ? hydrant::Status::InvalidArgument(std::string(key->flag) + " must be an integer, got '" +
+                                                  value + "'")
+               : key->set_integer(&cfg, n);
+    }
+    if (!st.ok()) {
+      std::cerr << "hydrant: " << st.message() << "\n";
+      return 2;
+    }
+  }
   if (auto st = hydrant::app::Validate(cfg); !st.ok()) {
     std::cerr << "hydrant: " << st.message() << "\n";
     return 2;

@@ -10,7 +10,7 @@
 namespace hydrant::aws {
 namespace {
 
-constexpr std::string_view kTimeoutPrefix = "HTTP timeout: ";
+constexpr std::string_view kTimeoutCode = "HTTP timeout";
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -74,11 +74,11 @@ const std::string* HttpResponse::Header(std::string_view name) const {
 }
 
 Status HttpTimeoutError(std::string_view detail) {
-  return Status::Unavailable(std::string(kTimeoutPrefix) + std::string(detail));
+  return Status::Unavailable(std::string(detail)).WithErrorCode(kTimeoutCode);
 }
 
 bool IsTimeout(const Status& s) {
-  return s.code() == StatusCode::kUnavailable && s.message().starts_with(kTimeoutPrefix);
+  return s.code() == StatusCode::kUnavailable && s.error_code() == kTimeoutCode;
 }
 
 std::string UrlParts::HostHeader() const {

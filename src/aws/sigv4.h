@@ -24,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/strings.h"
 #include "common/status.h"
 
 namespace hydrant::aws {
@@ -153,7 +154,7 @@ VerifyResult Verify(const RequestView& req, const ParsedAuthorization& auth,
 
 std::string Sha256Hex(std::string_view data);
 std::string HmacSha256(std::string_view key, std::string_view data);  // raw 32 bytes
-std::string HexEncode(std::string_view bytes);
+using ::hydrant::HexEncode;  // common/strings.h
 // kSigning = HMAC chain "AWS4"+secret → date → region → service → "aws4_request".
 std::string DeriveSigningKey(std::string_view secret, std::string_view date,
                              std::string_view region, std::string_view service);

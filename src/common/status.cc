@@ -16,6 +16,10 @@ std::string Status::ToString() const {
                                            "AlreadyExists", "IoError",     "Corruption",
                                            "ResourceExhausted", "Unavailable", "Internal"};
   std::string s = kNames[static_cast<int>(code_)];
+  if (!error_code_.empty()) {
+    s += ": ";
+    s += error_code_;
+  }
   if (!message_.empty()) {
     s += ": ";
     s += message_;

@@ -44,11 +44,22 @@ class Status {
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
   const std::string& message() const { return message_; }
+  // A finer code in the words of the service the error concerns (Firehose's
+  // "S3.AccessDenied", an HTTP client's "HTTP timeout"), carried beside the
+  // message rather than inside it; "" = none. It must name a string with static
+  // storage duration (the codes are constants of their modules).
+  std::string_view error_code() const { return error_code_; }
+  Status WithErrorCode(std::string_view static_code) && {
+    error_code_ = static_code;
+    return std::move(*this);
+  }
+  // "Code: error_code: message" (the parts that are set).
   std::string ToString() const;
 
  private:
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
+  std::string_view error_code_;
 };
 
 // Result<T> holds either a value or a non-OK Status.

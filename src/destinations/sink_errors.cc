@@ -9,13 +9,10 @@ constexpr std::string_view kCodes[] = {
     kS3MethodNotAllowed, kInternalError,
 };
 
-// The known code the message starts with ("CODE: ..."), or "".
-std::string_view PrefixCode(std::string_view msg) {
-  for (std::string_view c : kCodes) {
-    if (msg.size() >= c.size() + 2 && msg.substr(0, c.size()) == c &&
-        msg.substr(c.size(), 2) == ": ") {
-      return c;
-    }
+// The known code `c` is, as a constant of static storage ("" when unknown).
+std::string_view KnownCode(std::string_view c) {
+  for (std::string_view k : kCodes) {
+    if (k == c) return k;
   }
   return {};
 }
@@ -24,22 +21,16 @@ std::string_view PrefixCode(std::string_view msg) {
 
 std::string_view FirehoseErrorCode(const Status& st) {
   if (st.ok()) return {};
-  if (std::string_view c = PrefixCode(st.message()); !c.empty()) return c;
+  if (std::string_view c = KnownCode(st.error_code()); !c.empty()) return c;
   return st.code() == StatusCode::kNotFound ? kS3NoSuchBucket : kInternalError;
 }
 
 Status SinkError(std::string_view firehose_code, std::string_view message, StatusCode code) {
   if (firehose_code == kS3NoSuchBucket) code = StatusCode::kNotFound;
-  std::string m;
-  m.reserve(firehose_code.size() + 2 + message.size());
-  m.append(firehose_code).append(": ").append(message);
-  return Status(code, std::move(m));
+  std::string_view known = KnownCode(firehose_code);
+  return Status(code, std::string(message)).WithErrorCode(known.empty() ? kInternalError : known);
 }
 
-std::string_view SinkErrorText(const Status& st) {
-  std::string_view msg = st.message();
-  std::string_view c = PrefixCode(msg);
-  return c.empty() ? msg : msg.substr(c.size() + 2);
-}
+std::string_view SinkErrorText(const Status& st) { return st.message(); }
 
 }  // namespace hydrant::store

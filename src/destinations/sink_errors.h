@@ -3,11 +3,11 @@
 // (DeliveryToS3 error logs, the doctor): S3.AccessDenied, S3.NoSuchBucket,
 // S3.KMS.NotFoundException, ..., else InternalError.
 //
-// How a code travels in a Status: an ObjectSink that knows the code puts it at
-// the front of the message, "S3.AccessDenied: <what went wrong>" (SinkError
-// builds such a Status). A Status without such a prefix maps by its StatusCode:
-// NotFound is a missing bucket (the embedded store's BeginPut), anything else is
-// InternalError. docs/remote-s3.md has the table from S3's own error codes.
+// How a code travels in a Status: an ObjectSink that knows the code sets it as the
+// Status's error_code() (SinkError builds such a Status). A Status without one
+// maps by its StatusCode: NotFound is a missing bucket (the embedded store's
+// BeginPut), anything else is InternalError. docs/remote-s3.md has the table from
+// S3's own error codes.
 
 #include <string>
 #include <string_view>
@@ -31,14 +31,14 @@ inline constexpr std::string_view kInternalError = "InternalError";
 // Never empty for a non-OK status; "" for OK.
 std::string_view FirehoseErrorCode(const Status& st);
 
-// A Status carrying `firehose_code` (one of the constants above): the message is
-// "<code>: <message>". NoSuchBucket is NotFound, the others `code` (Unavailable
-// by default: the delivery loop retries them).
+// A Status carrying `firehose_code` (one of the constants above) as its
+// error_code(). NoSuchBucket is NotFound, the others `code` (Unavailable by
+// default: the delivery loop retries them).
 Status SinkError(std::string_view firehose_code, std::string_view message,
                  StatusCode code = StatusCode::kUnavailable);
 
-// The message without its Firehose code prefix (for log lines that print the
-// code separately).
+// The message (without the code; for log lines and events that print the code
+// separately).
 std::string_view SinkErrorText(const Status& st);
 
 }  // namespace hydrant::store

@@ -13,18 +13,6 @@ namespace json = boost::json;
 
 namespace {
 
-std::string StringField(const json::object& o, std::string_view key) {
-  if (const json::value* v = o.if_contains(key); v && v->is_string()) {
-    return std::string(v->as_string());
-  }
-  return "";
-}
-
-bool Enabled(const json::object& o) {
-  const json::value* v = o.if_contains("Enabled");
-  return v && v->is_bool() && v->as_bool();
-}
-
 // Windows older than this are forgotten when the map grows (a key comes back with
 // a fresh window, which is what it would get anyway).
 constexpr size_t kMaxWindows = 1024;
@@ -45,14 +33,13 @@ std::string FormatDeliveryErrorEvent(const DeliveryErrorEvent& ev) {
 DeliveryErrorLog::DeliveryErrorLog(LogStore* store, const Clock* clock)
     : store_(store), clock_(clock) {}
 
-std::string DeliveryErrorLog::GroupName(const json::object& options, std::string_view stream_name) {
-  std::string g = StringField(options, "LogGroupName");
+std::string DeliveryErrorLog::GroupName(const LoggingOptions& options, std::string_view stream_name) {
+  const std::string& g = options.log_group_name;
   return g.empty() ? "/aws/kinesisfirehose/" + std::string(stream_name) : g;
 }
 
-std::string DeliveryErrorLog::StreamName(const json::object& options, bool backup) {
-  std::string s = StringField(options, "LogStreamName");
-  if (!s.empty()) return s;
+std::string DeliveryErrorLog::StreamName(const LoggingOptions& options, bool backup) {
+  if (!options.log_stream_name.empty()) return options.log_stream_name;
   return backup ? "BackupDelivery" : "DestinationDelivery";
 }
 
@@ -85,9 +72,9 @@ bool DeliveryErrorLog::Admit(const std::string& group, const std::string& stream
   return true;
 }
 
-void DeliveryErrorLog::Write(const json::object& options, std::string_view stream_name, bool backup,
-                             const DeliveryErrorEvent& ev) {
-  if (store_ == nullptr || !Enabled(options)) return;
+void DeliveryErrorLog::Write(const LoggingOptions& options, std::string_view stream_name,
+                             bool backup, const DeliveryErrorEvent& ev) {
+  if (store_ == nullptr || !options.enabled) return;
   const std::string group = GroupName(options, stream_name);
   const std::string stream = StreamName(options, backup);
   const int64_t now = clock_->NowMillis();

@@ -26,9 +26,8 @@
 #include <string_view>
 #include <tuple>
 
-#include <boost/json/fwd.hpp>
-
 #include "common/clock.h"
+#include "logs/logging_options.h"
 
 namespace hydrant::logs {
 
@@ -55,16 +54,15 @@ class DeliveryErrorLog {
   // written; useful for tests of callers).
   explicit DeliveryErrorLog(LogStore* store, const Clock* clock = &SystemClock::Get());
 
-  // Writes one event when `cloudwatch_logging_options` (the CloudWatchLoggingOptions
-  // object of the stream's destination description, or of its S3BackupDescription
-  // for `backup`) has Enabled=true; does nothing otherwise. Creates the group and
-  // stream as needed.
-  void Write(const boost::json::object& cloudwatch_logging_options, std::string_view stream_name,
-             bool backup, const DeliveryErrorEvent& ev);
+  // Writes one event when `options` (the CloudWatchLoggingOptions of the stream's
+  // destination, or of its backup for `backup`) are enabled; does nothing
+  // otherwise. Creates the group and stream as needed.
+  void Write(const LoggingOptions& options, std::string_view stream_name, bool backup,
+             const DeliveryErrorEvent& ev);
 
   // The group and stream Write would use (whether or not logging is enabled).
-  static std::string GroupName(const boost::json::object& options, std::string_view stream_name);
-  static std::string StreamName(const boost::json::object& options, bool backup);
+  static std::string GroupName(const LoggingOptions& options, std::string_view stream_name);
+  static std::string StreamName(const LoggingOptions& options, bool backup);
 
   // Events written and dropped by sampling since construction (for tests and metrics).
   uint64_t written() const;

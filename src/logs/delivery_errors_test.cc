@@ -53,7 +53,7 @@ class DeliveryErrorLogTest : public ::testing::Test {
 
 TEST_F(DeliveryErrorLogTest, WritesFirehoseShapedEventToDefaultGroupAndStream) {
   DeliveryErrorLog log(store_.get(), &clock_);
-  log.Write(json::object{{"Enabled", true}}, "demo", false, S3Error());
+  log.Write(LoggingOptions{.enabled = true}, "demo", false, S3Error());
   auto events = Read("/aws/kinesisfirehose/demo", "DestinationDelivery");
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].timestamp_ms, 1'700'000'000'000);
@@ -69,7 +69,7 @@ TEST_F(DeliveryErrorLogTest, ProcessorOnlyWhenSetAndBackupStream) {
   DeliveryErrorEvent ev = S3Error();
   ev.error_code = "Lambda.FunctionError";
   ev.processor = "arn:aws:lambda:us-east-1:000000000000:function:f";
-  log.Write(json::object{{"Enabled", true}}, "demo", true, ev);
+  log.Write(LoggingOptions{.enabled = true}, "demo", true, ev);
   auto events = Read("/aws/kinesisfirehose/demo", "BackupDelivery");
   ASSERT_EQ(events.size(), 1u);
   json::object o = json::parse(events[0].message).as_object();
@@ -80,32 +80,31 @@ TEST_F(DeliveryErrorLogTest, ProcessorOnlyWhenSetAndBackupStream) {
 
 TEST_F(DeliveryErrorLogTest, ConfiguredNamesRule) {
   DeliveryErrorLog log(store_.get(), &clock_);
-  json::object opts{{"Enabled", true}, {"LogGroupName", "/my/group"}, {"LogStreamName", "S3Delivery"}};
+  LoggingOptions opts{true, "/my/group", "S3Delivery"};
   log.Write(opts, "demo", false, S3Error());
   log.Write(opts, "demo", true, S3Error());
   EXPECT_EQ(Read("/my/group", "S3Delivery").size(), 2u);
   EXPECT_FALSE(store_->GroupExists("/aws/kinesisfirehose/demo"));
   // Empty strings (as the console sends) mean the defaults.
-  EXPECT_EQ(DeliveryErrorLog::GroupName(json::object{{"LogGroupName", ""}}, "s"),
+  EXPECT_EQ(DeliveryErrorLog::GroupName(LoggingOptions{}, "s"),
             "/aws/kinesisfirehose/s");
-  EXPECT_EQ(DeliveryErrorLog::StreamName(json::object{{"LogStreamName", ""}}, true), "BackupDelivery");
+  EXPECT_EQ(DeliveryErrorLog::StreamName(LoggingOptions{}, true), "BackupDelivery");
 }
 
 TEST_F(DeliveryErrorLogTest, NothingWhenDisabledOrAbsent) {
   DeliveryErrorLog log(store_.get(), &clock_);
-  log.Write(json::object{}, "demo", false, S3Error());
-  log.Write(json::object{{"Enabled", false}, {"LogGroupName", "/g"}}, "demo", false, S3Error());
-  log.Write(json::object{{"Enabled", "true"}}, "demo", false, S3Error());  // not a boolean
+  log.Write(LoggingOptions{}, "demo", false, S3Error());
+  log.Write(LoggingOptions{false, "/g", ""}, "demo", false, S3Error());
   EXPECT_FALSE(store_->GroupExists("/aws/kinesisfirehose/demo"));
   EXPECT_FALSE(store_->GroupExists("/g"));
   EXPECT_EQ(log.written(), 0u);
   DeliveryErrorLog no_store(nullptr, &clock_);
-  no_store.Write(json::object{{"Enabled", true}}, "demo", false, S3Error());  // no crash
+  no_store.Write(LoggingOptions{.enabled = true}, "demo", false, S3Error());  // no crash
 }
 
 TEST_F(DeliveryErrorLogTest, SamplesPerErrorCodeAndWindow) {
   DeliveryErrorLog log(store_.get(), &clock_);
-  json::object on{{"Enabled", true}};
+  LoggingOptions on{.enabled = true};
   for (int i = 0; i < 25; ++i) log.Write(on, "demo", false, S3Error());
   DeliveryErrorEvent other = S3Error();
   other.error_code = "S3.AccessDenied";
@@ -126,15 +125,14 @@ TEST_F(DeliveryErrorLogTest, SamplesPerErrorCodeAndWindow) {
 
 TEST_F(DeliveryErrorLogTest, BadConfiguredGroupIsQuiet) {
   DeliveryErrorLog log(store_.get(), &clock_);
-  log.Write(json::object{{"Enabled", true}, {"LogGroupName", "bad group name"}}, "demo", false,
-            S3Error());
+  log.Write(LoggingOptions{true, "bad group name", ""}, "demo", false, S3Error());
   EXPECT_FALSE(store_->GroupExists("bad group name"));
   EXPECT_EQ(log.written(), 0u);
 }
 
 TEST_F(DeliveryErrorLogTest, ConcurrentWritersKeepEveryAdmittedEvent) {
   DeliveryErrorLog log(store_.get(), &clock_);
-  json::object on{{"Enabled", true}};
+  LoggingOptions on{.enabled = true};
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {

@@ -15,144 +15,23 @@
 #include <tuple>
 
 #include "common/file_util.h"
+#include "common/strings.h"
 #include "logs/filter_pattern.h"
+#include "logs/log_store_internal.h"
 
 namespace hydrant::logs {
 
 namespace json = boost::json;
 
-// One event of a stream: where its line is in the stream file.
-struct LogStore::EventRef {
-  int64_t timestamp_ms;
-  int64_t ingestion_ms;
-  uint64_t offset;  // of the line's first byte
-  uint32_t length;  // of the line, without its '\n'
-};
-
-struct LogStore::StreamState {
-  std::string name;
-  std::string path;
-  int64_t creation_ms = 0;
-  uint64_t file_size = 0;
-  std::optional<int64_t> first_ts, last_ts, last_ingestion;
-  std::vector<EventRef> events;
-};
-
-struct LogStore::GroupState {
-  std::string name;
-  std::string dir;
-  int64_t creation_ms = 0;
-  std::map<std::string, std::unique_ptr<StreamState>, std::less<>> streams;
-};
-
-namespace {
-
-constexpr size_t kMaxEncodedName = 200;
-constexpr size_t kEncodedKeep = 150;
-constexpr int kMaxGroupsPage = 50;
-constexpr int kMaxEventsPage = 10000;
-constexpr size_t kMaxFilterStreams = 100;
-constexpr char kGroupMeta[] = "group.json";
-constexpr char kStreamSuffix[] = ".log";
-
-std::string Hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
-  }
-  return out;
-}
-
-bool Unhex(std::string_view hex, std::string* out) {
-  if (hex.size() % 2 != 0) return false;
-  out->clear();
-  auto val = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    int hi = val(hex[i]), lo = val(hex[i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out->push_back(static_cast<char>(hi * 16 + lo));
-  }
-  return true;
-}
-
-bool ParseU64(std::string_view s, uint64_t* out) {
-  if (s.empty()) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc() && p == s.data() + s.size();
-}
-
-bool ParseI64(std::string_view s, int64_t* out) {
-  if (s.empty()) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc() && p == s.data() + s.size();
-}
+namespace internal {
 
 std::string Sha256Hex16(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  return Hex(std::string_view(reinterpret_cast<const char*>(md), 8));
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(md), 8));
 }
 
-// Replaces every byte that is not part of a well-formed UTF-8 sequence with U+FFFD,
-// then cuts to `max` bytes at a character boundary.
-std::string SanitizeMessage(std::string_view in, size_t max) {
-  std::string out;
-  out.reserve(std::min(in.size(), max));
-  size_t i = 0;
-  while (i < in.size()) {
-    unsigned char c = in[i];
-    size_t len = 0;
-    uint32_t cp = 0;
-    if (c < 0x80) {
-      len = 1;
-      cp = c;
-    } else if ((c & 0xE0) == 0xC0) {
-      len = 2;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4;
-      cp = c & 0x07;
-    }
-    bool ok = len > 0 && i + len <= in.size();
-    for (size_t k = 1; ok && k < len; ++k) {
-      unsigned char cc = in[i + k];
-      if ((cc & 0xC0) != 0x80) ok = false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if (ok) {
-      static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-      if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) ok = false;
-    }
-    std::string_view piece = ok ? in.substr(i, len) : std::string_view("\xEF\xBF\xBD");
-    if (out.size() + piece.size() > max) break;
-    out.append(piece);
-    i += ok ? len : 1;
-  }
-  return out;
-}
-
-std::string EventLine(int64_t ts, int64_t ingestion, std::string_view message) {
-  json::object o;
-  o["t"] = ts;
-  o["i"] = ingestion;
-  o["m"] = message;
-  std::string line = json::serialize(o);
-  line.push_back('\n');
-  return line;
-}
-
-// Reads the messages of `refs` (all from the file at `path`).
 Status ReadMessages(const std::string& path, std::span<const LogStore::EventRef> refs,
                     std::vector<std::string>* out) {
   out->clear();
@@ -224,12 +103,70 @@ Status CheckLimit(int limit, int max, std::string_view what) {
   return Status::Ok();
 }
 
-const Status kBadToken = Status::InvalidArgument("The specified nextToken is invalid.");
+Status BadToken() { return Status::InvalidArgument("The specified nextToken is invalid."); }
 
 std::string GroupNotFound() { return "The specified log group does not exist."; }
 std::string StreamNotFound() { return "The specified log stream does not exist."; }
 
+}  // namespace internal
+
+using namespace internal;  // NOLINT: this file's own helpers
+
+namespace {
+
+// Replaces every byte that is not part of a well-formed UTF-8 sequence with U+FFFD,
+// then cuts to `max` bytes at a character boundary.
+std::string SanitizeMessage(std::string_view in, size_t max) {
+  std::string out;
+  out.reserve(std::min(in.size(), max));
+  size_t i = 0;
+  while (i < in.size()) {
+    unsigned char c = in[i];
+    size_t len = 0;
+    uint32_t cp = 0;
+    if (c < 0x80) {
+      len = 1;
+      cp = c;
+    } else if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    }
+    bool ok = len > 0 && i + len <= in.size();
+    for (size_t k = 1; ok && k < len; ++k) {
+      unsigned char cc = in[i + k];
+      if ((cc & 0xC0) != 0x80) ok = false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if (ok) {
+      static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+      if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) ok = false;
+    }
+    std::string_view piece = ok ? in.substr(i, len) : std::string_view("\xEF\xBF\xBD");
+    if (out.size() + piece.size() > max) break;
+    out.append(piece);
+    i += ok ? len : 1;
+  }
+  return out;
+}
+
+std::string EventLine(int64_t ts, int64_t ingestion, std::string_view message) {
+  json::object o;
+  o["t"] = ts;
+  o["i"] = ingestion;
+  o["m"] = message;
+  std::string line = json::serialize(o);
+  line.push_back('\n');
+  return line;
+}
+
 }  // namespace
+
 
 Status ValidateGroupName(std::string_view name) {
   if (name.empty() || name.size() > kMaxNameBytes)
@@ -540,298 +477,6 @@ Status LogStore::Append(std::string_view group, std::string_view stream,
 bool LogStore::GroupExists(std::string_view group) const {
   std::lock_guard lock(mu_);
   return groups_.count(group) != 0;
-}
-
-namespace {
-
-StreamInfo InfoOf(const LogStore::StreamState& s) {
-  StreamInfo info;
-  info.name = s.name;
-  info.creation_time_ms = s.creation_ms;
-  info.first_event_timestamp_ms = s.first_ts;
-  info.last_event_timestamp_ms = s.last_ts;
-  info.last_ingestion_time_ms = s.last_ingestion;
-  info.stored_bytes = s.file_size;
-  info.event_count = s.events.size();
-  return info;
-}
-
-}  // namespace
-
-Result<StreamInfo> LogStore::DescribeStream(std::string_view group, std::string_view stream) const {
-  std::lock_guard lock(mu_);
-  auto it = groups_.find(group);
-  if (it == groups_.end()) return Status::NotFound(GroupNotFound());
-  auto sit = it->second->streams.find(stream);
-  if (sit == it->second->streams.end()) return Status::NotFound(StreamNotFound());
-  return InfoOf(*sit->second);
-}
-
-Result<ListGroupsResult> LogStore::ListGroups(const ListGroupsRequest& req) const {
-  HYDRANT_RETURN_IF_ERROR(CheckLimit(req.limit, kMaxGroupsPage, "limit"));
-  std::string after;
-  if (!req.next_token.empty() && !Unhex(req.next_token, &after)) return kBadToken;
-  ListGroupsResult out;
-  std::lock_guard lock(mu_);
-  auto it = req.next_token.empty() ? groups_.lower_bound(req.prefix) : groups_.upper_bound(after);
-  for (; it != groups_.end(); ++it) {
-    if (!it->first.starts_with(req.prefix)) {
-      if (it->first > req.prefix) break;  // sorted: no later name has the prefix
-      continue;
-    }
-    if (out.groups.size() == static_cast<size_t>(req.limit)) {
-      out.next_token = Hex(out.groups.back().name);
-      break;
-    }
-    const GroupState& g = *it->second;
-    GroupInfo info{g.name, g.creation_ms, 0};
-    for (const auto& [_, s] : g.streams) info.stored_bytes += s->file_size;
-    out.groups.push_back(std::move(info));
-  }
-  return out;
-}
-
-Result<ListStreamsResult> LogStore::ListStreams(const ListStreamsRequest& req) const {
-  HYDRANT_RETURN_IF_ERROR(CheckLimit(req.limit, kMaxGroupsPage, "limit"));
-  if (req.order == StreamOrder::kLastEventTime && !req.prefix.empty())
-    return Status::InvalidArgument("Cannot order by LastEventTime with a logStreamNamePrefix.");
-  std::lock_guard lock(mu_);
-  auto git = groups_.find(req.group);
-  if (git == groups_.end()) return Status::NotFound(GroupNotFound());
-  std::vector<const StreamState*> all;
-  for (const auto& [name, s] : git->second->streams)
-    if (name.starts_with(req.prefix)) all.push_back(s.get());
-  if (req.order == StreamOrder::kLastEventTime) {
-    // Streams without events sort first, as if their last event were at time 0.
-    std::stable_sort(all.begin(), all.end(), [](const StreamState* a, const StreamState* b) {
-      return a->last_ts.value_or(0) < b->last_ts.value_or(0);
-    });
-  }
-  if (req.descending) std::reverse(all.begin(), all.end());
-
-  size_t start = 0;
-  if (!req.next_token.empty()) {
-    // Name order resumes after a name (stable while streams come and go); time order
-    // resumes at a position (the order itself moves as events arrive).
-    std::string_view tok = req.next_token;
-    if (req.order == StreamOrder::kName && tok.starts_with("n/")) {
-      std::string after;
-      if (!Unhex(tok.substr(2), &after)) return kBadToken;
-      while (start < all.size() &&
-             (req.descending ? all[start]->name >= after : all[start]->name <= after))
-        ++start;
-    } else if (req.order == StreamOrder::kLastEventTime && tok.starts_with("o/")) {
-      uint64_t pos = 0;
-      if (!ParseU64(tok.substr(2), &pos)) return kBadToken;
-      start = std::min<uint64_t>(pos, all.size());
-    } else {
-      return kBadToken;
-    }
-  }
-  ListStreamsResult out;
-  size_t end = std::min(all.size(), start + static_cast<size_t>(req.limit));
-  for (size_t i = start; i < end; ++i) out.streams.push_back(InfoOf(*all[i]));
-  if (end < all.size()) {
-    out.next_token = req.order == StreamOrder::kName ? "n/" + Hex(out.streams.back().name)
-                                                     : "o/" + std::to_string(end);
-  }
-  return out;
-}
-
-Result<GetEventsResult> LogStore::GetEvents(const GetEventsRequest& req) const {
-  HYDRANT_RETURN_IF_ERROR(CheckLimit(req.limit, kMaxEventsPage, "limit"));
-  std::vector<EventRef> refs;
-  std::vector<uint64_t> indexes;
-  std::string path;
-  bool forward = req.start_from_head;
-  uint64_t pos = 0;
-  {
-    std::lock_guard lock(mu_);
-    auto git = groups_.find(req.group);
-    if (git == groups_.end()) return Status::NotFound(GroupNotFound());
-    auto sit = git->second->streams.find(req.stream);
-    if (sit == git->second->streams.end()) return Status::NotFound(StreamNotFound());
-    const StreamState& s = *sit->second;
-    path = s.path;
-    const uint64_t size = s.events.size();
-    pos = forward ? 0 : size;
-    if (!req.next_token.empty()) {
-      std::string_view tok = req.next_token;
-      if (tok.size() < 3 || (tok[0] != 'f' && tok[0] != 'b') || tok[1] != '/' ||
-          !ParseU64(tok.substr(2), &pos))
-        return kBadToken;
-      forward = tok[0] == 'f';
-      pos = std::min(pos, size);
-    }
-    auto in_range = [&](const EventRef& r) {
-      return (!req.start_time_ms || r.timestamp_ms >= *req.start_time_ms) &&
-             (!req.end_time_ms || r.timestamp_ms < *req.end_time_ms);
-    };
-    // The byte budget is approximate here (line length); it is the message that counts
-    // toward CloudWatch's limit, and a line is a little longer than its message.
-    size_t bytes = 0;
-    auto take = [&](uint64_t i) {
-      if (!in_range(s.events[i])) return true;
-      if (!refs.empty() && bytes + s.events[i].length > kMaxPageBytes) return false;
-      refs.push_back(s.events[i]);
-      indexes.push_back(i);
-      bytes += s.events[i].length;
-      return refs.size() < static_cast<size_t>(req.limit);
-    };
-    if (forward) {
-      for (uint64_t i = pos; i < size && take(i);) ++i;
-    } else {
-      for (uint64_t i = pos; i > 0 && take(i - 1);) --i;
-      std::reverse(refs.begin(), refs.end());
-      std::reverse(indexes.begin(), indexes.end());
-    }
-  }
-  std::vector<std::string> messages;
-  HYDRANT_RETURN_IF_ERROR(ReadMessages(path, refs, &messages));
-  GetEventsResult out;
-  for (size_t k = 0; k < refs.size(); ++k)
-    out.events.push_back({refs[k].timestamp_ms, std::move(messages[k]), refs[k].ingestion_ms});
-  if (refs.empty()) {
-    out.next_forward_token = "f/" + std::to_string(pos);
-    out.next_backward_token = "b/" + std::to_string(pos);
-  } else {
-    out.next_forward_token = "f/" + std::to_string(indexes.back() + 1);
-    out.next_backward_token = "b/" + std::to_string(indexes.front());
-  }
-  return out;
-}
-
-Result<FilterEventsResult> LogStore::FilterEvents(const FilterEventsRequest& req) const {
-  HYDRANT_RETURN_IF_ERROR(CheckLimit(req.limit, kMaxEventsPage, "limit"));
-  if (!req.stream_names.empty() && !req.stream_name_prefix.empty())
-    return Status::InvalidArgument(
-        "logStreamNames and logStreamNamePrefix cannot both be specified");
-  if (req.stream_names.size() > kMaxFilterStreams)
-    return Status::InvalidArgument("logStreamNames may name at most 100 streams");
-  auto pattern = FilterPattern::Parse(req.pattern);
-  if (!pattern.ok()) return pattern.status();
-
-  // Resume strictly after the key (timestamp, stream, index) of the last event returned.
-  std::optional<std::tuple<int64_t, std::string, uint64_t>> after;
-  if (!req.next_token.empty()) {
-    std::string_view tok = req.next_token;
-    size_t a = tok.find('/'), b = tok.rfind('/');
-    int64_t ts = 0;
-    uint64_t idx = 0;
-    std::string stream;
-    if (a == std::string_view::npos || a == b || !ParseI64(tok.substr(0, a), &ts) ||
-        !Unhex(tok.substr(a + 1, b - a - 1), &stream) || !ParseU64(tok.substr(b + 1), &idx))
-      return kBadToken;
-    after.emplace(ts, std::move(stream), idx);
-  }
-
-  struct Candidates {
-    std::string stream, path;
-    std::vector<EventRef> refs;
-    std::vector<uint64_t> indexes;
-  };
-  std::vector<Candidates> per_stream;
-  {
-    std::lock_guard lock(mu_);
-    auto git = groups_.find(req.group);
-    if (git == groups_.end()) return Status::NotFound(GroupNotFound());
-    std::vector<const StreamState*> chosen;
-    if (!req.stream_names.empty()) {
-      for (const auto& n : req.stream_names) {
-        auto sit = git->second->streams.find(n);
-        if (sit != git->second->streams.end()) chosen.push_back(sit->second.get());
-      }
-    } else {
-      for (const auto& [n, s] : git->second->streams)
-        if (n.starts_with(req.stream_name_prefix)) chosen.push_back(s.get());
-    }
-    for (const StreamState* s : chosen) {
-      Candidates c{s->name, s->path, {}, {}};
-      for (uint64_t i = 0; i < s->events.size(); ++i) {
-        const EventRef& r = s->events[i];
-        if (req.start_time_ms && r.timestamp_ms < *req.start_time_ms) continue;
-        if (req.end_time_ms && r.timestamp_ms > *req.end_time_ms) continue;
-        if (after && std::tie(r.timestamp_ms, s->name, i) <=
-                         std::tie(std::get<0>(*after), std::get<1>(*after), std::get<2>(*after)))
-          continue;
-        c.refs.push_back(r);
-        c.indexes.push_back(i);
-      }
-      if (!c.refs.empty()) per_stream.push_back(std::move(c));
-    }
-  }
-
-  struct Hit {
-    int64_t ts;
-    const std::string* stream;
-    uint64_t index;
-    int64_t ingestion;
-    std::string message;
-  };
-  std::vector<Hit> hits;
-  bool more = false;
-  for (auto& c : per_stream) {
-    // Order this stream's candidates by timestamp first so that keeping its first
-    // `limit` matches keeps every match the merged page can need.
-    std::vector<size_t> order(c.refs.size());
-    for (size_t k = 0; k < order.size(); ++k) order[k] = k;
-    std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) {
-      return c.refs[x].timestamp_ms < c.refs[y].timestamp_ms;
-    });
-    size_t matched = 0;
-    bool stream_done = false;
-    constexpr size_t kChunk = 4096;
-    for (size_t start = 0; start < order.size() && !stream_done; start += kChunk) {
-      size_t end = std::min(order.size(), start + kChunk);
-      std::vector<EventRef> chunk;
-      for (size_t k = start; k < end; ++k) chunk.push_back(c.refs[order[k]]);
-      std::vector<std::string> messages;
-      Status st = ReadMessages(c.path, chunk, &messages);
-      if (st.code() == StatusCode::kNotFound) break;  // deleted meanwhile
-      HYDRANT_RETURN_IF_ERROR(st);
-      for (size_t k = start; k < end; ++k) {
-        std::string& m = messages[k - start];
-        if (!pattern->Matches(m)) continue;
-        if (matched == static_cast<size_t>(req.limit)) {
-          // A match beyond a full page: the page will be full and this one is left.
-          more = true;
-          stream_done = true;
-          break;
-        }
-        const EventRef& r = c.refs[order[k]];
-        hits.push_back(
-            {r.timestamp_ms, &c.stream, c.indexes[order[k]], r.ingestion_ms, std::move(m)});
-        ++matched;
-      }
-    }
-  }
-  std::sort(hits.begin(), hits.end(), [](const Hit& x, const Hit& y) {
-    return std::tie(x.ts, *x.stream, x.index) < std::tie(y.ts, *y.stream, y.index);
-  });
-  FilterEventsResult out;
-  size_t bytes = 0;
-  const Hit* last = nullptr;
-  for (auto& h : hits) {
-    if (out.events.size() == static_cast<size_t>(req.limit) ||
-        (!out.events.empty() && bytes + h.message.size() > kMaxPageBytes)) {
-      more = true;
-      break;
-    }
-    bytes += h.message.size();
-    FilteredEvent e;
-    e.stream = *h.stream;
-    e.timestamp_ms = h.ts;
-    e.ingestion_time_ms = h.ingestion;
-    e.event_id = Sha256Hex16(*h.stream) + "-" + std::to_string(h.index);
-    e.message = std::move(h.message);
-    out.events.push_back(std::move(e));
-    last = &h;
-  }
-  if (more && last != nullptr) {
-    out.next_token =
-        std::to_string(last->ts) + "/" + Hex(*last->stream) + "/" + std::to_string(last->index);
-  }
-  return out;
 }
 
 }  // namespace hydrant::logs

@@ -8,7 +8,7 @@
 
 #include <boost/json.hpp>
 
-#include "api/destination_config.h"
+#include "api/json_fields.h"
 #include "destinations/object_store.h"
 #include "destinations/sink_errors.h"
 #include "logs/delivery_errors.h"
@@ -28,24 +28,8 @@ constexpr int64_t kFirehoseLambdaLimitMs = 5 * 60'000;
 constexpr size_t kMaxEvidenceBytes = 400;
 constexpr int kMaxEventPages = 20;
 
-const json::object& EmptyObject() {
-  static const json::object empty;
-  return empty;
-}
-
-const json::object& ObjectAt(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v && v->is_object() ? v->as_object() : EmptyObject();
-}
-
 std::string StringAt(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
-bool BoolAt(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v && v->is_bool() && v->as_bool();
+  return std::string(api::GetString(o, key).value_or(""));
 }
 
 std::string Cut(std::string s) {
@@ -102,35 +86,6 @@ CheckResult Make(std::string id, std::string name, CheckStatus status, std::stri
   r.fix = std::move(fix);
   r.error_code = std::move(code);
   return r;
-}
-
-// The Lambda processor's LambdaArn when processing is enabled with one; "" otherwise.
-std::string LambdaArnOf(const json::object& destination) {
-  const json::object& pc = ObjectAt(destination, "ProcessingConfiguration");
-  if (!BoolAt(pc, "Enabled")) return "";
-  const json::value* procs = pc.if_contains("Processors");
-  if (!procs || !procs->is_array()) return "";
-  for (const auto& p : procs->as_array()) {
-    if (!p.is_object() || StringAt(p.as_object(), "Type") != "Lambda") continue;
-    const json::value* params = p.as_object().if_contains("Parameters");
-    if (!params || !params->is_array()) continue;
-    for (const auto& param : params->as_array()) {
-      if (param.is_object() && StringAt(param.as_object(), "ParameterName") == "LambdaArn") {
-        return StringAt(param.as_object(), "ParameterValue");
-      }
-    }
-  }
-  return "";
-}
-
-bool ProcessingEnabled(const json::object& destination) {
-  return BoolAt(ObjectAt(destination, "ProcessingConfiguration"), "Enabled");
-}
-
-bool BackupEnabled(const json::object& destination) {
-  return StringAt(destination, "S3BackupMode") == "Enabled" &&
-         destination.if_contains("S3BackupDescription") &&
-         destination.at("S3BackupDescription").is_object();
 }
 
 bool IsTimeout(const processing::InvokeResult& r) {
@@ -430,14 +385,14 @@ CheckResult Doctor::CheckIncoming(const DoctorTarget& t) const {
 CheckResult Doctor::CheckBucket(const DoctorTarget& t, bool backup) const {
   const std::string id = backup ? "backup-bucket-access" : "bucket-access";
   const std::string name = backup ? "backup bucket access" : "bucket access";
-  const json::object* desc = &t.meta.destination;
+  const api::S3DestinationSpec* spec = &t.meta.spec().s3;
   if (backup) {
-    if (!BackupEnabled(t.meta.destination)) {
+    if (!t.meta.spec().backup) {
       return Make(id, name, CheckStatus::kNotApplicable, "S3BackupMode is Disabled");
     }
-    desc = &t.meta.destination.at("S3BackupDescription").as_object();
+    spec = &*t.meta.spec().backup;
   }
-  api::S3DeliveryConfig cfg = api::DeliveryConfig(*desc);
+  const api::S3DestinationSpec& cfg = *spec;
   if (!deps_.sink) {
     return Make(id, name, CheckStatus::kNotApplicable, "s3://" + cfg.bucket + ": not probed here");
   }
@@ -459,7 +414,7 @@ CheckResult Doctor::CheckBucket(const DoctorTarget& t, bool backup) const {
 }
 
 CheckResult Doctor::CheckKms(const DoctorTarget& t, const CheckResult& bucket) const {
-  api::S3DeliveryConfig cfg = api::DeliveryConfig(t.meta.destination);
+  const api::S3DestinationSpec& cfg = t.meta.spec().s3;
   const std::string id = "kms-key", name = "SSE-KMS key";
   if (cfg.kms_key_arn.empty()) {
     return Make(id, name, CheckStatus::kNotApplicable, "no KMSEncryptionConfig (NoEncryption)");
@@ -494,7 +449,7 @@ CheckResult Doctor::CheckKms(const DoctorTarget& t, const CheckResult& bucket) c
 }
 
 std::vector<CheckResult> Doctor::CheckLambda(const DoctorTarget& t) const {
-  const std::string arn = LambdaArnOf(t.meta.destination);
+  const std::string arn = t.meta.spec().LambdaArn();
   if (arn.empty()) {
     return {Make("lambda-function", "lambda function", CheckStatus::kNotApplicable,
                  "no Lambda processor configured"),
@@ -605,14 +560,14 @@ std::vector<CheckResult> Doctor::CheckLambda(const DoctorTarget& t) const {
 
 CheckResult Doctor::CheckProcessing(const DoctorTarget& t) const {
   const std::string id = "processing", name = "processing";
-  if (!ProcessingEnabled(t.meta.destination)) {
+  if (!t.meta.spec().processing_enabled()) {
     return Make(id, name, CheckStatus::kNotApplicable, "ProcessingConfiguration is disabled");
   }
   const stream::StreamProbe& p = *t.probe;
   const uint64_t failed_records = p.processing_failed_records.load(std::memory_order_relaxed);
   const uint64_t invocations = p.processing_invocations.load(std::memory_order_relaxed);
   const uint64_t failed_invocations = p.processing_failed_invocations.load(std::memory_order_relaxed);
-  api::S3DeliveryConfig cfg = api::DeliveryConfig(t.meta.destination);
+  const api::S3DestinationSpec& cfg = t.meta.spec().s3;
   std::string where = Where(cfg);
   std::string since = std::to_string(invocations) + " invocations (" +
                       std::to_string(failed_invocations) + " failed), " +
@@ -620,7 +575,7 @@ CheckResult Doctor::CheckProcessing(const DoctorTarget& t) const {
   auto latest = Latest(deps_.series, t.meta.name, "ExecuteProcessing.Success", options_.window_ms);
   std::optional<WindowSummary> sum;
   if (deps_.series) sum = deps_.series->Summarize(t.meta.name, "ExecuteProcessing.Success", options_.window_ms);
-  std::string arn = LambdaArnOf(t.meta.destination);
+  std::string arn = t.meta.spec().LambdaArn();
   std::string ev = sum ? "ExecuteProcessing.Success " + Num(sum->average) + " over the last " +
                              Duration(options_.window_ms) + " (latest " + Num(latest->value) +
                              "); " + since
@@ -649,11 +604,11 @@ CheckResult Doctor::CheckDelivery(const DoctorTarget& t) const {
   const int64_t age_ms = oldest > 0 ? std::max<int64_t>(0, now - oldest) : 0;
   const uint64_t attempts = p.s3_put_attempts.load(std::memory_order_relaxed);
   const uint64_t successes = p.s3_put_successes.load(std::memory_order_relaxed);
-  api::S3DeliveryConfig cfg = api::DeliveryConfig(t.meta.destination);
+  const api::S3DestinationSpec& cfg = t.meta.spec().s3;
   // A batch may wait one buffering interval (and processing's) before its put: past
   // that plus a minute, data is late.
   const int64_t late_ms = (cfg.buffer_interval_seconds + 60) * 1000ll *
-                          (ProcessingEnabled(t.meta.destination) ? 2 : 1);
+                          (t.meta.spec().processing_enabled() ? 2 : 1);
   auto latest = Latest(deps_.series, t.meta.name, "DeliveryToS3.Success", options_.window_ms);
   std::optional<WindowSummary> sum;
   if (deps_.series) sum = deps_.series->Summarize(t.meta.name, "DeliveryToS3.Success", options_.window_ms);
@@ -676,7 +631,7 @@ CheckResult Doctor::CheckDelivery(const DoctorTarget& t) const {
   if (age_ms > late_ms && (!latest || latest->value < 1)) {
     return Make(id, name, CheckStatus::kFailed,
                 ev + ": nothing delivered while data waits longer than the buffering interval",
-                ProcessingEnabled(t.meta.destination)
+                t.meta.spec().processing_enabled()
                     ? "see the lambda function and processing checks; " + fix_failing
                     : fix_failing);
   }
@@ -717,9 +672,9 @@ CheckResult Doctor::CheckRetention(const DoctorTarget& t) const {
 
 CheckResult Doctor::CheckLogging(const DoctorTarget& t) const {
   const std::string id = "error-logging", name = "error logging";
-  const json::object& opts = ObjectAt(t.meta.destination, "CloudWatchLoggingOptions");
+  const logs::LoggingOptions& opts = t.meta.spec().s3.logging;
   std::string group = logs::DeliveryErrorLog::GroupName(opts, t.meta.name);
-  if (!BoolAt(opts, "Enabled")) {
+  if (!opts.enabled) {
     return Make(id, name, CheckStatus::kWarning,
                 "CloudWatchLoggingOptions.Enabled is false: delivery and processing errors are "
                 "not written to " + group,
@@ -729,10 +684,9 @@ CheckResult Doctor::CheckLogging(const DoctorTarget& t) const {
                     t.meta.name);
   }
   std::string ev = "enabled: " + group + " / " + logs::DeliveryErrorLog::StreamName(opts, false);
-  if (BackupEnabled(t.meta.destination)) {
-    const json::object& bopts =
-        ObjectAt(t.meta.destination.at("S3BackupDescription").as_object(), "CloudWatchLoggingOptions");
-    ev += BoolAt(bopts, "Enabled") ? "; backup: " + logs::DeliveryErrorLog::GroupName(bopts, t.meta.name) +
+  if (t.meta.spec().backup) {
+    const logs::LoggingOptions& bopts = t.meta.spec().backup_logging;
+    ev += bopts.enabled ? "; backup: " + logs::DeliveryErrorLog::GroupName(bopts, t.meta.name) +
                                          " / " + logs::DeliveryErrorLog::StreamName(bopts, true)
                                    : "; backup errors are not logged";
   }
@@ -741,8 +695,8 @@ CheckResult Doctor::CheckLogging(const DoctorTarget& t) const {
 
 CheckResult Doctor::CheckErrorEvents(const DoctorTarget& t) const {
   const std::string id = "error-events", name = "error events";
-  const json::object& opts = ObjectAt(t.meta.destination, "CloudWatchLoggingOptions");
-  const bool enabled = BoolAt(opts, "Enabled");
+  const logs::LoggingOptions& opts = t.meta.spec().s3.logging;
+  const bool enabled = opts.enabled;
   std::string group = logs::DeliveryErrorLog::GroupName(opts, t.meta.name);
   if (!deps_.logs) return Make(id, name, CheckStatus::kNotApplicable, "no log store");
   if (!deps_.logs->GroupExists(group)) {
@@ -801,9 +755,9 @@ CheckResult Doctor::CheckErrorEvents(const DoctorTarget& t) const {
           tl.log_stream + ": " + Cut(tl.latest_message) + ")";
   }
   const std::string& top = sorted.front().first;
-  api::S3DeliveryConfig cfg = api::DeliveryConfig(t.meta.destination);
+  const api::S3DestinationSpec& cfg = t.meta.spec().s3;
   std::string fix = top.starts_with("Lambda.")
-                        ? LambdaFix(top, LambdaArnOf(t.meta.destination))
+                        ? LambdaFix(top, t.meta.spec().LambdaArn())
                         : BucketFix(top, cfg.bucket, cfg.role_arn, cfg.kms_key_arn);
   fix += "; read the events: hydrant logs " + t.meta.name + " --since " +
          std::to_string(options_.errors_window_ms / 60'000) + "m";

@@ -1,6 +1,6 @@
 #pragma once
 // Doctor: runs AWS's checklist for "Firehose delivers nothing to my S3 bucket"
-// (../shared/seeds/001_*) against a live delivery stream and returns one verdict per
+// (AWS's "troubleshooting delivery to Amazon S3" guide) against a live delivery stream and returns one verdict per
 // check, with the evidence it looked at and the fix. Behind GET /doctor?stream=NAME
 // and `hydrant doctor STREAM`; every check is described in docs/doctor.md.
 //

@@ -93,9 +93,15 @@ class DoctorTest : public ::testing::Test {
     logs_ = std::move(*opened);
     target_.meta.name = "s";
     target_.meta.arn = "arn:aws:firehose:us-east-1:000000000000:deliverystream/s";
-    target_.meta.destination = Destination();
+    target_.meta.SetDestination(Destination());
     target_.meta.incarnation = "inc";
     target_.probe = &probe_;
+  }
+  // Changes one member of the stream's stored destination description.
+  void SetDestinationMember(std::string_view key, json::value v) {
+    json::object d = target_.meta.destination();
+    d[key] = std::move(v);
+    target_.meta.SetDestination(std::move(d));
   }
   void TearDown() override {
     logs_.reset();
@@ -204,8 +210,9 @@ TEST_F(DoctorTest, MissingBucketFailsWithItsCodeAndTheFix) {
 }
 
 TEST_F(DoctorTest, AccessDeniedNamesThePermissionsAndSuspectsTheKmsKey) {
-  target_.meta.destination["EncryptionConfiguration"] =
-      json::object{{"KMSEncryptionConfig", json::object{{"AWSKMSKeyARN", "arn:aws:kms:k"}}}};
+  SetDestinationMember(
+      "EncryptionConfiguration",
+      json::object{{"KMSEncryptionConfig", json::object{{"AWSKMSKeyARN", "arn:aws:kms:k"}}}});
   sink_.answers["b"] = store::SinkError(store::kS3AccessDenied, "HTTP 403 AccessDenied");
   DoctorReport r = Run();
   EXPECT_EQ(sink_.last_meta.sse_kms_key_id, "arn:aws:kms:k");
@@ -224,8 +231,8 @@ TEST_F(DoctorTest, AccessDeniedNamesThePermissionsAndSuspectsTheKmsKey) {
 }
 
 TEST_F(DoctorTest, BackupBucketIsProbedWhenEnabled) {
-  target_.meta.destination["S3BackupMode"] = "Enabled";
-  target_.meta.destination["S3BackupDescription"] = Destination("backup");
+  SetDestinationMember("S3BackupMode", "Enabled");
+  SetDestinationMember("S3BackupDescription", Destination("backup"));
   sink_.answers["backup"] = store::SinkError(store::kS3NoSuchBucket, "no", StatusCode::kNotFound);
   DoctorReport r = Run();
   EXPECT_EQ(Get(r, "bucket-access").status, CheckStatus::kPassed);
@@ -247,7 +254,7 @@ TEST_F(DoctorTest, NoIncomingDataPointsUpstream) {
 }
 
 TEST_F(DoctorTest, LambdaProbeClassifiesTheAnswer) {
-  target_.meta.destination["ProcessingConfiguration"] = LambdaProcessing();
+  SetDestinationMember("ProcessingConfiguration", LambdaProcessing());
   DoctorReport ok = Run();
   EXPECT_EQ(Get(ok, "lambda-function").status, CheckStatus::kPassed);
   EXPECT_EQ(invoker_.invoked, "fn");
@@ -281,7 +288,7 @@ TEST_F(DoctorTest, LambdaProbeClassifiesTheAnswer) {
 }
 
 TEST_F(DoctorTest, DurationNearTheTimeoutFails) {
-  target_.meta.destination["ProcessingConfiguration"] = LambdaProcessing();
+  SetDestinationMember("ProcessingConfiguration", LambdaProcessing());
   probe_.processing_invocations = 2;
   probe_.processing_duration_ms = 2 * 980;
   Tick(1);
@@ -291,8 +298,8 @@ TEST_F(DoctorTest, DurationNearTheTimeoutFails) {
 }
 
 TEST_F(DoctorTest, ProcessingFailuresSayWhereTheRecordsAre) {
-  target_.meta.destination["ProcessingConfiguration"] = LambdaProcessing();
-  target_.meta.destination["ErrorOutputPrefix"] = "errors/";
+  SetDestinationMember("ProcessingConfiguration", LambdaProcessing());
+  SetDestinationMember("ErrorOutputPrefix", "errors/");
   probe_.processing_invocations = 4;
   probe_.processing_failed_invocations = 4;
   probe_.processing_failed_records = 7;
@@ -300,7 +307,7 @@ TEST_F(DoctorTest, ProcessingFailuresSayWhereTheRecordsAre) {
   const CheckResult c = Get(Run(), "processing");
   EXPECT_EQ(c.status, CheckStatus::kFailed) << c.evidence;
   EXPECT_NE(c.evidence.find("s3://b/errors/"), std::string::npos) << c.evidence;
-  target_.meta.destination["ProcessingConfiguration"] = LambdaProcessing(false);
+  SetDestinationMember("ProcessingConfiguration", LambdaProcessing(false));
   EXPECT_EQ(Get(Run(), "processing").status, CheckStatus::kNotApplicable);
 }
 
@@ -317,7 +324,7 @@ TEST_F(DoctorTest, StaleDataWithoutSuccessFailsDeliveryAndNearRetentionFailsRete
 }
 
 TEST_F(DoctorTest, LoggingDisabledIsAWarningWithTheFix) {
-  target_.meta.destination["CloudWatchLoggingOptions"] = json::object{{"Enabled", false}};
+  SetDestinationMember("CloudWatchLoggingOptions", json::object{{"Enabled", false}});
   DoctorReport r = Run();
   const CheckResult& c = Get(r, "error-logging");
   EXPECT_EQ(c.status, CheckStatus::kWarning);

@@ -283,28 +283,6 @@ std::string_view Param(const std::map<std::string, std::string, std::less<>>& pa
 
 }  // namespace
 
-Result<std::map<std::string, std::string, std::less<>>> ReadProcessorParameters(
-    const json::object& processor) {
-  std::map<std::string, std::string, std::less<>> out;
-  const json::value* params = processor.if_contains("Parameters");
-  if (params == nullptr || params->is_null()) return out;
-  if (!params->is_array()) return Status::InvalidArgument("Processor Parameters is not a list");
-  for (const json::value& p : params->get_array()) {
-    const json::object* o = p.if_object();
-    const json::value* name = o ? o->if_contains("ParameterName") : nullptr;
-    const json::value* value = o ? o->if_contains("ParameterValue") : nullptr;
-    if (name == nullptr || !name->is_string() || value == nullptr || !value->is_string()) {
-      return Status::InvalidArgument(
-          "each processor parameter needs a string ParameterName and ParameterValue");
-    }
-    std::string key(name->get_string());
-    if (!out.emplace(key, std::string(value->get_string())).second) {
-      return Status::InvalidArgument("processor parameter " + key + " is given more than once");
-    }
-  }
-  return out;
-}
-
 std::unique_ptr<NativeProcessor> MakeGzipDecompressor() {
   return std::make_unique<GzipDecompressor>();
 }

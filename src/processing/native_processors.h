@@ -35,10 +35,6 @@ inline constexpr size_t kMaxSubRecords = 500;
 // Decompressed records larger than this fail (a guard against gzip bombs).
 inline constexpr size_t kMaxDecompressedBytes = 64u << 20;
 
-// A processor's parameters: ParameterName -> ParameterValue. Reads the
-// "Parameters" array of a Processor object; a repeated name is InvalidArgument.
-Result<std::map<std::string, std::string, std::less<>>> ReadProcessorParameters(
-    const boost::json::object& processor);
 
 class NativeProcessor {
  public:

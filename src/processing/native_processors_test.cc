@@ -1,4 +1,5 @@
 #include "processing/native_processors.h"
+#include "processing/processing_spec.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -26,34 +26,19 @@ struct Chain {
   bool empty() const { return before_lambda.empty() && !lambda && after_lambda.empty(); }
 };
 
-// nullopt chain (with OK status) = processing disabled.
-Result<std::optional<Chain>> ParseChain(const json::object& pc) {
-  const json::value* enabled = pc.if_contains("Enabled");
-  if (enabled != nullptr && !enabled->is_bool() && !enabled->is_null()) {
-    return Status::InvalidArgument("ProcessingConfiguration Enabled must be a boolean");
-  }
-  if (enabled == nullptr || !enabled->is_bool() || !enabled->get_bool()) {
-    return std::optional<Chain>();
-  }
-  const json::value* processors = pc.if_contains("Processors");
-  if (processors == nullptr || processors->is_null()) return std::optional<Chain>();
-  if (!processors->is_array()) {
-    return Status::InvalidArgument("ProcessingConfiguration Processors must be a list");
-  }
-
+// nullopt chain (with OK status) = processing disabled. The checks run in the
+// order the configuration lists its processors, so the first problem is the one
+// reported.
+Result<std::optional<Chain>> ParseChain(const ProcessingSpec& spec) {
+  if (!spec.enabled && spec.invalid.empty()) return std::optional<Chain>();
   static constexpr std::string_view kOrder[] = {
       "Decompression", "CloudWatchLogProcessing", "RecordDeAggregation",
       "Lambda",        "AppendDelimiterToRecord", "MetadataExtraction"};
   std::unique_ptr<NativeProcessor> natives[std::size(kOrder)];
   bool seen[std::size(kOrder)] = {};
   Chain chain;
-  for (const json::value& p : processors->get_array()) {
-    const json::object* po = p.if_object();
-    const json::value* type_v = po ? po->if_contains("Type") : nullptr;
-    if (type_v == nullptr || !type_v->is_string()) {
-      return Status::InvalidArgument("each processor needs a string Type");
-    }
-    std::string_view type = type_v->get_string();
+  for (const ProcessorSpec& p : spec.processors) {
+    std::string_view type = p.type;
     size_t slot = std::find(std::begin(kOrder), std::end(kOrder), type) - std::begin(kOrder);
     if (slot == std::size(kOrder)) {
       return Status::InvalidArgument("unknown processor type " + std::string(type));
@@ -63,8 +48,8 @@ Result<std::optional<Chain>> ParseChain(const json::object& pc) {
                                      " is given more than once");
     }
     seen[slot] = true;
-    auto params = ReadProcessorParameters(*po);
-    if (!params.ok()) return params.status();
+    if (!p.invalid.empty()) return Status::InvalidArgument(p.invalid);
+    const ProcessorParameters* params = &p.parameters;
     if (type == "Lambda") {
       auto options = ParseLambdaOptions(*params);
       if (!options.ok()) return options.status();
@@ -78,6 +63,7 @@ Result<std::optional<Chain>> ParseChain(const json::object& pc) {
       natives[slot] = std::move(*native);
     }
   }
+  if (!spec.invalid.empty()) return Status::InvalidArgument(spec.invalid);
   for (size_t slot = 0; slot < 3; ++slot) {
     if (natives[slot]) chain.before_lambda.push_back(std::move(natives[slot]));
   }
@@ -226,14 +212,13 @@ class ChainPipeline final : public Pipeline {
 
 }  // namespace
 
-Status ValidateProcessingConfiguration(const json::object& processing_configuration) {
-  auto chain = ParseChain(processing_configuration);
+Status ValidateProcessingConfiguration(const ProcessingSpec& spec) {
+  auto chain = ParseChain(spec);
   return chain.ok() ? Status::Ok() : chain.status();
 }
 
-Result<std::unique_ptr<Pipeline>> Pipeline::Create(const json::object& processing_configuration,
-                                                   Context ctx) {
-  auto chain = ParseChain(processing_configuration);
+Result<std::unique_ptr<Pipeline>> Pipeline::Create(const ProcessingSpec& spec, Context ctx) {
+  auto chain = ParseChain(spec);
   if (!chain.ok()) return chain.status();
   if (!chain->has_value()) return std::unique_ptr<Pipeline>();
   if ((*chain)->lambda && ctx.invoker == nullptr) {

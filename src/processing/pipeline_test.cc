@@ -77,7 +77,7 @@ struct Fixture {
     return ctx;
   }
   std::unique_ptr<Pipeline> Make(const json::object& config) {
-    auto p = Pipeline::Create(config, Ctx());
+    auto p = Pipeline::Create(ParseProcessingSpec(config), Ctx());
     EXPECT_TRUE(p.ok()) << p.status().ToString();
     return p.ok() ? std::move(p).value() : nullptr;
   }
@@ -128,7 +128,7 @@ TEST(PipelineCreate, DisabledOrEmptyMeansPassThrough) {
         Config(R"([{"Type":"CloudWatchLogProcessing","Parameters":[
             {"ParameterName":"DataMessageExtraction","ParameterValue":"false"}]}])")}) {
     SCOPED_TRACE(json::serialize(c));
-    auto p = Pipeline::Create(c, f.Ctx());
+    auto p = Pipeline::Create(ParseProcessingSpec(c), f.Ctx());
     ASSERT_TRUE(p.ok()) << p.status().ToString();
     EXPECT_EQ(p.value(), nullptr);
   }
@@ -145,7 +145,7 @@ TEST(PipelineCreate, AcceptsTheConfigurationDescribeShows) {
       {"ParameterName":"BufferSizeInMBs","ParameterValue":"1"},
       {"ParameterName":"BufferIntervalInSeconds","ParameterValue":"60"}]}]})")
           .as_object();
-  EXPECT_TRUE(ValidateProcessingConfiguration(c).ok());
+  EXPECT_TRUE(ValidateProcessingConfiguration(ParseProcessingSpec(c)).ok());
   auto p = f.Make(c);
   ASSERT_NE(p, nullptr);
   auto b = p->lambda_buffering();
@@ -169,16 +169,16 @@ TEST(PipelineCreate, RejectsInvalidConfigurations) {
   for (const std::string& procs : bad) {
     SCOPED_TRACE(procs);
     json::object c = Config(procs);
-    EXPECT_FALSE(ValidateProcessingConfiguration(c).ok());
-    auto p = Pipeline::Create(c, f.Ctx());
+    EXPECT_FALSE(ValidateProcessingConfiguration(ParseProcessingSpec(c)).ok());
+    auto p = Pipeline::Create(ParseProcessingSpec(c), f.Ctx());
     ASSERT_FALSE(p.ok());
     EXPECT_EQ(p.status().code(), StatusCode::kInvalidArgument);
   }
   // A Lambda processor needs an invoker.
   Pipeline::Context no_invoker = f.Ctx();
   no_invoker.invoker = nullptr;
-  EXPECT_FALSE(Pipeline::Create(Config("[" + LambdaProcessorJson() + "]"), no_invoker).ok());
-  EXPECT_TRUE(ValidateProcessingConfiguration(Config("[" + LambdaProcessorJson() + "]")).ok());
+  EXPECT_FALSE(Pipeline::Create(ParseProcessingSpec(Config("[" + LambdaProcessorJson() + "]")), no_invoker).ok());
+  EXPECT_TRUE(ValidateProcessingConfiguration(ParseProcessingSpec(Config("[" + LambdaProcessorJson() + "]"))).ok());
 }
 
 // --- Process ---------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 // native processors (RecordDeAggregation, Decompression, CloudWatchLogProcessing,
 // AppendDelimiterToRecord) and the Lambda processor with its status model
 // (recordId / result Ok|Dropped|ProcessingFailed / data). Reference:
-// ../shared/reference/firehose-spec.md sections 4-5, ../shared/seeds/000_*.
+// AWS's "Transform source data in Amazon Data Firehose" guide; docs/processing.md.
 //
 // A batch goes through the processors in Firehose's order; every input record ends
 // as exactly one of: transformed records to deliver, dropped on purpose, or failed
@@ -24,6 +24,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "processing/invoker.h"
+#include "processing/processing_spec.h"
 
 namespace hydrant::processing {
 
@@ -70,8 +71,7 @@ class Pipeline {
     std::function<void(std::chrono::milliseconds)> sleep_for;
   };
   // nullptr result = processing disabled (records pass through unchanged).
-  static Result<std::unique_ptr<Pipeline>> Create(const boost::json::object& processing_configuration,
-                                                  Context ctx);
+  static Result<std::unique_ptr<Pipeline>> Create(const ProcessingSpec& spec, Context ctx);
   virtual ~Pipeline() = default;
 
   // Processes a batch; returns one outcome per input record, in order.
@@ -92,7 +92,7 @@ class Pipeline {
 // Checks a ProcessingConfiguration as Pipeline::Create would (processor types,
 // parameters and their ranges), without needing an invoker: for the API layer,
 // so a configuration hydrant cannot run is refused at Create/UpdateDestination.
-Status ValidateProcessingConfiguration(const boost::json::object& processing_configuration);
+Status ValidateProcessingConfiguration(const ProcessingSpec& spec);
 
 // The processing-failed line Firehose writes for a failed record (one JSON object,
 // newline-terminated): attemptsMade, arrivalTimestamp, errorCode, errorMessage,

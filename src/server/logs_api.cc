@@ -11,6 +11,7 @@
 #include <boost/json.hpp>
 
 #include "api/errors.h"
+#include "common/request_id.h"
 #include "logs/log_store.h"
 #include "server/aws_json.h"
 
@@ -161,18 +162,6 @@ std::optional<ApiError> StreamOf(const Input& in, std::string* stream) {
   return CheckName(logs::ValidateStreamName(*stream));
 }
 
-std::string NewRequestId() {
-  thread_local std::mt19937_64 rng(std::random_device{}());
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id(36, '-');
-  uint64_t bits[2] = {rng(), rng()};
-  for (size_t i = 0, n = 0; i < id.size(); ++i) {
-    if (i == 8 || i == 13 || i == 18 || i == 23) continue;
-    id[i] = kHex[(bits[n / 16] >> (4 * (n % 16))) & 0xf];
-    ++n;
-  }
-  return id;
-}
 
 using Reply = std::variant<json::object, ApiError>;
 
@@ -379,7 +368,7 @@ bool LogsApi::IsLogsRequest(const http::Request& req) {
 }
 
 http::Response LogsApi::Handle(const http::Request& req) {
-  const std::string rid = NewRequestId();
+  const std::string rid = NewUuid();
   std::string_view op = req.Header("X-Amz-Target").substr(kTargetPrefix.size());
   Reply reply = [&]() -> Reply {
     if (req.method != "POST") return ApiError{"SerializationException", "Logs API calls are POST /"};

@@ -26,6 +26,7 @@
 // append and the cursor update is repaired at start.
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -40,7 +41,7 @@
 #include <utility>
 #include <vector>
 
-#include "api/destination_config.h"
+#include "api/destination_spec.h"
 #include "buffer/stream_log.h"
 #include "common/clock.h"
 #include "common/status.h"
@@ -48,16 +49,18 @@
 #include "destinations/object_store.h"
 #include "logs/delivery_errors.h"
 #include "processing/processor.h"
+#include "stream/backoff.h"
 #include "stream/pacer.h"
 #include "stream/probe.h"
 #include "stream/stream_meta.h"
 
 namespace hydrant::stream {
 
+class DefinitionStore;
+
 struct DeliveryOptions {
   int64_t retention_ms = 24ll * 3600 * 1000;  // undeliverable data is dropped after this
-  int64_t min_backoff_ms = 500;
-  int64_t max_backoff_ms = 15000;
+  Backoff backoff;  // how long a failing stage waits before its next attempt
   uint64_t segment_bytes = 64ull << 20;
   // Object writes to the local disk (the embedded store) are paced to the stream's
   // ingest rate (stream/pacer.h); false = always at full speed.
@@ -74,12 +77,16 @@ struct DeliveryDeps {
   processing::FunctionInvoker* invoker = nullptr;  // runs Lambda processors; not owned
   logs::DeliveryErrorLog* error_log = nullptr;      // CloudWatchLoggingOptions events; optional
   std::string region;                               // for Lambda events
+  // Where the stream's definition is saved (Open, SetMeta); null = not saved
+  // (tests of the data path). Not owned.
+  DefinitionStore* definitions = nullptr;
   DeliveryOptions options;
 };
 
 class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
  public:
-  // Opens (recovering) the stream's log under `dir` and starts its delivery thread.
+  // Saves the definition (deps.definitions), opens (recovering) the stream's log
+  // under `dir` and starts its delivery thread.
   static Result<std::shared_ptr<DeliveryStream>> Open(const std::string& dir, StreamMeta meta,
                                                       DeliveryDeps deps);
   ~DeliveryStream();
@@ -90,7 +97,7 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
            std::function<void(Result<uint64_t>)> done);
 
   StreamMeta Meta() const;
-  // Replaces the metadata (destination update, tags), persisting it first.
+  // Replaces the metadata (destination update, tags), saving it first.
   Status SetMeta(StreamMeta meta);
   // Read-modify-write of the metadata: hold this across Meta() ... SetMeta() so that
   // concurrent control-plane calls (a tag and an update, two updates with the same
@@ -98,6 +105,7 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
   std::unique_lock<std::mutex> LockForUpdate() { return std::unique_lock<std::mutex>(update_mu_); }
 
   // Hot-path views of the metadata, without copying it.
+  const std::string& name() const { return name_; }
   const std::string& incarnation() const { return incarnation_; }
   bool encrypted() const { return encrypted_.load(std::memory_order_relaxed); }
 
@@ -111,6 +119,11 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
 
   // Makes the delivery thread look at its triggers now (tests that move a FakeClock).
   void Wake();
+  // Waits until the delivery thread has made a whole pass that saw every event so
+  // far (durable puts, Wake, SetMeta) and found no stage to run: nothing will
+  // happen until the clock moves or something new arrives. For tests that check
+  // that something has not happened yet. false on timeout.
+  bool WaitUntilIdle(std::chrono::milliseconds timeout);
   // Stops the delivery thread (data stays on disk).
   void Stop();
   // Stops and deletes every file of the stream.
@@ -199,6 +212,7 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
   std::shared_ptr<buffer::StreamLog> log_;          // source records
   std::shared_ptr<buffer::StreamLog> transformed_;  // processed batches (one record each)
   StreamProbe probe_;
+  const std::string name_;
   const std::string incarnation_;
   std::atomic<bool> encrypted_{false};
 
@@ -206,15 +220,15 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   uint64_t generation_ = 0;  // bumped by every event the delivery thread waits for
+  // 1 + the generation the delivery thread last went to sleep on with nothing to
+  // run (0 = not yet); idle_cv_ is notified each time (WaitUntilIdle).
+  uint64_t idle_generation_ = 0;
+  std::condition_variable idle_cv_;
   StreamMeta meta_;
-  api::S3DeliveryConfig config_;
-  std::optional<api::S3DeliveryConfig> backup_config_;  // S3BackupMode Enabled
-  // CloudWatchLoggingOptions of the destination and of the backup.
-  std::shared_ptr<const boost::json::object> logging_, backup_logging_;
   std::shared_ptr<processing::Pipeline> pipeline_;       // null: no processing
   bool processing_configured_ = false;  // ProcessingConfiguration enabled (even if invalid)
   std::string pipeline_error_;  // the ProcessingConfiguration could not be built
-  // Rebuilds config_, backup_config_ and pipeline_ from meta_ (mu_ held).
+  // Rebuilds pipeline_ from meta_'s destination (mu_ held).
   void ApplyMetaLocked();
   uint64_t durable_end_ = 0;         // source records below this are acknowledged
   // Payload bytes durable but not yet taken by a stage (buffering triggers).

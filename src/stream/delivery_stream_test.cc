@@ -8,6 +8,7 @@
 #include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <fstream>
 #include <iterator>
 #include <future>
@@ -92,20 +93,21 @@ class DeliveryStreamTest : public ::testing::Test {
     ASSERT_TRUE(store_->CreateBucket("backup").ok());
   }
 
-  std::shared_ptr<DeliveryStream> Open(json::object destination) {
+  std::shared_ptr<DeliveryStream> Open(json::object destination,
+                                       const std::function<void(DeliveryDeps&)>& customize = {}) {
     StreamMeta meta;
     meta.name = "s";
     meta.arn = "arn:aws:firehose:us-east-1:123456789012:deliverystream/s";
     meta.incarnation = "abc";
-    meta.destination = std::move(destination);
+    meta.SetDestination(std::move(destination));
     DeliveryDeps deps;
     deps.sink = store_.get();
     deps.committer = &committer_;
     deps.clock = &clock_;
     deps.invoker = &function_;
     deps.region = "us-east-1";
-    deps.options.min_backoff_ms = 10;
-    deps.options.max_backoff_ms = 50;
+    deps.options.backoff = {.min_ms = 10, .max_ms = 50};
+    if (customize) customize(deps);
     auto s = DeliveryStream::Open(dir_.Sub("stream"), std::move(meta), std::move(deps));
     EXPECT_TRUE(s.ok()) << s.status().ToString();
     return s.ok() ? *s : nullptr;
@@ -145,8 +147,9 @@ class DeliveryStreamTest : public ::testing::Test {
     }
     return pred();
   }
-  // Lets the delivery thread run a few passes without the clock moving.
-  static void Settle() { std::this_thread::sleep_for(std::chrono::milliseconds(300)); }
+  // Waits until the delivery thread has seen everything so far and found nothing to
+  // run: what has not happened by then will not happen until the clock moves.
+  static void Settle(DeliveryStream& s) { ASSERT_TRUE(s.WaitUntilIdle(std::chrono::seconds(10))); }
 
   TempDir dir_;
   std::unique_ptr<store::ObjectStore> store_;
@@ -167,7 +170,7 @@ TEST_F(DeliveryStreamTest, ProcessorWaitsForItsIntervalThenDestinationDelivers) 
                  {"ProcessingConfiguration", LambdaProcessing("0.2", "60")}});
   ASSERT_TRUE(s);
   Put(*s, kStart, Records(100, 1000));  // 100 KB: below the processor's 0.2 MB
-  Settle();
+  Settle(*s);
   EXPECT_TRUE(function_.batches().empty()) << "invoked before BufferIntervalInSeconds";
   EXPECT_EQ(ObjectCount("dest"), 0u);
   clock_.Advance(60'000);
@@ -198,9 +201,9 @@ TEST_F(DeliveryStreamTest, DestinationBuffersOnTransformedBytes) {
     meta.name = "s";
     meta.arn = "arn:aws:firehose:us-east-1:123456789012:deliverystream/s";
     meta.incarnation = "abc";
-    meta.destination = {{"BucketARN", "arn:aws:s3:::dest"},
-                        {"BufferingHints", Hints(1, 300)},
-                        {"ProcessingConfiguration", LambdaProcessing("1", "0")}};
+    meta.SetDestination({{"BucketARN", "arn:aws:s3:::dest"},
+                         {"BufferingHints", Hints(1, 300)},
+                         {"ProcessingConfiguration", LambdaProcessing("1", "0")}});
     DeliveryDeps deps;
     deps.sink = store_.get();
     deps.committer = &committer_;
@@ -212,7 +215,7 @@ TEST_F(DeliveryStreamTest, DestinationBuffersOnTransformedBytes) {
   // function makes 2 bytes of each 1,000: the destination waits for its interval.
   Put(*s, kStart, Records(2100, 1000));
   ASSERT_TRUE(Eventually([&] { return s->backlog_records() == 0; }));  // all processed
-  Settle();
+  Settle(*s);
   EXPECT_EQ(ObjectCount("dest"), 0u);
   clock_.Advance(300'000);
   s->Wake();
@@ -236,7 +239,7 @@ TEST_F(DeliveryStreamTest, BackupHasItsOwnBuffering) {
   auto recs = Records(10, 100, 'q');
   Put(*s, kStart, recs);
   ASSERT_TRUE(Eventually([&] { return ObjectCount("dest") == 1; }));
-  Settle();
+  Settle(*s);
   EXPECT_EQ(ObjectCount("backup"), 0u);
   // The source records stay in the log until the backup has them too.
   EXPECT_EQ(s->backlog_records(), 10u);
@@ -261,7 +264,7 @@ TEST_F(DeliveryStreamTest, RestartDeliversTransformedBacklogWithoutReprocessing)
     ASSERT_TRUE(s);
     Put(*s, kStart, Records(20, 50, 'm'));
     ASSERT_TRUE(Eventually([&] { return s->backlog_records() == 0; }));
-    Settle();
+    Settle(*s);
     EXPECT_EQ(ObjectCount("dest"), 0u);  // transformed, waiting for the interval
     s->Stop();
   }
@@ -292,13 +295,13 @@ TEST_F(DeliveryStreamTest, LostCursorUpdateIsRepairedFromTheTransformedLog) {
     ASSERT_TRUE(s);
     Put(*s, kStart, recs);
     ASSERT_TRUE(Eventually([&] { return function_.batches().size() == 1; }));
-    Settle();
+    Settle(*s);
     s->Stop();
   }
   ASSERT_EQ(std::remove(dir_.Sub("stream/cursors.json").c_str()), 0);
   auto s = Open(dest);
   ASSERT_TRUE(s);
-  Settle();
+  Settle(*s);
   EXPECT_EQ(function_.batches().size(), 1u) << "processed again after the restart";
   clock_.Advance(300'000);
   s->Wake();
@@ -308,6 +311,69 @@ TEST_F(DeliveryStreamTest, LostCursorUpdateIsRepairedFromTheTransformedLog) {
   std::string all;
   for (const auto& r : recs) all += r;
   EXPECT_EQ(Contents("backup"), all);
+}
+
+// Backoff of a failing stage: the next attempt comes only once its wait is over
+// (the clock is fake; random() = 0 draws the shortest wait, half the ceiling).
+TEST_F(DeliveryStreamTest, FailedObjectIsRetriedOnlyAfterItsBackoff) {
+  auto s = Open({{"BucketARN", "arn:aws:s3:::late"}, {"BufferingHints", Hints(1, 0)}},
+                [](DeliveryDeps& d) {
+                  d.options.backoff = {.min_ms = 1000, .max_ms = 8000};
+                  d.random = [] { return uint64_t{0}; };
+                });
+  ASSERT_TRUE(s);
+  Put(*s, kStart, Records(3, 10));
+  auto failures = [&] { return s->probe().delivery_failures.load(); };
+  ASSERT_TRUE(Eventually([&] { return failures() == 1; }));  // no bucket "late" yet
+  // Waits of 500 ms, then 1000 ms, then 2000 ms (half of 1, 2, 4 s).
+  for (int64_t wait : {500, 1000, 2000}) {
+    const uint64_t before = failures();
+    clock_.Advance(wait - 1);
+    s->Wake();
+    Settle(*s);
+    EXPECT_EQ(failures(), before) << "retried before its " << wait << " ms backoff";
+    clock_.Advance(1);
+    s->Wake();
+    ASSERT_TRUE(Eventually([&] { return failures() == before + 1; })) << wait;
+  }
+  ASSERT_TRUE(store_->CreateBucket("late").ok());
+  clock_.Advance(4000);
+  s->Wake();
+  ASSERT_TRUE(Eventually([&] { return ObjectCount("late") == 1; }));
+  EXPECT_EQ(failures(), 4u);
+  EXPECT_EQ(s->probe().expired_records.load(), 0u);
+}
+
+// Expiry: records that cannot be delivered are dropped once they are older than
+// the retention period, and counted; younger ones stay and are delivered later.
+TEST_F(DeliveryStreamTest, UndeliverableRecordsExpireAfterTheRetentionPeriod) {
+  auto s = Open({{"BucketARN", "arn:aws:s3:::late"}, {"BufferingHints", Hints(1, 0)}},
+                [](DeliveryDeps& d) {
+                  d.options.retention_ms = 60'000;
+                  d.options.backoff = {.min_ms = 1000, .max_ms = 1000};
+                });
+  ASSERT_TRUE(s);
+  Put(*s, kStart, Records(4, 10, 'o'));
+  ASSERT_TRUE(Eventually([&] { return s->probe().delivery_failures.load() >= 1; }));
+  clock_.Advance(30'000);
+  Put(*s, kStart + 30'000, Records(2, 10, 'y'));
+  // At 59 s the first records are still within the retention period.
+  clock_.Advance(29'000);
+  s->Wake();
+  Settle(*s);
+  EXPECT_EQ(s->probe().expired_records.load(), 0u);
+  EXPECT_EQ(s->backlog_records(), 6u);
+  // At 61 s they are dropped, as one promised batch or record by record; the two
+  // younger records stay.
+  clock_.Advance(2'000);
+  s->Wake();
+  ASSERT_TRUE(Eventually([&] { return s->probe().expired_records.load() >= 4; }));
+  ASSERT_TRUE(store_->CreateBucket("late").ok());
+  clock_.Advance(1'000);
+  s->Wake();
+  ASSERT_TRUE(Eventually([&] { return s->probe().delivered_records.load() == 2; }));
+  EXPECT_EQ(s->probe().expired_records.load(), 4u);
+  EXPECT_EQ(Contents("late"), "yyyyyyyyy\nyyyyyyyyy\n") << "an expired record was delivered";
 }
 
 }  // namespace

@@ -4,7 +4,8 @@
 // A stream that keeps up with its ingest writes an object every time its buffer
 // fills. Written at disk speed, that object (128 MiB for the largest hints) fills
 // the device queue for a second and every log fdatasync issued meanwhile waits
-// behind it: PutRecordBatch's p99 at half load went from ~13 ms to 70-106 ms. The
+// behind it, and PutRecordBatch's tail latency grows several times (the figures:
+// docs/architecture.md and BENCHMARKS.md). The
 // pacer spreads the object over the time until the next one is due: the delivery
 // may read (and so write) at most max(floor, multiple x the stream's recent ingest
 // rate) bytes per second. The limit is lifted by the caller when pacing would let

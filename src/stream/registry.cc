@@ -1,26 +1,18 @@
 #include "stream/registry.h"
 
-#include <dirent.h>
-#include <unistd.h>
-
-#include <boost/json.hpp>
 #include <limits>
+#include <unordered_set>
+
 #include <spdlog/spdlog.h>
 
 #include "common/file_util.h"
 
 namespace hydrant::stream {
 
-namespace json = boost::json;
-
-namespace {
-// Stream names are [a-zA-Z0-9_.-]{1,64}; the "s-" prefix keeps "." and ".." safe.
-constexpr const char* kDirPrefix = "s-";
-}  // namespace
-
-std::string StreamRegistry::StreamDir(const std::string& name) const {
-  return opts_.data_dir + "/streams/" + kDirPrefix + name;
-}
+StreamRegistry::StreamRegistry(const RegistryOptions& opts)
+    : opts_(opts),
+      files_(opts.data_dir + "/streams"),
+      definitions_(opts.definitions ? opts.definitions : &files_) {}
 
 DeliveryDeps StreamRegistry::Deps() {
   DeliveryDeps d;
@@ -32,46 +24,37 @@ DeliveryDeps StreamRegistry::Deps() {
   d.options = opts_.delivery;
   d.invoker = opts_.invoker;
   d.error_log = opts_.error_log;
-  d.region = opts_.region;
+  d.region = opts_.account.region;
+  d.definitions = definitions_;
   return d;
 }
 
 Result<std::unique_ptr<StreamRegistry>> StreamRegistry::Open(const RegistryOptions& opts,
                                                              store::ObjectSink* sink,
                                                              const Clock* clock) {
-  std::unique_ptr<StreamRegistry> r(new StreamRegistry());
-  r->opts_ = opts;
+  std::unique_ptr<StreamRegistry> r(new StreamRegistry(opts));
   r->sink_ = sink;
   r->clock_ = clock ? clock : &SystemClock::Get();
   r->quota_ = std::make_unique<buffer::DiskQuota>(
       opts.disk_quota_bytes ? opts.disk_quota_bytes : std::numeric_limits<uint64_t>::max());
   r->committer_ = std::make_unique<buffer::GroupCommitter>();
   r->random_ = naming::DefaultRandom();
-  std::string root = opts.data_dir + "/streams";
-  HYDRANT_RETURN_IF_ERROR(fs::MakeDirs(root));
-  DIR* d = ::opendir(root.c_str());
-  if (!d) return Status::FromErrno("opendir " + root, errno);
-  std::vector<std::string> dirs;
-  while (dirent* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n.rfind(kDirPrefix, 0) == 0) dirs.push_back(root + "/" + n);
+  HYDRANT_RETURN_IF_ERROR(fs::MakeDirs(opts.data_dir + "/streams"));
+  auto metas = r->definitions_->LoadAll();
+  if (!metas.ok()) return metas.status();
+  std::unordered_set<std::string> defined;
+  for (const auto& m : *metas) defined.insert(r->files_.StreamDir(m.name));
+  auto dirs = r->files_.ListStreamDirs();
+  if (!dirs.ok()) return dirs.status();
+  for (const auto& dir : *dirs) {
+    if (defined.count(dir)) continue;
+    // A stream whose deletion was interrupted (its definition goes first): finish it.
+    spdlog::warn("event=stream_dir_without_metadata dir={} action=removed", dir);
+    HYDRANT_RETURN_IF_ERROR(fs::RemoveAll(dir));
   }
-  ::closedir(d);
-  for (const auto& dir : dirs) {
-    auto text = fs::ReadFile(dir + "/stream.json");
-    if (!text.ok()) {
-      // A stream whose deletion was interrupted: finish it.
-      spdlog::warn("event=stream_dir_without_metadata dir={} action=removed", dir);
-      HYDRANT_RETURN_IF_ERROR(fs::RemoveAll(dir));
-      continue;
-    }
-    boost::system::error_code ec;
-    json::value v = json::parse(*text, ec);
-    if (ec || !v.is_object()) return Status::Corruption(dir + "/stream.json is not valid JSON");
-    auto meta = StreamMeta::FromJson(v.as_object());
-    if (!meta.ok()) return meta.status();
-    std::string name = meta->name;
-    auto s = DeliveryStream::Open(dir, std::move(meta).value(), r->Deps());
+  for (auto& meta : *metas) {
+    std::string name = meta.name;
+    auto s = DeliveryStream::Open(r->files_.StreamDir(name), std::move(meta), r->Deps());
     if (!s.ok()) return s.status();
     r->streams_[name] = std::move(s).value();
   }
@@ -97,21 +80,36 @@ std::shared_ptr<DeliveryStream> StreamRegistry::Get(const std::string& name) con
 }
 
 Status StreamRegistry::Create(StreamMeta meta) {
+  const std::string name = meta.name;
+  {
+    std::lock_guard lk(mu_);
+    if (streams_.count(name) || creating_.count(name) || deleting_.count(name)) {
+      return Status::AlreadyExists(name);
+    }
+    if (streams_.size() + creating_.size() >= opts_.max_streams) {
+      return Status::ResourceExhausted("stream limit of " + std::to_string(opts_.max_streams) +
+                                       " reached");
+    }
+    creating_.insert(name);
+  }
+  // The name is reserved: the files are made without holding mu_, which every put
+  // takes (Get).
+  const std::string dir = files_.StreamDir(name);
+  std::shared_ptr<DeliveryStream> opened;
+  Status st = fs::RemoveAll(dir);  // leftovers of an interrupted delete
+  if (st.ok()) {
+    auto s = DeliveryStream::Open(dir, std::move(meta), Deps());
+    if (s.ok()) {
+      opened = std::move(s).value();
+    } else {
+      st = s.status();
+      (void)fs::RemoveAll(dir);
+    }
+  }
   std::lock_guard lk(mu_);
-  if (streams_.count(meta.name) || deleting_.count(meta.name)) return Status::AlreadyExists(meta.name);
-  if (streams_.size() >= opts_.max_streams) {
-    return Status::ResourceExhausted("stream limit of " + std::to_string(opts_.max_streams) +
-                                     " reached");
-  }
-  std::string dir = StreamDir(meta.name);
-  HYDRANT_RETURN_IF_ERROR(fs::RemoveAll(dir));  // leftovers of an interrupted delete
-  std::string name = meta.name;
-  auto s = DeliveryStream::Open(dir, std::move(meta), Deps());
-  if (!s.ok()) {
-    (void)fs::RemoveAll(dir);
-    return s.status();
-  }
-  streams_[name] = std::move(s).value();
+  creating_.erase(name);
+  if (!st.ok()) return st;
+  streams_[name] = std::move(opened);
   return Status::Ok();
 }
 
@@ -122,14 +120,16 @@ Status StreamRegistry::Delete(const std::string& name) {
     auto it = streams_.find(name);
     if (it == streams_.end()) return Status::NotFound(name);
     s = it->second;
-    // Metadata first: a crash from here on leaves a folder that Open() removes.
-    std::string meta_path = s->dir() + "/stream.json";
-    if (::unlink(meta_path.c_str()) != 0 && errno != ENOENT) {
-      return Status::FromErrno("unlink " + meta_path, errno);
-    }
-    (void)fs::SyncDir(s->dir());
     streams_.erase(it);
     deleting_.insert(name);
+  }
+  // The definition first, without holding mu_: a crash from here on leaves a folder
+  // that Open() removes.
+  if (Status st = definitions_->Remove(name); !st.ok()) {
+    std::lock_guard lk(mu_);
+    deleting_.erase(name);
+    streams_[name] = std::move(s);
+    return st;
   }
   // The rest happens in the background, as DeleteDeliveryStream does on AWS: the
   // delivery thread may be waiting for a function (up to 5 minutes), and the name

@@ -13,9 +13,11 @@
 #include <vector>
 
 #include "buffer/stream_log.h"
+#include "common/account.h"
 #include "common/clock.h"
 #include "common/status.h"
 #include "destinations/object_store.h"
+#include "stream/definition_store.h"
 #include "stream/delivery_stream.h"
 #include "stream/probe.h"
 #include "stream/stream_meta.h"
@@ -24,13 +26,15 @@ namespace hydrant::stream {
 
 struct RegistryOptions {
   std::string data_dir;
-  std::string region = "us-east-1";
-  std::string account_id = "000000000000";
+  AccountContext account;
   uint64_t disk_quota_bytes = 0;  // 0 = unlimited
   size_t max_streams = 5000;
   DeliveryOptions delivery;
   processing::FunctionInvoker* invoker = nullptr;  // runs Lambda processors; not owned
   logs::DeliveryErrorLog* error_log = nullptr;      // error events; optional, not owned
+  // Where stream definitions are kept; null = stream.json files in the streams'
+  // folders (FileDefinitionStore). Not owned.
+  DefinitionStore* definitions = nullptr;
 };
 
 class StreamRegistry {
@@ -44,7 +48,8 @@ class StreamRegistry {
 
   // nullptr when absent.
   std::shared_ptr<DeliveryStream> Get(const std::string& name) const;
-  // AlreadyExists when the name is taken; ResourceExhausted past max_streams.
+  // AlreadyExists when the name is taken; ResourceExhausted past max_streams. The
+  // stream's files are made without holding the lock puts take (Get).
   Status Create(StreamMeta meta);
   // NotFound when absent. The stream is gone from Get/List at once; its delivery
   // thread is stopped and its buffered data deleted in the background, and the name
@@ -58,11 +63,12 @@ class StreamRegistry {
   const AccountProbe& account_probe() const { return account_probe_; }
 
  private:
-  StreamRegistry() = default;
-  std::string StreamDir(const std::string& name) const;
+  explicit StreamRegistry(const RegistryOptions& opts);
   DeliveryDeps Deps();
 
   RegistryOptions opts_;
+  FileDefinitionStore files_;       // the streams' folders (and, by default, definitions)
+  DefinitionStore* definitions_;    // opts_.definitions or &files_
   store::ObjectSink* sink_ = nullptr;
   const Clock* clock_ = nullptr;
   std::unique_ptr<buffer::DiskQuota> quota_;
@@ -71,8 +77,8 @@ class StreamRegistry {
   naming::RandomSource random_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<DeliveryStream>> streams_;
-  // Names whose files are being removed: not re-creatable until that is done.
-  std::set<std::string> deleting_;
+  // Names whose files are being made or removed: not creatable until that is done.
+  std::set<std::string> creating_, deleting_;
   std::vector<std::thread> reapers_;  // background deletions, joined by the destructor
 };
 

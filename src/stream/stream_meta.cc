@@ -16,7 +16,7 @@ json::object StreamMeta::ToJson() const {
   o["create_ms"] = create_ms;
   o["last_update_ms"] = last_update_ms;
   o["destination_id"] = destination_id;
-  o["destination"] = destination;
+  o["destination"] = destination_;
   o["source"] = source;
   o["encryption"] = encryption;
   json::array t;
@@ -37,7 +37,7 @@ Result<StreamMeta> StreamMeta::FromJson(const json::object& o) {
     m.create_ms = o.at("create_ms").to_number<int64_t>();
     m.last_update_ms = o.at("last_update_ms").to_number<int64_t>();
     m.destination_id = json::value_to<std::string>(o.at("destination_id"));
-    m.destination = o.at("destination").as_object();
+    m.SetDestination(o.at("destination").as_object());
     m.source = o.at("source").as_object();
     m.encryption = o.at("encryption").as_object();
     for (const auto& t : o.at("tags").as_array()) {
@@ -49,6 +49,11 @@ Result<StreamMeta> StreamMeta::FromJson(const json::object& o) {
   } catch (const std::exception& e) {
     return Status::Corruption(std::string("stream metadata: ") + e.what());
   }
+}
+
+void StreamMeta::SetDestination(json::object stored) {
+  spec_ = std::make_shared<const api::DestinationSpec>(api::ParseDestinationSpec(stored));
+  destination_ = std::move(stored);
 }
 
 std::string StreamArn(std::string_view region, std::string_view account, std::string_view name) {

@@ -1,15 +1,19 @@
 #pragma once
 // StreamMeta: everything the control plane knows about one delivery stream, as
 // persisted in <data-dir>/streams/<dir>/stream.json. The destination is kept in its
-// stored (Describe-ready) JSON form; see api/destination_config.h.
+// stored (Describe-ready) JSON form (api/destination_config.h) and, read once when
+// it is set, in its typed form (api/destination_spec.h), which everything that acts
+// on the destination uses.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include <boost/json/object.hpp>
 
+#include "api/destination_spec.h"
 #include "common/status.h"
 
 namespace hydrant::stream {
@@ -23,14 +27,25 @@ struct StreamMeta {
   int64_t create_ms = 0;
   int64_t last_update_ms = 0;  // 0 = never updated
   std::string destination_id = "destinationId-000000000001";
-  boost::json::object destination;  // stored ExtendedS3DestinationDescription
   boost::json::object source;       // SourceDescription, e.g. {"DirectPutSourceDescription":{...}}
   boost::json::object encryption;   // DeliveryStreamEncryptionConfiguration
   std::vector<std::pair<std::string, std::string>> tags;  // in insertion order
   std::string incarnation;          // random hex id, distinguishes re-created streams
 
+  // The stored ExtendedS3DestinationDescription (what Describe shows).
+  const boost::json::object& destination() const { return destination_; }
+  // The same, read into types (never null).
+  const api::DestinationSpec& spec() const { return *spec_; }
+  std::shared_ptr<const api::DestinationSpec> shared_spec() const { return spec_; }
+  // Replaces the destination and reads it again into spec().
+  void SetDestination(boost::json::object stored);
+
   boost::json::object ToJson() const;
   static Result<StreamMeta> FromJson(const boost::json::object& o);
+
+ private:
+  boost::json::object destination_;
+  std::shared_ptr<const api::DestinationSpec> spec_ = std::make_shared<api::DestinationSpec>();
 };
 
 // ARN as AWS writes it: arn:aws:firehose:REGION:ACCOUNT:deliverystream/NAME.

@@ -1,0 +1,49 @@
+#pragma once
+// ControlPlane: the Firehose operations that manage streams (everything but
+// PutRecord and PutRecordBatch, which sources/direct_put.h carries). Each takes an
+// input that passed api::ValidateRequest and returns the response object or the
+// API error to answer with; the HTTP layer (server/firehose_api.cc) only parses,
+// validates, dispatches by name and serializes. Thread-safe: concurrent changes
+// of one stream are serialized by DeliveryStream::LockForUpdate.
+
+#include <string_view>
+
+#include <boost/json/object.hpp>
+
+#include "api/errors.h"
+#include "stream/probe.h"
+
+namespace hydrant::stream {
+
+class StreamRegistry;
+
+class ControlPlane {
+ public:
+  using Result = api::ApiResult<boost::json::object>;
+  explicit ControlPlane(StreamRegistry* registry) : registry_(registry) {}
+
+  Result CreateDeliveryStream(const boost::json::object& in);
+  Result DescribeDeliveryStream(const boost::json::object& in);
+  Result ListDeliveryStreams(const boost::json::object& in);
+  Result DeleteDeliveryStream(const boost::json::object& in);
+  Result UpdateDestination(const boost::json::object& in);
+  Result TagDeliveryStream(const boost::json::object& in);
+  Result UntagDeliveryStream(const boost::json::object& in);
+  Result ListTagsForDeliveryStream(const boost::json::object& in);
+  Result StartDeliveryStreamEncryption(const boost::json::object& in);
+  Result StopDeliveryStreamEncryption(const boost::json::object& in);
+
+  // Where an operation's Firehose metric (<Operation>.Requests and .Latency) is
+  // counted: DescribeDeliveryStream and UpdateDestination on the stream,
+  // ListDeliveryStreams on the account; nullptr for the others (no metric) and for
+  // a stream that does not exist.
+  OperationProbe* ProbeFor(std::string_view operation, const boost::json::object& in);
+
+ private:
+  StreamRegistry* registry_;
+};
+
+// ResourceNotFoundException for a stream name, as Firehose words it.
+api::ApiError StreamNotFound(std::string_view account_id, std::string_view name);
+
+}  // namespace hydrant::stream
