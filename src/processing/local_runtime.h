@@ -15,7 +15,8 @@
 // ("YYYY/MM/DD/[$LATEST]<32 hex>"), framed by START / END / REPORT lines as Lambda
 // writes them. The worker programs are src/processing/workers/python_worker.py and
 // node_worker.cjs, compiled into the binary (hydrant_embed_text in CMakeLists.txt)
-// and written to `worker_dir` by Create().
+// and written to `worker_dir` by Create(). local_runtime_function.h says which file
+// does what.
 //
 // Results (see InvokeResult):
 //   handler returns             kOk, payload = JSON of the returned value
