@@ -13,8 +13,10 @@
 // length-prefixed JSON frames; its stdout and stderr go to a pipe hydrant reads line
 // by line into the log group /aws/lambda/NAME, one log stream per worker
 // ("YYYY/MM/DD/[$LATEST]<32 hex>"), framed by START / END / REPORT lines as Lambda
-// writes them. The worker programs are kept in local_runtime_workers.cc and written
-// to `worker_dir` by Create().
+// writes them. The worker programs are src/processing/workers/python_worker.py and
+// node_worker.cjs, compiled into the binary (hydrant_embed_text in CMakeLists.txt)
+// and written to `worker_dir` by Create(). local_runtime_function.h says which file
+// does what.
 //
 // Results (see InvokeResult):
 //   handler returns             kOk, payload = JSON of the returned value
@@ -109,7 +111,9 @@ class LocalHandlerInvoker final : public FunctionInvoker {
   std::vector<std::unique_ptr<Function>> functions_;
 };
 
-// The worker programs, and where Create() writes them (file names in worker_dir).
+// The worker programs (the bytes of src/processing/workers/python_worker.py and
+// node_worker.cjs, embedded at build time), and where Create() writes them (file
+// names in worker_dir).
 extern const std::string_view kPythonWorkerSource;
 extern const std::string_view kNodeWorkerSource;
 inline constexpr std::string_view kPythonWorkerFile = "python_worker.py";

@@ -1,0 +1,248 @@
+// Tests for the CloudWatch Logs processor blueprint: decoding subscription
+// envelopes, gzip as Python reads it, and re-ingestion of what does not fit in
+// the response. Expected outputs are written out by hand from the blueprint's
+// documented behaviour (docs/blueprints.md, spec section 7).
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "processing/blueprints.h"
+#include "processing/blueprints_test_util.h"
+
+namespace hydrant::processing::blueprint_test {
+namespace {
+
+// --- CloudWatch Logs processor -------------------------------------------------
+
+constexpr std::string_view kCwl = BuiltinInvoker::kCloudWatchLogsProcessor;
+
+TEST(BlueprintCloudWatchLogs, ControlDataAndOtherMessages) {
+  BuiltinInvoker invoker;
+  std::vector<OutRecord> out = Records(Call(
+      invoker, kCwl,
+      Event(
+          {{"control", Gzip(Envelope("CONTROL_MESSAGE", {"CWL CONTROL MESSAGE: Checking health"}))},
+           {"data", Gzip(Envelope("DATA_MESSAGE", {"first", "second {\"k\": 1}", "caf\xC3\xA9"}))},
+           {"other", Gzip(Envelope("SOMETHING_ELSE", {"x"}))},
+           {"empty", Gzip(Envelope("DATA_MESSAGE", {}))}})));
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[0].id, "control");
+  EXPECT_EQ(out[0].result, "Dropped");
+  EXPECT_FALSE(out[0].has_data);
+  EXPECT_EQ(out[1].id, "data");
+  EXPECT_EQ(out[1].result, "Ok");
+  EXPECT_EQ(out[1].data, "first\nsecond {\"k\": 1}\ncaf\xC3\xA9\n");
+  EXPECT_EQ(out[2].id, "other");
+  EXPECT_EQ(out[2].result, "ProcessingFailed");
+  EXPECT_FALSE(out[2].has_data);
+  EXPECT_EQ(out[3].result, "Ok");
+  EXPECT_TRUE(out[3].has_data);
+  EXPECT_EQ(out[3].data, "");
+}
+
+TEST(BlueprintCloudWatchLogs, MultiMemberGzipWithZeroPaddingLikeGzipDecompress) {
+  const std::string env = Envelope("DATA_MESSAGE", {"a", "b"});
+  const std::string data = Gzip(env.substr(0, 10)) + Gzip(env.substr(10)) + std::string(7, '\0');
+  EXPECT_EQ(One(kCwl, data).data, "a\nb\n");
+}
+
+TEST(BlueprintCloudWatchLogs, BadGzipFailsTheInvocation) {
+  BuiltinInvoker invoker;
+  const std::string env = Envelope("DATA_MESSAGE", {"a"});
+  auto err = Error(Call(invoker, kCwl, Event({{"plain", env}})));
+  EXPECT_EQ(err.first, "BadGzipFile");
+  EXPECT_EQ(err.second, "Not a gzipped file (b'{\"')");
+
+  const std::string gz = Gzip(env);
+  err = Error(Call(invoker, kCwl, Event({{"cut", gz.substr(0, gz.size() - 12)}})));
+  EXPECT_EQ(err.first, "EOFError");
+  EXPECT_EQ(err.second, "Compressed file ended before the end-of-stream marker was reached");
+
+  std::string bad_crc = gz;
+  bad_crc[bad_crc.size() - 8] ^= 0x55;
+  err = Error(Call(invoker, kCwl, Event({{"crc", bad_crc}})));
+  EXPECT_EQ(err.first, "BadGzipFile");
+  EXPECT_EQ(err.second, "CRC check failed");
+
+  err = Error(Call(invoker, kCwl, Event({{"junk", gz + "xy"}})));
+  EXPECT_EQ(err.second, "Not a gzipped file (b'xy')");
+
+  err = Error(Call(invoker, kCwl, Event({{"json", Gzip("{\"messageType\": ")}})));
+  EXPECT_EQ(err.first, "JSONDecodeError");
+
+  err = Error(Call(invoker, kCwl, Event({{"nokey", Gzip("{\"owner\": \"1\"}")}})));
+  EXPECT_EQ(err.first, "KeyError");
+  EXPECT_EQ(err.second, "'messageType'");
+
+  err = Error(Call(
+      invoker, kCwl,
+      Event({{"num", Gzip(R"({"messageType":"DATA_MESSAGE","logEvents":[{"message":5}]})")}})));
+  EXPECT_EQ(err.first, "TypeError");
+  EXPECT_EQ(err.second, "unsupported operand type(s) for +: 'int' and 'str'");
+}
+
+TEST(BlueprintCloudWatchLogs, StreamArnIsRequiredEvenWithoutReingestion) {
+  BuiltinInvoker invoker;
+  auto err =
+      Error(Call(invoker, kCwl,
+                 R"({"records":[{"recordId":"a","data":"H4sIAAAAAAAAA6uuBQBDv6ajAgAAAA=="}]})"));
+  EXPECT_EQ(err.first, "KeyError");
+  EXPECT_EQ(err.second, "'deliveryStreamArn'");
+  err = Error(Call(invoker, kCwl, Event({}, false, "not-an-arn")));
+  EXPECT_EQ(err.first, "IndexError");
+}
+
+// A re-ingestion callback that records what it was given.
+struct FakeReingest {
+  std::vector<std::string> streams;
+  std::vector<std::vector<std::string>> batches;
+  int fail_first = 0;  // number of calls that fail before the first success
+  int calls = 0;
+  ReingestFn fn() {
+    return [this](std::string_view stream, std::vector<std::string> records) -> Status {
+      ++calls;
+      if (calls <= fail_first) return Status::Unavailable("ServiceUnavailableException: slow down");
+      streams.emplace_back(stream);
+      batches.push_back(std::move(records));
+      return Status::Ok();
+    };
+  }
+};
+
+TEST(BlueprintCloudWatchLogs, OversizedRecordIsSplitInHalvesAndReingested) {
+  // Two 2,500,000-character events: the output (5,000,002 bytes) is 6,666,672
+  // base64 characters, above 6,000,000.
+  const std::string big(2500000, 'a');
+  json::object env =
+      json::parse(Envelope("DATA_MESSAGE", {big, std::string(2500000, 'b')})).as_object();
+  env["extra"] = json::parse(R"([0.5, 1e16, 1e-05, 100.0, 123456789.125, true, null, "\u00e9/"])");
+  const std::string original = Gzip(json::serialize(env));
+  FakeReingest fake;
+  BuiltinInvoker invoker(fake.fn());
+  std::vector<OutRecord> out = Records(Call(
+      invoker, kCwl, Event({{"big", original}, {"small", Gzip(Envelope("DATA_MESSAGE", {"s"}))}})));
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].result, "Dropped");
+  EXPECT_FALSE(out[0].has_data);
+  EXPECT_EQ(out[1].result, "Ok");
+  EXPECT_EQ(out[1].data, "s\n");
+  ASSERT_EQ(fake.batches.size(), 1u);
+  EXPECT_EQ(fake.streams[0], "my-stream");
+  ASSERT_EQ(fake.batches[0].size(), 2u);
+  // Each half is gzip of json.dumps(envelope with half the events), so it comes
+  // back through the processor like a CloudWatch record.
+  auto expected = [&](std::string_view id, int64_t ts, const std::string& message) {
+    return R"({"messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "/aws/lambda/f", )"
+           R"("logStream": "2024/01/01/[$LATEST]abc", "subscriptionFilters": ["to-firehose"], )"
+           R"("logEvents": [{"id": ")" +
+           std::string(id) + R"(", "timestamp": )" + std::to_string(ts) + R"(, "message": ")" +
+           message +
+           R"("}], )"
+           R"("extra": [0.5, 1e+16, 1e-05, 100.0, 123456789.125, true, null, "\u00e9/"]})";
+  };
+  EXPECT_EQ(Gunzip(fake.batches[0][0]), expected("1", 1700000000000, big));
+  EXPECT_EQ(Gunzip(fake.batches[0][1]), expected("2", 1700000000001, std::string(2500000, 'b')));
+}
+
+TEST(BlueprintCloudWatchLogs, OversizedSingleEventFails) {
+  FakeReingest fake;
+  BuiltinInvoker invoker(fake.fn());
+  std::vector<OutRecord> out =
+      Records(Call(invoker, kCwl,
+                   Event({{"one", Gzip(Envelope("DATA_MESSAGE", {std::string(4500000, 'x')}))}})));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].result, "ProcessingFailed");
+  EXPECT_FALSE(out[0].has_data);
+  EXPECT_EQ(fake.calls, 0);
+}
+
+// Records whose base64 output is 2,000,004 characters: the third pushes the
+// projected size (data + recordId lengths) over 6,000,000.
+std::vector<InRecord> FourLargeRecords() {
+  std::vector<InRecord> records;
+  for (int i = 1; i <= 4; ++i) {
+    records.push_back({"rec-" + std::to_string(i),
+                       Gzip(Envelope("DATA_MESSAGE", {std::string(1500000, char('a' + i))}))});
+  }
+  return records;
+}
+
+TEST(BlueprintCloudWatchLogs, RecordsPastTheResponseBudgetAreReingestedAsIs) {
+  const std::vector<InRecord> records = FourLargeRecords();
+  FakeReingest fake;
+  BuiltinInvoker invoker(fake.fn());
+  std::vector<OutRecord> out = Records(Call(invoker, kCwl, Event(records)));
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[0].result, "Ok");
+  EXPECT_EQ(out[0].data_b64.size(), 2000004u);
+  EXPECT_EQ(out[1].result, "Ok");
+  EXPECT_EQ(out[2].result, "Dropped");
+  EXPECT_FALSE(out[2].has_data);
+  EXPECT_EQ(out[3].result, "Dropped");  // the projected size only grows
+  ASSERT_EQ(fake.batches.size(), 1u);
+  EXPECT_EQ(fake.batches[0], (std::vector<std::string>{records[2].data, records[3].data}));
+}
+
+TEST(BlueprintCloudWatchLogs, WithoutCallbackWouldBeReingestedRecordsFail) {
+  BuiltinInvoker invoker;
+  std::vector<OutRecord> out = Records(Call(invoker, kCwl, Event(FourLargeRecords())));
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[1].result, "Ok");
+  EXPECT_EQ(out[2].result, "ProcessingFailed");
+  EXPECT_FALSE(out[2].has_data);
+  EXPECT_EQ(out[3].result, "ProcessingFailed");
+}
+
+TEST(BlueprintCloudWatchLogs, KinesisSourceCannotBeReingested) {
+  FakeReingest fake;
+  BuiltinInvoker invoker(fake.fn());
+  std::vector<OutRecord> out =
+      Records(Call(invoker, kCwl, Event(FourLargeRecords(), /*kinesis_source=*/true)));
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[2].result, "ProcessingFailed");
+  EXPECT_EQ(fake.calls, 0);
+}
+
+TEST(BlueprintCloudWatchLogs, ReingestionRetriesThenRaisesRuntimeError) {
+  FakeReingest flaky;
+  flaky.fail_first = 19;  // the 20th attempt succeeds
+  BuiltinInvoker ok_invoker(flaky.fn());
+  std::vector<OutRecord> out = Records(Call(ok_invoker, kCwl, Event(FourLargeRecords())));
+  EXPECT_EQ(flaky.calls, 20);
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[2].result, "Dropped");
+
+  FakeReingest broken;
+  broken.fail_first = 1000;
+  BuiltinInvoker failing(broken.fn());
+  auto err = Error(Call(failing, kCwl, Event(FourLargeRecords())));
+  EXPECT_EQ(broken.calls, 20);
+  EXPECT_EQ(err.first, "RuntimeError");
+  EXPECT_EQ(err.second,
+            "Could not put records after 20 attempts. ServiceUnavailableException: slow down");
+}
+
+TEST(BlueprintCloudWatchLogs, ReingestionInBatchesOf500) {
+  // One record takes the whole budget: 4,499,997 bytes are 5,999,996 base64
+  // characters, plus 4 for "head" makes exactly 6,000,000 (not above it). The
+  // 600 small ones after it are re-ingested as is, 500 then 100.
+  std::vector<InRecord> records;
+  records.push_back({"head", Gzip(Envelope("DATA_MESSAGE", {std::string(4499996, 'h')}))});
+  const std::string small = Gzip(Envelope("DATA_MESSAGE", {"tiny"}));
+  for (int i = 0; i < 600; ++i) records.push_back({"r" + std::to_string(i), small});
+  FakeReingest fake;
+  BuiltinInvoker invoker(fake.fn());
+  std::vector<OutRecord> out = Records(Call(invoker, kCwl, Event(records)));
+  ASSERT_EQ(out.size(), 601u);
+  EXPECT_EQ(out[0].result, "Ok");
+  for (size_t i = 1; i < out.size(); ++i) EXPECT_EQ(out[i].result, "Dropped") << i;
+  ASSERT_EQ(fake.batches.size(), 2u);
+  EXPECT_EQ(fake.batches[0].size(), 500u);
+  EXPECT_EQ(fake.batches[1].size(), 100u);
+  EXPECT_EQ(fake.batches[1][99], small);
+}
+
+}  // namespace
+}  // namespace hydrant::processing::blueprint_test
