@@ -72,92 +72,85 @@ void ExpectFailedForGood(StreamLog& log, FaultEnv& env) {
   EXPECT_EQ(env.calls(Op::kFsync), fsyncs);
 }
 
-TEST(StreamLogFaultTest, FailedFdatasyncFailsEveryLaterAppendAndSync) {
-  TempDir tmp;
-  FaultEnv env;
-  LogOptions opts;
-  opts.env = &env;
-  auto log = OpenLog(tmp.Sub("log"), opts);
+// A log in a fresh directory whose file-system calls go through env_.
+class StreamLogFaultTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<StreamLog> Open(LogOptions opts = {}, RecoveryReport* report = nullptr) {
+    opts.env = &env_;
+    return OpenLog(dir_, opts, report);
+  }
+
+  TempDir tmp_;
+  const std::string dir_ = tmp_.Sub("log");
+  FaultEnv env_;
+};
+
+TEST_F(StreamLogFaultTest, FailedFdatasyncFailsEveryLaterAppendAndSync) {
+  auto log = Open();
   ASSERT_TRUE(AppendFixed(*log, 2).ok());
   ASSERT_TRUE(log->Sync().ok());
   ASSERT_TRUE(AppendFixed(*log, 1).ok());
 
-  env.FailNext(Op::kFdatasync, EIO);  // only this one: a retry would succeed
+  env_.FailNext(Op::kFdatasync, EIO);  // only this one: a retry would succeed
   Status st = log->Sync();
   EXPECT_EQ(st.code(), StatusCode::kIoError) << st.ToString();
   EXPECT_TRUE(Mentions(st, "fdatasync")) << st.ToString();
   EXPECT_TRUE(Mentions(st, std::strerror(EIO))) << st.ToString();
-  ExpectFailedForGood(*log, env);
+  ExpectFailedForGood(*log, env_);
   EXPECT_EQ(log->next_seq(), 3u);
   // A failed log stays readable (delivery may go on with what is there).
   EXPECT_EQ(Seqs(ReadAll(*log)), Range(0, 3));
 }
 
-TEST(StreamLogFaultTest, FailedDirectoryFsyncAtTheFirstSyncFailsTheLog) {
-  TempDir tmp;
-  FaultEnv env;
-  LogOptions opts;
-  opts.env = &env;
-  auto log = OpenLog(tmp.Sub("log"), opts);
+TEST_F(StreamLogFaultTest, FailedDirectoryFsyncAtTheFirstSyncFailsTheLog) {
+  auto log = Open();
   ASSERT_TRUE(AppendFixed(*log, 1).ok());  // starts the first segment: a new name
 
-  env.FailNext(Op::kFsync, EIO);
+  env_.FailNext(Op::kFsync, EIO);
   Status st = log->Sync();
   EXPECT_EQ(st.code(), StatusCode::kIoError) << st.ToString();
-  EXPECT_TRUE(Mentions(st, "fsync " + tmp.Sub("log"))) << st.ToString();
-  ExpectFailedForGood(*log, env);
+  EXPECT_TRUE(Mentions(st, "fsync " + dir_)) << st.ToString();
+  ExpectFailedForGood(*log, env_);
 }
 
-TEST(StreamLogFaultTest, FailedDirectoryFsyncAfterARotationFailsTheLog) {
-  TempDir tmp;
-  FaultEnv env;
-  LogOptions opts = TenPerSegment();
-  opts.env = &env;
-  auto log = OpenLog(tmp.Sub("log"), opts);
+TEST_F(StreamLogFaultTest, FailedDirectoryFsyncAfterARotationFailsTheLog) {
+  auto log = Open(TenPerSegment());
   ASSERT_TRUE(AppendFixed(*log, 10).ok());
   ASSERT_TRUE(log->Sync().ok());
   ASSERT_TRUE(AppendFixed(*log, 1).ok());  // rotates: a second segment file
-  ASSERT_EQ(SegmentFiles(tmp.Sub("log")).size(), 2u);
+  ASSERT_EQ(SegmentFiles(dir_).size(), 2u);
 
-  env.FailNext(Op::kFsync, EIO);
+  env_.FailNext(Op::kFsync, EIO);
   Status st = log->Sync();
   EXPECT_EQ(st.code(), StatusCode::kIoError) << st.ToString();
-  ExpectFailedForGood(*log, env);
+  ExpectFailedForGood(*log, env_);
 }
 
-TEST(StreamLogFaultTest, FailedDirectoryFsyncOfTheCheckpointFailsTheLog) {
-  TempDir tmp;
-  FaultEnv env;
-  LogOptions opts;
-  opts.env = &env;
-  auto log = OpenLog(tmp.Sub("log"), opts);
+TEST_F(StreamLogFaultTest, FailedDirectoryFsyncOfTheCheckpointFailsTheLog) {
+  auto log = Open();
   ASSERT_TRUE(AppendFixed(*log, 3).ok());
   ASSERT_TRUE(log->Sync().ok());
 
   // The rename of CHECKPOINT may be lost; so may a segment's name that the next
   // Sync's fsync would then wrongly report durable.
-  env.FailNext(Op::kFsync, EIO);
+  env_.FailNext(Op::kFsync, EIO);
   Status st = log->MarkDelivered(2);
   EXPECT_EQ(st.code(), StatusCode::kIoError) << st.ToString();
-  ExpectFailedForGood(*log, env);
+  ExpectFailedForGood(*log, env_);
 }
 
-TEST(StreamLogFaultTest, EnospcOnAppendIsIoErrorAndLeavesOnlyWholeRecords) {
-  TempDir tmp;
-  const std::string dir = tmp.Sub("log");
-  FaultEnv env;
+TEST_F(StreamLogFaultTest, EnospcOnAppendIsIoErrorAndLeavesOnlyWholeRecords) {
   DiskQuota quota(1 << 20);
   LogOptions opts;
-  opts.env = &env;
   opts.quota = &quota;
-  auto log = OpenLog(dir, opts);
+  auto log = Open(opts);
   ASSERT_TRUE(AppendFixed(*log, 3).ok());
   ASSERT_TRUE(log->Sync().ok());
-  const std::string segment = SegmentFiles(dir).at(0);
+  const std::string segment = SegmentFiles(dir_).at(0);
   const uint64_t size = FileSize(segment);
 
   // Room for one frame and a half of the next: a short write, then ENOSPC.
-  env.LimitSpace(kFrame + 50);
+  env_.LimitSpace(kFrame + 50);
   auto r = AppendFixed(*log, 3);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kIoError) << r.status().ToString();
@@ -170,10 +163,10 @@ TEST(StreamLogFaultTest, EnospcOnAppendIsIoErrorAndLeavesOnlyWholeRecords) {
   EXPECT_EQ(Seqs(ReadAll(*log)), Range(0, 3));
 
   // A crash now: the files hold only whole records.
-  CopyFiles(dir, tmp.Sub("crash-image"));
+  CopyFiles(dir_, tmp_.Sub("crash-image"));
   {
     RecoveryReport report;
-    auto image = OpenLog(tmp.Sub("crash-image"), {}, &report);
+    auto image = OpenLog(tmp_.Sub("crash-image"), {}, &report);
     ASSERT_TRUE(image);
     EXPECT_TRUE(report.problems.empty()) << testing::Joined(report);
     EXPECT_EQ(report.bytes_truncated, 0u);
@@ -181,54 +174,46 @@ TEST(StreamLogFaultTest, EnospcOnAppendIsIoErrorAndLeavesOnlyWholeRecords) {
   }
 
   // ENOSPC does not fail the log: with space again, appends go on.
-  env.Clear(Op::kPwrite);
+  env_.Clear(Op::kPwrite);
   auto again = AppendFixed(*log, 2);
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(*again, 3u);
   ASSERT_TRUE(log->Sync().ok());
   log.reset();
   RecoveryReport report;
-  log = OpenLog(dir, opts, &report);
+  log = Open(opts, &report);
   EXPECT_TRUE(report.problems.empty()) << testing::Joined(report);
   EXPECT_EQ(Seqs(ReadAll(*log)), Range(0, 5));
 }
 
-TEST(StreamLogFaultTest, ShortWriteThatCannotBeCutOffFailsTheLog) {
-  TempDir tmp;
-  FaultEnv env;
-  LogOptions opts;
-  opts.env = &env;
-  auto log = OpenLog(tmp.Sub("log"), opts);
+TEST_F(StreamLogFaultTest, ShortWriteThatCannotBeCutOffFailsTheLog) {
+  auto log = Open();
   ASSERT_TRUE(AppendFixed(*log, 1).ok());
   ASSERT_TRUE(log->Sync().ok());
 
-  env.LimitSpace(50);
-  env.FailNext(Op::kFtruncate, EIO);
+  env_.LimitSpace(50);
+  env_.FailNext(Op::kFtruncate, EIO);
   auto r = AppendFixed(*log, 1);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kIoError) << r.status().ToString();
   EXPECT_TRUE(Mentions(r.status(), "could not roll back")) << r.status().ToString();
-  env.Clear(Op::kPwrite);
-  ExpectFailedForGood(*log, env);
+  env_.Clear(Op::kPwrite);
+  ExpectFailedForGood(*log, env_);
 }
 
-TEST(StreamLogFaultTest, EnospcWhenStartingASegmentLeavesNoFile) {
-  TempDir tmp;
-  const std::string dir = tmp.Sub("log");
-  FaultEnv env;
+TEST_F(StreamLogFaultTest, EnospcWhenStartingASegmentLeavesNoFile) {
   DiskQuota quota(1 << 20);
   LogOptions opts = TenPerSegment();
-  opts.env = &env;
   opts.quota = &quota;
-  auto log = OpenLog(dir, opts);
+  auto log = Open(opts);
   ASSERT_TRUE(AppendFixed(*log, 10).ok());
   const uint64_t bytes = log->disk_bytes();
 
-  env.FailNext(Op::kPwrite, ENOSPC);  // the new segment's header
+  env_.FailNext(Op::kPwrite, ENOSPC);  // the new segment's header
   auto r = AppendFixed(*log, 1);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kIoError) << r.status().ToString();
-  EXPECT_EQ(SegmentFiles(dir).size(), 1u);
+  EXPECT_EQ(SegmentFiles(dir_).size(), 1u);
   EXPECT_EQ(log->disk_bytes(), bytes);
   EXPECT_EQ(quota.used(), bytes);
 
@@ -236,7 +221,7 @@ TEST(StreamLogFaultTest, EnospcWhenStartingASegmentLeavesNoFile) {
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(*again, 10u);
   ASSERT_TRUE(log->Sync().ok());
-  EXPECT_EQ(SegmentFiles(dir).size(), 2u);
+  EXPECT_EQ(SegmentFiles(dir_).size(), 2u);
   EXPECT_EQ(Seqs(ReadAll(*log)), Range(0, 11));
 }
 
