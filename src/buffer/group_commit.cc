@@ -1,9 +1,11 @@
-// GroupCommitter (declared in buffer/stream_log.h).
+// GroupCommitter (declared in buffer/group_commit.h).
 //
 // Round structure: the thread waits for requests, takes the whole queue, calls
 // Sync() once per distinct log in it, then runs each callback with its log's
 // result. Requests that arrive while a round's syncs run wait for the next
 // round, so under load one fdatasync covers every append that preceded it.
+
+#include "buffer/group_commit.h"
 
 #include <condition_variable>
 #include <deque>

@@ -15,7 +15,6 @@
 //
 // Thread-safety: all methods may be called concurrently from any thread.
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -25,31 +24,16 @@
 #include <string_view>
 #include <vector>
 
+#include "buffer/disk_quota.h"
+#include "buffer/group_commit.h"  // GroupCommitter, declared here before
 #include "common/status.h"
 
 namespace hydrant {
+class Env;
 class LatencyHistogram;
 }
 
 namespace hydrant::buffer {
-
-// Shared disk budget across all logs (the configurable disk quota).
-// Append() fails with ResourceExhausted when it would exceed the limit.
-class DiskQuota {
- public:
-  explicit DiskQuota(uint64_t limit_bytes) : limit_(limit_bytes) {}
-  // Reserves n bytes; false (nothing reserved) when over the limit.
-  bool TryReserve(uint64_t n);
-  void Release(uint64_t n);
-  // Counts bytes found at start-up; may exceed the limit.
-  void ForceReserve(uint64_t n) { used_.fetch_add(n); }
-  uint64_t used() const { return used_.load(); }
-  uint64_t limit() const { return limit_; }
-
- private:
-  std::atomic<uint64_t> used_{0};
-  uint64_t limit_;
-};
 
 struct LogRecord {
   uint64_t seq = 0;
@@ -75,6 +59,9 @@ struct LogOptions {
   // being deleted (docs/wal-format.md, "Reused segment files"); 0 deletes them.
   // Each is charged to `quota` (if any) while kept, and kept only if it fits.
   size_t reuse_segments = 4;
+  // The file system (common/env.h); null is Env::Default(). Not owned; must
+  // outlive the log. Tests pass a FaultEnv to make chosen calls fail.
+  Env* env = nullptr;
 };
 
 class StreamLog {
@@ -129,20 +116,6 @@ class StreamLog {
 
  private:
   StreamLog() = default;
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-};
-
-// GroupCommitter: one thread that turns many "make my append durable" requests into
-// one fdatasync per log per round. A caller appends, then calls SyncThen(); `done`
-// runs on the committer thread after a sync that covers the append.
-class GroupCommitter {
- public:
-  GroupCommitter();
-  ~GroupCommitter();  // finishes pending requests, then joins
-  void SyncThen(std::shared_ptr<StreamLog> log, std::function<void(Status)> done);
-
- private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
