@@ -64,8 +64,7 @@ int Serve(const hydrant::app::Config& cfg) {
     return 1;
   }
   processing::InvokerOptions io;
-  io.region = cfg.account.region;
-  io.account_id = cfg.account.account_id;
+  io.account = cfg.account;
   io.default_endpoint = cfg.lambda_endpoint;
   io.functions = cfg.functions;
   io.logs = logs->get();

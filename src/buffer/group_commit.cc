@@ -12,13 +12,13 @@
 #include <thread>
 #include <unordered_map>
 
-#include "buffer/stream_log.h"
+#include "buffer/record_log.h"
 
 namespace hydrant::buffer {
 
 struct GroupCommitter::Impl {
   struct Request {
-    std::shared_ptr<StreamLog> log;
+    std::shared_ptr<RecordLog> log;
     std::function<void(Status)> done;
   };
 
@@ -30,7 +30,7 @@ struct GroupCommitter::Impl {
 
   void Run() {
     std::deque<Request> round;
-    std::unordered_map<StreamLog*, Status> results;
+    std::unordered_map<RecordLog*, Status> results;
     for (;;) {
       {
         std::unique_lock l(mu);
@@ -63,7 +63,7 @@ GroupCommitter::~GroupCommitter() {
   impl_->thread.join();
 }
 
-void GroupCommitter::SyncThen(std::shared_ptr<StreamLog> log, std::function<void(Status)> done) {
+void GroupCommitter::SyncThen(std::shared_ptr<RecordLog> log, std::function<void(Status)> done) {
   {
     std::lock_guard l(impl_->mu);
     impl_->queue.push_back(Impl::Request{std::move(log), std::move(done)});

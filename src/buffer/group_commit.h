@@ -9,7 +9,7 @@
 
 namespace hydrant::buffer {
 
-class StreamLog;
+class RecordLog;
 
 // GroupCommitter: one thread that turns many "make my append durable" requests into
 // one fdatasync per log per round. A caller appends, then calls SyncThen(); `done`
@@ -18,7 +18,7 @@ class GroupCommitter {
  public:
   GroupCommitter();
   ~GroupCommitter();  // finishes pending requests, then joins
-  void SyncThen(std::shared_ptr<StreamLog> log, std::function<void(Status)> done);
+  void SyncThen(std::shared_ptr<RecordLog> log, std::function<void(Status)> done);
 
  private:
   struct Impl;

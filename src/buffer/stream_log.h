@@ -26,6 +26,7 @@
 
 #include "buffer/disk_quota.h"
 #include "buffer/group_commit.h"  // GroupCommitter, declared here before
+#include "buffer/record_log.h"
 #include "common/status.h"
 
 namespace hydrant {
@@ -34,12 +35,6 @@ class LatencyHistogram;
 }
 
 namespace hydrant::buffer {
-
-struct LogRecord {
-  uint64_t seq = 0;
-  int64_t arrival_ms = 0;
-  std::string_view data;  // valid only during the callback
-};
 
 struct RecoveryReport {
   uint64_t records_recovered = 0;  // undelivered records found
@@ -64,7 +59,8 @@ struct LogOptions {
   Env* env = nullptr;
 };
 
-class StreamLog {
+// The local implementation of RecordLog (buffer/record_log.h).
+class StreamLog final : public RecordLog {
  public:
   // Opens or creates the log in `dir`, recovering what is there. The directory is
   // flock'ed: a second Open of the same directory fails (Unavailable) while the
@@ -72,17 +68,18 @@ class StreamLog {
   // it is open and released by the destructor. `report` may be null.
   static Result<std::unique_ptr<StreamLog>> Open(const std::string& dir, const LogOptions& opts,
                                                  RecoveryReport* report);
-  ~StreamLog();
+  ~StreamLog() override;
 
   // Appends records, all stamped with arrival_ms. Returns the sequence number of
   // the first; the rest follow consecutively. ResourceExhausted when the quota is
   // reached (nothing appended). Not durable until Sync().
-  Result<uint64_t> Append(int64_t arrival_ms, std::span<const std::string_view> payloads);
+  Result<uint64_t> Append(int64_t arrival_ms,
+                          std::span<const std::string_view> payloads) override;
 
   // Makes everything appended so far durable (fdatasync). Does not block Append
   // while the disk works. A failed fdatasync makes the log fail every later Append
   // and Sync (the kernel may have dropped the dirty pages; see docs/wal-format.md).
-  Status Sync();
+  Status Sync() override;
 
   // Calls fn for records with seq >= from in order, until fn returns false, the
   // records run out, or max_bytes of payload have been passed (at least one record
@@ -96,23 +93,23 @@ class StreamLog {
   // returns Corruption. fn runs
   // without any lock held and may call other methods of the log.
   Status Read(uint64_t from, uint64_t max_bytes,
-              const std::function<bool(const LogRecord&)>& fn) const;
+              const std::function<bool(const LogRecord&)>& fn) const override;
 
   // All records with seq < up_to are delivered: persists the checkpoint and deletes
   // segments that hold only delivered records. up_to <= first_undelivered() is a
   // no-op; up_to > next_seq() is InvalidArgument.
-  Status MarkDelivered(uint64_t up_to);
+  Status MarkDelivered(uint64_t up_to) override;
 
-  uint64_t first_undelivered() const;  // checkpoint
-  uint64_t next_seq() const;           // seq the next appended record will get
-  uint64_t disk_bytes() const;         // bytes of segment files on disk
+  uint64_t first_undelivered() const override;  // checkpoint
+  uint64_t next_seq() const override;           // seq the next appended record will get
+  uint64_t disk_bytes() const override;         // bytes of segment files on disk
   uint64_t sync_count() const;         // fdatasync calls made on segments (for tests/metrics)
   // Duration of each Sync that flushed something (segments, and the folder when a
   // segment was started): what an acknowledgement waits for, once or twice.
-  const LatencyHistogram& sync_latency() const;
+  const LatencyHistogram& sync_latency() const override;
 
   // Deletes every file of this log (stream deletion). The log is unusable afterwards.
-  Status Destroy();
+  Status Destroy() override;
 
  private:
   StreamLog() = default;

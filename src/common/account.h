@@ -5,12 +5,21 @@
 // defaults.
 
 #include <string>
+#include <string_view>
 
 namespace hydrant {
 
 struct AccountContext {
   std::string region = "us-east-1";
   std::string account_id = "000000000000";
+
+  // arn:aws:SERVICE:REGION:ACCOUNT:RESOURCE, e.g. Arn("lambda", "function:f").
+  std::string Arn(std::string_view service, std::string_view resource) const {
+    std::string arn = "arn:aws:";
+    arn.append(service).append(":").append(region).append(":").append(account_id);
+    arn.append(":").append(resource);
+    return arn;
+  }
 };
 
 }  // namespace hydrant

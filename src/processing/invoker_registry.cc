@@ -24,15 +24,14 @@ Result<std::unique_ptr<InvokerRegistry>> InvokerRegistry::Create(const InvokerOp
   impl.opts = opts;
   std::shared_ptr<aws::CredentialsProvider> creds = aws::MakeDefaultCredentialsChain();
   LocalRuntimeOptions lo;
-  lo.region = opts.region;
-  lo.account_id = opts.account_id;
+  lo.account = opts.account;
   lo.log_store = opts.logs;
   lo.worker_dir = opts.runtime_dir;
   for (const auto& f : opts.functions) {
     if (f.runtime == "http") {
       HttpInvokerOptions ho;
       ho.endpoint = f.endpoint;
-      ho.region = opts.region;
+      ho.region = opts.account.region;
       ho.credentials = creds;
       impl.http_functions[f.name] = std::make_unique<HttpLambdaInvoker>(std::move(ho));
       continue;
@@ -52,7 +51,7 @@ Result<std::unique_ptr<InvokerRegistry>> InvokerRegistry::Create(const InvokerOp
   impl.builtin = std::make_unique<BuiltinInvoker>(opts.reingest);
   HttpInvokerOptions dflt;
   dflt.endpoint = opts.default_endpoint;
-  dflt.region = opts.region;
+  dflt.region = opts.account.region;
   dflt.credentials = creds;
   impl.default_http = std::make_unique<HttpLambdaInvoker>(std::move(dflt));
   return r;
@@ -88,7 +87,7 @@ std::vector<LocalFunctionInfo> InvokerRegistry::LocalFunctions() const {
   for (const auto& name : BuiltinInvoker::Names()) {
     LocalFunctionInfo i;
     i.name = name;
-    i.arn = "arn:aws:lambda:" + impl_->opts.region + ":" + impl_->opts.account_id + ":function:" + name;
+    i.arn = impl_->opts.account.Arn("lambda", "function:" + name);
     i.runtime = "builtin";
     i.handler = "hydrant.blueprint";
     i.timeout_seconds = 300;

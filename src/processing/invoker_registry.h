@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "common/account.h"
 #include "common/status.h"
 #include "processing/invoker.h"
 
@@ -35,8 +36,7 @@ struct FunctionConfig {
 };
 
 struct InvokerOptions {
-  std::string region = "us-east-1";
-  std::string account_id = "000000000000";
+  AccountContext account;
   std::string default_endpoint;  // "" = AWS Lambda (https://lambda.REGION.amazonaws.com)
   std::vector<FunctionConfig> functions;
   logs::LogStore* logs = nullptr;  // where local functions' output goes; not owned

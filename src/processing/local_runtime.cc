@@ -123,7 +123,7 @@ Result<std::unique_ptr<LocalHandlerInvoker>> LocalHandlerInvoker::Create(
                                          " is reserved (Lambda sets it)");
     }
     HYDRANT_RETURN_IF_ERROR(ResolveHandler(c, f->family, f.get()));
-    f->arn = "arn:aws:lambda:" + o.region + ":" + o.account_id + ":function:" + c.name;
+    f->arn = o.account.Arn("lambda", "function:" + c.name);
     f->log_group = "/aws/lambda/" + c.name;
     f->worker_script =
         o.worker_dir + "/" +
@@ -226,8 +226,7 @@ InvokeResult LocalHandlerInvoker::Invoke(const FunctionRef& fn, const std::strin
   if (f == nullptr) {
     std::string arn = fn.arn.rfind("arn:", 0) == 0
                           ? fn.arn
-                          : "arn:aws:lambda:" + options_.region + ":" + options_.account_id +
-                                ":function:" + fn.name;
+                          : options_.account.Arn("lambda", "function:" + fn.name);
     InvokeResult r;
     r.kind = InvokeResult::Kind::kFatal;
     r.error_code = "Lambda.ResourceNotFound";

@@ -39,6 +39,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/account.h"
 #include "common/status.h"
 #include "processing/invoker.h"
 
@@ -66,8 +67,7 @@ struct LocalFunctionConfig {
 
 struct LocalRuntimeOptions {
   std::vector<LocalFunctionConfig> functions;
-  std::string region = "us-east-1";
-  std::string account_id = "000000000000";
+  AccountContext account;
   logs::LogStore* log_store = nullptr;  // handler output; not owned; nullptr = discarded
   std::string worker_dir;               // worker programs are written here, e.g. <data-dir>/runtime
   std::string python = "/usr/bin/python3";

@@ -106,8 +106,8 @@ Status Function::Spawn(Worker& w) {
   env["AWS_LAMBDA_LOG_GROUP_NAME"] = log_group;
   env["AWS_LAMBDA_LOG_STREAM_NAME"] = w.log_stream;
   env["AWS_LAMBDA_INITIALIZATION_TYPE"] = "on-demand";
-  env["AWS_REGION"] = o.region;
-  env["AWS_DEFAULT_REGION"] = o.region;
+  env["AWS_REGION"] = o.account.region;
+  env["AWS_DEFAULT_REGION"] = o.account.region;
   env["AWS_EXECUTION_ENV"] = python ? "AWS_Lambda_python3" : "AWS_Lambda_nodejs";
   env["LAMBDA_TASK_ROOT"] = task_root;
   env["LAMBDA_RUNTIME_DIR"] = o.worker_dir;

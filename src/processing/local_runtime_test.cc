@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdlib>
@@ -61,8 +62,7 @@ class LocalRuntimeTest : public ::testing::Test {
   LocalHandlerInvoker& Start(std::vector<LocalFunctionConfig> functions) {
     LocalRuntimeOptions o;
     o.functions = std::move(functions);
-    o.region = "eu-west-1";
-    o.account_id = "123456789012";
+    o.account = {"eu-west-1", "123456789012"};
     o.log_store = logs_.get();
     o.worker_dir = dir_ + "/runtime";
     auto inv = LocalHandlerInvoker::Create(std::move(o));
@@ -470,38 +470,57 @@ TEST_F(LocalRuntimeTest, NodeUncaughtExceptionEndsTheWorker) {
 }
 
 TEST_F(LocalRuntimeTest, ConcurrentCallsShareAPoolOfTwo) {
+  // Each call reports when it ran (CLOCK_MONOTONIC, shared by every process);
+  // "hold" calls announce that they run, then wait for a release file.
   std::string path = Write("pool.py", R"(import os, time
 def lambda_handler(event, context):
-    time.sleep(0.4)
-    return {"pid": os.getpid(), "n": event["n"]}
+    start = time.monotonic()
+    if "hold" in event:
+        open(event["hold"] + "." + str(event["n"]), "w").close()
+        deadline = time.monotonic() + 20
+        while not os.path.exists(event["hold"]) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    else:
+        time.sleep(0.2)
+    return {"pid": os.getpid(), "n": event["n"], "start": start, "end": time.monotonic()}
 )");
   Start({Fn("pool", "python3", path)});  // pool_size defaults to 2
   std::vector<InvokeResult> results(4);
-  auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> threads;
   for (int i = 0; i < 4; ++i)
     threads.emplace_back(
         [&, i] { results[i] = Call("pool", R"({"n": )" + std::to_string(i) + "}"); });
   for (auto& t : threads) t.join();
-  auto took = std::chrono::steady_clock::now() - start;
   std::set<int64_t> pids;
+  std::vector<std::pair<double, int>> edges;  // (time, +1 start / -1 end)
   for (int i = 0; i < 4; ++i) {
     ASSERT_EQ(results[i].kind, InvokeResult::Kind::kOk) << results[i].payload;
     json::object o = Parse(results[i].payload);
     EXPECT_EQ(o.at("n").to_number<int64_t>(), i);
     pids.insert(o.at("pid").to_number<int64_t>());
+    edges.emplace_back(o.at("start").to_number<double>(), 1);
+    edges.emplace_back(o.at("end").to_number<double>(), -1);
   }
   EXPECT_EQ(pids.size(), 2u);
-  // Two at a time: two rounds of 0.4 s, not one (4 workers) nor four (1 worker).
-  EXPECT_GE(took, std::chrono::milliseconds(800));
-  EXPECT_LT(took, std::chrono::milliseconds(1600));
+  // Two at a time: the calls overlapped two by two, never more (ends sort first).
+  std::sort(edges.begin(), edges.end());
+  int running = 0, most = 0;
+  for (const auto& [t, d] : edges) most = std::max(most, running += d);
+  EXPECT_EQ(most, 2);
   EXPECT_EQ(Logs("pool").size(), 2u);
 
-  // A caller that cannot get a worker before its timeout is told to retry.
-  std::thread busy1([&] { Call("pool", R"({"n": 10})"); });
-  std::thread busy2([&] { Call("pool", R"({"n": 11})"); });
-  std::this_thread::sleep_for(milliseconds(100));
+  // A caller that cannot get a worker before its timeout is told to retry: both
+  // workers are held until the release file exists.
+  const std::string release = dir_ + "/release";
+  const std::string hold = R"(, "hold": ")" + release + R"("})";
+  std::thread busy1([&] { Call("pool", R"({"n": 10)" + hold); });
+  std::thread busy2([&] { Call("pool", R"({"n": 11)" + hold); });
+  for (int i = 0; i < 2000 && !(fs::Exists(release + ".10") && fs::Exists(release + ".11")); ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  ASSERT_TRUE(fs::Exists(release + ".10") && fs::Exists(release + ".11"));
   InvokeResult r = Call("pool", R"({"n": 12})", milliseconds(100));
+  Write("../release", "");
   busy1.join();
   busy2.join();
   EXPECT_EQ(r.kind, InvokeResult::Kind::kRetryable);

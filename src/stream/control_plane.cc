@@ -116,7 +116,7 @@ ControlPlane::Result ControlPlane::CreateDeliveryStream(const json::object& in) 
   const AccountContext& account = reg.options().account;
   StreamMeta m;
   m.name = name;
-  m.arn = StreamArn(account.region, account.account_id, name);
+  m.arn = StreamArn(account, name);
   m.type = type;
   m.create_ms = reg.clock().NowMillis();
   m.SetDestination(std::move(std::get<json::object>(dest)));

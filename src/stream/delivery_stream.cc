@@ -234,7 +234,7 @@ bool DeliveryStream::Due(Stage& stage, bool transformed, uint64_t start, int64_t
     *oldest_out = stage.inflight->oldest_ms;
   } else {
     if (stage.cached_seq != start || stage.cached_transformed != transformed) {
-      const buffer::StreamLog& log = transformed ? *transformed_ : *log_;
+      const buffer::RecordLog& log = transformed ? *transformed_ : *log_;
       int64_t oldest = 0;
       bool found = false;
       Status st = log.Read(start, 1, [&](const buffer::LogRecord& r) {
@@ -396,7 +396,7 @@ bool DeliveryStream::ExpireOld(Stage& stage, bool transformed, uint64_t start, u
                                const std::string& stream_name, std::string_view error_code) {
   const int64_t now = deps_.clock->NowMillis();
   const int64_t cutoff = now - deps_.options.retention_ms;
-  const buffer::StreamLog& log = transformed ? *transformed_ : *log_;
+  const buffer::RecordLog& log = transformed ? *transformed_ : *log_;
   uint64_t drop_end = start;
   uint64_t records = 0;
   if (stage.inflight) {
@@ -448,7 +448,7 @@ bool DeliveryStream::DeliverObject(const Snapshot& snap, Stage& stage, bool tran
   const bool is_backup = &stage == &backup_;
   const api::S3DestinationSpec& cfg = is_backup ? *snap.spec->backup : snap.spec->s3;
   const std::string& name = snap.stream_name;
-  buffer::StreamLog& log = transformed ? *transformed_ : *log_;
+  buffer::RecordLog& log = transformed ? *transformed_ : *log_;
   const bool fixed = stage.inflight.has_value();
   Inflight in;
   if (fixed) {

@@ -209,8 +209,10 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
 
   const std::string dir_;
   DeliveryDeps deps_;
-  std::shared_ptr<buffer::StreamLog> log_;          // source records
-  std::shared_ptr<buffer::StreamLog> transformed_;  // processed batches (one record each)
+  // The stages read and acknowledge through buffer::RecordLog only (a replicated
+  // log can take the local one's place).
+  std::shared_ptr<buffer::RecordLog> log_;          // source records
+  std::shared_ptr<buffer::RecordLog> transformed_;  // processed batches (one record each)
   StreamProbe probe_;
   const std::string name_;
   const std::string incarnation_;

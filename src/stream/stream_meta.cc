@@ -56,14 +56,8 @@ void StreamMeta::SetDestination(json::object stored) {
   destination_ = std::move(stored);
 }
 
-std::string StreamArn(std::string_view region, std::string_view account, std::string_view name) {
-  std::string s = "arn:aws:firehose:";
-  s += region;
-  s += ':';
-  s += account;
-  s += ":deliverystream/";
-  s += name;
-  return s;
+std::string StreamArn(const AccountContext& account, std::string_view name) {
+  return account.Arn("firehose", "deliverystream/" + std::string(name));
 }
 
 }  // namespace hydrant::stream

@@ -14,6 +14,7 @@
 #include <boost/json/object.hpp>
 
 #include "api/destination_spec.h"
+#include "common/account.h"
 #include "common/status.h"
 
 namespace hydrant::stream {
@@ -49,6 +50,6 @@ struct StreamMeta {
 };
 
 // ARN as AWS writes it: arn:aws:firehose:REGION:ACCOUNT:deliverystream/NAME.
-std::string StreamArn(std::string_view region, std::string_view account, std::string_view name);
+std::string StreamArn(const AccountContext& account, std::string_view name);
 
 }  // namespace hydrant::stream
