@@ -1,14 +1,13 @@
+// Tests for the embedded store's multipart uploads (multipart.cc): ETags checked with
+// independent tools, completion errors, persistence across a reopen, concurrency.
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include "destinations/object_store.h"
@@ -18,11 +17,6 @@ namespace hydrant::store {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::AllFiles;
-using testing::Md5sumEtag;
-using testing::OpenOrDie;
-using testing::ReadFile;
-using testing::TempDir;
 
 // --- multipart uploads ---------------------------------------------------------------
 

@@ -18,7 +18,6 @@ namespace hydrant::naming {
 namespace {
 
 using ::testing::HasSubstr;
-using testing::kAwsExample;
 using ::testing::MatchesRegex;
 
 // A RandomSource that replays fixed values, so keys are exact.

@@ -8,7 +8,7 @@
 
 #include "destinations/naming.h"
 
-namespace hydrant::naming::testing {
+namespace hydrant::naming {
 
 // 2018-08-27T10:30:00.123Z, the instant of AWS's prefix examples.
 inline constexpr int64_t kAwsExample = 1535365800123;
@@ -29,4 +29,4 @@ inline std::string Fmt(std::string_view pattern, int64_t ms, std::string_view tz
   return r.ok() ? *r : "ERROR: " + r.status().message();
 }
 
-}  // namespace hydrant::naming::testing
+}  // namespace hydrant::naming

@@ -1,3 +1,7 @@
+// Tests for the embedded object store's buckets and objects (object_store.h): puts,
+// reads, listings, hostile keys, crashes and damage. Multipart uploads:
+// multipart_test.cc; the files on disk: store_format_test.cc.
+
 #include "destinations/object_store.h"
 
 #include <gmock/gmock.h>
@@ -6,11 +10,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <set>
-#include <sstream>
 #include <thread>
 
 #include "destinations/object_store_test_util.h"
@@ -19,11 +20,6 @@ namespace hydrant::store {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::AllFiles;
-using testing::Md5sumEtag;
-using testing::OpenOrDie;
-using testing::ReadFile;
-using testing::TempDir;
 
 std::vector<std::string> Keys(const Result<ListResult>& r) {
   std::vector<std::string> out;

@@ -16,23 +16,21 @@
 
 #include "destinations/object_store.h"
 
-namespace hydrant::store::testing {
-
-namespace fs = std::filesystem;
+namespace hydrant::store {
 
 // A fresh directory per test: <parent>/store is the store root, so anything
 // written beside it (in <parent>) would be an escape.
 class TempDir {
  public:
   TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "hydrant-store-XXXXXX").string();
+    std::string tmpl = (std::filesystem::temp_directory_path() / "hydrant-store-XXXXXX").string();
     char* p = ::mkdtemp(tmpl.data());
     EXPECT_NE(p, nullptr);
     parent_ = tmpl;
   }
   ~TempDir() {
     std::error_code ec;
-    fs::remove_all(parent_, ec);
+    std::filesystem::remove_all(parent_, ec);
   }
   std::string parent() const { return parent_; }
   std::string root() const { return parent_ + "/store"; }
@@ -61,13 +59,14 @@ inline std::string Md5sumEtag(const std::string& data, const std::string& dir) {
   char buf[64] = {0};
   size_t n = fread(buf, 1, 32, f);
   ::pclose(f);
-  fs::remove(path);
+  std::filesystem::remove(path);
   return "\"" + std::string(buf, n) + "\"";
 }
 
 inline std::vector<std::string> AllFiles(const std::string& dir) {
   std::vector<std::string> out;
-  for (const auto& e : fs::recursive_directory_iterator(dir)) out.push_back(e.path().string());
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
+    out.push_back(e.path().string());
   return out;
 }
 
@@ -77,4 +76,4 @@ inline std::unique_ptr<ObjectStore> OpenOrDie(const std::string& root) {
   return s.ok() ? std::move(s).value() : nullptr;
 }
 
-}  // namespace hydrant::store::testing
+}  // namespace hydrant::store

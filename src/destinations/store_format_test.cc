@@ -22,10 +22,6 @@ namespace hydrant::store {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::Md5sumEtag;
-using testing::OpenOrDie;
-using testing::ReadFile;
-using testing::TempDir;
 
 std::string Sha256sum(const std::string& data, const std::string& dir) {
   std::string path = dir + "/sha-input";

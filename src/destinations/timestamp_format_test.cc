@@ -15,12 +15,7 @@
 namespace hydrant::naming {
 namespace {
 
-using testing::Fmt;
-using testing::FormatCase;
 using ::testing::HasSubstr;
-using testing::kAwsExample;
-using testing::kSummer2026;
-using testing::kWinter2026;
 
 // ---------------------------------------------------------------------------------------
 // Java DateTimeFormatter patterns.

@@ -18,11 +18,7 @@
 namespace hydrant::naming {
 namespace {
 
-using testing::Fmt;
-using testing::FormatCase;
 using ::testing::HasSubstr;
-using testing::kSummer2026;
-using testing::kWinter2026;
 
 // ---------------------------------------------------------------------------------------
 // Time zones.
