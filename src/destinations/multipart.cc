@@ -1,3 +1,7 @@
+// ObjectStore's multipart uploads (S3's CreateMultipartUpload ... Complete/Abort,
+// ListParts, ListMultipartUploads). Their files: store_format.h; their commit
+// points and recovery: docs/object-store.md, "Multipart uploads".
+
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <spdlog/spdlog.h>
@@ -16,9 +20,6 @@
 #include "destinations/store_format.h"
 #include "destinations/temp_file.h"
 
-// ObjectStore's multipart uploads (S3's CreateMultipartUpload ... Complete/Abort,
-// ListParts, ListMultipartUploads). Their files: store_format.h; their commit
-// points and recovery: docs/object-store.md, "Multipart uploads".
 namespace hydrant::store {
 
 using store_format::DecodePart;

@@ -1,3 +1,7 @@
+// Buckets and objects: opening and loading a store, puts (the commit point is in
+// Publish), reads, deletes and listings. Multipart uploads: multipart.cc. The
+// files: store_format.h.
+
 #include "destinations/object_store.h"
 
 #include <fcntl.h>
@@ -19,9 +23,6 @@
 #include "destinations/store_format.h"
 #include "destinations/temp_file.h"
 
-// Buckets and objects: opening and loading a store, puts (the commit point is in
-// Publish), reads, deletes and listings. Multipart uploads: multipart.cc. The
-// files: store_format.h.
 namespace hydrant::store {
 
 using store_format::DecodeBucket;
