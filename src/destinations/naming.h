@@ -3,8 +3,10 @@
 // !{firehose:random-string}, !{firehose:error-output-type}), the default
 // YYYY/MM/dd/HH/ prefix, the rules that validate Prefix and ErrorOutputPrefix,
 // and the object name STREAM-VERSION-yyyy-MM-dd-HH-mm-ss-UUID[ext].
-// Reference: ../shared/reference/firehose-spec.md section 4. Pure functions, no I/O
+// Behaviour and its sources: docs/object-naming.md. Pure functions, no I/O
 // except reading time-zone rules from /usr/share/zoneinfo (cached).
+// naming.cc parses and evaluates prefixes and builds keys; timestamp_format.{h,cc}
+// compile and format Java DateTimeFormatter patterns (FormatTimestamp).
 
 #include <cstddef>
 #include <cstdint>

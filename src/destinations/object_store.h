@@ -13,7 +13,10 @@
 // their parts in <root>/.uploads/<upload id>/, outside every bucket, until they are
 // completed (the parts are concatenated into one object, published like a put) or
 // aborted. Uploads survive a reopen; deleting a bucket discards its uploads.
-// Layout, commit point and recovery: docs/object-store.md.
+// The on-disk format: destinations/store_format.h. Layout, commit point and
+// recovery: docs/object-store.md. Multipart uploads are implemented in
+// destinations/multipart.cc, temp files and their bounded write-back in
+// destinations/temp_file.h.
 
 #include <cstdint>
 #include <map>
@@ -29,34 +32,10 @@
 #include "common/byte_sink.h"
 #include "common/status.h"
 #include "common/unique_fd.h"
+#include "destinations/object_sink.h"
+#include "destinations/s3_names.h"
 
 namespace hydrant::store {
-
-struct ObjectMeta {
-  std::string content_type = "application/octet-stream";
-  std::string content_encoding;                  // "" = none
-  std::map<std::string, std::string> user_meta;  // x-amz-meta-*, names lower-case
-  // Per-delivery settings a remote sink needs (the embedded store ignores them and
-  // does not store them): the destination's RoleARN, assumed with STS when the
-  // bucket's remote is configured to; the SSE-KMS key (EncryptionConfiguration's
-  // AWSKMSKeyARN; "" = no SSE-KMS headers).
-  std::string role_arn;
-  std::string sse_kms_key_id;
-};
-
-struct ObjectInfo {
-  std::string key;
-  uint64_t size = 0;
-  // Quoted, as S3: "\"<hex MD5 of the data>\"", or for an object made by a
-  // multipart upload "\"<hex MD5 of the parts' binary MD5s>-<part count>\"".
-  std::string etag;
-  int64_t last_modified_ms = 0;
-  ObjectMeta meta;
-  std::string data_path;  // file holding the bytes (for streaming GetObject)
-  // The sizes of the parts, in order, for an object made by a multipart upload;
-  // empty otherwise. (Not filled by List.)
-  std::vector<uint64_t> part_sizes;
-};
 
 // An object's description and its data file, opened together under the bucket's
 // lock: an object overwritten or deleted afterwards is still read whole, as it was.
@@ -158,49 +137,6 @@ class PartWriter : public ByteSink {
  public:
   virtual Result<PartInfo> Commit() = 0;
 };
-
-// An object being written. Write() any number of times, then Commit() to publish it
-// atomically. Destroying an uncommitted writer discards everything written.
-class ObjectWriter : public ByteSink {
- public:
-  virtual Result<ObjectInfo> Commit() = 0;
-};
-
-// Where delivery writes objects: the embedded store, a remote S3 (remote/), or a
-// RoutingSink choosing between them per bucket. Errors of BeginPut, the writer's
-// Write/Commit and CheckAccess carry Firehose's error code (destinations/sink_errors.h:
-// FirehoseErrorCode). A failed write leaves no object behind, so the caller can
-// retry the same key. Implementations are thread-safe.
-class ObjectSink {
- public:
-  virtual ~ObjectSink() = default;
-  // NotFound when the bucket does not exist (Firehose's S3.NoSuchBucket).
-  virtual Result<std::unique_ptr<ObjectWriter>> BeginPut(std::string_view bucket,
-                                                         std::string_view key,
-                                                         const ObjectMeta& meta) = 0;
-  // A real probe of what delivery needs, with the credentials `meta` selects: list
-  // the bucket, write a small probe object (kProbeKeyPrefix...), delete it. The
-  // first failure, with its Firehose error code.
-  virtual Status CheckAccess(std::string_view bucket, const ObjectMeta& meta) = 0;
-  // Whether writing an object of `bucket` puts its bytes on this machine's disk
-  // (the embedded store), beside the stream logs' fdatasync: delivery paces such
-  // writes (docs/architecture.md, "Object writes and the log's fdatasync").
-  virtual bool WritesLocalDisk(std::string_view bucket) const {
-    (void)bucket;
-    return false;
-  }
-};
-
-// Probe objects written by CheckAccess are named kProbeKeyPrefix + a random suffix.
-inline constexpr std::string_view kProbeKeyPrefix = "hydrant-access-probe-";
-
-// S3's rules: 3-63 chars, lower-case letters, digits, '.', '-', starts and ends with
-// a letter or digit, no "..", not an IP address, no xn-- prefix / -s3alias suffix.
-bool IsValidBucketName(std::string_view name);
-// 1-1024 bytes of valid UTF-8, no NUL. Segments such as "..", "" (from "//") or a
-// leading "/" are valid S3 keys and are stored safely (the path is a hash).
-// Returns the error message, or nullopt when valid.
-std::optional<std::string> ValidateKey(std::string_view key);
 
 class ObjectStore final : public ObjectSink {
  public:

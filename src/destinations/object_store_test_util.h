@@ -1,0 +1,79 @@
+#pragma once
+// Helpers shared by the embedded object store's tests (object_store_test.cc,
+// multipart_test.cc; not part of the library): a fresh store root per test,
+// reading files back, and MD5s computed by independent tools.
+
+#include <gtest/gtest.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "destinations/object_store.h"
+
+namespace hydrant::store {
+
+// A fresh directory per test: <parent>/store is the store root, so anything
+// written beside it (in <parent>) would be an escape.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "hydrant-store-XXXXXX").string();
+    char* p = ::mkdtemp(tmpl.data());
+    EXPECT_NE(p, nullptr);
+    parent_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(parent_, ec);
+  }
+  std::string parent() const { return parent_; }
+  std::string root() const { return parent_ + "/store"; }
+
+ private:
+  std::string parent_;
+};
+
+inline std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// MD5 by an independent tool (coreutils md5sum), quoted as S3 does.
+inline std::string Md5sumEtag(const std::string& data, const std::string& dir) {
+  std::string path = dir + "/md5-input";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << data;
+  }
+  std::string cmd = "md5sum '" + path + "'";
+  FILE* f = ::popen(cmd.c_str(), "r");
+  EXPECT_NE(f, nullptr);
+  char buf[64] = {0};
+  size_t n = fread(buf, 1, 32, f);
+  ::pclose(f);
+  std::filesystem::remove(path);
+  return "\"" + std::string(buf, n) + "\"";
+}
+
+inline std::vector<std::string> AllFiles(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
+    out.push_back(e.path().string());
+  return out;
+}
+
+inline std::unique_ptr<ObjectStore> OpenOrDie(const std::string& root) {
+  auto s = ObjectStore::Open(root);
+  EXPECT_TRUE(s.ok()) << s.status().ToString();
+  return s.ok() ? std::move(s).value() : nullptr;
+}
+
+}  // namespace hydrant::store
