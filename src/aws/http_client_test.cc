@@ -6,7 +6,7 @@
 #include <chrono>
 #include <thread>
 
-#include "aws/test_http_server.h"
+#include "testing/test_http_server.h"
 
 namespace hydrant::aws {
 namespace {

@@ -1,6 +1,7 @@
 #pragma once
 // Helpers shared by the buffer module's tests (not part of the library):
-// temporary directories, reading a whole log back, and damaging files on purpose.
+// reading a whole log back and damaging files on purpose (temporary directories
+// come from the test-support library, testing/temp_dir.h).
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -16,28 +17,11 @@
 #include <gtest/gtest.h>
 
 #include "buffer/stream_log.h"
+#include "testing/temp_dir.h"
 
 namespace hydrant::buffer::testing {
 
-// A fresh directory under TMPDIR (or /tmp), removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/hydrant-buffer-XXXXXX";
-    char* p = ::mkdtemp(tmpl.data());
-    if (p) path_ = p;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using ::hydrant::testing::TempDir;
 
 struct Rec {
   uint64_t seq;

@@ -1,4 +1,4 @@
-// Failures of the file system, injected through common/fault_env.h, and what the
+// Failures of the file system, injected through testing/fault_env.h, and what the
 // log promises about them (buffer/stream_log.h, docs/wal-format.md):
 //  - a failed fdatasync or directory fsync fails the log: every later Append and
 //    Sync returns IoError, even though a retry might succeed (the kernel may have
@@ -18,7 +18,7 @@
 
 #include "buffer/log_test_util.h"
 #include "buffer/stream_log.h"
-#include "common/fault_env.h"
+#include "testing/fault_env.h"
 
 namespace hydrant::buffer {
 namespace {

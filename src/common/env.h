@@ -1,7 +1,7 @@
 #pragma once
 // Env: the file-system calls whose failures a durable store must handle, behind
 // one seam (in the manner of leveldb's Env). Production code calls Env::Default(),
-// which goes straight to the OS; tests pass a common/fault_env.h FaultEnv to make
+// which goes straight to the OS; tests pass a testing/fault_env.h FaultEnv to make
 // chosen calls fail (EIO on fdatasync, ENOSPC on write, ...) and check that the
 // failure is handled as the caller's contract says.
 //

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "common/env.h"
-#include "common/fault_env.h"
+#include "testing/fault_env.h"
 
 namespace hydrant {
 namespace {

@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <filesystem>
 
+#include "common/file_util.h"
 #include "destinations/object_store.h"
 #include "destinations/object_store_internal.h"
 #include "destinations/store_files.h"
@@ -111,9 +112,9 @@ Status ObjectStore::LoadUploads() {
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
     return Status::FromErrno("mkdir " + dir, errno);
   }
-  for (const std::string& id : ListDir(dir)) {
+  for (const std::string& id : fs::ListDir(dir)) {
     std::string up_dir = dir + "/" + id;
-    if (!IsUploadId(id) || !IsDir(up_dir)) {
+    if (!IsUploadId(id) || !fs::IsDir(up_dir)) {
       spdlog::warn("object store: ignoring {} (not an upload)", up_dir);
       continue;
     }
@@ -135,7 +136,7 @@ Status ObjectStore::LoadUploads() {
     up->key = std::move(pu->key);
     up->initiated_ms = pu->initiated_ms;
     up->meta = std::move(pu->meta);
-    std::vector<std::string> names = ListDir(up_dir);
+    std::vector<std::string> names = fs::ListDir(up_dir);
     std::vector<std::string> keep;
     for (const std::string& f : names) {
       if (!IsPartMetaName(f)) continue;
@@ -199,7 +200,7 @@ Result<UploadInfo> ObjectStore::CreateMultipartUpload(std::string_view bucket, s
     return st;
   };
   Status st = WriteFileSynced(tmp_dir + "/" + kUploadFile, EncodeUpload(bucket, key, now, meta));
-  if (st.ok()) st = FsyncPath(tmp_dir);
+  if (st.ok()) st = fs::SyncDir(tmp_dir);
   if (!st.ok()) return cleanup(st);
   std::shared_lock store_lock(mu_);  // keeps the bucket from being deleted meanwhile
   if (!buckets_.count(bucket)) {
@@ -209,7 +210,7 @@ Result<UploadInfo> ObjectStore::CreateMultipartUpload(std::string_view bucket, s
   if (::rename(tmp_dir.c_str(), dir.c_str()) != 0) {
     return cleanup(Status::FromErrno("rename " + tmp_dir + " to " + dir, errno));
   }
-  HYDRANT_RETURN_IF_ERROR(FsyncPath(root_ + "/" + kUploadsDir));
+  HYDRANT_RETURN_IF_ERROR(fs::SyncDir(root_ + "/" + kUploadsDir));
   auto up = std::make_shared<Upload>();
   up->id = id;
   up->bucket = std::string(bucket);
@@ -280,7 +281,7 @@ Result<PartInfo> ObjectStore::PublishPart(const std::shared_ptr<Upload>& up, int
   if (::rename(tmp_data.c_str(), data.c_str()) != 0) {
     return fail(Status::FromErrno("rename " + tmp_data, errno));
   }
-  if (Status st = FsyncPath(dir); !st.ok()) {
+  if (Status st = fs::SyncDir(dir); !st.ok()) {
     ::unlink(data.c_str());
     return fail(st);
   }
@@ -289,7 +290,7 @@ Result<PartInfo> ObjectStore::PublishPart(const std::shared_ptr<Upload>& up, int
     ::unlink(data.c_str());
     return fail(st);
   }
-  Status synced = FsyncPath(dir);
+  Status synced = fs::SyncDir(dir);
   auto [pos, inserted] = up->parts.try_emplace(number);
   std::optional<uint64_t> old_id;
   if (!inserted) old_id = pos->second.data_id;
@@ -310,7 +311,7 @@ void ObjectStore::DropUpload(Upload* up) {
   std::error_code ec;
   if (::rename(dir.c_str(), tmp.c_str()) == 0) {
     // Gone for good once this rename is durable; leftovers in .tmp go at Open.
-    if (Status st = FsyncPath(root_ + "/" + kUploadsDir); !st.ok()) {
+    if (Status st = fs::SyncDir(root_ + "/" + kUploadsDir); !st.ok()) {
       spdlog::warn("object store: {}", st.ToString());
     }
     std::filesystem::remove_all(tmp, ec);

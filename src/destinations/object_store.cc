@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <random>
 
+#include "common/file_util.h"
 #include "destinations/object_store_internal.h"
 #include "destinations/sink_errors.h"
 #include "destinations/store_files.h"
@@ -155,8 +156,8 @@ Status ObjectStore::Load() {
   if (::mkdir(tmp.c_str(), 0755) != 0 && errno != EEXIST) {
     return Status::FromErrno("mkdir " + tmp, errno);
   }
-  for (const std::string& name : ListDir(root_)) {
-    if (!IsValidBucketName(name) || !IsDir(BucketDir(name))) continue;
+  for (const std::string& name : fs::ListDir(root_)) {
+    if (!IsValidBucketName(name) || !fs::IsDir(BucketDir(name))) continue;
     auto bucket = std::make_unique<Bucket>();
     HYDRANT_RETURN_IF_ERROR(LoadBucket(name, bucket.get()));
     buckets_.emplace(name, std::move(bucket));
@@ -177,11 +178,11 @@ Status ObjectStore::LoadBucket(const std::string& name, Bucket* bucket) {
     if (::stat(dir.c_str(), &st) == 0) bucket->creation_ms = int64_t{st.st_mtime} * 1000;
   }
   size_t dropped = 0;
-  for (const std::string& shard : ListDir(dir)) {
+  for (const std::string& shard : fs::ListDir(dir)) {
     if (!IsShardName(shard)) continue;
     std::string shard_dir = dir + "/" + shard;
-    if (!IsDir(shard_dir)) continue;
-    std::vector<std::string> names = ListDir(shard_dir);
+    if (!fs::IsDir(shard_dir)) continue;
+    std::vector<std::string> names = fs::ListDir(shard_dir);
     std::vector<std::string> keep;  // data files referenced by a valid meta
     for (const std::string& f : names) {
       if (!IsObjectMetaName(f)) continue;
@@ -242,7 +243,7 @@ Status ObjectStore::CreateBucket(std::string_view name) {
   if (::mkdir(tmp_dir.c_str(), 0755) != 0) return Status::FromErrno("mkdir " + tmp_dir, errno);
   int64_t now = NowMillis();
   Status st = WriteFileSynced(tmp_dir + "/" + kBucketFile, EncodeBucket(now));
-  if (st.ok()) st = FsyncPath(tmp_dir);
+  if (st.ok()) st = fs::SyncDir(tmp_dir);
   std::string dir = BucketDir(name);
   if (st.ok() && ::rename(tmp_dir.c_str(), dir.c_str()) != 0) {
     st = Status::FromErrno("rename " + tmp_dir + " to " + dir, errno);
@@ -252,7 +253,7 @@ Status ObjectStore::CreateBucket(std::string_view name) {
     std::filesystem::remove_all(tmp_dir, ec);
     return st;
   }
-  HYDRANT_RETURN_IF_ERROR(FsyncPath(root_));
+  HYDRANT_RETURN_IF_ERROR(fs::SyncDir(root_));
   auto b = std::make_unique<Bucket>();
   b->creation_ms = now;
   buckets_.emplace(std::string(name), std::move(b));
@@ -272,7 +273,7 @@ Status ObjectStore::DeleteBucket(std::string_view name) {
   if (::rename(dir.c_str(), tmp_dir.c_str()) != 0) {
     return Status::FromErrno("rename " + dir + " to " + tmp_dir, errno);
   }
-  HYDRANT_RETURN_IF_ERROR(FsyncPath(root_));
+  HYDRANT_RETURN_IF_ERROR(fs::SyncDir(root_));
   buckets_.erase(it);
   std::error_code ec;
   std::filesystem::remove_all(tmp_dir, ec);  // leftovers are removed at next Open
@@ -367,7 +368,7 @@ Result<ObjectInfo> ObjectStore::Publish(const std::string& bucket, const std::st
     return st;
   };
   if (::mkdir(kp.shard_dir.c_str(), 0755) == 0) {
-    if (Status st = FsyncPath(BucketDir(bucket)); !st.ok()) return fail(st);
+    if (Status st = fs::SyncDir(BucketDir(bucket)); !st.ok()) return fail(st);
   } else if (errno != EEXIST) {
     return fail(Status::FromErrno("mkdir " + kp.shard_dir, errno));
   }
@@ -377,7 +378,7 @@ Result<ObjectInfo> ObjectStore::Publish(const std::string& bucket, const std::st
   if (::rename(tmp_data.c_str(), data.c_str()) != 0) {
     return fail(Status::FromErrno("rename " + tmp_data, errno));
   }
-  if (Status st = FsyncPath(kp.shard_dir); !st.ok()) {
+  if (Status st = fs::SyncDir(kp.shard_dir); !st.ok()) {
     ::unlink(data.c_str());
     return fail(st);
   }
@@ -387,7 +388,7 @@ Result<ObjectInfo> ObjectStore::Publish(const std::string& bucket, const std::st
     ::unlink(data.c_str());
     return fail(st);
   }
-  Status synced = FsyncPath(kp.shard_dir);
+  Status synced = fs::SyncDir(kp.shard_dir);
   Entry e;
   e.size = size;
   e.last_modified_ms = mtime;
@@ -470,7 +471,7 @@ Status ObjectStore::DeleteObject(std::string_view bucket, std::string_view key) 
   if (::unlink(kp.Meta().c_str()) != 0 && errno != ENOENT) {
     return Status::FromErrno("unlink " + kp.Meta(), errno);
   }
-  Status st = FsyncPath(kp.shard_dir);
+  Status st = fs::SyncDir(kp.shard_dir);
   uint64_t id = obj->second.data_id;
   b->objects.erase(obj);
   ::unlink(kp.Data(id).c_str());

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <utility>
 
+#include "common/file_util.h"
 #include "destinations/store_files.h"
 
 namespace hydrant::store {
@@ -61,7 +62,7 @@ Status TempFile::WriteOut(std::string_view data) {
   while (!data.empty()) {
     const uint64_t room = kWritebackStep - (written_ - synced_);
     const size_t n = static_cast<size_t>(std::min<uint64_t>(room, data.size()));
-    HYDRANT_RETURN_IF_ERROR(WriteAll(fd_, data.substr(0, n), path_));
+    HYDRANT_RETURN_IF_ERROR(fs::WriteAll(fd_, data.substr(0, n), path_));
     written_ += n;
     data.remove_prefix(n);
     if (written_ - synced_ >= kWritebackStep) HYDRANT_RETURN_IF_ERROR(WriteBackStep());

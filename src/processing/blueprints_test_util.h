@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/base64.h"
+#include "testing/gzip.h"
 #include "processing/blueprints.h"
 
 namespace hydrant::processing::blueprint_test {
@@ -118,19 +119,7 @@ inline OutRecord One(std::string_view name, const std::string& line) {
   return out.empty() ? OutRecord{} : out[0];
 }
 
-inline std::string Gzip(std::string_view data) {
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&zs, data.size()) + 32, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
+using ::hydrant::testing::Gzip;
 
 inline std::string Gunzip(std::string_view data) {
   z_stream zs{};

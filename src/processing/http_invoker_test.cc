@@ -8,7 +8,7 @@
 #include "aws/credentials.h"
 #include "aws/http_client.h"
 #include "aws/sigv4.h"
-#include "aws/test_http_server.h"
+#include "testing/test_http_server.h"
 #include "common/clock.h"
 
 namespace hydrant::processing {

@@ -1,5 +1,6 @@
 #include "processing/native_processors.h"
 #include "processing/processing_spec.h"
+#include "testing/gzip.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -17,19 +18,7 @@ namespace json = boost::json;
 using Params = std::map<std::string, std::string, std::less<>>;
 
 // gzip with zlib directly (one member, default level).
-std::string ZlibGzip(std::string_view in) {
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&zs, in.size()) + 32, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
+const auto& ZlibGzip = ::hydrant::testing::Gzip;
 
 // gzip with the gzip(1) tool, an encoder independent of our code.
 std::string ToolGzip(const std::string& in) {

@@ -8,6 +8,7 @@
 #include "common/clock.h"
 #include "processing/invoker.h"
 #include "processing/processor.h"
+#include "testing/gzip.h"
 
 namespace hydrant::processing {
 namespace {
@@ -83,19 +84,7 @@ struct Fixture {
   }
 };
 
-std::string Gzip(std::string_view in) {
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&zs, in.size()) + 32, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
+using ::hydrant::testing::Gzip;
 
 std::string CloudWatchEnvelope(std::string_view type, const Strings& messages) {
   json::array events;

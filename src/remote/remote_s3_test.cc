@@ -1,5 +1,5 @@
 // Unit tests of the remote S3 sink against a fake S3 on a loopback socket
-// (aws/test_http_server.h): request shapes, signing, integrity headers, SSE-KMS,
+// (testing/test_http_server.h): request shapes, signing, integrity headers, SSE-KMS,
 // multipart and its abort, error mapping, AssumeRole.
 
 #include <gtest/gtest.h>
@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "aws/sigv4.h"
-#include "aws/test_http_server.h"
+#include "testing/test_http_server.h"
 #include "destinations/sink_errors.h"
 #include "remote/assume_role.h"
 #include "remote/remote_s3_sink.h"

@@ -1,6 +1,5 @@
 #include "stream/definition_store.h"
 
-#include <dirent.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -26,24 +25,18 @@ std::string FileDefinitionStore::StreamDir(std::string_view name) const {
   return dir;
 }
 
-Result<std::vector<std::string>> FileDefinitionStore::ListStreamDirs() const {
-  DIR* d = ::opendir(root_.c_str());
-  if (!d) return Status::FromErrno("opendir " + root_, errno);
+std::vector<std::string> FileDefinitionStore::ListStreamDirs() const {
   std::vector<std::string> dirs;
-  while (dirent* e = ::readdir(d)) {
-    std::string_view n = e->d_name;
-    if (n.starts_with(kDirPrefix)) dirs.push_back(root_ + "/" + std::string(n));
+  for (const std::string& n : fs::ListDir(root_)) {
+    if (std::string_view(n).starts_with(kDirPrefix)) dirs.push_back(root_ + "/" + n);
   }
-  ::closedir(d);
   return dirs;
 }
 
 Result<std::vector<StreamMeta>> FileDefinitionStore::LoadAll() {
   HYDRANT_RETURN_IF_ERROR(fs::MakeDirs(root_));
-  auto dirs = ListStreamDirs();
-  if (!dirs.ok()) return dirs.status();
   std::vector<StreamMeta> out;
-  for (const auto& dir : *dirs) {
+  for (const auto& dir : ListStreamDirs()) {
     auto text = fs::ReadFile(dir + std::string(kDefinitionFile));
     if (!text.ok()) continue;  // no definition: an interrupted deletion
     boost::system::error_code ec;

@@ -39,7 +39,7 @@ class FileDefinitionStore final : public DefinitionStore {
   // The folder of a stream's definition and data.
   std::string StreamDir(std::string_view name) const;
   // The stream folders under the root (whether or not they hold a definition).
-  Result<std::vector<std::string>> ListStreamDirs() const;
+  std::vector<std::string> ListStreamDirs() const;
 
   Result<std::vector<StreamMeta>> LoadAll() override;
   Status Save(const StreamMeta& meta) override;

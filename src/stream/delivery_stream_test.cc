@@ -20,14 +20,14 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include "buffer/log_test_util.h"
+#include "testing/temp_dir.h"
 #include "common/base64.h"
 
 namespace hydrant::stream {
 namespace {
 
 namespace json = boost::json;
-using buffer::testing::TempDir;
+using ::hydrant::testing::TempDir;
 
 constexpr int64_t kStart = 1767225600000;  // 2026-01-01T00:00:00Z
 constexpr const char* kFnArn = "arn:aws:lambda:us-east-1:123456789012:function:f";

@@ -44,9 +44,7 @@ Result<std::unique_ptr<StreamRegistry>> StreamRegistry::Open(const RegistryOptio
   if (!metas.ok()) return metas.status();
   std::unordered_set<std::string> defined;
   for (const auto& m : *metas) defined.insert(r->files_.StreamDir(m.name));
-  auto dirs = r->files_.ListStreamDirs();
-  if (!dirs.ok()) return dirs.status();
-  for (const auto& dir : *dirs) {
+  for (const auto& dir : r->files_.ListStreamDirs()) {
     if (defined.count(dir)) continue;
     // A stream whose deletion was interrupted (its definition goes first): finish it.
     spdlog::warn("event=stream_dir_without_metadata dir={} action=removed", dir);

@@ -1,5 +1,5 @@
 # hydrant local Lambda runtime: Python worker (written out by hydrant at start;
-# the source of truth is src/processing/local_runtime_workers.cc).
+# the source of truth is src/processing/workers/python_worker.py, embedded at build time).
 #
 # One long-lived process runs one function's handler, one invocation at a time.
 # Protocol on fd 3, a socket to hydrant; fds 1 and 2 go to hydrant's log capture.
