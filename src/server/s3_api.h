@@ -6,8 +6,13 @@
 // checked. Operations, wire details and choices: docs/object-store.md.
 //
 // GetObject answers with Response::file/file_offset/file_length: the object's data
-// file, opened with its description (it is not read into memory); HEAD answers set content_length_override and no body.
-// The listener adds Content-Length (and Date/Server) itself.
+// file, opened with its description (it is not read into memory); HEAD answers set
+// content_length_override and no body. The listener adds Content-Length (and Date/Server) itself.
+//
+// The implementation: routing in s3_api.cc; the operations in s3_bucket_ops.cc,
+// s3_object_ops.cc and s3_multipart_ops.cc (s3_handlers.h), sharing
+// s3_context.h; uploads' bytes in s3_payload.h, s3_aws_chunked.h and
+// s3_checksum.h; XML through xml_writer.h and xml_reader.h.
 
 #include <string>
 #include <string_view>
@@ -16,6 +21,7 @@
 
 #include "common/status.h"
 #include "server/http_types.h"
+#include "server/s3_aws_chunked.h"  // DecodeAwsChunked, part of this API
 
 namespace hydrant::store {
 class ObjectStore;
@@ -38,15 +44,5 @@ class S3Api {
   store::ObjectStore* store_;
   std::string region_;
 };
-
-// The aws-chunked content encoding (SigV4 streaming uploads, signed or unsigned,
-// with optional trailing headers such as x-amz-checksum-crc32):
-//   hex-size[;chunk-signature=...]\r\n bytes \r\n ... 0[;...]\r\n [name:value\r\n]* \r\n
-struct AwsChunkedBody {
-  std::string data;
-  std::vector<std::pair<std::string, std::string>> trailers;  // names lower-cased
-};
-// InvalidArgument when the framing is broken or truncated.
-Result<AwsChunkedBody> DecodeAwsChunked(std::string_view body);
 
 }  // namespace hydrant::server
