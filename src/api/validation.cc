@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 
 #include "api/java_patterns.h"
+#include "common/base64.h"
 #include "api/service_model.h"
 
 namespace hydrant::api {
@@ -364,15 +365,6 @@ const Shape* FindOperation(std::string_view op) {
   return nullptr;
 }
 
-int Base64Value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -471,7 +463,7 @@ std::optional<ApiError> CheckBase64(std::string_view s) {
   size_t first_pad = s.find('=');
   size_t data_end = first_pad == std::string_view::npos ? s.size() : first_pad;
   for (size_t i = 0; i < data_end; ++i) {
-    if (Base64Value(s[i]) < 0) return fail(std::string("Invalid Base64 character: '") + s[i] + "'");
+    if (base64::AlphabetValue(s[i]) < 0) return fail(std::string("Invalid Base64 character: '") + s[i] + "'");
   }
   // Padding only at the end ("=" followed by anything but "=" is an invalid '='),
   // at most two characters.
@@ -481,7 +473,7 @@ std::optional<ApiError> CheckBase64(std::string_view s) {
   }
   if (pad > 0) {
     // The last data character must not carry bits beyond the encoded bytes.
-    int last = Base64Value(s[s.size() - pad - 1]);
+    int last = base64::AlphabetValue(s[s.size() - pad - 1]);
     int mask = pad == 1 ? 0x3 : 0xF;
     if ((last & mask) != 0) return fail("Invalid last non-pad Base64 character dectected");
   }
@@ -493,7 +485,7 @@ std::optional<ApiError> CheckBase64Shape(std::string_view s) {
   size_t pad = 0;
   while (pad < 2 && pad < s.size() && s[s.size() - 1 - pad] == '=') ++pad;
   if (pad > 0) {
-    int last = s.size() > pad ? Base64Value(s[s.size() - pad - 1]) : -1;
+    int last = s.size() > pad ? base64::AlphabetValue(s[s.size() - pad - 1]) : -1;
     int mask = pad == 1 ? 0x3 : 0xF;
     if (last < 0 || (last & mask) != 0) return CheckBase64(s);
   }

@@ -7,21 +7,12 @@
 #include <cstring>
 #include <mutex>
 
+#include "common/strings.h"
+
 namespace hydrant::aws {
 namespace {
 
 constexpr std::string_view kTimeoutCode = "HTTP timeout";
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 void GlobalInitOnce() {
   static std::once_flag once;

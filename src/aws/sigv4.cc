@@ -14,22 +14,6 @@
 namespace hydrant::aws {
 namespace {
 
-char ToLowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = ToLowerAscii(c);
-  return out;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (ToLowerAscii(a[i]) != ToLowerAscii(b[i])) return false;
-  }
-  return true;
-}
-
 bool IsUnreserved(unsigned char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '.' || c == '_' || c == '~';
@@ -128,13 +112,13 @@ std::string BuildCanonicalRequest(const RequestView& req,
       found = true;
     }
     if (!found && missing != nullptr && missing->empty()) *missing = name;
-    out.append(Lower(name)).push_back(':');
+    out.append(AsciiLower(name)).push_back(':');
     out.append(value).push_back('\n');
   }
   out.push_back('\n');
   for (size_t i = 0; i < signed_headers.size(); ++i) {
     if (i > 0) out.push_back(';');
-    out.append(Lower(signed_headers[i]));
+    out.append(AsciiLower(signed_headers[i]));
   }
   out.push_back('\n');
   out.append(req.payload_hash);
@@ -180,12 +164,6 @@ bool ParseAmzDate(std::string_view s, int64_t* unix_ms) {
 
 }  // namespace
 
-std::string Sha256Hex(std::string_view data) {
-  unsigned char md[SHA256_DIGEST_LENGTH];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  return HexEncode(std::string_view(reinterpret_cast<const char*>(md), len));
-}
 
 std::string HmacSha256(std::string_view key, std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -331,7 +309,7 @@ Result<SigningResult> SignWithHeaders(const RequestView& req,
   r.authorization.append("/").append(scope).append(", SignedHeaders=");
   for (size_t i = 0; i < signed_headers.size(); ++i) {
     if (i > 0) r.authorization.push_back(';');
-    r.authorization.append(Lower(signed_headers[i]));
+    r.authorization.append(AsciiLower(signed_headers[i]));
   }
   r.authorization.append(", Signature=").append(r.signature);
   return r;
@@ -361,7 +339,7 @@ Result<SigningResult> Sign(SignableRequest* req, const Credentials& creds,
 
   std::vector<std::string> names;
   for (const auto& h : req->headers) {
-    std::string n = Lower(h.first);
+    std::string n = AsciiLower(h.first);
     if (SkipWhenSigning(n)) continue;
     if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(std::move(n));
   }

@@ -24,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/digest.h"
 #include "common/strings.h"
 #include "common/status.h"
 
@@ -152,7 +153,7 @@ VerifyResult Verify(const RequestView& req, const ParsedAuthorization& auth,
 
 // ---- building blocks (exposed for tests and for aws-chunked payload signing) ----
 
-std::string Sha256Hex(std::string_view data);
+using ::hydrant::Sha256Hex;  // common/digest.h
 std::string HmacSha256(std::string_view key, std::string_view data);  // raw 32 bytes
 using ::hydrant::HexEncode;  // common/strings.h
 // kSigning = HMAC chain "AWS4"+secret → date → region → service → "aws4_request".

@@ -22,4 +22,15 @@ bool DecodeInto(std::string_view encoded, std::string* out);
 std::optional<size_t> DecodeToBuffer(std::string_view encoded, char* out);
 inline size_t DecodedSizeUpperBound(size_t encoded_len) { return encoded_len / 4 * 3 + 3; }
 
+// The 6-bit value of a character of the standard alphabet, or -1 (padding '='
+// and every other character), for parsers with rules of their own.
+inline int AlphabetValue(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+
 }  // namespace hydrant::base64

@@ -22,7 +22,9 @@ enum class StatusCode {
   kInternal,
 };
 
-class Status {
+// [[nodiscard]]: a Status that nobody looks at is a bug; a deliberate
+// ignore is written `(void)`, with a comment saying why.
+class [[nodiscard]] Status {
  public:
   Status() = default;
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
@@ -64,7 +66,7 @@ class Status {
 
 // Result<T> holds either a value or a non-OK Status.
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::move(value)) {}             // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {       // NOLINT

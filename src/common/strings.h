@@ -1,6 +1,6 @@
 #pragma once
-// Small string helpers every module needs: hex coding and whole-string integer
-// parsing. One copy each (they were repeated per module).
+// Small string helpers every module needs: ASCII case, trimming, hex coding and
+// whole-string integer parsing. One copy each (they were repeated per module).
 
 #include <charconv>
 #include <cstdint>
@@ -9,11 +9,20 @@
 
 namespace hydrant {
 
+// ASCII case-insensitive equality (header names, codings, hex digests).
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+// ASCII lower case (other bytes unchanged).
+std::string AsciiLower(std::string_view s);
+// Without leading and trailing spaces and tabs (HTTP header values).
+std::string_view TrimSpaces(std::string_view s);
+
 // Lower-case hex of the bytes.
 std::string HexEncode(std::string_view bytes);
-// The bytes of lower-case hex (as HexEncode writes it); false on an odd length or
-// any other character.
+// The bytes of hex digits (either case); false on an odd length or any other
+// character.
 bool HexDecode(std::string_view hex, std::string* out);
+// 0-15 for a hex digit of either case, else -1.
+int HexDigitValue(char c);
 
 // The whole of `s` as a decimal integer: no sign for unsigned types, no spaces, no
 // trailing characters, no overflow. false otherwise (*out unspecified).

@@ -15,6 +15,7 @@
 #include <filesystem>
 
 #include "common/file_util.h"
+#include "common/strings.h"
 #include "destinations/object_store.h"
 #include "destinations/object_store_internal.h"
 #include "destinations/store_files.h"
@@ -328,15 +329,6 @@ std::string_view Unquote(std::string_view etag) {
   return etag;
 }
 
-bool HexEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
 }  // namespace
 
 Result<ObjectInfo> ObjectStore::CompleteMultipartUpload(std::string_view bucket,
@@ -364,7 +356,7 @@ Result<ObjectInfo> ObjectStore::CompleteMultipartUpload(std::string_view bucket,
   std::vector<const Upload::Part*> chosen;
   for (const CompletedPart& p : parts) {
     auto it = up->parts.find(p.part_number);
-    if (it == up->parts.end() || !HexEquals(Unquote(p.etag), HexOf(it->second.md5))) {
+    if (it == up->parts.end() || !EqualsIgnoreCase(Unquote(p.etag), HexOf(it->second.md5))) {
       return CodedError(StatusCode::kInvalidArgument, kInvalidPart,
                         "One or more of the specified parts could not be found. The part may not "
                         "have been uploaded, or the specified entity tag may not match the "

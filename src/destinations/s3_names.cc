@@ -3,37 +3,10 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "common/utf8.h"
+
 namespace hydrant::store {
 namespace {
-
-// Decodes one code point; returns its length, or 0 when invalid.
-size_t Utf8Len(std::string_view s, size_t i) {
-  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c = b(i);
-  if (c < 0x80) return 1;
-  size_t len;
-  uint32_t cp;
-  if ((c & 0xE0) == 0xC0) {
-    len = 2;
-    cp = c & 0x1F;
-  } else if ((c & 0xF0) == 0xE0) {
-    len = 3;
-    cp = c & 0x0F;
-  } else if ((c & 0xF8) == 0xF0) {
-    len = 4;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  for (size_t k = 1; k < len; ++k) {
-    if ((b(i + k) & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (b(i + k) & 0x3F);
-  }
-  static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return len;
-}
 
 bool IsIpv4Like(std::string_view n) {
   int parts = 0;
@@ -76,7 +49,7 @@ std::optional<std::string> ValidateKey(std::string_view key) {
   if (key.size() > 1024) return "Your key is too long (the limit is 1024 bytes).";
   for (size_t i = 0; i < key.size();) {
     if (key[i] == '\0') return "The object key must not contain NUL characters.";
-    size_t len = Utf8Len(key, i);
+    size_t len = utf8::SequenceLength(key, i);
     if (len == 0) return "The object key is not valid UTF-8.";
     i += len;
   }

@@ -1,48 +1,14 @@
 #include "destinations/store_format.h"
 
-#include <openssl/evp.h>
-
 #include <cstdio>
 
+#include "common/digest.h"
+#include "common/strings.h"
 #include "destinations/object_store.h"
 
 namespace hydrant::store::store_format {
 namespace {
 
-std::string Hex(const unsigned char* p, size_t n) {
-  static const char* kHex = "0123456789abcdef";
-  std::string out(n * 2, '0');
-  for (size_t i = 0; i < n; ++i) {
-    out[2 * i] = kHex[p[i] >> 4];
-    out[2 * i + 1] = kHex[p[i] & 15];
-  }
-  return out;
-}
-
-int HexVal(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::optional<std::string> Unhex(std::string_view s) {
-  if (s.size() % 2) return std::nullopt;
-  std::string out(s.size() / 2, '\0');
-  for (size_t i = 0; i < out.size(); ++i) {
-    int hi = HexVal(s[2 * i]), lo = HexVal(s[2 * i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out[i] = static_cast<char>(hi * 16 + lo);
-  }
-  return out;
-}
-
-std::string Sha256Hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  return Hex(md, len);
-}
 
 // Metadata values hold arbitrary bytes (keys, user metadata); escape everything
 // outside printable ASCII, and '%' and ' ', so each field stays on one line.
@@ -71,7 +37,7 @@ std::optional<std::string> Unescape(std::string_view s) {
       continue;
     }
     if (i + 2 >= s.size()) return std::nullopt;
-    int hi = HexVal(s[i + 1]), lo = HexVal(s[i + 2]);
+    int hi = HexDigitValue(s[i + 1]), lo = HexDigitValue(s[i + 2]);
     if (hi < 0 || lo < 0) return std::nullopt;
     out.push_back(static_cast<char>(hi * 16 + lo));
     i += 2;
@@ -125,7 +91,8 @@ bool ParseU64(std::string_view s, uint64_t* out) {
 }
 
 bool ParseDataId(std::string_view value, uint64_t* out) {
-  auto d = Unhex(value);
+  std::optional<std::string> d;
+  if (std::string v; HexDecode(value, &v)) d = std::move(v);
   if (!d || d->size() != 8) return false;
   uint64_t id = 0;
   for (unsigned char c : *d) id = (id << 8) | c;
@@ -178,15 +145,15 @@ bool DecodeObjectMetaField(const std::string& name, const std::string& value, Ob
 std::string IdHex(uint64_t id) {
   unsigned char b[8];
   for (int i = 0; i < 8; ++i) b[i] = static_cast<unsigned char>(id >> (56 - 8 * i));
-  return Hex(b, 8);
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(b), 8));
 }
 
 std::string HexOf(const std::string& raw) {
-  return Hex(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
+  return HexEncode(raw);
 }
 
 bool IsShardName(std::string_view name) {
-  return name.size() == 2 && HexVal(name[0]) >= 0 && HexVal(name[1]) >= 0;
+  return name.size() == 2 && HexDigitValue(name[0]) >= 0 && HexDigitValue(name[1]) >= 0;
 }
 
 bool IsObjectMetaName(std::string_view f) {
@@ -244,7 +211,8 @@ std::optional<ParsedMeta> DecodeMeta(std::string_view text) {
       if (!ParseU64(value, &pm.size)) return std::nullopt;
       have_size = true;
     } else if (name == "md5") {
-      auto m = Unhex(value);
+      std::optional<std::string> m;
+      if (std::string v; HexDecode(value, &v)) m = std::move(v);
       if (!m || m->size() != 16) return std::nullopt;
       pm.md5 = *m;
       have_md5 = true;
@@ -386,7 +354,8 @@ std::optional<ParsedPart> DecodePart(std::string_view text) {
       if (!ParseU64(value, &pp.size)) return std::nullopt;
       have |= 2;
     } else if (name == "md5") {
-      auto m = Unhex(value);
+      std::optional<std::string> m;
+      if (std::string v; HexDecode(value, &v)) m = std::move(v);
       if (!m || m->size() != 16) return std::nullopt;
       pp.md5 = *m;
       have |= 4;

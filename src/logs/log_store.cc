@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,8 +13,10 @@
 #include <cstring>
 #include <tuple>
 
+#include "common/digest.h"
 #include "common/file_util.h"
 #include "common/strings.h"
+#include "common/utf8.h"
 #include "logs/filter_pattern.h"
 #include "logs/log_store_internal.h"
 
@@ -25,12 +26,7 @@ namespace json = boost::json;
 
 namespace internal {
 
-std::string Sha256Hex16(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  return HexEncode(std::string_view(reinterpret_cast<const char*>(md), 8));
-}
+std::string Sha256Hex16(std::string_view data) { return Sha256Hex(data).substr(0, 16); }
 
 Status ReadMessages(const std::string& path, std::span<const LogStore::EventRef> refs,
                     std::vector<std::string>* out) {
@@ -113,47 +109,6 @@ std::string StreamNotFound() { return "The specified log stream does not exist."
 using namespace internal;  // NOLINT: this file's own helpers
 
 namespace {
-
-// Replaces every byte that is not part of a well-formed UTF-8 sequence with U+FFFD,
-// then cuts to `max` bytes at a character boundary.
-std::string SanitizeMessage(std::string_view in, size_t max) {
-  std::string out;
-  out.reserve(std::min(in.size(), max));
-  size_t i = 0;
-  while (i < in.size()) {
-    unsigned char c = in[i];
-    size_t len = 0;
-    uint32_t cp = 0;
-    if (c < 0x80) {
-      len = 1;
-      cp = c;
-    } else if ((c & 0xE0) == 0xC0) {
-      len = 2;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4;
-      cp = c & 0x07;
-    }
-    bool ok = len > 0 && i + len <= in.size();
-    for (size_t k = 1; ok && k < len; ++k) {
-      unsigned char cc = in[i + k];
-      if ((cc & 0xC0) != 0x80) ok = false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if (ok) {
-      static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-      if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) ok = false;
-    }
-    std::string_view piece = ok ? in.substr(i, len) : std::string_view("\xEF\xBF\xBD");
-    if (out.size() + piece.size() > max) break;
-    out.append(piece);
-    i += ok ? len : 1;
-  }
-  return out;
-}
 
 std::string EventLine(int64_t ts, int64_t ingestion, std::string_view message) {
   json::object o;
@@ -427,7 +382,7 @@ Status LogStore::Append(std::string_view group, std::string_view stream,
   std::vector<std::pair<size_t, uint32_t>> spans;  // (offset in data, length without '\n')
   spans.reserve(events.size());
   for (const auto& e : events) {
-    std::string line = EventLine(e.timestamp_ms, now, SanitizeMessage(e.message, kMaxMessageBytes));
+    std::string line = EventLine(e.timestamp_ms, now, utf8::Sanitize(e.message, kMaxMessageBytes));
     spans.emplace_back(data.size(), static_cast<uint32_t>(line.size() - 1));
     data += line;
   }

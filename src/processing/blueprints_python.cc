@@ -104,18 +104,6 @@ std::vector<std::string> PySplit(std::string_view s, char sep) {
 // are skipped, decoding stops once a quantum's padding is complete, and a
 // dangling quantum raises binascii.Error.
 
-namespace {
-
-int B64Value(unsigned char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
-}  // namespace
 
 bool PyB64Decode(const json::value& v, std::string* out, PyError* err) {
   const json::string* s = v.if_string();
@@ -145,7 +133,7 @@ bool PyB64Decode(const json::value& v, std::string* out, PyError* err) {
       if (quad_pos >= 2 && quad_pos + ++pads >= 4) return true;  // the rest is ignored
       continue;
     }
-    const int val = B64Value(c);
+    const int val = base64::AlphabetValue(c);
     if (val < 0) continue;
     pads = 0;
     switch (quad_pos) {

@@ -13,6 +13,7 @@
 #include <ctime>
 
 #include "common/log_fields.h"
+#include "common/request_id.h"
 #include "processing/local_runtime_function.h"
 
 namespace hydrant::processing {
@@ -29,14 +30,6 @@ constexpr std::string_view kFunctionError = "Lambda.FunctionError";
 constexpr std::string_view kFunctionErrorMessage =
     "The Lambda function was successfully invoked but it returned an error result.";
 
-// A version 4 UUID, as Lambda's request ids.
-std::string NewRequestId() {
-  std::string h = RandomHex(16);
-  h[12] = '4';
-  h[16] = "89ab"[h[16] % 4];
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
-         "-" + h.substr(20);
-}
 
 std::string IsoTime(int64_t ms) {
   time_t secs = static_cast<time_t>(ms / 1000);
@@ -119,7 +112,7 @@ InvokeResult LocalHandlerInvoker::Function::Invoke(const FunctionRef& fn,
                                                    std::chrono::milliseconds timeout) {
   const auto call_start = SteadyClock::now();
   const auto call_deadline = call_start + timeout;
-  const std::string request_id = NewRequestId();
+  const std::string request_id = NewUuid();
   auto finish = [&](InvokeResult r) {
     r.duration_ms = static_cast<int64_t>(MillisSince(call_start) + 0.5);
     return r;

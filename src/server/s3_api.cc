@@ -6,6 +6,7 @@
 #include <optional>
 #include <random>
 
+#include "common/request_id.h"
 #include "server/s3_context.h"
 #include "server/s3_handlers.h"
 
@@ -50,21 +51,6 @@ constexpr const char* kUnsupported[] = {"versioning",
                                         "session",
                                         "renameObject"};
 
-// x-amz-request-id: 16 upper-case hex digits, distinct for each request.
-std::string NewRequestId() {
-  static const uint64_t seed = [] {
-    std::random_device rd;
-    return (static_cast<uint64_t>(rd()) << 32) ^ rd();
-  }();
-  static std::atomic<uint64_t> counter{0};
-  uint64_t z = seed + 0x9E3779B97F4A7C15ull * (++counter);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  z ^= z >> 31;
-  char buf[17];
-  snprintf(buf, sizeof(buf), "%016llX", static_cast<unsigned long long>(z));
-  return buf;
-}
 
 }  // namespace
 
@@ -76,7 +62,7 @@ S3Api::S3Api(store::ObjectStore* store, std::string region)
 bool S3Api::IsS3Request(const http::Request& req) { return !req.HasHeader("X-Amz-Target"); }
 
 void S3Api::Handle(const http::Request& req, http::Response* resp) {
-  s3::Context c{req, resp, NewRequestId(), std::string(req.Path()), req.method == "HEAD", {},
+  s3::Context c{req, resp, NewHexRequestId(), std::string(req.Path()), req.method == "HEAD", {},
                 {},  {}};
   resp->SetHeader("x-amz-request-id", c.request_id);
   resp->SetHeader("x-amz-id-2", c.request_id);

@@ -6,10 +6,6 @@
 
 namespace hydrant::server {
 
-using s3::IEquals;
-using s3::Lower;
-using s3::StartsWith;
-using s3::Trim;
 
 Result<AwsChunkedBody> DecodeAwsChunked(std::string_view body) {
   AwsChunkedBody out;
@@ -19,7 +15,7 @@ Result<AwsChunkedBody> DecodeAwsChunked(std::string_view body) {
     if (eol == std::string_view::npos) return Status::InvalidArgument("truncated chunk header");
     std::string_view header = body.substr(pos, eol - pos);
     pos = eol + 2;
-    std::string_view size_hex = Trim(header.substr(0, header.find(';')));
+    std::string_view size_hex = TrimSpaces(header.substr(0, header.find(';')));
     if (size_hex.empty() || size_hex.size() > 15) {
       return Status::InvalidArgument("bad chunk size '" + std::string(size_hex) + "'");
     }
@@ -54,17 +50,17 @@ Result<AwsChunkedBody> DecodeAwsChunked(std::string_view body) {
     if (line.empty()) break;
     size_t colon = line.find(':');
     if (colon == std::string_view::npos) return Status::InvalidArgument("bad trailer line");
-    std::string name = Lower(Trim(line.substr(0, colon)));
+    std::string name = AsciiLower(TrimSpaces(line.substr(0, colon)));
     if (name == "x-amz-trailer-signature") continue;
-    out.trailers.emplace_back(std::move(name), std::string(Trim(line.substr(colon + 1))));
+    out.trailers.emplace_back(std::move(name), std::string(TrimSpaces(line.substr(colon + 1))));
   }
   return out;
 }
 
 bool IsAwsChunked(const http::Request& req) {
-  if (StartsWith(req.Header("x-amz-content-sha256"), "STREAMING-")) return true;
+  if (std::string_view(req.Header("x-amz-content-sha256")).starts_with("STREAMING-")) return true;
   std::string_view enc = req.Header("Content-Encoding");
-  return Lower(enc).find("aws-chunked") != std::string::npos;
+  return AsciiLower(enc).find("aws-chunked") != std::string::npos;
 }
 
 std::string StoredContentEncoding(std::string_view header) {
@@ -73,8 +69,8 @@ std::string StoredContentEncoding(std::string_view header) {
   while (pos <= header.size()) {
     size_t comma = header.find(',', pos);
     std::string_view item =
-        Trim(header.substr(pos, comma == std::string_view::npos ? header.npos : comma - pos));
-    if (!item.empty() && !IEquals(item, "aws-chunked")) {
+        TrimSpaces(header.substr(pos, comma == std::string_view::npos ? header.npos : comma - pos));
+    if (!item.empty() && !EqualsIgnoreCase(item, "aws-chunked")) {
       if (!out.empty()) out += ",";
       out += item;
     }

@@ -65,7 +65,7 @@ void ListBuckets(Context& c, store::ObjectStore* store, const std::string& regio
   WriteOwner(w);
   w.Open("Buckets");
   for (const auto& bucket : store->ListBuckets()) {
-    if (!StartsWith(bucket.name, prefix)) continue;
+    if (!std::string_view(bucket.name).starts_with(prefix)) continue;
     w.Open("Bucket");
     w.Element("Name", bucket.name);
     w.Element("CreationDate", Iso8601(bucket.creation_ms));
@@ -85,7 +85,7 @@ void CreateBucket(Context& c, store::ObjectStore* store) {
   }
   // The body, when present, is a CreateBucketConfiguration (LocationConstraint).
   // Every bucket lives in this server's one region, so its value is not checked.
-  std::string_view body = Trim(c.req.body);
+  std::string_view body = TrimSpaces(c.req.body);
   if (!body.empty() && body.find("CreateBucketConfiguration") == std::string_view::npos) {
     return MalformedXml(c);
   }
@@ -145,7 +145,7 @@ void ListObjectsV2(Context& c, store::ObjectStore* store) {
   if (has_token) {
     // The token is opaque to clients: base64 of a marker and the last key returned.
     auto raw = base64::Decode(token);
-    if (!raw || !StartsWith(*raw, kTokenMagic)) {
+    if (!raw || !std::string_view(*raw).starts_with(kTokenMagic)) {
       Error(c, 400, "InvalidArgument", "The continuation token provided is incorrect",
             {{"ArgumentName", "continuation-token"}, {"ArgumentValue", token}});
       return;
@@ -209,7 +209,7 @@ void DeleteObjects(Context& c, store::ObjectStore* store) {
   auto roots = XmlElements(body, "Delete");
   if (roots.size() != 1) return MalformedXml(c);
   bool quiet = false;
-  for (auto q : XmlElements(roots[0], "Quiet")) quiet = Trim(q) == "true";
+  for (auto q : XmlElements(roots[0], "Quiet")) quiet = TrimSpaces(q) == "true";
   auto objects = XmlElements(roots[0], "Object");
   if (objects.empty() || objects.size() > kMaxDeleteObjects) return MalformedXml(c);
   std::vector<std::string> keys;

@@ -75,7 +75,7 @@ std::optional<std::string> Checksum(std::string_view algorithm, std::string_view
 std::string Md5(std::string_view data) { return Digest(EVP_md5(), data); }
 
 std::optional<DigestError> CheckContentMd5(std::string_view header, std::string_view data) {
-  auto want = base64::Decode(Trim(header));
+  auto want = base64::Decode(TrimSpaces(header));
   if (!want || want->size() != 16) {
     return DigestError{"InvalidDigest", "The Content-MD5 you specified was invalid."};
   }
@@ -89,10 +89,10 @@ std::optional<DigestError> CheckContentMd5(std::string_view header, std::string_
 std::vector<std::pair<std::string, std::string>> ChecksumHeaders(const http::Request& req) {
   std::vector<std::pair<std::string, std::string>> checksums;
   for (const auto& [name, value] : req.headers) {
-    std::string n = Lower(name);
-    if (StartsWith(n, "x-amz-checksum-") && n != "x-amz-checksum-algorithm" &&
+    std::string n = AsciiLower(name);
+    if (std::string_view(n).starts_with("x-amz-checksum-") && n != "x-amz-checksum-algorithm" &&
         n != "x-amz-checksum-type") {
-      checksums.emplace_back(n, std::string(Trim(value)));
+      checksums.emplace_back(n, std::string(TrimSpaces(value)));
     }
   }
   return checksums;

@@ -69,14 +69,14 @@ void CompleteMultipartUpload(Context& c, store::ObjectStore* store) {
     auto num = XmlElements(item, "PartNumber");
     auto etag = XmlElements(item, "ETag");
     if (num.size() != 1 || etag.size() != 1) return MalformedXml(c);
-    auto n = ParseCount(Trim(num[0]));
-    auto e = XmlUnescape(Trim(etag[0]));
+    auto n = ParseCount(TrimSpaces(num[0]));
+    auto e = XmlUnescape(TrimSpaces(etag[0]));
     if (!n || !e) return MalformedXml(c);
     parts.push_back({*n, std::move(*e)});
   }
   auto info = store->CompleteMultipartUpload(c.bucket, c.key, c.query.Get("uploadId"), parts);
   if (!info.ok()) return MultipartError(c, info.status());
-  std::string host(Trim(c.req.Header("Host")));
+  std::string host(TrimSpaces(c.req.Header("Host")));
   XmlWriter w = StartXmlReply("CompleteMultipartUploadResult");
   w.Element("Location", (host.empty() ? "" : "http://" + host) + "/" + c.bucket + "/" +
                             http::PercentEncode(c.key, /*keep_slash=*/true));

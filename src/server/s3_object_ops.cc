@@ -36,9 +36,9 @@ std::string HttpDate(int64_t ms) {
 
 // Parses an RFC 1123 date ("Sun, 06 Nov 1994 08:49:37 GMT") into epoch seconds.
 std::optional<int64_t> ParseHttpDate(std::string_view s) {
-  s = Trim(s);
+  s = TrimSpaces(s);
   size_t comma = s.find(',');
-  if (comma != std::string_view::npos) s = Trim(s.substr(comma + 1));
+  if (comma != std::string_view::npos) s = TrimSpaces(s.substr(comma + 1));
   int day, year, hh, mm, ss;
   char mon[4] = {0};
   std::string str(s);
@@ -68,8 +68,8 @@ bool EtagMatches(std::string_view header, std::string_view etag) {
   while (pos <= header.size()) {
     size_t comma = header.find(',', pos);
     std::string_view item =
-        Trim(header.substr(pos, comma == std::string_view::npos ? header.npos : comma - pos));
-    if (StartsWith(item, "W/")) item.remove_prefix(2);
+        TrimSpaces(header.substr(pos, comma == std::string_view::npos ? header.npos : comma - pos));
+    if (std::string_view(item).starts_with("W/")) item.remove_prefix(2);
     if (item.size() >= 2 && item.front() == '"' && item.back() == '"') {
       item = item.substr(1, item.size() - 2);
     }
@@ -90,15 +90,15 @@ struct RangeSpec {
 
 RangeSpec ParseRange(std::string_view h, uint64_t size) {
   RangeSpec r;
-  h = Trim(h);
-  if (!StartsWith(h, "bytes=")) return r;
+  h = TrimSpaces(h);
+  if (!std::string_view(h).starts_with("bytes=")) return r;
   h.remove_prefix(6);
-  h = Trim(h);
+  h = TrimSpaces(h);
   if (h.find(',') != std::string_view::npos) return r;  // multiple ranges: S3 ignores them
   size_t dash = h.find('-');
   if (dash == std::string_view::npos) return r;
   auto num = [](std::string_view s, uint64_t* out) {
-    s = Trim(s);
+    s = TrimSpaces(s);
     if (s.empty() || s.size() > 19) return false;
     uint64_t v = 0;
     for (char c : s) {
@@ -108,7 +108,7 @@ RangeSpec ParseRange(std::string_view h, uint64_t size) {
     *out = v;
     return true;
   };
-  std::string_view a = Trim(h.substr(0, dash)), b = Trim(h.substr(dash + 1));
+  std::string_view a = TrimSpaces(h.substr(0, dash)), b = TrimSpaces(h.substr(dash + 1));
   if (a.empty()) {  // suffix: the last n bytes
     uint64_t n;
     if (!num(b, &n)) return r;
@@ -300,7 +300,7 @@ void CopyObject(Context& c, store::ObjectStore* store) {
     }
     return Error(c, 404, "NoSuchKey", "The specified key does not exist.", {{"Key", src_key}});
   }
-  std::string directive = std::string(Trim(c.req.Header("x-amz-metadata-directive")));
+  std::string directive = std::string(TrimSpaces(c.req.Header("x-amz-metadata-directive")));
   if (directive.empty()) directive = "COPY";
   if (directive != "COPY" && directive != "REPLACE") {
     return Error(c, 400, "InvalidArgument", "Unknown metadata directive.",

@@ -7,13 +7,13 @@ namespace hydrant::server::s3 {
 
 store::ObjectMeta MetaFromRequest(const http::Request& req) {
   store::ObjectMeta meta;
-  std::string_view ct = Trim(req.Header("Content-Type"));
+  std::string_view ct = TrimSpaces(req.Header("Content-Type"));
   // S3's default when a client sends none.
   meta.content_type = ct.empty() ? "binary/octet-stream" : std::string(ct);
   meta.content_encoding = StoredContentEncoding(req.Header("Content-Encoding"));
   for (const auto& [name, value] : req.headers) {
-    if (name.size() > 11 && IEquals(std::string_view(name).substr(0, 11), "x-amz-meta-")) {
-      meta.user_meta[Lower(std::string_view(name).substr(11))] = std::string(Trim(value));
+    if (name.size() > 11 && EqualsIgnoreCase(std::string_view(name).substr(0, 11), "x-amz-meta-")) {
+      meta.user_meta[AsciiLower(std::string_view(name).substr(11))] = std::string(TrimSpaces(value));
     }
   }
   return meta;
@@ -35,9 +35,9 @@ bool ReadPayload(Context& c, Payload* p) {
     decoded = std::move(d).value();
     data = decoded.data;
     for (const auto& [n, v] : decoded.trailers) {
-      if (StartsWith(n, "x-amz-checksum-")) checksums.emplace_back(n, v);
+      if (std::string_view(n).starts_with("x-amz-checksum-")) checksums.emplace_back(n, v);
     }
-    std::string_view dcl = Trim(c.req.Header("x-amz-decoded-content-length"));
+    std::string_view dcl = TrimSpaces(c.req.Header("x-amz-decoded-content-length"));
     if (!dcl.empty() && dcl != std::to_string(data.size())) {
       Error(c, 400, "IncompleteBody",
             "You did not provide the number of bytes specified by the "
