@@ -3,87 +3,21 @@ moments and restarted on the same data folder and port. Every record whose put w
 acknowledged (HTTP 200, FailedPutCount 0) must end up in the bucket; duplicates are
 allowed (at-least-once) and counted; no record may arrive torn or altered."""
 import random
-import threading
 import time
 
-import boto3
 import botocore
-from botocore.config import Config
 
-from conftest import s3_dest, wait_for
-
-
-def producer_client(h):
-    # Short timeouts and no retries: a put that dies with the server is simply not
-    # acknowledged, and the producer moves on.
-    return boto3.client(
-        "firehose", endpoint_url=h.endpoint, region_name="us-east-1",
-        aws_access_key_id="test", aws_secret_access_key="test",
-        config=Config(parameter_validation=False, retries={"total_max_attempts": 1, "mode": "standard"},
-                      connect_timeout=2, read_timeout=15))
+from conftest import Producers, make_stream, wait_for
 
 
-class Producers:
-    """Threads putting batches of unique records "t<thread>-<n> <padding>\\n"."""
+def padded_record(tid, n, rnd):
+    """Record n of thread tid: "t<thread>-<n> <padding>\\n", 0 to 3000 bytes of padding."""
+    rid = "t%d-%d" % (tid, n)
+    return rid, ("%s %s\n" % (rid, "p" * rnd.randrange(0, 3000))).encode()
 
-    def __init__(self, h, stream, threads=4, batch=50):
-        self.h, self.stream, self.batch = h, stream, batch
-        self.acked = set()
-        self.sent = {}  # id → exact line, for every record ever sent (acknowledged or not)
-        self.errors = 0
-        self.failed_records = 0
-        self.lock = threading.Lock()
-        self.stop_flag = threading.Event()
-        self.threads = [threading.Thread(target=self._run, args=(t,), daemon=True) for t in range(threads)]
 
-    def start(self):
-        for t in self.threads:
-            t.start()
-        return self
-
-    def stop(self):
-        self.stop_flag.set()
-        for t in self.threads:
-            t.join(30)
-            assert not t.is_alive(), "a producer thread hung"
-
-    def _run(self, tid):
-        rnd = random.Random(tid)
-        fh = producer_client(self.h)
-        port = self.h.port
-        n = 0
-        while not self.stop_flag.is_set():
-            if self.h.port != port:  # never happens (same port), but stay correct
-                fh, port = producer_client(self.h), self.h.port
-            ids, lines = [], []
-            for _ in range(self.batch):
-                rid = "t%d-%d" % (tid, n)
-                n += 1
-                line = ("%s %s\n" % (rid, "p" * rnd.randrange(0, 3000))).encode()
-                ids.append(rid)
-                lines.append(line)
-            with self.lock:
-                for rid, line in zip(ids, lines):
-                    self.sent[rid] = line
-            try:
-                r = fh.put_record_batch(DeliveryStreamName=self.stream,
-                                        Records=[{"Data": line} for line in lines])
-            except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError):
-                with self.lock:
-                    self.errors += 1
-                time.sleep(0.05)
-                continue
-            ok = r["ResponseMetadata"]["HTTPStatusCode"] == 200
-            with self.lock:
-                if ok and r["FailedPutCount"] == 0:
-                    self.acked.update(ids)
-                else:
-                    # Acknowledged per record: entries without an ErrorCode were accepted.
-                    for rid, rr in zip(ids, r["RequestResponses"]):
-                        if ok and "ErrorCode" not in rr:
-                            self.acked.add(rid)
-                        else:
-                            self.failed_records += 1
+def producers(h, stream, threads=4):
+    return Producers(h, stream, padded_record, threads=threads, batch=50, read_timeout=15).start()
 
 
 class Bucket:
@@ -138,19 +72,12 @@ def check_delivery(h, producers, bucket, timeout):
     return len(ids), len(ids) - len(set(ids))
 
 
-def make_stream(h, name, bucket):
-    h.client("firehose", validate=False).create_delivery_stream(
-        DeliveryStreamName=name,
-        ExtendedS3DestinationConfiguration=s3_dest(
-            bucket, BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 1}))
-
-
 def test_acknowledged_records_survive_kill_9(hydrant):
     h = hydrant
     h.client("s3").create_bucket(Bucket="crash")
     make_stream(h, "crash", "crash")
     rnd = random.Random()
-    p = Producers(h, "crash").start()
+    p = producers(h, "crash")
     kills = 0
     for _ in range(4):
         time.sleep(rnd.uniform(0.8, 2.2))
@@ -175,7 +102,7 @@ def test_acknowledged_records_survive_kill_9(hydrant):
 def test_bucket_created_late_everything_arrives(hydrant):
     h = hydrant
     make_stream(h, "late", "late-bucket")  # the bucket does not exist yet
-    p = Producers(h, "late", threads=3).start()
+    p = producers(h, "late", threads=3)
     time.sleep(1.5)
     h.kill()
     h.start(h.port)
