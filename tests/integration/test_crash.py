@@ -80,11 +80,11 @@ def test_acknowledged_records_survive_kill_9(hydrant):
     p = producers(h, "crash")
     kills = 0
     for _ in range(4):
-        time.sleep(rnd.uniform(0.8, 2.2))
+        time.sleep(rnd.uniform(0.8, 2.2))  # a random moment: when to kill is the test
         h.kill()
         kills += 1
         h.start(h.port)
-    time.sleep(1.5)
+    p.wait_for_acks(p.batch, "puts acknowledged by the last restart")
     p.stop()
     assert h.proc.poll() is None, "hydrant died on its own (exit %s)\n%s" % (h.proc.returncode, h.log()[-4000:])
     assert len(p.acked) > 500, "too little load to mean anything: %d acked" % len(p.acked)
@@ -92,10 +92,15 @@ def test_acknowledged_records_survive_kill_9(hydrant):
     print("crash test: %d kills, %d sent, %d acknowledged, %d delivered, %d duplicates, "
           "%d failed puts, %d refused records" % (kills, len(p.sent), len(p.acked), delivered, dups,
                                                   p.errors, p.failed_records))
-    # A clean restart afterwards redelivers nothing new and loses nothing.
+    # A clean restart afterwards redelivers nothing new and loses nothing. A record put
+    # after the restart bounds the wait: the log is delivered in order, so whatever the
+    # restart would redeliver arrives before it.
     h.restart()
-    time.sleep(2)
+    p.sent["after-restart"] = b"after-restart marker\n"
+    h.client("firehose").put_record(DeliveryStreamName="crash", Record={"Data": p.sent["after-restart"]})
+    p.acked.add("after-restart")
     delivered2, _ = check_delivery(h, p, "crash", timeout=10)
+    delivered2 -= 1  # the marker
     assert delivered2 == delivered, "a clean restart changed the bucket: %d → %d lines" % (delivered, delivered2)
 
 
@@ -103,10 +108,10 @@ def test_bucket_created_late_everything_arrives(hydrant):
     h = hydrant
     make_stream(h, "late", "late-bucket")  # the bucket does not exist yet
     p = producers(h, "late", threads=3)
-    time.sleep(1.5)
+    p.wait_for_acks(200, "puts acknowledged before the kill")
     h.kill()
     h.start(h.port)
-    time.sleep(1.5)
+    p.wait_for_acks(200, "puts acknowledged after the restart")
     p.stop()
     assert h.proc.poll() is None, "hydrant died on its own (exit %s)\n%s" % (h.proc.returncode, h.log()[-4000:])
     assert len(p.acked) > 300, "too little load: %d acked" % len(p.acked)

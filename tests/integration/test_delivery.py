@@ -32,10 +32,13 @@ def test_interval_delivery_concatenates_without_delimiter(hydrant):
     fh.put_record_batch(DeliveryStreamName="s", Records=[{"Data": b"a1"}, {"Data": b"b2"}])
     fh.put_record(DeliveryStreamName="s", Record={"Data": b"c3"})
     s3 = hydrant.client("s3")
-    objs = wait_for(lambda: read_objects(s3, "bkt"), what="an object")
-    time.sleep(1.5)  # nothing else should follow
-    objs = read_objects(s3, "bkt")
-    assert b"".join(objs[k] for k in sorted(objs)) == b"a1b2c3"
+    wait_for(lambda: read_objects(s3, "bkt"), what="an object")
+    # Nothing else should follow: a record put now bounds the wait, since whatever
+    # else came of the first three would be delivered before it.
+    fh.put_record(DeliveryStreamName="s", Record={"Data": b"d4"})
+    objs = wait_for(lambda: (lambda o: o if b"d4" in b"".join(o.values()) else None)(read_objects(s3, "bkt")),
+                    what="the later record")
+    assert b"".join(objs[k] for k in sorted(objs)) == b"a1b2c3" + b"d4"
     key = next(iter(objs))
     m = KEY_RE.match(key)
     assert m, key
@@ -96,9 +99,17 @@ def test_interval_is_respected(hydrant):
                 BufferingHints={"SizeInMBs": 5, "IntervalInSeconds": 4})
     hydrant.client("firehose").put_record(DeliveryStreamName="slow", Record={"Data": b"later"})
     s3 = hydrant.client("s3")
-    time.sleep(2)
-    assert list_keys(s3, "bkt") == []
-    wait_for(lambda: list_keys(s3, "bkt"), timeout=10, what="interval object")
+    t0 = time.time()
+    last_empty = [t0]  # when a listing last started that found the bucket empty
+
+    def listing():
+        t = time.time()
+        keys = list_keys(s3, "bkt")
+        if not keys:
+            last_empty[0] = t
+        return keys
+    wait_for(listing, timeout=12, what="interval object")
+    assert last_empty[0] - t0 >= 2, "delivered %.1f s after the put" % (last_empty[0] - t0)
 
 
 @pytest.mark.parametrize("fmt,ext", [("GZIP", ".gz"), ("ZIP", ".zip"), ("Snappy", ".snappy"),
@@ -172,7 +183,7 @@ def test_missing_bucket_is_retried_until_it_exists(hydrant):
     make_stream(hydrant, "late", "late-bucket")
     fh = hydrant.client("firehose")
     fh.put_record(DeliveryStreamName="late", Record={"Data": b"waited"})
-    time.sleep(2.5)
+    wait_for(lambda: "S3.NoSuchBucket" in hydrant.log(), what="a delivery attempt to fail")
     s3 = hydrant.client("s3")
     s3.create_bucket(Bucket="late-bucket")
     objs = wait_for(lambda: read_objects(s3, "late-bucket"), timeout=40, what="delivery after bucket creation")

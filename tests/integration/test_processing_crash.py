@@ -5,6 +5,7 @@ restarted on the same port and data folder. Every acknowledged record must end u
 transformed in the bucket (or, at worst, in processing-failed/): none is lost;
 duplicates are allowed (at-least-once) and counted."""
 import base64
+import os
 import random
 import re
 import time
@@ -46,14 +47,39 @@ def numbered_record(tid, n, rnd):
     return (tid, n), b"rec-%d-%d-payload\n" % (tid, n)
 
 
-def marks(path):
-    """(started, ended) invocation counts from the handler's marks file."""
+def read_marks(path):
+    """The handler's marks file as [(mark, pid)]."""
     try:
         with open(path) as f:
-            lines = f.read().split()
+            return [(m, int(pid)) for m, pid in (line.split() for line in f if line.strip())]
     except FileNotFoundError:
-        return 0, 0
+        return []
+
+
+def marks(path):
+    """(started, ended) invocation counts from the handler's marks file."""
+    lines = [m for m, _ in read_marks(path)]
     return lines.count("S"), lines.count("E")
+
+
+def in_progress(path):
+    """The pids of handler workers that started an invocation and have not ended it."""
+    open_by_pid = {}
+    for m, pid in read_marks(path):
+        open_by_pid[pid] = open_by_pid.get(pid, 0) + (1 if m == "S" else -1)
+    return {pid for pid, n in open_by_pid.items() if n > 0}
+
+
+def gone_or_ended(pids, path):
+    """True once every pid has ended its invocation or no longer exists."""
+    running = in_progress(path)
+    for pid in pids & running:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            continue
+        return False
+    return True
 
 
 def test_kill_during_transformation_loses_nothing(tmp_path):
@@ -73,20 +99,25 @@ def run(h, marks_file):
     kills = mid_transformation = 0
     rng = random.Random(7)
     deadline = time.time() + 45
+    orphans = set()
     while kills < 4 and time.time() < deadline:
-        time.sleep(1.2)  # the previous run's orphaned invocation (if any) has ended
+        # The previous run's orphaned invocation (if any) has ended, so that an
+        # invocation in progress at the next kill is one of this run.
+        wait_for(lambda: gone_or_ended(orphans, marks_file), timeout=15, interval=0.05,
+                 what="the killed server's invocation to end")
         s0, e0 = marks(marks_file)
         # Wait for an invocation of this run to start, then kill it part-way through.
         wait_for(lambda: marks(marks_file)[0] > s0, timeout=15, interval=0.02,
                  what="an invocation to start")
         time.sleep(rng.uniform(0.1, 0.7))
         s, e = marks(marks_file)
+        orphans = in_progress(marks_file)
         h.kill()
         kills += 1
         if s > e:
             mid_transformation += 1
         h.start(h.port)
-    time.sleep(1)
+    p.wait_for_acks(p.batch, "puts acknowledged by the last restart")
     p.stop()
     assert kills == 4 and mid_transformation >= 3, (kills, mid_transformation)
     assert len(p.acked) > 200, "producers hardly got through: %d acknowledged" % len(p.acked)

@@ -9,7 +9,6 @@ import json
 import os
 import re
 import shutil
-import time
 
 import boto3
 import pytest
@@ -129,13 +128,19 @@ def test_s3rver_restart_mid_stream_loses_and_duplicates_nothing(s3rver, tmp_path
                                    h.log()), timeout=30, what="failure while s3rver is down")
         failures = metric(h, "hydrant_delivery_failures_total", "rs")
         assert failures >= 1
-        time.sleep(2)
+        wait_for(lambda: metric(h, "hydrant_delivery_failures_total", "rs") > failures, timeout=30,
+                 what="a retry while s3rver is down")
         s3rver.start()
         wait_for(lambda: len(delivered_lines(s3, "restart-bucket")) >= len(first) + len(second),
                  timeout=60, what="delivery resumed after the restart")
-        time.sleep(2)  # nothing more should arrive
+        # Nothing more should arrive: records put now bound the wait, since whatever
+        # else came of the first two batches would be delivered before them.
+        third = records("third", 1)
+        put_records(h, "rs", third)
+        wait_for(lambda: len(delivered_lines(s3, "restart-bucket")) >= len(first) + len(second) + len(third),
+                 timeout=60, what="the later record")
         got = delivered_lines(s3, "restart-bucket")
-        assert sorted(got) == sorted(r[:-1] for r in first + second)
+        assert sorted(got) == sorted(r[:-1] for r in first + second + third)
         assert len(got) == len(set(got))
 
 
