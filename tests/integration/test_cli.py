@@ -4,66 +4,20 @@ import base64
 import json
 import os
 import re
-import subprocess
 import time
 
-import pytest
+from conftest import aws, aws_json, s3_cat, s3_dest, s3_ls, wait_for
 
-from conftest import CLIENT_ENV, wait_for
-
-AWS = "/usr/bin/aws"
-ROLE = "arn:aws:iam::000000000000:role/firehose"
 KEY_RE = re.compile(
     r"^(\d{4})/(\d{2})/(\d{2})/(\d{2})/(?P<stream>[A-Za-z0-9_.-]+)-(?P<version>\d+)-"
     r"\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-"
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
-def aws(h, *args, check=True, binary=False):
-    """Runs the AWS CLI v2 against hydrant; returns the CompletedProcess. With check,
-    a non-zero exit fails the test with the CLI's stderr and hydrant's log tail."""
-    env = dict(os.environ)
-    env.update(CLIENT_ENV)
-    # Keep the user's own CLI configuration out of the test.
-    env["AWS_CONFIG_FILE"] = "/nonexistent-hydrant-itest-config"
-    env["AWS_SHARED_CREDENTIALS_FILE"] = "/nonexistent-hydrant-itest-credentials"
-    p = subprocess.run([AWS, "--endpoint-url", h.endpoint, "--output", "json"] + list(args),
-                       env=env, capture_output=True, timeout=120)
-    if not binary:
-        p.stdout = p.stdout.decode("utf-8", "replace")
-    p.stderr = p.stderr.decode("utf-8", "replace")
-    if check and p.returncode != 0:
-        raise AssertionError("aws %s exited %d\nstderr: %s\nhydrant log tail:\n%s" % (
-            " ".join(args), p.returncode, p.stderr, h.log()[-3000:]))
-    return p
-
-
-def aws_json(h, *args):
-    out = aws(h, *args).stdout
-    return json.loads(out) if out.strip() else {}
-
-
-def dest_json(bucket, **kw):
-    cfg = {"RoleARN": ROLE, "BucketARN": "arn:aws:s3:::" + bucket}
-    cfg.update(kw)
-    return json.dumps(cfg)
-
-
 def create_stream(h, name, bucket, *extra, **kw):
     return aws(h, "firehose", "create-delivery-stream", "--delivery-stream-name", name,
-               "--extended-s3-destination-configuration", dest_json(bucket, **kw), *extra,
+               "--extended-s3-destination-configuration", json.dumps(s3_dest(bucket, **kw)), *extra,
                check=False)
-
-
-def s3_ls(h, bucket):
-    """`aws s3 ls --recursive` parsed into {key: size}."""
-    out = aws(h, "s3", "ls", "--recursive", "s3://%s/" % bucket).stdout
-    objs = {}
-    for line in out.splitlines():
-        parts = line.split(None, 3)
-        if len(parts) == 4:
-            objs[parts[3]] = int(parts[2])
-    return objs
 
 
 def test_readme_walkthrough(hydrant, tmp_path):
@@ -129,7 +83,7 @@ def test_readme_walkthrough(hydrant, tmp_path):
     m = KEY_RE.match(key)
     assert m, key
     assert m.group("stream") == "clicks" and m.group("version") == "1"
-    body = aws(h, "s3", "cp", "s3://events/" + key, "-", binary=True).stdout
+    body = s3_cat(h, "events", key)
     assert body == want
 
     # Any file goes up and comes back byte for byte.

@@ -3,87 +3,21 @@ moments and restarted on the same data folder and port. Every record whose put w
 acknowledged (HTTP 200, FailedPutCount 0) must end up in the bucket; duplicates are
 allowed (at-least-once) and counted; no record may arrive torn or altered."""
 import random
-import threading
 import time
 
-import boto3
 import botocore
-from botocore.config import Config
 
-from conftest import s3_dest, wait_for
-
-
-def producer_client(h):
-    # Short timeouts and no retries: a put that dies with the server is simply not
-    # acknowledged, and the producer moves on.
-    return boto3.client(
-        "firehose", endpoint_url=h.endpoint, region_name="us-east-1",
-        aws_access_key_id="test", aws_secret_access_key="test",
-        config=Config(parameter_validation=False, retries={"total_max_attempts": 1, "mode": "standard"},
-                      connect_timeout=2, read_timeout=15))
+from conftest import Producers, make_stream, wait_for
 
 
-class Producers:
-    """Threads putting batches of unique records "t<thread>-<n> <padding>\\n"."""
+def padded_record(tid, n, rnd):
+    """Record n of thread tid: "t<thread>-<n> <padding>\\n", 0 to 3000 bytes of padding."""
+    rid = "t%d-%d" % (tid, n)
+    return rid, ("%s %s\n" % (rid, "p" * rnd.randrange(0, 3000))).encode()
 
-    def __init__(self, h, stream, threads=4, batch=50):
-        self.h, self.stream, self.batch = h, stream, batch
-        self.acked = set()
-        self.sent = {}  # id → exact line, for every record ever sent (acknowledged or not)
-        self.errors = 0
-        self.failed_records = 0
-        self.lock = threading.Lock()
-        self.stop_flag = threading.Event()
-        self.threads = [threading.Thread(target=self._run, args=(t,), daemon=True) for t in range(threads)]
 
-    def start(self):
-        for t in self.threads:
-            t.start()
-        return self
-
-    def stop(self):
-        self.stop_flag.set()
-        for t in self.threads:
-            t.join(30)
-            assert not t.is_alive(), "a producer thread hung"
-
-    def _run(self, tid):
-        rnd = random.Random(tid)
-        fh = producer_client(self.h)
-        port = self.h.port
-        n = 0
-        while not self.stop_flag.is_set():
-            if self.h.port != port:  # never happens (same port), but stay correct
-                fh, port = producer_client(self.h), self.h.port
-            ids, lines = [], []
-            for _ in range(self.batch):
-                rid = "t%d-%d" % (tid, n)
-                n += 1
-                line = ("%s %s\n" % (rid, "p" * rnd.randrange(0, 3000))).encode()
-                ids.append(rid)
-                lines.append(line)
-            with self.lock:
-                for rid, line in zip(ids, lines):
-                    self.sent[rid] = line
-            try:
-                r = fh.put_record_batch(DeliveryStreamName=self.stream,
-                                        Records=[{"Data": line} for line in lines])
-            except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError):
-                with self.lock:
-                    self.errors += 1
-                time.sleep(0.05)
-                continue
-            ok = r["ResponseMetadata"]["HTTPStatusCode"] == 200
-            with self.lock:
-                if ok and r["FailedPutCount"] == 0:
-                    self.acked.update(ids)
-                else:
-                    # Acknowledged per record: entries without an ErrorCode were accepted.
-                    for rid, rr in zip(ids, r["RequestResponses"]):
-                        if ok and "ErrorCode" not in rr:
-                            self.acked.add(rid)
-                        else:
-                            self.failed_records += 1
+def producers(h, stream, threads=4):
+    return Producers(h, stream, padded_record, threads=threads, batch=50, read_timeout=15).start()
 
 
 class Bucket:
@@ -138,26 +72,19 @@ def check_delivery(h, producers, bucket, timeout):
     return len(ids), len(ids) - len(set(ids))
 
 
-def make_stream(h, name, bucket):
-    h.client("firehose", validate=False).create_delivery_stream(
-        DeliveryStreamName=name,
-        ExtendedS3DestinationConfiguration=s3_dest(
-            bucket, BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 1}))
-
-
 def test_acknowledged_records_survive_kill_9(hydrant):
     h = hydrant
     h.client("s3").create_bucket(Bucket="crash")
     make_stream(h, "crash", "crash")
     rnd = random.Random()
-    p = Producers(h, "crash").start()
+    p = producers(h, "crash")
     kills = 0
     for _ in range(4):
-        time.sleep(rnd.uniform(0.8, 2.2))
+        time.sleep(rnd.uniform(0.8, 2.2))  # a random moment: when to kill is the test
         h.kill()
         kills += 1
         h.start(h.port)
-    time.sleep(1.5)
+    p.wait_for_acks(p.batch, "puts acknowledged by the last restart")
     p.stop()
     assert h.proc.poll() is None, "hydrant died on its own (exit %s)\n%s" % (h.proc.returncode, h.log()[-4000:])
     assert len(p.acked) > 500, "too little load to mean anything: %d acked" % len(p.acked)
@@ -165,21 +92,26 @@ def test_acknowledged_records_survive_kill_9(hydrant):
     print("crash test: %d kills, %d sent, %d acknowledged, %d delivered, %d duplicates, "
           "%d failed puts, %d refused records" % (kills, len(p.sent), len(p.acked), delivered, dups,
                                                   p.errors, p.failed_records))
-    # A clean restart afterwards redelivers nothing new and loses nothing.
+    # A clean restart afterwards redelivers nothing new and loses nothing. A record put
+    # after the restart bounds the wait: the log is delivered in order, so whatever the
+    # restart would redeliver arrives before it.
     h.restart()
-    time.sleep(2)
+    p.sent["after-restart"] = b"after-restart marker\n"
+    h.client("firehose").put_record(DeliveryStreamName="crash", Record={"Data": p.sent["after-restart"]})
+    p.acked.add("after-restart")
     delivered2, _ = check_delivery(h, p, "crash", timeout=10)
+    delivered2 -= 1  # the marker
     assert delivered2 == delivered, "a clean restart changed the bucket: %d → %d lines" % (delivered, delivered2)
 
 
 def test_bucket_created_late_everything_arrives(hydrant):
     h = hydrant
     make_stream(h, "late", "late-bucket")  # the bucket does not exist yet
-    p = Producers(h, "late", threads=3).start()
-    time.sleep(1.5)
+    p = producers(h, "late", threads=3)
+    p.wait_for_acks(200, "puts acknowledged before the kill")
     h.kill()
     h.start(h.port)
-    time.sleep(1.5)
+    p.wait_for_acks(200, "puts acknowledged after the restart")
     p.stop()
     assert h.proc.poll() is None, "hydrant died on its own (exit %s)\n%s" % (h.proc.returncode, h.log()[-4000:])
     assert len(p.acked) > 300, "too little load: %d acked" % len(p.acked)

@@ -11,7 +11,7 @@ import snappy
 import snappy.hadoop_snappy
 import snappy.snappy as _snappy_impl
 
-from conftest import Hydrant, list_keys, s3_dest, wait_for
+from conftest import Hydrant, list_keys, make_stream, metrics_text, read_objects, s3_dest, wait_for
 
 # Debian's python3-snappy 0.5.3 cannot compute CRC-32C on Python 3.11 (its C helper
 # raises SystemError); give its framing reader the python3-crc32c implementation.
@@ -26,28 +26,19 @@ KEY_RE = re.compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?P<ext>.*)$")
 
 
-def make_stream(h, name, bucket, create_bucket=True, **dest):
-    if create_bucket:
-        h.client("s3").create_bucket(Bucket=bucket)
-    dest.setdefault("BufferingHints", {"SizeInMBs": 1, "IntervalInSeconds": 1})
-    h.client("firehose", validate=False).create_delivery_stream(
-        DeliveryStreamName=name, ExtendedS3DestinationConfiguration=s3_dest(bucket, **dest))
-
-
-def read_all(s3, bucket, prefix=""):
-    return {k: s3.get_object(Bucket=bucket, Key=k)["Body"].read() for k in list_keys(s3, bucket, prefix)}
-
-
 def test_interval_delivery_concatenates_without_delimiter(hydrant):
-    make_stream(hydrant, "s", "bkt")
+    make_stream(hydrant, "s", "bkt", create_bucket=True)
     fh = hydrant.client("firehose", validate=False)
     fh.put_record_batch(DeliveryStreamName="s", Records=[{"Data": b"a1"}, {"Data": b"b2"}])
     fh.put_record(DeliveryStreamName="s", Record={"Data": b"c3"})
     s3 = hydrant.client("s3")
-    objs = wait_for(lambda: read_all(s3, "bkt"), what="an object")
-    time.sleep(1.5)  # nothing else should follow
-    objs = read_all(s3, "bkt")
-    assert b"".join(objs[k] for k in sorted(objs)) == b"a1b2c3"
+    wait_for(lambda: read_objects(s3, "bkt"), what="an object")
+    # Nothing else should follow: a record put now bounds the wait, since whatever
+    # else came of the first three would be delivered before it.
+    fh.put_record(DeliveryStreamName="s", Record={"Data": b"d4"})
+    objs = wait_for(lambda: (lambda o: o if b"d4" in b"".join(o.values()) else None)(read_objects(s3, "bkt")),
+                    what="the later record")
+    assert b"".join(objs[k] for k in sorted(objs)) == b"a1b2c3" + b"d4"
     key = next(iter(objs))
     m = KEY_RE.match(key)
     assert m, key
@@ -61,20 +52,14 @@ def test_interval_delivery_concatenates_without_delimiter(hydrant):
     assert head["ContentType"] == "application/octet-stream"
 
 
-def metrics(h):
-    import urllib.request
-    with urllib.request.urlopen(h.endpoint + "/metrics") as r:
-        return r.read().decode()
-
-
 def test_metrics_count_known_traffic(hydrant):
-    make_stream(hydrant, "m", "bkt")
+    make_stream(hydrant, "m", "bkt", create_bucket=True)
     fh = hydrant.client("firehose")
     fh.put_record_batch(DeliveryStreamName="m", Records=[{"Data": b"12345"}] * 10)
     fh.put_record(DeliveryStreamName="m", Record={"Data": b"abc"})
-    wait_for(lambda: 'hydrant_firehose_delivery_to_s3_records_total{delivery_stream="m"} 11\n' in metrics(hydrant),
-             what="delivery counted")
-    text = metrics(hydrant)
+    wait_for(lambda: 'hydrant_firehose_delivery_to_s3_records_total{delivery_stream="m"} 11\n'
+             in metrics_text(hydrant), what="delivery counted")
+    text = metrics_text(hydrant)
     for line in ['hydrant_firehose_incoming_records_total{delivery_stream="m"} 11',
                  'hydrant_firehose_incoming_bytes_total{delivery_stream="m"} 53',
                  'hydrant_firehose_incoming_put_requests_total{delivery_stream="m"} 2',
@@ -85,7 +70,8 @@ def test_metrics_count_known_traffic(hydrant):
 
 
 def test_size_triggers_before_interval(hydrant):
-    make_stream(hydrant, "big", "bkt", BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 900})
+    make_stream(hydrant, "big", "bkt", create_bucket=True,
+                BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 900})
     fh = hydrant.client("firehose", validate=False)
     rec = b"x" * 100000
     for _ in range(3):
@@ -99,7 +85,8 @@ def test_size_triggers_before_interval(hydrant):
 
 
 def test_interval_zero_delivers_at_once(hydrant):
-    make_stream(hydrant, "zero", "bkt", BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 0})
+    make_stream(hydrant, "zero", "bkt", create_bucket=True,
+                BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 0})
     hydrant.client("firehose").put_record(DeliveryStreamName="zero", Record={"Data": b"now"})
     s3 = hydrant.client("s3")
     t0 = time.time()
@@ -108,18 +95,27 @@ def test_interval_zero_delivers_at_once(hydrant):
 
 
 def test_interval_is_respected(hydrant):
-    make_stream(hydrant, "slow", "bkt", BufferingHints={"SizeInMBs": 5, "IntervalInSeconds": 4})
+    make_stream(hydrant, "slow", "bkt", create_bucket=True,
+                BufferingHints={"SizeInMBs": 5, "IntervalInSeconds": 4})
     hydrant.client("firehose").put_record(DeliveryStreamName="slow", Record={"Data": b"later"})
     s3 = hydrant.client("s3")
-    time.sleep(2)
-    assert list_keys(s3, "bkt") == []
-    wait_for(lambda: list_keys(s3, "bkt"), timeout=10, what="interval object")
+    t0 = time.time()
+    last_empty = [t0]  # when a listing last started that found the bucket empty
+
+    def listing():
+        t = time.time()
+        keys = list_keys(s3, "bkt")
+        if not keys:
+            last_empty[0] = t
+        return keys
+    wait_for(listing, timeout=12, what="interval object")
+    assert last_empty[0] - t0 >= 2, "delivered %.1f s after the put" % (last_empty[0] - t0)
 
 
 @pytest.mark.parametrize("fmt,ext", [("GZIP", ".gz"), ("ZIP", ".zip"), ("Snappy", ".snappy"),
                                      ("HADOOP_SNAPPY", ".snappy"), ("UNCOMPRESSED", "")])
 def test_compression_readable_by_standard_libraries(hydrant, fmt, ext):
-    make_stream(hydrant, "c", "bkt", CompressionFormat=fmt)
+    make_stream(hydrant, "c", "bkt", create_bucket=True, CompressionFormat=fmt)
     records = [("line %d %s\n" % (i, "z" * (i % 50))).encode() for i in range(2000)]
     fh = hydrant.client("firehose", validate=False)
     for i in range(0, len(records), 500):
@@ -129,7 +125,7 @@ def test_compression_readable_by_standard_libraries(hydrant, fmt, ext):
 
     def decoded():
         out = b""
-        for k, body in sorted(read_all(s3, "bkt").items()):
+        for k, body in sorted(read_objects(s3, "bkt").items()):
             assert k.endswith(ext) if ext else KEY_RE.match(k).group("ext") == ""
             if fmt == "GZIP":
                 out += gzip.decompress(body)
@@ -176,7 +172,7 @@ def test_custom_prefix_and_extension(hydrant):
 
 
 def test_static_prefix_gets_timestamp_without_slash(hydrant):
-    make_stream(hydrant, "st", "bkt", Prefix="logs")
+    make_stream(hydrant, "st", "bkt", create_bucket=True, Prefix="logs")
     hydrant.client("firehose").put_record(DeliveryStreamName="st", Record={"Data": b"x"})
     s3 = hydrant.client("s3")
     key = wait_for(lambda: list_keys(s3, "bkt"), what="object")[0]
@@ -184,41 +180,42 @@ def test_static_prefix_gets_timestamp_without_slash(hydrant):
 
 
 def test_missing_bucket_is_retried_until_it_exists(hydrant):
-    make_stream(hydrant, "late", "late-bucket", create_bucket=False)
+    make_stream(hydrant, "late", "late-bucket")
     fh = hydrant.client("firehose")
     fh.put_record(DeliveryStreamName="late", Record={"Data": b"waited"})
-    time.sleep(2.5)
+    wait_for(lambda: "S3.NoSuchBucket" in hydrant.log(), what="a delivery attempt to fail")
     s3 = hydrant.client("s3")
     s3.create_bucket(Bucket="late-bucket")
-    objs = wait_for(lambda: read_all(s3, "late-bucket"), timeout=40, what="delivery after bucket creation")
+    objs = wait_for(lambda: read_objects(s3, "late-bucket"), timeout=40, what="delivery after bucket creation")
     assert b"".join(objs.values()) == b"waited"
     assert "S3.NoSuchBucket" in hydrant.log()
 
 
 def test_failing_stream_does_not_stall_others(hydrant):
-    make_stream(hydrant, "broken", "no-such-bucket", create_bucket=False)
-    make_stream(hydrant, "fine", "ok-bucket")
+    make_stream(hydrant, "broken", "no-such-bucket")
+    make_stream(hydrant, "fine", "ok-bucket", create_bucket=True)
     fh = hydrant.client("firehose")
     fh.put_record(DeliveryStreamName="broken", Record={"Data": b"stuck"})
     fh.put_record(DeliveryStreamName="fine", Record={"Data": b"flows"})
     s3 = hydrant.client("s3")
-    objs = wait_for(lambda: read_all(s3, "ok-bucket"), what="healthy stream's object")
+    objs = wait_for(lambda: read_objects(s3, "ok-bucket"), what="healthy stream's object")
     assert b"".join(objs.values()) == b"flows"
 
 
 def test_backlog_delivered_after_restart(hydrant):
-    make_stream(hydrant, "r", "bkt", BufferingHints={"SizeInMBs": 5, "IntervalInSeconds": 900})
+    make_stream(hydrant, "r", "bkt", create_bucket=True,
+                BufferingHints={"SizeInMBs": 5, "IntervalInSeconds": 900})
     fh = hydrant.client("firehose")
     fh.put_record_batch(DeliveryStreamName="r", Records=[{"Data": b"%04d" % i} for i in range(100)])
     hydrant.kill()
     hydrant.start(hydrant.port)
     s3 = hydrant.client("s3")
-    objs = wait_for(lambda: read_all(s3, "bkt"), timeout=20, what="backlog object")
+    objs = wait_for(lambda: read_objects(s3, "bkt"), timeout=20, what="backlog object")
     assert b"".join(objs[k] for k in sorted(objs)) == b"".join(b"%04d" % i for i in range(100))
 
 
 def test_update_changes_following_objects(hydrant):
-    make_stream(hydrant, "upd", "bkt")
+    make_stream(hydrant, "upd", "bkt", create_bucket=True)
     fh = hydrant.client("firehose", validate=False)
     fh.put_record(DeliveryStreamName="upd", Record={"Data": b"v1"})
     s3 = hydrant.client("s3")
@@ -233,28 +230,24 @@ def test_update_changes_following_objects(hydrant):
 
 
 def test_retention_drops_undeliverable_data(tmp_path):
-    h = Hydrant(str(tmp_path / "d"), ["--retention-seconds", "3"]).start()
-    try:
-        make_stream(h, "exp", "never", create_bucket=False)
+    with Hydrant(str(tmp_path / "d"), ["--retention-seconds", "3"]).start() as h:
+        make_stream(h, "exp", "never")
         fh = h.client("firehose")
         fh.put_record(DeliveryStreamName="exp", Record={"Data": b"lost"})
         wait_for(lambda: "event=records_expired" in h.log(), timeout=30, what="expiry log line")
-        assert 'hydrant_expired_records_total{delivery_stream="exp"} 1\n' in metrics(h)
+        assert 'hydrant_expired_records_total{delivery_stream="exp"} 1\n' in metrics_text(h)
         # A record younger than the retention period is kept and delivered once the
         # bucket exists; only the expired one is gone.
         fh.put_record(DeliveryStreamName="exp", Record={"Data": b"kept"})
         h.client("s3").create_bucket(Bucket="never")
         s3 = h.client("s3")
-        objs = wait_for(lambda: read_all(s3, "never"), timeout=30, what="young record delivered")
+        objs = wait_for(lambda: read_objects(s3, "never"), timeout=30, what="young record delivered")
         assert b"".join(objs.values()) == b"kept"
-    finally:
-        h.stop()
 
 
 def test_disk_quota_refuses_with_slow_down(tmp_path):
-    h = Hydrant(str(tmp_path / "d"), ["--disk-quota-mb", "1"]).start()
-    try:
-        make_stream(h, "q", "bkt", create_bucket=False)  # nothing drains the log
+    with Hydrant(str(tmp_path / "d"), ["--disk-quota-mb", "1"]).start() as h:
+        make_stream(h, "q", "bkt")  # nothing drains the log
         fh = h.client("firehose", validate=False)
         acked = 0
         last = None
@@ -276,7 +269,5 @@ def test_disk_quota_refuses_with_slow_down(tmp_path):
         h.client("s3").create_bucket(Bucket="bkt")
         s3 = h.client("s3")
         objs = wait_for(lambda: (lambda o: o if sum(map(len, o.values())) >= acked * 100000 else None)(
-            read_all(s3, "bkt")), timeout=40, what="acknowledged data")
+            read_objects(s3, "bkt")), timeout=40, what="acknowledged data")
         assert sum(map(len, objs.values())) == acked * 100000
-    finally:
-        h.stop()

@@ -3,18 +3,15 @@ delivers nothing to my S3 bucket" (../shared/seeds/001_*) reproduced against the
 binary, and the doctor's verdict checked: exit code, the failing check's line and the
 --json report. Also GET /doctor?stream=NAME. The server samples metrics every second."""
 import json
-import os
 import subprocess
-import textwrap
 import urllib.error
 import urllib.request
 
 import pytest
 
-from conftest import HYDRANT, Hydrant, list_keys, s3_dest, wait_for
-from test_remote_s3 import free_port, s3rver, start_hydrant  # noqa: F401 (s3rver is a fixture)
-
-ACCOUNT = "000000000000"
+from conftest import (HYDRANT, free_port, lambda_arn, lambda_function_toml, lambda_processing, list_keys,
+                      make_stream, put_records, start_with_buckets, start_with_config, wait_for,
+                      write_handlers)
 
 HANDLERS = {
     "ok.py": '''
@@ -32,44 +29,23 @@ def lambda_handler(event, context):
 }
 
 
-def fn_arn(name):
-    return "arn:aws:lambda:us-east-1:%s:function:%s" % (ACCOUNT, name)
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("doctor")
-    hdir = root / "handlers"
-    hdir.mkdir()
-    for name, code in HANDLERS.items():
-        (hdir / name).write_text(textwrap.dedent(code))
+    hdir = write_handlers(root / "handlers", HANDLERS)
     port = free_port()
     dead = free_port()  # nothing listens there
     # Functions hydrant does not run itself go to its own Lambda API, which answers
     # ResourceNotFoundException for a function it does not know: a deleted function.
-    cfg = root / "hydrant.toml"
-    cfg.write_text(textwrap.dedent('''
-        metrics_period_seconds = 1
-        [lambda]
-        endpoint = "http://127.0.0.1:%d"
-        [[lambda.functions]]
-        name = "ok"
-        runtime = "python3"
-        handler = "%s"
-        timeout_seconds = 10
-        [[lambda.functions]]
-        name = "slow"
-        runtime = "python3"
-        handler = "%s"
-        timeout_seconds = 1
-        [[lambda.functions]]
-        name = "down"
-        runtime = "http"
-        endpoint = "http://127.0.0.1:%d"
-        ''' % (port, hdir / "ok.py", hdir / "slow.py", dead)))
-    h = Hydrant(str(root / "data"), ["--config", str(cfg)]).start(port)
-    yield h
-    h.stop()
+    with start_with_config(root, "\n".join([
+        "metrics_period_seconds = 1",
+        "[lambda]",
+        'endpoint = "http://127.0.0.1:%d"' % port,
+        lambda_function_toml("ok", runtime="python3", handler=hdir / "ok.py", timeout_seconds=10),
+        lambda_function_toml("slow", runtime="python3", handler=hdir / "slow.py", timeout_seconds=1),
+        lambda_function_toml("down", runtime="http", endpoint="http://127.0.0.1:%d" % dead),
+    ]), port=port) as h:
+        yield h
 
 
 def doctor(h, stream, as_json=False):
@@ -97,36 +73,26 @@ def line_of(text, name):
     raise AssertionError("no line for %r in:\n%s" % (name, text))
 
 
-def make_stream(h, name, bucket, create_bucket=True, logging=True, **extra):
-    if create_bucket:
-        s3 = h.client("s3")
-        if bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
-            s3.create_bucket(Bucket=bucket)
-    dest = s3_dest(bucket, Prefix=name + "/", ErrorOutputPrefix=name + "-errors/",
-                   BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 1})
+def doctor_stream(h, name, bucket, create_bucket=True, logging=True, **extra):
+    """A stream into bucket under NAME/, failures under NAME-errors/, with CloudWatch
+    logging to /aws/kinesisfirehose/NAME unless logging is False."""
     if logging:
-        dest["CloudWatchLoggingOptions"] = {"Enabled": True, "LogGroupName": "/aws/kinesisfirehose/" + name,
-                                            "LogStreamName": "DestinationDelivery"}
-    dest.update(extra)
-    h.client("firehose", validate=False).create_delivery_stream(
-        DeliveryStreamName=name, ExtendedS3DestinationConfiguration=dest)
+        extra["CloudWatchLoggingOptions"] = {"Enabled": True, "LogGroupName": "/aws/kinesisfirehose/" + name,
+                                             "LogStreamName": "DestinationDelivery"}
+    make_stream(h, name, bucket, create_bucket=create_bucket, Prefix=name + "/",
+                ErrorOutputPrefix=name + "-errors/", **extra)
 
 
-def lambda_processing(function):
-    return {"Enabled": True, "Processors": [{"Type": "Lambda", "Parameters": [
-        {"ParameterName": "LambdaArn", "ParameterValue": fn_arn(function)},
-        {"ParameterName": "NumberOfRetries", "ParameterValue": "0"},
-        {"ParameterName": "BufferIntervalInSeconds", "ParameterValue": "1"}]}]}
+def lambda_through(function):
+    return lambda_processing(lambda_arn(function))
 
 
 def put(h, name, n=5):
-    r = h.client("firehose").put_record_batch(
-        DeliveryStreamName=name, Records=[{"Data": b"rec-%d\n" % i} for i in range(n)])
-    assert r["FailedPutCount"] == 0
+    put_records(h, name, [b"rec-%d\n" % i for i in range(n)])
 
 
 def test_healthy_stream_passes_every_check(server):
-    make_stream(server, "healthy", "doctor-ok", ProcessingConfiguration=lambda_processing("ok"))
+    doctor_stream(server, "healthy", "doctor-ok", ProcessingConfiguration=lambda_through("ok"))
     put(server, "healthy")
     wait_for(lambda: list_keys(server.client("s3"), "doctor-ok", "healthy/"), what="delivery")
 
@@ -151,7 +117,7 @@ def test_healthy_stream_passes_every_check(server):
 
 
 def test_missing_bucket(server):
-    make_stream(server, "nobucket", "doctor-missing", create_bucket=False)
+    doctor_stream(server, "nobucket", "doctor-missing", create_bucket=False)
     put(server, "nobucket")
     r = wait_for(lambda: (lambda r: r if r["by_id"]["delivery"]["status"] == "failed" else None)(
         report(server, "nobucket")), timeout=30, interval=0.5, what="delivery failing")
@@ -173,7 +139,7 @@ def test_missing_bucket(server):
 
 
 def test_deleted_lambda_function(server):
-    make_stream(server, "gonefn", "doctor-ok", ProcessingConfiguration=lambda_processing("gone"))
+    doctor_stream(server, "gonefn", "doctor-ok", ProcessingConfiguration=lambda_through("gone"))
     r = report(server, "gonefn")
     assert r["rc"] == 1
     c = r["by_id"]["lambda-function"]
@@ -185,14 +151,14 @@ def test_deleted_lambda_function(server):
 
 
 def test_lambda_endpoint_down(server):
-    make_stream(server, "downfn", "doctor-ok", ProcessingConfiguration=lambda_processing("down"))
+    doctor_stream(server, "downfn", "doctor-ok", ProcessingConfiguration=lambda_through("down"))
     c = check(server, "downfn", "lambda-function")
     assert c["status"] == "failed" and c["errorCode"] == "Lambda.ServiceUnavailable", c
     assert "does not answer" in c["fix"]
 
 
 def test_function_that_times_out(server):
-    make_stream(server, "slowfn", "doctor-ok", ProcessingConfiguration=lambda_processing("slow"))
+    doctor_stream(server, "slowfn", "doctor-ok", ProcessingConfiguration=lambda_through("slow"))
     r = report(server, "slowfn")
     c = r["by_id"]["lambda-function"]
     assert r["rc"] == 1 and c["status"] == "failed", c
@@ -209,7 +175,7 @@ def test_function_that_times_out(server):
 
 
 def test_no_incoming_data(server):
-    make_stream(server, "quiet", "doctor-ok")
+    doctor_stream(server, "quiet", "doctor-ok")
     p = doctor(server, "quiet")
     assert p.returncode == 1, p.stdout
     line = line_of(p.stdout, "incoming data")
@@ -221,7 +187,7 @@ def test_no_incoming_data(server):
 
 
 def test_logging_disabled_is_a_warning(server):
-    make_stream(server, "nolog", "doctor-ok", logging=False)
+    doctor_stream(server, "nolog", "doctor-ok", logging=False)
     put(server, "nolog")
     wait_for(lambda: list_keys(server.client("s3"), "doctor-ok", "nolog/"), what="delivery")
     r = wait_for(lambda: (lambda r: r if r["rc"] == 0 else None)(report(server, "nolog")),
@@ -234,7 +200,7 @@ def test_logging_disabled_is_a_warning(server):
 
 
 def test_http_report_and_usage_errors(server):
-    make_stream(server, "viahttp", "doctor-ok")
+    doctor_stream(server, "viahttp", "doctor-ok")
     with urllib.request.urlopen(server.endpoint + "/doctor?stream=viahttp", timeout=60) as resp:
         assert resp.headers["Content-Type"] == "application/json"
         body = json.loads(resp.read())
@@ -251,18 +217,15 @@ def test_http_report_and_usage_errors(server):
     assert p.returncode == 2 and "cannot reach hydrant" in p.stderr
 
 
-def test_access_denied_on_a_remote_bucket(s3rver, tmp_path):  # noqa: F811
+def test_access_denied_on_a_remote_bucket(s3rver, tmp_path):
     s3rver.client("S3RVER", "S3RVER").create_bucket(Bucket="doctor-guarded")
     # s3rver checks the access key id: a wrong one is refused (S3.AccessDenied).
-    h = start_hydrant(tmp_path, [("doctor-guarded", s3rver.endpoint, "WRONGKEY", "S3RVER")],
-                      extra_toml="metrics_period_seconds = 1\n")
-    try:
-        make_stream(h, "denied", "doctor-guarded", create_bucket=False)
+    with start_with_buckets(tmp_path, [("doctor-guarded", s3rver.endpoint, "WRONGKEY", "S3RVER")],
+                            extra_toml="metrics_period_seconds = 1\n") as h:
+        doctor_stream(h, "denied", "doctor-guarded", create_bucket=False)
         r = report(h, "denied")
         c = r["by_id"]["bucket-access"]
         assert r["rc"] == 1 and c["status"] == "failed" and c["errorCode"] == "S3.AccessDenied", c
         assert "s3:PutObject" in c["fix"] and "bucket policy" in c["fix"]
         p = doctor(h, "denied")
         assert p.returncode == 1 and "S3.AccessDenied" in line_of(p.stdout, "bucket access")
-    finally:
-        h.stop()

@@ -1,5 +1,4 @@
 """The Firehose control plane and put API, driven with boto3 against the real server."""
-import base64
 import json
 import os
 
@@ -49,13 +48,10 @@ def test_create_describe_echoes_defaults(hydrant):
 
 def test_account_and_region_are_configurable(tmp_path):
     from conftest import Hydrant
-    h = Hydrant(str(tmp_path / "d"), ["--region", "eu-west-1", "--account-id", "123456789012"]).start()
-    try:
+    with Hydrant(str(tmp_path / "d"), ["--region", "eu-west-1", "--account-id", "123456789012"]).start() as h:
         fh = h.client("firehose")
         arn = create(fh, "s1")["DeliveryStreamARN"]
         assert arn == "arn:aws:firehose:eu-west-1:123456789012:deliverystream/s1"
-    finally:
-        h.stop()
 
 
 def test_legacy_s3_destination_configuration(hydrant):

@@ -5,15 +5,14 @@ import base64
 import json
 import os
 import subprocess
-import textwrap
 import time
 
 import botocore
 import pytest
 
-from conftest import HYDRANT, Hydrant, s3_dest, wait_for
+from conftest import (HYDRANT, aws, aws_json, lambda_arn, lambda_function_toml, lambda_processing,
+                      make_stream, s3_dest, start_with_config, wait_for, write_handlers)
 
-AWS = "/usr/bin/aws"
 ACCOUNT = "000000000000"
 
 HANDLERS = {
@@ -35,34 +34,11 @@ def lambda_handler(event, context):
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("logs")
-    hdir = root / "handlers"
-    hdir.mkdir()
-    funcs = ""
-    for name, code in HANDLERS.items():
-        (hdir / name).write_text(textwrap.dedent(code))
-        funcs += textwrap.dedent('''
-            [[lambda.functions]]
-            name = "%s"
-            runtime = "python3"
-            handler = "%s"
-            ''' % (os.path.splitext(name)[0], hdir / name))
-    cfg = root / "hydrant.toml"
-    cfg.write_text(funcs)
-    h = Hydrant(str(root / "data"), ["--config", str(cfg)]).start()
-    yield h
-    h.stop()
-
-
-def aws(h, *args, check=True):
-    r = subprocess.run([AWS, "--endpoint-url", h.endpoint, "--output", "json", *args],
-                       capture_output=True, text=True, timeout=60, env=dict(os.environ))
-    if check:
-        assert r.returncode == 0, r.stderr
-    return r
-
-
-def aws_json(h, *args):
-    return json.loads(aws(h, *args).stdout)
+    hdir = write_handlers(root / "handlers", HANDLERS)
+    with start_with_config(root, "".join(
+            lambda_function_toml(os.path.splitext(name)[0], runtime="python3", handler=hdir / name)
+            for name in HANDLERS)) as h:
+        yield h
 
 
 def hydrant_logs(h, *args, timeout=60):
@@ -260,14 +236,8 @@ def test_processing_errors_on_server_log_without_cloudwatch_logging(server):
     """The server's own log: one line per failed invocation, with stream= and
     errorCode=, even when CloudWatch logging is off."""
     server.client("s3").create_bucket(Bucket="srvlog")
-    fn = "arn:aws:lambda:us-east-1:%s:function:raises" % ACCOUNT
-    server.client("firehose", validate=False).create_delivery_stream(
-        DeliveryStreamName="srvlog", ExtendedS3DestinationConfiguration=s3_dest(
-            "srvlog", BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 1},
-            ProcessingConfiguration={"Enabled": True, "Processors": [{"Type": "Lambda", "Parameters": [
-                {"ParameterName": "LambdaArn", "ParameterValue": fn},
-                {"ParameterName": "NumberOfRetries", "ParameterValue": "0"},
-                {"ParameterName": "BufferIntervalInSeconds", "ParameterValue": "1"}]}]}))
+    fn = lambda_arn("raises")
+    make_stream(server, "srvlog", "srvlog", ProcessingConfiguration=lambda_processing(fn))
     server.client("firehose").put_record(DeliveryStreamName="srvlog", Record={"Data": b"x\n"})
 
     def line():
@@ -286,16 +256,11 @@ def test_processing_errors_are_logged_when_enabled(server):
     `hydrant logs`."""
     s3 = server.client("s3")
     s3.create_bucket(Bucket="proc-errors")
-    fn = "arn:aws:lambda:us-east-1:%s:function:raises" % ACCOUNT
-    server.client("firehose", validate=False).create_delivery_stream(
-        DeliveryStreamName="proc-errors", ExtendedS3DestinationConfiguration=s3_dest(
-            "proc-errors", BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 1},
-            CloudWatchLoggingOptions={"Enabled": True, "LogGroupName": "/aws/kinesisfirehose/proc-errors",
-                                      "LogStreamName": "DestinationDelivery"},
-            ProcessingConfiguration={"Enabled": True, "Processors": [{"Type": "Lambda", "Parameters": [
-                {"ParameterName": "LambdaArn", "ParameterValue": fn},
-                {"ParameterName": "NumberOfRetries", "ParameterValue": "0"},
-                {"ParameterName": "BufferIntervalInSeconds", "ParameterValue": "1"}]}]}))
+    fn = lambda_arn("raises")
+    make_stream(server, "proc-errors", "proc-errors",
+                CloudWatchLoggingOptions={"Enabled": True, "LogGroupName": "/aws/kinesisfirehose/proc-errors",
+                                          "LogStreamName": "DestinationDelivery"},
+                ProcessingConfiguration=lambda_processing(fn))
     server.client("firehose").put_record(DeliveryStreamName="proc-errors", Record={"Data": b"x\n"})
 
     def events():

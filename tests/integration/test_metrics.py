@@ -9,41 +9,25 @@ import urllib.request
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import Hydrant, s3_dest, wait_for
+from conftest import make_stream, metric, metric_value, metrics_text, s3_dest, start_with_config, wait_for
 
 PUT_SIZES = [10, 20, 30, 40, 50]   # N = 5 PutRecord
 BATCHES, BATCH_RECORDS, BATCH_RECORD_SIZE = 3, 4, 7  # M = 3 PutRecordBatch of K = 4
 
 
 def start(tmp_path, *args):
-    cfg = tmp_path / "hydrant.toml"
-    cfg.write_text("metrics_period_seconds = 1\nmetrics_retention_seconds = 600\n")
-    return Hydrant(str(tmp_path / "data"), ["--config", str(cfg), *args]).start()
+    return start_with_config(tmp_path, "metrics_period_seconds = 1\nmetrics_retention_seconds = 600\n", args)
 
 
 @pytest.fixture
 def server(tmp_path):
-    h = start(tmp_path)
-    yield h
-    h.stop()
+    with start(tmp_path) as h:
+        yield h
 
 
 def get(h, path):
     with urllib.request.urlopen(h.endpoint + path) as r:
         return r.status, r.headers.get("Content-Type"), r.read().decode()
-
-
-def prom(h):
-    return get(h, "/metrics")[2]
-
-
-def value(text, name, stream=None, **labels):
-    """The sample `name{delivery_stream=stream,labels}`, or None when absent."""
-    parts = ([] if stream is None else ['delivery_stream="%s"' % stream]) + \
-        ['%s="%s"' % kv for kv in labels.items()]
-    sel = name + ("{" + ",".join(parts) + "}" if parts else "")
-    m = re.search(r"^" + re.escape(sel) + r" (\S+)$", text, re.M)
-    return float(m.group(1)) if m else None
 
 
 def series(h, query):
@@ -71,9 +55,8 @@ def send_known_traffic(h, name):
 
 def test_put_side_metrics_are_exact(server):
     server.client("s3").create_bucket(Bucket="bkt")
-    fh = server.client("firehose", validate=False)  # IntervalInSeconds below boto3's 60
-    fh.create_delivery_stream(DeliveryStreamName="met", ExtendedS3DestinationConfiguration=s3_dest(
-        "bkt", BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 1}))
+    make_stream(server, "met", "bkt")  # IntervalInSeconds 1: below boto3's 60
+    fh = server.client("firehose", validate=False)
     fh.create_delivery_stream(DeliveryStreamName="idle", ExtendedS3DestinationConfiguration=s3_dest("bkt"))
     send_known_traffic(server, "met")
     d = fh.describe_delivery_stream(DeliveryStreamName="met")["DeliveryStreamDescription"]
@@ -107,10 +90,10 @@ def test_put_side_metrics_are_exact(server):
         "hydrant_log_sync_latency_seconds_count": len(PUT_SIZES) + BATCHES,
     }
     for name, want in expected.items():
-        assert value(text, name, "met") == want, name
-        assert value(text, name, "idle") == 0, name  # per stream: the other one saw nothing
-    assert value(text, "hydrant_firehose_list_delivery_streams_requests_total") == 1
-    assert value(text, "hydrant_firehose_list_delivery_streams_latency_seconds_count") == 1
+        assert metric_value(text, name, "met") == want, name
+        assert metric_value(text, name, "idle") == 0, name  # per stream: the other one saw nothing
+    assert metric_value(text, "hydrant_firehose_list_delivery_streams_requests_total") == 1
+    assert metric_value(text, "hydrant_firehose_list_delivery_streams_latency_seconds_count") == 1
 
     # Latency histograms: cumulative buckets ending in +Inf = _count, a positive sum.
     for op, n in (("put_record", len(PUT_SIZES)), ("put_record_batch", BATCHES)):
@@ -122,7 +105,7 @@ def test_put_side_metrics_are_exact(server):
             "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf"], buckets
         counts = [float(c) for _, c in buckets]
         assert counts == sorted(counts) and counts[-1] == n, buckets
-        assert 0 < value(text, name + "_sum", "met") < 30
+        assert 0 < metric_value(text, name + "_sum", "met") < 30
     assert "# HELP hydrant_firehose_put_record_latency_seconds PutRecord.Latency: " in text
     assert "# HELP hydrant_firehose_incoming_bytes_total IncomingBytes: " in text
     assert "# TYPE hydrant_firehose_incoming_bytes_total counter\n" in text
@@ -137,21 +120,21 @@ def test_put_side_metrics_are_exact(server):
     assert families["hydrant_firehose_incoming_records"].type == "counter"  # parser drops _total
 
     # Delivery side, as far as the delivery loop maintains it today.
-    wait_for(lambda: value(prom(server), "hydrant_firehose_delivery_to_s3_records_total", "met") == records,
+    wait_for(lambda: metric(server, "hydrant_firehose_delivery_to_s3_records_total", "met") == records,
              what="delivery counted")
-    text = prom(server)
-    assert value(text, "hydrant_firehose_delivery_to_s3_bytes_total", "met") == put_bytes + batch_bytes
-    objects = value(text, "hydrant_firehose_delivery_to_s3_objects_total", "met")
+    text = metrics_text(server)
+    assert metric_value(text, "hydrant_firehose_delivery_to_s3_bytes_total", "met") == put_bytes + batch_bytes
+    objects = metric_value(text, "hydrant_firehose_delivery_to_s3_objects_total", "met")
     assert objects >= 1
-    assert value(text, "hydrant_firehose_delivery_to_s3_put_attempts_total", "met") == objects
-    assert value(text, "hydrant_firehose_delivery_to_s3_put_successes_total", "met") == objects
-    assert value(text, "hydrant_firehose_delivery_to_s3_success_ratio", "met") == 1
-    assert value(text, "hydrant_firehose_delivery_to_s3_success_ratio", "idle") is None  # no put yet
-    assert value(text, "hydrant_firehose_delivery_to_s3_data_freshness_seconds", "met") == 0
-    assert value(text, "hydrant_backlog_records", "met") == 0
+    assert metric_value(text, "hydrant_firehose_delivery_to_s3_put_attempts_total", "met") == objects
+    assert metric_value(text, "hydrant_firehose_delivery_to_s3_put_successes_total", "met") == objects
+    assert metric_value(text, "hydrant_firehose_delivery_to_s3_success_ratio", "met") == 1
+    assert metric_value(text, "hydrant_firehose_delivery_to_s3_success_ratio", "idle") is None  # no put yet
+    assert metric_value(text, "hydrant_firehose_delivery_to_s3_data_freshness_seconds", "met") == 0
+    assert metric_value(text, "hydrant_backlog_records", "met") == 0
     # No processing configured: the ratio has no sample (as CloudWatch has no datapoint).
-    assert value(text, "hydrant_firehose_execute_processing_success_ratio", "met") is None
-    assert value(text, "hydrant_firehose_execute_processing_duration_seconds_count", "met") == 0
+    assert metric_value(text, "hydrant_firehose_execute_processing_success_ratio", "met") is None
+    assert metric_value(text, "hydrant_firehose_execute_processing_duration_seconds_count", "met") == 0
 
     # The same traffic in the time series, once the sampler has seen it.
     wait_for(lambda: total(server, "met", "DeliveryToS3.Records") == records, what="series caught up")
@@ -213,33 +196,31 @@ def test_series_errors(server):
 
 
 def test_freshness_grows_while_the_bucket_is_missing(server):
+    make_stream(server, "stuck", "missing", BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 0})
     fh = server.client("firehose", validate=False)
-    fh.create_delivery_stream(DeliveryStreamName="stuck", ExtendedS3DestinationConfiguration=s3_dest(
-        "missing", BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 0}))
     fh.put_record(DeliveryStreamName="stuck", Record={"Data": b"waiting"})
-    wait_for(lambda: (value(prom(server), "hydrant_firehose_delivery_to_s3_data_freshness_seconds",
-                            "stuck") or 0) >= 2, what="DataFreshness grows")
-    text = prom(server)
-    assert value(text, "hydrant_firehose_delivery_to_s3_records_total", "stuck") == 0
-    assert value(text, "hydrant_delivery_failures_total", "stuck") >= 1
-    assert value(text, "hydrant_backlog_records", "stuck") == 1
-    assert value(text, "hydrant_firehose_delivery_to_s3_put_successes_total", "stuck") == 0
+    freshness = "hydrant_firehose_delivery_to_s3_data_freshness_seconds"
+    wait_for(lambda: (metric(server, freshness, "stuck") or 0) >= 2, what="DataFreshness grows")
+    text = metrics_text(server)
+    assert metric_value(text, "hydrant_firehose_delivery_to_s3_records_total", "stuck") == 0
+    assert metric_value(text, "hydrant_delivery_failures_total", "stuck") >= 1
+    assert metric_value(text, "hydrant_backlog_records", "stuck") == 1
+    assert metric_value(text, "hydrant_firehose_delivery_to_s3_put_successes_total", "stuck") == 0
     # Every refused put counts as an attempt: DeliveryToS3.Success is 0 meanwhile.
-    assert value(text, "hydrant_firehose_delivery_to_s3_put_attempts_total", "stuck") >= 1
-    assert value(text, "hydrant_firehose_delivery_to_s3_success_ratio", "stuck") == 0
+    assert metric_value(text, "hydrant_firehose_delivery_to_s3_put_attempts_total", "stuck") >= 1
+    assert metric_value(text, "hydrant_firehose_delivery_to_s3_success_ratio", "stuck") == 0
     fresh = wait_for(lambda: [p for p in points(series(server, "stream=stuck&metric=DeliveryToS3.DataFreshness"),
                                                 "stuck", "DeliveryToS3.DataFreshness") if p["Value"] >= 1],
                      what="DataFreshness in the series")
     assert max(p["Value"] for p in fresh) < 120
     # Once the bucket exists the record goes out and freshness falls back to 0.
     server.client("s3").create_bucket(Bucket="missing")
-    wait_for(lambda: value(prom(server), "hydrant_firehose_delivery_to_s3_data_freshness_seconds",
-                           "stuck") == 0, what="freshness back to 0")
-    text = prom(server)
-    assert value(text, "hydrant_firehose_delivery_to_s3_records_total", "stuck") == 1
-    attempts = value(text, "hydrant_firehose_delivery_to_s3_put_attempts_total", "stuck")
-    assert value(text, "hydrant_firehose_delivery_to_s3_put_successes_total", "stuck") == 1
-    assert value(text, "hydrant_firehose_delivery_to_s3_success_ratio", "stuck") == 1 / attempts
+    wait_for(lambda: metric(server, freshness, "stuck") == 0, what="freshness back to 0")
+    text = metrics_text(server)
+    assert metric_value(text, "hydrant_firehose_delivery_to_s3_records_total", "stuck") == 1
+    attempts = metric_value(text, "hydrant_firehose_delivery_to_s3_put_attempts_total", "stuck")
+    assert metric_value(text, "hydrant_firehose_delivery_to_s3_put_successes_total", "stuck") == 1
+    assert metric_value(text, "hydrant_firehose_delivery_to_s3_success_ratio", "stuck") == 1 / attempts
     wait_for(lambda: total(server, "stuck", "DeliveryToS3.Records") == 1, what="series caught up")
     success = points(series(server, "stream=stuck"), "stuck", "DeliveryToS3.Success")
     assert sum(p["SampleCount"] for p in success) == attempts, success
@@ -247,8 +228,7 @@ def test_freshness_grows_while_the_bucket_is_missing(server):
 
 
 def test_throttled_records_counted(tmp_path):
-    h = start(tmp_path, "--disk-quota-mb", "1")
-    try:
+    with start(tmp_path, "--disk-quota-mb", "1") as h:
         h.client("firehose").create_delivery_stream(
             DeliveryStreamName="q", ExtendedS3DestinationConfiguration=s3_dest("none"))  # never drains
         fh = h.client("firehose", validate=False)
@@ -259,13 +239,11 @@ def test_throttled_records_counted(tmp_path):
                 break
             acked += 1
         assert r["FailedPutCount"] == 2
-        text = prom(h)
-        assert value(text, "hydrant_firehose_throttled_records_total", "q") == 2
-        assert value(text, "hydrant_firehose_incoming_put_requests_total", "q") == acked
-        assert value(text, "hydrant_firehose_put_record_batch_requests_total", "q") == acked + 1
-        assert value(text, "hydrant_firehose_put_record_batch_records_total", "q") == 2 * acked
-        assert value(text, "hydrant_firehose_put_record_batch_bytes_total", "q") == 200000 * acked
-        assert value(text, "hydrant_firehose_put_record_batch_latency_seconds_count", "q") == acked + 1
+        text = metrics_text(h)
+        assert metric_value(text, "hydrant_firehose_throttled_records_total", "q") == 2
+        assert metric_value(text, "hydrant_firehose_incoming_put_requests_total", "q") == acked
+        assert metric_value(text, "hydrant_firehose_put_record_batch_requests_total", "q") == acked + 1
+        assert metric_value(text, "hydrant_firehose_put_record_batch_records_total", "q") == 2 * acked
+        assert metric_value(text, "hydrant_firehose_put_record_batch_bytes_total", "q") == 200000 * acked
+        assert metric_value(text, "hydrant_firehose_put_record_batch_latency_seconds_count", "q") == acked + 1
         wait_for(lambda: total(h, "q", "ThrottledRecords") == 2, what="ThrottledRecords in the series")
-    finally:
-        h.stop()

@@ -2,23 +2,19 @@
 Node.js handlers, built-in blueprints), the record status model, processing-failed
 objects, source record backup, and hydrant's own Lambda Invoke API."""
 import base64
+import gzip
 import json
 import os
-import re
-import subprocess
-import textwrap
 import time
 
 import botocore
 import pytest
 
-from conftest import Hydrant, list_keys, s3_dest, wait_for
+from conftest import (aws, json_lines, lambda_arn, lambda_function_toml, list_keys, make_lambda_stream,
+                      make_stream, metrics_text, put_records, read_objects, s3_dest, start_with_config,
+                      wait_for, write_handlers)
 
 ACCOUNT = "000000000000"
-
-
-def fn_arn(name):
-    return "arn:aws:lambda:us-east-1:%s:function:%s" % (ACCOUNT, name)
 
 
 HANDLERS = {
@@ -72,64 +68,32 @@ def lambda_handler(event, context):
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("processing")
-    hdir = root / "handlers"
-    hdir.mkdir()
-    for name, code in HANDLERS.items():
-        (hdir / name).write_text(textwrap.dedent(code))
+    hdir = write_handlers(root / "handlers", HANDLERS)
     funcs = ""
     for name in HANDLERS:
         base, ext = os.path.splitext(name)
-        fname = base + ("-node" if ext == ".js" else "")
-        timeout = 1 if base == "slow" else 30
-        funcs += textwrap.dedent('''
-            [[lambda.functions]]
-            name = "%s"
-            runtime = "%s"
-            handler = "%s"
-            timeout_seconds = %d
-            ''' % (fname, "nodejs" if ext == ".js" else "python3", hdir / name, timeout))
-    cfg = root / "hydrant.toml"
-    cfg.write_text(funcs)
-    h = Hydrant(str(root / "data"), ["--config", str(cfg)]).start()
-    yield h
-    h.stop()
+        funcs += lambda_function_toml(base + ("-node" if ext == ".js" else ""),
+                                      runtime="nodejs" if ext == ".js" else "python3", handler=hdir / name,
+                                      timeout_seconds=1 if base == "slow" else 30)
+    with start_with_config(root, funcs) as h:
+        yield h
 
 
 def processed_stream(h, name, bucket, function, retries=0, **extra):
-    s3 = h.client("s3")
-    if bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
-        s3.create_bucket(Bucket=bucket)
-    dest = s3_dest(bucket, Prefix=name + "/", ErrorOutputPrefix=name + "-errors/!{firehose:error-output-type}/",
-                   BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 1},
-                   ProcessingConfiguration={"Enabled": True, "Processors": [{"Type": "Lambda", "Parameters": [
-                       {"ParameterName": "LambdaArn", "ParameterValue": fn_arn(function)},
-                       {"ParameterName": "NumberOfRetries", "ParameterValue": str(retries)},
-                       {"ParameterName": "BufferIntervalInSeconds", "ParameterValue": "1"}]}]})
-    dest.update(extra)
-    h.client("firehose", validate=False).create_delivery_stream(
-        DeliveryStreamName=name, ExtendedS3DestinationConfiguration=dest)
+    make_lambda_stream(h, name, bucket, lambda_arn(function), retries, **extra)
 
 
 def objects(h, bucket, prefix):
-    s3 = h.client("s3")
-    return {k: s3.get_object(Bucket=bucket, Key=k)["Body"].read() for k in list_keys(s3, bucket, prefix)}
+    return read_objects(h.client("s3"), bucket, prefix)
 
 
 def failed_lines(h, bucket, prefix):
-    lines = []
-    for body in objects(h, bucket, prefix).values():
-        lines += [json.loads(l) for l in body.decode().splitlines() if l]
-    return lines
-
-
-def put(h, name, records):
-    r = h.client("firehose").put_record_batch(DeliveryStreamName=name, Records=[{"Data": d} for d in records])
-    assert r["FailedPutCount"] == 0
+    return json_lines(h.client("s3"), bucket, prefix)
 
 
 def test_python_handler_status_model(server):
     processed_stream(server, "py", "proc", "upper")
-    put(server, "py", [b"hello\n", b"drop me\n", b"fail me\n", b"world\n"])
+    put_records(server, "py", [b"hello\n", b"drop me\n", b"fail me\n", b"world\n"])
     got = wait_for(lambda: objects(server, "proc", "py/"), what="transformed object")
     assert b"".join(got.values()) == b"HELLO\nWORLD\n"
     lines = wait_for(lambda: failed_lines(server, "proc", "py-errors/"), what="processing-failed object")
@@ -139,7 +103,7 @@ def test_python_handler_status_model(server):
                        "attemptEndingTimestamp", "rawData", "lambdaArn"]
     assert f["errorCode"] == "Lambda.ProcessingFailedStatus"
     assert base64.b64decode(f["rawData"]) == b"fail me\n"
-    assert f["lambdaArn"] == fn_arn("upper")
+    assert f["lambdaArn"] == lambda_arn("upper")
     assert isinstance(f["arrivalTimestamp"], int) and abs(f["arrivalTimestamp"] / 1000 - time.time()) < 120
     key = list_keys(server.client("s3"), "proc", "py-errors/")[0]
     assert key.startswith("py-errors/processing-failed/"), key
@@ -147,7 +111,7 @@ def test_python_handler_status_model(server):
     d = server.client("firehose").describe_delivery_stream(DeliveryStreamName="py")["DeliveryStreamDescription"]
     params = {p["ParameterName"]: p["ParameterValue"] for p in d["Destinations"][0][
         "ExtendedS3DestinationDescription"]["ProcessingConfiguration"]["Processors"][0]["Parameters"]}
-    assert params["LambdaArn"] == fn_arn("upper") and params["BufferSizeInMBs"] == "3"
+    assert params["LambdaArn"] == lambda_arn("upper") and params["BufferSizeInMBs"] == "3"
     # What the function printed is in its log group /aws/lambda/upper.
     logs_dir = os.path.join(server.data_dir, "logs")
     text = ""
@@ -156,9 +120,7 @@ def test_python_handler_status_model(server):
             with open(os.path.join(dirpath, fn), errors="replace") as fh:
                 text += fh.read()
     assert "batch of 4 for upper" in text
-    import urllib.request
-    with urllib.request.urlopen(server.endpoint + "/metrics") as r:
-        m = r.read().decode()
+    m = metrics_text(server)
     for line in ['hydrant_firehose_succeed_processing_records_total{delivery_stream="py"} 2',
                  'hydrant_processing_dropped_records_total{delivery_stream="py"} 1',
                  'hydrant_processing_failed_records_total{delivery_stream="py"} 1',
@@ -168,7 +130,7 @@ def test_python_handler_status_model(server):
 
 def test_node_handler(server):
     processed_stream(server, "node", "proc", "upper-node")
-    put(server, "node", [b"abc\n", b"def\n"])
+    put_records(server, "node", [b"abc\n", b"def\n"])
     got = wait_for(lambda: objects(server, "proc", "node/"), what="transformed object")
     assert b"".join(got.values()) == b"ABC\nDEF\n"
 
@@ -183,7 +145,7 @@ def test_failure_modes_go_to_processing_failed(server, function, retries, code, 
     name = "f-" + function
     processed_stream(server, name, "fails", function, retries=retries)
     sent = [b"one\n", b"two\n"]
-    put(server, name, sent)
+    put_records(server, name, sent)
     lines = wait_for(lambda: (lambda l: l if len(l) >= (1 if function == "missing" else 2) else None)(
         failed_lines(server, "fails", name + "-errors/")), timeout=60, what="processing-failed lines")
     for f in lines:
@@ -205,7 +167,7 @@ def test_failure_modes_go_to_processing_failed(server, function, retries, code, 
 
 def test_builtin_syslog_to_json_blueprint(server):
     processed_stream(server, "syslog", "proc", "hydrant-syslog-to-json")
-    put(server, "syslog", [b"Mar  7 04:02:01 host1 cron[123]: job done", b"not syslog"])
+    put_records(server, "syslog", [b"Mar  7 04:02:01 host1 cron[123]: job done", b"not syslog"])
     got = wait_for(lambda: objects(server, "proc", "syslog/"), what="blueprint output")
     assert json.loads(b"".join(got.values())) == {
         "timestamp": "Mar  7 04:02:01", "hostname": "host1", "program": "cron",
@@ -221,8 +183,7 @@ def test_source_backup_keeps_originals(server):
     processed_stream(server, "bk", "proc", "upper", S3BackupMode="Enabled",
                      S3BackupConfiguration=s3_dest("backups", Prefix="orig/", CompressionFormat="GZIP",
                                                    BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 1}))
-    put(server, "bk", [b"keep\n", b"drop it\n", b"fail it\n"])
-    import gzip
+    put_records(server, "bk", [b"keep\n", b"drop it\n", b"fail it\n"])
     got = wait_for(lambda: objects(server, "backups", "orig/"), what="backup object")
     assert gzip.decompress(b"".join(got.values())) == b"keep\ndrop it\nfail it\n"
     assert all(k.endswith(".gz") for k in got)
@@ -238,11 +199,9 @@ def test_source_backup_keeps_originals(server):
 def test_native_append_delimiter(server):
     s3 = server.client("s3")
     s3.create_bucket(Bucket="native")
-    server.client("firehose", validate=False).create_delivery_stream(
-        DeliveryStreamName="delim", ExtendedS3DestinationConfiguration=s3_dest(
-            "native", BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 1},
-            ProcessingConfiguration={"Enabled": True, "Processors": [{"Type": "AppendDelimiterToRecord"}]}))
-    put(server, "delim", [b'{"a":1}', b'{"a":2}'])
+    make_stream(server, "delim", "native",
+                ProcessingConfiguration={"Enabled": True, "Processors": [{"Type": "AppendDelimiterToRecord"}]})
+    put_records(server, "delim", [b'{"a":1}', b'{"a":2}'])
     got = wait_for(lambda: objects(server, "native", ""), what="delimited object")
     assert b"".join(got.values()) == b'{"a":1}\n{"a":2}\n'
 
@@ -252,42 +211,36 @@ def test_bad_processor_parameters_are_refused(server):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         fh.create_delivery_stream(DeliveryStreamName="badproc", ExtendedS3DestinationConfiguration=s3_dest(
             "proc", ProcessingConfiguration={"Enabled": True, "Processors": [{"Type": "Lambda", "Parameters": [
-                {"ParameterName": "LambdaArn", "ParameterValue": fn_arn("upper")},
+                {"ParameterName": "LambdaArn", "ParameterValue": lambda_arn("upper")},
                 {"ParameterName": "BufferSizeInMBs", "ParameterValue": "50"}]}]}))
     assert e.value.response["Error"]["Code"] == "InvalidArgumentException"
     assert "badproc" not in fh.list_delivery_streams()["DeliveryStreamNames"]
 
 
 def test_aws_cli_lambda_invoke_and_list(server, tmp_path):
-    env = dict(os.environ)
     ev = tmp_path / "event.json"
     ev.write_text(json.dumps({"invocationId": "x", "records": [
         {"recordId": "1", "approximateArrivalTimestamp": 0, "data": base64.b64encode(b"hi").decode()}]}))
     out = tmp_path / "out.json"
-    r = subprocess.run(["/usr/bin/aws", "--endpoint-url", server.endpoint, "lambda", "invoke",
-                        "--function-name", "upper", "--payload", "fileb://" + str(ev), str(out)],
-                       capture_output=True, text=True, env=env, timeout=60)
+    r = aws(server, "lambda", "invoke", "--function-name", "upper", "--payload", "fileb://" + str(ev),
+            str(out), check=False, timeout=60)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["StatusCode"] == 200
     res = json.loads(out.read_text())
     assert base64.b64decode(res["records"][0]["data"]) == b"HI"
-    r = subprocess.run(["/usr/bin/aws", "--endpoint-url", server.endpoint, "lambda", "list-functions"],
-                       capture_output=True, text=True, env=env, timeout=60)
+    r = aws(server, "lambda", "list-functions", check=False, timeout=60)
     assert r.returncode == 0, r.stderr
     names = {f["FunctionName"] for f in json.loads(r.stdout)["Functions"]}
     assert {"upper", "upper-node", "hydrant-syslog-to-json"} <= names
-    r = subprocess.run(["/usr/bin/aws", "--endpoint-url", server.endpoint, "lambda", "invoke",
-                        "--function-name", "raises", "--payload", "fileb://" + str(ev), str(out)],
-                       capture_output=True, text=True, env=env, timeout=60)
+    r = aws(server, "lambda", "invoke", "--function-name", "raises", "--payload", "fileb://" + str(ev),
+            str(out), check=False, timeout=60)
     assert json.loads(r.stdout)["FunctionError"] == "Unhandled"
     assert "cannot transform" in out.read_text()
-    r = subprocess.run(["/usr/bin/aws", "--endpoint-url", server.endpoint, "lambda", "invoke",
-                        "--function-name", "nope", str(out)], capture_output=True, text=True, env=env, timeout=60)
+    r = aws(server, "lambda", "invoke", "--function-name", "nope", str(out), check=False, timeout=60)
     assert r.returncode == 254 and "ResourceNotFoundException" in r.stderr
 
 
 def test_cloudwatch_logs_blueprint_reingests_oversized_records(server):
-    import gzip
     def envelope(messages):
         return gzip.compress(json.dumps({
             "messageType": "DATA_MESSAGE", "owner": ACCOUNT, "logGroup": "g", "logStream": "s",
@@ -295,7 +248,7 @@ def test_cloudwatch_logs_blueprint_reingests_oversized_records(server):
             "logEvents": [{"id": str(i), "timestamp": 0, "message": m} for i, m in enumerate(messages)]}).encode())
     processed_stream(server, "cwl", "proc", "hydrant-cloudwatch-logs-processor")
     big = ["a" * 2500000, "b" * 2500000]  # 5 MB of messages: over the 6,000,000-char response guard
-    put(server, "cwl", [envelope(["small"]), envelope(big), gzip.compress(json.dumps(
+    put_records(server, "cwl", [envelope(["small"]), envelope(big), gzip.compress(json.dumps(
         {"messageType": "CONTROL_MESSAGE", "logEvents": []}).encode())])
     want = sorted([b"small\n", big[0].encode() + b"\n", big[1].encode() + b"\n"])
 

@@ -5,21 +5,16 @@ restarted on the same port and data folder. Every acknowledged record must end u
 transformed in the bucket (or, at worst, in processing-failed/): none is lost;
 duplicates are allowed (at-least-once) and counted."""
 import base64
-import json
 import os
 import random
 import re
-import textwrap
-import threading
 import time
 
-import boto3
-from botocore.config import Config
-
-from conftest import Hydrant, list_keys, s3_dest, wait_for
+from conftest import (Producers, json_lines, lambda_arn, lambda_function_toml, lambda_processing,
+                      make_stream, read_objects, start_with_config, wait_for, write_handlers)
 
 FUNCTION = "slow-upper"
-FUNCTION_ARN = "arn:aws:lambda:us-east-1:000000000000:function:" + FUNCTION
+FUNCTION_ARN = lambda_arn(FUNCTION)
 
 # Writes "S <pid>" when an invocation starts and "E <pid>" when it ends, so the test
 # can kill hydrant while one is in progress.
@@ -47,117 +42,82 @@ def lambda_handler(event, context):
 LINE_RE = re.compile(rb"^REC-(\d+)-(\d+)-PAYLOAD\n$")
 
 
-def producer_client(h):
-    # No retries and short timeouts: a put that dies with the server is simply not
-    # acknowledged, and the producer goes on with new ids.
-    return boto3.client(
-        "firehose", endpoint_url=h.endpoint, region_name="us-east-1",
-        aws_access_key_id="test", aws_secret_access_key="test",
-        config=Config(parameter_validation=False, retries={"total_max_attempts": 1, "mode": "standard"},
-                      connect_timeout=2, read_timeout=10))
+def numbered_record(tid, n, rnd):
+    """Record n of thread tid, identified by (tid, n)."""
+    return (tid, n), b"rec-%d-%d-payload\n" % (tid, n)
 
 
-class Producers:
-    def __init__(self, h, stream, threads=2, batch=20):
-        self.h, self.stream, self.batch = h, stream, batch
-        self.acked = set()
-        self.sent = set()
-        self.errors = 0
-        self.lock = threading.Lock()
-        self.stop_flag = threading.Event()
-        self.threads = [threading.Thread(target=self._run, args=(t,), daemon=True) for t in range(threads)]
-
-    def start(self):
-        for t in self.threads:
-            t.start()
-        return self
-
-    def stop(self):
-        self.stop_flag.set()
-        for t in self.threads:
-            t.join(30)
-
-    def _run(self, tid):
-        client = producer_client(self.h)
-        n = 0
-        while not self.stop_flag.is_set():
-            ids = [(tid, n + i) for i in range(self.batch)]
-            n += self.batch
-            with self.lock:
-                self.sent.update(ids)
-            try:
-                r = client.put_record_batch(DeliveryStreamName=self.stream, Records=[
-                    {"Data": b"rec-%d-%d-payload\n" % i} for i in ids])
-            except Exception:  # connection refused/reset while hydrant is down
-                with self.lock:
-                    self.errors += 1
-                time.sleep(0.1)
-                client = producer_client(self.h)
-                continue
-            ok = [i for i, rr in zip(ids, r["RequestResponses"]) if "ErrorCode" not in rr]
-            with self.lock:
-                self.acked.update(ok)
-            time.sleep(0.05)
+def read_marks(path):
+    """The handler's marks file as [(mark, pid)]."""
+    try:
+        with open(path) as f:
+            return [(m, int(pid)) for m, pid in (line.split() for line in f if line.strip())]
+    except FileNotFoundError:
+        return []
 
 
 def marks(path):
     """(started, ended) invocation counts from the handler's marks file."""
-    try:
-        with open(path) as f:
-            lines = f.read().split()
-    except FileNotFoundError:
-        return 0, 0
+    lines = [m for m, _ in read_marks(path)]
     return lines.count("S"), lines.count("E")
 
 
+def in_progress(path):
+    """The pids of handler workers that started an invocation and have not ended it."""
+    open_by_pid = {}
+    for m, pid in read_marks(path):
+        open_by_pid[pid] = open_by_pid.get(pid, 0) + (1 if m == "S" else -1)
+    return {pid for pid, n in open_by_pid.items() if n > 0}
+
+
+def gone_or_ended(pids, path):
+    """True once every pid has ended its invocation or no longer exists."""
+    running = in_progress(path)
+    for pid in pids & running:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            continue
+        return False
+    return True
+
+
 def test_kill_during_transformation_loses_nothing(tmp_path):
-    handler = tmp_path / "slow_upper.py"
-    handler.write_text(textwrap.dedent(HANDLER))
+    handler = write_handlers(tmp_path, {"slow_upper.py": HANDLER}) / "slow_upper.py"
     marks_file = tmp_path / "marks.txt"
-    cfg = tmp_path / "hydrant.toml"
-    cfg.write_text(textwrap.dedent('''
-        [[lambda.functions]]
-        name = "%s"
-        runtime = "python3"
-        handler = "%s"
-        timeout_seconds = 10
-        environment = { MARKS_FILE = "%s" }
-        ''' % (FUNCTION, handler, marks_file)))
-    h = Hydrant(str(tmp_path / "data"), ["--config", str(cfg)]).start()
-    try:
+    with start_with_config(tmp_path, lambda_function_toml(
+            FUNCTION, runtime="python3", handler=handler, timeout_seconds=10,
+            environment={"MARKS_FILE": marks_file})) as h:
         run(h, marks_file)
-    finally:
-        h.stop()
 
 
 def run(h, marks_file):
-    h.client("s3").create_bucket(Bucket="crash")
-    h.client("firehose", validate=False).create_delivery_stream(
-        DeliveryStreamName="pcrash", ExtendedS3DestinationConfiguration=s3_dest(
-            "crash", Prefix="out/", ErrorOutputPrefix="err/!{firehose:error-output-type}/",
-            BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 1},
-            ProcessingConfiguration={"Enabled": True, "Processors": [{"Type": "Lambda", "Parameters": [
-                {"ParameterName": "LambdaArn", "ParameterValue": FUNCTION_ARN},
-                {"ParameterName": "NumberOfRetries", "ParameterValue": "3"},
-                {"ParameterName": "BufferIntervalInSeconds", "ParameterValue": "1"}]}]}))
-    p = Producers(h, "pcrash").start()
+    make_stream(h, "pcrash", "crash", create_bucket=True, Prefix="out/",
+                ErrorOutputPrefix="err/!{firehose:error-output-type}/",
+                ProcessingConfiguration=lambda_processing(FUNCTION_ARN, retries=3))
+    p = Producers(h, "pcrash", numbered_record, threads=2, batch=20, read_timeout=10, pause=0.05).start()
     kills = mid_transformation = 0
     rng = random.Random(7)
     deadline = time.time() + 45
+    orphans = set()
     while kills < 4 and time.time() < deadline:
-        time.sleep(1.2)  # the previous run's orphaned invocation (if any) has ended
+        # The previous run's orphaned invocation (if any) has ended, so that an
+        # invocation in progress at the next kill is one of this run.
+        wait_for(lambda: gone_or_ended(orphans, marks_file), timeout=15, interval=0.05,
+                 what="the killed server's invocation to end")
         s0, e0 = marks(marks_file)
         # Wait for an invocation of this run to start, then kill it part-way through.
         wait_for(lambda: marks(marks_file)[0] > s0, timeout=15, interval=0.02,
                  what="an invocation to start")
         time.sleep(rng.uniform(0.1, 0.7))
         s, e = marks(marks_file)
+        orphans = in_progress(marks_file)
         h.kill()
         kills += 1
         if s > e:
             mid_transformation += 1
         h.start(h.port)
-    time.sleep(1)
+    p.wait_for_acks(p.batch, "puts acknowledged by the last restart")
     p.stop()
     assert kills == 4 and mid_transformation >= 3, (kills, mid_transformation)
     assert len(p.acked) > 200, "producers hardly got through: %d acknowledged" % len(p.acked)
@@ -165,14 +125,10 @@ def run(h, marks_file):
     s3 = h.client("s3")
 
     def outputs():
-        out, failed = [], []
-        for k in list_keys(s3, "crash", "out/"):
-            body = s3.get_object(Bucket="crash", Key=k)["Body"].read()
+        out = []
+        for body in read_objects(s3, "crash", "out/").values():
             out += body.splitlines(keepends=True)
-        for k in list_keys(s3, "crash", "err/"):
-            for line in s3.get_object(Bucket="crash", Key=k)["Body"].read().splitlines():
-                failed.append(json.loads(line))
-        return out, failed
+        return out, json_lines(s3, "crash", "err/")
 
     def ids():
         out, failed = outputs()
@@ -191,7 +147,7 @@ def run(h, marks_file):
                    what="every acknowledged record, transformed")
     out, failed = outputs()
     transformed = [(int(m.group(1)), int(m.group(2))) for m in map(LINE_RE.match, out)]
-    assert set(transformed) | got <= p.sent, "records that were never sent"
+    assert set(transformed) | got <= p.sent.keys(), "records that were never sent"
     dups = len(transformed) - len(set(transformed))
     print("processing crash test: %d kills (%d mid-transformation), %d sent, %d acknowledged, "
           "%d transformed, %d duplicates, %d processing-failed, %d failed puts" % (

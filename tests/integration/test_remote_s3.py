@@ -9,81 +9,13 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
-import time
-import urllib.request
 
 import boto3
 import pytest
-from botocore.config import Config
 
-from conftest import Hydrant, s3_dest, wait_for
+from conftest import Peer, make_stream, metric, put_records, start_with_buckets, wait_for
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PEERS_DIR = os.path.join(ROOT, "tests", "s3peers")
 MOTO = shutil.which("moto_server")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, proc, what, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("%s exited with %s" % (what, proc.returncode))
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("%s not listening after %ss" % (what, timeout))
-
-
-class Peer:
-    """A store process on a fixed free port, restartable on the same port."""
-
-    def __init__(self, argv_fn, what, log_path, env=None, cwd=None):
-        self.port = free_port()
-        self.argv_fn, self.what, self.log_path, self.env, self.cwd = argv_fn, what, log_path, env, cwd
-        self.proc = None
-
-    @property
-    def endpoint(self):
-        return "http://127.0.0.1:%d" % self.port
-
-    def start(self):
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(self.argv_fn(self.port), stdout=log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, env=self.env, cwd=self.cwd,
-                                         start_new_session=True)
-        wait_port(self.port, self.proc, self.what)
-        return self
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            for sig in (signal.SIGTERM, signal.SIGKILL):
-                try:
-                    os.killpg(self.proc.pid, sig)
-                except ProcessLookupError:
-                    break
-                try:
-                    self.proc.wait(10)
-                    break
-                except subprocess.TimeoutExpired:
-                    continue
-        # The port is free once the process is gone.
-
-    def client(self, key="test", secret="test"):
-        return boto3.client("s3", endpoint_url=self.endpoint, region_name="us-east-1",
-                            aws_access_key_id=key, aws_secret_access_key=secret,
-                            config=Config(s3={"addressing_style": "path"},
-                                          retries={"total_max_attempts": 2, "mode": "standard"}))
 
 
 def moto_peer(tmp_path_factory, env_extra=None):
@@ -100,59 +32,6 @@ def moto(tmp_path_factory):
     p = moto_peer(tmp_path_factory)
     yield p
     p.stop()
-
-
-@pytest.fixture(scope="module")
-def s3rver(tmp_path_factory):
-    if not shutil.which("node") or not shutil.which("npm"):
-        pytest.skip("node and npm are needed for s3rver")
-    if not os.path.isdir(os.path.join(PEERS_DIR, "node_modules", "s3rver")):
-        # What scripts/install-deps.sh --test does.
-        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"],
-                       cwd=PEERS_DIR, check=True, timeout=600)
-    root = tmp_path_factory.mktemp("s3rver")
-    data = root / "data"
-    data.mkdir()
-    p = Peer(lambda port: ["node", os.path.join(PEERS_DIR, "node_modules", "s3rver", "bin", "s3rver.js"),
-                           "-d", str(data), "-a", "127.0.0.1", "-p", str(port)],
-             "s3rver", root / "s3rver.log", cwd=PEERS_DIR).start()
-    yield p
-    p.stop()
-
-
-def start_hydrant(tmp_path, buckets, extra_toml=""):
-    """hydrant with one [[s3.buckets]] entry per (name, endpoint, key, secret[, extra])."""
-    toml = extra_toml
-    for b in buckets:
-        name, endpoint, key, secret = b[:4]
-        toml += ('\n[[s3.buckets]]\nname = "%s"\nendpoint = "%s"\naccess_key_id = "%s"\n'
-                 'secret_access_key = "%s"\n' % (name, endpoint, key, secret))
-        if len(b) > 4:
-            toml += b[4] + "\n"
-    cfg = tmp_path / "hydrant.toml"
-    cfg.write_text(toml)
-    return Hydrant(str(tmp_path / "data"), ["--config", str(cfg)]).start()
-
-
-def make_stream(h, name, bucket, **dest):
-    dest.setdefault("BufferingHints", {"SizeInMBs": 1, "IntervalInSeconds": 1})
-    h.client("firehose", validate=False).create_delivery_stream(
-        DeliveryStreamName=name, ExtendedS3DestinationConfiguration=s3_dest(bucket, **dest))
-
-
-def put_records(h, stream, records):
-    fh = h.client("firehose", validate=False)
-    batch, size = [], 0
-    for r in records:
-        if len(batch) == 500 or size + len(r) > 3_500_000:
-            resp = fh.put_record_batch(DeliveryStreamName=stream, Records=[{"Data": d} for d in batch])
-            assert resp["FailedPutCount"] == 0
-            batch, size = [], 0
-        batch.append(r)
-        size += len(r)
-    if batch:
-        resp = fh.put_record_batch(DeliveryStreamName=stream, Records=[{"Data": d} for d in batch])
-        assert resp["FailedPutCount"] == 0
 
 
 def remote_objects(s3, bucket, prefix=""):
@@ -176,26 +55,25 @@ def delivered_lines(s3, bucket, gz=False):
     return lines
 
 
+def expect_lines(s3, bucket, recs, what, timeout=60, gz=False):
+    """Waits for as many lines as recs in bucket, then checks they are recs, once each
+    in any order."""
+    wait_for(lambda: len(delivered_lines(s3, bucket, gz)) >= len(recs), timeout=timeout, what=what)
+    assert sorted(delivered_lines(s3, bucket, gz)) == sorted(r[:-1] for r in recs)
+
+
 def records(tag, n, pad=0):
     return [b"%s-%06d%s\n" % (tag.encode(), i, b"x" * pad) for i in range(n)]
-
-
-def metric(h, name, stream):
-    with urllib.request.urlopen(h.endpoint + "/metrics") as r:
-        text = r.read().decode()
-    m = re.search(r'^%s\{delivery_stream="%s"\} (\d+)$' % (re.escape(name), re.escape(stream)), text, re.M)
-    return int(m.group(1)) if m else None
 
 
 def test_moto_small_and_multipart_gzip_objects(moto, tmp_path):
     s3 = moto.client()
     s3.create_bucket(Bucket="dest-small")
     s3.create_bucket(Bucket="dest-big")
-    h = start_hydrant(tmp_path, [
+    with start_with_buckets(tmp_path, [
         ("dest-small", moto.endpoint, "test", "test"),
         ("dest-big", moto.endpoint, "test", "test", "part_size_mb = 5"),
-    ])
-    try:
+    ]) as h:
         make_stream(h, "small", "dest-small", CompressionFormat="GZIP")
         small = records("s", 300)
         put_records(h, "small", small)
@@ -205,10 +83,7 @@ def test_moto_small_and_multipart_gzip_objects(moto, tmp_path):
         big = [b"%06d:%s\n" % (i, os.urandom(75_000).hex().encode()) for i in range(100)]
         put_records(h, "big", big)
 
-        wait_for(lambda: len(delivered_lines(s3, "dest-small", gz=True)) >= len(small), timeout=60,
-                 what="small records on moto")
-        got = delivered_lines(s3, "dest-small", gz=True)
-        assert sorted(got) == sorted(r[:-1] for r in small)
+        expect_lines(s3, "dest-small", small, "small records on moto", gz=True)
         objs = remote_objects(s3, "dest-small")
         for key in objs:
             head = s3.head_object(Bucket="dest-small", Key=key)
@@ -216,42 +91,31 @@ def test_moto_small_and_multipart_gzip_objects(moto, tmp_path):
             assert key.endswith(".gz")
             assert "-" not in head["ETag"].strip('"')  # one PutObject
 
-        wait_for(lambda: len(delivered_lines(s3, "dest-big", gz=True)) >= len(big), timeout=120,
-                 what="big records on moto")
-        got = delivered_lines(s3, "dest-big", gz=True)
-        assert sorted(got) == sorted(r[:-1] for r in big)
+        expect_lines(s3, "dest-big", big, "big records on moto", timeout=120, gz=True)
         objs = remote_objects(s3, "dest-big")
         multipart = [o for o in objs.values() if re.match(r'^"?[0-9a-f]{32}-\d+"?$', o["ETag"])]
         assert multipart, objs
         assert all(o["Size"] > 5 << 20 for o in multipart)
         # No upload was left behind.
         assert not s3.list_multipart_uploads(Bucket="dest-big").get("Uploads")
-    finally:
-        h.stop()
 
 
 def test_moto_bucket_created_late(moto, tmp_path):
     s3 = moto.client()
-    h = start_hydrant(tmp_path, [("late-bucket", moto.endpoint, "test", "test")])
-    try:
+    with start_with_buckets(tmp_path, [("late-bucket", moto.endpoint, "test", "test")]) as h:
         make_stream(h, "late", "late-bucket")
         recs = records("late", 50)
         put_records(h, "late", recs)
         wait_for(lambda: "S3.NoSuchBucket" in h.log(), timeout=30, what="NoSuchBucket logged")
         assert metric(h, "hydrant_delivery_failures_total", "late") >= 1
         s3.create_bucket(Bucket="late-bucket")
-        wait_for(lambda: len(delivered_lines(s3, "late-bucket")) >= len(recs), timeout=60,
-                 what="delivery once the bucket exists")
-        assert sorted(delivered_lines(s3, "late-bucket")) == sorted(r[:-1] for r in recs)
-    finally:
-        h.stop()
+        expect_lines(s3, "late-bucket", recs, "delivery once the bucket exists")
 
 
 def test_s3rver_restart_mid_stream_loses_and_duplicates_nothing(s3rver, tmp_path):
     s3 = s3rver.client("S3RVER", "S3RVER")
     s3.create_bucket(Bucket="restart-bucket")
-    h = start_hydrant(tmp_path, [("restart-bucket", s3rver.endpoint, "S3RVER", "S3RVER")])
-    try:
+    with start_with_buckets(tmp_path, [("restart-bucket", s3rver.endpoint, "S3RVER", "S3RVER")]) as h:
         make_stream(h, "rs", "restart-bucket")
         first = records("first", 100)
         put_records(h, "rs", first)
@@ -264,25 +128,28 @@ def test_s3rver_restart_mid_stream_loses_and_duplicates_nothing(s3rver, tmp_path
                                    h.log()), timeout=30, what="failure while s3rver is down")
         failures = metric(h, "hydrant_delivery_failures_total", "rs")
         assert failures >= 1
-        time.sleep(2)
+        wait_for(lambda: metric(h, "hydrant_delivery_failures_total", "rs") > failures, timeout=30,
+                 what="a retry while s3rver is down")
         s3rver.start()
         wait_for(lambda: len(delivered_lines(s3, "restart-bucket")) >= len(first) + len(second),
                  timeout=60, what="delivery resumed after the restart")
-        time.sleep(2)  # nothing more should arrive
+        # Nothing more should arrive: records put now bound the wait, since whatever
+        # else came of the first two batches would be delivered before them.
+        third = records("third", 1)
+        put_records(h, "rs", third)
+        wait_for(lambda: len(delivered_lines(s3, "restart-bucket")) >= len(first) + len(second) + len(third),
+                 timeout=60, what="the later record")
         got = delivered_lines(s3, "restart-bucket")
-        assert sorted(got) == sorted(r[:-1] for r in first + second)
+        assert sorted(got) == sorted(r[:-1] for r in first + second + third)
         assert len(got) == len(set(got))
-    finally:
-        h.stop()
 
 
 def test_s3rver_wrong_key_is_access_denied_and_data_is_kept(s3rver, tmp_path):
     s3 = s3rver.client("S3RVER", "S3RVER")
     s3.create_bucket(Bucket="guarded")
     # s3rver checks the access key id (not the secret): a wrong id is InvalidAccessKeyId.
-    h = start_hydrant(tmp_path, [("guarded", s3rver.endpoint, "WRONGKEY", "S3RVER")])
     recs = records("kept", 40)
-    try:
+    with start_with_buckets(tmp_path, [("guarded", s3rver.endpoint, "WRONGKEY", "S3RVER")]) as h:
         make_stream(h, "wk", "guarded")
         put_records(h, "wk", recs)
         wait_for(lambda: re.search(r"level=warning stream=wk event=(?:destination|delivery)_failed .*S3\.AccessDenied", h.log()),
@@ -291,18 +158,11 @@ def test_s3rver_wrong_key_is_access_denied_and_data_is_kept(s3rver, tmp_path):
                  timeout=30, what="failures counted in /metrics")
         assert re.search(r"guarded.*HTTP 403 InvalidAccessKeyId", h.log()), h.log()[-2000:]
         assert not remote_objects(s3, "guarded")
-    finally:
-        h.stop()
     # With the right key the kept records are delivered.
     (tmp_path / "hydrant.toml").write_text(
         (tmp_path / "hydrant.toml").read_text().replace("WRONGKEY", "S3RVER"))
-    h.start()
-    try:
-        wait_for(lambda: len(delivered_lines(s3, "guarded")) >= len(recs), timeout=60,
-                 what="delivery with the right key")
-        assert sorted(delivered_lines(s3, "guarded")) == sorted(r[:-1] for r in recs)
-    finally:
-        h.stop()
+    with h.start():
+        expect_lines(s3, "guarded", recs, "delivery with the right key")
 
 
 @pytest.fixture(scope="module")
@@ -337,11 +197,10 @@ def test_moto_denying_policy_and_unknown_key_are_access_denied(moto_auth, tmp_pa
     # The writer's key works (the peer really checks signatures).
     s3.put_object(Bucket="policy-bucket", Key="probe", Body=b"x")
     s3.delete_object(Bucket="policy-bucket", Key="probe")
-    h = start_hydrant(tmp_path, [
+    with start_with_buckets(tmp_path, [
         ("policy-bucket", moto_auth.endpoint, dk, ds),
         ("unknown-key-bucket", moto_auth.endpoint, "AKIANOTAKEY000000000", "nope"),
-    ])
-    try:
+    ]) as h:
         make_stream(h, "pol", "policy-bucket")
         make_stream(h, "unk", "unknown-key-bucket")
         recs = records("pol", 30)
@@ -360,11 +219,7 @@ def test_moto_denying_policy_and_unknown_key_are_access_denied(moto_auth, tmp_pa
         iam.put_user_policy(UserName="denied", PolicyName="p", PolicyDocument=json.dumps(
             {"Version": "2012-10-17",
              "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
-        wait_for(lambda: len(delivered_lines(s3, "policy-bucket")) >= len(recs), timeout=60,
-                 what="delivery once the policy allows it")
-        assert sorted(delivered_lines(s3, "policy-bucket")) == sorted(r[:-1] for r in recs)
-    finally:
-        h.stop()
+        expect_lines(s3, "policy-bucket", recs, "delivery once the policy allows it")
 
 
 def test_moto_virtual_hosted_addressing(moto, tmp_path):
@@ -372,35 +227,26 @@ def test_moto_virtual_hosted_addressing(moto, tmp_path):
     s3 = moto.client()
     s3.create_bucket(Bucket="vhost-bucket")
     endpoint = "http://localhost:%d" % moto.port
-    h = start_hydrant(tmp_path, [("vhost-bucket", endpoint, "test", "test", 'addressing = "virtual"')])
-    try:
+    with start_with_buckets(tmp_path, [("vhost-bucket", endpoint, "test", "test",
+                                        'addressing = "virtual"')]) as h:
         make_stream(h, "vh", "vhost-bucket")
         recs = records("vh", 20)
         put_records(h, "vh", recs)
-        wait_for(lambda: len(delivered_lines(s3, "vhost-bucket")) >= len(recs), timeout=60,
-                 what="delivery with virtual-hosted addressing")
-        assert sorted(delivered_lines(s3, "vhost-bucket")) == sorted(r[:-1] for r in recs)
+        expect_lines(s3, "vhost-bucket", recs, "delivery with virtual-hosted addressing")
         assert "addressing=virtual" in h.log()
-    finally:
-        h.stop()
 
 
 def test_s3rver_multipart_object(s3rver, tmp_path):
     s3 = s3rver.client("S3RVER", "S3RVER")
     s3.create_bucket(Bucket="s3rver-big")
-    h = start_hydrant(tmp_path, [("s3rver-big", s3rver.endpoint, "S3RVER", "S3RVER", "part_size_mb = 5")])
-    try:
+    with start_with_buckets(tmp_path, [("s3rver-big", s3rver.endpoint, "S3RVER", "S3RVER",
+                                        "part_size_mb = 5")]) as h:
         make_stream(h, "sb", "s3rver-big", BufferingHints={"SizeInMBs": 64, "IntervalInSeconds": 3})
         big = [b"%06d:%s\n" % (i, b"%032x" % i * 3000) for i in range(120)]  # ~11 MiB
         put_records(h, "sb", big)
-        wait_for(lambda: len(delivered_lines(s3, "s3rver-big")) >= len(big), timeout=120,
-                 what="multipart object on s3rver")
-        got = delivered_lines(s3, "s3rver-big")
-        assert sorted(got) == sorted(r[:-1] for r in big)
+        expect_lines(s3, "s3rver-big", big, "multipart object on s3rver", timeout=120)
         assert any(o["Size"] > 5 << 20 for o in remote_objects(s3, "s3rver-big").values())
         assert "multipart_abort_failed" not in h.log()
-    finally:
-        h.stop()
 
 
 def test_moto_kms_encryption_config_sets_sse_headers(moto, tmp_path):
@@ -409,8 +255,7 @@ def test_moto_kms_encryption_config_sets_sse_headers(moto, tmp_path):
     s3 = moto.client()
     s3.create_bucket(Bucket="kms-bucket")
     key_arn = "arn:aws:kms:us-east-1:123456789012:key/12345678-1234-1234-1234-123456789012"
-    h = start_hydrant(tmp_path, [("kms-bucket", moto.endpoint, "test", "test")])
-    try:
+    with start_with_buckets(tmp_path, [("kms-bucket", moto.endpoint, "test", "test")]) as h:
         make_stream(h, "kms", "kms-bucket",
                     EncryptionConfiguration={"KMSEncryptionConfig": {"AWSKMSKeyARN": key_arn}})
         recs = records("kms", 10)
@@ -421,8 +266,6 @@ def test_moto_kms_encryption_config_sets_sse_headers(moto, tmp_path):
             head = s3.head_object(Bucket="kms-bucket", Key=key)
             assert head["ServerSideEncryption"] == "aws:kms", head
             assert head["SSEKMSKeyId"] == key_arn, head
-    finally:
-        h.stop()
 
 
 def test_moto_assume_role_of_the_role_arn(moto_auth, tmp_path):
@@ -446,22 +289,17 @@ def test_moto_assume_role_of_the_role_arn(moto_auth, tmp_path):
     s3 = moto_auth.client(wk, ws)
     s3.create_bucket(Bucket="role-bucket")
     s3.create_bucket(Bucket="norole-bucket")
-    h = start_hydrant(tmp_path, [
+    with start_with_buckets(tmp_path, [
         ("role-bucket", moto_auth.endpoint, rk, rs,
          'assume_role = true\nsts_endpoint = "%s"' % moto_auth.endpoint),
         ("norole-bucket", moto_auth.endpoint, rk, rs),
-    ])
-    try:
+    ]) as h:
         make_stream(h, "role", "role-bucket", RoleARN=role["Arn"])
         make_stream(h, "norole", "norole-bucket", RoleARN=role["Arn"])
         recs = records("role", 20)
         put_records(h, "role", recs)
         put_records(h, "norole", records("norole", 3))
-        wait_for(lambda: len(delivered_lines(s3, "role-bucket")) >= len(recs), timeout=60,
-                 what="delivery as the assumed role")
-        assert sorted(delivered_lines(s3, "role-bucket")) == sorted(r[:-1] for r in recs)
+        expect_lines(s3, "role-bucket", recs, "delivery as the assumed role")
         wait_for(lambda: re.search(r"stream=norole event=(?:destination|delivery)_failed .*S3\.AccessDenied",
                                    h.log()), timeout=30, what="S3.AccessDenied without the role")
         assert not remote_objects(s3, "norole-bucket")
-    finally:
-        h.stop()

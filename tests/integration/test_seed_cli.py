@@ -4,20 +4,16 @@ processing-failed folder, source record backup) driven with the AWS CLI v2 alone
 puts, and reading back what was delivered with `aws s3 ls` / `aws s3 cp`."""
 import base64
 import json
-import os
 import re
-import subprocess
-import textwrap
 import time
 
 import pytest
 
-from conftest import CLIENT_ENV, Hydrant, wait_for
+from conftest import (aws, aws_json, lambda_arn, lambda_function_toml, s3_cat, s3_dest, s3_ls,
+                      start_with_config, wait_for, write_handlers)
 
-AWS = "/usr/bin/aws"
-ROLE = "arn:aws:iam::000000000000:role/firehose"
 FUNCTION = "seed-transform"
-FUNCTION_ARN = "arn:aws:lambda:us-east-1:000000000000:function:" + FUNCTION
+FUNCTION_ARN = lambda_arn(FUNCTION)
 STREAM = "seed"
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 NAME = r"%s-1-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-%s" % (STREAM, UUID)
@@ -75,56 +71,12 @@ def transformed(rec):
                         "transformed": True}, separators=(",", ":")) + "\n").encode()
 
 
-def aws(h, *args, check=True, binary=False):
-    env = dict(os.environ)
-    env.update(CLIENT_ENV)
-    env["AWS_CONFIG_FILE"] = "/nonexistent-hydrant-itest-config"
-    env["AWS_SHARED_CREDENTIALS_FILE"] = "/nonexistent-hydrant-itest-credentials"
-    p = subprocess.run([AWS, "--endpoint-url", h.endpoint, "--output", "json"] + list(args),
-                       env=env, capture_output=True, timeout=120)
-    if not binary:
-        p.stdout = p.stdout.decode("utf-8", "replace")
-    p.stderr = p.stderr.decode("utf-8", "replace")
-    if check and p.returncode != 0:
-        raise AssertionError("aws %s exited %d\nstderr: %s\nhydrant log tail:\n%s" % (
-            " ".join(args)[:300], p.returncode, p.stderr, h.log()[-3000:]))
-    return p
-
-
-def aws_json(h, *args):
-    return json.loads(aws(h, *args).stdout)
-
-
-def s3_ls(h, bucket):
-    """`aws s3 ls --recursive` as {key: size}."""
-    out = aws(h, "s3", "ls", "--recursive", "s3://%s/" % bucket).stdout
-    objs = {}
-    for line in out.splitlines():
-        parts = line.split(None, 3)
-        if len(parts) == 4:
-            objs[parts[3]] = int(parts[2])
-    return objs
-
-
-def s3_cat(h, bucket, key):
-    return aws(h, "s3", "cp", "s3://%s/%s" % (bucket, key), "-", binary=True).stdout
-
-
 @pytest.fixture
 def server(tmp_path):
-    handler = tmp_path / "lambda_function.py"
-    handler.write_text(textwrap.dedent(HANDLER))
-    cfg = tmp_path / "hydrant.toml"
-    cfg.write_text(textwrap.dedent('''
-        [[lambda.functions]]
-        name = "%s"
-        runtime = "python3"
-        handler = "%s"
-        timeout_seconds = 60
-        ''' % (FUNCTION, handler)))
-    h = Hydrant(str(tmp_path / "data"), ["--config", str(cfg)]).start()
-    yield h
-    h.stop()
+    handler = write_handlers(tmp_path, {"lambda_function.py": HANDLER}) / "lambda_function.py"
+    with start_with_config(tmp_path, lambda_function_toml(FUNCTION, runtime="python3", handler=handler,
+                                                          timeout_seconds=60)) as h:
+        yield h
 
 
 def test_seed_scenario_with_the_aws_cli(server, tmp_path):
@@ -149,19 +101,16 @@ def test_seed_scenario_with_the_aws_cli(server, tmp_path):
     # 2. Buckets and the stream: Lambda processor, source backup, 1 MiB buffers.
     aws(h, "s3", "mb", "s3://seed-dest")
     aws(h, "s3", "mb", "s3://seed-backup")
-    dest = {
-        "RoleARN": ROLE, "BucketARN": "arn:aws:s3:::seed-dest",
-        "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 60},
-        "ProcessingConfiguration": {"Enabled": True, "Processors": [{"Type": "Lambda", "Parameters": [
+    dest = s3_dest(
+        "seed-dest", BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 60},
+        ProcessingConfiguration={"Enabled": True, "Processors": [{"Type": "Lambda", "Parameters": [
             {"ParameterName": "LambdaArn", "ParameterValue": FUNCTION_ARN},
             # The function gets batches of 1 MB instead of the default 3 MB; its
             # BufferIntervalInSeconds stays at the default 60 s.
             {"ParameterName": "BufferSizeInMBs", "ParameterValue": "1"}]}]},
-        "S3BackupMode": "Enabled",
-        "S3BackupConfiguration": {"RoleARN": ROLE, "BucketARN": "arn:aws:s3:::seed-backup",
-                                  "Prefix": "source/",
-                                  "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 60}},
-    }
+        S3BackupMode="Enabled",
+        S3BackupConfiguration=s3_dest("seed-backup", Prefix="source/",
+                                      BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 60}))
     created = aws_json(h, "firehose", "create-delivery-stream", "--delivery-stream-name", STREAM,
                        "--delivery-stream-type", "DirectPut",
                        "--extended-s3-destination-configuration", json.dumps(dest))

@@ -6,10 +6,7 @@ objects for ProcessingFailed results, and the retries of handlers that throw."""
 import base64
 import json
 import os
-import re
 import shutil
-import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -17,9 +14,9 @@ import urllib.request
 
 import pytest
 
-from conftest import Hydrant, list_keys, s3_dest, wait_for
+from conftest import (ROOT, free_port, json_lines, lambda_arn, list_keys, make_lambda_stream, metric,
+                      put_records, read_objects, start_with_config, stop_process_group, wait_for)
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SLS_DIR = os.path.join(ROOT, "tests", "sls")
 SERVICE = "hydrant-sls"  # serverless.yml's service; functions are SERVICE-dev-FUNC
 
@@ -27,18 +24,12 @@ if not shutil.which("node") or not shutil.which("npm"):
     pytest.skip("node and npm are needed for serverless-offline", allow_module_level=True)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def fn_name(func):
     return "%s-dev-%s" % (SERVICE, func)
 
 
 def fn_arn(func):
-    return "arn:aws:lambda:us-east-1:000000000000:function:" + fn_name(func)
+    return lambda_arn(fn_name(func))
 
 
 def invoke_direct(port, func, event):
@@ -91,61 +82,26 @@ def sls(tmp_path_factory):
             time.sleep(0.2)
         yield lambda_port
     finally:
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(proc.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                proc.wait(10)
-                break
-            except subprocess.TimeoutExpired:
-                continue
+        stop_process_group(proc)
 
 
 @pytest.fixture(scope="module")
 def server(sls, tmp_path_factory):
-    root = tmp_path_factory.mktemp("slshydrant")
-    cfg = root / "hydrant.toml"
-    cfg.write_text('[lambda]\nendpoint = "http://127.0.0.1:%d"\n' % sls)
-    h = Hydrant(str(root / "data"), ["--config", str(cfg)]).start()
-    yield h
-    h.stop()
+    with start_with_config(tmp_path_factory.mktemp("slshydrant"),
+                           '[lambda]\nendpoint = "http://127.0.0.1:%d"\n' % sls) as h:
+        yield h
 
 
-def make_stream(h, name, func, retries=0, **extra):
-    s3 = h.client("s3")
-    if "sls" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
-        s3.create_bucket(Bucket="sls")
-    params = [{"ParameterName": "LambdaArn", "ParameterValue": fn_arn(func)},
-              {"ParameterName": "NumberOfRetries", "ParameterValue": str(retries)},
-              {"ParameterName": "BufferIntervalInSeconds", "ParameterValue": "1"}]
-    for k, v in extra.items():
-        params.append({"ParameterName": k, "ParameterValue": v})
-    h.client("firehose", validate=False).create_delivery_stream(
-        DeliveryStreamName=name, ExtendedS3DestinationConfiguration=s3_dest(
-            "sls", Prefix=name + "/", ErrorOutputPrefix=name + "-errors/!{firehose:error-output-type}/",
-            BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 1},
-            ProcessingConfiguration={"Enabled": True, "Processors": [{"Type": "Lambda", "Parameters": params}]}))
-
-
-def put(h, name, records):
-    fh = h.client("firehose")
-    for i in range(0, len(records), 500):
-        r = fh.put_record_batch(DeliveryStreamName=name, Records=[{"Data": d} for d in records[i:i + 500]])
-        assert r["FailedPutCount"] == 0, r
+def make_stream(h, name, func, retries=0, **params):
+    make_lambda_stream(h, name, "sls", fn_arn(func), retries, params)
 
 
 def objects(h, prefix):
-    s3 = h.client("s3")
-    return {k: s3.get_object(Bucket="sls", Key=k)["Body"].read() for k in list_keys(s3, "sls", prefix)}
+    return read_objects(h.client("s3"), "sls", prefix)
 
 
 def failed_lines(h, prefix):
-    lines = []
-    for body in objects(h, prefix).values():
-        lines += [json.loads(l) for l in body.decode().splitlines() if l]
-    return lines
+    return json_lines(h.client("s3"), "sls", prefix)
 
 
 def at_least(n):
@@ -160,7 +116,7 @@ def test_transformation_and_processing_failed(server, func):
     name = "t-" + func
     before = time.time()
     make_stream(server, name, func)
-    put(server, name, SENT)
+    put_records(server, name, SENT)
     got = wait_for(lambda: objects(server, name + "/"), what="transformed object")
     # Ok records upper-cased (ASCII letters only; other bytes intact), Dropped and
     # ProcessingFailed records absent, in the order they were put.
@@ -187,7 +143,7 @@ def test_throwing_handler_is_retried_then_failed(sls, server, func):
     name = "t-" + func
     sent = [b"one\n", b"two\n", b"three\n"]
     make_stream(server, name, func, retries=1)
-    put(server, name, sent)
+    put_records(server, name, sent)
     lines = wait_for(lambda: at_least(3)(failed_lines(server, name + "-errors/")), timeout=60,
                      what="processing-failed lines")
     assert sorted(base64.b64decode(f["rawData"]) for f in lines) == sorted(sent)
@@ -205,7 +161,7 @@ def test_unknown_function_is_not_retried(server):
     # call only even with retries configured.
     name = "t-missing"
     make_stream(server, name, "no-such-function", retries=2)
-    put(server, name, [b"lost?\n"])
+    put_records(server, name, [b"lost?\n"])
     lines = wait_for(lambda: failed_lines(server, name + "-errors/"), timeout=30, what="processing-failed")
     assert len(lines) == 1
     assert base64.b64decode(lines[0]["rawData"]) == b"lost?\n"
@@ -221,7 +177,7 @@ def test_many_records_many_invocations(server):
     make_stream(server, name, "node-upper", BufferSizeInMBs="0.25")
     sent = [b"rec-%05d %s\n" % (i, b"x" * 1000) for i in range(2000)]
     sent[7] = b"fail-%05d\n" % 7
-    put(server, name, sent)
+    put_records(server, name, sent)
     expected = sorted(s.upper() for i, s in enumerate(sent) if i != 7)
 
     def delivered():
@@ -231,8 +187,6 @@ def test_many_records_many_invocations(server):
     assert sorted(wait_for(delivered, timeout=60, what="all transformed records")) == expected
     lines = wait_for(lambda: failed_lines(server, name + "-errors/"), what="the failed record")
     assert [base64.b64decode(f["rawData"]) for f in lines] == [b"fail-00007\n"]
-    with urllib.request.urlopen(server.endpoint + "/metrics") as r:
-        m = re.search(r'^hydrant_firehose_execute_processing_duration_seconds_count\{delivery_stream="t-many"\} (\d+)$',
-                      r.read().decode(), re.M)
-    assert m and int(m.group(1)) >= 8, m  # 2 MB of records, at most 0.25 MiB per invocation
+    n = metric(server, "hydrant_firehose_execute_processing_duration_seconds_count", "t-many")
+    assert n and n >= 8, n  # 2 MB of records, at most 0.25 MiB per invocation
 
