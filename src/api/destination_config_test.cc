@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include "api/destination_spec.h"
 #include "api/validation.h"
 
 namespace hydrant::api {
@@ -288,7 +289,7 @@ TEST(DescribeDestination, BothViews) {
 }
 
 TEST(DeliveryConfig, FromStored) {
-  S3DeliveryConfig c = DeliveryConfig(Create(kMinimal));
+  S3DestinationSpec c = ParseS3DestinationSpec(Create(kMinimal));
   EXPECT_EQ(c.bucket, "my-bucket");
   EXPECT_EQ(c.prefix, "");
   EXPECT_FALSE(c.error_output_prefix);
@@ -298,7 +299,7 @@ TEST(DeliveryConfig, FromStored) {
   EXPECT_EQ(c.extension, codecs::DefaultExtension(codecs::Compression::kUncompressed));
   EXPECT_EQ(c.time_zone, "");
 
-  c = DeliveryConfig(
+  c = ParseS3DestinationSpec(
       Create(R"({"RoleARN":"ROLE","BucketARN":"arn:aws-cn:s3:::cn.bucket","Prefix":"a/",
       "ErrorOutputPrefix":"err/","BufferingHints":{"SizeInMBs":128,"IntervalInSeconds":0},
       "CompressionFormat":"GZIP","CustomTimeZone":"America/New_York"})"));
@@ -314,7 +315,7 @@ TEST(DeliveryConfig, FromStored) {
   EXPECT_EQ(c.kms_key_arn, "");
 
   // The KMS key of EncryptionConfiguration, for the remote sink's SSE-KMS headers.
-  c = DeliveryConfig(Create(
+  c = ParseS3DestinationSpec(Create(
       R"({"RoleARN":"arn:aws:iam::123456789012:role/r","BucketARN":"arn:aws:s3:::b",
       "EncryptionConfiguration":{"KMSEncryptionConfig":{"AWSKMSKeyARN":"arn:aws:kms:us-east-1:123456789012:key/k"}}})"));
   EXPECT_EQ(c.role_arn, "arn:aws:iam::123456789012:role/r");
@@ -324,11 +325,11 @@ TEST(DeliveryConfig, FromStored) {
   json::object stored =
       Create(R"({"RoleARN":"ROLE","BucketARN":"BUCKET","CompressionFormat":"Snappy",
       "FileExtension":".json.sz"})");
-  EXPECT_EQ(DeliveryConfig(stored).extension, ".json.sz");
-  EXPECT_EQ(DeliveryConfig(stored).compression, codecs::Compression::kSnappy);
+  EXPECT_EQ(ParseS3DestinationSpec(stored).extension, ".json.sz");
+  EXPECT_EQ(ParseS3DestinationSpec(stored).compression, codecs::Compression::kSnappy);
   json::object reset = Updated(stored, R"({"FileExtension":""})");
   EXPECT_EQ(reset.at("FileExtension"), "");
-  EXPECT_EQ(DeliveryConfig(reset).extension,
+  EXPECT_EQ(ParseS3DestinationSpec(reset).extension,
             codecs::DefaultExtension(codecs::Compression::kSnappy));
 }
 

@@ -257,9 +257,6 @@ bool MatchTagKey(std::string_view s) {
   return s.substr(0, 4) != "aws:" && MatchTagChars(s);
 }
 
-  return n;
-}
-
 }  // namespace
 
 // Length as the model counts it: Unicode code points (see docs/api.md).
@@ -268,10 +265,11 @@ int64_t CodePointLength(std::string_view s) {
   for (char c : s) {
     if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
   }
+  return n;
+}
 
 const Pattern kStreamNamePattern{"[a-zA-Z0-9_.-]+", MatchStreamName};
-const Pattern kRoleArnPattern{R"(arn:.*:iam::\d{12}:role/[a-zA-Z_0-9+=,.@\-_/]+)",
-                                  MatchRoleArn};
+const Pattern kRoleArnPattern{R"(arn:.*:iam::\d{12}:role/[a-zA-Z_0-9+=,.@\-_/]+)", MatchRoleArn};
 const Pattern kBucketArnPattern{R"(arn:.*:s3:::[\w\.\-]{1,255})", MatchBucketArn};
 const Pattern kKmsArnPattern{
     R"(arn:.*:kms:[a-zA-Z0-9\-]+:\d{12}:(key|alias)/[a-zA-Z_0-9+=,.@\-_/]+)", MatchKmsArn};

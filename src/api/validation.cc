@@ -498,8 +498,8 @@ size_t Base64DecodedSize(std::string_view s) {
   return s.size() / 4 * 3 - pad;
 }
 
-bool MatchesTagKeyPattern(std::string_view s) { return MatchTagKey(s); }
-bool MatchesTagValuePattern(std::string_view s) { return MatchTagChars(s); }
+bool MatchesTagKeyPattern(std::string_view s) { return kTagKeyPattern.matches(s); }
+bool MatchesTagValuePattern(std::string_view s) { return kTagValuePattern.matches(s); }
 
 std::optional<ApiError> ValidateRequest(std::string_view op, const boost::json::object& input) {
   const Shape* shape = FindOperation(op);

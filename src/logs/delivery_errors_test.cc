@@ -29,7 +29,7 @@ class DeliveryErrorLogTest : public ::testing::Test {
   }
   void TearDown() override {
     store_.reset();
-    fs::RemoveAll(dir_);
+    (void)fs::RemoveAll(dir_);  // best effort: a leftover temp folder is harmless
   }
 
   std::vector<OutputEvent> Read(const std::string& group, const std::string& stream) {

@@ -28,7 +28,7 @@ class LogStoreTest : public ::testing::Test {
     dir_ = tmpl;
     root_ = dir_ + "/root";
   }
-  void TearDown() override { fs::RemoveAll(dir_); }
+  void TearDown() override { (void)fs::RemoveAll(dir_); }  // best effort
 
   std::unique_ptr<LogStore> OpenStore() {
     auto s = LogStore::Open(root_, &clock_);

@@ -103,7 +103,7 @@ std::optional<Datapoint> Latest(const MetricsSeries* series, const std::string& 
   return points.back();
 }
 
-std::string Where(const api::S3DeliveryConfig& cfg) {
+std::string Where(const api::S3DestinationSpec& cfg) {
   if (cfg.error_output_prefix && !cfg.error_output_prefix->empty()) {
     return "s3://" + cfg.bucket + "/" + *cfg.error_output_prefix +
            " (ErrorOutputPrefix, error-output-type processing-failed)";

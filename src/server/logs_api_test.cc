@@ -29,7 +29,7 @@ class LogsApiTest : public ::testing::Test {
   void TearDown() override {
     api_.reset();
     store_.reset();
-    fs::RemoveAll(dir_);
+    (void)fs::RemoveAll(dir_);  // best effort: a leftover temp folder is harmless
   }
 
   // Calls OP with BODY; returns the parsed reply and sets status_/error_type_.

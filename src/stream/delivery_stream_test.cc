@@ -327,6 +327,7 @@ TEST_F(DeliveryStreamTest, FailedObjectIsRetriedOnlyAfterItsBackoff) {
   ASSERT_TRUE(Eventually([&] { return failures() == 1; }));  // no bucket "late" yet
   // Waits of 500 ms, then 1000 ms, then 2000 ms (half of 1, 2, 4 s).
   for (int64_t wait : {500, 1000, 2000}) {
+    Settle(*s);  // the failed pass has set its next attempt (from the clock's time then)
     const uint64_t before = failures();
     clock_.Advance(wait - 1);
     s->Wake();
@@ -336,6 +337,7 @@ TEST_F(DeliveryStreamTest, FailedObjectIsRetriedOnlyAfterItsBackoff) {
     s->Wake();
     ASSERT_TRUE(Eventually([&] { return failures() == before + 1; })) << wait;
   }
+  Settle(*s);
   ASSERT_TRUE(store_->CreateBucket("late").ok());
   clock_.Advance(4000);
   s->Wake();
@@ -355,6 +357,7 @@ TEST_F(DeliveryStreamTest, UndeliverableRecordsExpireAfterTheRetentionPeriod) {
   ASSERT_TRUE(s);
   Put(*s, kStart, Records(4, 10, 'o'));
   ASSERT_TRUE(Eventually([&] { return s->probe().delivery_failures.load() >= 1; }));
+  Settle(*s);
   clock_.Advance(30'000);
   Put(*s, kStart + 30'000, Records(2, 10, 'y'));
   // At 59 s the first records are still within the retention period.

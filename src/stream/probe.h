@@ -57,7 +57,7 @@ struct StreamProbe {
   std::atomic<uint64_t> backup_put_successes{0};
   std::atomic<int64_t> backup_oldest_unsent_ms{0};
 
-  // Put side, maintained by server/firehose_api.cc. Bytes and records count accepted
+  // Put side, maintained by sources/direct_put.cc. Bytes and records count accepted
   // requests only (as IncomingBytes/IncomingRecords do); requests and latency count
   // every request that reached the stream, throttled ones included.
   OperationProbe put_record;              // PutRecord.Requests / .Latency
@@ -66,7 +66,8 @@ struct StreamProbe {
   std::atomic<uint64_t> put_record_batch_bytes{0};    // PutRecordBatch.Bytes
   std::atomic<uint64_t> put_record_batch_records{0};  // PutRecordBatch.Records
   // Control plane on this stream (DescribeDeliveryStream, UpdateDestination =
-  // UpdateDeliveryStream.*), maintained by server/firehose_api.cc.
+  // UpdateDeliveryStream.*), recorded by server/firehose_api.cc where
+  // stream::ControlPlane::ProbeFor says.
   OperationProbe describe;
   OperationProbe update;
 };

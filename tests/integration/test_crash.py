@@ -114,7 +114,6 @@ def test_bucket_created_late_everything_arrives(hydrant):
     p.wait_for_acks(200, "puts acknowledged after the restart")
     p.stop()
     assert h.proc.poll() is None, "hydrant died on its own (exit %s)\n%s" % (h.proc.returncode, h.log()[-4000:])
-    assert len(p.acked) > 300, "too little load: %d acked" % len(p.acked)
     s3 = h.client("s3")
     assert s3.list_buckets()["Buckets"] == []
     s3.create_bucket(Bucket="late-bucket")
