@@ -2,7 +2,6 @@
 // Firehose API and the embedded S3 store on one port.
 
 #include <algorithm>
-#include <charconv>
 #include <atomic>
 #include <csignal>
 #include <malloc.h>
@@ -175,15 +174,24 @@ int main(int argc, char** argv) {
   serve->add_option("--config", config_path,
                     "TOML file with any of the options below and the [lambda] and [s3] tables "
                     "(README.md, docs/remote-s3.md); command-line options override it");
-  // Every flag of the key table (app/config_keys.h), applied over the file's values.
-  std::vector<std::pair<const hydrant::app::ConfigKey*, CLI::Option*>> flags;
-  std::vector<std::string> flag_values(hydrant::app::ConfigKeys().size());
-  for (size_t i = 0; i < hydrant::app::ConfigKeys().size(); ++i) {
-    const auto& k = hydrant::app::ConfigKeys()[i];
+  // Every flag of the key table (app/config_keys.h), parsed by CLI11 with the key's
+  // type and applied over the file's values when given.
+  struct Flag {
+    const hydrant::app::ConfigKey* key;
+    CLI::Option* option;
+    std::string text;
+    int64_t number = 0;
+  };
+  std::vector<Flag> flags;
+  flags.reserve(hydrant::app::ConfigKeys().size());
+  for (const auto& k : hydrant::app::ConfigKeys()) {
     if (k.flag.empty()) continue;
-    flags.emplace_back(&k, serve->add_option(std::string(k.flag), flag_values[i],
-                                             std::string(k.help) + " (default " +
-                                                 std::string(k.default_text) + ")"));
+    Flag& f = flags.emplace_back(Flag{&k, nullptr, {}, 0});
+    const std::string help =
+        std::string(k.help) + " (default " + std::string(k.default_text) + ")";
+    f.option = k.type == hydrant::app::ConfigKey::Type::kInteger
+                   ? serve->add_option(std::string(k.flag), f.number, help)
+                   : serve->add_option(std::string(k.flag), f.text, help);
   }
   app.footer(hydrant::app::ConfigKeysHelp());
   // hydrant logs: reads a running hydrant's log events through its CloudWatch Logs API.
@@ -244,21 +252,11 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  for (size_t i = 0; i < flags.size(); ++i) {
-    const auto& [key, option] = flags[i];
-    if (option->count() == 0) continue;
-    hydrant::Status st;
-    std::string value = option->as<std::string>();
-    if (key->type == hydrant::app::ConfigKey::Type::kString) {
-      st = key->set_string(&cfg, value);
-    } else {
-      int64_t n = 0;
-      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-      st = ec != std::errc() || end != value.data() + value.size()
-               ? hydrant::Status::InvalidArgument(std::string(key->flag) + " must be an integer, got '" +
-                                                  value + "'")
-               : key->set_integer(&cfg, n);
-    }
+  for (const Flag& f : flags) {
+    if (f.option->count() == 0) continue;
+    hydrant::Status st = f.key->type == hydrant::app::ConfigKey::Type::kInteger
+                             ? f.key->set_integer(&cfg, f.number)
+                             : f.key->set_string(&cfg, f.text);
     if (!st.ok()) {
       std::cerr << "hydrant: " << st.message() << "\n";
       return 2;

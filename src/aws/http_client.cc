@@ -12,7 +12,9 @@
 namespace hydrant::aws {
 namespace {
 
-constexpr std::string_view kTimeoutCode = "HTTP timeout";
+// The error code of a timeout (machine-readable); the message keeps saying
+// "HTTP timeout: ..." for the people who read it (error events, the doctor).
+constexpr std::string_view kTimeoutCode = "HttpTimeout";
 
 void GlobalInitOnce() {
   static std::once_flag once;
@@ -65,7 +67,7 @@ const std::string* HttpResponse::Header(std::string_view name) const {
 }
 
 Status HttpTimeoutError(std::string_view detail) {
-  return Status::Unavailable(std::string(detail)).WithErrorCode(kTimeoutCode);
+  return Status::Unavailable("HTTP timeout: " + std::string(detail)).WithErrorCode(kTimeoutCode);
 }
 
 bool IsTimeout(const Status& s) {

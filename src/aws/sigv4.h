@@ -165,7 +165,9 @@ std::string FormatAmzDate(int64_t unix_ms);
 // 00:00:00 GMT"); false when neither.
 bool ParseRequestDate(std::string_view s, int64_t* unix_ms);
 // Percent-encodes every byte except A-Z a-z 0-9 - . _ ~ (and '/' when keep_slash).
-std::string UriEncode(std::string_view s, bool keep_slash);
+inline std::string UriEncode(std::string_view s, bool keep_slash) {
+  return PercentEncode(s, keep_slash);  // common/strings.h
+}
 std::string CanonicalUri(std::string_view path, PathRules rules);  // rules must not be kAuto
 std::string CanonicalQuery(std::string_view query);
 PathRules ResolvePathRules(PathRules rules, std::string_view service);

@@ -90,9 +90,14 @@ Result<std::string> ReadFile(const std::string& path, size_t max_bytes) {
 }
 
 std::vector<std::string> ListDir(const std::string& path) {
+  auto names = ReadDir(path);
+  return names.ok() ? std::move(names).value() : std::vector<std::string>();
+}
+
+Result<std::vector<std::string>> ReadDir(const std::string& path) {
   std::vector<std::string> out;
   DIR* d = ::opendir(path.c_str());
-  if (!d) return out;
+  if (!d) return Status::FromErrno("opendir " + path, errno);
   while (dirent* e = ::readdir(d)) {
     std::string_view n = e->d_name;
     if (n == "." || n == "..") continue;

@@ -22,6 +22,8 @@ Result<std::string> ReadFile(const std::string& path, size_t max_bytes = static_
 Status WriteAll(int fd, std::string_view data, const std::string& what);
 // The names in a folder, without "." and ".."; empty when it cannot be read.
 std::vector<std::string> ListDir(const std::string& path);
+// The same, or the error when the folder cannot be read.
+Result<std::vector<std::string>> ReadDir(const std::string& path);
 bool Exists(const std::string& path);
 bool IsDir(const std::string& path);
 Status MakeDirs(const std::string& path);  // mkdir -p

@@ -26,6 +26,35 @@ std::string_view TrimSpaces(std::string_view s) {
   return s;
 }
 
+std::string PercentEncodeExcept(std::string_view s, bool (*keep)(unsigned char)) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size() + s.size() / 4);
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if (keep(c)) {
+      out.push_back(ch);
+    } else {
+      out.push_back('%');
+      out.push_back(kDigits[c >> 4]);
+      out.push_back(kDigits[c & 0xF]);
+    }
+  }
+  return out;
+}
+
+namespace {
+bool IsUnreserved(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~';
+}
+bool IsUnreservedOrSlash(unsigned char c) { return IsUnreserved(c) || c == '/'; }
+}  // namespace
+
+std::string PercentEncode(std::string_view s, bool keep_slash) {
+  return PercentEncodeExcept(s, keep_slash ? IsUnreservedOrSlash : IsUnreserved);
+}
+
 std::string HexEncode(std::string_view bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out(bytes.size() * 2, '\0');

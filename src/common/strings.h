@@ -24,6 +24,12 @@ bool HexDecode(std::string_view hex, std::string* out);
 // 0-15 for a hex digit of either case, else -1.
 int HexDigitValue(char c);
 
+// %XX (upper-case hex) for every byte `keep` refuses.
+std::string PercentEncodeExcept(std::string_view s, bool (*keep)(unsigned char));
+// URI encoding of RFC 3986 as AWS signs and S3 lists: every byte except
+// A-Z a-z 0-9 - . _ ~ (and '/' when keep_slash).
+std::string PercentEncode(std::string_view s, bool keep_slash);
+
 // The whole of `s` as a decimal integer: no sign for unsigned types, no spaces, no
 // trailing characters, no overflow. false otherwise (*out unspecified).
 template <typename Int>

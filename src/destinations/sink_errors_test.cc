@@ -36,6 +36,9 @@ TEST(FirehoseErrorCode, FromErrorCodeOrStatusCode) {
   // A code is never read out of the message text.
   EXPECT_EQ(FirehoseErrorCode(Status::IoError("S3.AccessDenied: y")), kInternalError);
   EXPECT_EQ(SinkErrorText(Status::IoError("plain")), "plain");
+  EXPECT_TRUE(HasFirehoseErrorCode(SinkError(kS3AccessDenied, "x")));
+  EXPECT_FALSE(HasFirehoseErrorCode(Status::Unavailable("x").WithErrorCode("HttpTimeout")));
+  EXPECT_FALSE(HasFirehoseErrorCode(Status::NotFound("no bucket")));
 }
 
 class EmbeddedStore : public ::testing::Test {

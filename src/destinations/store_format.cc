@@ -13,19 +13,7 @@ namespace {
 // Metadata values hold arbitrary bytes (keys, user metadata); escape everything
 // outside printable ASCII, and '%' and ' ', so each field stays on one line.
 std::string Escape(std::string_view s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
-  for (unsigned char c : s) {
-    if (c > 0x20 && c < 0x7f && c != '%') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
+  return PercentEncodeExcept(s, [](unsigned char c) { return c > 0x20 && c < 0x7f && c != '%'; });
 }
 
 std::optional<std::string> Unescape(std::string_view s) {

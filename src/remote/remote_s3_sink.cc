@@ -289,7 +289,7 @@ Result<aws::Credentials> RemoteS3Sink::CredentialsFor(const store::ObjectMeta& m
   auto c = p->GetCredentials();
   if (c.ok()) return c;
   // AssumeRole errors carry their code already; a missing or broken key is AccessDenied.
-  if (!c.status().error_code().empty()) return c.status();
+  if (store::HasFirehoseErrorCode(c.status())) return c.status();
   return store::SinkError(store::kS3AccessDenied, "no credentials for " + endpoint_ + " (" +
                                                       p->Name() + "): " + c.status().message());
 }

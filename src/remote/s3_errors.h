@@ -43,8 +43,8 @@ struct S3RequestContext {
 };
 
 // A non-2xx S3 answer (or a 200 whose body is an <Error>, as CompleteMultipartUpload
-// may send): "S3.AccessDenied: PutObject s3://b/k at http://h:p failed: HTTP 403
-// AccessDenied: Access Denied".
+// may send): error code S3.AccessDenied, message "PutObject s3://b/k at http://h:p
+// failed: HTTP 403 AccessDenied: Access Denied".
 Status S3ResponseError(const S3RequestContext& ctx, const aws::HttpResponse& resp);
 // A transport failure (refused, timeout, TLS): InternalError naming the endpoint.
 Status S3TransportError(const S3RequestContext& ctx, const Status& transport);

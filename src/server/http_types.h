@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/strings.h"
 #include "common/unique_fd.h"
 
 namespace hydrant::http {
@@ -59,7 +60,7 @@ Response JsonReply(int status, std::string body);
 // Percent-decodes s ('+' is kept as is). Returns nullopt on a malformed escape.
 std::optional<std::string> PercentDecode(std::string_view s);
 // Percent-encodes everything except unreserved characters (and '/' if keep_slash).
-std::string PercentEncode(std::string_view s, bool keep_slash);
+using ::hydrant::PercentEncode;  // common/strings.h
 // Parses "a=1&b=&c" into decoded pairs, in order. Malformed escapes are kept raw.
 std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view query);
 

@@ -87,7 +87,7 @@ std::string NewIncarnation() {
   return buf;
 }
 
-ApiError SaveFailed(const Status& st) { return ApiError{"InternalFailure", st.message()}; }
+
 
 }  // namespace
 
@@ -209,6 +209,7 @@ ControlPlane::Result ControlPlane::UpdateDestination(const json::object& in) {
   m.version_id += 1;
   m.last_update_ms = registry_->clock().NowMillis();
   if (Status st = s->SetMeta(std::move(m)); !st.ok()) {
+    if (st.code() == StatusCode::kNotFound) return SaveFailed(st, name);
     return ApiError{"InternalFailure", "Could not save the update: " + st.message()};
   }
   spdlog::info("stream={} event=destination_updated", name);
@@ -224,7 +225,7 @@ ControlPlane::Result ControlPlane::TagDeliveryStream(const json::object& in) {
     return api::LimitExceeded("A Firehose stream can have at most 50 tags; this request would give " +
                               name + " " + std::to_string(m.tags.size()) + ".");
   }
-  if (Status st = s->SetMeta(std::move(m)); !st.ok()) return SaveFailed(st);
+  if (Status st = s->SetMeta(std::move(m)); !st.ok()) return SaveFailed(st, name);
   return json::object();
 }
 
@@ -236,7 +237,7 @@ ControlPlane::Result ControlPlane::UntagDeliveryStream(const json::object& in) {
     std::string key(k.as_string());
     std::erase_if(m.tags, [&](auto& p) { return p.first == key; });
   }
-  if (Status st = s->SetMeta(std::move(m)); !st.ok()) return SaveFailed(st);
+  if (Status st = s->SetMeta(std::move(m)); !st.ok()) return SaveFailed(st, name);
   return json::object();
 }
 
@@ -268,7 +269,7 @@ ControlPlane::Result ControlPlane::StartDeliveryStreamEncryption(const json::obj
   if (eo == nullptr) eo = &kNoInput;
   if (auto err = api::CheckStreamEncryptionInput(*eo)) return *err;
   m.encryption = EncryptionDescription(eo, "AWS_OWNED_CMK");
-  if (Status st = s->SetMeta(std::move(m)); !st.ok()) return SaveFailed(st);
+  if (Status st = s->SetMeta(std::move(m)); !st.ok()) return SaveFailed(st, name);
   return json::object();
 }
 
@@ -277,11 +278,18 @@ ControlPlane::Result ControlPlane::StopDeliveryStreamEncryption(const json::obje
   auto update_lock = s->LockForUpdate();
   StreamMeta m = s->Meta();
   m.encryption = EncryptionDescription(nullptr, "");
-  if (Status st = s->SetMeta(std::move(m)); !st.ok()) return SaveFailed(st);
+  if (Status st = s->SetMeta(std::move(m)); !st.ok()) return SaveFailed(st, name);
   return json::object();
 }
 
 #undef HYDRANT_FIND_STREAM
+
+ApiError ControlPlane::SaveFailed(const Status& st, std::string_view name) const {
+  if (st.code() == StatusCode::kNotFound) {  // deleted meanwhile: as if it had been gone
+    return StreamNotFound(registry_->options().account.account_id, name);
+  }
+  return ApiError{"InternalFailure", st.message()};
+}
 
 OperationProbe* ControlPlane::ProbeFor(std::string_view operation, const json::object& in) {
   if (operation == "ListDeliveryStreams") return &registry_->account_probe().list_delivery_streams;

@@ -11,6 +11,7 @@
 #include <boost/json/object.hpp>
 
 #include "api/errors.h"
+#include "common/status.h"
 #include "stream/probe.h"
 
 namespace hydrant::stream {
@@ -40,6 +41,10 @@ class ControlPlane {
   OperationProbe* ProbeFor(std::string_view operation, const boost::json::object& in);
 
  private:
+  // A metadata change that could not be saved: ResourceNotFoundException when the
+  // stream was deleted meanwhile, else InternalFailure with the disk's reason.
+  api::ApiError SaveFailed(const Status& st, std::string_view name) const;
+
   StreamRegistry* registry_;
 };
 

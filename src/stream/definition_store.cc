@@ -25,9 +25,11 @@ std::string FileDefinitionStore::StreamDir(std::string_view name) const {
   return dir;
 }
 
-std::vector<std::string> FileDefinitionStore::ListStreamDirs() const {
+Result<std::vector<std::string>> FileDefinitionStore::ListStreamDirs() const {
+  auto names = fs::ReadDir(root_);
+  if (!names.ok()) return names.status();
   std::vector<std::string> dirs;
-  for (const std::string& n : fs::ListDir(root_)) {
+  for (const std::string& n : *names) {
     if (std::string_view(n).starts_with(kDirPrefix)) dirs.push_back(root_ + "/" + n);
   }
   return dirs;
@@ -35,8 +37,10 @@ std::vector<std::string> FileDefinitionStore::ListStreamDirs() const {
 
 Result<std::vector<StreamMeta>> FileDefinitionStore::LoadAll() {
   HYDRANT_RETURN_IF_ERROR(fs::MakeDirs(root_));
+  auto dirs = ListStreamDirs();
+  if (!dirs.ok()) return dirs.status();
   std::vector<StreamMeta> out;
-  for (const auto& dir : ListStreamDirs()) {
+  for (const auto& dir : *dirs) {
     auto text = fs::ReadFile(dir + std::string(kDefinitionFile));
     if (!text.ok()) continue;  // no definition: an interrupted deletion
     boost::system::error_code ec;
@@ -51,7 +55,6 @@ Result<std::vector<StreamMeta>> FileDefinitionStore::LoadAll() {
 
 Status FileDefinitionStore::Save(const StreamMeta& meta) {
   const std::string dir = StreamDir(meta.name);
-  HYDRANT_RETURN_IF_ERROR(fs::MakeDirs(dir));
   return fs::WriteFileAtomic(dir + std::string(kDefinitionFile), json::serialize(meta.ToJson()));
 }
 

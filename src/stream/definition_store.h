@@ -25,7 +25,9 @@ class DefinitionStore {
   // Every stored definition. A definition that cannot be read is an error
   // (Corruption naming it).
   virtual Result<std::vector<StreamMeta>> LoadAll() = 0;
-  // Creates or replaces `meta.name`'s definition; durable when OK is returned.
+  // Creates or replaces `meta.name`'s definition; durable when OK is returned. The
+  // stream's folder must exist (a write that comes after the stream's deletion
+  // fails instead of bringing it back).
   virtual Status Save(const StreamMeta& meta) = 0;
   // Removes a definition; durable when OK is returned; OK if absent.
   virtual Status Remove(std::string_view name) = 0;
@@ -38,8 +40,9 @@ class FileDefinitionStore final : public DefinitionStore {
 
   // The folder of a stream's definition and data.
   std::string StreamDir(std::string_view name) const;
-  // The stream folders under the root (whether or not they hold a definition).
-  std::vector<std::string> ListStreamDirs() const;
+  // The stream folders under the root (whether or not they hold a definition); an
+  // error when the root cannot be read (never an empty list instead).
+  Result<std::vector<std::string>> ListStreamDirs() const;
 
   Result<std::vector<StreamMeta>> LoadAll() override;
   Status Save(const StreamMeta& meta) override;

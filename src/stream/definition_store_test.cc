@@ -29,6 +29,8 @@ TEST(FileDefinitionStore, SavedDefinitionsLoadBackWithTheirTypedDestination) {
   testing::TempDir dir;
   FileDefinitionStore store(dir.Sub("streams"));
   ASSERT_TRUE(store.LoadAll().ok());  // creates the root
+  // The registry makes a stream's folder before its definition is saved.
+  for (const char* n : {"a", "b"}) ASSERT_TRUE(fs::MakeDirs(store.StreamDir(n)).ok());
   ASSERT_TRUE(store.Save(Meta("a")).ok());
   StreamMeta b = Meta("b");
   ASSERT_TRUE(store.Save(b).ok());
@@ -51,6 +53,7 @@ TEST(FileDefinitionStore, SavedDefinitionsLoadBackWithTheirTypedDestination) {
 TEST(FileDefinitionStore, RemovedDefinitionLeavesItsFolderForTheRegistryToReap) {
   testing::TempDir dir;
   FileDefinitionStore store(dir.Sub("streams"));
+  ASSERT_TRUE(fs::MakeDirs(store.StreamDir("a")).ok());
   ASSERT_TRUE(store.Save(Meta("a")).ok());
   ASSERT_TRUE(store.Remove("a").ok());
   ASSERT_TRUE(store.Remove("a").ok());  // absent: still OK
@@ -58,14 +61,28 @@ TEST(FileDefinitionStore, RemovedDefinitionLeavesItsFolderForTheRegistryToReap) 
   ASSERT_TRUE(all.ok());
   EXPECT_TRUE(all->empty());
   // The folder stays (its logs are the registry's to remove) and is listed.
-  ASSERT_EQ(store.ListStreamDirs().size(), 1u);
-  EXPECT_EQ(store.ListStreamDirs()[0], store.StreamDir("a"));
+  auto dirs = store.ListStreamDirs();
+  ASSERT_TRUE(dirs.ok());
+  ASSERT_EQ(dirs->size(), 1u);
+  EXPECT_EQ((*dirs)[0], store.StreamDir("a"));
+  // A write that comes after the deletion of the folder does not bring it back.
+  ASSERT_TRUE(fs::RemoveAll(store.StreamDir("a")).ok());
+  EXPECT_FALSE(store.Save(Meta("a")).ok());
+  EXPECT_TRUE(store.LoadAll()->empty());
+}
+
+TEST(FileDefinitionStore, AnUnreadableRootIsAnErrorNotAnEmptyList) {
+  testing::TempDir dir;
+  ASSERT_TRUE(fs::WriteFileAtomic(dir.Sub("streams"), "a file, not a folder").ok());
+  FileDefinitionStore store(dir.Sub("streams"));
+  EXPECT_FALSE(store.ListStreamDirs().ok());
+  EXPECT_FALSE(store.LoadAll().ok());
 }
 
 TEST(FileDefinitionStore, UnreadableDefinitionIsCorruption) {
   testing::TempDir dir;
   FileDefinitionStore store(dir.Sub("streams"));
-  ASSERT_TRUE(store.Save(Meta("a")).ok());
+  ASSERT_TRUE(fs::MakeDirs(store.StreamDir("a")).ok());
   ASSERT_TRUE(fs::WriteFileAtomic(store.StreamDir("a") + "/stream.json", "{not json").ok());
   auto all = store.LoadAll();
   ASSERT_FALSE(all.ok());

@@ -114,7 +114,10 @@ StreamMeta DeliveryStream::Meta() const {
   return meta_;
 }
 
+void DeliveryStream::MarkDeleted() { deleted_ = true; }
+
 Status DeliveryStream::SetMeta(StreamMeta meta) {
+  if (deleted_) return Status::NotFound("delivery stream " + name_ + " is being deleted");
   if (deps_.definitions) HYDRANT_RETURN_IF_ERROR(deps_.definitions->Save(meta));
   {
     std::lock_guard lk(mu_);

@@ -97,8 +97,12 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
            std::function<void(Result<uint64_t>)> done);
 
   StreamMeta Meta() const;
-  // Replaces the metadata (destination update, tags), saving it first.
+  // Replaces the metadata (destination update, tags), saving it first. NotFound
+  // once the stream's definition was removed (MarkDeleted).
   Status SetMeta(StreamMeta meta);
+  // The stream's definition is being removed (DeleteDeliveryStream): later
+  // SetMeta calls fail instead of writing it back. Call with LockForUpdate held.
+  void MarkDeleted();
   // Read-modify-write of the metadata: hold this across Meta() ... SetMeta() so that
   // concurrent control-plane calls (a tag and an update, two updates with the same
   // VersionId) serialize instead of overwriting each other.
@@ -219,6 +223,7 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
   std::atomic<bool> encrypted_{false};
 
   std::mutex update_mu_;  // see LockForUpdate()
+  bool deleted_ = false;  // MarkDeleted (update_mu_ held)
   mutable std::mutex mu_;
   std::condition_variable cv_;
   uint64_t generation_ = 0;  // bumped by every event the delivery thread waits for

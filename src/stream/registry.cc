@@ -44,7 +44,9 @@ Result<std::unique_ptr<StreamRegistry>> StreamRegistry::Open(const RegistryOptio
   if (!metas.ok()) return metas.status();
   std::unordered_set<std::string> defined;
   for (const auto& m : *metas) defined.insert(r->files_.StreamDir(m.name));
-  for (const auto& dir : r->files_.ListStreamDirs()) {
+  auto dirs = r->files_.ListStreamDirs();
+  if (!dirs.ok()) return dirs.status();
+  for (const auto& dir : *dirs) {
     if (defined.count(dir)) continue;
     // A stream whose deletion was interrupted (its definition goes first): finish it.
     spdlog::warn("event=stream_dir_without_metadata dir={} action=removed", dir);
@@ -101,6 +103,9 @@ Status StreamRegistry::Create(StreamMeta meta) {
       opened = std::move(s).value();
     } else {
       st = s.status();
+      // Best effort: a definition left behind makes the stream reappear at the next
+      // start, a folder left behind is removed then.
+      (void)definitions_->Remove(name);
       (void)fs::RemoveAll(dir);
     }
   }
@@ -112,27 +117,35 @@ Status StreamRegistry::Create(StreamMeta meta) {
 }
 
 Status StreamRegistry::Delete(const std::string& name) {
-  std::shared_ptr<DeliveryStream> s;
+  std::shared_ptr<DeliveryStream> found;
   {
     std::lock_guard lk(mu_);
     auto it = streams_.find(name);
-    if (it == streams_.end()) return Status::NotFound(name);
-    s = it->second;
-    streams_.erase(it);
-    deleting_.insert(name);
+    if (it == streams_.end() || deleting_.count(name)) return Status::NotFound(name);
+    found = it->second;
+    deleting_.insert(name);  // a second Delete is NotFound, a Create is refused
   }
-  // The definition first, without holding mu_: a crash from here on leaves a folder
-  // that Open() removes.
-  if (Status st = definitions_->Remove(name); !st.ok()) {
-    std::lock_guard lk(mu_);
+  // The definition first, without holding mu_ (the stream stays visible meanwhile,
+  // as it did while the old code unlinked under the lock): a crash from here on
+  // leaves a folder that Open() removes. The stream's update lock keeps a
+  // concurrent UpdateDestination or tag change from writing the definition back.
+  Status removed;
+  {
+    auto update_lock = found->LockForUpdate();
+    removed = definitions_->Remove(name);
+    if (removed.ok()) found->MarkDeleted();
+  }
+  std::lock_guard lk(mu_);
+  if (!removed.ok()) {
     deleting_.erase(name);
-    streams_[name] = std::move(s);
-    return st;
+    return removed;
   }
+  auto it = streams_.find(name);
+  std::shared_ptr<DeliveryStream> s = std::move(it->second);
+  streams_.erase(it);
   // The rest happens in the background, as DeleteDeliveryStream does on AWS: the
   // delivery thread may be waiting for a function (up to 5 minutes), and the name
   // stays taken until its files are gone.
-  std::lock_guard lk(mu_);
   reapers_.emplace_back([this, s = std::move(s), name] {
     if (Status st = s->Destroy(); !st.ok()) {
       spdlog::error("stream={} event=delete_failed error=\"{}\"", name, st.ToString());
