@@ -104,8 +104,7 @@ int Serve(const hydrant::app::Config& cfg) {
   sources::DirectPut direct_put(registry->get());
   reingest = &direct_put;
   auto router = std::make_unique<server::Router>(registry->get(), store->get(), invokers->get(),
-                                                 logs->get(), cfg.account.region,
-                                                 cfg.account.account_id);
+                                                 logs->get(), cfg.account);
   observability::MetricsSeries series({.period_ms = cfg.metrics_period_seconds * 1000,
                                        .retention_ms = cfg.metrics_retention_seconds * 1000});
   series.Start(registry->get());

@@ -25,6 +25,9 @@ class PosixEnv final : public Env {
     return ::renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
   }
   int Unlink(const char* path) override { return ::unlink(path); }
+  int SyncFileRange(int fd, off_t offset, off_t nbytes, unsigned flags) override {
+    return ::sync_file_range(fd, offset, nbytes, flags);
+  }
 };
 
 }  // namespace

@@ -38,6 +38,8 @@ class Env {
   // RENAME_NOREPLACE).
   virtual int RenameNoReplace(const char* from, const char* to) = 0;
   virtual int Unlink(const char* path) = 0;
+  // Starts or waits for the write-back of a range of a file (Linux).
+  virtual int SyncFileRange(int fd, off_t offset, off_t nbytes, unsigned flags) = 0;
 };
 
 }  // namespace hydrant

@@ -80,7 +80,7 @@ class ObjectStore::PartWriterImpl final : public PartWriter {
       : store_(store),
         upload_(std::move(upload)),
         number_(number),
-        file_(fd, std::move(tmp_path)) {}
+        file_(store->env_, fd, std::move(tmp_path)) {}
 
   Status Write(std::string_view bytes) override { return file_.Write(bytes); }
 

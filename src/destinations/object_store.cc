@@ -73,7 +73,7 @@ class ObjectStore::Writer final : public ObjectWriter {
         bucket_(std::move(bucket)),
         key_(std::move(key)),
         meta_(std::move(meta)),
-        file_(fd, std::move(tmp_path)) {}
+        file_(store->env_, fd, std::move(tmp_path)) {}
 
   Status Write(std::string_view bytes) override { return file_.Write(bytes); }
 
@@ -94,14 +94,14 @@ class ObjectStore::Writer final : public ObjectWriter {
 
 // --- store -------------------------------------------------------------------
 
-ObjectStore::ObjectStore(std::string root, int lock_fd)
-    : root_(std::move(root)), lock_fd_(lock_fd) {}
+ObjectStore::ObjectStore(std::string root, int lock_fd, Env* env)
+    : root_(std::move(root)), lock_fd_(lock_fd), env_(env ? env : Env::Default()) {}
 
 ObjectStore::~ObjectStore() {
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
 }
 
-Result<std::unique_ptr<ObjectStore>> ObjectStore::Open(const std::string& root_in) {
+Result<std::unique_ptr<ObjectStore>> ObjectStore::Open(const std::string& root_in, Env* env) {
   std::string root = root_in;
   while (root.size() > 1 && root.back() == '/') root.pop_back();
   std::error_code ec;
@@ -118,7 +118,7 @@ Result<std::unique_ptr<ObjectStore>> ObjectStore::Open(const std::string& root_i
     }
     return Status::FromErrno("flock " + lock_path, err);
   }
-  std::unique_ptr<ObjectStore> store(new ObjectStore(root, fd));
+  std::unique_ptr<ObjectStore> store(new ObjectStore(root, fd, env));
   HYDRANT_RETURN_IF_ERROR(store->Load());
   return store;
 }

@@ -35,6 +35,10 @@
 #include "destinations/object_sink.h"
 #include "destinations/s3_names.h"
 
+namespace hydrant {
+class Env;
+}
+
 namespace hydrant::store {
 
 // An object's description and its data file, opened together under the bucket's
@@ -141,7 +145,9 @@ class PartWriter : public ByteSink {
 class ObjectStore final : public ObjectSink {
  public:
   // Opens (creating if needed) the store rooted at `root`; removes leftover temp files.
-  static Result<std::unique_ptr<ObjectStore>> Open(const std::string& root);
+  // `env` (common/env.h; null = Env::Default()) carries the object files' writes,
+  // write-back and fsyncs; tests pass a FaultEnv. It must outlive the store.
+  static Result<std::unique_ptr<ObjectStore>> Open(const std::string& root, Env* env = nullptr);
 
   Status CreateBucket(std::string_view name);  // AlreadyExists if it exists
   // NotFound; InvalidArgument ("BucketNotEmpty") if not empty.
@@ -196,7 +202,7 @@ class ObjectStore final : public ObjectSink {
   struct Upload;  // an in-progress multipart upload and its parts
   class PartWriterImpl;
 
-  ObjectStore(std::string root, int lock_fd);
+  ObjectStore(std::string root, int lock_fd, Env* env);
   Status Load();
   Status LoadBucket(const std::string& name, Bucket* bucket);
   // Publishes a committed writer's temp file as `key` (the commit point).
@@ -224,6 +230,7 @@ class ObjectStore final : public ObjectSink {
 
   std::string root_;
   int lock_fd_ = -1;
+  Env* env_;  // object data writes (TempFile)
   mutable std::shared_mutex mu_;  // guards buckets_ (the map; each Bucket has its own lock)
   std::map<std::string, std::unique_ptr<Bucket>, std::less<>> buckets_;
   // Lock order: Upload::mu, then mu_, then a Bucket's mu, then uploads_mu_.

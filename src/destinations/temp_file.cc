@@ -12,7 +12,8 @@
 
 namespace hydrant::store {
 
-TempFile::TempFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {
+TempFile::TempFile(Env* env, int fd, std::string path)
+    : env_(env), fd_(fd), path_(std::move(path)) {
   buf_.reserve(kWriteBuffer);
 }
 
@@ -45,7 +46,7 @@ Result<std::string> TempFile::Finish() {
   done_ = true;
   if (!error_.ok()) return error_;
   HYDRANT_RETURN_IF_ERROR(Flush());
-  if (::fsync(fd_) != 0) return Status::FromErrno("fsync " + path_, errno);
+  if (env_->Fsync(fd_) != 0) return Status::FromErrno("fsync " + path_, errno);
   ::close(fd_);
   fd_ = -1;
   return md5_.Finish();
@@ -62,9 +63,13 @@ Status TempFile::WriteOut(std::string_view data) {
   while (!data.empty()) {
     const uint64_t room = kWritebackStep - (written_ - synced_);
     const size_t n = static_cast<size_t>(std::min<uint64_t>(room, data.size()));
-    HYDRANT_RETURN_IF_ERROR(fs::WriteAll(fd_, data.substr(0, n), path_));
-    written_ += n;
-    data.remove_prefix(n);
+    const ssize_t w = env_->Pwrite(fd_, data.data(), n, static_cast<off_t>(written_));
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return Status::FromErrno("write " + path_, errno);
+    }
+    written_ += static_cast<uint64_t>(w);
+    data.remove_prefix(static_cast<size_t>(w));
     if (written_ - synced_ >= kWritebackStep) HYDRANT_RETURN_IF_ERROR(WriteBackStep());
   }
   return Status::Ok();
@@ -75,10 +80,10 @@ Status TempFile::WriteBackStep() {
   const auto len = static_cast<off64_t>(written_ - synced_);
   synced_ = written_;
   if (!step_writeback_) return Status::Ok();
-  bool ok = ::sync_file_range(fd_, start, len, SYNC_FILE_RANGE_WRITE) == 0;
+  bool ok = env_->SyncFileRange(fd_, start, len, SYNC_FILE_RANGE_WRITE) == 0;
   if (ok && start > 0) {
     const auto prev = static_cast<off64_t>(std::min<uint64_t>(kWritebackStep, start));
-    ok = ::sync_file_range(
+    ok = env_->SyncFileRange(
              fd_, start - prev, prev,
              SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) == 0;
   }

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/env.h"
 #include "common/status.h"
 #include "destinations/md5_stream.h"
 
@@ -37,8 +38,9 @@ inline constexpr uint64_t kWritebackStep = 1 << 20;
 // is simply written and fsynced as before.
 class TempFile {
  public:
-  // Takes ownership of `fd`, open for writing on the new, empty file `path`.
-  TempFile(int fd, std::string path);
+  // Takes ownership of `fd`, open for writing on the new, empty file `path`. Writes,
+  // write-back and fsync go through `env` (common/env.h; must outlive this).
+  TempFile(Env* env, int fd, std::string path);
   TempFile(const TempFile&) = delete;
   TempFile& operator=(const TempFile&) = delete;
   ~TempFile();
@@ -60,6 +62,7 @@ class TempFile {
   // two steps in flight).
   Status WriteBackStep();
 
+  Env* env_;
   int fd_;
   std::string path_;
   Md5Stream md5_;

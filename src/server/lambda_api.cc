@@ -52,8 +52,8 @@ std::string SignedService(const http::Request& req) {
   return std::string(cred.substr(start + 1, end - start - 1));
 }
 
-LambdaApi::LambdaApi(processing::InvokerRegistry* invokers, std::string region, std::string account_id)
-    : invokers_(invokers), region_(std::move(region)), account_id_(std::move(account_id)) {}
+LambdaApi::LambdaApi(processing::InvokerRegistry* invokers, AccountContext account)
+    : invokers_(invokers), account_(std::move(account)) {}
 
 LambdaApi::~LambdaApi() {
   std::unique_lock lk(mu_);
@@ -91,8 +91,8 @@ void LambdaApi::Handle(http::Request&& req, http::Respond respond) {
                         "'" + name + "' is not a valid function name or ARN."));
     return;
   }
-  if (ref.region.empty()) ref.region = region_;
-  if (ref.account.empty()) ref.account = account_id_;
+  if (ref.region.empty()) ref.region = account_.region;
+  if (ref.account.empty()) ref.account = account_.account_id;
   const std::string arn = "arn:aws:lambda:" + ref.region + ":" + ref.account + ":function:" + ref.name;
   if (!invokers_->IsLocal(ref.name)) {
     respond(LambdaError(404, "ResourceNotFoundException", "Function not found: " + arn));

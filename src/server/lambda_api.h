@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 
+#include "common/account.h"
 #include "server/http_types.h"
 
 namespace hydrant::processing {
@@ -24,7 +25,7 @@ class LambdaApi {
  public:
   static constexpr int kMaxInFlight = 64;
 
-  LambdaApi(processing::InvokerRegistry* invokers, std::string region, std::string account_id);
+  LambdaApi(processing::InvokerRegistry* invokers, AccountContext account);
   ~LambdaApi();
 
   // A request for this API: its path, and no SigV4 scope naming another service.
@@ -33,8 +34,7 @@ class LambdaApi {
 
  private:
   processing::InvokerRegistry* invokers_;
-  std::string region_;
-  std::string account_id_;
+  AccountContext account_;
   std::mutex mu_;
   std::condition_variable idle_;
   int in_flight_ = 0;

@@ -359,9 +359,8 @@ Reply PutLogEvents(const Ctx& c, const Input& in) {
 
 }  // namespace
 
-LogsApi::LogsApi(logs::LogStore* store, std::string region, std::string account_id,
-                 const Clock* clock)
-    : store_(store), region_(std::move(region)), account_id_(std::move(account_id)), clock_(clock) {}
+LogsApi::LogsApi(logs::LogStore* store, AccountContext account, const Clock* clock)
+    : store_(store), account_(std::move(account)), clock_(clock) {}
 
 bool LogsApi::IsLogsRequest(const http::Request& req) {
   return req.Header("X-Amz-Target").starts_with(kTargetPrefix);
@@ -382,7 +381,7 @@ http::Response LogsApi::Handle(const http::Request& req) {
     }
     if (store_ == nullptr) return ApiError{"ServiceUnavailableException", "No log store is configured."};
     Input in(body);
-    const Ctx c{store_, region_, account_id_, clock_};
+    const Ctx c{store_, account_.region, account_.account_id, clock_};
     if (op == "DescribeLogGroups") return DescribeLogGroups(c, in);
     if (op == "DescribeLogStreams") return DescribeLogStreams(c, in);
     if (op == "GetLogEvents") return GetLogEvents(c, in);

@@ -15,6 +15,7 @@
 
 #include <string>
 
+#include "common/account.h"
 #include "common/clock.h"
 #include "server/http_types.h"
 
@@ -28,16 +29,14 @@ class LogsApi {
  public:
   // `store` may be null: every call then answers ServiceUnavailableException.
   // `clock` (PutLogEvents' too-old/too-new checks) must outlive this object.
-  LogsApi(logs::LogStore* store, std::string region, std::string account_id,
-          const Clock* clock = &SystemClock::Get());
+  LogsApi(logs::LogStore* store, AccountContext account, const Clock* clock = &SystemClock::Get());
 
   static bool IsLogsRequest(const http::Request& req);
   http::Response Handle(const http::Request& req);
 
  private:
   logs::LogStore* store_;
-  std::string region_;
-  std::string account_id_;
+  AccountContext account_;
   const Clock* clock_;
 };
 

@@ -24,7 +24,7 @@ class LogsApiTest : public ::testing::Test {
     auto s = logs::LogStore::Open(dir_ + "/logs", &clock_);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(s).value();
-    api_ = std::make_unique<LogsApi>(store_.get(), "eu-west-1", "123456789012", &clock_);
+    api_ = std::make_unique<LogsApi>(store_.get(), AccountContext{"eu-west-1", "123456789012"}, &clock_);
   }
   void TearDown() override {
     api_.reset();
@@ -271,7 +271,7 @@ TEST_F(LogsApiTest, ProtocolErrors) {
   http::Request firehose;
   firehose.headers = {{"X-Amz-Target", "Firehose_20150804.ListDeliveryStreams"}};
   EXPECT_FALSE(LogsApi::IsLogsRequest(firehose));
-  LogsApi no_store(nullptr, "us-east-1", "000000000000");
+  LogsApi no_store(nullptr, AccountContext{});
   req.body = "{}";
   EXPECT_EQ(no_store.Handle(req).status, 500);
 }

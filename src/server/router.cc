@@ -106,10 +106,10 @@ http::Response DoctorResponse(const http::Request& req, const stream::StreamRegi
 
 struct Router::Impl {
   Impl(stream::StreamRegistry* registry, store::ObjectStore* store,
-       processing::InvokerRegistry* invokers, logs::LogStore* log_store, std::string region,
-       std::string account_id, int workers)
-      : registry(registry), firehose(registry), lambda(invokers, region, account_id),
-        logs(log_store, region, std::move(account_id)), s3(store, region) {
+       processing::InvokerRegistry* invokers, logs::LogStore* log_store,
+       const AccountContext& account, int workers)
+      : registry(registry), firehose(registry), lambda(invokers, account),
+        logs(log_store, account), s3(store, account.region) {
     for (int i = 0; i < std::max(1, workers); ++i) {
       threads.emplace_back([this] { Work(); });
     }
@@ -158,10 +158,9 @@ struct Router::Impl {
 };
 
 Router::Router(stream::StreamRegistry* registry, store::ObjectStore* store,
-               processing::InvokerRegistry* invokers, logs::LogStore* logs, std::string region,
-               std::string account_id, int s3_workers)
-    : impl_(std::make_unique<Impl>(registry, store, invokers, logs, std::move(region),
-                                   std::move(account_id), s3_workers)) {}
+               processing::InvokerRegistry* invokers, logs::LogStore* logs,
+               const AccountContext& account, int s3_workers)
+    : impl_(std::make_unique<Impl>(registry, store, invokers, logs, account, s3_workers)) {}
 
 Router::~Router() = default;
 

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "common/account.h"
 #include "server/http_types.h"
 
 namespace hydrant::store {
@@ -37,9 +38,8 @@ class Router {
   // `invokers` may be null (no Lambda API); `logs` may be null (the Logs API then
   // answers ServiceUnavailableException).
   Router(stream::StreamRegistry* registry, store::ObjectStore* store,
-         processing::InvokerRegistry* invokers, logs::LogStore* logs, std::string region,
-         std::string account_id,
-         int s3_workers = 2);
+         processing::InvokerRegistry* invokers, logs::LogStore* logs,
+         const AccountContext& account, int s3_workers = 2);
   ~Router();
   void Handle(http::Request&& req, http::Respond respond);
   // Serves GET /metrics/series from `series` (not owned; null = 503). Call before serving.

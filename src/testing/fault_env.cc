@@ -98,4 +98,9 @@ int FaultEnv::Unlink(const char* path) {
   return base_->Unlink(path);
 }
 
+int FaultEnv::SyncFileRange(int fd, off_t offset, off_t nbytes, unsigned flags) {
+  if (Failed(Op::kSyncFileRange)) return -1;
+  return base_->SyncFileRange(fd, offset, nbytes, flags);
+}
+
 }  // namespace hydrant

@@ -19,7 +19,9 @@ namespace hydrant {
 class FaultEnv : public Env {
  public:
   // The calls that can be made to fail. kRename covers Rename and RenameNoReplace.
-  enum class Op { kOpen, kPwrite, kPread, kFdatasync, kFsync, kFtruncate, kRename, kUnlink };
+  enum class Op {
+    kOpen, kPwrite, kPread, kFdatasync, kFsync, kFtruncate, kRename, kUnlink, kSyncFileRange
+  };
 
   explicit FaultEnv(Env* base = Env::Default()) : base_(base) {}
 
@@ -45,9 +47,10 @@ class FaultEnv : public Env {
   int Rename(const char* from, const char* to) override;
   int RenameNoReplace(const char* from, const char* to) override;
   int Unlink(const char* path) override;
+  int SyncFileRange(int fd, off_t offset, off_t nbytes, unsigned flags) override;
 
  private:
-  static constexpr size_t kOps = static_cast<size_t>(Op::kUnlink) + 1;
+  static constexpr size_t kOps = static_cast<size_t>(Op::kSyncFileRange) + 1;
   struct Fault {
     int err = 0;    // 0: no fault
     int times = 0;  // calls left to fail; < 0: every call
