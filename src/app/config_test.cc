@@ -7,18 +7,17 @@
 #include <sstream>
 #include <string>
 
-#include <unistd.h>
-
 #include "app/config_keys.h"
+#include "testing/temp_dir.h"
 
 namespace hydrant::app {
 namespace {
 
-// One file per test process: ctest -j runs the tests of this binary side by side.
+// One file per test process (ctest -j runs the tests of this binary side by
+// side), in a folder removed when the process exits.
 std::string WriteToml(const std::string& text) {
-  std::string path = ::testing::TempDir() + "/hydrant_config_test." + std::to_string(::getpid()) + ".toml";
-  std::ofstream(path) << text;
-  return path;
+  static const ::hydrant::testing::TempDir dir;
+  return dir.Write("config.toml", text);
 }
 
 TEST(Config, DefaultsAreTheDocumentedOnes) {

@@ -2,12 +2,12 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
-#include <unistd.h>
 
-#include <fstream>
 #include <map>
 #include <optional>
 #include <string>
+
+#include "testing/temp_dir.h"
 
 namespace hydrant::aws {
 namespace {
@@ -43,26 +43,16 @@ class ScopedEnv {
 class CredentialsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/hydrant-creds-XXXXXX";
-    dir_ = mkdtemp(tmpl);
     // A clean slate: no keys in the environment, HOME pointing at an empty dir.
     for (const char* v :
          {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
           "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE"}) {
       env_.Set(v, std::nullopt);
     }
-    env_.Set("HOME", dir_);
-  }
-  void TearDown() override { std::system(("rm -rf '" + dir_ + "'").c_str()); }
-
-  std::string Write(const std::string& rel, const std::string& text) {
-    std::string path = dir_ + "/" + rel;
-    std::system(("mkdir -p \"$(dirname '" + path + "')\"").c_str());
-    std::ofstream(path) << text;
-    return path;
+    env_.Set("HOME", dir_.path());
   }
 
-  std::string dir_;
+  ::hydrant::testing::TempDir dir_;
   ScopedEnv env_;
 };
 
@@ -130,9 +120,9 @@ TEST_F(CredentialsTest, ParseProfileText) {
 }
 
 TEST_F(CredentialsTest, SharedCredentialsFileInHomeAndProfileFromEnv) {
-  Write(".aws/credentials",
-        "[default]\naws_access_key_id=AKD\naws_secret_access_key=SKD\n"
-        "[other]\naws_access_key_id=AKO\naws_secret_access_key=SKO\n");
+  dir_.Write(".aws/credentials",
+             "[default]\naws_access_key_id=AKD\naws_secret_access_key=SKD\n"
+             "[other]\naws_access_key_id=AKO\naws_secret_access_key=SKO\n");
   ProfileFileCredentialsProvider p(ProfileFileCredentialsProvider::Kind::kCredentials);
   auto r = p.GetCredentials();
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -151,23 +141,23 @@ TEST_F(CredentialsTest, SharedCredentialsFileInHomeAndProfileFromEnv) {
 
 TEST_F(CredentialsTest, SharedCredentialsFileFromEnvAndReloadOnChange) {
   std::string path =
-      Write("elsewhere/creds", "[default]\naws_access_key_id=A1\naws_secret_access_key=S1\n");
+      dir_.Write("elsewhere/creds", "[default]\naws_access_key_id=A1\naws_secret_access_key=S1\n");
   env_.Set("AWS_SHARED_CREDENTIALS_FILE", path);
   ProfileFileCredentialsProvider p(ProfileFileCredentialsProvider::Kind::kCredentials);
   EXPECT_EQ(p.GetCredentials()->access_key_id, "A1");
   // Rotated keys (different size, so the change is seen even within one mtime tick).
-  Write("elsewhere/creds", "[default]\naws_access_key_id=A22\naws_secret_access_key=S22\n");
+  dir_.Write("elsewhere/creds", "[default]\naws_access_key_id=A22\naws_secret_access_key=S22\n");
   EXPECT_EQ(p.GetCredentials()->access_key_id, "A22");
   // No file: NotFound, so a chain moves on.
-  env_.Set("AWS_SHARED_CREDENTIALS_FILE", dir_ + "/nope");
+  env_.Set("AWS_SHARED_CREDENTIALS_FILE", dir_.Sub("nope"));
   EXPECT_EQ(p.GetCredentials().status().code(), StatusCode::kNotFound);
 }
 
 TEST_F(CredentialsTest, ConfigFileUsesProfilePrefix) {
-  Write(".aws/config",
-        "[default]\naws_access_key_id=AKCD\naws_secret_access_key=SKCD\n"
-        "[profile dev]\naws_access_key_id=AKDEV\naws_secret_access_key=SKDEV\n"
-        "[dev]\naws_access_key_id=WRONG\naws_secret_access_key=WRONG\n");
+  dir_.Write(".aws/config",
+             "[default]\naws_access_key_id=AKCD\naws_secret_access_key=SKCD\n"
+             "[profile dev]\naws_access_key_id=AKDEV\naws_secret_access_key=SKDEV\n"
+             "[dev]\naws_access_key_id=WRONG\naws_secret_access_key=WRONG\n");
   ProfileFileCredentialsProvider def(ProfileFileCredentialsProvider::Kind::kConfig);
   EXPECT_EQ(def.GetCredentials()->access_key_id, "AKCD");
   ProfileFileCredentialsProvider dev(ProfileFileCredentialsProvider::Kind::kConfig, "", "dev");
@@ -182,9 +172,10 @@ TEST_F(CredentialsTest, DefaultChainOrder) {
   EXPECT_NE(none.status().message().find("environment"), std::string::npos);
   EXPECT_NE(none.status().message().find(".aws/credentials"), std::string::npos);
 
-  Write(".aws/config", "[default]\naws_access_key_id=FROMCONFIG\naws_secret_access_key=S\n");
+  dir_.Write(".aws/config", "[default]\naws_access_key_id=FROMCONFIG\naws_secret_access_key=S\n");
   EXPECT_EQ(chain->GetCredentials()->access_key_id, "FROMCONFIG");
-  Write(".aws/credentials", "[default]\naws_access_key_id=FROMFILE\naws_secret_access_key=S\n");
+  dir_.Write(".aws/credentials",
+             "[default]\naws_access_key_id=FROMFILE\naws_secret_access_key=S\n");
   EXPECT_EQ(chain->GetCredentials()->access_key_id, "FROMFILE");
   env_.Set("AWS_ACCESS_KEY_ID", "FROMENV");
   env_.Set("AWS_SECRET_ACCESS_KEY", "S");
@@ -197,17 +188,17 @@ TEST_F(CredentialsTest, DefaultChainOrder) {
   EXPECT_NE(broken.status().message().find("AWS_SECRET_ACCESS_KEY"), std::string::npos);
 
   // A named profile skips the environment.
-  Write(".aws/credentials",
-        "[default]\naws_access_key_id=FROMFILE\naws_secret_access_key=S\n"
-        "[named]\naws_access_key_id=NAMED\naws_secret_access_key=S\n");
+  dir_.Write(".aws/credentials",
+             "[default]\naws_access_key_id=FROMFILE\naws_secret_access_key=S\n"
+             "[named]\naws_access_key_id=NAMED\naws_secret_access_key=S\n");
   auto named = MakeDefaultCredentialsChain("named");
   EXPECT_EQ(named->GetCredentials()->access_key_id, "NAMED");
 }
 
 TEST_F(CredentialsTest, UnreadableFileIsAnErrorNotAFallThrough) {
   // A directory where the file should be: it exists but cannot be read (works as root too).
-  std::system(("mkdir -p '" + dir_ + "/.aws/credentials'").c_str());
-  Write(".aws/config", "[default]\naws_access_key_id=A\naws_secret_access_key=S\n");
+  std::system(("mkdir -p '" + dir_.Sub(".aws/credentials") + "'").c_str());
+  dir_.Write(".aws/config", "[default]\naws_access_key_id=A\naws_secret_access_key=S\n");
   auto r = MakeDefaultCredentialsChain()->GetCredentials();
   EXPECT_FALSE(r.ok());
   EXPECT_NE(r.status().code(), StatusCode::kNotFound);

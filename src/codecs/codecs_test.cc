@@ -5,7 +5,6 @@
 
 #include <gtest/gtest.h>
 #include <snappy.h>
-#include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,13 +12,12 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "codecs/codec.h"
+#include "testing/temp_dir.h"
 
 namespace hydrant::codecs {
 namespace {
@@ -123,30 +121,7 @@ ToolRun RunTool(const std::string& command) {
          << "(packages gzip, unzip, python3-snappy)";
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "codecs_test.XXXXXX").string();
-    path_ = mkdtemp(tmpl.data()) != nullptr ? tmpl : "";
-  }
-  ~TempDir() {
-    if (!path_.empty()) std::filesystem::remove_all(path_);
-  }
-  std::string Write(const std::string& name, std::string_view bytes) const {
-    std::string file = path_ + "/" + name;
-    std::ofstream(file, std::ios::binary)
-        .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    return file;
-  }
-  std::string Read(const std::string& name) const {
-    std::ifstream in(path_ + "/" + name, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ::hydrant::testing::TempDir;
 
 // python3-snappy 0.5.3 as packaged for Python 3.11 cannot compute CRC-32C (its
 // C helper raises "PY_SSIZE_T_CLEAN macro must be defined"), which breaks its

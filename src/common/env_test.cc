@@ -12,26 +12,17 @@
 
 #include "common/env.h"
 #include "testing/fault_env.h"
+#include "testing/temp_dir.h"
 
 namespace hydrant {
 namespace {
 
-// A fresh directory under TMPDIR (or /tmp), removed with everything in it.
+// A fresh directory per test, removed with everything in it.
 class EnvTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/hydrant-env-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  std::string Path(const char* name) const { return dir_ + "/" + name; }
+  std::string Path(const char* name) const { return dir_.Sub(name); }
 
-  std::string dir_;
+  ::hydrant::testing::TempDir dir_;
 };
 
 std::string Contents(const std::string& path) {

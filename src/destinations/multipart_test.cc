@@ -62,7 +62,7 @@ std::vector<std::string> FilesUnder(const std::string& dir) {
 
 TEST(Multipart, UploadCompleteAndEtag) {
   TempDir t;
-  auto s = OpenOrDie(t.root());
+  auto s = OpenOrDie(StoreRoot(t));
   ASSERT_TRUE(s->CreateBucket("bkt").ok());
   ObjectMeta meta;
   meta.content_type = "text/csv";
@@ -73,7 +73,7 @@ TEST(Multipart, UploadCompleteAndEtag) {
   EXPECT_EQ(up->upload_id.size(), 32u);
   EXPECT_EQ(up->key, "dir/big.csv");
   // Part data is kept outside every bucket, in a folder for the upload.
-  std::string up_dir = t.root() + "/.uploads/" + up->upload_id;
+  std::string up_dir = StoreRoot(t) + "/.uploads/" + up->upload_id;
   ASSERT_TRUE(fs::is_directory(up_dir));
 
   std::vector<std::string> parts = {Bytes(kMinPartSize, 1), Bytes(kMinPartSize + 17, 2),
@@ -83,7 +83,7 @@ TEST(Multipart, UploadCompleteAndEtag) {
     ASSERT_TRUE(p.ok()) << p.status().ToString();
     EXPECT_EQ(p->part_number, i + 1);
     EXPECT_EQ(p->size, parts[i].size());
-    EXPECT_EQ(p->etag, Md5sumEtag(parts[i], t.parent()));
+    EXPECT_EQ(p->etag, Md5sumEtag(parts[i], t.path()));
   }
   // Nothing is visible before completion.
   EXPECT_EQ(s->HeadObject("bkt", "dir/big.csv").status().code(), StatusCode::kNotFound);
@@ -99,7 +99,7 @@ TEST(Multipart, UploadCompleteAndEtag) {
   ASSERT_TRUE(info.ok()) << info.status().ToString();
 
   std::string whole = parts[0] + parts[1] + parts[2];
-  std::string want_etag = ToolMultipartEtag(parts, t.parent());
+  std::string want_etag = ToolMultipartEtag(parts, t.path());
   EXPECT_EQ(info->etag, want_etag);
   EXPECT_EQ(info->size, whole.size());
   auto h = s->HeadObject("bkt", "dir/big.csv");
@@ -114,7 +114,7 @@ TEST(Multipart, UploadCompleteAndEtag) {
   EXPECT_EQ(s->List("bkt", {})->objects.at(0).etag, want_etag);
   // The upload and its files are gone; nothing is left in tmp.
   EXPECT_FALSE(fs::exists(up_dir));
-  EXPECT_TRUE(FilesUnder(t.root() + "/.tmp").empty());
+  EXPECT_TRUE(FilesUnder(StoreRoot(t) + "/.tmp").empty());
   EXPECT_TRUE(s->ListMultipartUploads("bkt", {})->uploads.empty());
   EXPECT_EQ(CodeOf(s->CompleteMultipartUpload("bkt", "dir/big.csv", up->upload_id, done).status()),
             kNoSuchUpload);
@@ -123,7 +123,7 @@ TEST(Multipart, UploadCompleteAndEtag) {
 
   // The object survives a reopen with its multipart ETag.
   s.reset();
-  s = OpenOrDie(t.root());
+  s = OpenOrDie(StoreRoot(t));
   h = s->HeadObject("bkt", "dir/big.csv");
   ASSERT_TRUE(h.ok());
   EXPECT_EQ(h->etag, want_etag);
@@ -133,7 +133,7 @@ TEST(Multipart, UploadCompleteAndEtag) {
 
 TEST(Multipart, SubsetOfPartsAndReupload) {
   TempDir t;
-  auto s = OpenOrDie(t.root());
+  auto s = OpenOrDie(StoreRoot(t));
   ASSERT_TRUE(s->CreateBucket("bkt").ok());
   auto up = s->CreateMultipartUpload("bkt", "k", {});
   ASSERT_TRUE(up.ok());
@@ -146,12 +146,13 @@ TEST(Multipart, SubsetOfPartsAndReupload) {
   auto lp = s->ListParts("bkt", "k", id, {});
   ASSERT_EQ(lp->parts.size(), 3u);
   EXPECT_EQ(lp->parts[2].part_number, 7);
-  EXPECT_EQ(lp->parts[2].etag, Md5sumEtag("second try", t.parent()));
+  EXPECT_EQ(lp->parts[2].etag, Md5sumEtag("second try", t.path()));
   int data_files = 0;  // the replaced part's data is gone
-  for (const auto& f : AllFiles(t.root() + "/.uploads/" + id)) data_files += f.ends_with(".data");
+  for (const auto& f : AllFiles(StoreRoot(t) + "/.uploads/" + id))
+    data_files += f.ends_with(".data");
   EXPECT_EQ(data_files, 3);
   // The first upload's ETag no longer names part 7.
-  auto old = s->CompleteMultipartUpload("bkt", "k", id, {{7, Md5sumEtag("first try", t.parent())}});
+  auto old = s->CompleteMultipartUpload("bkt", "k", id, {{7, Md5sumEtag("first try", t.path())}});
   EXPECT_EQ(CodeOf(old.status()), kInvalidPart);
   // Parts 3 and 7 (not 5): parts need not be contiguous.
   auto info =
@@ -159,12 +160,12 @@ TEST(Multipart, SubsetOfPartsAndReupload) {
   ASSERT_TRUE(info.ok()) << info.status().ToString();
   EXPECT_EQ(ReadFile(info->data_path), std::string(kMinPartSize, 'a') + "second try");
   EXPECT_THAT(info->etag, ::testing::EndsWith("-2\""));
-  EXPECT_FALSE(fs::exists(t.root() + "/.uploads/" + id));
+  EXPECT_FALSE(fs::exists(StoreRoot(t) + "/.uploads/" + id));
 }
 
 TEST(Multipart, CompletionErrorsLeaveTheUploadUsable) {
   TempDir t;
-  auto s = OpenOrDie(t.root());
+  auto s = OpenOrDie(StoreRoot(t));
   ASSERT_TRUE(s->CreateBucket("bkt").ok());
   auto up = s->CreateMultipartUpload("bkt", "k", {});
   ASSERT_TRUE(up.ok());
@@ -187,7 +188,7 @@ TEST(Multipart, CompletionErrorsLeaveTheUploadUsable) {
   c = s->CompleteMultipartUpload("bkt", "k", id, {});
   EXPECT_EQ(CodeOf(c.status()), kMalformedXml);
   EXPECT_EQ(s->HeadObject("bkt", "k").status().code(), StatusCode::kNotFound);
-  EXPECT_TRUE(FilesUnder(t.root() + "/.tmp").empty());
+  EXPECT_TRUE(FilesUnder(StoreRoot(t) + "/.tmp").empty());
 
   // Part numbers out of range; uploads that do not exist or belong elsewhere.
   EXPECT_EQ(s->UploadPart("bkt", "k", id, 0, "x").status().code(), StatusCode::kInvalidArgument);
@@ -219,18 +220,18 @@ TEST(Multipart, CompletionErrorsLeaveTheUploadUsable) {
 
 TEST(Multipart, AbortRemovesEverything) {
   TempDir t;
-  auto s = OpenOrDie(t.root());
+  auto s = OpenOrDie(StoreRoot(t));
   ASSERT_TRUE(s->CreateBucket("bkt").ok());
-  auto before = FilesUnder(t.root() + "/bkt");
+  auto before = FilesUnder(StoreRoot(t) + "/bkt");
   auto up = s->CreateMultipartUpload("bkt", "k", {});
   ASSERT_TRUE(up.ok());
   ASSERT_TRUE(s->UploadPart("bkt", "k", up->upload_id, 1, Bytes(100000, 9)).ok());
   ASSERT_TRUE(s->UploadPart("bkt", "k", up->upload_id, 2, "two").ok());
-  EXPECT_EQ(FilesUnder(t.root() + "/.uploads/" + up->upload_id).size(), 5u);  // upload+2x2
-  EXPECT_EQ(FilesUnder(t.root() + "/bkt"), before);  // nothing inside the bucket
+  EXPECT_EQ(FilesUnder(StoreRoot(t) + "/.uploads/" + up->upload_id).size(), 5u);  // upload+2x2
+  EXPECT_EQ(FilesUnder(StoreRoot(t) + "/bkt"), before);  // nothing inside the bucket
   ASSERT_TRUE(s->AbortMultipartUpload("bkt", "k", up->upload_id).ok());
-  EXPECT_TRUE(FilesUnder(t.root() + "/.uploads").empty());
-  EXPECT_TRUE(FilesUnder(t.root() + "/.tmp").empty());
+  EXPECT_TRUE(FilesUnder(StoreRoot(t) + "/.uploads").empty());
+  EXPECT_TRUE(FilesUnder(StoreRoot(t) + "/.tmp").empty());
   EXPECT_EQ(s->HeadObject("bkt", "k").status().code(), StatusCode::kNotFound);
   EXPECT_TRUE(s->ListMultipartUploads("bkt", {})->uploads.empty());
   EXPECT_EQ(CodeOf(s->AbortMultipartUpload("bkt", "k", up->upload_id)), kNoSuchUpload);
@@ -243,8 +244,8 @@ TEST(Multipart, AbortRemovesEverything) {
   ASSERT_TRUE(s->AbortMultipartUpload("bkt", "k", up2->upload_id).ok());
   EXPECT_EQ(CodeOf((*w)->Commit().status()), kNoSuchUpload);
   w->reset();
-  EXPECT_TRUE(FilesUnder(t.root() + "/.uploads").empty());
-  EXPECT_TRUE(FilesUnder(t.root() + "/.tmp").empty());
+  EXPECT_TRUE(FilesUnder(StoreRoot(t) + "/.uploads").empty());
+  EXPECT_TRUE(FilesUnder(StoreRoot(t) + "/.tmp").empty());
 }
 
 TEST(Multipart, UploadsSurviveReopen) {
@@ -252,7 +253,7 @@ TEST(Multipart, UploadsSurviveReopen) {
   std::string id, orphan, torn;
   std::string etag1;
   {
-    auto s = OpenOrDie(t.root());
+    auto s = OpenOrDie(StoreRoot(t));
     ASSERT_TRUE(s->CreateBucket("bkt").ok());
     ObjectMeta meta;
     meta.content_type = "image/png";
@@ -266,14 +267,14 @@ TEST(Multipart, UploadsSurviveReopen) {
     ASSERT_TRUE(s->UploadPart("bkt", "pic.png", id, 2, "tail").ok());
     ASSERT_TRUE(s->UploadPart("bkt", "pic.png", id, 3, "damaged later").ok());
   }
-  std::string dir = t.root() + "/.uploads/" + id;
+  std::string dir = StoreRoot(t) + "/.uploads/" + id;
   // What a crash could leave (a part's data renamed in, its .meta never), and damage.
   orphan = dir + "/00004.00000000deadbeef.data";
   std::ofstream(orphan) << "uncommitted";
   std::string text = ReadFile(dir + "/00003.meta");
   std::ofstream(dir + "/00003.meta", std::ios::trunc) << text.substr(0, text.size() - 4);
 
-  auto s = OpenOrDie(t.root());
+  auto s = OpenOrDie(StoreRoot(t));
   EXPECT_FALSE(fs::exists(orphan));
   auto list = s->ListMultipartUploads("bkt", {});
   ASSERT_TRUE(list.ok());
@@ -295,7 +296,7 @@ TEST(Multipart, UploadsSurviveReopen) {
 
 TEST(Multipart, ListPartsPages) {
   TempDir t;
-  auto s = OpenOrDie(t.root());
+  auto s = OpenOrDie(StoreRoot(t));
   ASSERT_TRUE(s->CreateBucket("bkt").ok());
   auto up = s->CreateMultipartUpload("bkt", "k", {});
   for (int n : {9, 1, 5, 3, 7}) {
@@ -322,7 +323,7 @@ TEST(Multipart, ListPartsPages) {
 
 TEST(Multipart, ListUploadsOrderPrefixDelimiterAndMarkers) {
   TempDir t;
-  auto s = OpenOrDie(t.root());
+  auto s = OpenOrDie(StoreRoot(t));
   ASSERT_TRUE(s->CreateBucket("bkt").ok());
   ASSERT_TRUE(s->CreateBucket("else").ok());
   ASSERT_TRUE(s->CreateMultipartUpload("else", "a", {}).ok());  // another bucket's
@@ -388,7 +389,7 @@ TEST(Multipart, ListUploadsOrderPrefixDelimiterAndMarkers) {
 
 TEST(Multipart, DeleteBucketDiscardsItsUploads) {
   TempDir t;
-  auto s = OpenOrDie(t.root());
+  auto s = OpenOrDie(StoreRoot(t));
   ASSERT_TRUE(s->CreateBucket("bkt").ok());
   ASSERT_TRUE(s->CreateBucket("keep").ok());
   auto up = s->CreateMultipartUpload("bkt", "k", {});
@@ -401,8 +402,8 @@ TEST(Multipart, DeleteBucketDiscardsItsUploads) {
   EXPECT_EQ(s->ListMultipartUploads("bkt", {})->uploads.size(), 1u);
   ASSERT_TRUE(s->DeleteObject("bkt", "obj").ok());
   ASSERT_TRUE(s->DeleteBucket("bkt").ok());
-  EXPECT_FALSE(fs::exists(t.root() + "/.uploads/" + up->upload_id));
-  EXPECT_TRUE(fs::exists(t.root() + "/.uploads/" + kept->upload_id));
+  EXPECT_FALSE(fs::exists(StoreRoot(t) + "/.uploads/" + up->upload_id));
+  EXPECT_TRUE(fs::exists(StoreRoot(t) + "/.uploads/" + kept->upload_id));
   ASSERT_TRUE(s->CreateBucket("bkt").ok());
   EXPECT_TRUE(s->ListMultipartUploads("bkt", {})->uploads.empty());
   EXPECT_EQ(CodeOf(s->UploadPart("bkt", "k", up->upload_id, 2, "x").status()), kNoSuchUpload);
@@ -415,22 +416,22 @@ TEST(Multipart, OpenDropsUploadsOfMissingBuckets) {
   TempDir t;
   std::string id;
   {
-    auto s = OpenOrDie(t.root());
+    auto s = OpenOrDie(StoreRoot(t));
     ASSERT_TRUE(s->CreateBucket("bkt").ok());
     auto up = s->CreateMultipartUpload("bkt", "k", {});
     ASSERT_TRUE(up.ok());
     id = up->upload_id;
   }
-  fs::remove_all(t.root() + "/bkt");
-  auto s = OpenOrDie(t.root());
-  EXPECT_FALSE(fs::exists(t.root() + "/.uploads/" + id));
+  fs::remove_all(StoreRoot(t) + "/bkt");
+  auto s = OpenOrDie(StoreRoot(t));
+  EXPECT_FALSE(fs::exists(StoreRoot(t) + "/.uploads/" + id));
   ASSERT_TRUE(s->CreateBucket("bkt").ok());
   EXPECT_TRUE(s->ListMultipartUploads("bkt", {})->uploads.empty());
 }
 
 TEST(Multipart, ConcurrentPartsThenComplete) {
   TempDir t;
-  auto s = OpenOrDie(t.root());
+  auto s = OpenOrDie(StoreRoot(t));
   ASSERT_TRUE(s->CreateBucket("bkt").ok());
   auto up = s->CreateMultipartUpload("bkt", "k", {});
   ASSERT_TRUE(up.ok());
@@ -456,7 +457,7 @@ TEST(Multipart, ConcurrentPartsThenComplete) {
   for (int i = 0; i < kParts; ++i) done.push_back({i + 1, etags[i]});
   auto info = s->CompleteMultipartUpload("bkt", "k", up->upload_id, done);
   ASSERT_TRUE(info.ok()) << info.status().ToString();
-  EXPECT_EQ(info->etag, ToolMultipartEtag(parts, t.parent()));
+  EXPECT_EQ(info->etag, ToolMultipartEtag(parts, t.path()));
   std::string whole;
   for (const auto& p : parts) whole += p;
   EXPECT_TRUE(ReadFile(info->data_path) == whole);

@@ -37,7 +37,7 @@ std::vector<std::string> Keys(const ListResult& r) {
 
 TEST(ObjectStore, BucketLifecycle) {
   TempDir t;
-  auto s = OpenOrDie(t.root());
+  auto s = OpenOrDie(StoreRoot(t));
   EXPECT_FALSE(s->BucketExists("b1"));
   EXPECT_EQ(s->CreateBucket("Bad_Name").code(), StatusCode::kInvalidArgument);
   ASSERT_TRUE(s->CreateBucket("bkt-two").ok());
@@ -57,7 +57,7 @@ TEST(ObjectStore, BucketLifecycle) {
   ASSERT_TRUE(s->DeleteObject("bkt-one", "k").ok());
   ASSERT_TRUE(s->DeleteBucket("bkt-one").ok());
   EXPECT_FALSE(s->BucketExists("bkt-one"));
-  EXPECT_FALSE(fs::exists(t.root() + "/bkt-one"));
+  EXPECT_FALSE(fs::exists(StoreRoot(t) + "/bkt-one"));
   EXPECT_EQ(s->DeleteBucket("bkt-one").code(), StatusCode::kNotFound);
   EXPECT_EQ(s->PutObject("bkt-one", "k", "v", {}).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(s->HeadObject("bkt-one", "k").status().code(), StatusCode::kNotFound);
@@ -69,7 +69,7 @@ TEST(ObjectStore, BucketLifecycle) {
 
 TEST(ObjectStore, PutHeadDeleteAndEtag) {
   TempDir t;
-  auto s = OpenOrDie(t.root());
+  auto s = OpenOrDie(StoreRoot(t));
   ASSERT_TRUE(s->CreateBucket("bkt").ok());
   ObjectMeta meta;
   meta.content_type = "text/plain";
@@ -77,7 +77,7 @@ TEST(ObjectStore, PutHeadDeleteAndEtag) {
   meta.user_meta["color"] = "blue green";
   auto put = s->PutObject("bkt", "dir/file.txt", "hello world", meta);
   ASSERT_TRUE(put.ok()) << put.status().ToString();
-  EXPECT_EQ(put->etag, Md5sumEtag("hello world", t.parent()));
+  EXPECT_EQ(put->etag, Md5sumEtag("hello world", t.path()));
   auto head = s->HeadObject("bkt", "dir/file.txt");
   ASSERT_TRUE(head.ok());
   EXPECT_EQ(head->size, 11u);
@@ -105,7 +105,7 @@ TEST(ObjectStore, PutHeadDeleteAndEtag) {
 // together, so an overwrite or a delete afterwards leaves the opened version whole.
 TEST(ObjectStore, AnOpenedObjectOutlivesItsOverwriteAndDelete) {
   TempDir t;
-  auto s = OpenOrDie(t.root());
+  auto s = OpenOrDie(StoreRoot(t));
   ASSERT_TRUE(s->CreateBucket("bkt").ok());
   ASSERT_TRUE(s->PutObject("bkt", "k", "first version", {}).ok());
   auto opened = s->OpenObject("bkt", "k");
@@ -119,7 +119,7 @@ TEST(ObjectStore, AnOpenedObjectOutlivesItsOverwriteAndDelete) {
   ASSERT_EQ(n, 13);
   got.resize(13);
   EXPECT_EQ(got, "first version");
-  EXPECT_EQ(opened->info.etag, Md5sumEtag("first version", t.parent()));
+  EXPECT_EQ(opened->info.etag, Md5sumEtag("first version", t.path()));
 
   EXPECT_EQ(s->OpenObject("bkt", "k").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(s->OpenObject("nobkt", "k").status().code(), StatusCode::kNotFound);
@@ -127,7 +127,7 @@ TEST(ObjectStore, AnOpenedObjectOutlivesItsOverwriteAndDelete) {
 
 TEST(ObjectStore, StreamingWriterLargeObject) {
   TempDir t;
-  auto s = OpenOrDie(t.root());
+  auto s = OpenOrDie(StoreRoot(t));
   ASSERT_TRUE(s->CreateBucket("bkt").ok());
   std::string data;
   for (size_t i = 0; i < 700000; ++i) data += static_cast<char>((i * 7919) % 251);
@@ -146,7 +146,7 @@ TEST(ObjectStore, StreamingWriterLargeObject) {
   ASSERT_TRUE(info.ok());
   EXPECT_EQ(info->size, data.size());
   EXPECT_EQ(ReadFile(info->data_path), data);
-  EXPECT_EQ(info->etag, Md5sumEtag(data, t.parent()));
+  EXPECT_EQ(info->etag, Md5sumEtag(data, t.path()));
 }
 
 TEST(ObjectStore, HostileKeysNeverLeaveTheRoot) {
@@ -172,7 +172,7 @@ TEST(ObjectStore, HostileKeysNeverLeaveTheRoot) {
                                    "new\nline\r",
                                    "ab"};
   {
-    auto s = OpenOrDie(t.root());
+    auto s = OpenOrDie(StoreRoot(t));
     ASSERT_TRUE(s->CreateBucket("bkt").ok());
     ASSERT_TRUE(s->CreateBucket("other-bucket").ok());
     for (size_t i = 0; i < keys.size(); ++i) {
@@ -188,20 +188,20 @@ TEST(ObjectStore, HostileKeysNeverLeaveTheRoot) {
   }
   // Nothing was created beside the root...
   std::vector<std::string> beside;
-  for (const auto& e : fs::directory_iterator(t.parent())) beside.push_back(e.path().string());
-  EXPECT_THAT(beside, ::testing::ElementsAre(t.root()));
+  for (const auto& e : fs::directory_iterator(t.path())) beside.push_back(e.path().string());
+  EXPECT_THAT(beside, ::testing::ElementsAre(StoreRoot(t)));
   // ...nor in the other bucket, and every file in the root is one of the store's.
-  auto s = OpenOrDie(t.root());
+  auto s = OpenOrDie(StoreRoot(t));
   EXPECT_TRUE(s->BucketExists("other-bucket"));
   EXPECT_TRUE(s->List("other-bucket", {})->objects.empty());
-  for (const std::string& f : AllFiles(t.root())) {
-    std::string rel = f.substr(t.root().size() + 1);
+  for (const std::string& f : AllFiles(StoreRoot(t))) {
+    std::string rel = f.substr(StoreRoot(t).size() + 1);
     bool known = rel == ".lock" || rel == ".tmp" || rel == ".uploads" || rel == "bkt" ||
                  rel == "other-bucket" || rel == "bkt/.bucket" || rel == "other-bucket/.bucket" ||
                  (rel.rfind("bkt/", 0) == 0 && rel.size() == 6) ||  // shard folder
                  (rel.rfind("bkt/", 0) == 0 && (rel.ends_with(".meta") || rel.ends_with(".data")));
     EXPECT_TRUE(known) << rel;
-    EXPECT_EQ(fs::canonical(f).string().rfind(fs::canonical(t.root()).string(), 0), 0u) << f;
+    EXPECT_EQ(fs::canonical(f).string().rfind(fs::canonical(StoreRoot(t)).string(), 0), 0u) << f;
   }
   // All keys survive a reopen with their own content, and list in byte order.
   for (size_t i = 0; i < keys.size(); ++i) {
@@ -218,7 +218,7 @@ TEST(ObjectStore, HostileKeysNeverLeaveTheRoot) {
 
 TEST(ObjectStore, ListOrderPrefixDelimiterPagination) {
   TempDir t;
-  auto s = OpenOrDie(t.root());
+  auto s = OpenOrDie(StoreRoot(t));
   ASSERT_TRUE(s->CreateBucket("bkt").ok());
   std::vector<std::string> keys = {"a",
                                    "a/1",
@@ -318,7 +318,7 @@ void CheckPagination(ObjectStore* s, const std::string& prefix, const std::strin
 
 TEST(ObjectStore, PaginationCoversEverythingOnce) {
   TempDir t;
-  auto s = OpenOrDie(t.root());
+  auto s = OpenOrDie(StoreRoot(t));
   ASSERT_TRUE(s->CreateBucket("bkt").ok());
   for (int d = 0; d < 5; ++d) {
     for (int f = 0; f < 7; ++f) {
@@ -356,7 +356,7 @@ TEST(ObjectStore, PersistsAcrossReopen) {
   std::string etag;
   int64_t mtime = 0;
   {
-    auto s = OpenOrDie(t.root());
+    auto s = OpenOrDie(StoreRoot(t));
     ASSERT_TRUE(s->CreateBucket("bkt").ok());
     created = s->ListBuckets()[0].creation_ms;
     ObjectMeta meta;
@@ -371,10 +371,10 @@ TEST(ObjectStore, PersistsAcrossReopen) {
     ASSERT_TRUE(s->DeleteObject("bkt", "gone").ok());
     // The overwritten version's data file is gone: one .data file is left.
     int data_files = 0;
-    for (const auto& f : AllFiles(t.root())) data_files += f.ends_with(".data");
+    for (const auto& f : AllFiles(StoreRoot(t))) data_files += f.ends_with(".data");
     EXPECT_EQ(data_files, 1);
   }
-  auto s = OpenOrDie(t.root());
+  auto s = OpenOrDie(StoreRoot(t));
   ASSERT_EQ(s->ListBuckets().size(), 1u);
   EXPECT_EQ(s->ListBuckets()[0].creation_ms, created);
   auto h = s->HeadObject("bkt", "keep");
@@ -391,16 +391,16 @@ TEST(ObjectStore, PersistsAcrossReopen) {
 
 TEST(ObjectStore, OneStorePerRoot) {
   TempDir t;
-  auto s = OpenOrDie(t.root());
-  auto again = ObjectStore::Open(t.root());
+  auto s = OpenOrDie(StoreRoot(t));
+  auto again = ObjectStore::Open(StoreRoot(t));
   EXPECT_EQ(again.status().code(), StatusCode::kUnavailable);
   s.reset();
-  EXPECT_TRUE(ObjectStore::Open(t.root()).ok());
+  EXPECT_TRUE(ObjectStore::Open(StoreRoot(t)).ok());
 }
 
 TEST(ObjectStore, UncommittedWriterLeavesNothing) {
   TempDir t;
-  auto s = OpenOrDie(t.root());
+  auto s = OpenOrDie(StoreRoot(t));
   ASSERT_TRUE(s->CreateBucket("bkt").ok());
   {
     auto w = s->BeginPut("bkt", "pending", {});
@@ -408,9 +408,9 @@ TEST(ObjectStore, UncommittedWriterLeavesNothing) {
     ASSERT_TRUE((*w)->Write("partial data").ok());
     EXPECT_EQ(s->HeadObject("bkt", "pending").status().code(), StatusCode::kNotFound);
     EXPECT_TRUE(s->List("bkt", {})->objects.empty());
-    EXPECT_EQ(AllFiles(t.root() + "/.tmp").size(), 1u);  // the writer's temp file
+    EXPECT_EQ(AllFiles(StoreRoot(t) + "/.tmp").size(), 1u);  // the writer's temp file
   }
-  EXPECT_TRUE(AllFiles(t.root() + "/.tmp").empty());
+  EXPECT_TRUE(AllFiles(StoreRoot(t) + "/.tmp").empty());
   EXPECT_EQ(s->HeadObject("bkt", "pending").status().code(), StatusCode::kNotFound);
 }
 
@@ -419,13 +419,13 @@ TEST(ObjectStore, UncommittedWriterLeavesNothing) {
 TEST(ObjectStore, CrashBeforeCommitIsInvisibleAfterReopen) {
   TempDir t;
   {
-    auto s = OpenOrDie(t.root());
+    auto s = OpenOrDie(StoreRoot(t));
     ASSERT_TRUE(s->CreateBucket("bkt").ok());
   }
   pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
-    auto s = ObjectStore::Open(t.root());
+    auto s = ObjectStore::Open(StoreRoot(t));
     if (!s.ok()) ::_exit(2);
     if (!(*s)->PutObject("bkt", "committed", "yes", {}).ok()) ::_exit(3);
     auto w = (*s)->BeginPut("bkt", "torn", {});
@@ -438,10 +438,10 @@ TEST(ObjectStore, CrashBeforeCommitIsInvisibleAfterReopen) {
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
   ASSERT_TRUE(WIFEXITED(status));
   ASSERT_EQ(WEXITSTATUS(status), 0);
-  EXPECT_FALSE(AllFiles(t.root() + "/.tmp").empty());  // the crash left temp files
+  EXPECT_FALSE(AllFiles(StoreRoot(t) + "/.tmp").empty());  // the crash left temp files
 
-  auto s = OpenOrDie(t.root());
-  EXPECT_TRUE(AllFiles(t.root() + "/.tmp").empty());
+  auto s = OpenOrDie(StoreRoot(t));
+  EXPECT_TRUE(AllFiles(StoreRoot(t) + "/.tmp").empty());
   EXPECT_THAT(Keys(s->List("bkt", {})), ::testing::ElementsAre("committed"));
   EXPECT_EQ(ReadFile(s->HeadObject("bkt", "committed")->data_path), "yes");
   EXPECT_EQ(s->HeadObject("bkt", "torn").status().code(), StatusCode::kNotFound);
@@ -454,7 +454,7 @@ TEST(ObjectStore, OpenRemovesOrphansAndDamagedMetadata) {
   TempDir t;
   std::string data_path, shard;
   {
-    auto s = OpenOrDie(t.root());
+    auto s = OpenOrDie(StoreRoot(t));
     ASSERT_TRUE(s->CreateBucket("bkt").ok());
     auto info = s->PutObject("bkt", "good", "good data", {});
     ASSERT_TRUE(info.ok());
@@ -473,18 +473,18 @@ TEST(ObjectStore, OpenRemovesOrphansAndDamagedMetadata) {
   std::string stem = fs::path(data_path).filename().string().substr(0, 64);
   std::string orphan = shard + "/" + stem + ".00000000deadbeef.data";
   std::ofstream(orphan) << "uncommitted bytes";
-  auto s = OpenOrDie(t.root());
+  auto s = OpenOrDie(StoreRoot(t));
   EXPECT_FALSE(fs::exists(orphan));
   EXPECT_THAT(Keys(s->List("bkt", {})), ::testing::ElementsAre("good"));
   EXPECT_EQ(ReadFile(s->HeadObject("bkt", "good")->data_path), "good data");
   int data_files = 0;
-  for (const auto& f : AllFiles(t.root())) data_files += f.ends_with(".data");
+  for (const auto& f : AllFiles(StoreRoot(t))) data_files += f.ends_with(".data");
   EXPECT_EQ(data_files, 1);
 }
 
 TEST(ObjectStore, ConcurrentPutsAndLists) {
   TempDir t;
-  auto s = OpenOrDie(t.root());
+  auto s = OpenOrDie(StoreRoot(t));
   ASSERT_TRUE(s->CreateBucket("bkt").ok());
   std::vector<std::thread> threads;
   for (int th = 0; th < 4; ++th) {
@@ -504,7 +504,7 @@ TEST(ObjectStore, ConcurrentPutsAndLists) {
   int shared_files = 0;
   std::string shared_data = s->HeadObject("bkt", "shared")->data_path;
   std::string prefix = shared_data.substr(0, shared_data.size() - 22);  // drop ".<id>.data"
-  for (const auto& f : AllFiles(t.root()))
+  for (const auto& f : AllFiles(StoreRoot(t)))
     shared_files += f.rfind(prefix, 0) == 0 && f.ends_with(".data");
   EXPECT_EQ(shared_files, 1);
 }

@@ -1,7 +1,8 @@
 #pragma once
 // Helpers shared by the embedded object store's tests (object_store_test.cc,
-// multipart_test.cc; not part of the library): a fresh store root per test,
-// reading files back, and MD5s computed by independent tools.
+// multipart_test.cc, store_format_test.cc; not part of the library): the store
+// root inside a test's TempDir (testing/temp_dir.h), reading files back, and
+// MD5s computed by independent tools.
 
 #include <gtest/gtest.h>
 #include <stdio.h>
@@ -15,29 +16,15 @@
 #include <vector>
 
 #include "destinations/object_store.h"
+#include "testing/temp_dir.h"
 
 namespace hydrant::store {
 
-// A fresh directory per test: <parent>/store is the store root, so anything
-// written beside it (in <parent>) would be an escape.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "hydrant-store-XXXXXX").string();
-    char* p = ::mkdtemp(tmpl.data());
-    EXPECT_NE(p, nullptr);
-    parent_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(parent_, ec);
-  }
-  std::string parent() const { return parent_; }
-  std::string root() const { return parent_ + "/store"; }
+using ::hydrant::testing::TempDir;
 
- private:
-  std::string parent_;
-};
+// The store root inside a test's TempDir: <path>/store, so anything written
+// beside it (in <path>) would be an escape.
+inline std::string StoreRoot(const TempDir& t) { return t.Sub("store"); }
 
 inline std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

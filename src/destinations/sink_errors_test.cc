@@ -1,12 +1,10 @@
 #include "destinations/sink_errors.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
-
-#include <filesystem>
 
 #include "destinations/object_store.h"
 #include "destinations/routing_sink.h"
+#include "testing/temp_dir.h"
 
 namespace hydrant::store {
 namespace {
@@ -44,18 +42,13 @@ TEST(FirehoseErrorCode, FromErrorCodeOrStatusCode) {
 class EmbeddedStore : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/sink_errors_test_" + std::to_string(::getpid()) + "_" +
-           std::to_string(reinterpret_cast<uintptr_t>(this));
-    std::filesystem::remove_all(dir_);
-    auto s = ObjectStore::Open(dir_);
+    auto s = ObjectStore::Open(dir_.Sub("store"));
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(s).value();
   }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  std::string dir_;
+  void TearDown() override { store_.reset(); }
+
+  ::hydrant::testing::TempDir dir_;
   std::unique_ptr<ObjectStore> store_;
 };
 

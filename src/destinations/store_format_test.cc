@@ -37,7 +37,7 @@ std::string Sha256sum(const std::string& data, const std::string& dir) {
 
 TEST(StoreFormat, APutLeavesTheDocumentedFiles) {
   TempDir t;
-  auto s = OpenOrDie(t.root());
+  auto s = OpenOrDie(StoreRoot(t));
   ASSERT_TRUE(s->CreateBucket("bkt").ok());
   const std::string key = "dir/a b%c";
   ObjectMeta meta;
@@ -46,15 +46,15 @@ TEST(StoreFormat, APutLeavesTheDocumentedFiles) {
   auto info = s->PutObject("bkt", key, "hello", meta);
   ASSERT_TRUE(info.ok()) << info.status().ToString();
 
-  EXPECT_TRUE(fs::exists(t.root() + "/.lock"));
-  EXPECT_TRUE(fs::is_directory(t.root() + "/.tmp"));
-  EXPECT_TRUE(fs::is_directory(t.root() + "/.uploads"));
-  const std::string bucket_file = ReadFile(t.root() + "/bkt/.bucket");
+  EXPECT_TRUE(fs::exists(StoreRoot(t) + "/.lock"));
+  EXPECT_TRUE(fs::is_directory(StoreRoot(t) + "/.tmp"));
+  EXPECT_TRUE(fs::is_directory(StoreRoot(t) + "/.uploads"));
+  const std::string bucket_file = ReadFile(StoreRoot(t) + "/bkt/.bucket");
   EXPECT_EQ(bucket_file.rfind("hydrant-bucket 1\ncreation_ms ", 0), 0u) << bucket_file;
   EXPECT_TRUE(bucket_file.ends_with("\nend\n")) << bucket_file;
 
-  const std::string sha = Sha256sum(key, t.parent());
-  const std::string shard = t.root() + "/bkt/" + sha.substr(0, 2);
+  const std::string sha = Sha256sum(key, t.path());
+  const std::string shard = StoreRoot(t) + "/bkt/" + sha.substr(0, 2);
   std::vector<std::string> names;
   for (const auto& e : fs::directory_iterator(shard)) names.push_back(e.path().filename());
   std::sort(names.begin(), names.end());
@@ -67,7 +67,7 @@ TEST(StoreFormat, APutLeavesTheDocumentedFiles) {
   EXPECT_EQ(info->data_path, shard + "/" + names[0]);
   EXPECT_EQ(ReadFile(info->data_path), "hello");
 
-  const std::string md5 = Md5sumEtag("hello", t.parent());  // quoted
+  const std::string md5 = Md5sumEtag("hello", t.path());  // quoted
   EXPECT_EQ(ReadFile(shard + "/" + sha + ".meta"),
             "hydrant-object-meta 1\n"
             "key dir/a%20b%25c\n"

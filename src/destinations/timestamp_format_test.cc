@@ -11,6 +11,7 @@
 
 #include "destinations/naming.h"
 #include "destinations/naming_test_util.h"
+#include "testing/temp_dir.h"
 
 namespace hydrant::naming {
 namespace {
@@ -139,9 +140,9 @@ struct OracleQuery {
 // Runs the queries through java.time; nullopt if java is unavailable.
 std::optional<std::vector<std::string>> RunJava(const std::vector<OracleQuery>& queries) {
   if (system("command -v java >/dev/null 2>&1") != 0) return std::nullopt;
-  char dir_template[] = "/tmp/hydrant-java-XXXXXX";
-  if (mkdtemp(dir_template) == nullptr) return std::nullopt;
-  std::string dir = dir_template;
+  const ::hydrant::testing::TempDir tmp;
+  if (tmp.path().empty()) return std::nullopt;
+  const std::string dir = tmp.path();
   std::ofstream(dir + "/Oracle.java") << kJavaOracle;
   {
     std::ofstream in(dir + "/in.txt");
@@ -153,7 +154,6 @@ std::optional<std::vector<std::string>> RunJava(const std::vector<OracleQuery>& 
   std::vector<std::string> lines;
   std::ifstream out(dir + "/out.txt");
   for (std::string line; std::getline(out, line);) lines.push_back(line);
-  system(("rm -rf " + dir).c_str());
   if (rc != 0 || lines.size() != queries.size()) return std::nullopt;
   return lines;
 }

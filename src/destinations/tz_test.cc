@@ -14,6 +14,7 @@
 
 #include "destinations/naming.h"
 #include "destinations/naming_test_util.h"
+#include "testing/temp_dir.h"
 
 namespace hydrant::naming {
 namespace {
@@ -145,9 +146,9 @@ TEST(PosixTzRule, AgreesWithGlibc) {
   // UTC year; the table test above pins the RFC's reading.
   std::vector<int64_t> instants;
   for (int64_t t = 946684800; t < 4102444800; t += 86400 * 3 + 3541) instants.push_back(t);
-  char dir_template[] = "/tmp/hydrant-date-XXXXXX";
-  ASSERT_NE(mkdtemp(dir_template), nullptr);
-  std::string dir = dir_template;
+  const ::hydrant::testing::TempDir tmp;
+  ASSERT_FALSE(tmp.path().empty());
+  const std::string dir = tmp.path();
   {
     std::ofstream times(dir + "/times");
     for (int64_t t : instants) times << "@" << t << "\n";
@@ -172,7 +173,6 @@ TEST(PosixTzRule, AgreesWithGlibc) {
       }
     }
   }
-  system(("rm -rf " + dir).c_str());
   EXPECT_EQ(mismatches, 0);
 }
 
@@ -206,9 +206,9 @@ TEST(TimeZones, DamagedTzifIsRejectedNotCrashed) {
 // the POSIX footer; fat ones list transitions to 2037. Both must agree everywhere.
 TEST(TimeZones, SlimFilesFromZicAgreeWithFatFiles) {
   if (system("command -v zic >/dev/null 2>&1") != 0) GTEST_SKIP() << "zic not installed";
-  char dir_template[] = "/tmp/hydrant-zic-XXXXXX";
-  ASSERT_NE(mkdtemp(dir_template), nullptr);
-  std::string dir = dir_template;
+  const ::hydrant::testing::TempDir tmp;
+  ASSERT_FALSE(tmp.path().empty());
+  const std::string dir = tmp.path();
   std::string cmd = "zic -b slim -d " + dir + " " + ZoneInfoDir() + "/tzdata.zi 2>/dev/null";
   if (system(cmd.c_str()) != 0) GTEST_SKIP() << "zic could not build " << cmd;
   int compared = 0;
@@ -229,7 +229,6 @@ TEST(TimeZones, SlimFilesFromZicAgreeWithFatFiles) {
     }
   }
   EXPECT_GT(compared, 100000);
-  system(("rm -rf " + dir).c_str());
 }
 
 }  // namespace

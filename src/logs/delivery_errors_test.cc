@@ -1,14 +1,13 @@
 #include "logs/delivery_errors.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <thread>
 
 #include <boost/json.hpp>
 
-#include "common/file_util.h"
 #include "logs/log_store.h"
+#include "testing/temp_dir.h"
 
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
@@ -20,17 +19,11 @@ namespace json = boost::json;
 class DeliveryErrorLogTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/hydrant-delivery-errors-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    auto s = LogStore::Open(dir_ + "/logs", &clock_);
+    auto s = LogStore::Open(dir_.Sub("logs"), &clock_);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(s).value();
   }
-  void TearDown() override {
-    store_.reset();
-    (void)fs::RemoveAll(dir_);  // best effort: a leftover temp folder is harmless
-  }
+  void TearDown() override { store_.reset(); }
 
   std::vector<OutputEvent> Read(const std::string& group, const std::string& stream) {
     auto r = store_->GetEvents({.group = group, .stream = stream, .start_from_head = true});
@@ -46,7 +39,7 @@ class DeliveryErrorLogTest : public ::testing::Test {
             .error_code = "S3.NoSuchBucket"};
   }
 
-  std::string dir_;
+  ::hydrant::testing::TempDir dir_;
   FakeClock clock_{1'700'000'000'000};
   std::unique_ptr<LogStore> store_;
 };

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "common/file_util.h"
+#include "testing/temp_dir.h"
 
 // Requests are written with designated initializers naming only what a test sets;
 // the other fields keep their defaults on purpose.
@@ -22,13 +23,7 @@ namespace {
 
 class LogStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/hydrant-logs-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    root_ = dir_ + "/root";
-  }
-  void TearDown() override { (void)fs::RemoveAll(dir_); }  // best effort
+  void SetUp() override { root_ = dir_.Sub("root"); }
 
   std::unique_ptr<LogStore> OpenStore() {
     auto s = LogStore::Open(root_, &clock_);
@@ -48,7 +43,8 @@ class LogStoreTest : public ::testing::Test {
     return out;
   }
 
-  std::string dir_, root_;
+  ::hydrant::testing::TempDir dir_;
+  std::string root_;
   FakeClock clock_{1'700'000'000'000};
 };
 
@@ -158,8 +154,8 @@ TEST_F(LogStoreTest, NamesCannotEscapeTheRoot) {
   // '.' and '/' are legal in group names, so "../.." is a valid name.
   ASSERT_TRUE(store->Append("../../escape", "../../../x", Events({{1, "m"}})).ok());
   ASSERT_TRUE(store->Append("..", "..", Events({{1, "m"}})).ok());
-  EXPECT_FALSE(std::filesystem::exists(dir_ + "/escape"));
-  EXPECT_FALSE(std::filesystem::exists(dir_ + "/x"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("escape")));
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("x")));
   // Every file the store made is inside root, one directory deep.
   size_t files = 0;
   for (const auto& e : std::filesystem::recursive_directory_iterator(root_)) {

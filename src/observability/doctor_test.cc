@@ -1,6 +1,5 @@
 #include "observability/doctor.h"
 
-#include <filesystem>
 #include <map>
 
 #include <boost/json.hpp>
@@ -13,6 +12,7 @@
 #include "observability/series.h"
 #include "processing/invoker.h"
 #include "stream/probe.h"
+#include "testing/temp_dir.h"
 
 namespace hydrant::observability {
 namespace {
@@ -84,11 +84,7 @@ json::object LambdaProcessing(int enabled = true) {
 class DoctorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("doctor_test_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    auto opened = logs::LogStore::Open(dir_.string(), &clock_);
+    auto opened = logs::LogStore::Open(dir_.Sub("logs"), &clock_);
     ASSERT_TRUE(opened.ok());
     logs_ = std::move(*opened);
     target_.meta.name = "s";
@@ -102,10 +98,6 @@ class DoctorTest : public ::testing::Test {
     json::object d = target_.meta.destination();
     d[key] = std::move(v);
     target_.meta.SetDestination(std::move(d));
-  }
-  void TearDown() override {
-    logs_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   DoctorReport Run(std::optional<int> fn_timeout = 30) {
@@ -155,7 +147,7 @@ class DoctorTest : public ::testing::Test {
   stream::StreamProbe probe_;
   FakeSink sink_;
   FakeInvoker invoker_;
-  std::filesystem::path dir_;
+  ::hydrant::testing::TempDir dir_;  // outlives logs_, which writes inside it
   std::unique_ptr<logs::LogStore> logs_;
   DoctorTarget target_;
   bool remote_ = true;

@@ -5,17 +5,16 @@
 // blueprint's code) over thousands of generated lines.
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "processing/blueprints.h"
 #include "processing/blueprints_test_util.h"
+#include "testing/temp_dir.h"
 
 namespace hydrant::processing::blueprint_test {
 namespace {
@@ -288,14 +287,12 @@ std::vector<std::string> GeneratedLines(size_t n) {
 TEST(BlueprintSyslogCrossCheck, SameAsPythonReAndJsonDumps) {
   if (!std::filesystem::exists(kPython)) GTEST_SKIP() << kPython << " not installed";
   const std::vector<std::string> lines = GeneratedLines(4000);
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("hydrant-blueprints-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  const ::hydrant::testing::TempDir dir;
   json::array encoded;
   for (const std::string& l : lines) encoded.push_back(json::string(base64::Encode(l)));
-  std::ofstream(dir / "lines.json") << json::serialize(encoded);
+  const std::string lines_json = dir.Write("lines.json", json::serialize(encoded));
   // Our own script: the blueprint's regex (spec section 7) and the output rules.
-  std::ofstream(dir / "check.py") << R"PY(
+  const std::string check_py = dir.Write("check.py", R"PY(
 import base64, json, re, sys
 p = re.compile(r"^((?:\b(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|Jun(?:e)?|Jul(?:y)?|Aug(?:ust)?|Sep(?:tember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\b\s+(?:(?:0[1-9])|(?:[12][0-9])|(?:3[01])|[1-9])\s+(?:(?:2[0123]|[01]?[0-9]):(?:[0-5][0-9]):(?:(?:[0-5]?[0-9]|60)(?:[:\.,][0-9]+)?)))) (?:<(?:[0-9]+).(?:[0-9]+)> )?((?:[a-zA-Z0-9._-]+)) ([\w\._/%-]+)(?:\[((?:[1-9][0-9]*))\])?: (.*)")
 out = []
@@ -309,9 +306,8 @@ for b in json.load(open(sys.argv[1])):
     c = m.group(1) + ',' + m.group(2) + ',' + m.group(3) + ',' + (m.group(4) or 'null') + ',' + m.group(5) + '\n'
     out.append([base64.b64encode(j.encode('utf-8')).decode(), base64.b64encode(c.encode('utf-8')).decode()])
 json.dump(out, sys.stdout)
-)PY";
-  const std::string cmd = std::string(kPython) + " " + (dir / "check.py").string() + " " +
-                          (dir / "lines.json").string();
+)PY");
+  const std::string cmd = std::string(kPython) + " " + check_py + " " + lines_json;
   FILE* pipe = ::popen(cmd.c_str(), "r");
   ASSERT_NE(pipe, nullptr);
   std::string py_out;
@@ -319,7 +315,6 @@ json.dump(out, sys.stdout)
   size_t n;
   while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) py_out.append(buf, n);
   ASSERT_EQ(::pclose(pipe), 0) << py_out;
-  std::filesystem::remove_all(dir);
   const json::array expected = json::parse(py_out).as_array();
   ASSERT_EQ(expected.size(), lines.size());
 

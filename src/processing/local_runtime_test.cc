@@ -14,6 +14,7 @@
 
 #include "common/file_util.h"
 #include "logs/log_store.h"
+#include "testing/temp_dir.h"
 
 // Requests are written with designated initializers naming only what a test sets.
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -31,24 +32,18 @@ bool HaveNode() { return std::system("node --version >/dev/null 2>&1") == 0; }
 class LocalRuntimeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/hydrant-localrt-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    code_ = dir_ + "/code";
+    code_ = dir_.Sub("code");
     ASSERT_TRUE(fs::MakeDirs(code_).ok());
-    auto store = logs::LogStore::Open(dir_ + "/logs");
+    auto store = logs::LogStore::Open(dir_.Sub("logs"));
     ASSERT_TRUE(store.ok());
     logs_ = std::move(store).value();
   }
   void TearDown() override {
-    invoker_.reset();  // kills the workers before their files go
-    (void)fs::RemoveAll(dir_);  // best effort: a leftover temp folder is harmless
+    invoker_.reset();  // kills the workers before their files go (with dir_)
   }
 
   std::string Write(const std::string& name, const std::string& content) {
-    std::string path = code_ + "/" + name;
-    std::ofstream(path, std::ios::trunc) << content;
-    return path;
+    return dir_.Write("code/" + name, content);
   }
 
   LocalFunctionConfig Fn(std::string name, std::string runtime, std::string path) {
@@ -64,7 +59,7 @@ class LocalRuntimeTest : public ::testing::Test {
     o.functions = std::move(functions);
     o.account = {"eu-west-1", "123456789012"};
     o.log_store = logs_.get();
-    o.worker_dir = dir_ + "/runtime";
+    o.worker_dir = dir_.Sub("runtime");
     auto inv = LocalHandlerInvoker::Create(std::move(o));
     EXPECT_TRUE(inv.ok()) << inv.status().ToString();
     invoker_ = std::move(inv).value();
@@ -74,7 +69,7 @@ class LocalRuntimeTest : public ::testing::Test {
   Status CreateStatus(std::vector<LocalFunctionConfig> functions) {
     LocalRuntimeOptions o;
     o.functions = std::move(functions);
-    o.worker_dir = dir_ + "/runtime";
+    o.worker_dir = dir_.Sub("runtime");
     return LocalHandlerInvoker::Create(std::move(o)).status();
   }
 
@@ -121,7 +116,8 @@ class LocalRuntimeTest : public ::testing::Test {
     return v && v->is_string() ? std::string(v->as_string()) : std::string("<missing>");
   }
 
-  std::string dir_, code_;
+  ::hydrant::testing::TempDir dir_;
+  std::string code_;
   std::unique_ptr<logs::LogStore> logs_;
   std::unique_ptr<LocalHandlerInvoker> invoker_;
 };
@@ -434,7 +430,7 @@ export const handler = async (event) => {
   pkg.handler = "lib/app.handler";
   LocalRuntimeOptions pkg_options;
   pkg_options.functions = {pkg};
-  pkg_options.worker_dir = dir_ + "/runtime";
+  pkg_options.worker_dir = dir_.Sub("runtime");
   auto pkg_invoker = LocalHandlerInvoker::Create(pkg_options);
   ASSERT_TRUE(pkg_invoker.ok()) << pkg_invoker.status().ToString();
   r = (*pkg_invoker)->Invoke(Ref("node-esm-js"), R"({"value": 7})", kFirehoseTimeout);
@@ -511,7 +507,7 @@ def lambda_handler(event, context):
 
   // A caller that cannot get a worker before its timeout is told to retry: both
   // workers are held until the release file exists.
-  const std::string release = dir_ + "/release";
+  const std::string release = dir_.Sub("release");
   const std::string hold = R"(, "hold": ")" + release + R"("})";
   std::thread busy1([&] { Call("pool", R"({"n": 10)" + hold); });
   std::thread busy2([&] { Call("pool", R"({"n": 11)" + hold); });
@@ -577,8 +573,8 @@ TEST_F(LocalRuntimeTest, OversizedResponseAndMissingInterpreter) {
 
   LocalRuntimeOptions o;
   o.functions = {Fn("big", "python3", path)};
-  o.worker_dir = dir_ + "/runtime";
-  o.python = dir_ + "/no-such-python";
+  o.worker_dir = dir_.Sub("runtime");
+  o.python = dir_.Sub("no-such-python");
   auto broken = LocalHandlerInvoker::Create(o);
   ASSERT_TRUE(broken.ok());
   r = (*broken)->Invoke(Ref("big"), R"({"size": 1})", kFirehoseTimeout);
@@ -628,8 +624,8 @@ TEST_F(LocalRuntimeTest, UnknownFunctionIsResourceNotFound) {
   EXPECT_EQ(r.error_message,
             "Function not found: arn:aws:lambda:eu-west-1:123456789012:function:nope");
   // The worker programs are written even so.
-  EXPECT_TRUE(fs::Exists(dir_ + "/runtime/python_worker.py"));
-  EXPECT_TRUE(fs::Exists(dir_ + "/runtime/node_worker.cjs"));
+  EXPECT_TRUE(fs::Exists(dir_.Sub("runtime/python_worker.py")));
+  EXPECT_TRUE(fs::Exists(dir_.Sub("runtime/node_worker.cjs")));
 }
 
 TEST_F(LocalRuntimeTest, ConfigurationIsValidated) {

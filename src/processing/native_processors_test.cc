@@ -1,15 +1,14 @@
 #include "processing/native_processors.h"
 #include "processing/processing_spec.h"
 #include "testing/gzip.h"
+#include "testing/temp_dir.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <boost/json.hpp>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 
 namespace hydrant::processing {
 namespace {
@@ -22,12 +21,9 @@ const auto& ZlibGzip = ::hydrant::testing::Gzip;
 
 // gzip with the gzip(1) tool, an encoder independent of our code.
 std::string ToolGzip(const std::string& in) {
-  char path[] = "/tmp/hydrant_gzip_XXXXXX";
-  int fd = mkstemp(path);
-  EXPECT_GE(fd, 0);
-  close(fd);
-  std::ofstream(path, std::ios::binary) << in;
-  std::string cmd = std::string("gzip -c -n ") + path;
+  const ::hydrant::testing::TempDir dir;
+  const std::string path = dir.Write("in", in);
+  std::string cmd = "gzip -c -n " + path;
   FILE* p = popen(cmd.c_str(), "r");
   EXPECT_NE(p, nullptr);
   std::string out;
@@ -35,7 +31,6 @@ std::string ToolGzip(const std::string& in) {
   size_t n;
   while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
   EXPECT_EQ(pclose(p), 0);
-  std::remove(path);
   return out;
 }
 

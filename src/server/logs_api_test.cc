@@ -1,12 +1,11 @@
 #include "server/logs_api.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <boost/json.hpp>
 
-#include "common/file_util.h"
 #include "logs/log_store.h"
+#include "testing/temp_dir.h"
 
 namespace hydrant::server {
 namespace {
@@ -18,10 +17,7 @@ constexpr int64_t kNow = 1'700'000'000'000;
 class LogsApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/hydrant-logs-api-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    auto s = logs::LogStore::Open(dir_ + "/logs", &clock_);
+    auto s = logs::LogStore::Open(dir_.Sub("logs"), &clock_);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(s).value();
     api_ = std::make_unique<LogsApi>(store_.get(), AccountContext{"eu-west-1", "123456789012"}, &clock_);
@@ -29,7 +25,6 @@ class LogsApiTest : public ::testing::Test {
   void TearDown() override {
     api_.reset();
     store_.reset();
-    (void)fs::RemoveAll(dir_);  // best effort: a leftover temp folder is harmless
   }
 
   // Calls OP with BODY; returns the parsed reply and sets status_/error_type_.
@@ -62,7 +57,7 @@ class LogsApiTest : public ::testing::Test {
     return out;
   }
 
-  std::string dir_;
+  ::hydrant::testing::TempDir dir_;
   FakeClock clock_{kNow};
   std::unique_ptr<logs::LogStore> store_;
   std::unique_ptr<LogsApi> api_;

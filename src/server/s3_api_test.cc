@@ -213,7 +213,7 @@ bool ReadLine(FILE* f, std::string* line) {
 
 TEST_F(S3ApiTest, Boto3RoundTrips) {
   if (!HaveBoto3()) GTEST_SKIP() << "python3 with boto3 is not installed";
-  std::string script = dir_ + "/scenario.py";
+  std::string script = dir_.Sub("scenario.py");
   std::ofstream(script) << kBotoScript;
   int to_py[2], from_py[2];
   ASSERT_EQ(::pipe(to_py), 0);

@@ -18,6 +18,7 @@
 
 #include "destinations/object_store.h"
 #include "server/s3_api.h"
+#include "testing/temp_dir.h"
 
 // Not in an unnamed namespace: every test of the S3ApiTest suite, in whichever
 // file, must use the one fixture class.
@@ -61,10 +62,7 @@ inline std::string BodyOf(const http::Response& r) {
 class S3ApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "hydrant-s3api-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    auto s = store::ObjectStore::Open(dir_ + "/s3");
+    auto s = store::ObjectStore::Open(dir_.Sub("s3"));
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(s).value();
     api_ = std::make_unique<S3Api>(store_.get(), "us-east-1");
@@ -72,8 +70,6 @@ class S3ApiTest : public ::testing::Test {
   void TearDown() override {
     api_.reset();
     store_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
   }
 
   http::Response Call(std::string method, std::string target,
@@ -107,7 +103,7 @@ class S3ApiTest : public ::testing::Test {
     ASSERT_EQ(r.status, 200) << r.body;
   }
 
-  std::string dir_;
+  ::hydrant::testing::TempDir dir_;
   std::unique_ptr<store::ObjectStore> store_;
   std::unique_ptr<S3Api> api_;
 };

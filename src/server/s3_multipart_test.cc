@@ -179,14 +179,14 @@ TEST_F(S3MultipartTest, AbortAndListUploads) {
   EXPECT_EQ(Call("DELETE", "/bkt/b?uploadId=" + b1).status, 204);
   ExpectError(Call("DELETE", "/bkt/b?uploadId=" + b1), 404, "NoSuchUpload");
   ExpectError(Call("PUT", "/bkt/b?partNumber=2&uploadId=" + b1, {}, "x"), 404, "NoSuchUpload");
-  EXPECT_FALSE(fs::exists(dir_ + "/s3/.uploads/" + b1));
+  EXPECT_FALSE(fs::exists(dir_.Sub("s3/.uploads/" + b1)));
   ExpectError(Call("GET", "/bkt/b"), 404, "NoSuchKey");
   r = Call("GET", "/bkt?uploads");
   EXPECT_THAT(TagValues(r.body, "UploadId"), ElementsAre(b2, c, a));
 
   // Uploads alone do not keep a bucket: as S3, deleting it discards them.
   EXPECT_EQ(Call("DELETE", "/bkt").status, 204);
-  EXPECT_TRUE(fs::is_empty(dir_ + "/s3/.uploads"));
+  EXPECT_TRUE(fs::is_empty(dir_.Sub("s3/.uploads")));
   MakeBucket("bkt");
   EXPECT_TRUE(TagValues(Call("GET", "/bkt?uploads").body, "Upload").empty());
   ExpectError(Call("PUT", "/bkt/c+d?partNumber=1&uploadId=" + c, {}, "x"), 404, "NoSuchUpload");
