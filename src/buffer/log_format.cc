@@ -50,23 +50,23 @@ std::optional<uint64_t> ParseFreeFileName(std::string_view name) {
 }
 
 void EncodeSegmentHeader(uint64_t base_seq, char out[kSegmentHeaderSize]) {
-  PutFixed32(out + 4, kSegmentMagic);
-  PutFixed32(out + 8, kSegmentVersion);
-  PutFixed64(out + 12, base_seq);
-  PutFixed32(out, crc32c::Mask(crc32c::Value(out + 4, kSegmentHeaderSize - 4)));
+  coding::EncodeFixed32(out + 4, kSegmentMagic);
+  coding::EncodeFixed32(out + 8, kSegmentVersion);
+  coding::EncodeFixed64(out + 12, base_seq);
+  coding::EncodeFixed32(out, crc32c::Mask(crc32c::Value(out + 4, kSegmentHeaderSize - 4)));
 }
 
 std::string DecodeSegmentHeader(const char in[kSegmentHeaderSize], uint64_t* base_seq,
                                 uint32_t* version) {
-  if (crc32c::Unmask(GetFixed32(in)) != crc32c::Value(in + 4, kSegmentHeaderSize - 4)) {
+  if (crc32c::Unmask(coding::DecodeFixed32(in)) != crc32c::Value(in + 4, kSegmentHeaderSize - 4)) {
     return "segment header checksum mismatch";
   }
-  if (GetFixed32(in + 4) != kSegmentMagic) return "bad segment magic";
-  const uint32_t v = GetFixed32(in + 8);
+  if (coding::DecodeFixed32(in + 4) != kSegmentMagic) return "bad segment magic";
+  const uint32_t v = coding::DecodeFixed32(in + 8);
   if (v < kOldestSegmentVersion || v > kSegmentVersion) {
     return "unsupported segment format version " + std::to_string(v);
   }
-  *base_seq = GetFixed64(in + 12);
+  *base_seq = coding::DecodeFixed64(in + 12);
   *version = v;
   return "";
 }
@@ -74,23 +74,23 @@ std::string DecodeSegmentHeader(const char in[kSegmentHeaderSize], uint64_t* bas
 uint32_t FrameSeed(uint32_t version, uint64_t base_seq) {
   if (version < 2) return 0;
   char b[8];
-  PutFixed64(b, base_seq);
+  coding::EncodeFixed64(b, base_seq);
   return crc32c::Value(b, sizeof(b));
 }
 
 std::string EncodeIndex(const SegmentIndex& index) {
   std::string out(kIndexHeaderSize + 8 * index.offsets.size(), '\0');
   char* p = out.data();
-  PutFixed32(p + 4, kIndexMagic);
-  PutFixed32(p + 8, kIndexVersion);
-  PutFixed32(p + 12, index.interval);
-  PutFixed64(p + 16, index.base);
-  PutFixed64(p + 24, index.count);
-  PutFixed64(p + 32, index.size);
+  coding::EncodeFixed32(p + 4, kIndexMagic);
+  coding::EncodeFixed32(p + 8, kIndexVersion);
+  coding::EncodeFixed32(p + 12, index.interval);
+  coding::EncodeFixed64(p + 16, index.base);
+  coding::EncodeFixed64(p + 24, index.count);
+  coding::EncodeFixed64(p + 32, index.size);
   for (size_t i = 0; i < index.offsets.size(); ++i) {
-    PutFixed64(p + kIndexHeaderSize + 8 * i, index.offsets[i]);
+    coding::EncodeFixed64(p + kIndexHeaderSize + 8 * i, index.offsets[i]);
   }
-  PutFixed32(p, crc32c::Mask(crc32c::Value(p + 4, out.size() - 4)));
+  coding::EncodeFixed32(p, crc32c::Mask(crc32c::Value(p + 4, out.size() - 4)));
   return out;
 }
 
@@ -99,18 +99,18 @@ std::string DecodeIndex(std::string_view in, SegmentIndex* out) {
     return "index has " + std::to_string(in.size()) + " bytes";
   }
   const char* p = in.data();
-  if (crc32c::Unmask(GetFixed32(p)) != crc32c::Value(p + 4, in.size() - 4)) {
+  if (crc32c::Unmask(coding::DecodeFixed32(p)) != crc32c::Value(p + 4, in.size() - 4)) {
     return "index checksum mismatch";
   }
-  if (GetFixed32(p + 4) != kIndexMagic) return "bad index magic";
-  if (GetFixed32(p + 8) != kIndexVersion) {
-    return "unsupported index version " + std::to_string(GetFixed32(p + 8));
+  if (coding::DecodeFixed32(p + 4) != kIndexMagic) return "bad index magic";
+  if (coding::DecodeFixed32(p + 8) != kIndexVersion) {
+    return "unsupported index version " + std::to_string(coding::DecodeFixed32(p + 8));
   }
   SegmentIndex idx;
-  idx.interval = GetFixed32(p + 12);
-  idx.base = GetFixed64(p + 16);
-  idx.count = GetFixed64(p + 24);
-  idx.size = GetFixed64(p + 32);
+  idx.interval = coding::DecodeFixed32(p + 12);
+  idx.base = coding::DecodeFixed64(p + 16);
+  idx.count = coding::DecodeFixed64(p + 24);
+  idx.size = coding::DecodeFixed64(p + 32);
   const uint64_t entries = (in.size() - kIndexHeaderSize) / 8;
   if (idx.interval == 0 || entries != (idx.count + idx.interval - 1) / idx.interval) {
     return "index holds " + std::to_string(entries) + " offsets for " +
@@ -119,7 +119,7 @@ std::string DecodeIndex(std::string_view in, SegmentIndex* out) {
   idx.offsets.resize(entries);
   uint64_t prev = 0;
   for (uint64_t i = 0; i < entries; ++i) {
-    uint64_t off = GetFixed64(p + kIndexHeaderSize + 8 * i);
+    uint64_t off = coding::DecodeFixed64(p + kIndexHeaderSize + 8 * i);
     const bool first_ok = i > 0 || off == kSegmentHeaderSize;
     if (!first_ok || (i > 0 && off <= prev) || off + kFrameHeaderSize > idx.size) {
       return "index offset " + std::to_string(i) + " is out of order or out of the segment";
@@ -132,10 +132,10 @@ std::string DecodeIndex(std::string_view in, SegmentIndex* out) {
 }
 
 void EncodeCheckpoint(uint64_t first_undelivered, char out[kCheckpointSize]) {
-  PutFixed32(out + 4, kCheckpointMagic);
-  PutFixed32(out + 8, kCheckpointVersion);
-  PutFixed64(out + 12, first_undelivered);
-  PutFixed32(out, crc32c::Mask(crc32c::Value(out + 4, kCheckpointSize - 4)));
+  coding::EncodeFixed32(out + 4, kCheckpointMagic);
+  coding::EncodeFixed32(out + 8, kCheckpointVersion);
+  coding::EncodeFixed64(out + 12, first_undelivered);
+  coding::EncodeFixed32(out, crc32c::Mask(crc32c::Value(out + 4, kCheckpointSize - 4)));
 }
 
 std::string DecodeCheckpoint(std::string_view in, uint64_t* first_undelivered) {
@@ -144,14 +144,14 @@ std::string DecodeCheckpoint(std::string_view in, uint64_t* first_undelivered) {
            std::to_string(kCheckpointSize);
   }
   const char* p = in.data();
-  if (crc32c::Unmask(GetFixed32(p)) != crc32c::Value(p + 4, kCheckpointSize - 4)) {
+  if (crc32c::Unmask(coding::DecodeFixed32(p)) != crc32c::Value(p + 4, kCheckpointSize - 4)) {
     return "checkpoint checksum mismatch";
   }
-  if (GetFixed32(p + 4) != kCheckpointMagic) return "bad checkpoint magic";
-  if (GetFixed32(p + 8) != kCheckpointVersion) {
-    return "unsupported checkpoint version " + std::to_string(GetFixed32(p + 8));
+  if (coding::DecodeFixed32(p + 4) != kCheckpointMagic) return "bad checkpoint magic";
+  if (coding::DecodeFixed32(p + 8) != kCheckpointVersion) {
+    return "unsupported checkpoint version " + std::to_string(coding::DecodeFixed32(p + 8));
   }
-  *first_undelivered = GetFixed64(p + 12);
+  *first_undelivered = coding::DecodeFixed64(p + 12);
   return "";
 }
 

@@ -53,6 +53,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/coding.h"
 #include "common/crc32c.h"
 
 namespace hydrant::buffer::log_format {
@@ -83,26 +84,6 @@ inline constexpr std::string_view kCheckpointName = "CHECKPOINT";
 inline constexpr std::string_view kCheckpointTempName = "CHECKPOINT.tmp";
 inline constexpr std::string_view kLockName = "LOCK";
 
-// ---- little-endian helpers (byte by byte: independent of the host) ----
-inline void PutFixed32(char* p, uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = static_cast<char>(v >> (8 * i));
-}
-inline void PutFixed64(char* p, uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = static_cast<char>(v >> (8 * i));
-}
-inline uint32_t GetFixed32(const char* p) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; ++i)
-    v |= static_cast<uint32_t>(static_cast<unsigned char>(p[i])) << (8 * i);
-  return v;
-}
-inline uint64_t GetFixed64(const char* p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i)
-    v |= static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
-  return v;
-}
-
 // ---- file names ----
 std::string SegmentFileName(uint64_t base_seq);
 // The base seq of a segment file name, or nullopt for any other name.
@@ -130,21 +111,21 @@ uint32_t FrameSeed(uint32_t version, uint64_t base_seq);
 // Writes the 16-byte header for `payload` (the CRC covers it) into out.
 inline void EncodeFrameHeader(int64_t arrival_ms, std::string_view payload, uint32_t seed,
                               char out[kFrameHeaderSize]) {
-  PutFixed32(out + 4, static_cast<uint32_t>(payload.size()));
-  PutFixed64(out + 8, static_cast<uint64_t>(arrival_ms));
+  coding::EncodeFixed32(out + 4, static_cast<uint32_t>(payload.size()));
+  coding::EncodeFixed64(out + 8, static_cast<uint64_t>(arrival_ms));
   uint32_t crc = crc32c::Extend(seed, out + 4, kFrameHeaderSize - 4);
   crc = crc32c::Extend(crc, payload.data(), payload.size());
-  PutFixed32(out, crc32c::Mask(crc));
+  coding::EncodeFixed32(out, crc32c::Mask(crc));
 }
-inline uint32_t FramePayloadLength(const char* header) { return GetFixed32(header + 4); }
+inline uint32_t FramePayloadLength(const char* header) { return coding::DecodeFixed32(header + 4); }
 inline int64_t FrameArrivalMs(const char* header) {
-  return static_cast<int64_t>(GetFixed64(header + 8));
+  return static_cast<int64_t>(coding::DecodeFixed64(header + 8));
 }
 // True when the stored CRC matches header fields + payload, summed from `seed`.
 inline bool FrameChecksumOk(const char* header, const char* payload, uint32_t seed) {
   uint32_t crc = crc32c::Extend(seed, header + 4, kFrameHeaderSize - 4);
   crc = crc32c::Extend(crc, payload, FramePayloadLength(header));
-  return crc32c::Unmask(GetFixed32(header)) == crc;
+  return crc32c::Unmask(coding::DecodeFixed32(header)) == crc;
 }
 
 // ---- segment index ----

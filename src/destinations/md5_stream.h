@@ -1,8 +1,8 @@
 #pragma once
 // Md5Stream: the MD5 of a byte stream (an object's ETag), hashed on a helper thread
-// once the stream is larger than kInlineBytes. MD5 runs at about 700 MiB/s on one
-// core and was two thirds of the delivery thread's CPU for uncompressed objects;
-// on its own thread it runs beside the writing of the same bytes, on another core.
+// once the stream is larger than kInlineBytes. MD5 was two thirds of the delivery
+// thread's CPU for uncompressed objects (the figures: BENCHMARKS.md); on its own
+// thread it runs beside the writing of the same bytes, on another core.
 // Small streams (most S3 PUTs, error objects) are hashed inline: no thread.
 //
 // Bytes are hashed in the order they were added. They go to the helper in pieces

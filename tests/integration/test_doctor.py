@@ -1,5 +1,5 @@
 """`hydrant doctor STREAM` (issue 4, item 4): each failure of AWS's checklist "Firehose
-delivers nothing to my S3 bucket" (../shared/seeds/001_*) reproduced against the real
+delivers nothing to my S3 bucket" (AWS's troubleshooting guide) reproduced against the real
 binary, and the doctor's verdict checked: exit code, the failing check's line and the
 --json report. Also GET /doctor?stream=NAME. The server samples metrics every second."""
 import json
