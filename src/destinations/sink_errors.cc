@@ -33,6 +33,5 @@ Status SinkError(std::string_view firehose_code, std::string_view message, Statu
 
 bool HasFirehoseErrorCode(const Status& st) { return !KnownCode(st.error_code()).empty(); }
 
-std::string_view SinkErrorText(const Status& st) { return st.message(); }
 
 }  // namespace hydrant::store

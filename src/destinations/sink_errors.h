@@ -40,8 +40,4 @@ Status SinkError(std::string_view firehose_code, std::string_view message,
 // Whether the Status carries one of the codes above (not another module's code).
 bool HasFirehoseErrorCode(const Status& st);
 
-// The message (without the code; for log lines and events that print the code
-// separately).
-std::string_view SinkErrorText(const Status& st);
-
 }  // namespace hydrant::store

@@ -409,7 +409,7 @@ CheckResult Doctor::CheckBucket(const DoctorTarget& t, bool backup) const {
   std::string code(store::FirehoseErrorCode(st));
   return Make(id, name, CheckStatus::kFailed,
               "s3://" + cfg.bucket + with + ": " + code + ": " +
-                  Cut(std::string(store::SinkErrorText(st))),
+                  Cut(st.message()),
               BucketFix(code, cfg.bucket, cfg.role_arn, cfg.kms_key_arn), code);
 }
 

@@ -390,8 +390,8 @@ void DeliveryStream::ReportFailure(const Snapshot& snap, const Stage& stage, std
   ev.message = code == "InternalError"
                    ? "An internal error occurred while attempting to deliver data. Delivery will be "
                      "retried; if the error persists, then it will be reported to AWS for resolution. (" +
-                         std::string(store::SinkErrorText(st)) + ")"
-                   : std::string(store::SinkErrorText(st));
+                         st.message() + ")"
+                   : st.message();
   deps_.error_log->Write(backup ? snap.spec->backup_logging : snap.spec->s3.logging, snap.stream_name, backup, ev);
 }
 
