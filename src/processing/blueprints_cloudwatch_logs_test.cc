@@ -8,7 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "common/utf8.h"
 #include "processing/blueprints.h"
+#include "processing/blueprints_python.h"
 #include "processing/blueprints_test_util.h"
 
 namespace hydrant::processing::blueprint_test {
@@ -81,6 +83,95 @@ TEST(BlueprintCloudWatchLogs, BadGzipFailsTheInvocation) {
       Event({{"num", Gzip(R"({"messageType":"DATA_MESSAGE","logEvents":[{"message":5}]})")}})));
   EXPECT_EQ(err.first, "TypeError");
   EXPECT_EQ(err.second, "unsupported operand type(s) for +: 'int' and 'str'");
+}
+
+// `utf8` in UTF-16 (unit 2) or UTF-32 (unit 4), with the byte order's BOM first
+// when `bom`.
+std::string Wide(std::string_view utf8, size_t unit, bool big, bool bom) {
+  std::string out;
+  auto put = [&](uint32_t v) {
+    for (size_t k = 0; k < unit; ++k) {
+      const size_t shift = 8 * (big ? unit - 1 - k : k);
+      out.push_back(static_cast<char>((v >> shift) & 0xFF));
+    }
+  };
+  if (bom) put(0xFEFF);
+  for (size_t i = 0; i < utf8.size();) {
+    char32_t cp = 0;
+    const size_t len = utf8::SequenceLength(utf8, i, &cp);
+    if (len == 0) return "";
+    i += len;
+    if (unit == 2 && cp >= 0x10000) {
+      put(0xD800 + ((cp - 0x10000) >> 10));
+      put(0xDC00 + ((cp - 0x10000) & 0x3FF));
+    } else {
+      put(cp);
+    }
+  }
+  return out;
+}
+
+TEST(BlueprintCloudWatchLogs, EnvelopeInUtf16AndUtf32LikeJsonLoadsOnBytes) {
+  // json.loads(bytes) detects UTF-16 and UTF-32 (with or without a BOM) by the
+  // zero bytes among the first four, as Python's json.detect_encoding does.
+  const std::string message = "caf\xC3\xA9 \xF0\x9F\x98\x80";  // a pair in UTF-16
+  const std::string env = Envelope("DATA_MESSAGE", {message, "second"});
+  for (size_t unit : {2, 4}) {
+    for (bool big : {false, true}) {
+      for (bool bom : {false, true}) {
+        SCOPED_TRACE(::testing::Message() << "unit " << unit << " big " << big << " bom " << bom);
+        const std::string wide = Wide(env, unit, big, bom);
+        ASSERT_FALSE(wide.empty());
+        const OutRecord out = One(kCwl, Gzip(wide));
+        EXPECT_EQ(out.result, "Ok");
+        EXPECT_EQ(out.data, message + "\nsecond\n");
+      }
+    }
+  }
+}
+
+TEST(BlueprintCloudWatchLogs, DetectsTheJsonEncodingAsPythonDoes) {
+  using std::literals::operator""sv;
+  EXPECT_EQ(blueprints::PyDetectJsonEncoding("{}"), "utf-8");
+  EXPECT_EQ(blueprints::PyDetectJsonEncoding("\xEF\xBB\xBF{}"), "utf-8-sig");
+  EXPECT_EQ(blueprints::PyDetectJsonEncoding("\xFF\xFE{\0"sv), "utf-16");
+  EXPECT_EQ(blueprints::PyDetectJsonEncoding("\xFF\xFE\0\0{\0\0\0"sv), "utf-32");
+  EXPECT_EQ(blueprints::PyDetectJsonEncoding("\0\0\xFE\xFF"sv), "utf-32");
+  EXPECT_EQ(blueprints::PyDetectJsonEncoding("{\0}\0"sv), "utf-16-le");
+  EXPECT_EQ(blueprints::PyDetectJsonEncoding("\0{\0}"sv), "utf-16-be");
+  EXPECT_EQ(blueprints::PyDetectJsonEncoding("{\0\0\0"sv), "utf-32-le");
+  EXPECT_EQ(blueprints::PyDetectJsonEncoding("\0\0\0{"sv), "utf-32-be");
+  EXPECT_EQ(blueprints::PyDetectJsonEncoding("1\0"sv), "utf-16-le");
+  EXPECT_EQ(blueprints::PyDetectJsonEncoding("\0" "1"sv), "utf-16-be");
+  EXPECT_EQ(blueprints::PyDetectJsonEncoding("{\0\""sv), "utf-8");  // 3 bytes: no guess
+}
+
+TEST(BlueprintCloudWatchLogs, BadUtf16AndUtf32FailWithPythonsDecodeErrors) {
+  // The messages are CPython 3.11's, read off `bytes.decode(codec)`.
+  using std::literals::operator""sv;
+  struct Case {
+    std::string_view text;
+    const char* message;
+  } cases[] = {
+      {"{\0\"\0a"sv, "'utf-16-le' codec can't decode byte 0x61 in position 4: truncated data"},
+      {"{\0\0\xD8"sv,
+       "'utf-16-le' codec can't decode bytes in position 2-3: unexpected end of data"},
+      {"{\0\0\xDC}\0"sv, "'utf-16-le' codec can't decode bytes in position 2-3: illegal encoding"},
+      {"{\0\0\xD8" "a\0"sv,
+       "'utf-16-le' codec can't decode bytes in position 2-3: illegal UTF-16 surrogate"},
+      {"{\0\0\0\0\0\x11\0"sv,
+       "'utf-32-le' codec can't decode bytes in position 4-7: code point not in range(0x110000)"},
+      {"{\0\0\0\0\xD8\0\0"sv,
+       "'utf-32-le' codec can't decode bytes in position 4-7: code point in surrogate code point "
+       "range(0xd800, 0xe000)"},
+      {"{\0\0\0\"\0\0"sv, "'utf-32-le' codec can't decode bytes in position 4-6: truncated data"},
+  };
+  BuiltinInvoker invoker;
+  for (const Case& c : cases) {
+    auto err = Error(Call(invoker, kCwl, Event({{"r", Gzip(c.text)}})));
+    EXPECT_EQ(err.first, "UnicodeDecodeError");
+    EXPECT_EQ(err.second, c.message);
+  }
 }
 
 TEST(BlueprintCloudWatchLogs, StreamArnIsRequiredEvenWithoutReingestion) {

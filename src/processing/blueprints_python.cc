@@ -11,6 +11,7 @@
 #include <ctime>
 
 #include "common/base64.h"
+#include "common/utf8.h"
 #include "processing/blueprints.h"
 
 namespace hydrant::processing::blueprints {
@@ -178,21 +179,28 @@ namespace {
 
 bool IsContinuation(unsigned char c) { return (c & 0xC0) == 0x80; }
 
+// str(UnicodeDecodeError) for bytes [start, end) of `b`; returns false.
+bool DecodeFailure(std::string_view codec, std::string_view b, size_t start, size_t end,
+                   const char* reason, PyError* err) {
+  char buf[160];
+  const int codec_len = static_cast<int>(codec.size());
+  if (end - start == 1) {
+    std::snprintf(buf, sizeof(buf), "'%.*s' codec can't decode byte 0x%02x in position %zu: %s",
+                  codec_len, codec.data(), static_cast<unsigned char>(b[start]), start, reason);
+  } else {
+    std::snprintf(buf, sizeof(buf), "'%.*s' codec can't decode bytes in position %zu-%zu: %s",
+                  codec_len, codec.data(), start, end - 1, reason);
+  }
+  *err = {"UnicodeDecodeError", buf};
+  return false;
+}
+
 }  // namespace
 
 bool PyUtf8Check(std::string_view b, PyError* err) {
   const size_t n = b.size();
   auto fail = [&](size_t start, size_t end, const char* reason) {
-    char buf[160];
-    if (end - start == 1) {
-      std::snprintf(buf, sizeof(buf), "'utf-8' codec can't decode byte 0x%02x in position %zu: %s",
-                    static_cast<unsigned char>(b[start]), start, reason);
-    } else {
-      std::snprintf(buf, sizeof(buf), "'utf-8' codec can't decode bytes in position %zu-%zu: %s",
-                    start, end - 1, reason);
-    }
-    *err = {"UnicodeDecodeError", buf};
-    return false;
+    return DecodeFailure("utf-8", b, start, end, reason, err);
   };
   constexpr const char* kStart = "invalid start byte";
   constexpr const char* kCont = "invalid continuation byte";
@@ -417,10 +425,94 @@ void AppendPyJsonValue(const json::value& v, std::string* out) {
   }
 }
 
-// json.loads(bytes): UTF-8 (a leading BOM is dropped, as the utf-8-sig
-// detection does), then the JSON text.
+// json.detect_encoding(b), as Python 3.11's json module has it: a BOM, else the
+// pattern of zero bytes among the first four (JSON text starts with ASCII).
+std::string_view PyDetectJsonEncoding(std::string_view b) {
+  using std::literals::operator""sv;
+  if (b.starts_with("\x00\x00\xFE\xFF"sv) || b.starts_with("\xFF\xFE\x00\x00"sv)) {
+    return "utf-32";
+  }
+  if (b.starts_with("\xFE\xFF"sv) || b.starts_with("\xFF\xFE"sv)) return "utf-16";
+  if (b.starts_with("\xEF\xBB\xBF"sv)) return "utf-8-sig";
+  auto zero = [&](size_t i) { return b[i] == '\0'; };
+  if (b.size() >= 4) {
+    if (zero(0)) return zero(1) ? "utf-32-be" : "utf-16-be";
+    if (zero(1)) return zero(2) && zero(3) ? "utf-32-le" : "utf-16-le";
+  } else if (b.size() == 2) {
+    if (zero(0)) return "utf-16-be";
+    if (zero(1)) return "utf-16-le";
+  }
+  return "utf-8";
+}
+
+namespace {
+
+// bytes.decode(codec) for the UTF-16 and UTF-32 codecs json.loads picks, into
+// UTF-8. "utf-16" / "utf-32" read the byte order from the BOM and drop it. A
+// surrogate that is not half of a UTF-16 pair fails with the strict codec's
+// error (json.loads passes it through, and the blueprint then fails encoding
+// its output; docs/blueprints.md).
+bool PyDecodeWide(std::string_view b, std::string_view codec, std::string* out, PyError* err) {
+  const size_t unit = codec.starts_with("utf-16") ? 2 : 4;
+  bool big = codec.ends_with("-be");
+  size_t i = 0;
+  if (codec == "utf-16" || codec == "utf-32") {
+    big = static_cast<unsigned char>(b[0]) != 0xFF;
+    i = unit;
+  }
+  auto read = [&](size_t at) {
+    uint32_t v = 0;
+    for (size_t k = 0; k < unit; ++k) {
+      const auto byte = static_cast<unsigned char>(b[at + (big ? k : unit - 1 - k)]);
+      v = (v << 8) | byte;
+    }
+    return v;
+  };
+  out->reserve(b.size() / unit);
+  const size_t n = b.size();
+  while (i + unit <= n) {
+    uint32_t cp = read(i);
+    if (unit == 4) {
+      if (cp > 0x10FFFF) {
+        return DecodeFailure(codec, b, i, i + 4, "code point not in range(0x110000)", err);
+      }
+      if (cp >= 0xD800 && cp < 0xE000) {
+        return DecodeFailure(codec, b, i, i + 4,
+                             "code point in surrogate code point range(0xd800, 0xe000)", err);
+      }
+      i += 4;
+    } else if (cp >= 0xDC00 && cp < 0xE000) {
+      return DecodeFailure(codec, b, i, i + 2, "illegal encoding", err);
+    } else if (cp >= 0xD800 && cp < 0xDC00) {
+      if (i + 4 > n) return DecodeFailure(codec, b, i, n, "unexpected end of data", err);
+      const uint32_t low = read(i + 2);
+      if (low < 0xDC00 || low >= 0xE000) {
+        return DecodeFailure(codec, b, i, i + 2, "illegal UTF-16 surrogate", err);
+      }
+      cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+      i += 4;
+    } else {
+      i += 2;
+    }
+    utf8::Append(cp, out);
+  }
+  if (i < n) return DecodeFailure(codec, b, i, n, "truncated data", err);
+  return true;
+}
+
+}  // namespace
+
+// json.loads(bytes): the encoding json.detect_encoding names (a UTF-8 BOM is
+// dropped), then the JSON text.
 bool PyJsonLoads(std::string_view bytes, json::value* out, PyError* err) {
-  if (bytes.starts_with("\xEF\xBB\xBF")) bytes.remove_prefix(3);
+  const std::string_view codec = PyDetectJsonEncoding(bytes);
+  std::string wide;
+  if (codec == "utf-8-sig") {
+    bytes.remove_prefix(3);
+  } else if (codec != "utf-8") {
+    if (!PyDecodeWide(bytes, codec, &wide, err)) return false;
+    bytes = wide;
+  }
   if (!PyUtf8Check(bytes, err)) return false;
   boost::system::error_code ec;
   *out = json::parse(bytes, ec);

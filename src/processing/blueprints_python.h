@@ -88,7 +88,10 @@ size_t PrevStart(std::string_view b, size_t i);
 void AppendPyJsonString(std::string_view utf8, std::string* out);
 void AppendPyJsonValue(const boost::json::value& v, std::string* out);
 
-// json.loads(bytes).
+// json.detect_encoding(b): "utf-8", "utf-8-sig", "utf-16", "utf-16-le",
+// "utf-16-be", "utf-32", "utf-32-le" or "utf-32-be".
+std::string_view PyDetectJsonEncoding(std::string_view b);
+// json.loads(bytes): UTF-8, UTF-16 or UTF-32 as detected above.
 bool PyJsonLoads(std::string_view bytes, boost::json::value* out, PyError* err);
 
 // gzip.decompress(data) / gzip.compress(data).

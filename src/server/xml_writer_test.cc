@@ -37,6 +37,9 @@ TEST(XmlReader, UnescapesWhatTheWriterEscapes) {
   EXPECT_EQ(XmlUnescape("&#252;&#x1F600;"), "\xc3\xbc\xf0\x9f\x98\x80");
   EXPECT_FALSE(XmlUnescape("&bogus;").has_value());
   EXPECT_FALSE(XmlUnescape("&#x110000;").has_value());
+  // Surrogates are not characters: UTF-8 cannot carry them.
+  EXPECT_FALSE(XmlUnescape("&#xD800;").has_value());
+  EXPECT_FALSE(XmlUnescape("&#57343;").has_value());
   EXPECT_FALSE(XmlUnescape("a & b").has_value());
 }
 
