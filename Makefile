@@ -4,8 +4,9 @@ BUILD_TYPE ?= RelWithDebInfo
 HYDRANT_ARGS ?=
 CTEST_ARGS ?=
 BENCH_ARGS ?=
+TORTURE_MINUTES ?= 30
 
-.PHONY: all deps test-deps configure build run test unit bench clean
+.PHONY: all deps test-deps configure build run test unit bench torture clean
 
 all: build
 
@@ -42,6 +43,15 @@ unit: build
 bench: test-deps configure
 	@cmake --build $(BUILD_DIR)
 	@HYDRANT_BENCH_FROM_MAKE=1 /usr/bin/python3 bench/run.py --build-dir $(BUILD_DIR) $(BENCH_ARGS)
+
+# The torture suite (docs/reliability.md): 100 SIGKILLs under load, control-plane
+# churn while putting, mixed load with RSS and descriptors sampled, for about
+# TORTURE_MINUTES in all. Writes tests/torture/results/latest.md.
+torture: test-deps configure
+	@cmake --build $(BUILD_DIR)
+	@rm -f tests/torture/results/latest.md
+	@HYDRANT_TORTURE_MINUTES=$(TORTURE_MINUTES) HYDRANT_BIN=$(abspath $(BUILD_DIR))/hydrant \
+	  /usr/bin/python3 -m pytest -q -s -p no:cacheprovider tests/torture
 
 clean:
 	rm -rf $(BUILD_DIR)
