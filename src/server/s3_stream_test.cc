@@ -9,12 +9,9 @@
 #include <string>
 
 #include "common/base64.h"
-#include "destinations/object_store.h"
-#include "server/s3_api.h"
+#include "server/s3_api_test_util.h"
 #include "server/s3_aws_chunked.h"
 #include "server/s3_checksum.h"
-#include "testing/fault_env.h"
-#include "testing/temp_dir.h"
 
 namespace hydrant::server {
 namespace {
@@ -39,36 +36,20 @@ class PieceReader final : public http::BodyReader {
   size_t piece_, cut_after_, pos_ = 0;
 };
 
-class S3StreamTest : public ::testing::Test {
+// S3ApiTest's calls with a streamed body, and a bucket to put into.
+class S3StreamTest : public S3ApiTest {
  protected:
   void SetUp() override {
-    auto s = store::ObjectStore::Open(dir_.Sub("s3"), &env_);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(s).value();
-    api_ = std::make_unique<S3Api>(store_.get(), "us-east-1");
-    ASSERT_EQ(Call("PUT", "/bkt").status, 200);
+    S3ApiTest::SetUp();
+    MakeBucket("bkt");
   }
   http::Response Call(std::string method, std::string target,
                       std::shared_ptr<http::BodyReader> reader = nullptr,
                       std::vector<std::pair<std::string, std::string>> headers = {}) {
-    http::Request req;
-    req.method = std::move(method);
-    req.target = std::move(target);
-    req.headers = std::move(headers);
-    req.body_reader = std::move(reader);
-    http::Response resp;
-    api_->Handle(req, &resp);
-    return resp;
+    return S3ApiTest::Call(std::move(method), std::move(target), std::move(headers), "",
+                           std::move(reader));
   }
-  static std::string Code(const http::Response& r) {
-    size_t b = r.body.find("<Code>"), e = r.body.find("</Code>");
-    return b == std::string::npos ? "" : r.body.substr(b + 6, e - b - 6);
-  }
-
-  FaultEnv env_;
-  ::hydrant::testing::TempDir dir_;
-  std::unique_ptr<store::ObjectStore> store_;
-  std::unique_ptr<S3Api> api_;
+  static std::string Code(const http::Response& r) { return Tag1(r.body, "Code"); }
 };
 
 TEST_F(S3StreamTest, AStreamedUploadArrivesInPiecesAndIsChecked) {
