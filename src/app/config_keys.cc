@@ -58,12 +58,22 @@ const ConfigKey kConfigKeys[] = {
        return Status::Ok();
      }},
     {"http_header_timeout_seconds", "", "", Type::kInteger, "30",
-     "Time a request's headers may take from its first byte, and longest pause within a body", nullptr,
+     "Time a request's headers may take from its first byte (an idle keep-alive connection waits 300 s)",
+     nullptr,
      [](Config* c, int64_t v) {
        if (v < 1 || v > 3600) {
          return Status::InvalidArgument("http_header_timeout_seconds must be between 1 and 3600");
        }
        c->http_header_timeout_seconds = static_cast<int>(v);
+       return Status::Ok();
+     }},
+    {"http_body_timeout_seconds", "", "", Type::kInteger, "30",
+     "Longest pause between the bytes of a request body", nullptr,
+     [](Config* c, int64_t v) {
+       if (v < 1 || v > 3600) {
+         return Status::InvalidArgument("http_body_timeout_seconds must be between 1 and 3600");
+       }
+       c->http_body_timeout_seconds = static_cast<int>(v);
        return Status::Ok();
      }},
     {"metrics_period_seconds", "", "", Type::kInteger, "10",

@@ -330,6 +330,7 @@ class Session : public std::enable_shared_from_this<Session> {
     r.SetHeader("Content-Type", "text/plain");
     r.body = std::move(message) + "\n";
     keep_alive_ = false;
+    unread_body_ = true;  // the rest of what was sent, if any: read before closing
     is_head_ = false;
     Write(std::move(r));
   }

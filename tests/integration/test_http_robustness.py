@@ -120,7 +120,8 @@ def closes_within(s, seconds):
 
 
 def test_slow_senders_are_dropped(tmp_path):
-    with start_with_config(tmp_path, "http_header_timeout_seconds = 1\n") as h:
+    with start_with_config(tmp_path, "http_header_timeout_seconds = 1\n"
+                                     "http_body_timeout_seconds = 1\n") as h:
         # Headers that never end.
         slow_head = socket.create_connection(("127.0.0.1", h.port))
         slow_head.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Slow: ")
