@@ -24,6 +24,9 @@ struct Config {
   uint64_t disk_quota_mb = 0;  // 0 = unlimited
   std::string log_level = "info";
   int http_threads = 2;
+  uint64_t http_body_memory_mb = 256;    // partial request bodies, all connections
+  int http_header_timeout_seconds = 30;  // headers, from their first byte
+  int http_body_timeout_seconds = 30;    // the longest pause within a body
   // Recent metric time series (GET /metrics/series, the doctor): one datapoint per
   // period, kept for the retention.
   int64_t metrics_period_seconds = 10;

@@ -47,6 +47,35 @@ const ConfigKey kConfigKeys[] = {
        c->http_threads = static_cast<int>(v);
        return Status::Ok();
      }},
+    {"http_body_memory_mb", "", "", Type::kInteger, "256",
+     "Memory that request bodies still arriving may hold together, all connections counted; past "
+     "it the oldest are cut (S3 uploads are streamed to disk and not counted)", nullptr,
+     [](Config* c, int64_t v) {
+       if (v < 1 || v > (int64_t{1} << 20)) {
+         return Status::InvalidArgument("http_body_memory_mb must be between 1 and 1048576");
+       }
+       c->http_body_memory_mb = static_cast<uint64_t>(v);
+       return Status::Ok();
+     }},
+    {"http_header_timeout_seconds", "", "", Type::kInteger, "30",
+     "Time a request's headers may take from its first byte (an idle keep-alive connection waits 300 s)",
+     nullptr,
+     [](Config* c, int64_t v) {
+       if (v < 1 || v > 3600) {
+         return Status::InvalidArgument("http_header_timeout_seconds must be between 1 and 3600");
+       }
+       c->http_header_timeout_seconds = static_cast<int>(v);
+       return Status::Ok();
+     }},
+    {"http_body_timeout_seconds", "", "", Type::kInteger, "30",
+     "Longest pause between the bytes of a request body", nullptr,
+     [](Config* c, int64_t v) {
+       if (v < 1 || v > 3600) {
+         return Status::InvalidArgument("http_body_timeout_seconds must be between 1 and 3600");
+       }
+       c->http_body_timeout_seconds = static_cast<int>(v);
+       return Status::Ok();
+     }},
     {"metrics_period_seconds", "", "", Type::kInteger, "10",
      "Period of the metric time series (`GET /metrics/series`), 1–3600", nullptr,
      [](Config* c, int64_t v) { c->metrics_period_seconds = v; return Status::Ok(); }},

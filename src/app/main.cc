@@ -131,6 +131,10 @@ int Serve(const hydrant::app::Config& cfg) {
   so.host = cfg.host();
   so.port = cfg.port();
   so.threads = cfg.http_threads;
+  so.classify = server::Router::Classify;
+  so.partial_body_budget = cfg.http_body_memory_mb << 20;
+  so.header_timeout_seconds = cfg.http_header_timeout_seconds;
+  so.body_timeout_seconds = cfg.http_body_timeout_seconds;
   auto srv = server::HttpServer::Start(
       so, [r = router.get()](http::Request&& req, http::Respond respond) {
         r->Handle(std::move(req), std::move(respond));

@@ -5,22 +5,40 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "common/status.h"
 #include "common/strings.h"
 #include "common/unique_fd.h"
 
 namespace hydrant::http {
+
+// The body of a request that the listener hands over while it still arrives
+// (S3 object uploads): the handler pulls it in pieces, so memory does not grow
+// with the body. Read blocks the calling thread (a worker, never an I/O
+// thread) until bytes arrive. Thread-safe for one reader.
+class BodyReader {
+ public:
+  virtual ~BodyReader() = default;
+  // Up to `n` bytes into dst; 0 at the end of the body. IoError when the
+  // connection broke, timed out or was cut (the body is then incomplete).
+  virtual Result<size_t> Read(char* dst, size_t n) = 0;
+  // The declared length (Content-Length).
+  virtual uint64_t length() const = 0;
+};
 
 struct Request {
   std::string method;  // "GET", "PUT", ...
   std::string target;  // raw request target: path plus "?query", still percent-encoded
   std::vector<std::pair<std::string, std::string>> headers;  // names as received
   std::string body;
+  // Set instead of `body` when the request's BodyPolicy asked for streaming.
+  std::shared_ptr<BodyReader> body_reader;
 
   // Case-insensitive header lookup; empty view when absent.
   std::string_view Header(std::string_view name) const;
@@ -52,6 +70,20 @@ struct Response {
 // exactly once.
 using Respond = std::function<void(Response&&)>;
 using Handler = std::function<void(Request&&, Respond)>;
+
+// How the listener takes a request's body, decided from its head (method,
+// target, headers; the body is still unread) by the Classifier. Every API has
+// its own limit; a body over it is answered with too_large(head, limit) and the
+// connection closed, before any of the body is read.
+struct BodyPolicy {
+  uint64_t limit = 1 << 20;
+  // Hand the body over as a BodyReader (Request::body_reader) instead of
+  // reading it whole into memory. Only for bodies with a Content-Length.
+  bool stream = false;
+  // The protocol's answer to a body over the limit (null: a plain 413).
+  Response (*too_large)(const Request& head, uint64_t limit) = nullptr;
+};
+using Classifier = std::function<BodyPolicy(const Request& head)>;
 
 // A JSON answer (Content-Type application/json) of hydrant's own endpoints and
 // the Lambda REST API.

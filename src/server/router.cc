@@ -34,6 +34,41 @@ http::Response JsonError(int status, std::string_view type, std::string_view mes
   return http::JsonReply(status, std::move(body));
 }
 
+// Firehose: PutRecordBatch carries at most 4 MiB of records, base64 in JSON
+// (4/3 of it) plus the JSON around them; AWS answers a larger batch
+// InvalidArgumentException "Records size exceeds 4 MB limit".
+constexpr uint64_t kFirehoseBodyLimit = 8ull << 20;
+// CloudWatch Logs: PutLogEvents takes at most 1,048,576 bytes of events; their
+// JSON escaping may grow them several times.
+constexpr uint64_t kLogsBodyLimit = 4ull << 20;
+// Lambda Invoke: a request payload of at most 6 MB (6,291,456 bytes).
+constexpr uint64_t kLambdaBodyLimit = 6291456;
+
+http::Response FirehoseTooLarge(const http::Request& head, uint64_t limit) {
+  std::string_view target = head.Header("X-Amz-Target");
+  if (target.ends_with(".PutRecord") || target.ends_with(".PutRecordBatch")) {
+    return JsonError(400, "InvalidArgumentException",
+                     "Records size exceeds 4 MB limit (the request body exceeds " +
+                         std::to_string(limit) + " bytes).");
+  }
+  return JsonError(400, "InvalidArgumentException",
+                   "The request body exceeds the limit of " + std::to_string(limit) + " bytes.");
+}
+
+http::Response LogsTooLarge(const http::Request&, uint64_t limit) {
+  return JsonError(400, "InvalidParameterException",
+                   "Upload too large: the request body exceeds the limit of " +
+                       std::to_string(limit) + " bytes.");
+}
+
+http::Response LambdaTooLarge(const http::Request&, uint64_t limit) {
+  http::Response r = JsonError(413, "RequestEntityTooLargeException",
+                               "Request must be smaller than " + std::to_string(limit) +
+                                   " bytes for the InvokeFunction operation");
+  r.SetHeader("x-amzn-ErrorType", "RequestEntityTooLargeException");
+  return r;
+}
+
 // GET /metrics/series?stream=NAME&metric=M[,M...]&since=EPOCH_MS&window=SECONDS:
 // every parameter optional and `metric` repeatable (docs/metrics.md).
 http::Response SeriesResponse(const http::Request& req, const stream::StreamRegistry& registry,
@@ -104,44 +139,61 @@ http::Response DoctorResponse(const http::Request& req, const stream::StreamRegi
 
 }  // namespace
 
+// A fixed set of threads running posted work in order.
+class WorkerPool {
+ public:
+  explicit WorkerPool(int threads) {
+    for (int i = 0; i < std::max(1, threads); ++i) threads_.emplace_back([this] { Work(); });
+  }
+  ~WorkerPool() {
+    {
+      std::lock_guard lk(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  void Post(std::function<void()> fn) {
+    {
+      std::lock_guard lk(mu_);
+      queue_.push_back(std::move(fn));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void Work() {
+    while (true) {
+      std::function<void()> fn;
+      {
+        std::unique_lock lk(mu_);
+        cv_.wait(lk, [&] { return stop_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        fn = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      fn();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;
+  bool stop_ = false;
+  std::vector<std::thread> threads_;
+};
+
+// Streamed uploads wait for their senders' bytes: they run on threads of their
+// own, so that slow senders never hold up the other S3 calls.
+constexpr int kUploadThreads = 16;
+
 struct Router::Impl {
   Impl(stream::StreamRegistry* registry, store::ObjectStore* store,
        processing::InvokerRegistry* invokers, logs::LogStore* log_store,
        const AccountContext& account, int workers)
       : registry(registry), firehose(registry), lambda(invokers, account),
-        logs(log_store, account), s3(store, account.region) {
-    for (int i = 0; i < std::max(1, workers); ++i) {
-      threads.emplace_back([this] { Work(); });
-    }
-  }
-  ~Impl() {
-    {
-      std::lock_guard lk(mu);
-      stop = true;
-    }
-    cv.notify_all();
-    for (auto& t : threads) t.join();
-  }
-  void Post(std::function<void()> fn) {
-    {
-      std::lock_guard lk(mu);
-      queue.push_back(std::move(fn));
-    }
-    cv.notify_one();
-  }
-  void Work() {
-    while (true) {
-      std::function<void()> fn;
-      {
-        std::unique_lock lk(mu);
-        cv.wait(lk, [&] { return stop || !queue.empty(); });
-        if (queue.empty()) return;
-        fn = std::move(queue.front());
-        queue.pop_front();
-      }
-      fn();
-    }
-  }
+        logs(log_store, account), s3(store, account.region), pool(workers),
+        uploads(kUploadThreads) {}
+  void Post(std::function<void()> fn) { pool.Post(std::move(fn)); }
 
   stream::StreamRegistry* registry;
   const observability::MetricsSeries* series = nullptr;
@@ -150,11 +202,8 @@ struct Router::Impl {
   LambdaApi lambda;
   LogsApi logs;
   S3Api s3;
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<std::function<void()>> queue;
-  bool stop = false;
-  std::vector<std::thread> threads;
+  WorkerPool pool;     // S3 calls, the Logs API, control plane, /doctor
+  WorkerPool uploads;  // S3 calls with a streamed body
 };
 
 Router::Router(stream::StreamRegistry* registry, store::ObjectStore* store,
@@ -167,6 +216,13 @@ Router::~Router() = default;
 void Router::SetMetricsSeries(const observability::MetricsSeries* series) { impl_->series = series; }
 
 void Router::SetDoctor(const observability::Doctor* doctor) { impl_->doctor = doctor; }
+
+http::BodyPolicy Router::Classify(const http::Request& head) {
+  if (FirehoseApi::IsFirehoseRequest(head)) return {kFirehoseBodyLimit, false, FirehoseTooLarge};
+  if (LogsApi::IsLogsRequest(head)) return {kLogsBodyLimit, false, LogsTooLarge};
+  if (LambdaApi::IsLambdaRequest(head)) return {kLambdaBodyLimit, false, LambdaTooLarge};
+  return S3Api::BodyPolicyFor(head);
+}
 
 void Router::Handle(http::Request&& req, http::Respond respond) {
   if (FirehoseApi::IsFirehoseRequest(req)) {
@@ -226,11 +282,17 @@ void Router::Handle(http::Request&& req, http::Respond respond) {
     });
     return;
   }
-  impl_->Post([this, req = std::move(req), respond = std::move(respond)]() mutable {
+  const bool streamed = req.body_reader != nullptr;
+  auto run = [this, req = std::move(req), respond = std::move(respond)]() mutable {
     http::Response r;
     impl_->s3.Handle(req, &r);
     respond(std::move(r));
-  });
+  };
+  if (streamed) {
+    impl_->uploads.Post(std::move(run));
+  } else {
+    impl_->Post(std::move(run));
+  }
 }
 
 }  // namespace hydrant::server

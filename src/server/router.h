@@ -1,7 +1,9 @@
 #pragma once
 // Router: the one HTTP handler behind hydrant's port. Firehose calls (X-Amz-Target
 // Firehose_20150804.*) go to FirehoseApi; everything else is the S3 REST API of the
-// embedded object store, run on a small worker pool because it touches the disk.
+// embedded object store, run on a small worker pool because it touches the disk
+// (uploads whose body is streamed, on a pool of their own: they wait for their
+// senders).
 // /2015-03-31/functions/... is the Lambda API of the functions hydrant runs itself.
 // CloudWatch Logs calls (X-Amz-Target Logs_20140328.*) go to LogsApi, on the worker pool.
 // Unsigned GET /health, GET /metrics (Prometheus text) and GET /metrics/series
@@ -42,6 +44,9 @@ class Router {
          const AccountContext& account, int s3_workers = 2);
   ~Router();
   void Handle(http::Request&& req, http::Respond respond);
+  // The HttpServer's classifier: each API's body limit and too-large answer, and
+  // S3 object uploads streamed (docs/reliability-http.md lists the limits).
+  static http::BodyPolicy Classify(const http::Request& head);
   // Serves GET /metrics/series from `series` (not owned; null = 503). Call before serving.
   void SetMetricsSeries(const observability::MetricsSeries* series);
   // Serves GET /doctor?stream=NAME from `doctor` (not owned; null = 503). Call before serving.

@@ -52,6 +52,18 @@ constexpr const char* kUnsupported[] = {"versioning",
                                         "renameObject"};
 
 
+// S3's answer to a body over the limit.
+http::Response EntityTooLarge(const http::Request& head, uint64_t limit) {
+  http::Response resp;
+  s3::Context c{head, &resp, NewHexRequestId(), std::string(head.Path()), false, {}, {}, {}};
+  resp.SetHeader("x-amz-request-id", c.request_id);
+  resp.SetHeader("x-amz-id-2", c.request_id);
+  s3::Error(c, 400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size",
+            {{"ProposedSize", std::string(head.Header("Content-Length"))},
+             {"MaxSizeAllowed", std::to_string(limit)}});
+  return resp;
+}
+
 }  // namespace
 
 // --- S3Api -----------------------------------------------------------------------------
@@ -60,6 +72,22 @@ S3Api::S3Api(store::ObjectStore* store, std::string region)
     : store_(store), region_(std::move(region)) {}
 
 bool S3Api::IsS3Request(const http::Request& req) { return !req.HasHeader("X-Amz-Target"); }
+
+http::BodyPolicy S3Api::BodyPolicyFor(const http::Request& head) {
+  http::BodyPolicy in_memory{kInMemoryBodyLimit, false, EntityTooLarge};
+  if (head.method != "PUT" || head.HasHeader("x-amz-copy-source") ||
+      !head.HasHeader("Content-Length")) {
+    return in_memory;
+  }
+  std::string_view path = head.Path();
+  size_t slash = path.size() > 1 ? path.find('/', 1) : std::string_view::npos;
+  if (slash == std::string_view::npos || slash + 1 == path.size()) return in_memory;  // no key
+  // PutObject has no query; UploadPart has partNumber and uploadId only.
+  for (const auto& [k, v] : http::ParseQuery(head.Query())) {
+    if (k != "partNumber" && k != "uploadId" && !k.starts_with("X-Amz-")) return in_memory;
+  }
+  return {kMaxUploadSize, true, EntityTooLarge};
+}
 
 void S3Api::Handle(const http::Request& req, http::Response* resp) {
   s3::Context c{req, resp, NewHexRequestId(), std::string(req.Path()), req.method == "HEAD", {},

@@ -40,6 +40,15 @@ class S3Api {
   // True for anything that is not a Firehose JSON call (those carry X-Amz-Target).
   static bool IsS3Request(const http::Request& req);
 
+  // How the listener takes an S3 request's body: PutObject and UploadPart with
+  // a Content-Length are streamed (to the store's temp file, never whole in
+  // memory) up to S3's 5 GiB; other bodies (XML documents, uploads sent
+  // chunked) are read into memory up to kInMemoryBodyLimit. Past the limit:
+  // EntityTooLarge (400).
+  static http::BodyPolicy BodyPolicyFor(const http::Request& head);
+  static constexpr uint64_t kMaxUploadSize = 5ull << 30;
+  static constexpr uint64_t kInMemoryBodyLimit = 160ull << 20;
+
  private:
   store::ObjectStore* store_;
   std::string region_;

@@ -18,6 +18,7 @@
 
 #include "destinations/object_store.h"
 #include "server/s3_api.h"
+#include "testing/fault_env.h"
 #include "testing/temp_dir.h"
 
 // Not in an unnamed namespace: every test of the S3ApiTest suite, in whichever
@@ -62,7 +63,7 @@ inline std::string BodyOf(const http::Response& r) {
 class S3ApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto s = store::ObjectStore::Open(dir_.Sub("s3"));
+    auto s = store::ObjectStore::Open(dir_.Sub("s3"), &env_);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(s).value();
     api_ = std::make_unique<S3Api>(store_.get(), "us-east-1");
@@ -74,12 +75,14 @@ class S3ApiTest : public ::testing::Test {
 
   http::Response Call(std::string method, std::string target,
                       std::vector<std::pair<std::string, std::string>> headers = {},
-                      std::string body = "") {
+                      std::string body = "",
+                      std::shared_ptr<http::BodyReader> body_reader = nullptr) {
     http::Request req;
     req.method = std::move(method);
     req.target = std::move(target);
     req.headers = std::move(headers);
     req.body = std::move(body);
+    req.body_reader = std::move(body_reader);
     http::Response resp;
     api_->Handle(req, &resp);
     return resp;
@@ -103,6 +106,7 @@ class S3ApiTest : public ::testing::Test {
     ASSERT_EQ(r.status, 200) << r.body;
   }
 
+  FaultEnv env_;  // passes every call through unless a test sets a fault
   ::hydrant::testing::TempDir dir_;
   std::unique_ptr<store::ObjectStore> store_;
   std::unique_ptr<S3Api> api_;

@@ -1,7 +1,9 @@
 #include "server/s3_aws_chunked.h"
 
+#include <algorithm>
 #include <cstdint>
 
+#include "common/strings.h"
 #include "server/s3_strings.h"
 
 namespace hydrant::server {
@@ -9,52 +11,117 @@ namespace hydrant::server {
 
 Result<AwsChunkedBody> DecodeAwsChunked(std::string_view body) {
   AwsChunkedBody out;
-  size_t pos = 0;
-  while (true) {
-    size_t eol = body.find("\r\n", pos);
-    if (eol == std::string_view::npos) return Status::InvalidArgument("truncated chunk header");
-    std::string_view header = body.substr(pos, eol - pos);
-    pos = eol + 2;
-    std::string_view size_hex = TrimSpaces(header.substr(0, header.find(';')));
-    if (size_hex.empty() || size_hex.size() > 15) {
-      return Status::InvalidArgument("bad chunk size '" + std::string(size_hex) + "'");
-    }
-    uint64_t size = 0;
-    for (char ch : size_hex) {
-      int v;
-      if (ch >= '0' && ch <= '9')
-        v = ch - '0';
-      else if (ch >= 'a' && ch <= 'f')
-        v = ch - 'a' + 10;
-      else if (ch >= 'A' && ch <= 'F')
-        v = ch - 'A' + 10;
-      else
-        return Status::InvalidArgument("bad chunk size '" + std::string(size_hex) + "'");
-      size = size * 16 + static_cast<uint64_t>(v);
-    }
-    if (size == 0) break;
-    if (size > body.size() - pos || body.size() - pos - size < 2) {
-      return Status::InvalidArgument("truncated chunk");
-    }
-    out.data.append(body.substr(pos, size));
-    pos += size;
-    if (body.substr(pos, 2) != "\r\n") return Status::InvalidArgument("chunk not followed by CRLF");
-    pos += 2;
-  }
-  // Trailing headers, then an empty line. Some clients end without the final
-  // CRLF; that is accepted.
-  while (pos < body.size()) {
-    size_t eol = body.find("\r\n", pos);
-    std::string_view line = body.substr(pos, eol == std::string_view::npos ? body.npos : eol - pos);
-    pos = eol == std::string_view::npos ? body.size() : eol + 2;
-    if (line.empty()) break;
-    size_t colon = line.find(':');
-    if (colon == std::string_view::npos) return Status::InvalidArgument("bad trailer line");
-    std::string name = AsciiLower(TrimSpaces(line.substr(0, colon)));
-    if (name == "x-amz-trailer-signature") continue;
-    out.trailers.emplace_back(std::move(name), std::string(TrimSpaces(line.substr(colon + 1))));
-  }
+  AwsChunkedDecoder decoder;
+  Status st = decoder.Feed(body, [&](std::string_view bytes) {
+    out.data.append(bytes);
+    return Status::Ok();
+  });
+  if (st.ok()) st = decoder.Finish();
+  if (!st.ok()) return st;
+  out.trailers = decoder.trailers();
   return out;
+}
+
+Status AwsChunkedDecoder::SizeLine(std::string_view header) {
+  std::string_view size_hex = TrimSpaces(header.substr(0, header.find(';')));
+  if (size_hex.empty() || size_hex.size() > 15) {
+    return Status::InvalidArgument("bad chunk size '" + std::string(size_hex) + "'");
+  }
+  uint64_t size = 0;
+  for (char ch : size_hex) {
+    int v = HexDigitValue(ch);
+    if (v < 0) return Status::InvalidArgument("bad chunk size '" + std::string(size_hex) + "'");
+    size = size * 16 + static_cast<uint64_t>(v);
+  }
+  left_ = size;
+  state_ = size == 0 ? State::kTrailers : State::kData;
+  return Status::Ok();
+}
+
+Status AwsChunkedDecoder::TrailerLine(std::string_view line) {
+  if (line.empty()) {
+    state_ = State::kDone;
+    return Status::Ok();
+  }
+  size_t colon = line.find(':');
+  if (colon == std::string_view::npos) return Status::InvalidArgument("bad trailer line");
+  std::string name = AsciiLower(TrimSpaces(line.substr(0, colon)));
+  if (name != "x-amz-trailer-signature") {
+    trailers_.emplace_back(std::move(name), std::string(TrimSpaces(line.substr(colon + 1))));
+  }
+  return Status::Ok();
+}
+
+Status AwsChunkedDecoder::Feed(std::string_view in, const Output& out) {
+  while (!in.empty()) {
+    switch (state_) {
+      case State::kDone:
+        return Status::Ok();  // anything after the final empty line is ignored
+      case State::kData: {
+        size_t n = static_cast<size_t>(std::min<uint64_t>(left_, in.size()));
+        if (Status st = out(in.substr(0, n)); !st.ok()) return st;
+        in.remove_prefix(n);
+        left_ -= n;
+        if (left_ == 0) state_ = State::kDataEnd;
+        break;
+      }
+      case State::kDataEnd: {
+        size_t n = std::min<size_t>(2 - line_.size(), in.size());
+        line_.append(in.substr(0, n));
+        in.remove_prefix(n);
+        if (line_.size() < 2) break;
+        if (line_ != "\r\n") return Status::InvalidArgument("chunk not followed by CRLF");
+        line_.clear();
+        state_ = State::kSize;
+        break;
+      }
+      case State::kSize:
+      case State::kTrailers: {
+        // A line ends at CRLF; the CR may have come at the end of the last piece.
+        size_t lf = in.find('\n');
+        size_t take = lf == std::string_view::npos ? in.size() : lf + 1;
+        line_.append(in.substr(0, take));
+        in.remove_prefix(take);
+        size_t eol = line_.find("\r\n");
+        if (eol == std::string::npos) {
+          if (line_.size() > kMaxLineBytes) return Status::InvalidArgument("chunk header too long");
+          break;
+        }
+        // Bytes after the CRLF (a bare LF inside the line) go back to the input.
+        std::string line = line_.substr(0, eol);
+        std::string rest = line_.substr(eol + 2);
+        line_.clear();
+        Status st = state_ == State::kSize ? SizeLine(line) : TrailerLine(line);
+        if (!st.ok()) return st;
+        if (!rest.empty()) {
+          if (Status more = Feed(rest, out); !more.ok()) return more;
+        }
+        break;
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Status AwsChunkedDecoder::Finish() {
+  switch (state_) {
+    case State::kSize:
+      return Status::InvalidArgument("truncated chunk header");
+    case State::kData:
+    case State::kDataEnd:
+      return Status::InvalidArgument("truncated chunk");
+    case State::kTrailers: {
+      // Some clients end without the final CRLF; that is accepted.
+      std::string line = std::move(line_);
+      line_.clear();
+      if (Status st = TrailerLine(line); !st.ok()) return st;
+      state_ = State::kDone;
+      return Status::Ok();
+    }
+    case State::kDone:
+      return Status::Ok();
+  }
+  return Status::Ok();
 }
 
 bool IsAwsChunked(const http::Request& req) {

@@ -16,20 +16,13 @@
 namespace hydrant::server::s3 {
 namespace {
 
-std::string Digest(const EVP_MD* md, std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), out, &len, md, nullptr);
-  return std::string(reinterpret_cast<char*>(out), len);
-}
-
 std::string BigEndian(uint64_t v, int bytes) {
   std::string out(static_cast<size_t>(bytes), '\0');
   for (int i = 0; i < bytes; ++i) out[i] = static_cast<char>(v >> (8 * (bytes - 1 - i)));
   return out;
 }
 
-uint64_t Crc64Nvme(std::string_view data) {
+const std::array<uint64_t, 256>& Crc64NvmeTable() {
   static const auto table = [] {
     std::array<uint64_t, 256> t{};
     constexpr uint64_t kPoly = 0x9a6c9329ac4bc9b5ull;  // reflected 0xad93d23594c93659
@@ -40,10 +33,60 @@ uint64_t Crc64Nvme(std::string_view data) {
     }
     return t;
   }();
-  uint64_t crc = ~0ull;
-  for (unsigned char c : data) crc = table[(crc ^ c) & 0xFF] ^ (crc >> 8);
-  return ~crc;
+  return table;
 }
+
+class EvpDigest final : public RunningDigest {
+ public:
+  explicit EvpDigest(const EVP_MD* md) : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, md, nullptr); }
+  ~EvpDigest() override { EVP_MD_CTX_free(ctx_); }
+  void Update(std::string_view data) override { EVP_DigestUpdate(ctx_, data.data(), data.size()); }
+  std::string Final() override {
+    unsigned char out[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(ctx_, out, &len);
+    return std::string(reinterpret_cast<char*>(out), len);
+  }
+
+ private:
+  EVP_MD_CTX* ctx_;
+};
+
+class Crc32Digest final : public RunningDigest {
+ public:
+  void Update(std::string_view data) override {
+    // zlib takes uInt lengths: feed in pieces.
+    for (size_t off = 0; off < data.size(); off += 1u << 30) {
+      size_t n = std::min<size_t>(data.size() - off, 1u << 30);
+      crc_ = crc32(crc_, reinterpret_cast<const Bytef*>(data.data() + off), static_cast<uInt>(n));
+    }
+  }
+  std::string Final() override { return BigEndian(crc_, 4); }
+
+ private:
+  uLong crc_ = crc32(0L, Z_NULL, 0);
+};
+
+class Crc32cDigest final : public RunningDigest {
+ public:
+  void Update(std::string_view data) override { crc_ = crc32c::Extend(crc_, data.data(), data.size()); }
+  std::string Final() override { return BigEndian(crc_, 4); }
+
+ private:
+  uint32_t crc_ = 0;
+};
+
+class Crc64NvmeDigest final : public RunningDigest {
+ public:
+  void Update(std::string_view data) override {
+    const auto& table = Crc64NvmeTable();
+    for (unsigned char c : data) crc_ = table[(crc_ ^ c) & 0xFF] ^ (crc_ >> 8);
+  }
+  std::string Final() override { return BigEndian(~crc_, 8); }
+
+ private:
+  uint64_t crc_ = ~0ull;
+};
 
 std::string AlgorithmDisplay(std::string_view algorithm) {
   if (algorithm == "crc64nvme") return "CRC64NVME";
@@ -55,31 +98,40 @@ std::string AlgorithmDisplay(std::string_view algorithm) {
 
 }  // namespace
 
-std::optional<std::string> Checksum(std::string_view algorithm, std::string_view data) {
-  if (algorithm == "crc32") {
-    uLong c = crc32(0L, reinterpret_cast<const Bytef*>(data.data()), 0);
-    // zlib takes uInt lengths: feed in pieces.
-    for (size_t off = 0; off < data.size(); off += 1u << 30) {
-      size_t n = std::min<size_t>(data.size() - off, 1u << 30);
-      c = crc32(c, reinterpret_cast<const Bytef*>(data.data() + off), static_cast<uInt>(n));
-    }
-    return BigEndian(c, 4);
-  }
-  if (algorithm == "crc32c") return BigEndian(crc32c::Value(data.data(), data.size()), 4);
-  if (algorithm == "crc64nvme") return BigEndian(Crc64Nvme(data), 8);
-  if (algorithm == "sha1") return Digest(EVP_sha1(), data);
-  if (algorithm == "sha256") return Digest(EVP_sha256(), data);
-  return std::nullopt;
+std::unique_ptr<RunningDigest> RunningDigest::Make(std::string_view algorithm) {
+  if (algorithm == "crc32") return std::make_unique<Crc32Digest>();
+  if (algorithm == "crc32c") return std::make_unique<Crc32cDigest>();
+  if (algorithm == "crc64nvme") return std::make_unique<Crc64NvmeDigest>();
+  if (algorithm == "sha1") return std::make_unique<EvpDigest>(EVP_sha1());
+  if (algorithm == "sha256") return std::make_unique<EvpDigest>(EVP_sha256());
+  if (algorithm == "md5") return std::make_unique<EvpDigest>(EVP_md5());
+  return nullptr;
 }
 
-std::string Md5(std::string_view data) { return Digest(EVP_md5(), data); }
+std::optional<std::string> Checksum(std::string_view algorithm, std::string_view data) {
+  if (algorithm == "md5") return std::nullopt;  // not an x-amz-checksum algorithm
+  auto d = RunningDigest::Make(algorithm);
+  if (!d) return std::nullopt;
+  d->Update(data);
+  return d->Final();
+}
+
+std::string Md5(std::string_view data) {
+  auto d = RunningDigest::Make("md5");
+  d->Update(data);
+  return d->Final();
+}
 
 std::optional<DigestError> CheckContentMd5(std::string_view header, std::string_view data) {
+  return CheckContentMd5Digest(header, Md5(data));
+}
+
+std::optional<DigestError> CheckContentMd5Digest(std::string_view header, const std::string& md5) {
   auto want = base64::Decode(TrimSpaces(header));
   if (!want || want->size() != 16) {
     return DigestError{"InvalidDigest", "The Content-MD5 you specified was invalid."};
   }
-  if (*want != Md5(data)) {
+  if (*want != md5) {
     return DigestError{"BadDigest",
                        "The Content-MD5 you specified did not match what we received."};
   }
@@ -100,9 +152,16 @@ std::vector<std::pair<std::string, std::string>> ChecksumHeaders(const http::Req
 
 std::optional<DigestError> CheckChecksums(
     const std::vector<std::pair<std::string, std::string>>& checksums, std::string_view data) {
+  return CheckChecksumDigests(checksums,
+                              [data](std::string_view alg) { return Checksum(alg, data); });
+}
+
+std::optional<DigestError> CheckChecksumDigests(
+    const std::vector<std::pair<std::string, std::string>>& checksums,
+    const std::function<std::optional<std::string>(std::string_view)>& digest) {
   for (const auto& [name, value] : checksums) {
     std::string alg = name.substr(strlen("x-amz-checksum-"));
-    auto got = Checksum(alg, data);
+    auto got = digest(alg);
     if (!got) {
       return DigestError{"InvalidRequest",
                          "The algorithm type you specified in " + name + " header is invalid."};

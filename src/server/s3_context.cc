@@ -1,5 +1,11 @@
 #include "server/s3_context.h"
 
+#include <cerrno>
+#include <cstring>
+
+#include <spdlog/spdlog.h>
+
+#include "common/log_fields.h"
 #include "destinations/object_store.h"
 
 namespace hydrant::server::s3 {
@@ -60,7 +66,23 @@ void MalformedXml(Context& c) {
         "schema");
 }
 
+bool IsDiskFull(const Status& st) {
+  const std::string& m = st.message();
+  return st.code() == StatusCode::kIoError &&
+         (m.find(std::strerror(ENOSPC)) != std::string::npos ||
+          m.find(std::strerror(EDQUOT)) != std::string::npos);
+}
+
 void StoreError(Context& c, const Status& st) {
+  if (IsDiskFull(st)) {
+    // S3 has no code for a full disk; S3-compatible stores answer 507 (MinIO's
+    // XMinioStorageFull, Ceph's InsufficientCapacity). SDKs retry 5xx answers.
+    spdlog::warn("event=disk_full component=s3 bucket={} error={}", LogQuote(c.bucket),
+                 LogQuote(st.message()));
+    return Error(c, 507, "InsufficientStorage",
+                 "Storage is full: no space is left to store this object. Free disk space or "
+                 "delete objects, then retry.");
+  }
   if (st.code() == StatusCode::kNotFound) {
     NoSuchBucket(c);
   } else if (st.code() == StatusCode::kInvalidArgument) {

@@ -70,8 +70,12 @@ void InternalError(Context& c, const Status& st);
 void MethodNotAllowed(Context& c);
 void MalformedXml(Context& c);
 // Maps a store failure on bucket `c.bucket` to the S3 error. (Missing keys are
-// told apart by the callers; a NotFound here is the bucket.)
+// told apart by the callers; a NotFound here is the bucket.) A full disk
+// (ENOSPC, EDQUOT) is 507 InsufficientStorage, logged as event=disk_full.
 void StoreError(Context& c, const Status& st);
+
+// True when st is a write that failed because the disk or quota is full.
+bool IsDiskFull(const Status& st);
 
 // False after an error reply when c.key is too long or not a valid key.
 bool ValidKeyOrError(Context& c);

@@ -45,13 +45,17 @@ void UploadPart(Context& c, store::ObjectStore* store) {
   if (!store->BucketExists(c.bucket)) return NoSuchBucket(c);
   auto n = PartNumberParam(c);
   if (!n) return;
-  Payload p;
-  if (!ReadPayload(c, &p)) return;
-  auto part = store->UploadPart(c.bucket, c.key, c.query.Get("uploadId"), *n, p.data);
+  // Streamed into the part's temp file; dropped uncommitted when the body breaks
+  // off or a digest does not hold.
+  auto writer = store->BeginUploadPart(c.bucket, c.key, c.query.Get("uploadId"), *n);
+  if (!writer.ok()) return MultipartError(c, writer.status());
+  std::vector<std::pair<std::string, std::string>> checksums;
+  if (!StreamPayload(c, writer->get(), &checksums)) return;
+  auto part = (*writer)->Commit();
   if (!part.ok()) return MultipartError(c, part.status());
   c.resp->status = 200;
   c.resp->SetHeader("ETag", part->etag);
-  for (const auto& [name, value] : p.checksums) c.resp->SetHeader(name, value);
+  for (const auto& [name, value] : checksums) c.resp->SetHeader(name, value);
 }
 
 void CompleteMultipartUpload(Context& c, store::ObjectStore* store) {

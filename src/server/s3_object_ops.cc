@@ -97,13 +97,16 @@ RangeSpec ParseRange(std::string_view h, uint64_t size) {
   if (h.find(',') != std::string_view::npos) return r;  // multiple ranges: S3 ignores them
   size_t dash = h.find('-');
   if (dash == std::string_view::npos) return r;
+  // Any number of digits: a value past 2^64-1 saturates (it is past every
+  // object's end all the same, so "bytes=18446744073709551616-" is unsatisfiable).
   auto num = [](std::string_view s, uint64_t* out) {
     s = TrimSpaces(s);
-    if (s.empty() || s.size() > 19) return false;
+    if (s.empty()) return false;
     uint64_t v = 0;
     for (char c : s) {
       if (c < '0' || c > '9') return false;
-      v = v * 10 + static_cast<uint64_t>(c - '0');
+      const uint64_t d = static_cast<uint64_t>(c - '0');
+      v = v > (UINT64_MAX - d) / 10 ? UINT64_MAX : v * 10 + d;
     }
     *out = v;
     return true;
@@ -264,13 +267,17 @@ void GetObject(Context& c, store::ObjectStore* store) {
 void PutObject(Context& c, store::ObjectStore* store) {
   if (!ValidKeyOrError(c)) return;
   if (!store->BucketExists(c.bucket)) return NoSuchBucket(c);
-  Payload p;
-  if (!ReadPayload(c, &p)) return;
-  auto info = store->PutObject(c.bucket, c.key, p.data, MetaFromRequest(c.req));
+  // Streamed into the store's temp file; dropped uncommitted (nothing visible)
+  // when the body breaks off or a digest does not hold.
+  auto writer = store->BeginPut(c.bucket, c.key, MetaFromRequest(c.req));
+  if (!writer.ok()) return StoreError(c, writer.status());
+  std::vector<std::pair<std::string, std::string>> checksums;
+  if (!StreamPayload(c, writer->get(), &checksums)) return;
+  auto info = (*writer)->Commit();
   if (!info.ok()) return StoreError(c, info.status());
   c.resp->status = 200;
   c.resp->SetHeader("ETag", info->etag);
-  for (const auto& [name, value] : p.checksums) c.resp->SetHeader(name, value);
+  for (const auto& [name, value] : checksums) c.resp->SetHeader(name, value);
 }
 
 void CopyObject(Context& c, store::ObjectStore* store) {
@@ -328,7 +335,7 @@ void CopyObject(Context& c, store::ObjectStore* store) {
     if (n == 0) break;
     st = (*writer)->Write(std::string_view(buf.data(), static_cast<size_t>(n)));
   }
-  if (!st.ok()) return InternalError(c, st);
+  if (!st.ok()) return IsDiskFull(st) ? StoreError(c, st) : InternalError(c, st);
   auto done = (*writer)->Commit();
   if (!done.ok()) return StoreError(c, done.status());
   XmlWriter w = StartXmlReply("CopyObjectResult");

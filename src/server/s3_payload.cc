@@ -1,5 +1,10 @@
 #include "server/s3_payload.h"
 
+#include <memory>
+#include <optional>
+#include <string_view>
+
+#include "server/s3_aws_chunked.h"
 #include "server/s3_checksum.h"
 #include "server/s3_strings.h"
 
@@ -19,39 +24,124 @@ store::ObjectMeta MetaFromRequest(const http::Request& req) {
   return meta;
 }
 
-bool ReadPayload(Context& c, Payload* p) {
-  std::string_view& data = p->data;
-  AwsChunkedBody& decoded = p->decoded;
-  auto& checksums = p->checksums;
-  data = c.req.body;
-  checksums = ChecksumHeaders(c.req);
-  if (IsAwsChunked(c.req)) {
-    auto d = DecodeAwsChunked(c.req.body);
-    if (!d.ok()) {
+namespace {
+
+constexpr size_t kReadBytes = 1 << 20;
+
+// The digests an upload is checked against, computed as its bytes pass: MD5
+// when Content-MD5 is sent, and each algorithm a checksum header, the
+// x-amz-trailer header or x-amz-sdk-checksum-algorithm names.
+class Digests {
+ public:
+  explicit Digests(const http::Request& req) {
+    if (req.HasHeader("Content-MD5")) Add("md5");
+    for (const auto& [name, value] : ChecksumHeaders(req)) Add(name.substr(15));
+    for (std::string_view h : {req.Header("x-amz-trailer"), req.Header("x-amz-checksum-algorithm"),
+                               req.Header("x-amz-sdk-checksum-algorithm")}) {
+      std::string v = AsciiLower(TrimSpaces(h));
+      Add(std::string_view(v).starts_with("x-amz-checksum-") ? v.substr(15) : v);
+    }
+  }
+  void Update(std::string_view data) {
+    for (auto& [alg, d] : running_) d->Update(data);
+  }
+  void Finish() {
+    for (auto& [alg, d] : running_) done_.emplace_back(alg, d->Final());
+    running_.clear();
+  }
+  std::optional<std::string> Get(std::string_view alg) const {
+    for (const auto& [a, v] : done_) {
+      if (a == alg) return v;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  void Add(std::string alg) {
+    if (alg.empty()) return;
+    for (const auto& [a, d] : running_) {
+      if (a == alg) return;
+    }
+    if (auto d = RunningDigest::Make(alg)) running_.emplace_back(std::move(alg), std::move(d));
+  }
+  std::vector<std::pair<std::string, std::unique_ptr<RunningDigest>>> running_;
+  std::vector<std::pair<std::string, std::string>> done_;
+};
+
+// A write into the store failed: the disk may be full (S3 has no code for it;
+// see StoreError).
+bool WriteFailed(Context& c, const Status& st) {
+  StoreError(c, st);
+  return false;
+}
+
+}  // namespace
+
+bool StreamPayload(Context& c, ByteSink* sink,
+                   std::vector<std::pair<std::string, std::string>>* checksums) {
+  *checksums = ChecksumHeaders(c.req);
+  Digests digests(c.req);
+  const bool chunked = IsAwsChunked(c.req);
+  AwsChunkedDecoder decoder;
+  uint64_t decoded_bytes = 0;
+  Status write_error;
+  auto deliver = [&](std::string_view bytes) {
+    digests.Update(bytes);
+    decoded_bytes += bytes.size();
+    Status st = sink->Write(bytes);
+    if (!st.ok()) write_error = st;
+    return st;
+  };
+  auto feed = [&](std::string_view piece) -> bool {
+    Status st = chunked ? decoder.Feed(piece, deliver) : deliver(piece);
+    if (st.ok()) return true;
+    if (!write_error.ok()) return WriteFailed(c, write_error);
+    Error(c, 400, "IncompleteBody",
+          "The request body is not valid aws-chunked encoding: " + st.message());
+    return false;
+  };
+  if (c.req.body_reader) {
+    std::string buf(kReadBytes, '\0');
+    while (true) {
+      auto n = c.req.body_reader->Read(buf.data(), buf.size());
+      if (!n.ok()) {
+        Error(c, 400, "IncompleteBody",
+              "You did not provide the number of bytes specified by the Content-Length HTTP "
+              "header");
+        return false;
+      }
+      if (*n == 0) break;
+      if (!feed(std::string_view(buf.data(), *n))) return false;
+    }
+  } else if (!feed(c.req.body)) {
+    return false;
+  }
+  if (chunked) {
+    if (Status st = decoder.Finish(); !st.ok()) {
       Error(c, 400, "IncompleteBody",
-            "The request body is not valid aws-chunked encoding: " + d.status().message());
+            "The request body is not valid aws-chunked encoding: " + st.message());
       return false;
     }
-    decoded = std::move(d).value();
-    data = decoded.data;
-    for (const auto& [n, v] : decoded.trailers) {
-      if (std::string_view(n).starts_with("x-amz-checksum-")) checksums.emplace_back(n, v);
+    for (const auto& [n, v] : decoder.trailers()) {
+      if (std::string_view(n).starts_with("x-amz-checksum-")) checksums->emplace_back(n, v);
     }
     std::string_view dcl = TrimSpaces(c.req.Header("x-amz-decoded-content-length"));
-    if (!dcl.empty() && dcl != std::to_string(data.size())) {
+    if (!dcl.empty() && dcl != std::to_string(decoded_bytes)) {
       Error(c, 400, "IncompleteBody",
             "You did not provide the number of bytes specified by the "
             "x-amz-decoded-content-length HTTP header");
       return false;
     }
   }
+  digests.Finish();
   if (c.req.HasHeader("Content-MD5")) {
-    if (auto err = CheckContentMd5(c.req.Header("Content-MD5"), data)) {
+    if (auto err = CheckContentMd5Digest(c.req.Header("Content-MD5"), *digests.Get("md5"))) {
       Error(c, 400, err->code, err->message);
       return false;
     }
   }
-  if (auto err = CheckChecksums(checksums, data)) {
+  if (auto err = CheckChecksumDigests(
+          *checksums, [&](std::string_view alg) { return digests.Get(alg); })) {
     Error(c, 400, err->code, err->message);
     return false;
   }
