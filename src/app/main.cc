@@ -1,9 +1,14 @@
 // hydrant: a self-hosted Amazon Data Firehose. `hydrant serve` starts the
 // Firehose API and the embedded S3 store on one port.
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <chrono>
 #include <csignal>
+#include <cstring>
 #include <malloc.h>
 #include <future>
 #include <cstdio>
@@ -19,19 +24,61 @@
 #include "app/delivery_sink.h"
 #include "app/doctor_command.h"
 #include "app/logs_command.h"
+#include "api/errors.h"
 #include "aws/http_client.h"
+#include "common/request_id.h"
 #include "destinations/object_store.h"
 #include "logs/delivery_errors.h"
 #include "logs/log_store.h"
 #include "observability/doctor.h"
 #include "observability/series.h"
 #include "processing/invoker_registry.h"
+#include "server/aws_json.h"
 #include "server/http_server.h"
 #include "server/router.h"
 #include "sources/direct_put.h"
 #include "stream/registry.h"
 
 namespace {
+
+// Every stream's log opens files while it works, and each connection is an fd: the
+// soft limit (often 1,024) is raised to the hard limit, as servers do.
+void RaiseFileLimit() {
+  struct rlimit rl;
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+    spdlog::warn("event=fd_limit_unknown error=\"{}\"", std::strerror(errno));
+    return;
+  }
+  const rlim_t soft = rl.rlim_cur;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+      spdlog::warn("event=fd_limit_not_raised soft={} hard={} error=\"{}\"", soft, rl.rlim_max,
+                   std::strerror(errno));
+      return;
+    }
+  }
+  spdlog::info("event=fd_limit soft={} hard={} now={}", soft, rl.rlim_max, rl.rlim_cur);
+}
+
+// The answer while the streams are still being opened (the listener is opened
+// first, so that a start with thousands of streams, or with few fds, can always
+// listen): 503, in the protocol of the request, to be retried.
+hydrant::http::Response StartingReply(const hydrant::http::Request& req) {
+  using namespace hydrant;
+  const std::string message = "hydrant is starting: its delivery streams are being opened; retry shortly.";
+  http::Response r;
+  if (req.HasHeader("X-Amz-Target")) {
+    r = server::AwsJsonError(api::ApiError{"ServiceUnavailableException", message}, NewUuid());
+  } else {
+    r.status = 503;
+    r.SetHeader("Content-Type", "application/xml");
+    r.body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>ServiceUnavailable</Code><Message>" +
+             message + "</Message></Error>";
+  }
+  r.SetHeader("Retry-After", "1");
+  return r;
+}
 
 int Serve(const hydrant::app::Config& cfg) {
   using namespace hydrant;
@@ -51,6 +98,28 @@ int Serve(const hydrant::app::Config& cfg) {
   sigaddset(&sigs, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  RaiseFileLimit();
+  const auto start_time = std::chrono::steady_clock::now();
+
+  // The listener first: requests get StartingReply until the router is set below.
+  std::atomic<server::Router*> ready_router{nullptr};
+  server::HttpServerOptions so;
+  so.host = cfg.host();
+  so.port = cfg.port();
+  so.threads = cfg.http_threads;
+  auto srv = server::HttpServer::Start(
+      so, [&ready_router](http::Request&& req, http::Respond respond) {
+        if (server::Router* r = ready_router.load(std::memory_order_acquire)) {
+          r->Handle(std::move(req), std::move(respond));
+        } else {
+          respond(StartingReply(req));
+        }
+      });
+  if (!srv.ok()) {
+    spdlog::critical("event=startup_failed component=http error=\"{}\"", srv.status().ToString());
+    return 1;
+  }
+  spdlog::info("event=listening port={} state=starting", (*srv)->port());
 
   auto store = store::ObjectStore::Open(cfg.data_dir + "/s3");
   if (!store.ok()) {
@@ -127,22 +196,14 @@ int Serve(const hydrant::app::Config& cfg) {
   };
   observability::Doctor doctor(std::move(dd));
   router->SetDoctor(&doctor);
-  server::HttpServerOptions so;
-  so.host = cfg.host();
-  so.port = cfg.port();
-  so.threads = cfg.http_threads;
-  auto srv = server::HttpServer::Start(
-      so, [r = router.get()](http::Request&& req, http::Respond respond) {
-        r->Handle(std::move(req), std::move(respond));
-      });
-  if (!srv.ok()) {
-    spdlog::critical("event=startup_failed component=http error=\"{}\"", srv.status().ToString());
-    return 1;
-  }
+  ready_router.store(router.get(), std::memory_order_release);
+  const auto startup_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - start_time)
+                              .count();
   std::string host = so.host.find(':') != std::string::npos ? "[" + so.host + "]" : so.host;
-  spdlog::info("event=started listen={}:{} data_dir={} region={} account_id={} streams={}", host,
-               (*srv)->port(), cfg.data_dir, cfg.account.region, cfg.account.account_id,
-               (*registry)->List().size());
+  spdlog::info("event=started listen={}:{} data_dir={} region={} account_id={} streams={} startup_ms={}",
+               host, (*srv)->port(), cfg.data_dir, cfg.account.region, cfg.account.account_id,
+               (*registry)->List().size(), startup_ms);
   std::printf("hydrant listening on http://%s:%u\n", host.c_str(), (*srv)->port());
   std::fflush(stdout);
 
@@ -153,6 +214,7 @@ int Serve(const hydrant::app::Config& cfg) {
   // group commits, delivery threads) while the server object still exists; the
   // server goes last.
   (*srv)->Stop();
+  ready_router.store(nullptr);
   router.reset();
   series.Stop();
   reingest = nullptr;
