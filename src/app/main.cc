@@ -211,7 +211,7 @@ int Serve(const hydrant::app::Config& cfg) {
   sigwait(&sigs, &sig);
   spdlog::info("event=stopping signal={}", sig);
   // Stop serving, then drain what may still answer requests (S3 workers, pending
-  // group commits, delivery threads) while the server object still exists; the
+  // group commits, delivery passes) while the server object still exists; the
   // server goes last.
   (*srv)->Stop();
   ready_router.store(nullptr);

@@ -77,6 +77,8 @@ void StreamLog::ReleaseIdleFiles() {
   Impl& d = *impl_;
   std::lock_guard l(d.mu);
   for (auto& [base, seg] : d.segments) {
+    // Writes not yet synced may be closed over: the next Sync's fdatasync on a new
+    // fd still reports a writeback error that no fd has seen (Linux >= 4.16).
     if (seg->pins == 0 && seg->fd >= 0) {
       ::close(seg->fd);
       seg->fd = -1;

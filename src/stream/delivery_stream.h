@@ -89,6 +89,10 @@ struct DeliveryDeps {
   // the stream makes a scheduler with one worker of its own (tests). Not owned;
   // must outlive the stream.
   DeliveryScheduler* scheduler = nullptr;
+  // Open: the definition was just loaded from `definitions` (start-up), so it is
+  // not written again (a write + fsync per stream made a start with 5,000
+  // streams take a minute).
+  bool definition_loaded = false;
   DeliveryOptions options;
 };
 

@@ -72,7 +72,9 @@ Result<std::unique_ptr<StreamRegistry>> StreamRegistry::Open(const RegistryOptio
   }
   for (auto& meta : *metas) {
     std::string name = meta.name;
-    auto s = DeliveryStream::Open(r->files_.StreamDir(name), std::move(meta), r->Deps());
+    DeliveryDeps deps = r->Deps();
+    deps.definition_loaded = true;
+    auto s = DeliveryStream::Open(r->files_.StreamDir(name), std::move(meta), std::move(deps));
     if (!s.ok()) return s.status();
     r->streams_[name] = std::move(s).value();
   }
@@ -164,7 +166,7 @@ Status StreamRegistry::Delete(const std::string& name) {
   std::shared_ptr<DeliveryStream> s = std::move(it->second);
   streams_.erase(it);
   // The rest happens in the background, as DeleteDeliveryStream does on AWS: the
-  // delivery thread may be waiting for a function (up to 5 minutes), and the name
+  // delivery pass in progress may be waiting for a function (up to 5 minutes), and the name
   // stays taken until its files are gone.
   reapers_.emplace_back([this, s = std::move(s), name] {
     if (Status st = s->Destroy(); !st.ok()) {

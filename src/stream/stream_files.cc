@@ -24,7 +24,9 @@ Result<std::shared_ptr<DeliveryStream>> DeliveryStream::Open(const std::string& 
   if (!deps.clock) deps.clock = &SystemClock::Get();
   if (!deps.random) deps.random = naming::DefaultRandom();
   std::shared_ptr<DeliveryStream> s(new DeliveryStream(dir, std::move(meta), std::move(deps)));
-  if (s->deps_.definitions) HYDRANT_RETURN_IF_ERROR(s->deps_.definitions->Save(s->meta_));
+  if (s->deps_.definitions && !s->deps_.definition_loaded) {
+    HYDRANT_RETURN_IF_ERROR(s->deps_.definitions->Save(s->meta_));
+  }
   buffer::LogOptions lo;
   lo.segment_target_bytes = s->deps_.options.segment_bytes;
   lo.quota = s->deps_.quota;
