@@ -14,6 +14,8 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <mutex>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -61,9 +63,8 @@ void RaiseFileLimit() {
   spdlog::info("event=fd_limit soft={} hard={} now={}", soft, rl.rlim_max, rl.rlim_cur);
 }
 
-// The answer while the streams are still being opened (the listener is opened
-// first, so that a start with thousands of streams, or with few fds, can always
-// listen): 503, in the protocol of the request, to be retried.
+// The answer to a request that cannot wait for the start to finish: 503, in the
+// protocol of the request, to be retried.
 hydrant::http::Response StartingReply(const hydrant::http::Request& req) {
   using namespace hydrant;
   const std::string message = "hydrant is starting: its delivery streams are being opened; retry shortly.";
@@ -79,6 +80,62 @@ hydrant::http::Response StartingReply(const hydrant::http::Request& req) {
   r.SetHeader("Retry-After", "1");
   return r;
 }
+
+// The listener is opened first, so that a start with thousands of streams, or with
+// few fds, can always listen. Requests that arrive while the streams are being
+// opened wait (their answer is sent once the router is ready), up to a bound of
+// count and body bytes; beyond it, or if the start fails, they get StartingReply.
+class StartupGate {
+ public:
+  void Handle(hydrant::http::Request&& req, hydrant::http::Respond respond) {
+    {
+      std::lock_guard lk(mu_);
+      if (!router_ && !failed_ && parked_.size() < kMaxParked &&
+          parked_bytes_ + req.body.size() <= kMaxParkedBytes) {
+        parked_bytes_ += req.body.size();
+        parked_.push_back({std::move(req), std::move(respond)});
+        return;
+      }
+    }
+    hydrant::server::Router* r = router_.load(std::memory_order_acquire);
+    if (r) {
+      r->Handle(std::move(req), std::move(respond));
+    } else {
+      respond(StartingReply(req));
+    }
+  }
+  // Ready (or, with null, stopping / failed): parked requests are served or refused.
+  void Open(hydrant::server::Router* router) {
+    std::vector<Parked> parked;
+    {
+      std::lock_guard lk(mu_);
+      router_.store(router, std::memory_order_release);
+      failed_ = router == nullptr;
+      parked.swap(parked_);
+      parked_bytes_ = 0;
+    }
+    for (auto& p : parked) {
+      if (router) {
+        router->Handle(std::move(p.req), std::move(p.respond));
+      } else {
+        p.respond(StartingReply(p.req));
+      }
+    }
+  }
+
+ private:
+  static constexpr size_t kMaxParked = 4096;
+  static constexpr size_t kMaxParkedBytes = 64 << 20;
+  struct Parked {
+    hydrant::http::Request req;
+    hydrant::http::Respond respond;
+  };
+  std::mutex mu_;
+  std::atomic<hydrant::server::Router*> router_{nullptr};
+  bool failed_ = false;
+  std::vector<Parked> parked_;
+  size_t parked_bytes_ = 0;
+};
 
 int Serve(const hydrant::app::Config& cfg) {
   using namespace hydrant;
@@ -101,35 +158,36 @@ int Serve(const hydrant::app::Config& cfg) {
   RaiseFileLimit();
   const auto start_time = std::chrono::steady_clock::now();
 
-  // The listener first: requests get StartingReply until the router is set below.
-  std::atomic<server::Router*> ready_router{nullptr};
+  // The listener first: requests wait at the gate until the router is set below.
+  StartupGate gate;
   server::HttpServerOptions so;
   so.host = cfg.host();
   so.port = cfg.port();
   so.threads = cfg.http_threads;
   auto srv = server::HttpServer::Start(
-      so, [&ready_router](http::Request&& req, http::Respond respond) {
-        if (server::Router* r = ready_router.load(std::memory_order_acquire)) {
-          r->Handle(std::move(req), std::move(respond));
-        } else {
-          respond(StartingReply(req));
-        }
+      so, [&gate](http::Request&& req, http::Respond respond) {
+        gate.Handle(std::move(req), std::move(respond));
       });
   if (!srv.ok()) {
     spdlog::critical("event=startup_failed component=http error=\"{}\"", srv.status().ToString());
     return 1;
   }
   spdlog::info("event=listening port={} state=starting", (*srv)->port());
+  // A failed start answers the requests that waited (before the server goes).
+  auto refuse_parked = [&gate] {
+    gate.Open(nullptr);
+    return 1;
+  };
 
   auto store = store::ObjectStore::Open(cfg.data_dir + "/s3");
   if (!store.ok()) {
     spdlog::critical("event=startup_failed component=object_store error=\"{}\"", store.status().ToString());
-    return 1;
+    return refuse_parked();
   }
   auto logs = logs::LogStore::Open(cfg.data_dir + "/logs");
   if (!logs.ok()) {
     spdlog::critical("event=startup_failed component=logs error=\"{}\"", logs.status().ToString());
-    return 1;
+    return refuse_parked();
   }
   processing::InvokerOptions io;
   io.account = cfg.account;
@@ -148,7 +206,7 @@ int Serve(const hydrant::app::Config& cfg) {
   auto invokers = processing::InvokerRegistry::Create(io);
   if (!invokers.ok()) {
     spdlog::critical("event=startup_failed component=lambda error=\"{}\"", invokers.status().ToString());
-    return 1;
+    return refuse_parked();
   }
   // Delivery and processing errors as CloudWatch Logs events (CloudWatchLoggingOptions).
   logs::DeliveryErrorLog error_log(logs->get());
@@ -163,12 +221,12 @@ int Serve(const hydrant::app::Config& cfg) {
   auto sink = app::MakeDeliverySink(cfg, store->get());
   if (!sink.ok()) {
     spdlog::critical("event=startup_failed component=s3 error=\"{}\"", sink.status().ToString());
-    return 1;
+    return refuse_parked();
   }
   auto registry = stream::StreamRegistry::Open(ro, sink->get(), nullptr);
   if (!registry.ok()) {
     spdlog::critical("event=startup_failed component=streams error=\"{}\"", registry.status().ToString());
-    return 1;
+    return refuse_parked();
   }
   sources::DirectPut direct_put(registry->get());
   reingest = &direct_put;
@@ -196,7 +254,7 @@ int Serve(const hydrant::app::Config& cfg) {
   };
   observability::Doctor doctor(std::move(dd));
   router->SetDoctor(&doctor);
-  ready_router.store(router.get(), std::memory_order_release);
+  gate.Open(router.get());
   const auto startup_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                               std::chrono::steady_clock::now() - start_time)
                               .count();
@@ -214,7 +272,7 @@ int Serve(const hydrant::app::Config& cfg) {
   // group commits, delivery passes) while the server object still exists; the
   // server goes last.
   (*srv)->Stop();
-  ready_router.store(nullptr);
+  gate.Open(nullptr);
   router.reset();
   series.Stop();
   reingest = nullptr;

@@ -8,11 +8,16 @@ with 1,024 fds stream creation stopped at ~250 and the server could not restart.
 import concurrent.futures
 import os
 import re
+import socket
 import stat
+import threading
 import time
 
+import boto3
+from botocore.config import Config
+
 import conftest
-from conftest import Hydrant, list_keys, s3_dest, wait_for
+from conftest import Hydrant, free_port, list_keys, s3_dest, wait_for
 
 STREAMS = 5000
 # Targets: under 64 threads and 1,000 fds while idle, start-up under 2 s. Checked
@@ -55,11 +60,13 @@ def put_and_check_delivery(h, names, tag):
     s3 = h.client("s3")
     for name in names:
         fh.put_record(DeliveryStreamName=name, Record={"Data": ("%s %s\n" % (tag, name)).encode()})
+    def delivered(name):
+        bodies = b"".join(s3.get_object(Bucket="many", Key=k)["Body"].read()
+                          for k in list_keys(s3, "many", name + "/"))
+        return ("%s %s\n" % (tag, name)).encode() in bodies
+
     for name in names:
-        keys = wait_for(lambda: list_keys(s3, "many", name + "/"), timeout=60,
-                        what="an object of " + name)
-        bodies = b"".join(s3.get_object(Bucket="many", Key=k)["Body"].read() for k in keys)
-        assert ("%s %s\n" % (tag, name)).encode() in bodies
+        wait_for(lambda: delivered(name), timeout=60, what="the %s record of %s" % (tag, name))
 
 
 def test_5000_streams_bounded_threads_and_fds_and_restart_with_1024_fds(tmp_path, monkeypatch):
@@ -88,7 +95,28 @@ def test_5000_streams_bounded_threads_and_fds_and_restart_with_1024_fds(tmp_path
     wrapper.write_text('#!/bin/sh\nexec prlimit --nofile=1024:1024 "%s" "$@"\n' % conftest.HYDRANT)
     wrapper.chmod(wrapper.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setattr(conftest, "HYDRANT", str(wrapper))
-    with Hydrant(data).start() as h:
+    # The listener is opened before the streams: a request sent as soon as the port
+    # accepts waits for the start to finish instead of failing.
+    port = free_port()
+    early = {}
+
+    def early_request():
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.005)
+        fh = boto3.client("firehose", endpoint_url="http://127.0.0.1:%d" % port, region_name="us-east-1",
+                          config=Config(retries={"total_max_attempts": 1}, read_timeout=60))
+        early["names"] = fh.list_delivery_streams(Limit=10000)["DeliveryStreamNames"]
+
+    prober = threading.Thread(target=early_request)
+    prober.start()
+    with Hydrant(data).start(port) as h:
+        prober.join(60)
+        assert len(early.get("names", [])) == STREAMS, early
         pid = h.proc.pid
         with open("/proc/%d/limits" % pid) as f:
             assert re.search(r"Max open files\s+1024\s+1024", f.read())
