@@ -1,14 +1,21 @@
 // hydrant: a self-hosted Amazon Data Firehose. `hydrant serve` starts the
 // Firehose API and the embedded S3 store on one port.
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <chrono>
 #include <csignal>
+#include <cstring>
 #include <malloc.h>
 #include <future>
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <mutex>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -19,19 +26,116 @@
 #include "app/delivery_sink.h"
 #include "app/doctor_command.h"
 #include "app/logs_command.h"
+#include "api/errors.h"
 #include "aws/http_client.h"
+#include "common/request_id.h"
 #include "destinations/object_store.h"
 #include "logs/delivery_errors.h"
 #include "logs/log_store.h"
 #include "observability/doctor.h"
 #include "observability/series.h"
 #include "processing/invoker_registry.h"
+#include "server/aws_json.h"
 #include "server/http_server.h"
 #include "server/router.h"
 #include "sources/direct_put.h"
 #include "stream/registry.h"
 
 namespace {
+
+// Every stream's log opens files while it works, and each connection is an fd: the
+// soft limit (often 1,024) is raised to the hard limit, as servers do.
+void RaiseFileLimit() {
+  struct rlimit rl;
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+    spdlog::warn("event=fd_limit_unknown error=\"{}\"", std::strerror(errno));
+    return;
+  }
+  const rlim_t soft = rl.rlim_cur;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+      spdlog::warn("event=fd_limit_not_raised soft={} hard={} error=\"{}\"", soft, rl.rlim_max,
+                   std::strerror(errno));
+      return;
+    }
+  }
+  spdlog::info("event=fd_limit soft={} hard={} now={}", soft, rl.rlim_max, rl.rlim_cur);
+}
+
+// The answer to a request that cannot wait for the start to finish: 503, in the
+// protocol of the request, to be retried.
+hydrant::http::Response StartingReply(const hydrant::http::Request& req) {
+  using namespace hydrant;
+  const std::string message = "hydrant is starting: its delivery streams are being opened; retry shortly.";
+  http::Response r;
+  if (req.HasHeader("X-Amz-Target")) {
+    r = server::AwsJsonError(api::ApiError{"ServiceUnavailableException", message}, NewUuid());
+  } else {
+    r.status = 503;
+    r.SetHeader("Content-Type", "application/xml");
+    r.body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>ServiceUnavailable</Code><Message>" +
+             message + "</Message></Error>";
+  }
+  r.SetHeader("Retry-After", "1");
+  return r;
+}
+
+// The listener is opened first, so that a start with thousands of streams, or with
+// few fds, can always listen. Requests that arrive while the streams are being
+// opened wait (their answer is sent once the router is ready), up to a bound of
+// count and body bytes; beyond it, or if the start fails, they get StartingReply.
+class StartupGate {
+ public:
+  void Handle(hydrant::http::Request&& req, hydrant::http::Respond respond) {
+    {
+      std::lock_guard lk(mu_);
+      if (!router_ && !failed_ && parked_.size() < kMaxParked &&
+          parked_bytes_ + req.body.size() <= kMaxParkedBytes) {
+        parked_bytes_ += req.body.size();
+        parked_.push_back({std::move(req), std::move(respond)});
+        return;
+      }
+    }
+    hydrant::server::Router* r = router_.load(std::memory_order_acquire);
+    if (r) {
+      r->Handle(std::move(req), std::move(respond));
+    } else {
+      respond(StartingReply(req));
+    }
+  }
+  // Ready (or, with null, stopping / failed): parked requests are served or refused.
+  void Open(hydrant::server::Router* router) {
+    std::vector<Parked> parked;
+    {
+      std::lock_guard lk(mu_);
+      router_.store(router, std::memory_order_release);
+      failed_ = router == nullptr;
+      parked.swap(parked_);
+      parked_bytes_ = 0;
+    }
+    for (auto& p : parked) {
+      if (router) {
+        router->Handle(std::move(p.req), std::move(p.respond));
+      } else {
+        p.respond(StartingReply(p.req));
+      }
+    }
+  }
+
+ private:
+  static constexpr size_t kMaxParked = 4096;
+  static constexpr size_t kMaxParkedBytes = 64 << 20;
+  struct Parked {
+    hydrant::http::Request req;
+    hydrant::http::Respond respond;
+  };
+  std::mutex mu_;
+  std::atomic<hydrant::server::Router*> router_{nullptr};
+  bool failed_ = false;
+  std::vector<Parked> parked_;
+  size_t parked_bytes_ = 0;
+};
 
 int Serve(const hydrant::app::Config& cfg) {
   using namespace hydrant;
@@ -51,16 +155,43 @@ int Serve(const hydrant::app::Config& cfg) {
   sigaddset(&sigs, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  RaiseFileLimit();
+  const auto start_time = std::chrono::steady_clock::now();
+
+  // The listener first: requests wait at the gate until the router is set below.
+  StartupGate gate;
+  server::HttpServerOptions so;
+  so.host = cfg.host();
+  so.port = cfg.port();
+  so.threads = cfg.http_threads;
+  so.classify = server::Router::Classify;
+  so.partial_body_budget = cfg.http_body_memory_mb << 20;
+  so.header_timeout_seconds = cfg.http_header_timeout_seconds;
+  so.body_timeout_seconds = cfg.http_body_timeout_seconds;
+  auto srv = server::HttpServer::Start(
+      so, [&gate](http::Request&& req, http::Respond respond) {
+        gate.Handle(std::move(req), std::move(respond));
+      });
+  if (!srv.ok()) {
+    spdlog::critical("event=startup_failed component=http error=\"{}\"", srv.status().ToString());
+    return 1;
+  }
+  spdlog::info("event=listening port={} state=starting", (*srv)->port());
+  // A failed start answers the requests that waited (before the server goes).
+  auto refuse_parked = [&gate] {
+    gate.Open(nullptr);
+    return 1;
+  };
 
   auto store = store::ObjectStore::Open(cfg.data_dir + "/s3");
   if (!store.ok()) {
     spdlog::critical("event=startup_failed component=object_store error=\"{}\"", store.status().ToString());
-    return 1;
+    return refuse_parked();
   }
   auto logs = logs::LogStore::Open(cfg.data_dir + "/logs");
   if (!logs.ok()) {
     spdlog::critical("event=startup_failed component=logs error=\"{}\"", logs.status().ToString());
-    return 1;
+    return refuse_parked();
   }
   processing::InvokerOptions io;
   io.account = cfg.account;
@@ -79,7 +210,7 @@ int Serve(const hydrant::app::Config& cfg) {
   auto invokers = processing::InvokerRegistry::Create(io);
   if (!invokers.ok()) {
     spdlog::critical("event=startup_failed component=lambda error=\"{}\"", invokers.status().ToString());
-    return 1;
+    return refuse_parked();
   }
   // Delivery and processing errors as CloudWatch Logs events (CloudWatchLoggingOptions).
   logs::DeliveryErrorLog error_log(logs->get());
@@ -94,12 +225,12 @@ int Serve(const hydrant::app::Config& cfg) {
   auto sink = app::MakeDeliverySink(cfg, store->get());
   if (!sink.ok()) {
     spdlog::critical("event=startup_failed component=s3 error=\"{}\"", sink.status().ToString());
-    return 1;
+    return refuse_parked();
   }
   auto registry = stream::StreamRegistry::Open(ro, sink->get(), nullptr);
   if (!registry.ok()) {
     spdlog::critical("event=startup_failed component=streams error=\"{}\"", registry.status().ToString());
-    return 1;
+    return refuse_parked();
   }
   sources::DirectPut direct_put(registry->get());
   reingest = &direct_put;
@@ -127,26 +258,14 @@ int Serve(const hydrant::app::Config& cfg) {
   };
   observability::Doctor doctor(std::move(dd));
   router->SetDoctor(&doctor);
-  server::HttpServerOptions so;
-  so.host = cfg.host();
-  so.port = cfg.port();
-  so.threads = cfg.http_threads;
-  so.classify = server::Router::Classify;
-  so.partial_body_budget = cfg.http_body_memory_mb << 20;
-  so.header_timeout_seconds = cfg.http_header_timeout_seconds;
-  so.body_timeout_seconds = cfg.http_body_timeout_seconds;
-  auto srv = server::HttpServer::Start(
-      so, [r = router.get()](http::Request&& req, http::Respond respond) {
-        r->Handle(std::move(req), std::move(respond));
-      });
-  if (!srv.ok()) {
-    spdlog::critical("event=startup_failed component=http error=\"{}\"", srv.status().ToString());
-    return 1;
-  }
+  gate.Open(router.get());
+  const auto startup_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - start_time)
+                              .count();
   std::string host = so.host.find(':') != std::string::npos ? "[" + so.host + "]" : so.host;
-  spdlog::info("event=started listen={}:{} data_dir={} region={} account_id={} streams={}", host,
-               (*srv)->port(), cfg.data_dir, cfg.account.region, cfg.account.account_id,
-               (*registry)->List().size());
+  spdlog::info("event=started listen={}:{} data_dir={} region={} account_id={} streams={} startup_ms={}",
+               host, (*srv)->port(), cfg.data_dir, cfg.account.region, cfg.account.account_id,
+               (*registry)->List().size(), startup_ms);
   std::printf("hydrant listening on http://%s:%u\n", host.c_str(), (*srv)->port());
   std::fflush(stdout);
 
@@ -154,9 +273,10 @@ int Serve(const hydrant::app::Config& cfg) {
   sigwait(&sigs, &sig);
   spdlog::info("event=stopping signal={}", sig);
   // Stop serving, then drain what may still answer requests (S3 workers, pending
-  // group commits, delivery threads) while the server object still exists; the
+  // group commits, delivery passes) while the server object still exists; the
   // server goes last.
   (*srv)->Stop();
+  gate.Open(nullptr);
   router.reset();
   series.Stop();
   reingest = nullptr;

@@ -53,6 +53,9 @@ class RecordLog {
   virtual uint64_t disk_bytes() const = 0;
   // Duration of each Sync that made something durable.
   virtual const LatencyHistogram& sync_latency() const = 0;
+  // The log is idle for now: closes the files it keeps open between calls (the
+  // next call opens what it needs). A hint; the default does nothing.
+  virtual void ReleaseIdleFiles() {}
   // Deletes the log (stream deletion); it is unusable afterwards.
   virtual Status Destroy() = 0;
 };

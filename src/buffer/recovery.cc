@@ -231,11 +231,13 @@ Result<std::unique_ptr<StreamLog>> StreamLog::Open(const std::string& dir, const
   if (impl->dir_fd < 0) return ErrnoStatus("open directory", dir, errno);
 
   std::string lock_path = JoinPath(dir, fmt::kLockName);
-  impl->lock_fd = env.Open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (impl->lock_fd < 0) return ErrnoStatus("open", lock_path, errno);
-  if (::flock(impl->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EWOULDBLOCK) return Status::Unavailable("stream log " + dir + " is already open");
-    return ErrnoStatus("lock", lock_path, errno);
+  if (opts.lock_dir) {
+    impl->lock_fd = env.Open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (impl->lock_fd < 0) return ErrnoStatus("open", lock_path, errno);
+    if (::flock(impl->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+      if (errno == EWOULDBLOCK) return Status::Unavailable("stream log " + dir + " is already open");
+      return ErrnoStatus("lock", lock_path, errno);
+    }
   }
   // A leftover temp file means a crash mid-checkpoint: the old CHECKPOINT stands.
   env.Unlink(JoinPath(dir, fmt::kCheckpointTempName).c_str());

@@ -73,14 +73,18 @@ class ChunkReader {
   size_t buf_len_ = 0;
 };
 
-// One segment file. fd and identity are immutable; the rest is guarded by
+// One segment file. Identity is immutable; the rest is guarded by
 // StreamLog::Impl::mu. Held by shared_ptr so Sync/Read can keep using the fd
 // (without the lock) while MarkDelivered or Destroy drops the segment.
+// The fd is open only while the segment is in use (StreamLog::Impl::PinLocked):
+// a sealed segment's is closed when its last user unpins it, the active one's
+// when the log is idle (ReleaseIdleFiles), so an idle log holds no fds.
 struct Segment {
   uint64_t id = 0;  // unique per process, for the read cursor
   uint64_t base = 0;
   std::string path;
-  int fd = -1;
+  int fd = -1;   // -1 = closed; opened and closed under mu, never while pinned
+  int pins = 0;  // users of fd outside mu (Read, Sync)
   uint32_t version = log_format::kSegmentVersion;  // of the header
   uint32_t crc_seed = 0;  // log_format::FrameSeed(version, base)
 

@@ -53,7 +53,7 @@ Status StreamLog::Impl::ReuseFreeFileLocked(Segment* seg) {
 bool StreamLog::Impl::KeepForReuse(std::shared_ptr<Segment>& seg) {
   if (seg.use_count() != 1) return false;
   struct stat sb;
-  if (::fstat(seg->fd, &sb) != 0) return false;
+  if ((seg->fd >= 0 ? ::fstat(seg->fd, &sb) : ::stat(seg->path.c_str(), &sb)) != 0) return false;
   const uint64_t bytes = static_cast<uint64_t>(sb.st_size);
   std::string to;
   {

@@ -40,6 +40,65 @@ Status FsyncFd(Env& env, int fd, const std::string& path) {
 }  // namespace
 
 // ---------------------------------------------------------------------------
+// Open files: a segment's fd is open only while it is used
+
+Status StreamLog::Impl::OpenFileLocked(Segment& seg) const {
+  if (seg.fd >= 0) return Status::Ok();
+  seg.fd = env->Open(seg.path.c_str(), O_RDWR | O_CLOEXEC);
+  if (seg.fd < 0) return ErrnoStatus("open", seg.path, errno);
+  return Status::Ok();
+}
+
+Status StreamLog::Impl::PinLocked(Segment& seg) const {
+  HYDRANT_RETURN_IF_ERROR(OpenFileLocked(seg));
+  ++seg.pins;
+  return Status::Ok();
+}
+
+void StreamLog::Impl::Unpin(const std::shared_ptr<Segment>& seg) const {
+  std::lock_guard l(mu);
+  // The active segment's fd stays for the next Append (the put path must not open
+  // a file per request); a sealed one's is needed again only by the next Read.
+  if (--seg->pins == 0 && seg != active && seg->fd >= 0) {
+    ::close(seg->fd);
+    seg->fd = -1;
+  }
+}
+
+Status StreamLog::Impl::FsyncDir() const {
+  int fd = env->Open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("open directory", dir, errno);
+  Status st = FsyncFd(*env, fd, dir);
+  ::close(fd);
+  return st;
+}
+
+void StreamLog::ReleaseIdleFiles() {
+  Impl& d = *impl_;
+  std::lock_guard l(d.mu);
+  for (auto& [base, seg] : d.segments) {
+    // Writes not yet synced may be closed over: the next Sync's fdatasync on a new
+    // fd still reports a writeback error that no fd has seen (Linux >= 4.16).
+    if (seg->pins == 0 && seg->fd >= 0) {
+      ::close(seg->fd);
+      seg->fd = -1;
+    }
+  }
+  if (d.dir_fd >= 0) {
+    ::close(d.dir_fd);
+    d.dir_fd = -1;
+  }
+}
+
+size_t StreamLog::open_files() const {
+  const Impl& d = *impl_;
+  std::lock_guard l(d.mu);
+  size_t n = (d.dir_fd >= 0) + (d.lock_fd >= 0);
+  for (const auto& [base, seg] : d.segments) n += seg->fd >= 0;
+  return n;
+}
+
+// ---------------------------------------------------------------------------
 // Segments and checkpoint
 
 Status StreamLog::Impl::StartSegmentLocked() {
@@ -68,6 +127,10 @@ Status StreamLog::Impl::StartSegmentLocked() {
   ++dir_changes;
   seg->size = sizeof(header);
   if (active && active->synced_size < active->size) unsynced_rotated.push_back(active);
+  if (active && active->synced_size >= active->size && active->pins == 0 && active->fd >= 0) {
+    ::close(active->fd);  // sealed and synced: only a later Read opens it again
+    active->fd = -1;
+  }
   if (active) unindexed_sealed.push_back(active);
   segments[seg->base] = seg;
   active = std::move(seg);
@@ -93,7 +156,7 @@ Status StreamLog::Impl::WriteCheckpoint(uint64_t up_to) {
   if (env->Rename(tmp.c_str(), final_path.c_str()) != 0) {
     return ErrnoStatus("rename to", final_path, errno);
   }
-  Status st = FsyncFd(*env, dir_fd, dir);
+  Status st = FsyncDir();
   if (!st.ok()) {
     // The error is reported once per open directory: Sync's next fsync of it
     // could succeed although a new segment's name was lost. Fail the log.
@@ -108,7 +171,8 @@ StreamLog::~StreamLog() {
   std::lock_guard l(impl_->mu);
   // In a reused file the earlier life's bytes follow the last frame: cut them on a
   // clean close, so the next Open's scan does not report them as a torn write.
-  if (Segment* a = impl_->active.get(); a && !impl_->destroyed && impl_->failed.ok()) {
+  if (Segment* a = impl_->active.get(); a && !impl_->destroyed && impl_->failed.ok() &&
+                                         impl_->OpenFileLocked(*a).ok()) {
     struct stat sb;
     if (::fstat(a->fd, &sb) == 0 && static_cast<uint64_t>(sb.st_size) > a->size) {
       if (impl_->env->Ftruncate(a->fd, static_cast<off_t>(a->size)) != 0) {
@@ -177,6 +241,10 @@ Result<uint64_t> StreamLog::Append(int64_t arrival_ms, std::span<const std::stri
   }
 
   Segment& seg = *d.active;
+  if (Status st = d.OpenFileLocked(seg); !st.ok()) {  // closed while the log was idle
+    release(frame_bytes);
+    return st;
+  }
   const uint64_t start = seg.size;
   int err = 0;
   size_t written = PwriteAll(*d.env, seg.fd, buf.data(), buf.size(), start, &err);
@@ -218,7 +286,20 @@ Status StreamLog::Sync() {
     for (auto& s : d.unsynced_rotated) todo.emplace_back(s, s->size);
     if (d.active && d.active->synced_size < d.active->size)
       todo.emplace_back(d.active, d.active->size);
+    for (size_t i = 0; i < todo.size(); ++i) {
+      if (Status st = d.PinLocked(*todo[i].first); !st.ok()) {
+        for (size_t j = 0; j < i; ++j) --todo[j].first->pins;  // still open: closed later
+        return st;
+      }
+    }
   }
+  struct Unpinner {
+    const Impl& d;
+    std::vector<std::pair<std::shared_ptr<Segment>, uint64_t>>& todo;
+    ~Unpinner() {
+      for (auto& [seg, size] : todo) d.Unpin(seg);
+    }
+  } unpinner{d, todo};
   const auto started = std::chrono::steady_clock::now();
   // fdatasync without the lock: appends continue meanwhile (that is what makes
   // group commit pay off).
@@ -237,8 +318,7 @@ Status StreamLog::Sync() {
   // Segments started since the last round: their names, too, must be durable
   // before their records are acknowledged.
   if (dir_due != 0) {
-    if (d.env->Fsync(d.dir_fd) != 0) {
-      Status st = ErrnoStatus("fsync", d.dir, errno);
+    if (Status st = d.FsyncDir(); !st.ok()) {
       std::lock_guard l(d.mu);
       if (d.failed.ok())
         d.failed = Status::IoError("stream log " + d.dir + " failed: " + st.message());
@@ -302,7 +382,13 @@ Status StreamLog::Read(uint64_t from, uint64_t max_bytes,
       }
       end_seq = seg->end();
       end_pos = seg->size;
+      HYDRANT_RETURN_IF_ERROR(d.PinLocked(*seg));
     }
+    struct Unpinner {
+      const Impl& d;
+      const std::shared_ptr<Segment>& seg;
+      ~Unpinner() { d.Unpin(seg); }
+    } unpinner{d, seg};
 
     ChunkReader reader(*d.env, seg->fd, end_pos, chunk, &buf);
     bool stop = false;

@@ -57,14 +57,17 @@ struct LogOptions {
   // The file system (common/env.h); null is Env::Default(). Not owned; must
   // outlive the log. Tests pass a FaultEnv to make chosen calls fail.
   Env* env = nullptr;
+  // flock the folder's LOCK file while open (a second Open fails). Costs an fd per
+  // log; the server locks its data directory once instead and sets this false.
+  bool lock_dir = true;
 };
 
 // The local implementation of RecordLog (buffer/record_log.h).
 class StreamLog final : public RecordLog {
  public:
-  // Opens or creates the log in `dir`, recovering what is there. The directory is
-  // flock'ed: a second Open of the same directory fails (Unavailable) while the
-  // first StreamLog object exists. The log's bytes are charged to opts.quota while
+  // Opens or creates the log in `dir`, recovering what is there. With
+  // opts.lock_dir the directory is flock'ed: a second Open of the same directory
+  // fails (Unavailable) while the first StreamLog object exists. The log's bytes are charged to opts.quota while
   // it is open and released by the destructor. `report` may be null.
   static Result<std::unique_ptr<StreamLog>> Open(const std::string& dir, const LogOptions& opts,
                                                  RecoveryReport* report);
@@ -107,6 +110,13 @@ class StreamLog final : public RecordLog {
   // Duration of each Sync that flushed something (segments, and the folder when a
   // segment was started): what an acknowledgement waits for, once or twice.
   const LatencyHistogram& sync_latency() const override;
+
+  // Closes the fds the log keeps between calls (the active segment's, the
+  // folder's); the next Append, Sync or Read opens what it needs. Sealed segments'
+  // files are open only while a Read or Sync uses them.
+  void ReleaseIdleFiles() override;
+  // Files the log holds open now (tests).
+  size_t open_files() const;
 
   // Deletes every file of this log (stream deletion). The log is unusable afterwards.
   Status Destroy() override;

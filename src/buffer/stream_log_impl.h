@@ -30,8 +30,8 @@ struct StreamLog::Impl {
   std::string dir;
   LogOptions opts;
   Env* env = nullptr;  // opts.env, or Env::Default()
-  int dir_fd = -1;
-  int lock_fd = -1;
+  int dir_fd = -1;   // Open's; closed by ReleaseIdleFiles (later fsyncs open their own)
+  int lock_fd = -1;  // held while open (LogOptions::lock_dir)
 
   mutable std::mutex mu;
   std::map<uint64_t, std::shared_ptr<Segment>> segments;  // by base seq
@@ -87,6 +87,16 @@ struct StreamLog::Impl {
   }
 
   // ---- stream_log.cc
+
+  // Opens seg's file if it is closed and counts a user who will use seg.fd
+  // outside mu; Unpin (which takes mu) ends the use, closing the fd of a segment
+  // that is no longer the active one. mu held for PinLocked.
+  Status PinLocked(Segment& seg) const;
+  void Unpin(const std::shared_ptr<Segment>& seg) const;
+  // Opens seg's file if it is closed (mu held; the active segment for Append).
+  Status OpenFileLocked(Segment& seg) const;
+  // fsync of the log's folder through an fd of its own.
+  Status FsyncDir() const;
 
   // Creates the segment for next_seq and makes it active. The caller has charged
   // kSegmentHeaderSize to the quota.

@@ -1,6 +1,6 @@
 #pragma once
 // What the files of DeliveryStream's implementation share (delivery_stream.cc: the
-// delivery thread and the destination/backup stages; processing_stage.cc: the
+// delivery pass and the destination/backup stages; processing_stage.cc: the
 // processing stage; stream_files.cc: the stream folder's files and crash repair).
 // Not for other modules.
 
@@ -22,7 +22,7 @@ inline constexpr int64_t kBacklogTrigger = std::numeric_limits<int64_t>::max() /
 
 namespace hydrant::stream {
 
-// What one pass of the delivery thread sees (taken under mu_).
+// What one delivery pass sees (taken under mu_).
 struct DeliveryStream::Snapshot {
   std::shared_ptr<const api::DestinationSpec> spec;  // never null
   std::shared_ptr<processing::Pipeline> pipeline;

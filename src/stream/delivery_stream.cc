@@ -82,9 +82,23 @@ void DeliveryStream::Stop() {
     stopping_ = true;
     ++generation_;
   }
-  cv_.notify_all();
+  cv_.notify_all();  // a paced delivery finishes at full speed
   idle_cv_.notify_all();
-  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+  DeliveryScheduler::Handle task;
+  {
+    std::lock_guard lk(mu_);
+    task = std::move(task_);  // once: the scheduler may be gone at a later Stop
+  }
+  if (task) scheduler_->Unregister(task);  // waits for a pass in progress
+}
+
+void DeliveryStream::MarkDue() {
+  DeliveryScheduler::Handle task;
+  {
+    std::lock_guard lk(mu_);
+    task = task_;
+  }
+  if (task) scheduler_->MarkDue(task);
 }
 
 void DeliveryStream::Wake() {
@@ -92,7 +106,7 @@ void DeliveryStream::Wake() {
     std::lock_guard lk(mu_);
     ++generation_;
   }
-  cv_.notify_all();
+  MarkDue();
 }
 
 bool DeliveryStream::WaitUntilIdle(std::chrono::milliseconds timeout) {
@@ -125,7 +139,7 @@ Status DeliveryStream::SetMeta(StreamMeta meta) {
     ApplyMetaLocked();
     ++generation_;
   }
-  cv_.notify_all();
+  MarkDue();
   return Status::Ok();
 }
 
@@ -167,67 +181,86 @@ void DeliveryStream::Put(int64_t arrival_ms, std::span<const std::string_view> p
           self->ingested_bytes_.fetch_add(bytes, std::memory_order_relaxed);
         }
         done(first_seq);  // the answer first: the wake-up is not on the put's path
-        if (wake) self->cv_.notify_one();
+        if (wake) self->MarkDue();
       });
 }
 
-void DeliveryStream::Run() {
-  while (true) {
-    Snapshot snap;
+int64_t DeliveryStream::RunPass() {
+  Snapshot snap;
+  {
+    std::lock_guard lk(mu_);
+    if (stop_) return DeliveryScheduler::kNoDeadline;
+    snap.spec = meta_.shared_spec();
+    snap.pipeline = pipeline_;
+    snap.processing_configured = processing_configured_;
+    snap.pipeline_error = pipeline_error_;
+    snap.stream_name = meta_.name;
+    snap.stream_arn = meta_.arn;
+    snap.version = meta_.version_id;
+    snap.durable_end = durable_end_;
+    snap.pending_main = pending_main_;
+    snap.pending_backup = pending_backup_;
+    snap.generation = generation_;
+  }
+  if (snap.spec->backup && !backup_cursor_) {
+    // Backup enabled by an update: it starts with the records not yet taken.
+    backup_cursor_ = main_cursor_;
     {
       std::lock_guard lk(mu_);
-      if (stop_) return;
-      snap.spec = meta_.shared_spec();
-      snap.pipeline = pipeline_;
-      snap.processing_configured = processing_configured_;
-      snap.pipeline_error = pipeline_error_;
-      snap.stream_name = meta_.name;
-      snap.stream_arn = meta_.arn;
-      snap.version = meta_.version_id;
-      snap.durable_end = durable_end_;
-      snap.pending_main = pending_main_;
-      snap.pending_backup = pending_backup_;
-      snap.generation = generation_;
+      pending_backup_ = pending_main_;
     }
-    if (snap.spec->backup && !backup_cursor_) {
-      // Backup enabled by an update: it starts with the records not yet taken.
-      backup_cursor_ = main_cursor_;
-      {
-        std::lock_guard lk(mu_);
-        pending_backup_ = pending_main_;
-      }
-      if (Status st = PersistCursors(); !st.ok()) {
-        spdlog::error("stream={} event=cursor_write_failed error=\"{}\"", snap.stream_name,
-                      st.ToString());
-      }
-      continue;
+    if (Status st = PersistCursors(); !st.ok()) {
+      spdlog::error("stream={} event=cursor_write_failed error=\"{}\"", snap.stream_name,
+                    st.ToString());
     }
-    if (!snap.processing_configured) processing_.inflight.reset();
-    const int64_t now = deps_.clock->NowMillis();
-    pacer_.ObserveIngest(now, ingested_bytes_.load(std::memory_order_relaxed));
-    int64_t wake = now + 1000;
-    bool ran = MaybeRunProcessing(snap, now, &wake);
-    ran = MaybeRunDestination(snap, now, &wake) || ran;
-    ran = MaybeRunBackup(snap, now, &wake) || ran;
-    // DataFreshness: the oldest record not yet in an object, processed or not.
-    int64_t oldest = 0;
-    for (const Stage* st : {&processing_, &destination_}) {
-      if (st->oldest_now && (!oldest || st->oldest_now < oldest)) oldest = st->oldest_now;
-    }
-    probe_.oldest_undelivered_ms = oldest;
-    probe_.backup_oldest_unsent_ms = backup_.oldest_now;
-    if (ran) continue;
-    const int64_t quiet =
-        std::min({processing_.quiet_bytes, destination_.quiet_bytes, backup_.quiet_bytes});
-    std::unique_lock lk(mu_);
-    if (stop_) return;
-    if (generation_ != snap.generation) continue;
+    return 0;
+  }
+  if (!snap.processing_configured) processing_.inflight.reset();
+  const int64_t now = deps_.clock->NowMillis();
+  const uint64_t ingested = ingested_bytes_.load(std::memory_order_relaxed);
+  pacer_.ObserveIngest(now, ingested);
+  int64_t wake = kNoWake;
+  bool ran = MaybeRunProcessing(snap, now, &wake);
+  ran = MaybeRunDestination(snap, now, &wake) || ran;
+  ran = MaybeRunBackup(snap, now, &wake) || ran;
+  // DataFreshness: the oldest record not yet in an object, processed or not.
+  int64_t oldest = 0;
+  for (const Stage* st : {&processing_, &destination_}) {
+    if (st->oldest_now && (!oldest || st->oldest_now < oldest)) oldest = st->oldest_now;
+  }
+  probe_.oldest_undelivered_ms = oldest;
+  probe_.backup_oldest_unsent_ms = backup_.oldest_now;
+  const auto steady = std::chrono::steady_clock::now();
+  if (ran || ingested != files_ingested_) {
+    files_ingested_ = ingested;
+    files_used_at_ = steady;
+    files_open_ = true;
+  }
+  if (ran) return 0;
+  const int64_t quiet =
+      std::min({processing_.quiet_bytes, destination_.quiet_bytes, backup_.quiet_bytes});
+  {
+    std::lock_guard lk(mu_);
+    if (stop_) return DeliveryScheduler::kNoDeadline;
+    if (generation_ != snap.generation) return 0;
     quiet_bytes_ = quiet;
     fresh_bytes_ = 0;
     idle_generation_ = snap.generation + 1;
-    idle_cv_.notify_all();
-    cv_.wait_for(lk, std::chrono::milliseconds(std::clamp<int64_t>(wake - now, 1, 1000)));
   }
+  idle_cv_.notify_all();
+  // Nothing to run: the logs' files are closed once no put has come for a while
+  // (at once when no stage waits for anything), so idle streams hold no fds. The
+  // next put or read opens what it needs.
+  if (files_open_ && (wake == kNoWake || steady - files_used_at_ >= kFilesIdleTime)) {
+    files_open_ = false;
+    log_->ReleaseIdleFiles();
+    transformed_->ReleaseIdleFiles();
+  }
+  // Without a stage waiting for a time, only an event (a put, Wake, SetMeta) runs
+  // the next pass. A deadline is looked at again after at most a second (the
+  // clock may be a test's FakeClock, moved without Wake).
+  if (wake == kNoWake) return DeliveryScheduler::kNoDeadline;
+  return std::clamp<int64_t>(wake - now, 1, 1000);
 }
 
 bool DeliveryStream::Due(Stage& stage, bool transformed, uint64_t start, int64_t pending,

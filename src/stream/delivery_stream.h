@@ -1,8 +1,10 @@
 #pragma once
 // DeliveryStream: one stream's data path. Puts go into its durable log
 // (buffer::StreamLog, the "source log") and are answered once a group commit has
-// made them durable. A delivery thread of its own then runs up to three stages,
-// each with its own cursor, buffering and retry backoff (docs/architecture.md):
+// made them durable. Delivery runs in passes on a shared DeliveryScheduler
+// (stream/delivery_scheduler.h), never two at once for a stream: each pass runs up
+// to three stages, each with its own cursor, buffering and retry backoff, and
+// returns the stages' next deadline (docs/architecture.md):
 //
 //   processing   (ProcessingConfiguration enabled) source log -> processor -> the
 //                "transformed log" (a second StreamLog); failed records go to
@@ -37,7 +39,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -50,6 +51,7 @@
 #include "logs/delivery_errors.h"
 #include "processing/processor.h"
 #include "stream/backoff.h"
+#include "stream/delivery_scheduler.h"
 #include "stream/pacer.h"
 #include "stream/probe.h"
 #include "stream/stream_meta.h"
@@ -66,6 +68,9 @@ struct DeliveryOptions {
   // ingest rate (stream/pacer.h); false = always at full speed.
   bool pace_local_writes = true;
   PacerOptions pacing;
+  // Each log flocks its folder (buffer::LogOptions::lock_dir): an fd per log. The
+  // registry locks its data directory once instead and turns this off.
+  bool lock_logs = true;
 };
 
 struct DeliveryDeps {
@@ -80,13 +85,21 @@ struct DeliveryDeps {
   // Where the stream's definition is saved (Open, SetMeta); null = not saved
   // (tests of the data path). Not owned.
   DefinitionStore* definitions = nullptr;
+  // Runs the stream's delivery passes; shared by the registry's streams. Null =
+  // the stream makes a scheduler with one worker of its own (tests). Not owned;
+  // must outlive the stream.
+  DeliveryScheduler* scheduler = nullptr;
+  // Open: the definition was just loaded from `definitions` (start-up), so it is
+  // not written again (a write + fsync per stream made a start with 5,000
+  // streams take a minute).
+  bool definition_loaded = false;
   DeliveryOptions options;
 };
 
 class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
  public:
   // Saves the definition (deps.definitions), opens (recovering) the stream's log
-  // under `dir` and starts its delivery thread.
+  // under `dir` and registers its delivery with the scheduler.
   static Result<std::shared_ptr<DeliveryStream>> Open(const std::string& dir, StreamMeta meta,
                                                       DeliveryDeps deps);
   ~DeliveryStream();
@@ -121,14 +134,14 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
   // Flushes of the source log, which every acknowledgement waits for.
   const LatencyHistogram& log_sync_latency() const { return log_->sync_latency(); }
 
-  // Makes the delivery thread look at its triggers now (tests that move a FakeClock).
+  // Makes the next delivery pass look at its triggers now (tests that move a FakeClock).
   void Wake();
-  // Waits until the delivery thread has made a whole pass that saw every event so
+  // Waits until a delivery pass has made a whole pass that saw every event so
   // far (durable puts, Wake, SetMeta) and found no stage to run: nothing will
   // happen until the clock moves or something new arrives. For tests that check
   // that something has not happened yet. false on timeout.
   bool WaitUntilIdle(std::chrono::milliseconds timeout);
-  // Stops the delivery thread (data stays on disk).
+  // Stops delivery, waiting for a pass in progress (data stays on disk).
   void Stop();
   // Stops and deletes every file of the stream.
   Status Destroy();
@@ -148,7 +161,7 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
     bool from_transformed = false;  // destination: batch of the transformed log
     bool from_previous_run = false;
   };
-  // Retry state and buffering trigger of one stage (delivery thread only, except
+  // Retry state and buffering trigger of one stage (delivery passes only, except
   // pending_bytes which Put() feeds under mu_).
   struct Stage {
     Stage(const char* n, const char* f) : name(n), inflight_file(f) {}
@@ -169,10 +182,16 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
     int64_t quiet_bytes = 0;
   };
   static constexpr int64_t kNeverWake = INT64_MAX;
-  // What one pass of the delivery thread sees (taken under mu_).
+  // What one delivery pass sees (taken under mu_).
   struct Snapshot;
 
-  void Run();
+  // One delivery pass: runs the stages that are due; returns the delay until the
+  // next pass in ms (0 = at once), or DeliveryScheduler::kNoDeadline when only an
+  // event (a put, Wake, SetMeta) can make a stage due.
+  int64_t RunPass();
+  static constexpr int64_t kNoWake = INT64_MAX;  // no stage waits for a time
+  // Asks the scheduler for a pass now (no-op once stopped).
+  void MarkDue();
   // Runs the stage if due; returns whether it ran (made progress or failed).
   bool MaybeRunProcessing(const Snapshot& snap, int64_t now, int64_t* wake_ms);
   bool MaybeRunDestination(const Snapshot& snap, int64_t now, int64_t* wake_ms);
@@ -225,10 +244,10 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
   std::mutex update_mu_;  // see LockForUpdate()
   bool deleted_ = false;  // MarkDeleted (update_mu_ held)
   mutable std::mutex mu_;
-  std::condition_variable cv_;
-  uint64_t generation_ = 0;  // bumped by every event the delivery thread waits for
-  // 1 + the generation the delivery thread last went to sleep on with nothing to
-  // run (0 = not yet); idle_cv_ is notified each time (WaitUntilIdle).
+  std::condition_variable cv_;  // a paced delivery waits here (Stop cuts it short)
+  uint64_t generation_ = 0;  // bumped by every event a delivery pass looks at
+  // 1 + the generation that the last delivery pass finding nothing to run saw
+  // (0 = not yet); idle_cv_ is notified each time (WaitUntilIdle).
   uint64_t idle_generation_ = 0;
   std::condition_variable idle_cv_;
   StreamMeta meta_;
@@ -241,17 +260,17 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
   // Payload bytes durable but not yet taken by a stage (buffering triggers).
   int64_t pending_main_ = 0;         // for processing, or the destination without it
   int64_t pending_backup_ = 0;
-  // Put wakes the sleeping delivery thread only once the bytes made durable since
-  // it went to sleep reach quiet_bytes_ (the least quiet_bytes of its stages):
+  // Put marks the stream due only once the bytes made durable since the last
+  // idle pass reach quiet_bytes_ (the least quiet_bytes of its stages):
   // under load a wake-up per commit round would cost CPU the puts need.
   int64_t quiet_bytes_ = 0;
   int64_t fresh_bytes_ = 0;
-  int64_t pending_transformed_ = 0;  // delivery thread only
+  int64_t pending_transformed_ = 0;  // delivery passes only
   std::atomic<uint64_t> ingested_bytes_{0};  // payload bytes made durable since Open
   bool stop_ = false;
   std::atomic<bool> stopping_{false};  // stop_ for readers outside mu_ (between chunks)
 
-  // Delivery thread only.
+  // Delivery passes only.
   uint64_t main_cursor_ = 0;    // first source record not yet processed/delivered
   std::optional<uint64_t> backup_cursor_;  // first source record not yet backed up
   // Transformed-log records to skip: a multi-record batch cut by a crash.
@@ -260,7 +279,16 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
   Stage destination_{"destination", "delivery.json"};
   Stage backup_{"backup", "backup.json"};
   DeliveryPacer pacer_;
-  std::thread thread_;
+  // The logs' files are released once the stream has had no put and run no stage
+  // for this long (or at once when no stage waits for a time).
+  static constexpr std::chrono::seconds kFilesIdleTime{5};
+  uint64_t files_ingested_ = 0;
+  std::chrono::steady_clock::time_point files_used_at_{};
+  bool files_open_ = true;
+
+  std::unique_ptr<DeliveryScheduler> own_scheduler_;  // deps_.scheduler was null
+  DeliveryScheduler* scheduler_ = nullptr;
+  DeliveryScheduler::Handle task_;  // set by Open, cleared by Stop (mu_)
 };
 
 }  // namespace hydrant::stream

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <fstream>
 #include <iterator>
@@ -117,7 +118,8 @@ class DeliveryStreamTest : public ::testing::Test {
     std::vector<std::string_view> views(records.begin(), records.end());
     std::promise<Result<uint64_t>> done;
     s.Put(arrival, views, [&](Result<uint64_t> r) { done.set_value(std::move(r)); });
-    ASSERT_TRUE(done.get_future().get().ok());
+    auto r = done.get_future().get();
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
   }
 
   // Every object of the bucket, concatenated in key order.
@@ -377,6 +379,60 @@ TEST_F(DeliveryStreamTest, UndeliverableRecordsExpireAfterTheRetentionPeriod) {
   ASSERT_TRUE(Eventually([&] { return s->probe().delivered_records.load() == 2; }));
   EXPECT_EQ(s->probe().expired_records.load(), 4u);
   EXPECT_EQ(Contents("late"), "yyyyyyyyy\nyyyyyyyyy\n") << "an expired record was delivered";
+}
+
+// fds and threads of this process (/proc/self).
+size_t ProcessFds() {
+  size_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) n += !e.path().empty();
+  return n - 1;  // the iterator's own fd
+}
+size_t ProcessThreads() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("Threads:", 0) == 0) return std::stoul(line.substr(8));
+  }
+  return 0;
+}
+
+TEST_F(DeliveryStreamTest, ManyStreamsOnASharedSchedulerHoldNoFdsOrThreadsWhileIdle) {
+  DeliveryScheduler scheduler({.min_workers = 2, .max_workers = 8, .idle_ms = 50});
+  const size_t fds_before = ProcessFds();
+  const size_t threads_before = ProcessThreads();
+  std::vector<std::shared_ptr<DeliveryStream>> streams;
+  for (int i = 0; i < 300; ++i) {
+    StreamMeta meta;
+    meta.name = "s" + std::to_string(i);
+    meta.arn = "arn:aws:firehose:us-east-1:123456789012:deliverystream/" + meta.name;
+    meta.incarnation = "abc";
+    meta.SetDestination({{"BucketARN", "arn:aws:s3:::dest"},
+                         {"Prefix", meta.name + "/"},
+                         {"BufferingHints", Hints(1, 0)}});
+    DeliveryDeps deps;
+    deps.sink = store_.get();
+    deps.committer = &committer_;
+    deps.clock = &clock_;
+    deps.scheduler = &scheduler;
+    deps.options.lock_logs = false;
+    const std::string dir = dir_.Sub("streams/" + meta.name);
+    auto s = DeliveryStream::Open(dir, std::move(meta), std::move(deps));
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    streams.push_back(*s);
+  }
+  for (auto& s : streams) Settle(*s);
+  // Idle: no fd and no thread per stream (was 4 fds and 1 thread each).
+  EXPECT_EQ(ProcessFds(), fds_before);
+  EXPECT_LE(ProcessThreads(), threads_before + 8);
+  // Puts to a few streams are delivered, and their files closed again afterwards.
+  for (int i : {0, 150, 299}) Put(*streams[i], kStart, Records(3, 10, 'p'));
+  for (int i : {0, 150, 299}) {
+    ASSERT_TRUE(Eventually([&] { return streams[i]->probe().delivered_records.load() == 3; }));
+  }
+  EXPECT_TRUE(Eventually([&] { return ProcessFds() == fds_before; }))
+      << ProcessFds() << " fds, " << fds_before << " before";
+  EXPECT_EQ(ObjectCount("dest"), 3u);
+  for (auto& s : streams) s->Stop();
 }
 
 }  // namespace

@@ -14,7 +14,7 @@
 // disk). docs/architecture.md, "Object writes and the log's fdatasync".
 //
 // Time is whatever clock the caller reads (milliseconds; only differences are
-// used). Not thread-safe: one pacer per delivery thread.
+// used). Not thread-safe: one pacer per stream, used by its delivery passes (never two at once).
 
 #include <cstdint>
 

@@ -1,5 +1,10 @@
 #include "stream/registry.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <limits>
 #include <unordered_set>
 
@@ -26,6 +31,8 @@ DeliveryDeps StreamRegistry::Deps() {
   d.error_log = opts_.error_log;
   d.region = opts_.account.region;
   d.definitions = definitions_;
+  d.scheduler = scheduler_.get();
+  d.options.lock_logs = false;  // lock_fd_ covers them
   return d;
 }
 
@@ -40,6 +47,17 @@ Result<std::unique_ptr<StreamRegistry>> StreamRegistry::Open(const RegistryOptio
   r->committer_ = std::make_unique<buffer::GroupCommitter>();
   r->random_ = naming::DefaultRandom();
   HYDRANT_RETURN_IF_ERROR(fs::MakeDirs(opts.data_dir + "/streams"));
+  const std::string lock_path = opts.data_dir + "/streams.lock";
+  r->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (r->lock_fd_ < 0) return Status::FromErrno("open " + lock_path, errno);
+  if (::flock(r->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) {
+      return Status::Unavailable("the streams of " + opts.data_dir +
+                                 " are open in another process (" + lock_path + " is locked)");
+    }
+    return Status::FromErrno("flock " + lock_path, errno);
+  }
+  r->scheduler_ = std::make_unique<DeliveryScheduler>(opts.scheduler);
   auto metas = r->definitions_->LoadAll();
   if (!metas.ok()) return metas.status();
   std::unordered_set<std::string> defined;
@@ -54,7 +72,9 @@ Result<std::unique_ptr<StreamRegistry>> StreamRegistry::Open(const RegistryOptio
   }
   for (auto& meta : *metas) {
     std::string name = meta.name;
-    auto s = DeliveryStream::Open(r->files_.StreamDir(name), std::move(meta), r->Deps());
+    DeliveryDeps deps = r->Deps();
+    deps.definition_loaded = true;
+    auto s = DeliveryStream::Open(r->files_.StreamDir(name), std::move(meta), std::move(deps));
     if (!s.ok()) return s.status();
     r->streams_[name] = std::move(s).value();
   }
@@ -71,6 +91,8 @@ StreamRegistry::~StreamRegistry() {
   for (auto& [name, s] : streams_) s->Stop();
   streams_.clear();
   committer_.reset();  // drains pending syncs
+  scheduler_.reset();
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
 }
 
 std::shared_ptr<DeliveryStream> StreamRegistry::Get(const std::string& name) const {
@@ -144,7 +166,7 @@ Status StreamRegistry::Delete(const std::string& name) {
   std::shared_ptr<DeliveryStream> s = std::move(it->second);
   streams_.erase(it);
   // The rest happens in the background, as DeleteDeliveryStream does on AWS: the
-  // delivery thread may be waiting for a function (up to 5 minutes), and the name
+  // delivery pass in progress may be waiting for a function (up to 5 minutes), and the name
   // stays taken until its files are gone.
   reapers_.emplace_back([this, s = std::move(s), name] {
     if (Status st = s->Destroy(); !st.ok()) {

@@ -1,7 +1,10 @@
 #pragma once
 // StreamRegistry: the account's delivery streams, by name. Owns each stream's
 // DeliveryStream and its folder under <data-dir>/streams; reopens them (and their
-// undelivered data) at start. Thread-safe.
+// undelivered data) at start. Owns the DeliveryScheduler that runs their
+// delivery, and flocks <data-dir>/streams.lock while open (one fd for every
+// stream's logs: a second process on the same data directory fails to open).
+// Thread-safe.
 
 #include <cstdint>
 #include <map>
@@ -18,6 +21,7 @@
 #include "common/status.h"
 #include "destinations/object_store.h"
 #include "stream/definition_store.h"
+#include "stream/delivery_scheduler.h"
 #include "stream/delivery_stream.h"
 #include "stream/probe.h"
 #include "stream/stream_meta.h"
@@ -35,6 +39,8 @@ struct RegistryOptions {
   // Where stream definitions are kept; null = stream.json files in the streams'
   // folders (FileDefinitionStore). Not owned.
   DefinitionStore* definitions = nullptr;
+  // The worker pool that runs every stream's delivery (stream/delivery_scheduler.h).
+  SchedulerOptions scheduler;
 };
 
 class StreamRegistry {
@@ -74,6 +80,8 @@ class StreamRegistry {
   std::unique_ptr<buffer::DiskQuota> quota_;
   AccountProbe account_probe_;
   std::unique_ptr<buffer::GroupCommitter> committer_;
+  std::unique_ptr<DeliveryScheduler> scheduler_;
+  int lock_fd_ = -1;  // streams.lock, flock'ed
   naming::RandomSource random_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<DeliveryStream>> streams_;

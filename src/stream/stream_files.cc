@@ -24,10 +24,13 @@ Result<std::shared_ptr<DeliveryStream>> DeliveryStream::Open(const std::string& 
   if (!deps.clock) deps.clock = &SystemClock::Get();
   if (!deps.random) deps.random = naming::DefaultRandom();
   std::shared_ptr<DeliveryStream> s(new DeliveryStream(dir, std::move(meta), std::move(deps)));
-  if (s->deps_.definitions) HYDRANT_RETURN_IF_ERROR(s->deps_.definitions->Save(s->meta_));
+  if (s->deps_.definitions && !s->deps_.definition_loaded) {
+    HYDRANT_RETURN_IF_ERROR(s->deps_.definitions->Save(s->meta_));
+  }
   buffer::LogOptions lo;
   lo.segment_target_bytes = s->deps_.options.segment_bytes;
   lo.quota = s->deps_.quota;
+  lo.lock_dir = s->deps_.options.lock_logs;
   buffer::RecoveryReport report;
   auto log = buffer::StreamLog::Open(dir + "/log", lo, &report);
   if (!log.ok()) return log.status();
@@ -36,6 +39,7 @@ Result<std::shared_ptr<DeliveryStream>> DeliveryStream::Open(const std::string& 
   // source log, and refusing it could never free space.
   buffer::LogOptions xo;
   xo.segment_target_bytes = s->deps_.options.segment_bytes;
+  xo.lock_dir = s->deps_.options.lock_logs;
   buffer::RecoveryReport xreport;
   auto xlog = buffer::StreamLog::Open(dir + "/transformed", xo, &xreport);
   if (!xlog.ok()) return xlog.status();
@@ -92,7 +96,18 @@ Result<std::shared_ptr<DeliveryStream>> DeliveryStream::Open(const std::string& 
   }
   // Batches that were being written when we stopped are rewritten under their keys.
   for (Stage* st : {&s->processing_, &s->destination_, &s->backup_}) s->LoadInflight(*st);
-  s->thread_ = std::thread([raw = s.get()] { raw->Run(); });
+  // Recovery left the segments' files open: the first pass opens what it reads.
+  s->log_->ReleaseIdleFiles();
+  s->transformed_->ReleaseIdleFiles();
+  if (s->deps_.scheduler) {
+    s->scheduler_ = s->deps_.scheduler;
+  } else {
+    s->own_scheduler_ = std::make_unique<DeliveryScheduler>(SchedulerOptions{1, 1});
+    s->scheduler_ = s->own_scheduler_.get();
+  }
+  auto task = s->scheduler_->Register([raw = s.get()] { return raw->RunPass(); });
+  std::lock_guard lk(s->mu_);
+  s->task_ = std::move(task);
   return s;
 }
 
