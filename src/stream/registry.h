@@ -2,11 +2,19 @@
 // StreamRegistry: the account's delivery streams, by name. Owns each stream's
 // DeliveryStream and its folder under <data-dir>/streams; reopens them (and their
 // undelivered data) at start. Thread-safe.
+//
+// One stream that cannot be opened never takes the others down: it is
+// *quarantined* (logged, listed by Quarantined() for /health and the doctor), its
+// folder is kept as it is, its name stays taken (a Create cannot write over its
+// data), and opening it is retried every `quarantine_retry` until it succeeds.
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -35,6 +43,17 @@ struct RegistryOptions {
   // Where stream definitions are kept; null = stream.json files in the streams'
   // folders (FileDefinitionStore). Not owned.
   DefinitionStore* definitions = nullptr;
+  // How often opening a quarantined stream is tried again; zero = never.
+  std::chrono::milliseconds quarantine_retry{std::chrono::seconds(30)};
+};
+
+// A stream that could not be opened (see StreamRegistry).
+struct QuarantinedStream {
+  std::string name;
+  std::string dir;
+  std::string reason;     // the last failure
+  int64_t since_ms = 0;   // when it was first quarantined
+  uint64_t attempts = 0;  // opening attempts so far
 };
 
 class StreamRegistry {
@@ -57,6 +76,11 @@ class StreamRegistry {
   Status Delete(const std::string& name);
   std::vector<StreamMeta> List() const;  // sorted by name
   std::vector<std::shared_ptr<DeliveryStream>> All() const;
+  // Streams that could not be opened, sorted by name.
+  std::vector<QuarantinedStream> Quarantined() const;
+  // Tries once to open every quarantined stream (what the retry timer does);
+  // returns how many opened.
+  size_t RetryQuarantined();
   buffer::DiskQuota* quota() { return quota_.get(); }
   // Counters of account-level operations (ListDeliveryStreams).
   AccountProbe& account_probe() { return account_probe_; }
@@ -65,6 +89,14 @@ class StreamRegistry {
  private:
   explicit StreamRegistry(const RegistryOptions& opts);
   DeliveryDeps Deps();
+  // Records `name` as quarantined (or its new failure), and logs it.
+  void Quarantine(const std::string& name, std::optional<StreamMeta> meta, const Status& why);
+  void RetryLoop();
+
+  struct QuarantineEntry {
+    QuarantinedStream info;
+    std::optional<StreamMeta> meta;  // null when the definition itself is unreadable
+  };
 
   RegistryOptions opts_;
   FileDefinitionStore files_;       // the streams' folders (and, by default, definitions)
@@ -80,6 +112,11 @@ class StreamRegistry {
   // Names whose files are being made or removed: not creatable until that is done.
   std::set<std::string> creating_, deleting_;
   std::vector<std::thread> reapers_;  // background deletions, joined by the destructor
+  std::map<std::string, QuarantineEntry> quarantined_;
+  std::mutex retry_mu_;  // serializes retries; taken before mu_
+  std::condition_variable retry_cv_;
+  bool stopping_ = false;  // under mu_
+  std::thread retry_thread_;
 };
 
 }  // namespace hydrant::stream
