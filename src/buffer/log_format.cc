@@ -43,6 +43,19 @@ std::optional<uint64_t> ParseIndexFileName(std::string_view name) {
   return ParseNumberedFileName(name, kIndexSuffix);
 }
 
+std::string DamagedFileName(uint64_t base_seq, uint64_t offset) {
+  std::string name = NumberedFileName(base_seq, ".");
+  name += std::to_string(offset);
+  name += kDamagedSuffix;
+  return name;
+}
+
+std::string RebuiltFileName(uint64_t base_seq) { return NumberedFileName(base_seq, kRebuiltSuffix); }
+
+std::optional<uint64_t> ParseRebuiltFileName(std::string_view name) {
+  return ParseNumberedFileName(name, kRebuiltSuffix);
+}
+
 std::string FreeFileName(uint64_t number) { return NumberedFileName(number, kFreeSuffix); }
 
 std::optional<uint64_t> ParseFreeFileName(std::string_view name) {

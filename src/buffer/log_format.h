@@ -9,6 +9,9 @@
 //   LOCK                              flock'ed while a process has the log open
 //   <20-digit decimal base seq>.idx   index of a sealed segment (optional, see below)
 //   <20-digit decimal number>.free    a delivered segment file kept for reuse
+//   <20-digit base>.<offset>.damaged  bytes of segment <base> from <offset> that
+//                                     failed their checks, kept out of the log
+//   <20-digit base>.rebuilt           transient: a segment being rewritten by Open
 //
 // Segment file = segment header, then frames back to back, then (in a reused
 // file) whatever the file's earlier life left behind:
@@ -79,6 +82,8 @@ inline constexpr uint32_t kMaxPayloadBytes = 64u << 20;
 inline constexpr std::string_view kSegmentSuffix = ".log";
 inline constexpr std::string_view kIndexSuffix = ".idx";
 inline constexpr std::string_view kFreeSuffix = ".free";
+inline constexpr std::string_view kDamagedSuffix = ".damaged";
+inline constexpr std::string_view kRebuiltSuffix = ".rebuilt";
 inline constexpr size_t kSegmentNameDigits = 20;
 inline constexpr std::string_view kCheckpointName = "CHECKPOINT";
 inline constexpr std::string_view kCheckpointTempName = "CHECKPOINT.tmp";
@@ -96,6 +101,24 @@ std::optional<uint64_t> ParseIndexFileName(std::string_view name);
 // A delivered segment file kept for reuse, numbered by the log; and its number.
 std::string FreeFileName(uint64_t number);
 std::optional<uint64_t> ParseFreeFileName(std::string_view name);
+
+// Damaged bytes of segment `base_seq` from `offset`, kept (never read again).
+std::string DamagedFileName(uint64_t base_seq, uint64_t offset);
+// A segment being rewritten at Open (frames after damage, or after a bad header);
+// and its base seq. Open deletes leftovers.
+std::string RebuiltFileName(uint64_t base_seq);
+std::optional<uint64_t> ParseRebuiltFileName(std::string_view name);
+
+// ---- resynchronizing after damage ----
+// Past a damaged frame, Open looks for the next valid frame (leveldb's log reader
+// does the same per block): first by following the damaged frames' own lengths,
+// then byte by byte up to kResyncWindowBytes past the damage, accepting a frame of
+// at most kResyncMaxPayloadBytes (a Firehose record is at most 1000 KiB) whose
+// checksum holds and which is followed by another valid frame or the end of the
+// file (a false match is then as likely as two colliding CRCs).
+inline constexpr uint64_t kResyncWindowBytes = 4u << 20;
+inline constexpr uint32_t kResyncMaxPayloadBytes = 1u << 20;
+inline constexpr int kResyncMaxHops = 8;
 
 // ---- segment header ----
 // Writes a header of the current version (kSegmentVersion).
