@@ -7,6 +7,7 @@
 //   CHECKPOINT                        first undelivered seq (replaced atomically)
 //   CHECKPOINT.tmp                    transient, only while a checkpoint is written
 //   LOCK                              flock'ed while a process has the log open
+//   END                               next seq at the last clean close (see below)
 //   <20-digit decimal base seq>.idx   index of a sealed segment (optional, see below)
 //   <20-digit decimal number>.free    a delivered segment file kept for reuse
 //   <20-digit base>.<offset>.damaged  bytes of segment <base> from <offset> that
@@ -47,6 +48,10 @@
 // Checkpoint file (20 bytes):
 //   +0 u32 masked CRC32C of +4..+20, +4 u32 magic "HYCK", +8 u32 version (1),
 //   +12 u64 first undelivered seq.
+//
+// End file END (written by a clean close, removed by Open; same layout with magic
+// "HYEN"): the next seq at the close, so that Open can tell a deleted newest
+// segment from an empty log.
 
 #include <cstddef>
 #include <cstdint>
@@ -68,6 +73,7 @@ inline constexpr uint32_t kCheckpointVersion = 1;
 inline constexpr uint32_t kSegmentMagic = 0x474c5948;     // bytes "HYLG"
 inline constexpr uint32_t kCheckpointMagic = 0x4b435948;  // bytes "HYCK"
 inline constexpr uint32_t kIndexMagic = 0x58495948;       // bytes "HYIX"
+inline constexpr uint32_t kEndMagic = 0x4e455948;         // bytes "HYEN"
 inline constexpr uint32_t kIndexVersion = 1;
 
 inline constexpr size_t kSegmentHeaderSize = 20;
@@ -88,6 +94,7 @@ inline constexpr size_t kSegmentNameDigits = 20;
 inline constexpr std::string_view kCheckpointName = "CHECKPOINT";
 inline constexpr std::string_view kCheckpointTempName = "CHECKPOINT.tmp";
 inline constexpr std::string_view kLockName = "LOCK";
+inline constexpr std::string_view kEndName = "END";
 
 // ---- file names ----
 std::string SegmentFileName(uint64_t base_seq);
@@ -169,5 +176,9 @@ std::string DecodeIndex(std::string_view in, SegmentIndex* out);
 void EncodeCheckpoint(uint64_t first_undelivered, char out[kCheckpointSize]);
 // Empty string when valid (and *first_undelivered set), else the reason.
 std::string DecodeCheckpoint(std::string_view in, uint64_t* first_undelivered);
+
+// ---- end file (kCheckpointSize bytes) ----
+void EncodeEnd(uint64_t next_seq, char out[kCheckpointSize]);
+std::string DecodeEnd(std::string_view in, uint64_t* next_seq);
 
 }  // namespace hydrant::buffer::log_format

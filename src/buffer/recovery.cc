@@ -392,6 +392,23 @@ Result<std::unique_ptr<StreamLog>> StreamLog::Open(const std::string& dir, const
       have_checkpoint = cp_problem.empty();
     }
   }
+  // END: the next seq at the last clean close (removed now: from here on the log
+  // moves again; the first Sync makes that durable).
+  std::optional<uint64_t> closed_end;
+  {
+    const std::string end_path = JoinPath(dir, fmt::kEndName);
+    int fd = env.Open(end_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      char data[fmt::kCheckpointSize + 1];
+      ssize_t r = PreadAll(env, fd, data, sizeof(data), 0);
+      ::close(fd);
+      uint64_t end = 0;
+      if (r >= 0 && fmt::DecodeEnd(std::string_view(data, static_cast<size_t>(r)), &end).empty()) {
+        closed_end = end;
+      }
+      env.Unlink(end_path.c_str());
+    }
+  }
   uint64_t oldest = segs.empty() ? 0 : segs.front()->base;
   if (!have_checkpoint) {
     // Redeliver everything still on disk: at-least-once, duplicates possible.
@@ -432,6 +449,20 @@ Result<std::unique_ptr<StreamLog>> StreamLog::Open(const std::string& dir, const
     if (s->end() > undelivered_from) report->records_recovered += s->end() - undelivered_from;
   }
 
+  // Seqs the last clean close had, past the end of every segment left: the newest
+  // segment (or all of them) was removed behind the log's back, or its tail lost.
+  if (closed_end && *closed_end > expected) {
+    uint64_t lost = *closed_end - expected;
+    report->records_lost += lost;
+    report->problems.push_back(
+        "seqs " + std::to_string(expected) + ".." + std::to_string(*closed_end - 1) + " (" +
+        std::to_string(lost) + " undelivered records) are lost: the log ended at seq " +
+        std::to_string(*closed_end) + " when it was last closed, " +
+        (segs.empty() ? std::string("no segment holds any record now")
+                      : "its last segment " + segs.back()->path + " now ends at seq " +
+                            std::to_string(segs.back()->end())));
+  }
+
   impl->first_undelivered = checkpoint;
   // The names found here may not be durable yet (the previous process died between
   // starting a segment and the Sync that fsyncs the directory), and Open's own
@@ -464,6 +495,22 @@ Result<std::unique_ptr<StreamLog>> StreamLog::Open(const std::string& dir, const
 
 // ---------------------------------------------------------------------------
 // Index files and damage found after Open
+
+void StreamLog::Impl::WriteEndFile() {
+  char data[fmt::kCheckpointSize];
+  fmt::EncodeEnd(next_seq, data);
+  const std::string path = JoinPath(dir, fmt::kEndName);
+  int fd = env->Open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int err = fd < 0 ? errno : 0;
+  if (fd >= 0) {
+    (void)PwriteAll(*env, fd, data, sizeof(data), 0, &err);
+    ::close(fd);
+  }
+  // Only damage detection depends on it (a torn or missing END is ignored).
+  if (err != 0) {
+    spdlog::warn("log={} event=end_file_not_written error=\"{}\"", dir, std::strerror(err));
+  }
+}
 
 void StreamLog::Impl::WriteDueIndexes() {
   std::vector<std::pair<std::string, fmt::SegmentIndex>> due;

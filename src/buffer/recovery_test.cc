@@ -41,8 +41,9 @@ std::unique_ptr<StreamLog> Open(const std::string& dir, LogOptions opts = {},
 }
 
 
-// Writes `n` records (100-byte payloads) and closes the log.
-void Fill(const std::string& dir, uint64_t n, LogOptions opts = {}) {
+// Writes `n` records (100-byte payloads) and closes the log. Most damage tests
+// stand for a crash: the END file of a clean close is removed unless asked for.
+void Fill(const std::string& dir, uint64_t n, LogOptions opts = {}, bool clean_close = false) {
   auto log = Open(dir, opts);
   for (uint64_t i = 0; i < n; ++i) {
     std::string p = FixedPayload(log->next_seq());
@@ -50,6 +51,8 @@ void Fill(const std::string& dir, uint64_t n, LogOptions opts = {}) {
     ASSERT_TRUE(log->Append(42, v).ok());
   }
   ASSERT_TRUE(log->Sync().ok());
+  log.reset();
+  if (!clean_close) std::filesystem::remove(dir + "/END");
 }
 
 class RecoveryTest : public ::testing::Test {
@@ -167,6 +170,48 @@ TEST_F(RecoveryTest, AnOpenCrashedWhileMovingFramesIsFinishedWithoutDuplicates) 
   EXPECT_NE(Joined(report).find("already handled"), std::string::npos) << Joined(report);
 }
 
+TEST_F(RecoveryTest, DeletedSegmentsAreReportedWithExactCounts) {
+  LogOptions opts = TenPerSegment();
+  Fill(Dir(), 1000, opts);
+  {
+    auto log = Open(Dir(), opts);
+    ASSERT_TRUE(log->MarkDelivered(105).ok());
+  }  // a clean close
+  // One in the middle and the newest: the records after the middle one stay.
+  std::filesystem::remove(Segment(500));
+  std::filesystem::remove(Segment(990));
+  RecoveryReport report;
+  auto log = Open(Dir(), opts, &report);
+  EXPECT_EQ(Seqs(ReadAll(*log, 105)), RangeWithout(105, 990, Range(500, 510)));
+  EXPECT_EQ(report.records_lost, 20u) << Joined(report);
+  ASSERT_EQ(report.problems.size(), 2u) << Joined(report);
+  EXPECT_NE(report.problems[0].find("seqs 500..509 (10 undelivered records) are lost"),
+            std::string::npos)
+      << Joined(report);
+  EXPECT_NE(report.problems[1].find("seqs 990..999 (10 undelivered records) are lost"),
+            std::string::npos)
+      << Joined(report);
+}
+
+TEST_F(RecoveryTest, TheOnlySegmentDeletedIsReported) {
+  Fill(Dir(), 1000, {}, /*clean_close=*/true);
+  std::filesystem::remove(Segment(0));
+  RecoveryReport report;
+  auto log = Open(Dir(), {}, &report);
+  EXPECT_EQ(report.records_lost, 1000u);
+  ASSERT_EQ(report.problems.size(), 1u);
+  EXPECT_NE(report.problems[0].find("seqs 0..999"), std::string::npos) << Joined(report);
+  // Reported once: the next start finds the log as this one left it.
+  std::string p = FixedPayload(0);
+  std::string_view v[] = {p};
+  ASSERT_TRUE(log->Append(1, v).ok());
+  ASSERT_TRUE(log->Sync().ok());
+  log.reset();
+  RecoveryReport again;
+  log = Open(Dir(), {}, &again);
+  EXPECT_TRUE(again.problems.empty()) << Joined(again);
+}
+
 TEST_F(RecoveryTest, FlippedHeaderFieldByteIsACheckSumMismatchToo) {
   Fill(Dir(), 5);
   FlipByte(Segment(0), FrameOffset(3) + 9);  // inside arrival_ms
@@ -232,6 +277,19 @@ TEST_F(RecoveryTest, LengthBeyondEndOfFileIsATornPayload) {
   EXPECT_EQ(Seqs(ReadAll(*log)), Range(0, 2));
   ASSERT_EQ(report.problems.size(), 1u);
   EXPECT_NE(report.problems[0].find("torn payload"), std::string::npos) << Joined(report);
+}
+
+TEST_F(RecoveryTest, ATailLostAfterACleanCloseIsCounted) {
+  Fill(Dir(), 10, {}, /*clean_close=*/true);
+  TruncateFile(Segment(0), FrameOffset(7) + 5);
+  RecoveryReport report;
+  auto log = Open(Dir(), {}, &report);
+  EXPECT_EQ(Seqs(ReadAll(*log)), Range(0, 7));
+  EXPECT_EQ(report.records_lost, 3u);
+  ASSERT_EQ(report.problems.size(), 2u);
+  EXPECT_NE(report.problems[1].find("seqs 7..9 (3 undelivered records) are lost"),
+            std::string::npos)
+      << Joined(report);
 }
 
 TEST_F(RecoveryTest, ZeroFilledTailIsCut) {
