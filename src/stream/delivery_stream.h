@@ -116,6 +116,8 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
   const StreamProbe& probe() const { return probe_; }
   StreamProbe& probe() { return probe_; }
   const std::string& dir() const { return dir_; }
+  // The damage its logs' recovery found at Open, one line each (fixed after Open).
+  const std::vector<std::string>& recovery_problems() const { return recovery_problems_; }
   uint64_t backlog_records() const;
   uint64_t backlog_disk_bytes() const;
   // Flushes of the source log, which every acknowledgement waits for.
@@ -218,6 +220,7 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
   std::shared_ptr<buffer::RecordLog> log_;          // source records
   std::shared_ptr<buffer::RecordLog> transformed_;  // processed batches (one record each)
   StreamProbe probe_;
+  std::vector<std::string> recovery_problems_;
   const std::string name_;
   const std::string incarnation_;
   std::atomic<bool> encrypted_{false};

@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <future>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,7 @@ class RegistryDamageTest : public ::testing::Test {
     registry_.reset();
     RegistryOptions ro;
     ro.data_dir = dir_.path();
+    ro.delivery.segment_bytes = segment_bytes_;
     ro.quarantine_retry = std::chrono::milliseconds(0);  // the tests retry by hand
     auto reg = StreamRegistry::Open(ro, store_.get(), &clock_);
     ASSERT_TRUE(reg.ok()) << reg.status().ToString();
@@ -40,23 +43,26 @@ class RegistryDamageTest : public ::testing::Test {
   }
 
   // Streams "a" and "b", each holding kRecords acknowledged records.
-  void CreateStreamsWithRecords() {
+  void CreateStreamsWithRecords(const std::string& bucket = "missing") {
     OpenRegistry();
     for (const char* name : {"a", "b"}) {
       StreamMeta m;
       m.name = name;
       m.arn = StreamArn(AccountContext{}, name);
       m.incarnation = std::string("inc-") + name;
-      m.SetDestination({{"BucketARN", "arn:aws:s3:::missing"},
+      m.SetDestination({{"BucketARN", "arn:aws:s3:::" + bucket},
                         {"BufferingHints", {{"SizeInMBs", 128}, {"IntervalInSeconds", 900}}}});
       ASSERT_TRUE(registry_->Create(std::move(m)).ok());
       std::vector<std::string> records;
       for (uint64_t i = 0; i < kRecords; ++i) records.push_back("record-" + std::to_string(i));
-      std::vector<std::string_view> views(records.begin(), records.end());
-      std::promise<Result<uint64_t>> done;
-      registry_->Get(name)->Put(clock_.NowMillis(), views,
-                                [&](Result<uint64_t> r) { done.set_value(std::move(r)); });
-      ASSERT_TRUE(done.get_future().get().ok());
+      // In puts of 50 records, as producers send them (segments rotate between puts).
+      for (size_t from = 0; from < records.size(); from += 50) {
+        std::vector<std::string_view> views(records.begin() + from, records.begin() + from + 50);
+        std::promise<Result<uint64_t>> done;
+        registry_->Get(name)->Put(clock_.NowMillis(), views,
+                                  [&](Result<uint64_t> r) { done.set_value(std::move(r)); });
+        ASSERT_TRUE(done.get_future().get().ok());
+      }
     }
     registry_.reset();
   }
@@ -69,6 +75,7 @@ class RegistryDamageTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
+  uint64_t segment_bytes_ = 64ull << 20;
   FakeClock clock_{1'767'225'600'000};
   std::unique_ptr<store::ObjectStore> store_;
   std::unique_ptr<StreamRegistry> registry_;
@@ -156,6 +163,33 @@ TEST_F(RegistryDamageTest, AnInterruptedDeletionIsFinished) {
   EXPECT_TRUE(registry_->Quarantined().empty());
   EXPECT_FALSE(fs::Exists(Dir("a")));
   EXPECT_EQ(Recovered("b"), kRecords);
+}
+
+TEST_F(RegistryDamageTest, RecordsAfterADeletedSegmentAreStillDelivered) {
+  segment_bytes_ = 4096;  // about 160 records a segment
+  CreateStreamsWithRecords("damage-test");
+  std::vector<std::string> segments;
+  for (const auto& n : fs::ListDir(Dir("a") + "/log")) {
+    if (n.ends_with(".log")) segments.push_back(n);
+  }
+  std::sort(segments.begin(), segments.end());
+  ASSERT_GE(segments.size(), 4u);
+  const uint64_t lost_from = std::stoull(segments[1]);
+  const uint64_t lost_to = std::stoull(segments[2]);
+  ASSERT_EQ(::unlink((Dir("a") + "/log/" + segments[1]).c_str()), 0);
+  ASSERT_TRUE(store_->CreateBucket("damage-test").ok());
+  OpenRegistry();
+  auto a = registry_->Get("a");
+  ASSERT_NE(a, nullptr);
+  ASSERT_EQ(a->recovery_problems().size(), 1u);
+  EXPECT_NE(a->recovery_problems()[0].find("are lost"), std::string::npos);
+  EXPECT_EQ(a->probe().lost_records.load(), lost_to - lost_from);
+  const uint64_t want = kRecords - (lost_to - lost_from);
+  for (int i = 0; i < 500 && a->probe().delivered_records.load() < want; ++i) {
+    a->Wake();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(a->probe().delivered_records.load(), want);
 }
 
 }  // namespace
