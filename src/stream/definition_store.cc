@@ -77,7 +77,7 @@ Result<LoadedDefinitions> FileDefinitionStore::LoadAll() {
     std::string name = NameOfDir(dir);
     std::string restored;
     auto meta = Load(name, &restored);
-    if (!restored.empty()) out.restored.push_back(std::move(restored));
+    if (!restored.empty()) out.restored.push_back({name, std::move(restored)});
     if (meta.ok()) {
       out.streams.push_back(std::move(meta).value());
     } else if (meta.status().code() == StatusCode::kNotFound) {

@@ -35,8 +35,9 @@ struct LoadedDefinitions {
   std::vector<std::string> deleting;
   // Streams with data but no readable definition: to be kept and reported.
   std::vector<DamagedDefinition> damaged;
-  // One line per definition rebuilt from its copy (to be logged).
-  std::vector<std::string> restored;
+  // Definitions rebuilt from their copies: the stream and what happened (to be
+  // logged; those streams are in `streams` too).
+  std::vector<DamagedDefinition> restored;
 };
 
 class DefinitionStore {

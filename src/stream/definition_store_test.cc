@@ -126,7 +126,9 @@ TEST(FileDefinitionStore, LostDefinitionIsRebuiltFromItsCopy) {
   ASSERT_EQ(all->streams.size(), 1u);
   EXPECT_EQ(all->streams[0].destination(), Meta("a").destination());
   ASSERT_EQ(all->restored.size(), 1u);
-  EXPECT_NE(all->restored[0].find("rebuilt from"), std::string::npos) << all->restored[0];
+  EXPECT_EQ(all->restored[0].name, "a");
+  EXPECT_NE(all->restored[0].reason.find("rebuilt from"), std::string::npos)
+      << all->restored[0].reason;
   EXPECT_TRUE(fs::Exists(store.StreamDir("a") + "/stream.json"));
   // Found whole at the next load: nothing more to report.
   EXPECT_TRUE(store.LoadAll()->restored.empty());

@@ -54,6 +54,10 @@
 #include "stream/probe.h"
 #include "stream/stream_meta.h"
 
+namespace hydrant {
+class Env;
+}
+
 namespace hydrant::stream {
 
 class DefinitionStore;
@@ -62,6 +66,8 @@ struct DeliveryOptions {
   int64_t retention_ms = 24ll * 3600 * 1000;  // undeliverable data is dropped after this
   Backoff backoff;  // how long a failing stage waits before its next attempt
   uint64_t segment_bytes = 64ull << 20;
+  // The logs' file system (common/env.h); null = the OS. Tests pass a FaultEnv.
+  Env* env = nullptr;
   // Object writes to the local disk (the embedded store) are paced to the stream's
   // ingest rate (stream/pacer.h); false = always at full speed.
   bool pace_local_writes = true;

@@ -43,8 +43,10 @@ Result<std::unique_ptr<StreamRegistry>> StreamRegistry::Open(const RegistryOptio
   // Only an unreadable streams folder stops the start; one bad stream does not.
   auto loaded = r->definitions_->LoadAll();
   if (!loaded.ok()) return loaded.status();
-  for (const auto& line : loaded->restored) {
-    spdlog::warn("event=stream_definition_restored detail=\"{}\"", line);
+  for (auto& note : loaded->restored) {
+    spdlog::warn("stream={} event=stream_definition_restored detail=\"{}\"", note.name,
+                 note.reason);
+    r->start_notes_[note.name].push_back(std::move(note.reason));
   }
   std::unordered_set<std::string> known;
   for (const auto& name : loaded->deleting) {
@@ -119,7 +121,9 @@ size_t StreamRegistry::RetryQuarantined() {
       std::string restored;
       auto loaded = definitions_->Load(name, &restored);
       if (!restored.empty()) {
-        spdlog::warn("event=stream_definition_restored detail=\"{}\"", restored);
+        spdlog::warn("stream={} event=stream_definition_restored detail=\"{}\"", name, restored);
+        std::lock_guard lk(mu_);
+        start_notes_[name].push_back(std::move(restored));
       }
       if (!loaded.ok()) {
         Quarantine(name, std::nullopt, loaded.status());
@@ -150,6 +154,12 @@ void StreamRegistry::RetryLoop() {
     (void)RetryQuarantined();  // failures are logged and stay quarantined
     lk.lock();
   }
+}
+
+std::vector<std::string> StreamRegistry::StartNotes(const std::string& name) const {
+  std::lock_guard lk(mu_);
+  auto it = start_notes_.find(name);
+  return it == start_notes_.end() ? std::vector<std::string>{} : it->second;
 }
 
 std::vector<QuarantinedStream> StreamRegistry::Quarantined() const {

@@ -76,6 +76,9 @@ class StreamRegistry {
   Status Delete(const std::string& name);
   std::vector<StreamMeta> List() const;  // sorted by name
   std::vector<std::shared_ptr<DeliveryStream>> All() const;
+  // What was repaired in a stream's folder at start (a definition rebuilt from its
+  // copy), one line each; empty for most streams.
+  std::vector<std::string> StartNotes(const std::string& name) const;
   // Streams that could not be opened, sorted by name.
   std::vector<QuarantinedStream> Quarantined() const;
   // Tries once to open every quarantined stream (what the retry timer does);
@@ -113,6 +116,7 @@ class StreamRegistry {
   std::set<std::string> creating_, deleting_;
   std::vector<std::thread> reapers_;  // background deletions, joined by the destructor
   std::map<std::string, QuarantineEntry> quarantined_;
+  std::map<std::string, std::vector<std::string>> start_notes_;
   std::mutex retry_mu_;  // serializes retries; taken before mu_
   std::condition_variable retry_cv_;
   bool stopping_ = false;  // under mu_

@@ -28,6 +28,7 @@ Result<std::shared_ptr<DeliveryStream>> DeliveryStream::Open(const std::string& 
   buffer::LogOptions lo;
   lo.segment_target_bytes = s->deps_.options.segment_bytes;
   lo.quota = s->deps_.quota;
+  lo.env = s->deps_.options.env;
   buffer::RecoveryReport report;
   auto log = buffer::StreamLog::Open(dir + "/log", lo, &report);
   if (!log.ok()) return log.status();
@@ -36,6 +37,7 @@ Result<std::shared_ptr<DeliveryStream>> DeliveryStream::Open(const std::string& 
   // source log, and refusing it could never free space.
   buffer::LogOptions xo;
   xo.segment_target_bytes = s->deps_.options.segment_bytes;
+  xo.env = s->deps_.options.env;
   buffer::RecoveryReport xreport;
   auto xlog = buffer::StreamLog::Open(dir + "/transformed", xo, &xreport);
   if (!xlog.ok()) return xlog.status();
