@@ -120,12 +120,16 @@ std::optional<uint64_t> ParseRebuiltFileName(std::string_view name);
 // Past a damaged frame, Open looks for the next valid frame (leveldb's log reader
 // does the same per block): first by following the damaged frames' own lengths,
 // then byte by byte up to kResyncWindowBytes past the damage, accepting a frame of
-// at most kResyncMaxPayloadBytes (a Firehose record is at most 1000 KiB) whose
-// checksum holds and which is followed by another valid frame or the end of the
+// at most kResyncMaxPayloadBytes (a Firehose record is at most 1000 KiB) with a
+// plausible arrival time (below) whose checksum holds and which is followed by another valid frame or the end of the
 // file (a false match is then as likely as two colliding CRCs).
 inline constexpr uint64_t kResyncWindowBytes = 4u << 20;
 inline constexpr uint32_t kResyncMaxPayloadBytes = 1u << 20;
 inline constexpr int kResyncMaxHops = 8;
+// While searching byte by byte, a candidate's arrival time must also be below this
+// (2^43 ms: the year 2248) and not negative, so that a checksum is computed for
+// about one position in 2^33 of random bytes.
+inline constexpr int64_t kResyncMaxArrivalMs = int64_t{1} << 43;
 
 // ---- segment header ----
 // Writes a header of the current version (kSegmentVersion).

@@ -40,6 +40,26 @@ class FrameCheck {
     return *len <= max_len && size_ - at - fmt::kFrameHeaderSize >= *len;
   }
 
+  // A header that could be a frame's: its length fits (see Length) and its arrival
+  // time is in [0, kResyncMaxArrivalMs). Checked before a checksum is computed
+  // while searching byte by byte: random bytes pass one in about 2^33.
+  bool Plausible(uint64_t at, uint32_t max_len) {
+    uint32_t len = 0;
+    if (!Length(at, max_len, &len)) return false;
+    const char* h = reader_.Get(at, fmt::kFrameHeaderSize, path_, &error_);
+    if (!h) return false;
+    const int64_t arrival = fmt::FrameArrivalMs(h);
+    return arrival >= 0 && arrival < fmt::kResyncMaxArrivalMs;
+  }
+
+  // Plausible, and so is what follows it (the end of the file, or a header).
+  bool PlausiblePair(uint64_t at, uint32_t max_len) {
+    uint32_t len = 0;
+    if (!Plausible(at, max_len) || !Length(at, max_len, &len)) return false;
+    const uint64_t next = at + fmt::kFrameHeaderSize + len;
+    return next == size_ || Plausible(next, fmt::kMaxPayloadBytes);
+  }
+
   // A whole frame whose checksum holds.
   bool Valid(uint64_t at, uint32_t seed, uint32_t max_len, uint32_t* len) {
     if (!Length(at, max_len, len)) return false;
@@ -123,7 +143,8 @@ std::optional<Resync> FindResync(FrameCheck& fc, uint64_t size, uint64_t p, uint
   }
   const uint64_t stop = std::min(size, p + fmt::kResyncWindowBytes);
   for (uint64_t q = p + fmt::kFrameHeaderSize; q + fmt::kFrameHeaderSize <= stop; ++q) {
-    if (fc.Anchored(q, seed, fmt::kResyncMaxPayloadBytes)) {
+    if (fc.PlausiblePair(q, fmt::kResyncMaxPayloadBytes) &&
+        fc.Anchored(q, seed, fmt::kResyncMaxPayloadBytes)) {
       if (fc.ValidWithLength(p, static_cast<uint32_t>(q - p - fmt::kFrameHeaderSize), seed)) {
         return Resync{q, seq + 1, true};
       }
