@@ -43,6 +43,19 @@ std::optional<uint64_t> ParseIndexFileName(std::string_view name) {
   return ParseNumberedFileName(name, kIndexSuffix);
 }
 
+std::string DamagedFileName(uint64_t base_seq, uint64_t offset) {
+  std::string name = NumberedFileName(base_seq, ".");
+  name += std::to_string(offset);
+  name += kDamagedSuffix;
+  return name;
+}
+
+std::string RebuiltFileName(uint64_t base_seq) { return NumberedFileName(base_seq, kRebuiltSuffix); }
+
+std::optional<uint64_t> ParseRebuiltFileName(std::string_view name) {
+  return ParseNumberedFileName(name, kRebuiltSuffix);
+}
+
 std::string FreeFileName(uint64_t number) { return NumberedFileName(number, kFreeSuffix); }
 
 std::optional<uint64_t> ParseFreeFileName(std::string_view name) {
@@ -131,28 +144,51 @@ std::string DecodeIndex(std::string_view in, SegmentIndex* out) {
   return "";
 }
 
-void EncodeCheckpoint(uint64_t first_undelivered, char out[kCheckpointSize]) {
-  coding::EncodeFixed32(out + 4, kCheckpointMagic);
+namespace {
+
+// The checkpoint and end files: one seq behind a checksum, a magic and a version.
+void EncodeSeqFile(uint32_t magic, uint64_t seq, char out[kCheckpointSize]) {
+  coding::EncodeFixed32(out + 4, magic);
   coding::EncodeFixed32(out + 8, kCheckpointVersion);
-  coding::EncodeFixed64(out + 12, first_undelivered);
+  coding::EncodeFixed64(out + 12, seq);
   coding::EncodeFixed32(out, crc32c::Mask(crc32c::Value(out + 4, kCheckpointSize - 4)));
 }
 
-std::string DecodeCheckpoint(std::string_view in, uint64_t* first_undelivered) {
+std::string DecodeSeqFile(std::string_view what, uint32_t magic, std::string_view in,
+                          uint64_t* seq) {
+  const std::string w(what);
   if (in.size() != kCheckpointSize) {
-    return "checkpoint has " + std::to_string(in.size()) + " bytes, expected " +
+    return w + " has " + std::to_string(in.size()) + " bytes, expected " +
            std::to_string(kCheckpointSize);
   }
   const char* p = in.data();
   if (crc32c::Unmask(coding::DecodeFixed32(p)) != crc32c::Value(p + 4, kCheckpointSize - 4)) {
-    return "checkpoint checksum mismatch";
+    return w + " checksum mismatch";
   }
-  if (coding::DecodeFixed32(p + 4) != kCheckpointMagic) return "bad checkpoint magic";
+  if (coding::DecodeFixed32(p + 4) != magic) return "bad " + w + " magic";
   if (coding::DecodeFixed32(p + 8) != kCheckpointVersion) {
-    return "unsupported checkpoint version " + std::to_string(coding::DecodeFixed32(p + 8));
+    return "unsupported " + w + " version " + std::to_string(coding::DecodeFixed32(p + 8));
   }
-  *first_undelivered = coding::DecodeFixed64(p + 12);
+  *seq = coding::DecodeFixed64(p + 12);
   return "";
+}
+
+}  // namespace
+
+void EncodeCheckpoint(uint64_t first_undelivered, char out[kCheckpointSize]) {
+  EncodeSeqFile(kCheckpointMagic, first_undelivered, out);
+}
+
+std::string DecodeCheckpoint(std::string_view in, uint64_t* first_undelivered) {
+  return DecodeSeqFile("checkpoint", kCheckpointMagic, in, first_undelivered);
+}
+
+void EncodeEnd(uint64_t next_seq, char out[kCheckpointSize]) {
+  EncodeSeqFile(kEndMagic, next_seq, out);
+}
+
+std::string DecodeEnd(std::string_view in, uint64_t* next_seq) {
+  return DecodeSeqFile("end file", kEndMagic, in, next_seq);
 }
 
 }  // namespace hydrant::buffer::log_format

@@ -7,8 +7,12 @@
 //   CHECKPOINT                        first undelivered seq (replaced atomically)
 //   CHECKPOINT.tmp                    transient, only while a checkpoint is written
 //   LOCK                              flock'ed while a process has the log open
+//   END                               next seq at the last clean close (see below)
 //   <20-digit decimal base seq>.idx   index of a sealed segment (optional, see below)
 //   <20-digit decimal number>.free    a delivered segment file kept for reuse
+//   <20-digit base>.<offset>.damaged  bytes of segment <base> from <offset> that
+//                                     failed their checks, kept out of the log
+//   <20-digit base>.rebuilt           transient: a segment being rewritten by Open
 //
 // Segment file = segment header, then frames back to back, then (in a reused
 // file) whatever the file's earlier life left behind:
@@ -44,6 +48,10 @@
 // Checkpoint file (20 bytes):
 //   +0 u32 masked CRC32C of +4..+20, +4 u32 magic "HYCK", +8 u32 version (1),
 //   +12 u64 first undelivered seq.
+//
+// End file END (written by a clean close, removed by Open; same layout with magic
+// "HYEN"): the next seq at the close, so that Open can tell a deleted newest
+// segment from an empty log.
 
 #include <cstddef>
 #include <cstdint>
@@ -65,6 +73,7 @@ inline constexpr uint32_t kCheckpointVersion = 1;
 inline constexpr uint32_t kSegmentMagic = 0x474c5948;     // bytes "HYLG"
 inline constexpr uint32_t kCheckpointMagic = 0x4b435948;  // bytes "HYCK"
 inline constexpr uint32_t kIndexMagic = 0x58495948;       // bytes "HYIX"
+inline constexpr uint32_t kEndMagic = 0x4e455948;         // bytes "HYEN"
 inline constexpr uint32_t kIndexVersion = 1;
 
 inline constexpr size_t kSegmentHeaderSize = 20;
@@ -79,10 +88,13 @@ inline constexpr uint32_t kMaxPayloadBytes = 64u << 20;
 inline constexpr std::string_view kSegmentSuffix = ".log";
 inline constexpr std::string_view kIndexSuffix = ".idx";
 inline constexpr std::string_view kFreeSuffix = ".free";
+inline constexpr std::string_view kDamagedSuffix = ".damaged";
+inline constexpr std::string_view kRebuiltSuffix = ".rebuilt";
 inline constexpr size_t kSegmentNameDigits = 20;
 inline constexpr std::string_view kCheckpointName = "CHECKPOINT";
 inline constexpr std::string_view kCheckpointTempName = "CHECKPOINT.tmp";
 inline constexpr std::string_view kLockName = "LOCK";
+inline constexpr std::string_view kEndName = "END";
 
 // ---- file names ----
 std::string SegmentFileName(uint64_t base_seq);
@@ -96,6 +108,28 @@ std::optional<uint64_t> ParseIndexFileName(std::string_view name);
 // A delivered segment file kept for reuse, numbered by the log; and its number.
 std::string FreeFileName(uint64_t number);
 std::optional<uint64_t> ParseFreeFileName(std::string_view name);
+
+// Damaged bytes of segment `base_seq` from `offset`, kept (never read again).
+std::string DamagedFileName(uint64_t base_seq, uint64_t offset);
+// A segment being rewritten at Open (frames after damage, or after a bad header);
+// and its base seq. Open deletes leftovers.
+std::string RebuiltFileName(uint64_t base_seq);
+std::optional<uint64_t> ParseRebuiltFileName(std::string_view name);
+
+// ---- resynchronizing after damage ----
+// Past a damaged frame, Open looks for the next valid frame (leveldb's log reader
+// does the same per block): first by following the damaged frames' own lengths,
+// then byte by byte up to kResyncWindowBytes past the damage, accepting a frame of
+// at most kResyncMaxPayloadBytes (a Firehose record is at most 1000 KiB) with a
+// plausible arrival time (below) whose checksum holds and which is followed by another valid frame or the end of the
+// file (a false match is then as likely as two colliding CRCs).
+inline constexpr uint64_t kResyncWindowBytes = 4u << 20;
+inline constexpr uint32_t kResyncMaxPayloadBytes = 1u << 20;
+inline constexpr int kResyncMaxHops = 8;
+// While searching byte by byte, a candidate's arrival time must also be below this
+// (2^43 ms: the year 2248) and not negative, so that a checksum is computed for
+// about one position in 2^33 of random bytes.
+inline constexpr int64_t kResyncMaxArrivalMs = int64_t{1} << 43;
 
 // ---- segment header ----
 // Writes a header of the current version (kSegmentVersion).
@@ -146,5 +180,9 @@ std::string DecodeIndex(std::string_view in, SegmentIndex* out);
 void EncodeCheckpoint(uint64_t first_undelivered, char out[kCheckpointSize]);
 // Empty string when valid (and *first_undelivered set), else the reason.
 std::string DecodeCheckpoint(std::string_view in, uint64_t* first_undelivered);
+
+// ---- end file (kCheckpointSize bytes) ----
+void EncodeEnd(uint64_t next_seq, char out[kCheckpointSize]);
+std::string DecodeEnd(std::string_view in, uint64_t* next_seq);
 
 }  // namespace hydrant::buffer::log_format

@@ -20,6 +20,7 @@
 #include <spdlog/spdlog.h>
 
 #include "buffer/log_format.h"
+#include "buffer/resync.h"
 #include "buffer/stream_log_impl.h"
 
 namespace hydrant::buffer {
@@ -29,14 +30,46 @@ namespace fmt = log_format;
 namespace {
 
 struct ScannedSegment {
-  std::shared_ptr<Segment> seg;  // null when the file was dropped (bad header)
+  std::shared_ptr<Segment> seg;  // null when no frame of the file could be kept in it
+  // Segments written from the file's later valid frames (resync.h): Open scans them
+  // next. May include the file's own base (rewritten after a bad header).
+  std::vector<uint64_t> rebuilt;
 };
 
-// Scans one segment file, verifying every frame, and truncates it at the first
-// damage. `next_base` is the base of the following segment, if any: records at
-// or beyond it would overlap and count as damage.
-Result<ScannedSegment> ScanSegment(Env& env, const std::string& path, uint64_t base,
-                                   std::optional<uint64_t> next_base, RecoveryReport* report) {
+std::string SeqText(const FrameRun& run) {
+  return run.exact ? "seq " + std::to_string(run.seq)
+                   : "seq " + std::to_string(run.seq) + " (at most; the damaged bytes' frames " +
+                         "cannot be counted)";
+}
+
+// Reports the frames resynchronized after damage and the bytes skipped.
+void ReportRuns(const std::string& path, const FrameScan& scan, size_t first_moved,
+                const std::string& kept, RecoveryReport* report) {
+  for (size_t i = 0; i < scan.skipped.size(); ++i) {
+    const auto& sk = scan.skipped[i];
+    const FrameRun& before = scan.runs[i];
+    const FrameRun& after = scan.runs[i + 1];
+    report->bytes_truncated += sk.to - sk.offset;
+    report->problems.push_back(
+        path + ": offset " + std::to_string(sk.offset) + " (seq " +
+        std::to_string(before.seq + before.count) + "): " + sk.reason + "; skipped bytes " +
+        std::to_string(sk.offset) + ".." + std::to_string(sk.to - 1) + " (kept in " + kept +
+        "), valid frames resume at offset " + std::to_string(sk.to) + ", " + SeqText(after) +
+        ": " + std::to_string(after.count) + " records kept" +
+        (i + 1 >= first_moved ? " in segment " + fmt::SegmentFileName(after.seq) : ""));
+  }
+}
+
+// Scans one segment file, verifying every frame. Damage is skipped when valid
+// frames follow it (resync.h): those move to segments of their own, the damaged
+// bytes are kept in a .damaged file, and the file is cut at the first damage.
+// Damage at the end of the file is cut off (a torn write); in a sealed segment the
+// cut bytes are kept too. A bad header keeps the whole file as .damaged and
+// rewrites the frames it still proves. `next_base` is the base of the following
+// segment, if any: records at or beyond it would overlap and count as damage.
+Result<ScannedSegment> ScanSegment(Env& env, const std::string& dir, const std::string& path,
+                                   uint64_t base, std::optional<uint64_t> next_base,
+                                   RecoveryReport* report) {
   ScannedSegment out;
   int fd = env.Open(path.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus("open", path, errno);
@@ -67,84 +100,110 @@ Result<ScannedSegment> ScanSegment(Env& env, const std::string& path, uint64_t b
     }
   }
   if (!header_problem.empty()) {
-    // Without a trustworthy header nothing in the file can be trusted: drop it.
-    report->bytes_truncated += file_size;
-    report->problems.push_back(path + ": offset 0: " + header_problem + "; removed the file (" +
-                               std::to_string(file_size) + " bytes)");
-    if (env.Unlink(path.c_str()) != 0) return ErrnoStatus("unlink", path, errno);
+    // The header cannot be trusted, but frames summed from this base's seed (either
+    // version's) still prove themselves.
+    const std::string kept = JoinPath(dir, fmt::DamagedFileName(base, 0));
+    std::optional<uint32_t> seed;
+    uint32_t version = fmt::kSegmentVersion;
+    if (file_size > fmt::kSegmentHeaderSize) {
+      for (uint32_t v : {fmt::kSegmentVersion, fmt::kOldestSegmentVersion}) {
+        auto anchored = AnchoredFrameAt(env, fd, path, file_size, fmt::kSegmentHeaderSize,
+                                        fmt::FrameSeed(v, base));
+        if (!anchored.ok()) return anchored.status();
+        if (*anchored) {
+          seed = fmt::FrameSeed(v, base);
+          version = v;
+          break;
+        }
+      }
+    }
+    if (!seed) {
+      report->bytes_truncated += file_size;
+      // Nothing in it can be trusted; kept for inspection, out of the log. A torn
+      // header of a brand-new segment (a crash right after rotation) holds nothing.
+      if (file_size < fmt::kSegmentHeaderSize) {
+        report->problems.push_back(path + ": offset 0: " + header_problem +
+                                   "; removed the file (" + std::to_string(file_size) + " bytes)");
+        if (env.Unlink(path.c_str()) != 0) return ErrnoStatus("unlink", path, errno);
+      } else {
+        report->problems.push_back(path + ": offset 0: " + header_problem +
+                                   "; no valid frame follows; the file (" +
+                                   std::to_string(file_size) + " bytes) is kept as " + kept);
+        if (env.Rename(path.c_str(), kept.c_str()) != 0) return ErrnoStatus("rename", path, errno);
+      }
+      return out;
+    }
+    auto scan = ScanFrames(env, fd, path, file_size, fmt::kSegmentHeaderSize, base, *seed,
+                           version, next_base);
+    if (!scan.ok()) return scan.status();
+    uint64_t kept_records = 0;
+    for (const auto& r : scan->runs) kept_records += r.count;
+    // The header and what no frame proves leave the log (the skipped bytes are
+    // counted by ReportRuns).
+    report->bytes_truncated +=
+        fmt::kSegmentHeaderSize + (scan->unused_rest ? 0 : file_size - scan->end);
+    auto bases = WriteRuns(env, fd, path, dir, *scan, 0, *seed, kept);
+    if (!bases.ok()) return bases.status();
+    report->problems.push_back(path + ": offset 0: " + header_problem + "; the file (" +
+                               std::to_string(file_size) + " bytes) is kept as " + kept + "; " +
+                               std::to_string(kept_records) +
+                               " records its frames still prove were rewritten into segments");
+    ReportRuns(path, *scan, 0, kept, report);
+    out.rebuilt = std::move(bases).value();
     return out;
   }
 
-  std::string buf;
-  ChunkReader reader(env, fd, file_size, 1 << 20, &buf);
-  // Checks the frame at pos: its length, or the reason it is not a whole valid frame.
-  auto frame_at = [&](uint64_t at, uint32_t* len, std::string* why) -> Status {
-    if (file_size - at < fmt::kFrameHeaderSize) {
-      *why = "torn frame header (" + std::to_string(file_size - at) + " of " +
-             std::to_string(fmt::kFrameHeaderSize) + " bytes)";
-      return Status::Ok();
+  auto scan = ScanFrames(env, fd, path, file_size, fmt::kSegmentHeaderSize, base, seg->crc_seed,
+                         seg->version, next_base);
+  if (!scan.ok()) return scan.status();
+  const FrameRun& first = scan->runs.front();
+  const uint64_t cut_at = first.to;
+  if (scan->runs.size() > 1) {
+    // Valid frames after damage: keep the damaged bytes (and everything after them,
+    // as they were), move the later frames, then cut.
+    const uint64_t from = scan->skipped.front().offset;
+    const std::string kept = JoinPath(dir, fmt::DamagedFileName(base, from));
+    if (::access(kept.c_str(), F_OK) == 0) {
+      // An earlier Open got this far and crashed: its moved segments are in place.
+      report->problems.push_back(path + ": offset " + std::to_string(from) +
+                                 ": damage already handled (see " + kept + "); cut there");
+    } else {
+      HYDRANT_RETURN_IF_ERROR(KeepDamagedBytes(env, fd, path, from, file_size, kept));
+      auto bases = WriteRuns(env, fd, path, dir, *scan, 1, seg->crc_seed, "");
+      if (!bases.ok()) return bases.status();
+      out.rebuilt = std::move(bases).value();
+      ReportRuns(path, *scan, 1, kept, report);
     }
-    Status st;
-    const char* h = reader.Get(at, fmt::kFrameHeaderSize, path, &st);
-    if (!h) return st;
-    *len = fmt::FramePayloadLength(h);
-    if (*len > fmt::kMaxPayloadBytes) {
-      *why = "impossible payload length " + std::to_string(*len);
-      return Status::Ok();
-    }
-    if (file_size - at - fmt::kFrameHeaderSize < *len) {
-      *why = "torn payload (" + std::to_string(file_size - at - fmt::kFrameHeaderSize) + " of " +
-             std::to_string(*len) + " bytes)";
-      return Status::Ok();
-    }
-    const char* f = reader.Get(at, fmt::kFrameHeaderSize + *len, path, &st);
-    if (!f) return st;
-    if (!fmt::FrameChecksumOk(f, f + fmt::kFrameHeaderSize, seg->crc_seed)) {
-      *why = "checksum mismatch";
-    }
-    return Status::Ok();
-  };
-  uint64_t pos = fmt::kSegmentHeaderSize;
-  std::string reason;
-  bool unused_rest = false;  // what follows the last frame is not damage
-  while (pos < file_size) {
-    uint32_t len = 0;
-    std::string why;
-    HYDRANT_RETURN_IF_ERROR(frame_at(pos, &len, &why));
-    if (next_base && seg->end() >= *next_base) {
-      // A sealed segment ends where the next one begins. In a reused file (version
-      // 2) the bytes after its last frame are the file's earlier life, which never
-      // validate: unused space, not damage. A valid frame there is an overlap.
-      if (!why.empty() && seg->version >= 2) {
-        unused_rest = true;
-      } else {
-        reason = "records overlap the next segment (base seq " + std::to_string(*next_base) + ")";
-      }
-      break;
-    }
-    if (!why.empty()) {
-      reason = std::move(why);
-      break;
-    }
-    if (seg->count % kIndexInterval == 0) seg->index.push_back(pos);
-    ++seg->count;
-    pos += fmt::kFrameHeaderSize + len;
   }
-  if (pos < file_size && !unused_rest) {
-    if (!next_base && seg->version >= 2) {
+  const uint64_t tail = scan->unused_rest ? 0 : file_size - scan->end;
+  if (tail > 0) {
+    const FrameRun& last = scan->runs.back();
+    std::string reason = scan->end_reason;
+    std::string kept_note;
+    if (next_base) {
+      // A sealed segment's frames were acknowledged: keep what is cut.
+      const std::string kept = JoinPath(dir, fmt::DamagedFileName(base, scan->end));
+      if (scan->runs.size() == 1) {
+        HYDRANT_RETURN_IF_ERROR(KeepDamagedBytes(env, fd, path, scan->end, file_size, kept));
+        kept_note = " (kept in " + kept + ")";
+      }
+    } else if (seg->version >= 2) {
       reason += " (a write torn by a crash, or the unused rest of a reused segment file)";
     }
-    uint64_t cut = file_size - pos;
-    report->bytes_truncated += cut;
-    report->problems.push_back(path + ": offset " + std::to_string(pos) + " (seq " +
-                               std::to_string(seg->end()) + "): " + reason + "; truncated " +
-                               std::to_string(cut) + " bytes");
-    if (env.Ftruncate(fd, static_cast<off_t>(pos)) != 0) {
+    report->bytes_truncated += tail;
+    report->problems.push_back(path + ": offset " + std::to_string(scan->end) + " (seq " +
+                               std::to_string(last.seq + last.count) + "): " + reason +
+                               "; truncated " + std::to_string(tail) + " bytes" + kept_note);
+  }
+  if (cut_at < file_size && !(scan->runs.size() == 1 && scan->unused_rest)) {
+    if (env.Ftruncate(fd, static_cast<off_t>(cut_at)) != 0) {
       return ErrnoStatus("truncate", path, errno);
     }
     if (env.Fdatasync(fd) != 0) return ErrnoStatus("fdatasync", path, errno);
   }
-  seg->size = pos;
+  seg->count = first.count;
+  seg->size = cut_at;
+  seg->index = first.index;
   out.seg = std::move(seg);
   return out;
 }
@@ -249,12 +308,21 @@ Result<std::unique_ptr<StreamLog>> StreamLog::Open(const std::string& dir, const
   {
     DIR* d = ::opendir(dir.c_str());
     if (!d) return ErrnoStatus("list", dir, errno);
+    std::vector<uint64_t> rebuilt;
     while (struct dirent* e = ::readdir(d)) {
       if (auto base = fmt::ParseSegmentFileName(e->d_name)) bases.push_back(*base);
       if (auto base = fmt::ParseIndexFileName(e->d_name)) indexes.push_back(*base);
       if (auto n = fmt::ParseFreeFileName(e->d_name)) free_numbers.push_back(*n);
+      if (auto base = fmt::ParseRebuiltFileName(e->d_name)) rebuilt.push_back(*base);
     }
     ::closedir(d);
+    // An earlier Open moved frames after damage and crashed before every moved
+    // segment had its name: finish that (or drop a copy whose segment is in place).
+    for (uint64_t base : rebuilt) {
+      auto renamed = FinishRebuilt(env, dir, base);
+      if (!renamed.ok()) return renamed.status();
+      if (*renamed) bases.push_back(base);
+    }
   }
   std::sort(bases.begin(), bases.end());
   std::sort(indexes.begin(), indexes.end());
@@ -263,6 +331,7 @@ Result<std::unique_ptr<StreamLog>> StreamLog::Open(const std::string& dir, const
   // Sealed segments with a valid index are taken as they are (start-up time must
   // not grow with the backlog); the others are scanned frame by frame.
   std::vector<std::shared_ptr<Segment>> segs;
+  std::vector<uint64_t> rewritten;  // bases rewritten after a bad header (scanned once more)
   for (size_t i = 0; i < bases.size(); ++i) {
     std::optional<uint64_t> next_base;
     if (i + 1 < bases.size()) next_base = bases[i + 1];
@@ -276,9 +345,23 @@ Result<std::unique_ptr<StreamLog>> StreamLog::Open(const std::string& dir, const
       }
     }
     if (!seg) {
-      auto scanned = ScanSegment(env, path, bases[i], next_base, report);
+      auto scanned = ScanSegment(env, dir, path, bases[i], next_base, report);
       if (!scanned.ok()) return scanned.status();
       seg = std::move(scanned->seg);
+      // Segments written from frames found after damage are scanned in their turn.
+      bool again = false;
+      for (uint64_t b : scanned->rebuilt) {
+        if (b == bases[i]) {
+          again = std::find(rewritten.begin(), rewritten.end(), b) == rewritten.end();
+          rewritten.push_back(b);
+        } else if (!std::binary_search(bases.begin() + static_cast<ptrdiff_t>(i), bases.end(), b)) {
+          bases.insert(std::upper_bound(bases.begin() + static_cast<ptrdiff_t>(i), bases.end(), b), b);
+        }
+      }
+      if (again) {
+        --i;  // the file under this name was rewritten: scan the new one
+        continue;
+      }
     }
     if (seg) {
       seg->id = impl->next_segment_id++;
@@ -309,6 +392,23 @@ Result<std::unique_ptr<StreamLog>> StreamLog::Open(const std::string& dir, const
       cp_problem =
           fmt::DecodeCheckpoint(std::string_view(data, static_cast<size_t>(r)), &checkpoint);
       have_checkpoint = cp_problem.empty();
+    }
+  }
+  // END: the next seq at the last clean close (removed now: from here on the log
+  // moves again; the first Sync makes that durable).
+  std::optional<uint64_t> closed_end;
+  {
+    const std::string end_path = JoinPath(dir, fmt::kEndName);
+    int fd = env.Open(end_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      char data[fmt::kCheckpointSize + 1];
+      ssize_t r = PreadAll(env, fd, data, sizeof(data), 0);
+      ::close(fd);
+      uint64_t end = 0;
+      if (r >= 0 && fmt::DecodeEnd(std::string_view(data, static_cast<size_t>(r)), &end).empty()) {
+        closed_end = end;
+      }
+      env.Unlink(end_path.c_str());
     }
   }
   uint64_t oldest = segs.empty() ? 0 : segs.front()->base;
@@ -351,6 +451,20 @@ Result<std::unique_ptr<StreamLog>> StreamLog::Open(const std::string& dir, const
     if (s->end() > undelivered_from) report->records_recovered += s->end() - undelivered_from;
   }
 
+  // Seqs the last clean close had, past the end of every segment left: the newest
+  // segment (or all of them) was removed behind the log's back, or its tail lost.
+  if (closed_end && *closed_end > expected) {
+    uint64_t lost = *closed_end - expected;
+    report->records_lost += lost;
+    report->problems.push_back(
+        "seqs " + std::to_string(expected) + ".." + std::to_string(*closed_end - 1) + " (" +
+        std::to_string(lost) + " undelivered records) are lost: the log ended at seq " +
+        std::to_string(*closed_end) + " when it was last closed, " +
+        (segs.empty() ? std::string("no segment holds any record now")
+                      : "its last segment " + segs.back()->path + " now ends at seq " +
+                            std::to_string(segs.back()->end())));
+  }
+
   impl->first_undelivered = checkpoint;
   // The names found here may not be durable yet (the previous process died between
   // starting a segment and the Sync that fsyncs the directory), and Open's own
@@ -383,6 +497,22 @@ Result<std::unique_ptr<StreamLog>> StreamLog::Open(const std::string& dir, const
 
 // ---------------------------------------------------------------------------
 // Index files and damage found after Open
+
+void StreamLog::Impl::WriteEndFile() {
+  char data[fmt::kCheckpointSize];
+  fmt::EncodeEnd(next_seq, data);
+  const std::string path = JoinPath(dir, fmt::kEndName);
+  int fd = env->Open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int err = fd < 0 ? errno : 0;
+  if (fd >= 0) {
+    (void)PwriteAll(*env, fd, data, sizeof(data), 0, &err);
+    ::close(fd);
+  }
+  // Only damage detection depends on it (a torn or missing END is ignored).
+  if (err != 0) {
+    spdlog::warn("log={} event=end_file_not_written error=\"{}\"", dir, std::strerror(err));
+  }
+}
 
 void StreamLog::Impl::WriteDueIndexes() {
   std::vector<std::pair<std::string, fmt::SegmentIndex>> due;
@@ -426,6 +556,13 @@ bool StreamLog::Impl::CutDamagedSegment(const std::shared_ptr<Segment>& seg, uin
   // The index goes first: a crash after it leaves a segment that Open scans.
   std::string index_path = JoinPath(dir, fmt::IndexFileName(seg->base));
   if (env->Unlink(index_path.c_str()) != 0 && errno != ENOENT) return false;
+  // The bytes cut were acknowledged records: kept out of the log, never deleted.
+  const std::string kept = JoinPath(dir, fmt::DamagedFileName(seg->base, pos));
+  if (Status st = KeepDamagedBytes(*env, seg->fd, seg->path, pos, seg->size, kept); !st.ok()) {
+    spdlog::error("log={} event=log_damage_not_cut path={} error=\"{}\"", dir, seg->path,
+                  st.ToString());
+    return false;
+  }
   if (env->Ftruncate(seg->fd, static_cast<off_t>(pos)) != 0 || env->Fdatasync(seg->fd) != 0) {
     spdlog::error("log={} event=log_damage_not_cut path={} error=\"{}\"", dir, seg->path,
                   std::strerror(errno));
@@ -442,8 +579,8 @@ bool StreamLog::Impl::CutDamagedSegment(const std::shared_ptr<Segment>& seg, uin
   if (cursor.segment_id == seg->id) cursor = Cursor{};
   spdlog::error(
       "log={} event=log_damage_cut path={} offset={} seq={} reason=\"{}\" records_lost={} "
-      "bytes_cut={}",
-      dir, seg->path, pos, seq, reason, lost, cut);
+      "bytes_cut={} kept={}",
+      dir, seg->path, pos, seq, reason, lost, cut, kept);
   return true;
 }
 

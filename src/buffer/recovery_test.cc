@@ -41,8 +41,9 @@ std::unique_ptr<StreamLog> Open(const std::string& dir, LogOptions opts = {},
 }
 
 
-// Writes `n` records (100-byte payloads) and closes the log.
-void Fill(const std::string& dir, uint64_t n, LogOptions opts = {}) {
+// Writes `n` records (100-byte payloads) and closes the log. Most damage tests
+// stand for a crash: the END file of a clean close is removed unless asked for.
+void Fill(const std::string& dir, uint64_t n, LogOptions opts = {}, bool clean_close = false) {
   auto log = Open(dir, opts);
   for (uint64_t i = 0; i < n; ++i) {
     std::string p = FixedPayload(log->next_seq());
@@ -50,6 +51,8 @@ void Fill(const std::string& dir, uint64_t n, LogOptions opts = {}) {
     ASSERT_TRUE(log->Append(42, v).ok());
   }
   ASSERT_TRUE(log->Sync().ok());
+  log.reset();
+  if (!clean_close) std::filesystem::remove(dir + "/END");
 }
 
 class RecoveryTest : public ::testing::Test {
@@ -81,31 +84,132 @@ TEST_F(RecoveryTest, CleanLogReportsNothing) {
   EXPECT_EQ(Seqs(ReadAll(*log)), Range(0, 10));
 }
 
-TEST_F(RecoveryTest, FlippedPayloadByteCutsAtThatRecord) {
+// Range(a, b) without the seqs in `lost`.
+std::vector<uint64_t> RangeWithout(uint64_t a, uint64_t b, std::vector<uint64_t> lost) {
+  std::vector<uint64_t> out;
+  for (uint64_t s = a; s < b; ++s) {
+    if (std::find(lost.begin(), lost.end(), s) == lost.end()) out.push_back(s);
+  }
+  return out;
+}
+
+TEST_F(RecoveryTest, FlippedPayloadByteSkipsThatRecordOnly) {
   Fill(Dir(), 10);
   const std::string seg = Segment(0);
   const uint64_t size = FileSize(seg);
+  const std::string original = ReadFile(seg);
   FlipByte(seg, FrameOffset(6) + 16 + 50);
   RecoveryReport report;
   auto log = Open(Dir(), {}, &report);
-  EXPECT_EQ(Seqs(ReadAll(*log)), Range(0, 6));
-  EXPECT_EQ(report.records_recovered, 6u);
-  EXPECT_EQ(report.bytes_truncated, size - FrameOffset(6));
+  // Like leveldb's log reader: the damaged frame is skipped, the valid ones after
+  // it are kept (moved into a segment that starts at their seq).
+  EXPECT_EQ(Seqs(ReadAll(*log)), RangeWithout(0, 10, {6}));
+  EXPECT_EQ(report.records_recovered, 9u);
+  EXPECT_EQ(report.records_lost, 1u);
+  EXPECT_EQ(report.bytes_truncated, kFrame);
   EXPECT_EQ(FileSize(seg), FrameOffset(6));
-  ASSERT_EQ(report.problems.size(), 1u);
+  EXPECT_TRUE(std::filesystem::exists(Segment(7)));
+  ASSERT_EQ(report.problems.size(), 2u) << Joined(report);
   const std::string& line = report.problems[0];
   EXPECT_NE(line.find(SegmentName(0)), std::string::npos) << line;
   EXPECT_NE(line.find("offset " + std::to_string(FrameOffset(6))), std::string::npos) << line;
   EXPECT_NE(line.find("checksum"), std::string::npos) << line;
-  // The log goes on from the cut: seq 6 is reused (it was never readable).
-  std::string p = FixedPayload(6);
+  EXPECT_NE(line.find("seq 7: 3 records kept"), std::string::npos) << line;
+  EXPECT_NE(report.problems[1].find("seqs 6..6 (1 undelivered records) are lost"),
+            std::string::npos)
+      << Joined(report);
+  // The damaged bytes (and all after them, as they were) are kept out of the log.
+  const std::string kept = Dir() + "/" + SegmentName(0).substr(0, 20) + "." +
+                           std::to_string(FrameOffset(6)) + ".damaged";
+  std::string damaged = ReadFile(kept);
+  ASSERT_EQ(damaged.size(), size - FrameOffset(6));
+  EXPECT_EQ(damaged.substr(kFrame), original.substr(FrameOffset(7)));
+  // The log goes on after the moved records.
+  std::string p = FixedPayload(10);
   std::string_view v[] = {p};
-  EXPECT_EQ(log->Append(1, v).value(), 6u);
+  EXPECT_EQ(log->Append(1, v).value(), 10u);
+  ASSERT_TRUE(log->Sync().ok());
+  log.reset();
+  RecoveryReport again;
+  log = Open(Dir(), {}, &again);
+  EXPECT_EQ(again.bytes_truncated, 0u);
+  EXPECT_EQ(again.records_lost, 1u) << Joined(again);  // until delivery passes it
+  EXPECT_EQ(Seqs(ReadAll(*log)), RangeWithout(0, 11, {6}));
+}
+
+TEST_F(RecoveryTest, EightBytesFlippedMidSegmentLoseOnlyTheRecordsTheyTouch) {
+  // The case: 1,000 records, 8 bytes flipped in the middle of the file,
+  // across the end of one frame and the header of the next.
+  Fill(Dir(), 1000);
+  const uint64_t at = FrameOffset(500) - 4;
+  for (uint64_t i = 0; i < 8; ++i) FlipByte(Segment(0), at + i);
+  RecoveryReport report;
+  auto log = Open(Dir(), {}, &report);
+  EXPECT_EQ(Seqs(ReadAll(*log)), RangeWithout(0, 1000, {499, 500}));
+  EXPECT_EQ(report.records_lost, 2u) << Joined(report);
+  EXPECT_EQ(report.records_recovered, 998u);
+  EXPECT_EQ(log->next_seq(), 1000u);
+}
+
+TEST_F(RecoveryTest, AnOpenCrashedWhileMovingFramesIsFinishedWithoutDuplicates) {
+  Fill(Dir(), 10);
+  const std::string damaged_original = [&] {
+    FlipByte(Segment(0), FrameOffset(6) + 16 + 50);
+    return ReadFile(Segment(0));
+  }();
+  Open(Dir()).reset();  // moves 7..9 into segment 7, cuts segment 0
+  // As if that Open had died before the moved segment got its name, and before
+  // segment 0 was cut.
+  std::filesystem::rename(Segment(7), Dir() + "/" + SegmentName(7).substr(0, 20) + ".rebuilt");
+  WriteAt(Segment(0), 0, damaged_original);
+  RecoveryReport report;
+  auto log = Open(Dir(), {}, &report);
+  EXPECT_EQ(Seqs(ReadAll(*log)), RangeWithout(0, 10, {6}));
+  EXPECT_EQ(report.records_lost, 1u);
+  EXPECT_EQ(FileSize(Segment(0)), FrameOffset(6));
+  EXPECT_NE(Joined(report).find("already handled"), std::string::npos) << Joined(report);
+}
+
+TEST_F(RecoveryTest, DeletedSegmentsAreReportedWithExactCounts) {
+  LogOptions opts = TenPerSegment();
+  Fill(Dir(), 1000, opts);
+  {
+    auto log = Open(Dir(), opts);
+    ASSERT_TRUE(log->MarkDelivered(105).ok());
+  }  // a clean close
+  // One in the middle and the newest: the records after the middle one stay.
+  std::filesystem::remove(Segment(500));
+  std::filesystem::remove(Segment(990));
+  RecoveryReport report;
+  auto log = Open(Dir(), opts, &report);
+  EXPECT_EQ(Seqs(ReadAll(*log, 105)), RangeWithout(105, 990, Range(500, 510)));
+  EXPECT_EQ(report.records_lost, 20u) << Joined(report);
+  ASSERT_EQ(report.problems.size(), 2u) << Joined(report);
+  EXPECT_NE(report.problems[0].find("seqs 500..509 (10 undelivered records) are lost"),
+            std::string::npos)
+      << Joined(report);
+  EXPECT_NE(report.problems[1].find("seqs 990..999 (10 undelivered records) are lost"),
+            std::string::npos)
+      << Joined(report);
+}
+
+TEST_F(RecoveryTest, TheOnlySegmentDeletedIsReported) {
+  Fill(Dir(), 1000, {}, /*clean_close=*/true);
+  std::filesystem::remove(Segment(0));
+  RecoveryReport report;
+  auto log = Open(Dir(), {}, &report);
+  EXPECT_EQ(report.records_lost, 1000u);
+  ASSERT_EQ(report.problems.size(), 1u);
+  EXPECT_NE(report.problems[0].find("seqs 0..999"), std::string::npos) << Joined(report);
+  // Reported once: the next start finds the log as this one left it.
+  std::string p = FixedPayload(0);
+  std::string_view v[] = {p};
+  ASSERT_TRUE(log->Append(1, v).ok());
+  ASSERT_TRUE(log->Sync().ok());
   log.reset();
   RecoveryReport again;
   log = Open(Dir(), {}, &again);
   EXPECT_TRUE(again.problems.empty()) << Joined(again);
-  EXPECT_EQ(Seqs(ReadAll(*log)), Range(0, 7));
 }
 
 TEST_F(RecoveryTest, FlippedHeaderFieldByteIsACheckSumMismatchToo) {
@@ -113,8 +217,8 @@ TEST_F(RecoveryTest, FlippedHeaderFieldByteIsACheckSumMismatchToo) {
   FlipByte(Segment(0), FrameOffset(3) + 9);  // inside arrival_ms
   RecoveryReport report;
   auto log = Open(Dir(), {}, &report);
-  EXPECT_EQ(Seqs(ReadAll(*log)), Range(0, 3));
-  ASSERT_EQ(report.problems.size(), 1u);
+  EXPECT_EQ(Seqs(ReadAll(*log)), RangeWithout(0, 5, {3}));
+  ASSERT_EQ(report.problems.size(), 2u);
   EXPECT_NE(report.problems[0].find("checksum"), std::string::npos);
 }
 
@@ -147,8 +251,10 @@ TEST_F(RecoveryTest, GarbageLengthField) {
   WriteAt(Segment(0), FrameOffset(4) + 4, std::string("\xf0\xff\xff\xff", 4));
   RecoveryReport report;
   auto log = Open(Dir(), {}, &report);
-  EXPECT_EQ(Seqs(ReadAll(*log)), Range(0, 4));
-  ASSERT_EQ(report.problems.size(), 1u);
+  // Only the length was damaged: the frame is found to be exactly one record.
+  EXPECT_EQ(Seqs(ReadAll(*log)), RangeWithout(0, 10, {4}));
+  EXPECT_EQ(report.records_lost, 1u);
+  ASSERT_EQ(report.problems.size(), 2u);
   EXPECT_NE(report.problems[0].find("impossible payload length"), std::string::npos)
       << Joined(report);
 }
@@ -158,8 +264,8 @@ TEST_F(RecoveryTest, PlausibleButWrongLengthFailsTheChecksum) {
   WriteAt(Segment(0), FrameOffset(4) + 4, std::string("\x32\x00\x00\x00", 4));  // 50, not 100
   RecoveryReport report;
   auto log = Open(Dir(), {}, &report);
-  EXPECT_EQ(Seqs(ReadAll(*log)), Range(0, 4));
-  ASSERT_EQ(report.problems.size(), 1u);
+  EXPECT_EQ(Seqs(ReadAll(*log)), RangeWithout(0, 10, {4}));
+  ASSERT_EQ(report.problems.size(), 2u);
   EXPECT_NE(report.problems[0].find("checksum"), std::string::npos) << Joined(report);
 }
 
@@ -171,6 +277,19 @@ TEST_F(RecoveryTest, LengthBeyondEndOfFileIsATornPayload) {
   EXPECT_EQ(Seqs(ReadAll(*log)), Range(0, 2));
   ASSERT_EQ(report.problems.size(), 1u);
   EXPECT_NE(report.problems[0].find("torn payload"), std::string::npos) << Joined(report);
+}
+
+TEST_F(RecoveryTest, ATailLostAfterACleanCloseIsCounted) {
+  Fill(Dir(), 10, {}, /*clean_close=*/true);
+  TruncateFile(Segment(0), FrameOffset(7) + 5);
+  RecoveryReport report;
+  auto log = Open(Dir(), {}, &report);
+  EXPECT_EQ(Seqs(ReadAll(*log)), Range(0, 7));
+  EXPECT_EQ(report.records_lost, 3u);
+  ASSERT_EQ(report.problems.size(), 2u);
+  EXPECT_NE(report.problems[1].find("seqs 7..9 (3 undelivered records) are lost"),
+            std::string::npos)
+      << Joined(report);
 }
 
 TEST_F(RecoveryTest, ZeroFilledTailIsCut) {
@@ -190,20 +309,24 @@ TEST_F(RecoveryTest, DamagedMiddleSegmentKeepsLaterSegments) {
   ASSERT_EQ(SegmentFiles(Dir()).size(), 3u);
   RemoveIndexes();
   FlipByte(Segment(10), FrameOffset(4) + 16);  // record 14
+  // And the length of record 17, so that the frames after it are found by
+  // searching: a sealed segment ends at the next one's base, so they are still
+  // placed at their own seqs.
+  WriteAt(Segment(10), FrameOffset(7) + 4, std::string("\x10\x00\x00\x00", 4));
+  WriteAt(Segment(10), FrameOffset(7) + 16 + 50, "garbage");
   RecoveryReport report;
   auto log = Open(Dir(), opts, &report);
-  std::vector<uint64_t> expect = Range(0, 14);
-  for (uint64_t s = 20; s < 30; ++s) expect.push_back(s);
-  EXPECT_EQ(Seqs(ReadAll(*log)), expect);
-  EXPECT_EQ(report.records_recovered, 24u);
-  EXPECT_EQ(report.records_lost, 6u);  // 14..19
-  EXPECT_EQ(report.bytes_truncated, 6 * kFrame);
-  ASSERT_EQ(report.problems.size(), 2u) << Joined(report);
+  EXPECT_EQ(Seqs(ReadAll(*log)), RangeWithout(0, 30, {14, 17}));
+  EXPECT_EQ(report.records_recovered, 28u);
+  EXPECT_EQ(report.records_lost, 2u) << Joined(report);
+  EXPECT_EQ(report.bytes_truncated, 2 * kFrame);
+  ASSERT_EQ(report.problems.size(), 4u) << Joined(report);
   EXPECT_NE(report.problems[0].find(SegmentName(10)), std::string::npos);
   EXPECT_NE(report.problems[0].find("checksum"), std::string::npos);
-  EXPECT_NE(report.problems[1].find("14..19"), std::string::npos) << report.problems[1];
-  // Reading across the gap from inside it starts at the next segment.
-  EXPECT_EQ(ReadAll(*log, 15).front().seq, 20u);
+  EXPECT_NE(report.problems[2].find("14..14"), std::string::npos) << Joined(report);
+  EXPECT_NE(report.problems[3].find("17..17"), std::string::npos) << Joined(report);
+  // Reading across a gap from inside it starts at the next record.
+  EXPECT_EQ(ReadAll(*log, 14).front().seq, 15u);
   EXPECT_EQ(log->next_seq(), 30u);
   std::string p = FixedPayload(30);
   std::string_view v[] = {p};
@@ -214,25 +337,47 @@ TEST_F(RecoveryTest, DamagedMiddleSegmentKeepsLaterSegments) {
   RecoveryReport again;
   log = Open(Dir(), opts, &again);
   EXPECT_EQ(again.bytes_truncated, 0u);
-  EXPECT_EQ(again.records_recovered, 25u);
-  // The gap stays visible until delivery passes it (records 14..19 never come back).
-  EXPECT_EQ(again.records_lost, 6u);
+  EXPECT_EQ(again.records_recovered, 29u);
+  // The gaps stay visible until delivery passes them.
+  EXPECT_EQ(again.records_lost, 2u);
 }
 
-TEST_F(RecoveryTest, BadSegmentHeaderDropsThatSegmentOnly) {
+TEST_F(RecoveryTest, BadSegmentHeaderKeepsTheFileAndTheFramesItStillProves) {
   LogOptions opts = TenPerSegment();
   Fill(Dir(), 30, opts);
+  const std::string original = ReadFile(Segment(10));
   FlipByte(Segment(10), 5);  // magic (checked with or without an index)
   RecoveryReport report;
   auto log = Open(Dir(), opts, &report);
-  std::vector<uint64_t> expect = Range(0, 10);
-  for (uint64_t s = 20; s < 30; ++s) expect.push_back(s);
-  EXPECT_EQ(Seqs(ReadAll(*log)), expect);
+  EXPECT_EQ(Seqs(ReadAll(*log)), Range(0, 30));
+  EXPECT_EQ(report.records_lost, 0u);
+  EXPECT_EQ(report.records_recovered, 30u);
+  EXPECT_EQ(report.bytes_truncated, kHeader);
+  ASSERT_GE(report.problems.size(), 1u);
+  EXPECT_NE(report.problems[0].find(SegmentName(10)), std::string::npos) << Joined(report);
+  EXPECT_NE(report.problems[0].find("10 records"), std::string::npos) << Joined(report);
+  // The damaged file is kept whole, beside the rewritten segment.
+  std::string kept = ReadFile(Dir() + "/" + SegmentName(10).substr(0, 20) + ".0.damaged");
+  EXPECT_EQ(kept.size(), original.size());
+  EXPECT_EQ(kept.substr(kHeader), original.substr(kHeader));
+  log.reset();
+  RecoveryReport again;
+  log = Open(Dir(), opts, &again);
+  EXPECT_TRUE(again.problems.empty()) << Joined(again);
+}
+
+TEST_F(RecoveryTest, BadSegmentHeaderWithoutValidFramesIsKeptNotRemoved) {
+  LogOptions opts = TenPerSegment();
+  Fill(Dir(), 30, opts);
+  FlipByte(Segment(10), 5);
+  FlipByte(Segment(10), kHeader + 16);  // the first frame too: nothing proves a seed
+  RecoveryReport report;
+  auto log = Open(Dir(), opts, &report);
+  EXPECT_EQ(Seqs(ReadAll(*log)), RangeWithout(0, 30, Range(10, 20)));
   EXPECT_EQ(report.records_lost, 10u);
   EXPECT_EQ(report.bytes_truncated, kHeader + 10 * kFrame);
   EXPECT_FALSE(std::filesystem::exists(Segment(10)));
-  ASSERT_GE(report.problems.size(), 1u);
-  EXPECT_NE(report.problems[0].find(SegmentName(10)), std::string::npos) << Joined(report);
+  EXPECT_TRUE(std::filesystem::exists(Dir() + "/" + SegmentName(10).substr(0, 20) + ".0.damaged"));
 }
 
 TEST_F(RecoveryTest, SegmentHeaderDisagreeingWithItsNameIsDamage) {
@@ -335,6 +480,10 @@ TEST_F(RecoveryTest, DamageInAnIndexedSegmentIsCutWhenRead) {
   EXPECT_EQ(FileSize(Segment(10)), FrameOffset(4));
   EXPECT_FALSE(std::filesystem::exists(Index(10)));
   EXPECT_EQ(log->disk_bytes(), before - 6 * kFrame);
+  // What was cut is kept out of the log, not deleted.
+  EXPECT_EQ(FileSize(Dir() + "/" + SegmentName(10).substr(0, 20) + "." +
+                     std::to_string(FrameOffset(4)) + ".damaged"),
+            6 * kFrame);
   // Reading into the lost range starts at the next segment.
   EXPECT_EQ(ReadAll(*log, 16).front().seq, 20u);
 
@@ -375,8 +524,8 @@ TEST_F(RecoveryTest, DamagedIndexIsRemovedAndTheSegmentScanned) {
   FlipByte(Segment(10), FrameOffset(4) + 16);  // record 14: the scan must find it
   RecoveryReport report;
   auto log = Open(Dir(), opts, &report);
-  EXPECT_EQ(report.records_lost, 6u);
-  EXPECT_EQ(report.bytes_truncated, 6 * kFrame);
+  EXPECT_EQ(report.records_lost, 1u);
+  EXPECT_EQ(report.bytes_truncated, kFrame);
   EXPECT_FALSE(std::filesystem::exists(Index(10)));
   // The next Sync writes the index of the scanned (and cut) sealed segment again.
   ASSERT_TRUE(log->Sync().ok());
@@ -385,8 +534,8 @@ TEST_F(RecoveryTest, DamagedIndexIsRemovedAndTheSegmentScanned) {
   RecoveryReport again;
   log = Open(Dir(), opts, &again);
   EXPECT_EQ(again.bytes_truncated, 0u);
-  EXPECT_EQ(again.records_recovered, 24u);
-  EXPECT_EQ(ReadAll(*log).size(), 24u);
+  EXPECT_EQ(again.records_recovered, 29u);
+  EXPECT_EQ(ReadAll(*log).size(), 29u);
 }
 
 TEST_F(RecoveryTest, IndexDescribingMoreThanItsSegmentHoldsIsIgnored) {
@@ -432,7 +581,8 @@ TEST_F(RecoveryTest, AnIndexedLastSegmentIsNotAppendedTo) {
   LogOptions opts = TenPerSegment();
   Fill(Dir(), 12, opts);
   ASSERT_TRUE(std::filesystem::exists(Index(0)));
-  WriteAt(Segment(10), 5, "X");  // bad magic: the segment holding 10, 11 is dropped
+  WriteAt(Segment(10), 5, "X");  // bad magic and a bad first frame: the segment
+  FlipByte(Segment(10), kHeader + 16);  // holding 10, 11 is dropped
   RecoveryReport report;
   auto log = Open(Dir(), opts, &report);
   EXPECT_EQ(log->next_seq(), 10u);

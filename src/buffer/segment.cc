@@ -1,5 +1,7 @@
 #include "buffer/segment.h"
 
+#include "buffer/disk_quota.h"
+
 #include <algorithm>
 #include <cerrno>
 
@@ -9,6 +11,10 @@ Status ErrnoStatus(std::string_view what, const std::string& path, int err) {
   std::string m(what);
   m += ' ';
   m += path;
+  if (err == ENOSPC || err == EDQUOT) {
+    return Status::ResourceExhausted(Status::FromErrno(m, err).message())
+        .WithErrorCode(kDiskFullErrorCode);
+  }
   return Status::FromErrno(m, err);
 }
 

@@ -25,7 +25,8 @@ namespace hydrant::buffer {
 // kIndexInterval-1 frame-header hops, and the index costs 8 bytes per 16 records.
 constexpr uint64_t kIndexInterval = 16;
 
-// "what path: strerror(err)" as an IoError.
+// "what path: strerror(err)" as an IoError; for ENOSPC and EDQUOT as
+// ResourceExhausted with kDiskFullErrorCode (buffer/disk_quota.h).
 Status ErrnoStatus(std::string_view what, const std::string& path, int err);
 // pwrite until everything is written; returns bytes written, sets *err on failure.
 // One env.Pwrite per system call: a single one unless the write comes up short.

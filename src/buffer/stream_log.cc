@@ -181,6 +181,7 @@ StreamLog::~StreamLog() {
       }
     }
   }
+  if (!impl_->destroyed && impl_->failed.ok()) impl_->WriteEndFile();
   const uint64_t charged = impl_->disk_bytes + impl_->free_bytes;
   if (impl_->opts.quota && charged > 0) impl_->opts.quota->Release(charged);
 }

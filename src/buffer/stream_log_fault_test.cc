@@ -3,9 +3,10 @@
 //  - a failed fdatasync or directory fsync fails the log: every later Append and
 //    Sync returns IoError, even though a retry might succeed (the kernel may have
 //    dropped the dirty pages);
-//  - a write refused for lack of space (ENOSPC) is an IoError; the part that was
-//    written is cut off again, so the log, and a crash image of it, holds only
-//    whole records, and appends go on when there is space again;
+//  - a write refused for lack of space (ENOSPC, EDQUOT) is ResourceExhausted with
+//    kDiskFullErrorCode (the put's "Slow down."); the part that was written is cut
+//    off again, so the log, and a crash image of it, holds only whole records, and
+//    appends go on when there is space again;
 //  - a short write that cannot be cut off fails the log.
 
 #include <gtest/gtest.h>
@@ -139,7 +140,7 @@ TEST_F(StreamLogFaultTest, FailedDirectoryFsyncOfTheCheckpointFailsTheLog) {
   ExpectFailedForGood(*log, env_);
 }
 
-TEST_F(StreamLogFaultTest, EnospcOnAppendIsIoErrorAndLeavesOnlyWholeRecords) {
+TEST_F(StreamLogFaultTest, EnospcOnAppendIsDiskFullAndLeavesOnlyWholeRecords) {
   DiskQuota quota(1 << 20);
   LogOptions opts;
   opts.quota = &quota;
@@ -153,7 +154,8 @@ TEST_F(StreamLogFaultTest, EnospcOnAppendIsIoErrorAndLeavesOnlyWholeRecords) {
   env_.LimitSpace(kFrame + 50);
   auto r = AppendFixed(*log, 3);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), StatusCode::kIoError) << r.status().ToString();
+  EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted) << r.status().ToString();
+  EXPECT_EQ(r.status().error_code(), kDiskFullErrorCode);
   EXPECT_TRUE(Mentions(r.status(), std::strerror(ENOSPC))) << r.status().ToString();
   EXPECT_TRUE(Mentions(r.status(), segment)) << r.status().ToString();
   EXPECT_EQ(log->next_seq(), 3u);
@@ -212,7 +214,8 @@ TEST_F(StreamLogFaultTest, EnospcWhenStartingASegmentLeavesNoFile) {
   env_.FailNext(Op::kPwrite, ENOSPC);  // the new segment's header
   auto r = AppendFixed(*log, 1);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), StatusCode::kIoError) << r.status().ToString();
+  EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted) << r.status().ToString();
+  EXPECT_EQ(r.status().error_code(), kDiskFullErrorCode);
   EXPECT_EQ(SegmentFiles(dir_).size(), 1u);
   EXPECT_EQ(log->disk_bytes(), bytes);
   EXPECT_EQ(quota.used(), bytes);
@@ -223,6 +226,18 @@ TEST_F(StreamLogFaultTest, EnospcWhenStartingASegmentLeavesNoFile) {
   ASSERT_TRUE(log->Sync().ok());
   EXPECT_EQ(SegmentFiles(dir_).size(), 2u);
   EXPECT_EQ(Seqs(ReadAll(*log)), Range(0, 11));
+}
+
+TEST_F(StreamLogFaultTest, EdquotIsDiskFullToo) {
+  auto log = Open();
+  env_.FailNext(Op::kPwrite, EDQUOT);
+  auto r = AppendFixed(*log, 1);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted) << r.status().ToString();
+  EXPECT_EQ(r.status().error_code(), kDiskFullErrorCode);
+  auto again = AppendFixed(*log, 1);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(*again, 0u);
 }
 
 }  // namespace

@@ -111,6 +111,8 @@ struct StreamLog::Impl {
   // the segment instead; an index is only ever written after its segment's frames
   // are durable, so a valid one never describes frames the disk does not hold.
   void WriteDueIndexes();
+  // A clean close: writes END (the next seq) for the next Open (recovery.cc).
+  void WriteEndFile();
   // Read found damage at `pos` (record `seq`) of a sealed segment: cut the segment
   // there, as Open's scan would have, so delivery goes on with the next segment
   // instead of failing on the same bytes forever. Returns false when the segment

@@ -296,11 +296,29 @@ int64_t Doctor::Now() const {
 Result<DoctorReport> Doctor::Run(const stream::StreamRegistry& registry,
                                  const std::string& name) const {
   auto s = registry.Get(name);
-  if (!s) return Status::NotFound("Delivery stream " + name + " not found.");
+  if (!s) {
+    for (const auto& q : registry.Quarantined()) {
+      if (q.name != name) continue;
+      DoctorReport r;
+      r.stream = name;
+      r.time_ms = Now();
+      r.checks.push_back(Make(
+          "stream", "stream", CheckStatus::kFailed,
+          name + " could not be opened (quarantined since " + IsoTime(q.since_ms) + ", " +
+              std::to_string(q.attempts) + " attempts): " + Cut(q.reason),
+          "its folder " + q.dir + " is kept as it is and the name stays taken; repair what the "
+          "error names (a stream.json.bak beside stream.json is a copy of the definition), and "
+          "hydrant opens it at its next retry or start (docs/reliability-damage.md)"));
+      return r;
+    }
+    return Status::NotFound("Delivery stream " + name + " not found.");
+  }
   DoctorTarget t;
   t.meta = s->Meta();
   t.probe = &s->probe();
   t.backlog_records = s->backlog_records();
+  t.damage = s->recovery_problems();
+  for (auto& line : registry.StartNotes(name)) t.damage.push_back(std::move(line));
   return Run(t);
 }
 
@@ -309,6 +327,7 @@ DoctorReport Doctor::Run(const DoctorTarget& t) const {
   r.stream = t.meta.name;
   r.time_ms = Now();
   r.checks.push_back(CheckStream(t));
+  r.checks.push_back(CheckDamage(t));
   r.checks.push_back(CheckIncoming(t));
   CheckResult bucket = CheckBucket(t, false);
   r.checks.push_back(bucket);
@@ -331,6 +350,24 @@ CheckResult Doctor::CheckStream(const DoctorTarget& t) const {
               t.meta.status.starts_with("CREATING")
                   ? "wait until the stream is ACTIVE (describe-delivery-stream), or re-create it"
                   : "the stream is not usable: re-create it (create-delivery-stream)");
+}
+
+CheckResult Doctor::CheckDamage(const DoctorTarget& t) const {
+  const uint64_t lost = t.probe->lost_records.load(std::memory_order_relaxed);
+  if (t.damage.empty() && lost == 0) {
+    return Make("disk-damage", "disk damage", CheckStatus::kPassed,
+                "no damage found in the stream's files at start");
+  }
+  std::string ev = std::to_string(lost) + " undelivered records lost to damage found at start";
+  constexpr size_t kShown = 5;
+  for (size_t i = 0; i < t.damage.size() && i < kShown; ++i) ev += "; " + Cut(t.damage[i]);
+  if (t.damage.size() > kShown) {
+    ev += "; and " + std::to_string(t.damage.size() - kShown) + " more (hydrant's log)";
+  }
+  return Make("disk-damage", "disk damage", CheckStatus::kWarning, ev,
+              "the damaged bytes are kept beside the log as *.damaged files (nothing was "
+              "deleted); look for the cause (disk errors in the kernel log, something else "
+              "writing in the data folder); the records after the damage are delivered");
 }
 
 CheckResult Doctor::CheckIncoming(const DoctorTarget& t) const {

@@ -103,6 +103,9 @@ struct DoctorTarget {
   stream::StreamMeta meta;
   const stream::StreamProbe* probe = nullptr;  // live counters; must not be null
   uint64_t backlog_records = 0;               // buffered, not yet delivered
+  // Damage found on disk at start: the logs' recovery lines and the definition
+  // rebuilt from its copy (stream::DeliveryStream::recovery_problems).
+  std::vector<std::string> damage;
 };
 
 class Doctor {
@@ -110,11 +113,13 @@ class Doctor {
   Doctor(DoctorDeps deps, DoctorOptions options = {});
 
   DoctorReport Run(const DoctorTarget& target) const;
-  // The stream from `registry`; NotFound when there is no such stream.
+  // The stream from `registry`; NotFound when there is no such stream. A stream that
+  // could not be opened (quarantined) gets one failed check saying why.
   Result<DoctorReport> Run(const stream::StreamRegistry& registry, const std::string& name) const;
 
  private:
   CheckResult CheckStream(const DoctorTarget& t) const;
+  CheckResult CheckDamage(const DoctorTarget& t) const;
   CheckResult CheckIncoming(const DoctorTarget& t) const;
   CheckResult CheckBucket(const DoctorTarget& t, bool backup) const;
   CheckResult CheckKms(const DoctorTarget& t, const CheckResult& bucket) const;

@@ -167,6 +167,19 @@ TEST_F(DoctorTest, PutsNotYetSampledCountAsRecentIncomingData) {
   EXPECT_EQ(Get(r, "incoming-data").status, CheckStatus::kWarning) << r.ToText();
 }
 
+TEST_F(DoctorTest, DamageFoundAtStartIsAWarningWithItsCounts) {
+  Tick(100, 2, 2);
+  EXPECT_EQ(Get(Run(), "disk-damage").status, CheckStatus::kPassed);
+  probe_.lost_records = 150;
+  target_.damage = {"seqs 150..299 (150 undelivered records) are lost: no segment holds them"};
+  DoctorReport r = Run();
+  const CheckResult& c = Get(r, "disk-damage");
+  EXPECT_EQ(c.status, CheckStatus::kWarning) << r.ToText();
+  EXPECT_NE(c.evidence.find("150 undelivered records lost"), std::string::npos) << c.evidence;
+  EXPECT_NE(c.evidence.find("seqs 150..299"), std::string::npos) << c.evidence;
+  EXPECT_NE(c.fix.find(".damaged"), std::string::npos) << c.fix;
+}
+
 TEST_F(DoctorTest, HealthyStreamPassesEveryCheck) {
   Tick(100, 2, 2);
   Tick(50, 1, 1);

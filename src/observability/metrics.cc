@@ -69,7 +69,7 @@ const Family kStreamFamilies[] = {
      "IncomingPutRequests: successful PutRecord and PutRecordBatch requests.",
      COUNTER(incoming_put_requests)},
     {"hydrant_firehose_throttled_records_total", Kind::kCounter,
-     "ThrottledRecords: records refused (disk quota reached: \"Slow down.\").",
+     "ThrottledRecords: records refused (disk quota reached or disk full: \"Slow down.\").",
      COUNTER(throttled_records)},
     // PutRecord and PutRecordBatch.
     {"hydrant_firehose_put_record_bytes_total", Kind::kCounter,
@@ -181,6 +181,12 @@ const Family kStreamFamilies[] = {
      "Undelivered records found in the stream's log at start.", COUNTER(recovered_records)},
     {"hydrant_log_truncated_bytes", Kind::kGauge,
      "Damaged log bytes cut off at start.", COUNTER(truncated_bytes)},
+    {"hydrant_log_lost_records", Kind::kGauge,
+     "Undelivered records found lost to damage at start (deleted segments, skipped frames).",
+     COUNTER(lost_records)},
+    {"hydrant_disk_full_records_total", Kind::kCounter,
+     "Records refused because the disk was full (ENOSPC, EDQUOT): \"Slow down.\".",
+     COUNTER(disk_full_records)},
     {"hydrant_backlog_records", Kind::kGauge, "Records buffered and not yet delivered.",
      [](const View& v) -> std::optional<double> {
        return static_cast<double>(v.stream.backlog_records());
@@ -308,6 +314,11 @@ std::string RenderPrometheus(const stream::StreamRegistry& registry) {
   AppendHeader(kListLatency, Kind::kHistogram,
                "ListDeliveryStreams.Latency: time to answer ListDeliveryStreams.", &out);
   AppendHistogram(kListLatency, "", list.latency, &out);
+  constexpr const char* kQuarantined = "hydrant_quarantined_streams";
+  AppendHeader(kQuarantined, Kind::kGauge,
+               "Streams that could not be opened (kept, retried; see /health and the doctor).",
+               &out);
+  AppendSample(kQuarantined, "", "", "", static_cast<double>(registry.Quarantined().size()), &out);
   return out;
 }
 

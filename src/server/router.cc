@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "observability/doctor.h"
+#include "observability/health.h"
 #include "observability/metrics.h"
 #include "observability/series.h"
 #include "server/firehose_api.h"
@@ -257,7 +258,7 @@ void Router::Handle(http::Request&& req, http::Respond respond) {
   if (unsigned_get && req.Path() == "/health") {
     http::Response r;
     r.SetHeader("Content-Type", "text/plain");
-    r.body = "ok\n";
+    r.body = observability::HealthReport(*impl_->registry);
     respond(std::move(r));
     return;
   }

@@ -4,9 +4,12 @@
 // records the CloudWatch Logs processor puts back into their stream (as the AWS
 // blueprint does with PutRecordBatch). It stamps the arrival time from the
 // registry's clock, appends, waits for durability, and counts the put metrics of
-// the stream (Incoming*, PutRecord*, PutRecordBatch*, ThrottledRecords).
+// the stream (Incoming*, PutRecord*, PutRecordBatch*, ThrottledRecords, and the
+// records refused because the disk is full, with a log line at most every
+// kDiskFullLogInterval saying how many).
 // Answering in a protocol's words is the caller's job. Thread-safe.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -35,7 +38,8 @@ class DirectPut {
 
   // Puts `records` (`total_bytes` of payload) into `s` and calls done(first sequence
   // number) once they are durable, or done(error): ResourceExhausted when the disk
-  // quota refuses them (nothing written). `received` is when the request arrived
+  // quota refuses them, or the disk is full (error code buffer::kDiskFullErrorCode);
+  // nothing is written then. `received` is when the request arrived
   // (the operation's latency is measured from it). `done` runs on the committer's
   // thread, or on the caller's when the append fails.
   void Put(std::shared_ptr<stream::DeliveryStream> s, PutKind kind,
@@ -46,8 +50,15 @@ class DirectPut {
   // until they are durable. NotFound when there is no such stream.
   Status PutAndWait(std::string_view stream, const std::vector<std::string>& records);
 
+  static constexpr std::chrono::seconds kDiskFullLogInterval{10};
+
  private:
+  // Counts records refused for a full disk and logs it, at most once an interval.
+  void NoteDiskFull(const std::string& stream, size_t records, const Status& error);
+
   stream::StreamRegistry* registry_;
+  std::atomic<int64_t> disk_full_logged_ns_{0};  // steady clock; 0 = never
+  std::atomic<uint64_t> disk_full_unlogged_{0};  // records refused since that line
 };
 
 }  // namespace hydrant::sources

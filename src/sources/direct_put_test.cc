@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <future>
 #include <string>
 #include <vector>
@@ -13,6 +14,8 @@
 #include "common/clock.h"
 #include "destinations/object_store.h"
 #include "stream/registry.h"
+#include "buffer/disk_quota.h"
+#include "testing/fault_env.h"
 #include "testing/temp_dir.h"
 
 namespace hydrant::sources {
@@ -20,13 +23,14 @@ namespace {
 
 class DirectPutTest : public ::testing::Test {
  protected:
-  void Open(uint64_t quota_bytes = 0) {
+  void Open(uint64_t quota_bytes = 0, Env* env = nullptr) {
     auto store = store::ObjectStore::Open(dir_.Sub("s3"));
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(store).value();
     stream::RegistryOptions ro;
     ro.data_dir = dir_.path();
     ro.disk_quota_bytes = quota_bytes;
+    ro.delivery.env = env;
     auto reg = stream::StreamRegistry::Open(ro, store_.get(), &clock_);
     ASSERT_TRUE(reg.ok()) << reg.status().ToString();
     registry_ = std::move(reg).value();
@@ -50,6 +54,7 @@ class DirectPutTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
+  FaultEnv env_;  // outlives the registry's logs
   FakeClock clock_{1'767'225'600'000};
   std::unique_ptr<store::ObjectStore> store_;
   std::unique_ptr<stream::StreamRegistry> registry_;
@@ -100,6 +105,27 @@ TEST_F(DirectPutTest, AFullQuotaRefusesTheRecordsAndCountsThemThrottled) {
   EXPECT_EQ(p.put_record_batch.requests.load(), 1u);  // it reached the stream
   EXPECT_EQ(p.incoming_records.load(), 0u);
   EXPECT_EQ(registry_->Get("s")->backlog_records(), 0u);
+}
+
+TEST_F(DirectPutTest, AFullDiskRefusesTheRecordsAsTheQuotaDoesAndCountsThem) {
+  Open(0, &env_);
+  ASSERT_TRUE(PutOne(PutKind::kPutRecord, {"first"}).ok());
+  for (int err : {ENOSPC, EDQUOT}) {
+    env_.FailNext(FaultEnv::Op::kPwrite, err);
+    auto r = PutOne(PutKind::kPutRecordBatch, {"a", "b", "c"});
+    ASSERT_FALSE(r.ok());
+    // What the API answers "Slow down." for (server/firehose_api.cc), as for the quota.
+    EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted) << r.status().ToString();
+    EXPECT_EQ(r.status().error_code(), buffer::kDiskFullErrorCode);
+  }
+  const auto& p = registry_->Get("s")->probe();
+  EXPECT_EQ(p.disk_full_records.load(), 6u);
+  EXPECT_EQ(p.throttled_records.load(), 6u);
+  // With space again, puts go on.
+  auto r = PutOne(PutKind::kPutRecord, {"again"});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, 1u);
+  EXPECT_EQ(p.incoming_records.load(), 2u);
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include <boost/json.hpp>
@@ -36,8 +38,9 @@ TEST(FileDefinitionStore, SavedDefinitionsLoadBackWithTheirTypedDestination) {
   ASSERT_TRUE(store.Save(b).ok());
   b.version_id = 2;
   ASSERT_TRUE(store.Save(b).ok());  // replaces
-  auto all = store.LoadAll();
-  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  auto loaded = store.LoadAll();
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  auto* all = &loaded->streams;
   ASSERT_EQ(all->size(), 2u);
   std::sort(all->begin(), all->end(), [](auto& x, auto& y) { return x.name < y.name; });
   EXPECT_EQ((*all)[0].name, "a");
@@ -48,18 +51,25 @@ TEST(FileDefinitionStore, SavedDefinitionsLoadBackWithTheirTypedDestination) {
   ASSERT_TRUE((*all)[1].spec().backup.has_value());
   EXPECT_EQ((*all)[1].spec().backup->bucket, "backup");
   EXPECT_TRUE(fs::Exists(store.StreamDir("a") + "/stream.json"));
+  // With its copy, written after it.
+  EXPECT_EQ(fs::ReadFile(store.StreamDir("b") + "/stream.json.bak").value(),
+            fs::ReadFile(store.StreamDir("b") + "/stream.json").value());
 }
 
-TEST(FileDefinitionStore, RemovedDefinitionLeavesItsFolderForTheRegistryToReap) {
+TEST(FileDefinitionStore, RemovedDefinitionLeavesItsFolderMarkedForTheRegistryToReap) {
   testing::TempDir dir;
   FileDefinitionStore store(dir.Sub("streams"));
   ASSERT_TRUE(fs::MakeDirs(store.StreamDir("a")).ok());
   ASSERT_TRUE(store.Save(Meta("a")).ok());
   ASSERT_TRUE(store.Remove("a").ok());
   ASSERT_TRUE(store.Remove("a").ok());  // absent: still OK
+  EXPECT_FALSE(fs::Exists(store.StreamDir("a") + "/stream.json.bak"));
   auto all = store.LoadAll();
   ASSERT_TRUE(all.ok());
-  EXPECT_TRUE(all->empty());
+  EXPECT_TRUE(all->streams.empty());
+  EXPECT_EQ(all->deleting, std::vector<std::string>{"a"});
+  // A write after the deletion began does not bring the definition back.
+  EXPECT_FALSE(store.Save(Meta("a")).ok());
   // The folder stays (its logs are the registry's to remove) and is listed.
   auto dirs = store.ListStreamDirs();
   ASSERT_TRUE(dirs.ok());
@@ -68,7 +78,7 @@ TEST(FileDefinitionStore, RemovedDefinitionLeavesItsFolderForTheRegistryToReap) 
   // A write that comes after the deletion of the folder does not bring it back.
   ASSERT_TRUE(fs::RemoveAll(store.StreamDir("a")).ok());
   EXPECT_FALSE(store.Save(Meta("a")).ok());
-  EXPECT_TRUE(store.LoadAll()->empty());
+  EXPECT_TRUE(store.LoadAll()->deleting.empty());
 }
 
 TEST(FileDefinitionStore, AnUnreadableRootIsAnErrorNotAnEmptyList) {
@@ -79,15 +89,49 @@ TEST(FileDefinitionStore, AnUnreadableRootIsAnErrorNotAnEmptyList) {
   EXPECT_FALSE(store.LoadAll().ok());
 }
 
-TEST(FileDefinitionStore, UnreadableDefinitionIsCorruption) {
+TEST(FileDefinitionStore, UnreadableDefinitionWithoutCopyIsReportedNotFatal) {
+  testing::TempDir dir;
+  FileDefinitionStore store(dir.Sub("streams"));
+  for (const char* n : {"a", "b", "c"}) ASSERT_TRUE(fs::MakeDirs(store.StreamDir(n)).ok());
+  ASSERT_TRUE(store.Save(Meta("b")).ok());
+  ASSERT_TRUE(fs::WriteFileAtomic(store.StreamDir("a") + "/stream.json", "{not json").ok());
+  // A definition of another stream copied into this folder is not this stream's.
+  ASSERT_TRUE(fs::WriteFileAtomic(store.StreamDir("c") + "/stream.json",
+                                  fs::ReadFile(store.StreamDir("b") + "/stream.json").value())
+                  .ok());
+  auto all = store.LoadAll();
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->streams.size(), 1u);
+  ASSERT_EQ(all->damaged.size(), 2u);
+  std::sort(all->damaged.begin(), all->damaged.end(),
+            [](auto& x, auto& y) { return x.name < y.name; });
+  EXPECT_EQ(all->damaged[0].name, "a");
+  EXPECT_NE(all->damaged[0].reason.find("s-a/stream.json is not valid JSON"), std::string::npos);
+  EXPECT_NE(all->damaged[0].reason.find("stream.json.bak is missing"), std::string::npos);
+  EXPECT_NE(all->damaged[1].reason.find("names stream \"b\""), std::string::npos)
+      << all->damaged[1].reason;
+  EXPECT_TRUE(all->deleting.empty());
+  // Nothing was removed.
+  EXPECT_TRUE(fs::Exists(store.StreamDir("a") + "/stream.json"));
+}
+
+TEST(FileDefinitionStore, LostDefinitionIsRebuiltFromItsCopy) {
   testing::TempDir dir;
   FileDefinitionStore store(dir.Sub("streams"));
   ASSERT_TRUE(fs::MakeDirs(store.StreamDir("a")).ok());
-  ASSERT_TRUE(fs::WriteFileAtomic(store.StreamDir("a") + "/stream.json", "{not json").ok());
+  ASSERT_TRUE(store.Save(Meta("a")).ok());
+  ASSERT_EQ(::unlink((store.StreamDir("a") + "/stream.json").c_str()), 0);
   auto all = store.LoadAll();
-  ASSERT_FALSE(all.ok());
-  EXPECT_EQ(all.status().code(), StatusCode::kCorruption);
-  EXPECT_NE(all.status().message().find("s-a/stream.json"), std::string::npos);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->streams.size(), 1u);
+  EXPECT_EQ(all->streams[0].destination(), Meta("a").destination());
+  ASSERT_EQ(all->restored.size(), 1u);
+  EXPECT_EQ(all->restored[0].name, "a");
+  EXPECT_NE(all->restored[0].reason.find("rebuilt from"), std::string::npos)
+      << all->restored[0].reason;
+  EXPECT_TRUE(fs::Exists(store.StreamDir("a") + "/stream.json"));
+  // Found whole at the next load: nothing more to report.
+  EXPECT_TRUE(store.LoadAll()->restored.empty());
 }
 
 }  // namespace

@@ -56,6 +56,10 @@
 #include "stream/probe.h"
 #include "stream/stream_meta.h"
 
+namespace hydrant {
+class Env;
+}
+
 namespace hydrant::stream {
 
 class DefinitionStore;
@@ -64,6 +68,8 @@ struct DeliveryOptions {
   int64_t retention_ms = 24ll * 3600 * 1000;  // undeliverable data is dropped after this
   Backoff backoff;  // how long a failing stage waits before its next attempt
   uint64_t segment_bytes = 64ull << 20;
+  // The logs' file system (common/env.h); null = the OS. Tests pass a FaultEnv.
+  Env* env = nullptr;
   // Object writes to the local disk (the embedded store) are paced to the stream's
   // ingest rate (stream/pacer.h); false = always at full speed.
   bool pace_local_writes = true;
@@ -129,6 +135,8 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
   const StreamProbe& probe() const { return probe_; }
   StreamProbe& probe() { return probe_; }
   const std::string& dir() const { return dir_; }
+  // The damage its logs' recovery found at Open, one line each (fixed after Open).
+  const std::vector<std::string>& recovery_problems() const { return recovery_problems_; }
   uint64_t backlog_records() const;
   uint64_t backlog_disk_bytes() const;
   // Flushes of the source log, which every acknowledgement waits for.
@@ -237,6 +245,7 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
   std::shared_ptr<buffer::RecordLog> log_;          // source records
   std::shared_ptr<buffer::RecordLog> transformed_;  // processed batches (one record each)
   StreamProbe probe_;
+  std::vector<std::string> recovery_problems_;
   const std::string name_;
   const std::string incarnation_;
   std::atomic<bool> encrypted_{false};

@@ -37,6 +37,9 @@ struct StreamProbe {
   std::atomic<uint64_t> redelivered_records{0};  // rewritten after a restart (possible duplicates)
   std::atomic<uint64_t> recovered_records{0};    // undelivered records found at start
   std::atomic<uint64_t> truncated_bytes{0};      // damaged log bytes cut off at start
+  std::atomic<uint64_t> lost_records{0};         // undelivered records lost to damage (at start)
+  // Puts refused because the disk was full (ENOSPC/EDQUOT); records, not requests.
+  std::atomic<uint64_t> disk_full_records{0};
   std::atomic<int64_t> oldest_undelivered_ms{0}; // for DataFreshness; 0 = none
   std::atomic<uint64_t> backup_records{0};       // BackupToS3.Records
   std::atomic<uint64_t> backup_bytes{0};

@@ -58,30 +58,144 @@ Result<std::unique_ptr<StreamRegistry>> StreamRegistry::Open(const RegistryOptio
     return Status::FromErrno("flock " + lock_path, errno);
   }
   r->scheduler_ = std::make_unique<DeliveryScheduler>(opts.scheduler);
-  auto metas = r->definitions_->LoadAll();
-  if (!metas.ok()) return metas.status();
-  std::unordered_set<std::string> defined;
-  for (const auto& m : *metas) defined.insert(r->files_.StreamDir(m.name));
+  // Only an unreadable streams folder stops the start; one bad stream does not.
+  auto loaded = r->definitions_->LoadAll();
+  if (!loaded.ok()) return loaded.status();
+  for (auto& note : loaded->restored) {
+    spdlog::warn("stream={} event=stream_definition_restored detail=\"{}\"", note.name,
+                 note.reason);
+    r->start_notes_[note.name].push_back(std::move(note.reason));
+  }
+  std::unordered_set<std::string> known;
+  for (const auto& name : loaded->deleting) {
+    // Its DELETING marker was written before the definition was removed: a
+    // deletion interrupted by a stop or crash, finished now.
+    known.insert(name);
+    const std::string dir = r->files_.StreamDir(name);
+    spdlog::info("stream={} event=stream_delete_finished dir={}", name, dir);
+    if (Status st = fs::RemoveAll(dir); !st.ok()) {
+      r->Quarantine(name, std::nullopt, st);
+    }
+  }
+  for (const auto& d : loaded->damaged) {
+    known.insert(d.name);
+    r->Quarantine(d.name, std::nullopt, Status::Corruption(d.reason));
+  }
+  for (const auto& m : loaded->streams) known.insert(m.name);
+  // A folder the definition store (another than the folders' own) does not know:
+  // never deleted on a guess.
   auto dirs = r->files_.ListStreamDirs();
   if (!dirs.ok()) return dirs.status();
   for (const auto& dir : *dirs) {
-    if (defined.count(dir)) continue;
-    // A stream whose deletion was interrupted (its definition goes first): finish it.
-    spdlog::warn("event=stream_dir_without_metadata dir={} action=removed", dir);
-    HYDRANT_RETURN_IF_ERROR(fs::RemoveAll(dir));
+    std::string name = FileDefinitionStore::NameOfDir(dir);
+    if (!known.count(name)) {
+      r->Quarantine(name, std::nullopt,
+                    Status::Corruption(dir + " has no definition in the definition store"));
+    }
   }
-  for (auto& meta : *metas) {
+  for (auto& meta : loaded->streams) {
     std::string name = meta.name;
     DeliveryDeps deps = r->Deps();
     deps.definition_loaded = true;
-    auto s = DeliveryStream::Open(r->files_.StreamDir(name), std::move(meta), std::move(deps));
-    if (!s.ok()) return s.status();
+    auto s = DeliveryStream::Open(r->files_.StreamDir(name), meta, std::move(deps));
+    if (!s.ok()) {
+      r->Quarantine(name, std::move(meta), s.status());
+      continue;
+    }
     r->streams_[name] = std::move(s).value();
+  }
+  if (!r->quarantined_.empty() && opts.quarantine_retry.count() > 0) {
+    r->retry_thread_ = std::thread([raw = r.get()] { raw->RetryLoop(); });
   }
   return r;
 }
 
+void StreamRegistry::Quarantine(const std::string& name, std::optional<StreamMeta> meta,
+                                const Status& why) {
+  std::lock_guard lk(mu_);
+  auto [it, added] = quarantined_.try_emplace(name);
+  QuarantineEntry& e = it->second;
+  if (added) {
+    e.info.name = name;
+    e.info.dir = files_.StreamDir(name);
+    e.info.since_ms = clock_->NowMillis();
+  }
+  if (meta) e.meta = std::move(meta);
+  e.info.reason = why.ToString();
+  ++e.info.attempts;
+  // Every attempt is logged: the retry interval bounds the rate.
+  spdlog::error("stream={} event=stream_quarantined dir={} attempts={} error=\"{}\"", name,
+                e.info.dir, e.info.attempts, e.info.reason);
+}
+
+size_t StreamRegistry::RetryQuarantined() {
+  std::lock_guard retry(retry_mu_);
+  std::vector<std::pair<std::string, std::optional<StreamMeta>>> todo;
+  {
+    std::lock_guard lk(mu_);
+    for (const auto& [name, e] : quarantined_) todo.emplace_back(name, e.meta);
+  }
+  size_t opened = 0;
+  for (auto& [name, meta] : todo) {
+    if (!meta) {
+      std::string restored;
+      auto loaded = definitions_->Load(name, &restored);
+      if (!restored.empty()) {
+        spdlog::warn("stream={} event=stream_definition_restored detail=\"{}\"", name, restored);
+        std::lock_guard lk(mu_);
+        start_notes_[name].push_back(std::move(restored));
+      }
+      if (!loaded.ok()) {
+        Quarantine(name, std::nullopt, loaded.status());
+        continue;
+      }
+      meta = std::move(loaded).value();
+    }
+    auto s = DeliveryStream::Open(files_.StreamDir(name), *meta, Deps());
+    if (!s.ok()) {
+      Quarantine(name, std::move(meta), s.status());
+      continue;
+    }
+    spdlog::warn("stream={} event=stream_quarantine_ended", name);
+    std::lock_guard lk(mu_);
+    quarantined_.erase(name);
+    streams_[name] = std::move(s).value();
+    ++opened;
+  }
+  return opened;
+}
+
+void StreamRegistry::RetryLoop() {
+  std::unique_lock lk(mu_);
+  while (!stopping_ && !quarantined_.empty()) {
+    retry_cv_.wait_for(lk, opts_.quarantine_retry, [&] { return stopping_; });
+    if (stopping_) break;
+    lk.unlock();
+    (void)RetryQuarantined();  // failures are logged and stay quarantined
+    lk.lock();
+  }
+}
+
+std::vector<std::string> StreamRegistry::StartNotes(const std::string& name) const {
+  std::lock_guard lk(mu_);
+  auto it = start_notes_.find(name);
+  return it == start_notes_.end() ? std::vector<std::string>{} : it->second;
+}
+
+std::vector<QuarantinedStream> StreamRegistry::Quarantined() const {
+  std::lock_guard lk(mu_);
+  std::vector<QuarantinedStream> out;
+  for (const auto& [name, e] : quarantined_) out.push_back(e.info);
+  return out;
+}
+
 StreamRegistry::~StreamRegistry() {
+  {
+    std::lock_guard lk(mu_);
+    stopping_ = true;
+  }
+  retry_cv_.notify_all();
+  if (retry_thread_.joinable()) retry_thread_.join();
   std::vector<std::thread> reapers;
   {
     std::lock_guard lk(mu_);
@@ -105,10 +219,11 @@ Status StreamRegistry::Create(StreamMeta meta) {
   const std::string name = meta.name;
   {
     std::lock_guard lk(mu_);
-    if (streams_.count(name) || creating_.count(name) || deleting_.count(name)) {
+    if (streams_.count(name) || creating_.count(name) || deleting_.count(name) ||
+        quarantined_.count(name)) {
       return Status::AlreadyExists(name);
     }
-    if (streams_.size() + creating_.size() >= opts_.max_streams) {
+    if (streams_.size() + creating_.size() + quarantined_.size() >= opts_.max_streams) {
       return Status::ResourceExhausted("stream limit of " + std::to_string(opts_.max_streams) +
                                        " reached");
     }
@@ -118,7 +233,8 @@ Status StreamRegistry::Create(StreamMeta meta) {
   // takes (Get).
   const std::string dir = files_.StreamDir(name);
   std::shared_ptr<DeliveryStream> opened;
-  Status st = fs::RemoveAll(dir);  // leftovers of an interrupted delete
+  // Leftovers of a deletion (a folder with data is quarantined, its name taken).
+  Status st = fs::RemoveAll(dir);
   if (st.ok()) {
     auto s = DeliveryStream::Open(dir, std::move(meta), Deps());
     if (s.ok()) {
@@ -148,9 +264,10 @@ Status StreamRegistry::Delete(const std::string& name) {
     deleting_.insert(name);  // a second Delete is NotFound, a Create is refused
   }
   // The definition first, without holding mu_ (the stream stays visible meanwhile,
-  // as it did while the old code unlinked under the lock): a crash from here on
-  // leaves a folder that Open() removes. The stream's update lock keeps a
+  // as it did while the old code unlinked under the lock). The stream's update lock keeps a
   // concurrent UpdateDestination or tag change from writing the definition back.
+  // The store marks the folder as being deleted before it removes the definition,
+  // so a start after a crash from here on finishes the deletion.
   Status removed;
   {
     auto update_lock = found->LockForUpdate();

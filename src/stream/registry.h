@@ -5,11 +5,19 @@
 // delivery, and flocks <data-dir>/streams.lock while open (one fd for every
 // stream's logs: a second process on the same data directory fails to open).
 // Thread-safe.
+//
+// One stream that cannot be opened never takes the others down: it is
+// *quarantined* (logged, listed by Quarantined() for /health and the doctor), its
+// folder is kept as it is, its name stays taken (a Create cannot write over its
+// data), and opening it is retried every `quarantine_retry` until it succeeds.
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -41,6 +49,17 @@ struct RegistryOptions {
   DefinitionStore* definitions = nullptr;
   // The worker pool that runs every stream's delivery (stream/delivery_scheduler.h).
   SchedulerOptions scheduler;
+  // How often opening a quarantined stream is tried again; zero = never.
+  std::chrono::milliseconds quarantine_retry{std::chrono::seconds(30)};
+};
+
+// A stream that could not be opened (see StreamRegistry).
+struct QuarantinedStream {
+  std::string name;
+  std::string dir;
+  std::string reason;     // the last failure
+  int64_t since_ms = 0;   // when it was first quarantined
+  uint64_t attempts = 0;  // opening attempts so far
 };
 
 class StreamRegistry {
@@ -63,6 +82,14 @@ class StreamRegistry {
   Status Delete(const std::string& name);
   std::vector<StreamMeta> List() const;  // sorted by name
   std::vector<std::shared_ptr<DeliveryStream>> All() const;
+  // What was repaired in a stream's folder at start (a definition rebuilt from its
+  // copy), one line each; empty for most streams.
+  std::vector<std::string> StartNotes(const std::string& name) const;
+  // Streams that could not be opened, sorted by name.
+  std::vector<QuarantinedStream> Quarantined() const;
+  // Tries once to open every quarantined stream (what the retry timer does);
+  // returns how many opened.
+  size_t RetryQuarantined();
   buffer::DiskQuota* quota() { return quota_.get(); }
   // Counters of account-level operations (ListDeliveryStreams).
   AccountProbe& account_probe() { return account_probe_; }
@@ -71,6 +98,14 @@ class StreamRegistry {
  private:
   explicit StreamRegistry(const RegistryOptions& opts);
   DeliveryDeps Deps();
+  // Records `name` as quarantined (or its new failure), and logs it.
+  void Quarantine(const std::string& name, std::optional<StreamMeta> meta, const Status& why);
+  void RetryLoop();
+
+  struct QuarantineEntry {
+    QuarantinedStream info;
+    std::optional<StreamMeta> meta;  // null when the definition itself is unreadable
+  };
 
   RegistryOptions opts_;
   FileDefinitionStore files_;       // the streams' folders (and, by default, definitions)
@@ -88,6 +123,12 @@ class StreamRegistry {
   // Names whose files are being made or removed: not creatable until that is done.
   std::set<std::string> creating_, deleting_;
   std::vector<std::thread> reapers_;  // background deletions, joined by the destructor
+  std::map<std::string, QuarantineEntry> quarantined_;
+  std::map<std::string, std::vector<std::string>> start_notes_;
+  std::mutex retry_mu_;  // serializes retries; taken before mu_
+  std::condition_variable retry_cv_;
+  bool stopping_ = false;  // under mu_
+  std::thread retry_thread_;
 };
 
 }  // namespace hydrant::stream

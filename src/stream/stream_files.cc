@@ -31,6 +31,7 @@ Result<std::shared_ptr<DeliveryStream>> DeliveryStream::Open(const std::string& 
   lo.segment_target_bytes = s->deps_.options.segment_bytes;
   lo.quota = s->deps_.quota;
   lo.lock_dir = s->deps_.options.lock_logs;
+  lo.env = s->deps_.options.env;
   buffer::RecoveryReport report;
   auto log = buffer::StreamLog::Open(dir + "/log", lo, &report);
   if (!log.ok()) return log.status();
@@ -40,6 +41,7 @@ Result<std::shared_ptr<DeliveryStream>> DeliveryStream::Open(const std::string& 
   buffer::LogOptions xo;
   xo.segment_target_bytes = s->deps_.options.segment_bytes;
   xo.lock_dir = s->deps_.options.lock_logs;
+  xo.env = s->deps_.options.env;
   buffer::RecoveryReport xreport;
   auto xlog = buffer::StreamLog::Open(dir + "/transformed", xo, &xreport);
   if (!xlog.ok()) return xlog.status();
@@ -47,8 +49,10 @@ Result<std::shared_ptr<DeliveryStream>> DeliveryStream::Open(const std::string& 
   for (const auto* r : {&report, &xreport}) {
     for (const auto& p : r->problems) {
       spdlog::error("stream={} event=log_damage detail=\"{}\"", s->meta_.name, p);
+      s->recovery_problems_.push_back(p);
     }
   }
+  s->probe_.lost_records = report.records_lost + xreport.records_lost;
   s->probe_.recovered_records = report.records_recovered;
   s->probe_.truncated_bytes = report.bytes_truncated + xreport.bytes_truncated;
   s->durable_end_ = s->log_->next_seq();
@@ -85,8 +89,9 @@ Result<std::shared_ptr<DeliveryStream>> DeliveryStream::Open(const std::string& 
 
   uint64_t first = s->log_->first_undelivered();
   if (s->durable_end_ > first) {
-    spdlog::info("stream={} event=recovered records={} truncated_bytes={}", s->meta_.name,
-                 s->durable_end_ - first, report.bytes_truncated);
+    spdlog::info("stream={} event=recovered records={} truncated_bytes={} lost_records={}",
+                 s->meta_.name, report.records_recovered, report.bytes_truncated,
+                 report.records_lost);
   }
   // A backlog found at start is delivered by size, at once.
   if (s->durable_end_ > s->main_cursor_) s->pending_main_ = kBacklogTrigger;
