@@ -5,6 +5,7 @@
 
 #include <sqlite3.h>
 
+#include <cerrno>
 #include <utility>
 
 #include "destinations/store_format.h"
@@ -13,7 +14,8 @@ namespace hydrant::store {
 namespace {
 
 // Version 1. `attrs` holds store_format::EncodeAttrs (content type and encoding,
-// user metadata, part sizes): read by Get only, so listings read the narrow columns.
+// user metadata, part sizes), or nothing for ObjectMeta's defaults and no parts:
+// read by Get only, so listings read the narrow columns.
 // objects_by_data answers "is this data file referenced?" for the orphan sweep
 // without a scan.
 constexpr char kSchema[] =
@@ -22,8 +24,8 @@ constexpr char kSchema[] =
     " bucket TEXT NOT NULL, key BLOB NOT NULL, size INTEGER NOT NULL, md5 BLOB NOT NULL,"
     " mtime_ms INTEGER NOT NULL, data_id INTEGER NOT NULL, parts INTEGER NOT NULL,"
     " attrs BLOB NOT NULL, PRIMARY KEY(bucket, key)) WITHOUT ROWID;"
-    "CREATE INDEX IF NOT EXISTS objects_by_data ON objects(data_id);"
-    "PRAGMA user_version = 1;";
+    "CREATE INDEX IF NOT EXISTS objects_by_data ON objects(data_id);";
+constexpr int kSchemaVersion = 1;  // PRAGMA user_version
 
 // Idle reader connections kept open (each holds two or three fds and its page cache).
 constexpr size_t kIdleReaders = 4;
@@ -83,7 +85,13 @@ sqlite3_stmt* BindUpsert(sqlite3_stmt* s, std::string_view bucket, const Indexed
   sqlite3_bind_int64(s, 5, obj.mtime_ms);
   sqlite3_bind_int64(s, 6, static_cast<int64_t>(obj.data_id));
   sqlite3_bind_int64(s, 7, static_cast<int64_t>(obj.part_sizes.size()));
-  BindBlob(s, 8, store_format::EncodeAttrs(obj.meta, obj.part_sizes));
+  // Most objects (everything delivery writes) have the default attributes: stored
+  // as an empty value, a quarter of a row.
+  const ObjectMeta defaults;
+  bool plain = obj.part_sizes.empty() && obj.meta.user_meta.empty() &&
+               obj.meta.content_type == defaults.content_type &&
+               obj.meta.content_encoding == defaults.content_encoding;
+  BindBlob(s, 8, plain ? std::string() : store_format::EncodeAttrs(obj.meta, obj.part_sizes));
   return s;
 }
 
@@ -113,8 +121,13 @@ struct ObjectIndex::Conn {
     sqlite3_clear_bindings(s);
     return s;
   }
+  // The last error; an OS error (ENOSPC, EIO...) as Status::FromErrno makes it, as
+  // the store's file operations report theirs.
   Status Error(std::string_view what) const {
-    return Status::IoError("object index: " + std::string(what) + ": " + sqlite3_errmsg(db));
+    std::string m = "object index: " + std::string(what) + " (" + sqlite3_errmsg(db) + ")";
+    int err = sqlite3_system_errno(db);
+    if (sqlite3_errcode(db) == SQLITE_FULL && err == 0) err = ENOSPC;
+    return err ? Status::FromErrno(m, err) : Status::IoError(m);
   }
 };
 
@@ -122,7 +135,7 @@ ObjectIndex::ObjectIndex(std::string path) : path_(std::move(path)) {}
 
 ObjectIndex::~ObjectIndex() = default;
 
-Result<std::unique_ptr<ObjectIndex::Conn>> ObjectIndex::Connect() const {
+Result<std::unique_ptr<ObjectIndex::Conn>> ObjectIndex::Connect(bool writer) const {
   auto c = std::make_unique<Conn>();
   int rc = sqlite3_open_v2(path_.c_str(), &c->db,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -135,11 +148,32 @@ Result<std::unique_ptr<ObjectIndex::Conn>> ObjectIndex::Connect() const {
   std::string pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-" +
                         std::to_string(kCacheKiB) + ";";
   char* err = nullptr;
+  // The writer (opened first, by Open) creates the schema; readers find it.
   if (sqlite3_exec(c->db, pragmas.c_str(), nullptr, nullptr, &err) != SQLITE_OK ||
-      sqlite3_exec(c->db, kSchema, nullptr, nullptr, &err) != SQLITE_OK) {
+      (writer && sqlite3_exec(c->db, kSchema, nullptr, nullptr, &err) != SQLITE_OK)) {
     std::string msg = err ? err : "?";
     sqlite3_free(err);
     return Status::IoError("object index " + path_ + ": " + msg);
+  }
+  if (writer) {
+    sqlite3_stmt* v = nullptr;
+    int version = -1;
+    if (sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &v, nullptr) == SQLITE_OK &&
+        sqlite3_step(v) == SQLITE_ROW) {
+      version = sqlite3_column_int(v, 0);
+    }
+    sqlite3_finalize(v);
+    if (version > kSchemaVersion) {
+      return Status::Internal("object index " + path_ + " has version " +
+                                        std::to_string(version) + ", newer than this hydrant's " +
+                                        std::to_string(kSchemaVersion));
+    }
+    if (version < kSchemaVersion) {
+      std::string set = "PRAGMA user_version = " + std::to_string(kSchemaVersion);
+      if (sqlite3_exec(c->db, set.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
+        return c->Error("set version");
+      }
+    }
   }
   for (int i = 0; i < kStmtCount; ++i) {
     if (sqlite3_prepare_v3(c->db, kSql[i], -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[i], nullptr) !=
@@ -152,7 +186,7 @@ Result<std::unique_ptr<ObjectIndex::Conn>> ObjectIndex::Connect() const {
 
 Result<std::unique_ptr<ObjectIndex>> ObjectIndex::Open(const std::string& path) {
   std::unique_ptr<ObjectIndex> index(new ObjectIndex(path));
-  auto w = index->Connect();
+  auto w = index->Connect(/*writer=*/true);
   if (!w.ok()) return w.status();
   index->writer_ = std::move(w).value();
   return index;
@@ -167,7 +201,7 @@ Result<std::unique_ptr<ObjectIndex::Conn>> ObjectIndex::AcquireReader() const {
       return c;
     }
   }
-  return Connect();
+  return Connect(/*writer=*/false);
 }
 
 void ObjectIndex::ReleaseReader(std::unique_ptr<Conn> c) const {
@@ -279,7 +313,7 @@ Result<std::optional<IndexedObject>> ObjectIndex::Get(std::string_view bucket,
   ReadRow(s, &o);
   std::string attrs = ColumnBytes(s, 6);
   ReleaseReader(std::move(c).value());
-  if (!store_format::DecodeAttrs(attrs, &o.meta, &o.part_sizes)) {
+  if (!attrs.empty() && !store_format::DecodeAttrs(attrs, &o.meta, &o.part_sizes)) {
     return Status::IoError("object index " + path_ + ": damaged attributes of key " +
                            std::string(key));
   }

@@ -16,7 +16,9 @@
 //  - Thread-safe. Writes go through one connection under a mutex (SQLite has one
 //    writer at a time); reads use a small pool of reader connections, each reading
 //    a consistent snapshot, concurrently with the writer.
-// Errors are IoError with SQLite's message (the database path named).
+// Errors are IoError with SQLite's message (an OS error, such as a full disk, as
+// Status::FromErrno makes it); Internal at Open for an index written by a newer
+// version of hydrant.
 
 #include <cstddef>
 #include <cstdint>
@@ -86,7 +88,8 @@ class ObjectIndex {
 
  private:
   explicit ObjectIndex(std::string path);
-  Result<std::unique_ptr<Conn>> Connect() const;
+  // A new connection; the writer's also creates the schema and checks its version.
+  Result<std::unique_ptr<Conn>> Connect(bool writer) const;
   // A reader connection from the pool (or a new one), returned by ReleaseReader.
   Result<std::unique_ptr<Conn>> AcquireReader() const;
   void ReleaseReader(std::unique_ptr<Conn> c) const;
