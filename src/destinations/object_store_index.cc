@@ -131,6 +131,41 @@ struct ObjectIndex::Conn {
   }
 };
 
+namespace {
+
+// Write transactions on the writer connection (caller holds write_mu_).
+Status Begin(ObjectIndex::Conn* w) {
+  if (sqlite3_step(w->Get(kBegin)) != SQLITE_DONE) return w->Error("begin");
+  return Status::Ok();
+}
+
+// Rolls back; returns `st`.
+Status Abort(ObjectIndex::Conn* w, Status st) {
+  sqlite3_step(w->Get(kRollback));
+  return st;
+}
+
+Status Commit(ObjectIndex::Conn* w) {
+  if (sqlite3_step(w->Get(kCommit)) != SQLITE_DONE) return Abort(w, w->Error("commit"));
+  return Status::Ok();
+}
+
+// The data id of the row of `key`, if there is one.
+Result<std::optional<uint64_t>> FindDataId(ObjectIndex::Conn* w, std::string_view bucket,
+                                           std::string_view key) {
+  sqlite3_stmt* s = w->Get(kOldId);
+  BindText(s, 1, bucket);
+  BindBlob(s, 2, key);
+  int rc = sqlite3_step(s);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return w->Error("find");
+  std::optional<uint64_t> id;
+  if (rc == SQLITE_ROW) id = static_cast<uint64_t>(sqlite3_column_int64(s, 0));
+  sqlite3_reset(s);
+  return id;
+}
+
+}  // namespace
+
 ObjectIndex::ObjectIndex(std::string path) : path_(std::move(path)) {}
 
 ObjectIndex::~ObjectIndex() = default;
@@ -324,72 +359,45 @@ Result<std::optional<uint64_t>> ObjectIndex::Put(std::string_view bucket,
                                                  const IndexedObject& obj) {
   std::lock_guard lock(write_mu_);
   Conn* w = writer_.get();
-  if (sqlite3_step(w->Get(kBegin)) != SQLITE_DONE) return w->Error("begin");
-  auto fail = [&](std::string_view what) {
-    Status st = w->Error(what);
-    sqlite3_step(w->Get(kRollback));
-    return st;
-  };
-  sqlite3_stmt* s = w->Get(kOldId);
-  BindText(s, 1, bucket);
-  BindBlob(s, 2, obj.key);
-  int rc = sqlite3_step(s);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fail("find old version");
-  std::optional<uint64_t> old;
-  if (rc == SQLITE_ROW) old = static_cast<uint64_t>(sqlite3_column_int64(s, 0));
-  sqlite3_reset(s);
-  if (sqlite3_step(BindUpsert(w->Get(kUpsert), bucket, obj)) != SQLITE_DONE) return fail("put");
-  if (sqlite3_step(w->Get(kCommit)) != SQLITE_DONE) return fail("commit");
-  return old;
+  HYDRANT_RETURN_IF_ERROR(Begin(w));
+  auto old = FindDataId(w, bucket, obj.key);
+  if (!old.ok()) return Abort(w, old.status());
+  if (sqlite3_step(BindUpsert(w->Get(kUpsert), bucket, obj)) != SQLITE_DONE) {
+    return Abort(w, w->Error("put"));
+  }
+  HYDRANT_RETURN_IF_ERROR(Commit(w));
+  return *old;
 }
 
 Status ObjectIndex::PutMany(std::string_view bucket, const std::vector<IndexedObject>& objs) {
   std::lock_guard lock(write_mu_);
   Conn* w = writer_.get();
-  if (sqlite3_step(w->Get(kBegin)) != SQLITE_DONE) return w->Error("begin");
+  HYDRANT_RETURN_IF_ERROR(Begin(w));
   for (const IndexedObject& obj : objs) {
     if (sqlite3_step(BindUpsert(w->Get(kUpsert), bucket, obj)) != SQLITE_DONE) {
-      Status st = w->Error("put");
-      sqlite3_step(w->Get(kRollback));
-      return st;
+      return Abort(w, w->Error("put"));
     }
   }
-  if (sqlite3_step(w->Get(kCommit)) != SQLITE_DONE) {
-    Status st = w->Error("commit");
-    sqlite3_step(w->Get(kRollback));
-    return st;
-  }
-  return Status::Ok();
+  return Commit(w);
 }
 
 Result<std::optional<uint64_t>> ObjectIndex::Remove(std::string_view bucket,
                                                     std::string_view key) {
   std::lock_guard lock(write_mu_);
   Conn* w = writer_.get();
-  if (sqlite3_step(w->Get(kBegin)) != SQLITE_DONE) return w->Error("begin");
-  auto fail = [&](std::string_view what) {
-    Status st = w->Error(what);
-    sqlite3_step(w->Get(kRollback));
-    return st;
-  };
-  sqlite3_stmt* s = w->Get(kOldId);
-  BindText(s, 1, bucket);
-  BindBlob(s, 2, key);
-  int rc = sqlite3_step(s);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fail("find");
-  if (rc == SQLITE_DONE) {
-    sqlite3_reset(s);
-    sqlite3_step(w->Get(kRollback));
-    return std::optional<uint64_t>();
+  HYDRANT_RETURN_IF_ERROR(Begin(w));
+  auto old = FindDataId(w, bucket, key);
+  if (!old.ok()) return Abort(w, old.status());
+  if (!*old) {
+    (void)Abort(w, Status::Ok());  // nothing to remove
+    return *old;
   }
-  uint64_t old = static_cast<uint64_t>(sqlite3_column_int64(s, 0));
-  sqlite3_reset(s);
-  s = w->Get(kDelete);
+  sqlite3_stmt* s = w->Get(kDelete);
   BindText(s, 1, bucket);
   BindBlob(s, 2, key);
-  if (sqlite3_step(s) != SQLITE_DONE) return fail("delete");
-  if (sqlite3_step(w->Get(kCommit)) != SQLITE_DONE) return fail("commit");
-  return std::optional<uint64_t>(old);
+  if (sqlite3_step(s) != SQLITE_DONE) return Abort(w, w->Error("delete"));
+  HYDRANT_RETURN_IF_ERROR(Commit(w));
+  return *old;
 }
 
 Result<std::unique_ptr<ObjectIndex::Cursor>> ObjectIndex::NewCursor(std::string_view bucket) const {

@@ -72,14 +72,7 @@ TEST(StoreFormat, APutLeavesTheDocumentedFiles) {
   std::string cmd = "sqlite3 -separator '|' '" + StoreRoot(t) + "/.index.db' " +
                     "\"SELECT bucket, CAST(key AS TEXT), size, lower(hex(md5)), mtime_ms, "
                     "printf('%016x', data_id), parts, CAST(attrs AS TEXT) FROM objects\"";
-  FILE* f = ::popen(cmd.c_str(), "r");
-  ASSERT_NE(f, nullptr);
-  std::string row;
-  char buf[512];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), f)) > 0) row.append(buf, n);
-  ::pclose(f);
-  EXPECT_EQ(row, "bkt|dir/a b%c|5|" + md5.substr(1, 32) + "|" +
+  EXPECT_EQ(CommandOutput(cmd), "bkt|dir/a b%c|5|" + md5.substr(1, 32) + "|" +
                      std::to_string(info->last_modified_ms) + "|" + id +
                      "|0|hydrant-object-attrs 1\n"
                      "content_type text/plain\n"
