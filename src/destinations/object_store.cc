@@ -172,6 +172,9 @@ Status ObjectStore::Load() {
   std::string clean = root_ + "/" + kCleanFile;
   bool was_clean = ::unlink(clean.c_str()) == 0;
   if (was_clean) HYDRANT_RETURN_IF_ERROR(fs::SyncDir(root_));
+  // Until a sweep has run, closing must not write the marker back (even if this
+  // Open fails further on).
+  if (!was_clean) sweep_done_ = false;
   auto index = ObjectIndex::Open(root_ + "/" + kIndexFile);
   if (!index.ok()) return index.status();
   index_ = std::move(index).value();
@@ -194,10 +197,8 @@ Status ObjectStore::Load() {
     if (!buckets_.count(name)) HYDRANT_RETURN_IF_ERROR(index_->DropBucket(name));
   }
   HYDRANT_RETURN_IF_ERROR(LoadUploads());
-  if (!was_clean || imported) {
-    sweep_done_ = false;
-    sweeper_ = std::thread([this] { Sweep(); });
-  }
+  if (imported) sweep_done_ = false;
+  if (!sweep_done_) sweeper_ = std::thread([this] { Sweep(); });
   return Status::Ok();
 }
 
