@@ -1,6 +1,6 @@
 #pragma once
-// Internal to the embedded object store's implementation (object_store.cc and
-// multipart.cc, object_store_recovery.cc; not for other modules): the structures
+// Internal to the embedded object store's implementation (object_store.cc,
+// object_store_recovery.cc and multipart.cc; not for other modules): the structures
 // behind ObjectStore's private declarations, and the small helpers they share.
 
 #include <atomic>
