@@ -136,9 +136,7 @@ def store_bench(build_dir, work, objects, pages=30):
             for _ in range(pages):
                 start = key_of(rnd.randrange(objects - 1000))
                 t, body = list_page(port, **{"start-after": start})
-                ks = keys_in(body)
-                assert ks == 1000 and ("<Key>%s</Key>" % key_of(objects - 1) in body or
-                                       body.index("<Key>") > 0), ks
+                assert keys_in(body) == 1000, keys_in(body)
                 ms.append(t)
             dms = []
             for i in range(min(pages, 10)):
