@@ -1,8 +1,9 @@
 #pragma once
 // The embedded object store: hydrant's own S3-compatible bucket storage under
-// <data-dir>/s3. Buckets are folders; each object is a data file plus a small
-// metadata file, both published atomically (write to a temp file, fsync, rename),
-// so a reader never sees a half-written object, even after a crash.
+// <data-dir>/s3. Buckets are folders; each object is a data file (written to a
+// temp file, fsynced, renamed into place) plus a row in the store's index,
+// committed after it, so a reader never sees a half-written object, even after a
+// crash.
 // Bucket names and keys are validated as S3 does; no key can escape the store:
 // files are named by the SHA-256 of the key, never by the key itself.
 // Thread-safe. One ObjectStore per root at a time (Open takes an exclusive
