@@ -217,6 +217,29 @@ def report(res, notes, cmdline):
             targets.append(("Puts accepted after start, %.1f GiB backlog" % r["backlog_gib"],
                             "<= 5 s", "%s s" % fmt(r["accept_s"], 2), r["accept_s"] <= 5))
         L.append("")
+    st = res.get("store")
+    if st:
+        L.append("## (6) The embedded object store with %s objects (bench/store_index.py)"
+                 % fmt(st["objects"]))
+        L.append("")
+        L.append("Filled through the index (no data files), page cache dropped (%s), then "
+                 "`hydrant serve` started; pages of 1,000 keys over plain HTTP." % st["cache_drop"])
+        L.append("")
+        L.append("| Index MiB | Listening s | Put accepted s | RSS MiB (peak) | First page ms | "
+                 "Page p50 / max ms | Delimiter page p50 / max ms |")
+        L.append("|---|---|---|---|---|---|---|")
+        L.append("| %s | %s | %s | %s (%s) | %s | %s / %s | %s / %s |" % (
+            fmt(st["index_mib"], 0), fmt(st["listen_s"], 3), fmt(st["put_s"], 3),
+            fmt(st["rss_mib"], 0), fmt(st["rss_hwm_mib"], 0), fmt(st["first_page_ms"], 1),
+            fmt(st["page_p50_ms"], 1), fmt(st["page_max_ms"], 1),
+            fmt(st["delimiter_page_p50_ms"], 1), fmt(st["delimiter_page_max_ms"], 1)))
+        L.append("")
+        targets.append(("Store start with %s objects, cold cache: puts accepted" % fmt(st["objects"]),
+                        "<= 1 s", "%s s" % fmt(st["put_s"], 3), st["put_s"] <= 1))
+        targets.append(("Store with %s objects: peak RSS" % fmt(st["objects"]), "< 256 MiB",
+                        "%s MiB" % fmt(st["rss_hwm_mib"], 0), st["rss_hwm_mib"] < 256))
+        targets.append(("ListObjectsV2 page of 1,000 keys (max)", "< 50 ms",
+                        "%s ms" % fmt(st["page_max_ms"], 1), st["page_max_ms"] < 50))
     rss = []
     for key in ("ingest_hydrant",):
         for r in res.get(key) or []:

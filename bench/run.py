@@ -316,6 +316,12 @@ class Bench:
         finally:
             srv.cleanup()
 
+    # ---- (6) the object store at scale ----
+    def store(self):
+        from store_index import store_bench
+        log("object store with %d objects" % self.args.store_objects)
+        self.results["store"] = store_bench(self.build, self.work, self.args.store_objects)
+
     # ---- micro-benchmarks ----
     def micro(self):
         log("micro-benchmarks")
@@ -344,7 +350,7 @@ class Bench:
                  ("transform", self.transformation),
                  ("recovery", lambda: self.results.__setitem__(
                      "recovery", [self.recovery(g) for g in a.recovery_gib])),
-                 ("micro", self.micro)]
+                 ("store", self.store), ("micro", self.micro)]
         for name, fn in steps:
             if not on(name):
                 continue
@@ -363,7 +369,7 @@ def main():
     p.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "latest.md"))
     p.add_argument("--json", help="also write the raw results here")
     p.add_argument("--work-dir", default=None, help="data folders go here (default: $TMPDIR)")
-    p.add_argument("--only", help="comma list of limits,ingest,e2e,latency,transform,recovery,micro")
+    p.add_argument("--only", help="comma list of limits,ingest,e2e,latency,transform,recovery,store,micro")
     p.add_argument("--quick", action="store_true", help="smaller volumes, no latency sweeps")
     p.add_argument("--long", action="store_true", help="also the 10 GiB recovery run")
     p.add_argument("--duration", type=float, default=4, help="seconds per load point")
@@ -382,6 +388,7 @@ def main():
     if a.long:
         a.recovery_gib.append(10)
     a.micro_min_time = "0.1" if a.quick else "0.3"
+    a.store_objects = 200000 if a.quick else 1000000
     if a.work_dir:
         os.makedirs(a.work_dir, exist_ok=True)
     b = Bench(a)

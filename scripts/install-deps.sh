@@ -8,7 +8,7 @@ APT_BUILD=(cmake ninja-build g++ ccache pkg-config tzdata
   libboost1.81-dev libboost-json1.81-dev
   libsimdjson-dev libmodpbase64-dev libspdlog-dev libtomlplusplus-dev libcli11-dev
   libsnappy-dev libdeflate-dev libisal-dev libminizip-dev zlib1g-dev
-  libcurl4-openssl-dev libssl-dev
+  libcurl4-openssl-dev libssl-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev)
 APT_TEST=(awscli python3-boto3 python3-pytest python3-snappy python3-crc32c python3-prometheus-client unzip gzip nodejs npm curl)
 

@@ -100,9 +100,10 @@ class ObjectStore::PartWriterImpl final : public PartWriter {
 };
 
 // --- multipart uploads ----------------------------------------------------------
-// Files under <root>/.uploads/<id>/: store_format.h. Parts are committed as objects are (data
-// renamed in under a fresh name, then the .meta renamed over the old one); an upload folder is
-// created in .tmp and renamed into place, and removed by renaming it back into .tmp.
+// Files under <root>/.uploads/<id>/: store_format.h. A part is committed by its own .meta file
+// (data renamed in under a fresh name, then the .meta renamed over the old one: uploads are few,
+// so they stay out of the object index); an upload folder is created in .tmp and renamed into
+// place, and removed by renaming it back into .tmp.
 
 std::string ObjectStore::UploadDir(std::string_view id) const {
   return root_ + "/" + kUploadsDir + "/" + std::string(id);

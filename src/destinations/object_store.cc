@@ -1,6 +1,7 @@
-// Buckets and objects: opening and loading a store, puts (the commit point is in
-// Publish), reads, deletes and listings. Multipart uploads: multipart.cc. The
-// files: store_format.h.
+// Buckets and objects: opening a store, puts (the commit point is in Publish),
+// reads, deletes and listings. The index: object_store_index.h. Importing older
+// stores and the orphan sweep: object_store_recovery.cc. Multipart uploads:
+// multipart.cc. The files: store_format.h.
 
 #include "destinations/object_store.h"
 
@@ -18,6 +19,7 @@
 #include <random>
 
 #include "common/file_util.h"
+#include "destinations/object_store_index.h"
 #include "destinations/object_store_internal.h"
 #include "destinations/sink_errors.h"
 #include "destinations/store_files.h"
@@ -27,22 +29,17 @@
 namespace hydrant::store {
 
 using store_format::DecodeBucket;
-using store_format::DecodeMeta;
 using store_format::EncodeBucket;
-using store_format::EncodeMeta;
 using store_format::IdHex;
-using store_format::IsDataName;
-using store_format::IsObjectMetaName;
-using store_format::IsShardName;
 using store_format::kBucketFile;
+using store_format::kCleanFile;
+using store_format::kIndexFile;
 using store_format::KeyPaths;
 using store_format::kLockFile;
 using store_format::kTempBucket;
 using store_format::kTempData;
 using store_format::kTempDeletedBucket;
-using store_format::kTempMeta;
 using store_format::kTmpDir;
-using store_format::ParsedMeta;
 using store_format::PathsFor;
 
 namespace {
@@ -98,7 +95,21 @@ ObjectStore::ObjectStore(std::string root, int lock_fd, Env* env)
     : root_(std::move(root)), lock_fd_(lock_fd), env_(env ? env : Env::Default()) {}
 
 ObjectStore::~ObjectStore() {
+  stop_sweep_ = true;
+  if (sweeper_.joinable()) sweeper_.join();
+  bool had_index = index_ != nullptr;
+  index_.reset();  // the last connection checkpoints the WAL into the database
+  if (had_index && sweep_done_) {
+    // Nothing to sweep at the next Open (unless this marker is missing then).
+    std::string clean = root_ + "/" + kCleanFile;
+    ::unlink(clean.c_str());
+    if (WriteFileSynced(clean, "").ok()) (void)fs::SyncDir(root_);
+  }
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
+}
+
+void ObjectStore::WaitForSweep() {
+  if (sweeper_.joinable()) sweeper_.join();
 }
 
 Result<std::unique_ptr<ObjectStore>> ObjectStore::Open(const std::string& root_in, Env* env) {
@@ -156,79 +167,51 @@ Status ObjectStore::Load() {
   if (::mkdir(tmp.c_str(), 0755) != 0 && errno != EEXIST) {
     return Status::FromErrno("mkdir " + tmp, errno);
   }
+  // The marker goes before anything changes: if this process dies, the next Open
+  // finds it missing and sweeps.
+  std::string clean = root_ + "/" + kCleanFile;
+  bool was_clean = ::unlink(clean.c_str()) == 0;
+  if (was_clean) HYDRANT_RETURN_IF_ERROR(fs::SyncDir(root_));
+  // Until a sweep has run, closing must not write the marker back (even if this
+  // Open fails further on).
+  if (!was_clean) sweep_done_ = false;
+  auto index = ObjectIndex::Open(root_ + "/" + kIndexFile);
+  if (!index.ok()) return index.status();
+  index_ = std::move(index).value();
+  auto indexed = index_->Buckets();
+  if (!indexed.ok()) return indexed.status();
+  bool imported = false;
   for (const std::string& name : fs::ListDir(root_)) {
     if (!IsValidBucketName(name) || !fs::IsDir(BucketDir(name))) continue;
+    if (std::find(indexed->begin(), indexed->end(), name) == indexed->end()) {
+      // A bucket of a store written before the index, or made by hand.
+      HYDRANT_RETURN_IF_ERROR(ImportLegacyBucket(name));
+      imported = true;
+    }
     auto bucket = std::make_unique<Bucket>();
-    HYDRANT_RETURN_IF_ERROR(LoadBucket(name, bucket.get()));
+    bucket->creation_ms = LoadBucketTime(name);
     buckets_.emplace(name, std::move(bucket));
   }
-  return LoadUploads();
+  // Rows of a bucket whose folder is gone: a crash inside DeleteBucket.
+  for (const std::string& name : *indexed) {
+    if (!buckets_.count(name)) HYDRANT_RETURN_IF_ERROR(index_->DropBucket(name));
+  }
+  HYDRANT_RETURN_IF_ERROR(LoadUploads());
+  if (imported) sweep_done_ = false;
+  if (!sweep_done_) sweeper_ = std::thread([this] { Sweep(); });
+  return Status::Ok();
 }
 
-Status ObjectStore::LoadBucket(const std::string& name, Bucket* bucket) {
+int64_t ObjectStore::LoadBucketTime(const std::string& name) const {
   std::string dir = BucketDir(name);
   auto text = ReadSmallFile(dir + "/" + kBucketFile);
   std::optional<int64_t> ctime;
   if (text) ctime = DecodeBucket(*text);
-  if (ctime) {
-    bucket->creation_ms = *ctime;
-  } else {
-    // A bucket folder made by hand: take its modification time.
-    struct stat st;
-    if (::stat(dir.c_str(), &st) == 0) bucket->creation_ms = int64_t{st.st_mtime} * 1000;
-  }
-  size_t dropped = 0;
-  for (const std::string& shard : fs::ListDir(dir)) {
-    if (!IsShardName(shard)) continue;
-    std::string shard_dir = dir + "/" + shard;
-    if (!fs::IsDir(shard_dir)) continue;
-    std::vector<std::string> names = fs::ListDir(shard_dir);
-    std::vector<std::string> keep;  // data files referenced by a valid meta
-    for (const std::string& f : names) {
-      if (!IsObjectMetaName(f)) continue;
-      std::string meta_path = shard_dir + "/" + f;
-      auto content = ReadSmallFile(meta_path);
-      std::optional<ParsedMeta> pm;
-      if (content) pm = DecodeMeta(*content);
-      bool ok = pm.has_value();
-      KeyPaths kp;
-      if (ok) {
-        kp = PathsFor(dir, pm->key);
-        ok = kp.Meta() == meta_path;
-      }
-      if (ok) {
-        struct stat st;
-        std::string data = kp.Data(pm->data_id);
-        ok = ::stat(data.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) == pm->size;
-        if (ok) keep.push_back(data.substr(shard_dir.size() + 1));
-      }
-      if (!ok) {
-        // Cannot come from a crash (metadata is fsynced before it is renamed into
-        // place, after its data); only from damage. Such an object cannot be served.
-        spdlog::warn("object store: dropping unreadable object metadata {}", meta_path);
-        ::unlink(meta_path.c_str());
-        ++dropped;
-        continue;
-      }
-      Entry e;
-      e.size = pm->size;
-      e.last_modified_ms = pm->mtime_ms;
-      e.md5 = std::move(pm->md5);
-      e.data_id = pm->data_id;
-      e.meta = std::move(pm->meta);
-      e.part_sizes = std::move(pm->part_sizes);
-      bucket->objects[pm->key] = std::move(e);
-    }
-    // Data files no metadata points at: a put that crashed before its commit
-    // point, or the previous version of an overwritten/deleted object.
-    for (const std::string& f : names) {
-      if (!IsDataName(f)) continue;
-      if (std::find(keep.begin(), keep.end(), f) != keep.end()) continue;
-      ::unlink((shard_dir + "/" + f).c_str());
-    }
-  }
-  if (dropped) spdlog::warn("object store: bucket {}: dropped {} damaged objects", name, dropped);
-  return Status::Ok();
+  if (ctime) return *ctime;
+  // A bucket folder made by hand: take its modification time.
+  struct stat st;
+  if (::stat(dir.c_str(), &st) == 0) return int64_t{st.st_mtime} * 1000;
+  return 0;
 }
 
 Status ObjectStore::CreateBucket(std::string_view name) {
@@ -244,6 +227,11 @@ Status ObjectStore::CreateBucket(std::string_view name) {
   int64_t now = NowMillis();
   Status st = WriteFileSynced(tmp_dir + "/" + kBucketFile, EncodeBucket(now));
   if (st.ok()) st = fs::SyncDir(tmp_dir);
+  // Marked indexed (and cleared of rows a failed DeleteBucket may have left)
+  // before the folder appears; a crash before the rename leaves a mark without a
+  // folder, which Open drops.
+  if (st.ok()) st = index_->DropBucket(name);
+  if (st.ok()) st = index_->AddBucket(name);
   std::string dir = BucketDir(name);
   if (st.ok() && ::rename(tmp_dir.c_str(), dir.c_str()) != 0) {
     st = Status::FromErrno("rename " + tmp_dir + " to " + dir, errno);
@@ -266,7 +254,9 @@ Status ObjectStore::DeleteBucket(std::string_view name) {
   if (it == buckets_.end()) return Status::NotFound("The specified bucket does not exist");
   {
     std::unique_lock block(it->second->mu);
-    if (!it->second->objects.empty()) return Status::InvalidArgument("BucketNotEmpty");
+    auto empty = index_->Empty(name);
+    if (!empty.ok()) return empty.status();
+    if (!*empty) return Status::InvalidArgument("BucketNotEmpty");
   }
   std::string dir = BucketDir(name);
   std::string tmp_dir = NewTempPath(kTempDeletedBucket);
@@ -275,6 +265,11 @@ Status ObjectStore::DeleteBucket(std::string_view name) {
   }
   HYDRANT_RETURN_IF_ERROR(fs::SyncDir(root_));
   buckets_.erase(it);
+  // The folder is gone, so the bucket is; its mark goes now, or at the next Open.
+  if (Status st = index_->DropBucket(name); !st.ok()) {
+    spdlog::warn("object store: bucket {} deleted; its index mark stays until restart: {}", name,
+                 st.message());
+  }
   std::error_code ec;
   std::filesystem::remove_all(tmp_dir, ec);  // leftovers are removed at next Open
   // As S3: in-progress multipart uploads do not keep a bucket alive; they go
@@ -347,64 +342,45 @@ Result<ObjectInfo> ObjectStore::Publish(const std::string& bucket, const std::st
                                         const std::string& tmp_data, uint64_t size,
                                         const std::string& md5, const ObjectMeta& meta,
                                         std::vector<uint64_t> part_sizes) {
-  uint64_t id = NewId();
-  int64_t mtime = NowMillis();
-  // The metadata is written and synced before any lock is taken.
-  std::string tmp_meta = NewTempPath(kTempMeta);
-  HYDRANT_RETURN_IF_ERROR(
-      WriteFileSynced(tmp_meta, EncodeMeta(key, size, md5, mtime, id, meta, part_sizes)));
+  IndexedObject row;
+  row.key = key;
+  row.size = size;
+  row.md5 = md5;
+  row.mtime_ms = NowMillis();
+  row.data_id = NewId();
+  row.meta = meta;
+  row.part_sizes = std::move(part_sizes);
 
   std::shared_lock store_lock(mu_);
   auto it = buckets_.find(bucket);
-  if (it == buckets_.end()) {
-    ::unlink(tmp_meta.c_str());
-    return Status::NotFound("The specified bucket does not exist");
-  }
+  if (it == buckets_.end()) return Status::NotFound("The specified bucket does not exist");
   Bucket* b = it->second.get();
   std::unique_lock lock(b->mu);
   KeyPaths kp = PathsFor(BucketDir(bucket), key);
-  auto fail = [&](Status st) {
-    ::unlink(tmp_meta.c_str());
-    return st;
-  };
   if (::mkdir(kp.shard_dir.c_str(), 0755) == 0) {
-    if (Status st = fs::SyncDir(BucketDir(bucket)); !st.ok()) return fail(st);
+    HYDRANT_RETURN_IF_ERROR(fs::SyncDir(BucketDir(bucket)));
   } else if (errno != EEXIST) {
-    return fail(Status::FromErrno("mkdir " + kp.shard_dir, errno));
+    return Status::FromErrno("mkdir " + kp.shard_dir, errno);
   }
-  // 1. data under its unique name: not yet referenced, so invisible (an orphan
-  //    that Open removes if we crash now).
-  std::string data = kp.Data(id);
+  // 1. data under its unique name, durable: not yet referenced, so invisible (an
+  //    orphan that the sweep after an unclean shutdown removes if we crash now).
+  std::string data = kp.Data(row.data_id);
   if (::rename(tmp_data.c_str(), data.c_str()) != 0) {
-    return fail(Status::FromErrno("rename " + tmp_data, errno));
+    return Status::FromErrno("rename " + tmp_data, errno);
   }
   if (Status st = fs::SyncDir(kp.shard_dir); !st.ok()) {
     ::unlink(data.c_str());
-    return fail(st);
+    return st;
   }
-  // 2. the commit point: the metadata naming that data file replaces the old one.
-  if (::rename(tmp_meta.c_str(), kp.Meta().c_str()) != 0) {
-    Status st = Status::FromErrno("rename " + tmp_meta, errno);
+  // 2. the commit point: the index row naming that data file (fsynced in the WAL).
+  auto old_id = index_->Put(bucket, row);
+  if (!old_id.ok()) {
     ::unlink(data.c_str());
-    return fail(st);
+    return old_id.status();
   }
-  Status synced = fs::SyncDir(kp.shard_dir);
-  Entry e;
-  e.size = size;
-  e.last_modified_ms = mtime;
-  e.md5 = md5;
-  e.data_id = id;
-  e.meta = meta;
-  e.part_sizes = std::move(part_sizes);
-  std::optional<uint64_t> old_id;
-  auto [pos, inserted] = b->objects.try_emplace(key);
-  if (!inserted) old_id = pos->second.data_id;
-  pos->second = std::move(e);
-  ObjectInfo info = MakeInfo(bucket, key, pos->second);
   // 3. the previous version's data (readers that already opened it keep reading).
-  if (old_id && *old_id != id) ::unlink(kp.Data(*old_id).c_str());
-  if (!synced.ok()) return synced;  // visible now, but may not survive a crash
-  return info;
+  if (*old_id && **old_id != row.data_id) ::unlink(kp.Data(**old_id).c_str());
+  return MakeInfo(bucket, std::move(row));
 }
 
 Result<ObjectInfo> ObjectStore::PutObject(std::string_view bucket, std::string_view key,
@@ -415,16 +391,15 @@ Result<ObjectInfo> ObjectStore::PutObject(std::string_view bucket, std::string_v
   return (*w)->Commit();
 }
 
-ObjectInfo ObjectStore::MakeInfo(std::string_view bucket, const std::string& key,
-                                 const Entry& e) const {
+ObjectInfo ObjectStore::MakeInfo(std::string_view bucket, IndexedObject&& e) const {
   ObjectInfo info;
-  info.key = key;
-  info.size = e.size;
   info.etag = EtagOf(e.md5, e.part_sizes.size());
-  info.last_modified_ms = e.last_modified_ms;
-  info.meta = e.meta;
-  info.data_path = PathsFor(BucketDir(bucket), key).Data(e.data_id);
-  info.part_sizes = e.part_sizes;
+  info.data_path = PathsFor(BucketDir(bucket), e.key).Data(e.data_id);
+  info.key = std::move(e.key);
+  info.size = e.size;
+  info.last_modified_ms = e.mtime_ms;
+  info.meta = std::move(e.meta);
+  info.part_sizes = std::move(e.part_sizes);
   return info;
 }
 
@@ -436,11 +411,11 @@ Result<OpenedObject> ObjectStore::Find(std::string_view bucket, std::string_view
   // Publish and DeleteObject unlink a data file only under the exclusive lock, so
   // the file opened here is the one this description names.
   std::shared_lock lock(it->second->mu);
-  auto obj = it->second->objects.find(key);
-  if (obj == it->second->objects.end())
-    return Status::NotFound("The specified key does not exist.");
+  auto row = index_->Get(bucket, key);
+  if (!row.ok()) return row.status();
+  if (!*row) return Status::NotFound("The specified key does not exist.");
   OpenedObject out;
-  out.info = MakeInfo(bucket, obj->first, obj->second);
+  out.info = MakeInfo(bucket, std::move(**row));
   if (open_data) {
     out.data = UniqueFd(::open(out.info.data_path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!out.data) return Status::FromErrno("open " + out.info.data_path, errno);
@@ -462,57 +437,49 @@ Status ObjectStore::DeleteObject(std::string_view bucket, std::string_view key) 
   std::shared_lock store_lock(mu_);
   auto it = buckets_.find(bucket);
   if (it == buckets_.end()) return Status::NotFound("The specified bucket does not exist");
-  Bucket* b = it->second.get();
-  std::unique_lock lock(b->mu);
-  auto obj = b->objects.find(key);
-  if (obj == b->objects.end()) return Status::Ok();
-  KeyPaths kp = PathsFor(BucketDir(bucket), key);
-  // The metadata goes first (the object disappears), then its data.
-  if (::unlink(kp.Meta().c_str()) != 0 && errno != ENOENT) {
-    return Status::FromErrno("unlink " + kp.Meta(), errno);
-  }
-  Status st = fs::SyncDir(kp.shard_dir);
-  uint64_t id = obj->second.data_id;
-  b->objects.erase(obj);
-  ::unlink(kp.Data(id).c_str());
-  return st;
+  std::unique_lock lock(it->second->mu);
+  // The row goes first (the object disappears, durably), then its data.
+  auto id = index_->Remove(bucket, key);
+  if (!id.ok()) return id.status();
+  if (*id) ::unlink(PathsFor(BucketDir(bucket), key).Data(**id).c_str());
+  return Status::Ok();
 }
 
 Result<ListResult> ObjectStore::List(std::string_view bucket, const ListRequest& req) const {
-  std::shared_lock store_lock(mu_);
-  auto it = buckets_.find(bucket);
-  if (it == buckets_.end()) return Status::NotFound("The specified bucket does not exist");
-  const Bucket* b = it->second.get();
-  std::shared_lock lock(b->mu);
-  const auto& objs = b->objects;
+  std::shared_lock store_lock(mu_);  // the bucket is not deleted meanwhile
+  if (!buckets_.count(bucket)) return Status::NotFound("The specified bucket does not exist");
   ListResult out;
   if (req.max_keys <= 0) return out;
+  auto cursor = index_->NewCursor(bucket);
+  if (!cursor.ok()) return cursor.status();
+  ObjectIndex::Cursor& cur = **cursor;
   const std::string& prefix = req.prefix;
-  auto pos = objs.lower_bound(prefix);
-  if (!req.start_after.empty() && req.start_after >= prefix)
-    pos = objs.upper_bound(req.start_after);
+  std::string from = prefix;
+  if (!req.start_after.empty() && req.start_after >= prefix) {
+    from = req.start_after;
+    from.push_back('\0');  // the smallest key after start_after
+  }
+  HYDRANT_RETURN_IF_ERROR(cur.Seek(from));
   int count = 0;
-  while (pos != objs.end() && StartsWith(pos->first, prefix)) {
-    const std::string& key = pos->first;
+  while (cur.Valid() && StartsWith(cur.row().key, prefix)) {
+    const std::string& key = cur.row().key;
     if (!req.delimiter.empty()) {
       size_t d = key.find(req.delimiter, prefix.size());
       if (d != std::string::npos) {
         std::string cp = key.substr(0, d + req.delimiter.size());
-        // Every key under this prefix rolls up into it: jump past them all.
+        // Every key under this prefix rolls up into it: seek past them all.
         std::string end = PrefixEnd(cp);
-        auto next = end.empty() ? objs.end() : objs.lower_bound(end);
-        if (cp <= req.start_after) {  // returned on an earlier page
-          pos = next;
-          continue;
+        if (cp > req.start_after) {  // else returned on an earlier page
+          if (count == req.max_keys) {
+            out.truncated = true;
+            break;
+          }
+          out.common_prefixes.push_back(cp);
+          out.next_start_after = cp;
+          ++count;
         }
-        if (count == req.max_keys) {
-          out.truncated = true;
-          break;
-        }
-        out.common_prefixes.push_back(cp);
-        out.next_start_after = cp;
-        ++count;
-        pos = next;
+        if (end.empty()) break;
+        HYDRANT_RETURN_IF_ERROR(cur.Seek(end));
         continue;
       }
     }
@@ -522,13 +489,13 @@ Result<ListResult> ObjectStore::List(std::string_view bucket, const ListRequest&
     }
     ObjectInfo info;
     info.key = key;
-    info.size = pos->second.size;
-    info.etag = EtagOf(pos->second.md5, pos->second.part_sizes.size());
-    info.last_modified_ms = pos->second.last_modified_ms;
+    info.size = cur.row().size;
+    info.etag = EtagOf(cur.row().md5, cur.row().parts);
+    info.last_modified_ms = cur.row().mtime_ms;
     out.objects.push_back(std::move(info));
     out.next_start_after = key;
     ++count;
-    ++pos;
+    HYDRANT_RETURN_IF_ERROR(cur.Next());
   }
   if (!out.truncated) out.next_start_after.clear();
   return out;

@@ -1,14 +1,18 @@
 #pragma once
 // The embedded object store: hydrant's own S3-compatible bucket storage under
-// <data-dir>/s3. Buckets are folders; each object is a data file plus a small
-// metadata file, both published atomically (write to a temp file, fsync, rename),
-// so a reader never sees a half-written object, even after a crash.
+// <data-dir>/s3. Buckets are folders; each object is a data file (written to a
+// temp file, fsynced, renamed into place) plus a row in the store's index,
+// committed after it, so a reader never sees a half-written object, even after a
+// crash.
 // Bucket names and keys are validated as S3 does; no key can escape the store:
 // files are named by the SHA-256 of the key, never by the key itself.
 // Thread-safe. One ObjectStore per root at a time (Open takes an exclusive
 // flock on <root>/.lock). The store must outlive the writers it hands out.
-// Listing uses an in-memory sorted index per bucket, built at Open from the
-// metadata files (about 300 bytes + key + user metadata per object).
+// Objects' descriptions live in an index on disk (destinations/object_store_index.h,
+// SQLite), read lazily and paged: Open reads nothing per object, and memory does
+// not grow with the number of objects. The index row is an object's commit point.
+// After an unclean shutdown, data files no row names (puts or deletes cut short)
+// are removed by a background sweep; Open does not wait for it.
 // Multipart uploads (S3's CreateMultipartUpload ... CompleteMultipartUpload) keep
 // their parts in <root>/.uploads/<upload id>/, outside every bucket, until they are
 // completed (the parts are concatenated into one object, published like a put) or
@@ -18,6 +22,7 @@
 // destinations/multipart.cc, temp files and their bounded write-back in
 // destinations/temp_file.h.
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -26,6 +31,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -40,6 +46,9 @@ class Env;
 }
 
 namespace hydrant::store {
+
+class ObjectIndex;
+struct IndexedObject;
 
 // An object's description and its data file, opened together under the bucket's
 // lock: an object overwritten or deleted afterwards is still read whole, as it was.
@@ -193,18 +202,27 @@ class ObjectStore final : public ObjectSink {
                                                  const ListUploadsRequest& req) const;
 
   const std::string& root() const { return root_; }
+  // Blocks until the background work Open started (the sweep of orphaned data
+  // files after an unclean shutdown or an import) has finished. Tests and tools.
+  void WaitForSweep();
   ~ObjectStore() override;
 
  private:
-  struct Entry;   // one object in a bucket's index
-  struct Bucket;  // a bucket's index and its lock
+  struct Bucket;  // a bucket's creation time and its lock
   class Writer;   // the ObjectWriter handed out by BeginPut
   struct Upload;  // an in-progress multipart upload and its parts
   class PartWriterImpl;
 
   ObjectStore(std::string root, int lock_fd, Env* env);
   Status Load();
-  Status LoadBucket(const std::string& name, Bucket* bucket);
+  // The creation time of the bucket folder `name`.
+  int64_t LoadBucketTime(const std::string& name) const;
+  // Imports a bucket of a store that kept one metadata file per object into the
+  // index, then marks it indexed (object_store_recovery.cc).
+  Status ImportLegacyBucket(const std::string& name);
+  // Removes data files no index row names, and leftover per-object metadata files,
+  // in every bucket; stops early when stop_sweep_ is set. Runs on sweeper_.
+  void Sweep();
   // Publishes a committed writer's temp file as `key` (the commit point).
   // `part_sizes` is empty for a plain put; for a completed multipart upload,
   // `md5` is the MD5 of the parts' MD5s.
@@ -224,13 +242,17 @@ class ObjectStore final : public ObjectSink {
   std::string NewTempPath(std::string_view suffix);
   uint64_t NewId();
   std::string BucketDir(std::string_view bucket) const;
-  ObjectInfo MakeInfo(std::string_view bucket, const std::string& key, const Entry& e) const;
+  ObjectInfo MakeInfo(std::string_view bucket, IndexedObject&& e) const;
   // HeadObject (open_data false: no file opened) and OpenObject.
   Result<OpenedObject> Find(std::string_view bucket, std::string_view key, bool open_data) const;
 
   std::string root_;
   int lock_fd_ = -1;
   Env* env_;  // object data writes (TempFile)
+  std::unique_ptr<ObjectIndex> index_;
+  std::thread sweeper_;  // Sweep, when Open found the last shutdown unclean
+  std::atomic<bool> stop_sweep_{false};
+  std::atomic<bool> sweep_done_{true};  // nothing left to sweep (the clean marker may be written)
   mutable std::shared_mutex mu_;  // guards buckets_ (the map; each Bucket has its own lock)
   std::map<std::string, std::unique_ptr<Bucket>, std::less<>> buckets_;
   // Lock order: Upload::mu, then mu_, then a Bucket's mu, then uploads_mu_.

@@ -1,7 +1,7 @@
 #pragma once
-// Internal to the embedded object store's implementation (object_store.cc and
-// multipart.cc; not for other modules): the in-memory index behind ObjectStore's
-// private declarations, and the small helpers both files use.
+// Internal to the embedded object store's implementation (object_store.cc,
+// object_store_recovery.cc and multipart.cc; not for other modules): the structures
+// behind ObjectStore's private declarations, and the small helpers they share.
 
 #include <atomic>
 #include <chrono>
@@ -37,17 +37,6 @@ inline std::string EtagOf(const std::string& md5, size_t parts) {
   return e + "\"";
 }
 
-// --- in-memory index ---------------------------------------------------------
-
-struct ObjectStore::Entry {
-  uint64_t size = 0;
-  int64_t last_modified_ms = 0;
-  std::string md5;  // 16 raw bytes (for multipart objects: MD5 of the parts' MD5s)
-  uint64_t data_id = 0;
-  ObjectMeta meta;
-  std::vector<uint64_t> part_sizes;  // multipart objects only
-};
-
 struct ObjectStore::Upload {
   struct Part {
     uint64_t size = 0;
@@ -66,10 +55,14 @@ struct ObjectStore::Upload {
   std::map<int, Part> parts;      // guarded by mu
 };
 
+// A bucket's objects are in the index (object_store_index.h); this is what the
+// store keeps in memory per bucket.
 struct ObjectStore::Bucket {
   int64_t creation_ms = 0;
-  mutable std::shared_mutex mu;  // guards objects; held exclusively while publishing
-  std::map<std::string, Entry, std::less<>> objects;
+  // Held exclusively from a data file's rename to its index row's commit, while a
+  // row is removed, and while the sweep judges a data file; shared while a row is
+  // read and its data file opened (so the file opened is the one the row names).
+  mutable std::shared_mutex mu;
 };
 
 }  // namespace hydrant::store

@@ -12,9 +12,11 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include "destinations/object_store_test_util.h"
+#include "destinations/store_format.h"
 
 namespace hydrant::store {
 namespace {
@@ -196,10 +198,11 @@ TEST(ObjectStore, HostileKeysNeverLeaveTheRoot) {
   EXPECT_TRUE(s->List("other-bucket", {})->objects.empty());
   for (const std::string& f : AllFiles(StoreRoot(t))) {
     std::string rel = f.substr(StoreRoot(t).size() + 1);
-    bool known = rel == ".lock" || rel == ".tmp" || rel == ".uploads" || rel == "bkt" ||
-                 rel == "other-bucket" || rel == "bkt/.bucket" || rel == "other-bucket/.bucket" ||
+    bool known = rel == ".lock" || rel == ".tmp" || rel == ".uploads" || rel == ".clean" ||
+                 rel.rfind(".index.db", 0) == 0 || rel == "bkt" || rel == "other-bucket" ||
+                 rel == "bkt/.bucket" || rel == "other-bucket/.bucket" ||
                  (rel.rfind("bkt/", 0) == 0 && rel.size() == 6) ||  // shard folder
-                 (rel.rfind("bkt/", 0) == 0 && (rel.ends_with(".meta") || rel.ends_with(".data")));
+                 (rel.rfind("bkt/", 0) == 0 && rel.ends_with(".data"));
     EXPECT_TRUE(known) << rel;
     EXPECT_EQ(fs::canonical(f).string().rfind(fs::canonical(StoreRoot(t)).string(), 0), 0u) << f;
   }
@@ -447,39 +450,174 @@ TEST(ObjectStore, CrashBeforeCommitIsInvisibleAfterReopen) {
   EXPECT_EQ(s->HeadObject("bkt", "torn").status().code(), StatusCode::kNotFound);
 }
 
-// The states a crash can leave inside a bucket (docs/object-store.md): a data
-// file renamed into place whose metadata never was (orphan), and a damaged
-// metadata file. Open removes both and keeps every committed object.
-TEST(ObjectStore, OpenRemovesOrphansAndDamagedMetadata) {
+// Runs `body` in a child process, which ends it with ::_exit(0) while its store is
+// still open (no destructor runs: the store is left as a crash leaves it), or
+// returns a non-zero code on failure.
+void InCrashingChild(const std::function<int()>& body) {
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) ::_exit(body());
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+}
+
+int CountFiles(const std::string& root, std::string_view suffix) {
+  int n = 0;
+  for (const auto& f : AllFiles(root)) n += f.ends_with(suffix);
+  return n;
+}
+
+// What a crash can leave inside a bucket (docs/object-store.md): a data file
+// renamed into place whose index row never committed (orphan), or the data of a
+// deleted or overwritten version. The next Open serves every committed object at
+// once and a background sweep removes the rest.
+TEST(ObjectStore, SweepAfterCrashRemovesOrphans) {
   TempDir t;
-  std::string data_path, shard;
+  std::string good_path;
+  InCrashingChild([&] {
+    auto s = ObjectStore::Open(StoreRoot(t));
+    if (!s.ok() || !(*s)->CreateBucket("bkt").ok()) return 2;
+    if (!(*s)->PutObject("bkt", "good", "good data", {}).ok()) return 3;
+    if (!(*s)->PutObject("bkt", "gone", "x", {}).ok()) return 4;
+    ::_exit(0);  // with the store open: no destructor runs
+  });
+  {
+    auto s = OpenOrDie(StoreRoot(t));
+    s->WaitForSweep();  // nothing to remove yet
+    good_path = s->HeadObject("bkt", "good")->data_path;
+  }
+  // Orphans as a crash leaves them: an uncommitted version of "good" renamed in,
+  // and the data of "gone" whose row was removed (its unlink never happened).
+  InCrashingChild([&] {
+    auto s = ObjectStore::Open(StoreRoot(t));
+    if (!s.ok()) return 2;
+    (*s)->WaitForSweep();
+    auto gone = (*s)->HeadObject("bkt", "gone");
+    if (!gone.ok()) return 3;
+    std::string keep = gone->data_path + ".keep";
+    if (::link(gone->data_path.c_str(), keep.c_str()) != 0) return 4;
+    if (!(*s)->DeleteObject("bkt", "gone").ok()) return 5;
+    if (::rename(keep.c_str(), gone->data_path.c_str()) != 0) return 6;
+    ::_exit(0);
+  });
+  std::string stem = good_path.substr(0, good_path.size() - 22);  // drop ".<id>.data"
+  std::string orphan = stem + ".00000000deadbeef.data";
+  std::ofstream(orphan) << "uncommitted bytes";
+  EXPECT_EQ(CountFiles(StoreRoot(t), ".data"), 3);
+
+  auto s = OpenOrDie(StoreRoot(t));
+  EXPECT_THAT(Keys(s->List("bkt", {})), ::testing::ElementsAre("good"));
+  EXPECT_EQ(ReadFile(s->HeadObject("bkt", "good")->data_path), "good data");
+  s->WaitForSweep();
+  EXPECT_FALSE(fs::exists(orphan));
+  EXPECT_EQ(CountFiles(StoreRoot(t), ".data"), 1);
+  EXPECT_EQ(ReadFile(s->HeadObject("bkt", "good")->data_path), "good data");
+}
+
+// A store written before the index (one .meta file per object, as store_format.h
+// still describes) opens with every object; damaged metadata is not imported; the
+// old files are removed by the sweep once the rows are committed.
+TEST(ObjectStore, ImportsAStoreWrittenBeforeTheIndex) {
+  TempDir t;
+  std::string root = StoreRoot(t);
+  fs::create_directories(root + "/bkt");
+  std::ofstream(root + "/bkt/.bucket") << store_format::EncodeBucket(1234);
+  ObjectMeta meta;
+  meta.content_type = "application/json";
+  meta.user_meta["m"] = "v";
+  auto write_legacy = [&](const std::string& key, const std::string& data, uint64_t id,
+                          std::vector<uint64_t> parts, bool damage) {
+    auto kp = store_format::PathsFor(root + "/bkt", key);
+    fs::create_directories(kp.shard_dir);
+    std::ofstream(kp.Data(id), std::ios::binary) << data;
+    std::string md5(16, static_cast<char>(id));
+    std::string text = store_format::EncodeMeta(key, data.size(), md5, 1000 + id, id, meta, parts);
+    if (damage) text.resize(text.size() / 2);
+    std::ofstream(kp.Meta(), std::ios::binary) << text;
+    return kp;
+  };
+  for (int i = 0; i < 300; ++i) {
+    write_legacy("logs/" + std::to_string(1000 + i), "data" + std::to_string(i), i + 1, {}, false);
+  }
+  write_legacy("multi", "abcdef", 900, {4, 2}, false);
+  write_legacy("damaged", "zz", 901, {}, true);
+  auto kp = store_format::PathsFor(root + "/bkt", "multi");
+  std::ofstream(kp.Data(0xdead)) << "orphan";
+  {
+    auto s = OpenOrDie(root);
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(s->ListBuckets()[0].creation_ms, 1234);
+    ListRequest req;
+    req.prefix = "logs/";
+    auto page = s->List("bkt", req);
+    ASSERT_TRUE(page.ok());
+    EXPECT_EQ(page->objects.size(), 300u);
+    EXPECT_EQ(page->objects[7].key, "logs/1007");
+    EXPECT_EQ(page->objects[7].size, 5u);
+    auto multi = s->HeadObject("bkt", "multi");
+    ASSERT_TRUE(multi.ok());
+    EXPECT_EQ(multi->part_sizes, (std::vector<uint64_t>{4, 2}));
+    EXPECT_TRUE(multi->etag.ends_with("-2\""));
+    EXPECT_EQ(multi->meta.user_meta.at("m"), "v");
+    EXPECT_EQ(multi->last_modified_ms, 1900);
+    EXPECT_EQ(ReadFile(multi->data_path), "abcdef");
+    EXPECT_EQ(s->HeadObject("bkt", "damaged").status().code(), StatusCode::kNotFound);
+    s->WaitForSweep();
+    EXPECT_EQ(CountFiles(root, ".meta"), 0);
+    EXPECT_FALSE(fs::exists(kp.Data(0xdead)));
+    // As before the index: the data of damaged metadata cannot be served and goes.
+    EXPECT_EQ(CountFiles(root, ".data"), 301);
+  }
+  auto s = OpenOrDie(root);
+  EXPECT_EQ(Keys(s->List("bkt", {})).size(), 301u);
+}
+
+// Start-up does not depend on the number of objects: Open reads no per-object file
+// (the old store read every object's metadata file before it could answer). Counted
+// with the process's read(2) calls, which do not depend on timing.
+TEST(ObjectStore, OpenReadsNothingPerObject) {
+  TempDir t;
+  constexpr int kObjects = 400;  // the old code made 2 read calls per object
   {
     auto s = OpenOrDie(StoreRoot(t));
     ASSERT_TRUE(s->CreateBucket("bkt").ok());
-    auto info = s->PutObject("bkt", "good", "good data", {});
-    ASSERT_TRUE(info.ok());
-    data_path = info->data_path;
-    shard = fs::path(data_path).parent_path().string();
-    auto other = s->PutObject("bkt", "damaged", "other data", {});
-    ASSERT_TRUE(other.ok());
-    // Damage "damaged": cut its metadata file short (as a torn write would).
-    std::string meta = fs::path(other->data_path).parent_path().string() + "/" +
-                       fs::path(other->data_path).filename().string().substr(0, 64) + ".meta";
-    ASSERT_TRUE(fs::exists(meta));
-    std::string text = ReadFile(meta);
-    std::ofstream(meta, std::ios::binary | std::ios::trunc) << text.substr(0, text.size() / 2);
+    for (int i = 0; i < kObjects; ++i) {
+      ASSERT_TRUE(s->PutObject("bkt", "k" + std::to_string(i), "x", {}).ok());
+    }
   }
-  // An orphan: a data file for "good" under another id, never committed.
-  std::string stem = fs::path(data_path).filename().string().substr(0, 64);
-  std::string orphan = shard + "/" + stem + ".00000000deadbeef.data";
-  std::ofstream(orphan) << "uncommitted bytes";
+  auto read_calls = [] {
+    std::ifstream io("/proc/self/io");
+    std::string name;
+    uint64_t value = 0;
+    while (io >> name >> value)
+      if (name == "syscr:") return value;
+    return uint64_t{0};
+  };
+  uint64_t before = read_calls();
   auto s = OpenOrDie(StoreRoot(t));
-  EXPECT_FALSE(fs::exists(orphan));
-  EXPECT_THAT(Keys(s->List("bkt", {})), ::testing::ElementsAre("good"));
-  EXPECT_EQ(ReadFile(s->HeadObject("bkt", "good")->data_path), "good data");
-  int data_files = 0;
-  for (const auto& f : AllFiles(StoreRoot(t))) data_files += f.ends_with(".data");
-  EXPECT_EQ(data_files, 1);
+  uint64_t reads = read_calls() - before;
+  EXPECT_LT(reads, 100u) << "Open made " << reads << " read calls for " << kObjects << " objects";
+  EXPECT_EQ(Keys(s->List("bkt", {})).size(), static_cast<size_t>(kObjects));
+  EXPECT_EQ(ReadFile(s->HeadObject("bkt", "k399")->data_path), "x");
+}
+
+// A crash inside DeleteBucket (folder renamed away, index rows not yet removed):
+// Open forgets the rows, and a bucket created again under the name is empty.
+TEST(ObjectStore, CrashInsideDeleteBucketForgetsItsRows) {
+  TempDir t;
+  {
+    auto s = OpenOrDie(StoreRoot(t));
+    ASSERT_TRUE(s->CreateBucket("bkt").ok());
+    ASSERT_TRUE(s->PutObject("bkt", "k", "x", {}).ok());
+  }
+  fs::rename(StoreRoot(t) + "/bkt", StoreRoot(t) + "/.tmp/0000000000000001.deleted");
+  auto s = OpenOrDie(StoreRoot(t));
+  EXPECT_FALSE(s->BucketExists("bkt"));
+  ASSERT_TRUE(s->CreateBucket("bkt").ok());
+  EXPECT_TRUE(Keys(s->List("bkt", {})).empty());
+  EXPECT_EQ(s->HeadObject("bkt", "k").status().code(), StatusCode::kNotFound);
 }
 
 TEST(ObjectStore, ConcurrentPutsAndLists) {

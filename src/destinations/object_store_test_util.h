@@ -33,6 +33,18 @@ inline std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
+// What the shell command `cmd` prints on its standard output.
+inline std::string CommandOutput(const std::string& cmd) {
+  FILE* f = ::popen(cmd.c_str(), "r");
+  EXPECT_NE(f, nullptr) << cmd;
+  std::string out;
+  if (!f) return out;
+  char buf[512];
+  for (size_t n; (n = fread(buf, 1, sizeof(buf), f)) > 0;) out.append(buf, n);
+  ::pclose(f);
+  return out;
+}
+
 // MD5 by an independent tool (coreutils md5sum), quoted as S3 does.
 inline std::string Md5sumEtag(const std::string& data, const std::string& dir) {
   std::string path = dir + "/md5-input";
@@ -40,14 +52,9 @@ inline std::string Md5sumEtag(const std::string& data, const std::string& dir) {
     std::ofstream out(path, std::ios::binary);
     out << data;
   }
-  std::string cmd = "md5sum '" + path + "'";
-  FILE* f = ::popen(cmd.c_str(), "r");
-  EXPECT_NE(f, nullptr);
-  char buf[64] = {0};
-  size_t n = fread(buf, 1, 32, f);
-  ::pclose(f);
+  std::string sum = CommandOutput("md5sum '" + path + "'").substr(0, 32);
   std::filesystem::remove(path);
-  return "\"" + std::string(buf, n) + "\"";
+  return "\"" + sum + "\"";
 }
 
 inline std::vector<std::string> AllFiles(const std::string& dir) {

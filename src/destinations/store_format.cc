@@ -88,6 +88,33 @@ bool ParseDataId(std::string_view value, uint64_t* out) {
   return true;
 }
 
+// "<size>,<size>,..." (at most kMaxPartNumber sizes).
+bool ParsePartSizes(std::string_view value, std::vector<uint64_t>* out) {
+  size_t pos = 0;
+  while (pos <= value.size()) {
+    size_t comma = value.find(',', pos);
+    uint64_t v;
+    if (!ParseU64(value.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos),
+                  &v)) {
+      return false;
+    }
+    out->push_back(v);
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return out->size() <= static_cast<size_t>(kMaxPartNumber);
+}
+
+void EncodePartSizes(std::string* s, const std::vector<uint64_t>& part_sizes) {
+  if (part_sizes.empty()) return;
+  std::string sizes;
+  for (uint64_t p : part_sizes) {
+    if (!sizes.empty()) sizes += ',';
+    sizes += std::to_string(p);
+  }
+  *s += "part_sizes " + sizes + "\n";
+}
+
 // Appends "name value\n".
 void Field(std::string* s, std::string_view name, std::string_view value) {
   *s += name;
@@ -171,16 +198,32 @@ std::string EncodeMeta(std::string_view key, uint64_t size, const std::string& m
   Field(&s, "mtime_ms", std::to_string(mtime_ms));
   Field(&s, "data", IdHex(data_id));
   EncodeObjectMeta(&s, meta);
-  if (!part_sizes.empty()) {
-    std::string sizes;
-    for (uint64_t p : part_sizes) {
-      if (!sizes.empty()) sizes += ',';
-      sizes += std::to_string(p);
-    }
-    Field(&s, "part_sizes", sizes);
-  }
+  EncodePartSizes(&s, part_sizes);
   s += "end\n";
   return s;
+}
+
+std::string EncodeAttrs(const ObjectMeta& meta, const std::vector<uint64_t>& part_sizes) {
+  std::string s = kAttrsMagic;
+  s += '\n';
+  EncodeObjectMeta(&s, meta);
+  EncodePartSizes(&s, part_sizes);
+  s += "end\n";
+  return s;
+}
+
+bool DecodeAttrs(std::string_view text, ObjectMeta* meta, std::vector<uint64_t>* part_sizes) {
+  MetaFields mf = ParseLines(text, kAttrsMagic);
+  if (!mf.complete) return false;
+  for (const auto& [name, value] : mf.fields) {
+    bool known;
+    if (name == "part_sizes") {
+      if (!ParsePartSizes(value, part_sizes)) return false;
+    } else if (!DecodeObjectMetaField(name, value, meta, &known)) {
+      return false;
+    }
+  }
+  return true;
 }
 
 // Parses a metadata file; nullopt when it is not a complete, well-formed one.
@@ -212,20 +255,7 @@ std::optional<ParsedMeta> DecodeMeta(std::string_view text) {
       if (!ParseDataId(value, &pm.data_id)) return std::nullopt;
       have_data = true;
     } else if (name == "part_sizes") {
-      size_t pos = 0;
-      while (pos <= value.size()) {
-        size_t comma = value.find(',', pos);
-        uint64_t v;
-        if (!ParseU64(std::string_view(value).substr(
-                          pos, comma == std::string::npos ? std::string::npos : comma - pos),
-                      &v)) {
-          return std::nullopt;
-        }
-        pm.part_sizes.push_back(v);
-        if (comma == std::string::npos) break;
-        pos = comma + 1;
-      }
-      if (pm.part_sizes.size() > static_cast<size_t>(kMaxPartNumber)) return std::nullopt;
+      if (!ParsePartSizes(value, &pm.part_sizes)) return std::nullopt;
     } else {
       bool known;
       if (!DecodeObjectMetaField(name, value, &pm.meta, &known)) return std::nullopt;

@@ -7,10 +7,15 @@
 // A store root holds:
 //   .lock                                   flock'ed while a store has the root open
 //   .tmp/                                   temp files (below); emptied at every Open
+//   .index.db (+ -wal, -shm)                the object index: one row per object
+//                                           (object_store_index.h); the object exists iff
+//                                           its row does
+//   .clean                                  present while closed cleanly (kCleanFile)
 //   <bucket>/                               one folder per bucket (a valid S3 name)
 //   <bucket>/.bucket                        bucket metadata (creation time)
-//   <bucket>/<hh>/<sha>.meta                object metadata; the object exists iff it does
-//   <bucket>/<hh>/<sha>.<id>.data           object bytes (the .meta names the current one)
+//   <bucket>/<hh>/<sha>.<id>.data           object bytes (the row names the current one)
+//   <bucket>/<hh>/<sha>.meta                object metadata of stores written before the
+//                                           index: imported once at Open, then removed
 //   .uploads/<upload id>/upload             a multipart upload: bucket, key, time, metadata
 //   .uploads/<upload id>/<nnnnn>.meta       part nnnnn: size, md5, its data file
 //   .uploads/<upload id>/<nnnnn>.<id>.data  part bytes
@@ -70,12 +75,19 @@ inline constexpr char kLockFile[] = ".lock";
 inline constexpr char kBucketFile[] = ".bucket";
 inline constexpr char kUploadsDir[] = ".uploads";
 inline constexpr char kUploadFile[] = "upload";
+// The object index (SQLite; schema in object_store_index.cc), with SQLite's own
+// "-wal" and "-shm" files beside it.
+inline constexpr char kIndexFile[] = ".index.db";
+// Written when a store is closed with nothing left to sweep, removed at Open: a
+// store opened without it sweeps for orphaned data files in the background.
+inline constexpr char kCleanFile[] = ".clean";
 
 // ---- magic lines (kind and version) ----
 inline constexpr char kMetaMagic[] = "hydrant-object-meta 1";
 inline constexpr char kBucketMagic[] = "hydrant-bucket 1";
 inline constexpr char kUploadMagic[] = "hydrant-upload 1";
 inline constexpr char kPartMagic[] = "hydrant-part 1";
+inline constexpr char kAttrsMagic[] = "hydrant-object-attrs 1";
 
 inline constexpr size_t kUploadIdLen = 32;
 
@@ -134,6 +146,13 @@ std::string EncodeMeta(std::string_view key, uint64_t size, const std::string& m
                        const std::vector<uint64_t>& part_sizes);
 // Parses a metadata file; nullopt when it is not a complete, well-formed one.
 std::optional<ParsedMeta> DecodeMeta(std::string_view text);
+
+// ---- an object's attributes in the index (object_store_index.h: column attrs) ----
+// The content_type, content_encoding, meta and part_sizes lines of a .meta file,
+// between the magic line kAttrsMagic and "end".
+std::string EncodeAttrs(const ObjectMeta& meta, const std::vector<uint64_t>& part_sizes);
+// False when `text` is not complete and well-formed.
+bool DecodeAttrs(std::string_view text, ObjectMeta* meta, std::vector<uint64_t>* part_sizes);
 
 // ---- bucket metadata (.bucket) ----
 std::string EncodeBucket(int64_t creation_ms);

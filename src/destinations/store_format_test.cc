@@ -47,6 +47,7 @@ TEST(StoreFormat, APutLeavesTheDocumentedFiles) {
   ASSERT_TRUE(info.ok()) << info.status().ToString();
 
   EXPECT_TRUE(fs::exists(StoreRoot(t) + "/.lock"));
+  EXPECT_TRUE(fs::exists(StoreRoot(t) + "/.index.db"));
   EXPECT_TRUE(fs::is_directory(StoreRoot(t) + "/.tmp"));
   EXPECT_TRUE(fs::is_directory(StoreRoot(t) + "/.uploads"));
   const std::string bucket_file = ReadFile(StoreRoot(t) + "/bkt/.bucket");
@@ -57,9 +58,7 @@ TEST(StoreFormat, APutLeavesTheDocumentedFiles) {
   const std::string shard = StoreRoot(t) + "/bkt/" + sha.substr(0, 2);
   std::vector<std::string> names;
   for (const auto& e : fs::directory_iterator(shard)) names.push_back(e.path().filename());
-  std::sort(names.begin(), names.end());
-  ASSERT_EQ(names.size(), 2u);
-  EXPECT_EQ(names[1], sha + ".meta");
+  ASSERT_EQ(names.size(), 1u);  // the data file; the description is in the index
   ASSERT_EQ(names[0].size(), 64 + 1 + 16 + 5) << names[0];
   EXPECT_EQ(names[0].substr(0, 65), sha + ".");
   EXPECT_TRUE(names[0].ends_with(".data"));
@@ -67,24 +66,19 @@ TEST(StoreFormat, APutLeavesTheDocumentedFiles) {
   EXPECT_EQ(info->data_path, shard + "/" + names[0]);
   EXPECT_EQ(ReadFile(info->data_path), "hello");
 
+  // The index row, read by an independent tool (the sqlite3 shell) with the
+  // schema written out in docs/object-store.md.
   const std::string md5 = Md5sumEtag("hello", t.path());  // quoted
-  EXPECT_EQ(ReadFile(shard + "/" + sha + ".meta"),
-            "hydrant-object-meta 1\n"
-            "key dir/a%20b%25c\n"
-            "size 5\n"
-            "md5 " +
-                md5.substr(1, 32) +
-                "\n"
-                "mtime_ms " +
-                std::to_string(info->last_modified_ms) +
-                "\n"
-                "data " +
-                id +
-                "\n"
-                "content_type text/plain\n"
-                "content_encoding \n"
-                "meta color blue\n"
-                "end\n");
+  std::string cmd = "sqlite3 -separator '|' '" + StoreRoot(t) + "/.index.db' " +
+                    "\"SELECT bucket, CAST(key AS TEXT), size, lower(hex(md5)), mtime_ms, "
+                    "printf('%016x', data_id), parts, CAST(attrs AS TEXT) FROM objects\"";
+  EXPECT_EQ(CommandOutput(cmd), "bkt|dir/a b%c|5|" + md5.substr(1, 32) + "|" +
+                     std::to_string(info->last_modified_ms) + "|" + id +
+                     "|0|hydrant-object-attrs 1\n"
+                     "content_type text/plain\n"
+                     "content_encoding \n"
+                     "meta color blue\n"
+                     "end\n\n");
 }
 
 TEST(StoreFormat, MetadataFilesDecodeAsDocumented) {
@@ -92,6 +86,19 @@ TEST(StoreFormat, MetadataFilesDecodeAsDocumented) {
   std::string text = store_format::EncodeMeta("k", 3, md5, 7, 0xabcdef, ObjectMeta{}, {1, 2});
   auto pm = store_format::DecodeMeta(text);
   ASSERT_TRUE(pm.has_value());
+  // The attributes column of the index: the same lines, between their own magic and "end".
+  ObjectMeta am;
+  std::vector<uint64_t> sizes;
+  am.user_meta["a b"] = "%";
+  std::string attrs = store_format::EncodeAttrs(am, {1, 2});
+  EXPECT_EQ(attrs,
+            "hydrant-object-attrs 1\ncontent_type application/octet-stream\ncontent_encoding \n"
+            "meta a%20b %25\npart_sizes 1,2\nend\n");
+  ObjectMeta back;
+  ASSERT_TRUE(store_format::DecodeAttrs(attrs, &back, &sizes));
+  EXPECT_EQ(back.user_meta, am.user_meta);
+  EXPECT_EQ(sizes, (std::vector<uint64_t>{1, 2}));
+  EXPECT_FALSE(store_format::DecodeAttrs(attrs.substr(0, attrs.size() - 4), &back, &sizes));
   EXPECT_EQ(pm->data_id, 0xabcdefu);
   EXPECT_EQ(pm->part_sizes, (std::vector<uint64_t>{1, 2}));
   // Unknown fields are ignored; a file without "end" is incomplete.
