@@ -4,8 +4,11 @@ BUILD_TYPE ?= RelWithDebInfo
 HYDRANT_ARGS ?=
 CTEST_ARGS ?=
 BENCH_ARGS ?=
+FUZZ_BUILD_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
 
-.PHONY: all deps test-deps configure build run test unit bench clean
+.PHONY: all deps test-deps configure build run test unit bench fuzz clean
 
 all: build
 
@@ -42,6 +45,17 @@ unit: build
 bench: test-deps configure
 	@cmake --build $(BUILD_DIR)
 	@HYDRANT_BENCH_FROM_MAKE=1 /usr/bin/python3 bench/run.py --build-dir $(BUILD_DIR) $(BENCH_ARGS)
+
+# libFuzzer targets (docs/reliability-fuzz.md): installs clang-14, builds fuzz/ with
+# ASan and UBSan in $(FUZZ_BUILD_DIR) and runs each target for FUZZ_SECONDS (60;
+# `make fuzz FUZZ_SECONDS=600` for the ten-minute runs), one after the other.
+# FUZZ_TARGETS="prefix sigv4" runs only those. Fails on a crash, naming the reproducer.
+fuzz:
+	@bash scripts/install-deps.sh --fuzz
+	@cmake -S . -B $(FUZZ_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_CXX_COMPILER=clang++-14 -DHYDRANT_FUZZ=ON -DCMAKE_CXX_COMPILER_LAUNCHER=ccache > /dev/null
+	@cmake --build $(FUZZ_BUILD_DIR) --target fuzz_all
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh $(FUZZ_BUILD_DIR) $(FUZZ_TARGETS)
 
 clean:
 	rm -rf $(BUILD_DIR)
