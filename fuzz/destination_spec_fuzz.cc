@@ -1,7 +1,8 @@
 // Fuzz target: a delivery stream's definition. The input is JSON read two ways:
 //   - as the stored description (stream.json at start; api/destination_spec.h
-//     ParseDestinationSpec, which must never fail whatever the file holds), with
-//     the checks run on it before saving (CheckRunnable, DescribeDestination);
+//     ParseDestinationSpec, which must never fail whatever the file holds, and
+//     must give buffering hints within the model's ranges), with the checks run
+//     on it before saving (CheckRunnable, DescribeDestination);
 //   - as a CreateDeliveryStream input: ValidateRequest, then DestinationFromCreate;
 //     what they accept must read back as a runnable description whose prefixes
 //     the naming rules accept.
@@ -20,6 +21,18 @@
 
 namespace json = boost::json;
 
+namespace {
+
+// Whatever stream.json holds, the hints delivery reads are within the model's ranges.
+void CheckHints(const hydrant::api::S3DestinationSpec& s) {
+  FUZZ_CHECK(s.buffer_size_bytes >= (1ull << 20) && s.buffer_size_bytes <= (128ull << 20),
+             "buffer size out of range: " + std::to_string(s.buffer_size_bytes));
+  FUZZ_CHECK(s.buffer_interval_seconds >= 0 && s.buffer_interval_seconds <= 900,
+             "buffer interval out of range: " + std::to_string(s.buffer_interval_seconds));
+}
+
+}  // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   boost::system::error_code ec;
   json::value v = json::parse(hydrant::fuzz::AsView(data, size), ec);
@@ -29,6 +42,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // As a stored description.
   hydrant::api::DestinationSpec spec = hydrant::api::ParseDestinationSpec(obj);
   (void)spec.LambdaArn();
+  CheckHints(spec.s3);
+  if (spec.backup) CheckHints(*spec.backup);
   (void)hydrant::api::CheckRunnable(obj);
   (void)hydrant::api::DescribeDestination(obj, "destinationId-000000000001");
 
@@ -44,10 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto bad = hydrant::naming::ValidatePrefixes(s.s3.prefix, eop);
   FUZZ_CHECK(!bad, "accepted prefixes the naming rules reject: " + bad.value_or(""));
   FUZZ_CHECK(hydrant::naming::IsKnownTimeZone(s.s3.time_zone), "accepted an unknown time zone");
-  FUZZ_CHECK(s.s3.buffer_size_bytes > 0 && s.s3.buffer_size_bytes <= (128ull << 20),
-             "buffer size out of range");
-  FUZZ_CHECK(s.s3.buffer_interval_seconds >= 0 && s.s3.buffer_interval_seconds <= 900,
-             "buffer interval out of range");
+  CheckHints(s.s3);
   (void)hydrant::api::DescribeDestination(stored, "destinationId-000000000001");
   // The same input as an UpdateDestination input, over the created description.
   if (!hydrant::api::ValidateRequest("UpdateDestination", v)) {

@@ -4,8 +4,9 @@
 // decoding); each input is written raw to a new connection, the write side is
 // shut, and the answer is read until the server closes.
 // Checks: no crash or sanitizer report in the server threads; the server closes
-// every connection after its client's EOF (a hang is reported after 20 s); any
-// answer starts with a status line.
+// every connection after its client's EOF (a hang is reported after 20 s, with
+// the kernel's view of the connection and whether a fresh connection is still
+// answered); any answer starts with a status line.
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -15,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -23,7 +25,7 @@
 #include "server/http_types.h"
 
 namespace server = hydrant::server;
-namespace http = hydrant::server::http;
+namespace http = hydrant::http;
 
 namespace {
 
@@ -36,6 +38,55 @@ void Handle(http::Request&& req, http::Respond respond) {
   n += req.Header("Content-Type").size() + req.Header("X-Amz-Target").size();
   http::Response r = http::JsonReply(200, "{\"n\":" + std::to_string(n) + "}");
   respond(std::move(r));
+}
+
+int Connect(uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  FUZZ_CHECK(fd >= 0, "socket");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  FUZZ_CHECK(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0, "connect");
+  return fd;
+}
+
+// Sends `bytes`, shuts the write side and reads until the server closes. False
+// when the server keeps the connection open for kAnswerTimeoutMs.
+bool Exchange(int fd, std::string_view bytes, std::string* answer) {
+  size_t sent = 0;
+  while (sent < bytes.size()) {
+    ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;  // the server may close early (a bad request): fine
+    sent += static_cast<size_t>(n);
+  }
+  ::shutdown(fd, SHUT_WR);
+  char buf[16384];
+  while (true) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, kAnswerTimeoutMs) <= 0) return false;
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) return true;  // EOF or reset
+    if (answer->size() < 64) answer->append(buf, static_cast<size_t>(n));
+  }
+}
+
+// Prints what the kernel knows of the stuck connection and whether the server
+// still answers a new one, to tell a stuck session from a stalled server.
+void DescribeHang(int fd, uint16_t port) {
+  sockaddr_in local{};
+  socklen_t len = sizeof(local);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
+  std::string cmd = "ss -tanoi '( sport = :" + std::to_string(ntohs(local.sin_port)) +
+                    " or dport = :" + std::to_string(ntohs(local.sin_port)) + " )' >&2";
+  std::fprintf(stderr, "stuck connection, client port %d:\n", ntohs(local.sin_port));
+  (void)std::system(cmd.c_str());
+  int probe = Connect(port);
+  std::string answer;
+  bool ok = Exchange(probe, "GET / HTTP/1.1\r\nHost: h\r\n\r\n", &answer);
+  std::fprintf(stderr, "a fresh connection %s\n",
+               ok && !answer.empty() ? "is answered" : "is not answered either");
+  ::close(probe);
 }
 
 uint16_t Port() {
@@ -60,30 +111,11 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint16_t port = Port();
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  FUZZ_CHECK(fd >= 0, "socket");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  FUZZ_CHECK(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0, "connect");
-  size_t sent = 0;
-  while (sent < size) {
-    ssize_t n = ::send(fd, data + sent, size - sent, MSG_NOSIGNAL);
-    if (n <= 0) break;  // the server may close early (a bad request): fine
-    sent += static_cast<size_t>(n);
-  }
-  ::shutdown(fd, SHUT_WR);
-
+  int fd = Connect(port);
   std::string answer;
-  char buf[16384];
-  while (true) {
-    pollfd p{fd, POLLIN, 0};
-    int ready = ::poll(&p, 1, kAnswerTimeoutMs);
-    FUZZ_CHECK(ready > 0, "the server kept the connection open after the client's EOF");
-    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
-    if (n <= 0) break;  // EOF or reset
-    if (answer.size() < 64) answer.append(buf, static_cast<size_t>(n));
+  if (!Exchange(fd, hydrant::fuzz::AsView(data, size), &answer)) {
+    DescribeHang(fd, port);
+    FUZZ_CHECK(false, "the server kept the connection open after the client's EOF");
   }
   ::close(fd);
   if (!answer.empty()) {

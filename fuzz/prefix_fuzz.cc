@@ -5,7 +5,8 @@
 //
 // Input parts (fuzz_util.h SplitParts): Prefix, ErrorOutputPrefix (absent when
 // there is no second part), CustomTimeZone, the instant in ms (decimal, clamped
-// to years 1..9999).
+// to years 1..9999), and TZif bytes (a zone file as destinations/tz.h reads
+// /usr/share/zoneinfo), looked up at that instant.
 // Invariants: a pair ValidatePrefixes accepts evaluates, or fails only because
 // the result is longer than kMaxEvaluatedPrefixChars; an evaluated prefix is
 // never longer than that; keys are the prefix followed by the object name.
@@ -19,6 +20,7 @@
 
 #include "common/utf8.h"
 #include "destinations/naming.h"
+#include "destinations/tz.h"
 #include "fuzz/fuzz_util.h"
 
 namespace naming = hydrant::naming;
@@ -37,7 +39,7 @@ size_t CodePoints(std::string_view s) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  auto parts = hydrant::fuzz::SplitParts(hydrant::fuzz::AsView(data, size), 4);
+  auto parts = hydrant::fuzz::SplitParts(hydrant::fuzz::AsView(data, size), 5);
   const std::string_view prefix = parts[0];
   std::optional<std::string_view> error_prefix;
   if (size > prefix.size()) error_prefix = parts[1];
@@ -54,6 +56,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   in.extension = ".gz";
 
   (void)naming::FormatTimestamp(prefix, ms, in.time_zone);
+  if (!parts[4].empty()) {
+    auto zone = naming::TimeZone::FromTzif("Fuzz/Zone", parts[4]);
+    if (zone.ok()) (void)zone->Lookup(ms / 1000);
+  }
 
   auto invalid = naming::ValidatePrefixes(prefix, error_prefix);
   auto evaluated = naming::EvaluatePrefix(prefix, in, "", rnd);

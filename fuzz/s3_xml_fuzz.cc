@@ -1,10 +1,10 @@
 // Fuzz target: the S3 request bodies hydrant reads as XML (server/xml_reader.h
 // and the operations that use it), through S3Api::Handle over an ObjectStore in
 // a scratch folder, as the listener calls it.
-// Input parts (fuzz_util.h SplitParts): a DeleteObjects body (POST /b?delete),
-// a CompleteMultipartUpload body (POST /b/mp?uploadId=ID, for an upload whose
+// Input parts (fuzz_util.h SplitParts): a DeleteObjects body (POST /bkt?delete),
+// a CompleteMultipartUpload body (POST /bkt/mp?uploadId=ID, for an upload whose
 // part 1 is "part-one", ETag "dede9db222ee612853f44e6e6b1ca792"), a CreateBucket
-// body (PUT /nb).
+// body (PUT /new-bucket).
 // Checks: every answer is 2xx or an S3 error document (4xx with <Code>), never 5xx.
 
 #include <cstddef>
@@ -19,7 +19,7 @@
 #include "server/xml_reader.h"
 
 namespace server = hydrant::server;
-namespace http = hydrant::server::http;
+namespace http = hydrant::http;
 
 namespace {
 
@@ -42,17 +42,17 @@ struct Fixture {
 
   // A fresh upload of "mp" with one part.
   void StartUpload() {
-    http::Response r = Call("POST", "/b/mp?uploads");
+    http::Response r = Call("POST", "/bkt/mp?uploads");
     FUZZ_CHECK(r.status == 200, "cannot start an upload: " + r.body);
     auto ids = server::XmlElements(r.body, "UploadId");
     FUZZ_CHECK(ids.size() == 1, "no UploadId: " + r.body);
     upload_id = std::string(ids[0]);
-    r = Call("PUT", "/b/mp?partNumber=1&uploadId=" + upload_id, "part-one");
+    r = Call("PUT", "/bkt/mp?partNumber=1&uploadId=" + upload_id, "part-one");
     FUZZ_CHECK(r.status == 200, "cannot upload a part: " + r.body);
   }
 
   void PutObjects() {
-    for (const char* k : {"/b/k1", "/b/k2", "/b/dir/a%20b"}) {
+    for (const char* k : {"/bkt/k1", "/bkt/k2", "/bkt/dir/a%20b"}) {
       FUZZ_CHECK(Call("PUT", k, "data").status == 200, "cannot put an object");
     }
   }
@@ -74,7 +74,7 @@ Fixture& Get() {
     FUZZ_CHECK(s.ok(), "cannot open the store: " + s.status().ToString());
     fx->store = std::move(s).value();
     fx->api = std::make_unique<server::S3Api>(fx->store.get(), "us-east-1");
-    FUZZ_CHECK(fx->Call("PUT", "/b").status == 200, "cannot create the bucket");
+    FUZZ_CHECK(fx->Call("PUT", "/bkt").status == 200, "cannot create the bucket");
     fx->PutObjects();
     fx->StartUpload();
     return fx;
@@ -96,16 +96,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)server::XmlUnescape(parts[0]);
   (void)server::XmlElements(parts[0], "Key");
 
-  http::Response del = f.Call("POST", "/b?delete", std::string(parts[0]));
+  http::Response del = f.Call("POST", "/bkt?delete", std::string(parts[0]));
   CheckAnswer(del, "DeleteObjects");
   if (del.status == 200 && del.body.find("<Deleted>") != std::string::npos) f.PutObjects();
 
-  http::Response done = f.Call("POST", "/b/mp?uploadId=" + f.upload_id, std::string(parts[1]));
+  http::Response done = f.Call("POST", "/bkt/mp?uploadId=" + f.upload_id, std::string(parts[1]));
   CheckAnswer(done, "CompleteMultipartUpload");
   if (done.status == 200) f.StartUpload();
 
-  http::Response made = f.Call("PUT", "/nb", std::string(parts[2]));
+  http::Response made = f.Call("PUT", "/new-bucket", std::string(parts[2]));
   CheckAnswer(made, "CreateBucket");
-  if (made.status == 200) CheckAnswer(f.Call("DELETE", "/nb"), "DeleteBucket");
+  if (made.status == 200) CheckAnswer(f.Call("DELETE", "/new-bucket"), "DeleteBucket");
   return 0;
 }

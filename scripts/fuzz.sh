@@ -46,7 +46,7 @@ for t in "${targets[@]}"; do
   after=$(ls "$out" | grep -E '^(crash|leak|timeout|oom)-' | sort)
   found=$(comm -13 <(echo "$before") <(echo "$after") | grep -v '^$' || true)
   stats=$(grep -E '^stat::(number_of_executed_units|new_units_added)' "$out/fuzz.log" |
-          sed 's/^stat:://' | tr '\n' ' ')
+          sed 's/^stat:://' | tr -s ' \n' ' ')
   cov=$(grep -oE 'cov: [0-9]+' "$out/fuzz.log" | tail -1)
   if [ $rc -ne 0 ] || [ -n "$found" ]; then
     failed=1
