@@ -32,10 +32,6 @@
 
 namespace hydrant::fuzz {
 
-// Turns hydrant's log lines off: they are not what a target checks, and writing
-// them would slow every run. Called from LLVMFuzzerInitialize.
-inline void SilenceLogs() { spdlog::set_level(spdlog::level::off); }
-
 // A folder under TMPDIR (or /tmp), made once per process and removed at exit.
 // Fill() empties it first, so every input starts from the same state.
 class ScratchDir {
@@ -103,3 +99,11 @@ inline std::string_view AsView(const uint8_t* data, size_t size) {
 }
 
 }  // namespace hydrant::fuzz
+
+// libFuzzer's start-up hook, for every target (each is one translation unit):
+// hydrant's log lines are turned off, as they are not what a target checks and
+// writing them would slow every run.
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  spdlog::set_level(spdlog::level::off);
+  return 0;
+}

@@ -14,6 +14,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -40,6 +42,21 @@ void Handle(http::Request&& req, http::Respond respond) {
   respond(std::move(r));
 }
 
+// Waits up to kAnswerTimeoutMs for `fd` to be readable. libFuzzer's timeout
+// alarm (SIGALRM, every second) interrupts poll: EINTR is not an answer.
+bool WaitReadable(int fd) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kAnswerTimeoutMs);
+  while (true) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{fd, POLLIN, 0};
+    int ready = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (ready > 0) return true;
+    if (ready < 0 && errno != EINTR) return false;
+  }
+}
+
 int Connect(uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   FUZZ_CHECK(fd >= 0, "socket");
@@ -63,8 +80,7 @@ bool Exchange(int fd, std::string_view bytes, std::string* answer) {
   ::shutdown(fd, SHUT_WR);
   char buf[16384];
   while (true) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, kAnswerTimeoutMs) <= 0) return false;
+    if (!WaitReadable(fd)) return false;
     ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
     if (n <= 0) return true;  // EOF or reset
     if (answer->size() < 64) answer->append(buf, static_cast<size_t>(n));
@@ -87,6 +103,11 @@ void DescribeHang(int fd, uint16_t port) {
   std::fprintf(stderr, "a fresh connection %s\n",
                ok && !answer.empty() ? "is answered" : "is not answered either");
   ::close(probe);
+  // Slow (the server catches up) or stuck (the session never closes)?
+  bool closed_later = WaitReadable(fd);
+  std::fprintf(stderr, "the stuck connection %s\n",
+               closed_later ? "was served or closed later: the server was slow"
+                            : "is still open 20 s later: the session is stuck");
 }
 
 uint16_t Port() {
@@ -103,11 +124,6 @@ uint16_t Port() {
 }
 
 }  // namespace
-
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  hydrant::fuzz::SilenceLogs();
-  return 0;
-}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint16_t port = Port();

@@ -79,11 +79,6 @@ bool ReadAll(const buffer::StreamLog& log, uint64_t from, std::vector<uint64_t>*
 
 }  // namespace
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  hydrant::fuzz::SilenceLogs();
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static hydrant::fuzz::ScratchDir dir;
   if (size == 0) return 0;

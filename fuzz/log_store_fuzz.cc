@@ -42,11 +42,6 @@ void ReadEverything(const logs::LogStore& store, std::string_view pattern, std::
 
 }  // namespace
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  hydrant::fuzz::SilenceLogs();
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static hydrant::fuzz::ScratchDir dir;
   auto parts = hydrant::fuzz::SplitParts(hydrant::fuzz::AsView(data, size), 4);

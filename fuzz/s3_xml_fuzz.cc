@@ -84,11 +84,6 @@ Fixture& Get() {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  hydrant::fuzz::SilenceLogs();
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Fixture& f = Get();
   auto parts = hydrant::fuzz::SplitParts(hydrant::fuzz::AsView(data, size), 3);

@@ -44,11 +44,6 @@ bool IsFieldValue(std::string_view s) {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  hydrant::fuzz::SilenceLogs();
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static hydrant::fuzz::ScratchDir dir;
   auto parts = hydrant::fuzz::SplitParts(hydrant::fuzz::AsView(data, size), 6);
