@@ -7,6 +7,7 @@ BENCH_ARGS ?=
 FUZZ_BUILD_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
+FUZZ_CXX ?= clang++-14
 
 .PHONY: all deps test-deps configure build run test unit bench fuzz clean
 
@@ -53,7 +54,7 @@ bench: test-deps configure
 fuzz:
 	@bash scripts/install-deps.sh --fuzz
 	@cmake -S . -B $(FUZZ_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DCMAKE_CXX_COMPILER=clang++-14 -DHYDRANT_FUZZ=ON -DCMAKE_CXX_COMPILER_LAUNCHER=ccache > /dev/null
+	  -DCMAKE_CXX_COMPILER=$(FUZZ_CXX) -DHYDRANT_FUZZ=ON -DCMAKE_CXX_COMPILER_LAUNCHER=ccache > /dev/null
 	@cmake --build $(FUZZ_BUILD_DIR) --target fuzz_all
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh $(FUZZ_BUILD_DIR) $(FUZZ_TARGETS)
 
