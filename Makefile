@@ -5,8 +5,12 @@ HYDRANT_ARGS ?=
 CTEST_ARGS ?=
 BENCH_ARGS ?=
 TORTURE_MINUTES ?= 30
+FUZZ_BUILD_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+FUZZ_CXX ?= clang++-14
 
-.PHONY: all deps test-deps configure build run test unit bench torture clean
+.PHONY: all deps test-deps configure build run test unit bench torture fuzz clean
 
 all: build
 
@@ -52,6 +56,17 @@ torture: test-deps configure
 	@rm -f tests/torture/results/latest.md
 	@HYDRANT_TORTURE_MINUTES=$(TORTURE_MINUTES) HYDRANT_BIN=$(abspath $(BUILD_DIR))/hydrant \
 	  /usr/bin/python3 -m pytest -q -s -p no:cacheprovider tests/torture
+
+# libFuzzer targets (docs/reliability-fuzz.md): installs clang-14, builds fuzz/ with
+# ASan and UBSan in $(FUZZ_BUILD_DIR) and runs each target for FUZZ_SECONDS (60;
+# `make fuzz FUZZ_SECONDS=600` for the ten-minute runs), one after the other.
+# FUZZ_TARGETS="prefix sigv4" runs only those. Fails on a crash, naming the reproducer.
+fuzz:
+	@bash scripts/install-deps.sh --fuzz
+	@cmake -S . -B $(FUZZ_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_CXX_COMPILER=$(FUZZ_CXX) -DHYDRANT_FUZZ=ON -DCMAKE_CXX_COMPILER_LAUNCHER=ccache > /dev/null
+	@cmake --build $(FUZZ_BUILD_DIR) --target fuzz_all
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh $(FUZZ_BUILD_DIR) $(FUZZ_TARGETS)
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -3,12 +3,24 @@
 #include <boost/json.hpp>
 
 #include "api/json_fields.h"
+#include "api/service_model.h"
 
 namespace hydrant::api {
 
 namespace json = boost::json;
 
 namespace {
+
+// An integer member within the range the service model gives its shape, or
+// nullopt. Only a damaged or hand-edited stream.json holds one outside it, and
+// every reader downstream (delivery deadlines, the doctor's lateness) assumes the
+// range, so such a value reads as absent (the default) rather than as a
+// deadline that overflows or a batch size that never fills.
+std::optional<int64_t> GetIntIn(const json::object& o, const model::Shape& shape) {
+  std::optional<int64_t> v = GetInt(o, shape.name);
+  if (v && (*v < shape.min || *v > shape.max)) return std::nullopt;
+  return v;
+}
 
 logs::LoggingOptions ParseLogging(const json::object& description) {
   logs::LoggingOptions l;
@@ -34,8 +46,12 @@ S3DestinationSpec ParseS3DestinationSpec(const json::object& stored) {
   c.prefix = std::string(GetString(stored, "Prefix").value_or(""));
   if (auto e = GetString(stored, "ErrorOutputPrefix")) c.error_output_prefix = std::string(*e);
   if (const json::object* hints = GetObject(stored, "BufferingHints")) {
-    if (auto mb = GetInt(*hints, "SizeInMBs")) c.buffer_size_bytes = static_cast<uint64_t>(*mb) << 20;
-    if (auto s = GetInt(*hints, "IntervalInSeconds")) c.buffer_interval_seconds = static_cast<int>(*s);
+    if (auto mb = GetIntIn(*hints, model::kSizeInMBs)) {
+      c.buffer_size_bytes = static_cast<uint64_t>(*mb) << 20;
+    }
+    if (auto s = GetIntIn(*hints, model::kIntervalInSeconds)) {
+      c.buffer_interval_seconds = static_cast<int>(*s);
+    }
   }
   c.compression =
       codecs::ParseCompression(GetString(stored, "CompressionFormat").value_or("UNCOMPRESSED"))

@@ -48,7 +48,8 @@ struct DestinationSpec {
 };
 
 // Reads a stored description (ExtendedS3DestinationDescription). Never fails:
-// members that are absent or of another type read as their defaults.
+// members that are absent, of another type or (BufferingHints) outside the
+// service model's range read as their defaults.
 DestinationSpec ParseDestinationSpec(const boost::json::object& stored);
 // One S3 destination's settings (the description or its S3BackupDescription).
 S3DestinationSpec ParseS3DestinationSpec(const boost::json::object& stored);

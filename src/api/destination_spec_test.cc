@@ -34,6 +34,25 @@ TEST(DestinationSpec, BackupOnlyWhenItsModeIsEnabled) {
   EXPECT_EQ(off.backup_logging.log_group_name, "/g");
 }
 
+// Found by fuzz/destination_spec_fuzz.cc: a damaged stream.json with
+// IntervalInSeconds 1e12 read as an int that overflowed the doctor's lateness
+// sum, and a negative SizeInMBs as a batch size near 2^64.
+TEST(DestinationSpec, BufferingHintsOutsideTheModelReadAsDefaults) {
+  for (const char* hints : {R"({"SizeInMBs":-1,"IntervalInSeconds":1000000000000})",
+                            R"({"SizeInMBs":129,"IntervalInSeconds":-5})",
+                            R"({"SizeInMBs":0,"IntervalInSeconds":901})"}) {
+    SCOPED_TRACE(hints);
+    DestinationSpec d = ParseDestinationSpec(
+        Parse(std::string(R"({"BucketARN":"arn:aws:s3:::d","BufferingHints":)") + hints + "}"));
+    EXPECT_EQ(d.s3.buffer_size_bytes, 5u << 20);
+    EXPECT_EQ(d.s3.buffer_interval_seconds, 300);
+  }
+  DestinationSpec edges = ParseDestinationSpec(Parse(
+      R"({"BucketARN":"arn:aws:s3:::d","BufferingHints":{"SizeInMBs":128,"IntervalInSeconds":0}})"));
+  EXPECT_EQ(edges.s3.buffer_size_bytes, 128u << 20);
+  EXPECT_EQ(edges.s3.buffer_interval_seconds, 0);
+}
+
 TEST(DestinationSpec, LoggingOptionsNeedABooleanTrue) {
   auto logging = [](std::string_view opts) {
     return ParseDestinationSpec(Parse(std::string(R"({"BucketARN":"arn:aws:s3:::d",)") +
