@@ -57,7 +57,7 @@ torture: test-deps configure
 	@HYDRANT_TORTURE_MINUTES=$(TORTURE_MINUTES) HYDRANT_BIN=$(abspath $(BUILD_DIR))/hydrant \
 	  /usr/bin/python3 -m pytest -q -s -p no:cacheprovider tests/torture
 
-# libFuzzer targets (docs/reliability-fuzz.md): installs clang-14, builds fuzz/ with
+# libFuzzer targets (docs/reliability.md): installs clang-14, builds fuzz/ with
 # ASan and UBSan in $(FUZZ_BUILD_DIR) and runs each target for FUZZ_SECONDS (60;
 # `make fuzz FUZZ_SECONDS=600` for the ten-minute runs), one after the other.
 # FUZZ_TARGETS="prefix sigv4" runs only those. Fails on a crash, naming the reproducer.

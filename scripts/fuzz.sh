@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs hydrant's libFuzzer targets (fuzz/, docs/reliability-fuzz.md), one after
+# Runs hydrant's libFuzzer targets (fuzz/, docs/reliability.md), one after
 # the other, each for FUZZ_SECONDS (default 60). `make fuzz` builds them first.
 #   scripts/fuzz.sh BUILD_DIR [TARGET...]     TARGET: put_records, sigv4, ... (default: all)
 # Each target starts from its committed seeds (fuzz/corpus/NAME/) plus what

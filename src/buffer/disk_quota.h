@@ -6,6 +6,8 @@
 //
 // Thread-safety: all methods may be called concurrently from any thread.
 
+#include "common/status.h"
+
 #include <atomic>
 #include <cstdint>
 #include <string_view>
@@ -13,10 +15,10 @@
 namespace hydrant::buffer {
 
 // The file system itself is full (ENOSPC, or EDQUOT: the user's quota): the log's
-// calls fail with ResourceExhausted carrying this error code, as the quota's do
-// without it. Nothing is appended (a partial write is cut off again), so the
-// producer's retry is safe: Firehose's "Slow down.".
-inline constexpr std::string_view kDiskFullErrorCode = "DiskFull";
+// calls fail with ResourceExhausted carrying this error code (common/status.h),
+// as the quota's do without it. Nothing is appended (a partial write is cut off
+// again), so the producer's retry is safe: Firehose's "Slow down.".
+using ::hydrant::kDiskFullErrorCode;
 
 // Shared disk budget across all logs (the configurable disk quota).
 // Append() fails with ResourceExhausted when it would exceed the limit.

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <modp_b64.h>
 
+#include <cerrno>
 #include <random>
 
 #include "common/base64.h"
@@ -89,6 +90,17 @@ TEST(Status, ToString) {
 }  // namespace hydrant
 
 namespace hydrant {
+TEST(Status, FromErrnoMarksAFullDisk) {
+  for (int err : {ENOSPC, EDQUOT}) {
+    Status st = Status::FromErrno("write f", err);
+    EXPECT_EQ(st.code(), StatusCode::kIoError);
+    EXPECT_TRUE(IsDiskFull(st)) << st.ToString();
+  }
+  EXPECT_FALSE(IsDiskFull(Status::FromErrno("write f", EIO)));
+  // The code survives a re-wrap that keeps it, not a bare message copy.
+  EXPECT_FALSE(IsDiskFull(Status::IoError(Status::FromErrno("w", ENOSPC).message())));
+}
+
 TEST(LogQuote, KeepsOneLine) {
   EXPECT_EQ(LogQuote("plain"), "\"plain\"");
   EXPECT_EQ(LogQuote("a \"b\"\\c"), "\"a \\\"b\\\"\\\\c\"");

@@ -1,5 +1,6 @@
 #include "common/status.h"
 
+#include <cerrno>
 #include <cstring>
 
 namespace hydrant {
@@ -8,7 +9,9 @@ Status Status::FromErrno(std::string_view what, int err) {
   std::string m(what);
   m += ": ";
   m += std::strerror(err);
-  return Status(StatusCode::kIoError, std::move(m));
+  Status st(StatusCode::kIoError, std::move(m));
+  if (err == ENOSPC || err == EDQUOT) return std::move(st).WithErrorCode(kDiskFullErrorCode);
+  return st;
 }
 
 std::string Status::ToString() const {

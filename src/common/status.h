@@ -40,7 +40,8 @@ class [[nodiscard]] Status {
   }
   static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
-  // IoError with strerror(err) appended: "what: No such file or directory".
+  // IoError with strerror(err) appended: "what: No such file or directory". A
+  // full disk (ENOSPC, EDQUOT) also carries kDiskFullErrorCode.
   static Status FromErrno(std::string_view what, int err);
 
   bool ok() const { return code_ == StatusCode::kOk; }
@@ -63,6 +64,12 @@ class [[nodiscard]] Status {
   std::string message_;
   std::string_view error_code_;
 };
+
+// The error code of a failure because the file system is full (ENOSPC, or
+// EDQUOT: the user's quota). Every layer keeps it, so the edge can answer in its
+// protocol's words: Firehose "Slow down.", S3 507 InsufficientStorage.
+inline constexpr std::string_view kDiskFullErrorCode = "DiskFull";
+inline bool IsDiskFull(const Status& st) { return st.error_code() == kDiskFullErrorCode; }
 
 // Result<T> holds either a value or a non-OK Status.
 template <typename T>

@@ -308,7 +308,7 @@ Result<DoctorReport> Doctor::Run(const stream::StreamRegistry& registry,
               std::to_string(q.attempts) + " attempts): " + Cut(q.reason),
           "its folder " + q.dir + " is kept as it is and the name stays taken; repair what the "
           "error names (a stream.json.bak beside stream.json is a copy of the definition), and "
-          "hydrant opens it at its next retry or start (docs/reliability-damage.md)"));
+          "hydrant opens it at its next retry or start (docs/reliability.md)"));
       return r;
     }
     return Status::NotFound("Delivery stream " + name + " not found.");

@@ -314,6 +314,10 @@ std::string RenderPrometheus(const stream::StreamRegistry& registry) {
   AppendHeader(kListLatency, Kind::kHistogram,
                "ListDeliveryStreams.Latency: time to answer ListDeliveryStreams.", &out);
   AppendHistogram(kListLatency, "", list.latency, &out);
+  constexpr const char* kS3DiskFull = "hydrant_s3_disk_full_requests_total";
+  AppendHeader(kS3DiskFull, Kind::kCounter,
+               "S3 writes to the embedded store refused with 507 because the disk is full.", &out);
+  AppendSample(kS3DiskFull, "", "", "", Load(registry.account_probe().s3_disk_full_requests), &out);
   constexpr const char* kQuarantined = "hydrant_quarantined_streams";
   AppendHeader(kQuarantined, Kind::kGauge,
                "Streams that could not be opened (kept, retried; see /health and the doctor).",

@@ -192,7 +192,8 @@ struct Router::Impl {
        processing::InvokerRegistry* invokers, logs::LogStore* log_store,
        const AccountContext& account, int workers)
       : registry(registry), firehose(registry), lambda(invokers, account),
-        logs(log_store, account), s3(store, account.region), pool(workers),
+        logs(log_store, account),
+        s3(store, account.region, registry ? &registry->account_probe().s3_disk_full_requests : nullptr), pool(workers),
         uploads(kUploadThreads) {}
   void Post(std::function<void()> fn) { pool.Post(std::move(fn)); }
 

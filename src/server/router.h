@@ -45,7 +45,7 @@ class Router {
   ~Router();
   void Handle(http::Request&& req, http::Respond respond);
   // The HttpServer's classifier: each API's body limit and too-large answer, and
-  // S3 object uploads streamed (docs/reliability-http.md lists the limits).
+  // S3 object uploads streamed (docs/reliability.md lists the limits).
   static http::BodyPolicy Classify(const http::Request& head);
   // Serves GET /metrics/series from `series` (not owned; null = 503). Call before serving.
   void SetMetricsSeries(const observability::MetricsSeries* series);

@@ -68,8 +68,8 @@ http::Response EntityTooLarge(const http::Request& head, uint64_t limit) {
 
 // --- S3Api -----------------------------------------------------------------------------
 
-S3Api::S3Api(store::ObjectStore* store, std::string region)
-    : store_(store), region_(std::move(region)) {}
+S3Api::S3Api(store::ObjectStore* store, std::string region, std::atomic<uint64_t>* disk_full)
+    : store_(store), region_(std::move(region)), disk_full_(disk_full) {}
 
 bool S3Api::IsS3Request(const http::Request& req) { return !req.HasHeader("X-Amz-Target"); }
 
@@ -92,6 +92,7 @@ http::BodyPolicy S3Api::BodyPolicyFor(const http::Request& head) {
 void S3Api::Handle(const http::Request& req, http::Response* resp) {
   s3::Context c{req, resp, NewHexRequestId(), std::string(req.Path()), req.method == "HEAD", {},
                 {},  {}};
+  c.disk_full = disk_full_;
   resp->SetHeader("x-amz-request-id", c.request_id);
   resp->SetHeader("x-amz-id-2", c.request_id);
   c.query.items = http::ParseQuery(req.Query());

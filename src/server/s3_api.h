@@ -14,6 +14,8 @@
 // s3_context.h; uploads' bytes in s3_payload.h, s3_aws_chunked.h and
 // s3_checksum.h; XML through xml_writer.h and xml_reader.h.
 
+#include <atomic>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -32,8 +34,10 @@ namespace hydrant::server {
 class S3Api {
  public:
   // `store` must outlive this object. `region` is reported by GetBucketLocation
-  // and HeadBucket.
-  S3Api(store::ObjectStore* store, std::string region);
+  // and HeadBucket. `disk_full` (optional, outlives this object) counts writes
+  // refused because the disk is full.
+  S3Api(store::ObjectStore* store, std::string region,
+        std::atomic<uint64_t>* disk_full = nullptr);
 
   void Handle(const http::Request& req, http::Response* resp);
 
@@ -52,6 +56,7 @@ class S3Api {
  private:
   store::ObjectStore* store_;
   std::string region_;
+  std::atomic<uint64_t>* disk_full_;
 };
 
 }  // namespace hydrant::server

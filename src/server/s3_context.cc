@@ -1,7 +1,5 @@
 #include "server/s3_context.h"
 
-#include <cerrno>
-#include <cstring>
 
 #include <spdlog/spdlog.h>
 
@@ -66,17 +64,11 @@ void MalformedXml(Context& c) {
         "schema");
 }
 
-bool IsDiskFull(const Status& st) {
-  const std::string& m = st.message();
-  return st.code() == StatusCode::kIoError &&
-         (m.find(std::strerror(ENOSPC)) != std::string::npos ||
-          m.find(std::strerror(EDQUOT)) != std::string::npos);
-}
-
 void StoreError(Context& c, const Status& st) {
   if (IsDiskFull(st)) {
     // S3 has no code for a full disk; S3-compatible stores answer 507 (MinIO's
     // XMinioStorageFull, Ceph's InsufficientCapacity). SDKs retry 5xx answers.
+    if (c.disk_full) c.disk_full->fetch_add(1, std::memory_order_relaxed);
     spdlog::warn("event=disk_full component=s3 bucket={} error={}", LogQuote(c.bucket),
                  LogQuote(st.message()));
     return Error(c, 507, "InsufficientStorage",

@@ -8,6 +8,8 @@
 // The functions that reply return nothing or false after writing the whole
 // reply into c.resp; the handler then returns at once.
 
+#include <atomic>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,6 +54,7 @@ struct Context {
   Query query;
   std::string bucket;
   std::string key;
+  std::atomic<uint64_t>* disk_full = nullptr;  // counts 507 answers; may be null
 };
 
 // A writer holding the XML declaration and the opened root element, in S3's
@@ -73,9 +76,6 @@ void MalformedXml(Context& c);
 // told apart by the callers; a NotFound here is the bucket.) A full disk
 // (ENOSPC, EDQUOT) is 507 InsufficientStorage, logged as event=disk_full.
 void StoreError(Context& c, const Status& st);
-
-// True when st is a write that failed because the disk or quota is full.
-bool IsDiskFull(const Status& st);
 
 // False after an error reply when c.key is too long or not a valid key.
 bool ValidKeyOrError(Context& c);

@@ -78,6 +78,7 @@ struct StreamProbe {
 // Account-level counters (no DeliveryStreamName dimension in CloudWatch).
 struct AccountProbe {
   OperationProbe list_delivery_streams;  // ListDeliveryStreams.Requests / .Latency
+  std::atomic<uint64_t> s3_disk_full_requests{0};  // S3 writes refused: the disk is full
 };
 
 }  // namespace hydrant::stream

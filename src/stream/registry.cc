@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <limits>
 #include <unordered_set>
@@ -274,7 +275,7 @@ Status StreamRegistry::Delete(const std::string& name) {
     removed = definitions_->Remove(name);
     if (removed.ok()) found->MarkDeleted();
   }
-  std::lock_guard lk(mu_);
+  std::unique_lock lk(mu_);
   if (!removed.ok()) {
     deleting_.erase(name);
     return removed;
@@ -285,14 +286,33 @@ Status StreamRegistry::Delete(const std::string& name) {
   // The rest happens in the background, as DeleteDeliveryStream does on AWS: the
   // delivery pass in progress may be waiting for a function (up to 5 minutes), and the name
   // stays taken until its files are gone.
+  std::vector<std::thread> done;  // reapers that have finished: joined below, outside mu_
+  for (auto t = reapers_.begin(); t != reapers_.end();) {
+    if (std::find(finished_reapers_.begin(), finished_reapers_.end(), t->get_id()) !=
+        finished_reapers_.end()) {
+      done.push_back(std::move(*t));
+      t = reapers_.erase(t);
+    } else {
+      ++t;
+    }
+  }
+  finished_reapers_.clear();
   reapers_.emplace_back([this, s = std::move(s), name] {
     if (Status st = s->Destroy(); !st.ok()) {
       spdlog::error("stream={} event=delete_failed error=\"{}\"", name, st.ToString());
     }
     std::lock_guard lk(mu_);
     deleting_.erase(name);
+    finished_reapers_.push_back(std::this_thread::get_id());
   });
+  lk.unlock();
+  for (auto& t : done) t.join();  // each has only its return left
   return Status::Ok();
+}
+
+size_t StreamRegistry::BackgroundDeletions() const {
+  std::lock_guard lk(mu_);
+  return reapers_.size();
 }
 
 std::vector<StreamMeta> StreamRegistry::List() const {

@@ -91,6 +91,10 @@ class StreamRegistry {
   // returns how many opened.
   size_t RetryQuarantined();
   buffer::DiskQuota* quota() { return quota_.get(); }
+  // Threads of deletions held (running, or finished and not joined yet): a
+  // later Delete joins the finished ones.
+  size_t BackgroundDeletions() const;
+
   // Counters of account-level operations (ListDeliveryStreams).
   AccountProbe& account_probe() { return account_probe_; }
   const AccountProbe& account_probe() const { return account_probe_; }
@@ -122,7 +126,10 @@ class StreamRegistry {
   std::map<std::string, std::shared_ptr<DeliveryStream>> streams_;
   // Names whose files are being made or removed: not creatable until that is done.
   std::set<std::string> creating_, deleting_;
-  std::vector<std::thread> reapers_;  // background deletions, joined by the destructor
+  // Background deletions: joined by the destructor, or by a later Delete once
+  // they have put their id in finished_reapers_ (so churn never piles up threads).
+  std::vector<std::thread> reapers_;
+  std::vector<std::thread::id> finished_reapers_;
   std::map<std::string, QuarantineEntry> quarantined_;
   std::map<std::string, std::vector<std::string>> start_notes_;
   std::mutex retry_mu_;  // serializes retries; taken before mu_

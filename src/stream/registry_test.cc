@@ -109,10 +109,13 @@ TEST_F(RegistryDamageTest, UnreadableDefinitionAndCopyQuarantineOnlyThatStream) 
   EXPECT_EQ(Recovered("a"), kRecords);
 }
 
-TEST_F(RegistryDamageTest, LockReplacedByAFolderIsQuarantinedAndRetried) {
+TEST_F(RegistryDamageTest, ALogThatCannotBeOpenedIsQuarantinedAndRetried) {
   CreateStreamsWithRecords();
-  ASSERT_EQ(::unlink((Dir("a") + "/log/LOCK").c_str()), 0);
-  ASSERT_TRUE(fs::MakeDirs(Dir("a") + "/log/LOCK").ok());
+  // A file where the log's folder should be (the server holds one lock for the
+  // data folder, so a stray log/LOCK is not read at all).
+  ASSERT_EQ(::rename((Dir("a") + "/log").c_str(), (Dir("a") + "/log.kept").c_str()), 0);
+  ASSERT_TRUE(fs::WriteFileAtomic(Dir("a") + "/log", "not a folder").ok());
+  ASSERT_TRUE(fs::MakeDirs(Dir("b") + "/log/LOCK").ok());
   OpenRegistry();
   EXPECT_EQ(Recovered("b"), kRecords);
   ASSERT_EQ(registry_->Quarantined().size(), 1u);
@@ -120,10 +123,40 @@ TEST_F(RegistryDamageTest, LockReplacedByAFolderIsQuarantinedAndRetried) {
   auto q = registry_->Quarantined();
   ASSERT_EQ(q.size(), 1u);
   EXPECT_EQ(q[0].attempts, 2u);
-  EXPECT_NE(q[0].reason.find("LOCK"), std::string::npos) << q[0].reason;
-  ASSERT_TRUE(fs::RemoveAll(Dir("a") + "/log/LOCK").ok());
+  EXPECT_NE(q[0].reason.find("log"), std::string::npos) << q[0].reason;
+  ASSERT_EQ(::unlink((Dir("a") + "/log").c_str()), 0);
+  ASSERT_EQ(::rename((Dir("a") + "/log.kept").c_str(), (Dir("a") + "/log").c_str()), 0);
   EXPECT_EQ(registry_->RetryQuarantined(), 1u);
   EXPECT_EQ(Recovered("a"), kRecords);
+}
+
+TEST_F(RegistryDamageTest, DeletionsDoNotPileUpThreads) {
+  OpenRegistry();
+  for (int i = 0; i < 200; ++i) {
+    const std::string name = "churn-" + std::to_string(i % 4);
+    StreamMeta m;
+    m.name = name;
+    m.arn = StreamArn(AccountContext{}, name);
+    m.incarnation = "inc-" + std::to_string(i);
+    m.SetDestination({{"BucketARN", "arn:aws:s3:::missing"}});
+    // The name of a stream still being removed is taken: wait for it.
+    Status created;
+    for (int tries = 0; tries < 2000; ++tries) {
+      created = registry_->Create(std::move(m));
+      if (created.code() != StatusCode::kAlreadyExists) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      m = StreamMeta{};
+      m.name = name;
+      m.arn = StreamArn(AccountContext{}, name);
+      m.incarnation = "inc-" + std::to_string(i);
+      m.SetDestination({{"BucketARN", "arn:aws:s3:::missing"}});
+    }
+    ASSERT_TRUE(created.ok()) << created.ToString();
+    ASSERT_TRUE(registry_->Delete(name).ok());
+  }
+  // Each deletion's thread is joined by a later one: only the few still in
+  // flight are held (all 200 were, before).
+  EXPECT_LE(registry_->BackgroundDeletions(), 4u);
 }
 
 TEST_F(RegistryDamageTest, DeletedOrDamagedDefinitionIsRebuiltFromItsCopy) {

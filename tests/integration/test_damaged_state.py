@@ -93,19 +93,43 @@ def test_unreadable_definition_and_copy_quarantine_only_that_stream(stopped, con
     expect_quarantined(h, victim, "stream.json")
 
 
-def test_lock_replaced_by_a_folder_quarantines_only_that_stream(stopped):
+def test_lock_replaced_by_a_folder_no_longer_matters(stopped):
+    # The probe: a log/LOCK folder made the whole server exit. The server
+    # now holds one lock for the data folder (streams.lock): a stray LOCK, file or
+    # folder, is not read at all.
     h, victim = stopped
     lock = os.path.join(victim, "log", "LOCK")
-    os.unlink(lock)
-    os.mkdir(lock)
+    if os.path.isfile(lock):
+        os.unlink(lock)
+    os.makedirs(lock, exist_ok=True)
     h.start()
-    expect_quarantined(h, victim, "LOCK")
-    # Repaired, it opens at a later start with all its records.
-    h.stop()
-    os.rmdir(lock)
-    h.start()
-    wait_for(lambda: len(delivered(h, "victim")) == RECORDS, what="the repaired stream")
+    expect_good_delivered(h)
+    wait_for(lambda: len(delivered(h, "victim")) == RECORDS, what="the victim's records")
     assert health(h) == "ok\n"
+
+
+def test_log_that_cannot_be_opened_quarantines_only_that_stream(stopped):
+    h, victim = stopped
+    log = os.path.join(victim, "log")
+    os.rename(log, log + ".kept")
+    with open(log, "wb") as f:  # a file where the log's folder should be
+        f.write(b"not a folder")
+    h.start()
+    expect_good_delivered(h)
+    body = health(h)
+    assert body.startswith("degraded\n") and "quarantined stream=victim" in body, body
+    assert "event=stream_quarantined" in h.log()
+    assert metric(h, "hydrant_quarantined_streams") == 1
+    d = doctor(h, "victim")
+    assert d.returncode == 1 and "could not be opened" in d.stdout, d.stdout + d.stderr
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        make_stream(h, "victim", BUCKET)
+    assert e.value.response["Error"]["Code"] == "ResourceInUseException"
+    # Repaired while running: the retry opens it with all its records.
+    os.unlink(log)
+    os.rename(log + ".kept", log)
+    wait_for(lambda: len(delivered(h, "victim")) == RECORDS, timeout=90, what="the repaired stream")
+    wait_for(lambda: health(h) == "ok\n", what="health ok again")
 
 
 @pytest.mark.parametrize("damage", ["deleted", "corrupted"])

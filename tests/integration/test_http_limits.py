@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import Hydrant, ensure_bucket, start_with_config, wait_for
+from conftest import Hydrant, ensure_bucket, metric, start_with_config, wait_for
 
 DECLARED = 167000000  # the probe
 
@@ -262,6 +262,7 @@ def test_full_disk_answers_insufficient_storage(tmp_path):
             assert resp.status == 507, body
             assert b"<Code>InsufficientStorage</Code>" in body
             assert "event=disk_full" in h.log()
+            assert metric(h, "hydrant_s3_disk_full_requests_total") == 1
             with pytest.raises(s3.exceptions.ClientError):
                 s3.head_object(Bucket="bkt", Key="big")
             # The failed upload's temp file is gone: a small put fits again.

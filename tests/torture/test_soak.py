@@ -49,7 +49,7 @@ def gzip_ids(h, bucket):
 
 
 def test_mixed_load_memory_and_descriptors_stay_flat(tmp_path):
-    seconds = tu.share(0.6, 120)
+    seconds = tu.share(0.5, 120)
     with Hydrant(str(tmp_path / "data")).start() as h:
         s3 = h.client("s3")
         for b in ("soak-plain", "soak-gzip", "soak-s3"):
