@@ -58,9 +58,17 @@ std::optional<ApiError> PutRecordsParser::Parse(bool batch, std::string& body,
     if (elem.get_object().get(rec) != simdjson::SUCCESS) {
       return bad("Expected a structure for member '" + std::string(path) + "'.");
     }
+    // A repeated member: the last one counts, as in the validator's reading.
     simdjson::dom::element data;
+    bool has_data = false;
+    for (auto [k, v] : rec) {
+      if (k == "Data") {
+        data = v;
+        has_data = true;
+      }
+    }
     std::string_view d;
-    if (rec.at_key("Data").get(data) != simdjson::SUCCESS || data.is_null()) {
+    if (!has_data || data.is_null()) {
       missing_data.resize(encoded.size() + 1, 0);
       missing_data[encoded.size()] = 1;
       encoded.emplace_back();
@@ -73,7 +81,17 @@ std::optional<ApiError> PutRecordsParser::Parse(bool batch, std::string& body,
     return std::nullopt;
   };
   for (auto [key, val] : root) {
-    if (val.is_null()) continue;  // a null member is an absent member
+    // A null member is an absent member; a repeated member, the last one counts
+    // (as in the validator's reading): it replaces what an earlier one gave.
+    const bool record_key = batch ? key == "Records" : key == "Record";
+    if (record_key) {
+      encoded.clear();
+      missing_data.clear();
+      has_records = false;
+    } else if (key == "DeliveryStreamName") {
+      has_name = false;
+    }
+    if (val.is_null()) continue;
     if (key == "DeliveryStreamName") {
       if (val.get_string().get(name) != simdjson::SUCCESS) {
         return bad("Expected a string for member 'DeliveryStreamName'.");

@@ -119,6 +119,14 @@ TEST(PutRecordsParser, SameErrorsAsValidateRequest) {
       {"PutRecord", R"({"DeliveryStreamName":"s","Record":{"Data":")" + big + "\"}}"},
       {"PutRecord", R"({"DeliveryStreamName":"s","Record":{"Data":"abcde==="}})"},
       {"PutRecord", R"({"DeliveryStreamName":"","Record":{"Data":"YWI="}})"},
+      // Repeated members: the last one counts (found by the put_records fuzz target:
+      // the fast path used to add up both lists and read the first Data).
+      {"PutRecordBatch", R"({"DeliveryStreamName":"s","Records":[{"AData":""}],"Records":[{"Data":""}]})"},
+      {"PutRecordBatch", R"({"DeliveryStreamName":"s","Records":[{"Data":""}],"Records":[{"AData":""}]})"},
+      {"PutRecordBatch", R"({"DeliveryStreamName":"s","Records":[{"Data":"YQ=="}],"Records":null})"},
+      {"PutRecordBatch", R"({"DeliveryStreamName":"s","Records":[{"Data":"YQ==","Data":null}]})"},
+      {"PutRecord", R"({"DeliveryStreamName":"bad name","DeliveryStreamName":"s","Record":{"Data":"YQ=="}})"},
+      {"PutRecord", R"({"DeliveryStreamName":"s","Record":{"Data":null,"Data":"YQ=="}})"},
   };
   for (const auto& [op, body] : cases) {
     SCOPED_TRACE(op + " " + body.substr(0, 120));
@@ -129,6 +137,14 @@ TEST(PutRecordsParser, SameErrorsAsValidateRequest) {
     EXPECT_EQ(got->type, want->type);
     EXPECT_EQ(got->message, want->message);
   }
+}
+
+TEST(PutRecordsParser, RepeatedRecordsMemberReplacesTheEarlierOne) {
+  PutRecordsInput in;
+  ASSERT_FALSE(ParseBody(true, R"({"DeliveryStreamName":"s","Records":[{"Data":"YQ=="},{"Data":"Yg=="}],)"
+                               R"("Records":[{"Data":"Yw=="}]})", &in));
+  ASSERT_EQ(in.records.size(), 1u);
+  EXPECT_EQ(in.records[0], "c");
 }
 
 // Wrong JSON and wrong member types: the hot path's own SerializationExceptions.

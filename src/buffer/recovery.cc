@@ -191,9 +191,17 @@ Result<ScannedSegment> ScanSegment(Env& env, const std::string& dir, const std::
       reason += " (a write torn by a crash, or the unused rest of a reused segment file)";
     }
     report->bytes_truncated += tail;
-    report->problems.push_back(path + ": offset " + std::to_string(scan->end) + " (seq " +
-                               std::to_string(last.seq + last.count) + "): " + reason +
-                               "; truncated " + std::to_string(tail) + " bytes" + kept_note);
+    std::string line = path + ": offset " + std::to_string(scan->end) + " (seq " +
+                       std::to_string(last.seq + last.count) + "): " + reason + "; truncated " +
+                       std::to_string(tail) + " bytes" + kept_note;
+    // The active segment's tail after its last valid frame, with nothing valid
+    // beyond: what every crash leaves (writes never acknowledged). Open decides,
+    // from END, whether it is damage.
+    if (!next_base && scan->runs.size() == 1) {
+      report->torn_tail = std::move(line);
+    } else {
+      report->problems.push_back(std::move(line));
+    }
   }
   if (cut_at < file_size && !(scan->runs.size() == 1 && scan->unused_rest)) {
     if (env.Ftruncate(fd, static_cast<off_t>(cut_at)) != 0) {
@@ -410,6 +418,12 @@ Result<std::unique_ptr<StreamLog>> StreamLog::Open(const std::string& dir, const
       }
       env.Unlink(end_path.c_str());
     }
+  }
+  // After a clean close nothing may be torn: a cut tail is damage done while
+  // hydrant was stopped. After a crash it is the expected torn write.
+  if (closed_end && !report->torn_tail.empty()) {
+    report->problems.push_back(std::move(report->torn_tail));
+    report->torn_tail.clear();
   }
   uint64_t oldest = segs.empty() ? 0 : segs.front()->base;
   if (!have_checkpoint) {

@@ -45,6 +45,11 @@ struct RecoveryReport {
   // torn by the crash); they show up in bytes_truncated and problems.
   uint64_t records_lost = 0;
   std::vector<std::string> problems;  // one human-readable line per damage found
+  // After a crash (no END file): the last segment's cut tail, when nothing valid
+  // followed it. The normal result of a crash (writes torn before their
+  // acknowledgement), so not a problem; "" when none. After a clean close the
+  // same cut is damage and goes to problems.
+  std::string torn_tail;
 };
 
 struct LogOptions {

@@ -47,6 +47,9 @@ Result<std::shared_ptr<DeliveryStream>> DeliveryStream::Open(const std::string& 
   if (!xlog.ok()) return xlog.status();
   s->transformed_ = std::shared_ptr<buffer::StreamLog>(std::move(xlog).value());
   for (const auto* r : {&report, &xreport}) {
+    if (!r->torn_tail.empty()) {
+      spdlog::info("stream={} event=torn_tail_cut detail=\"{}\"", s->meta_.name, r->torn_tail);
+    }
     for (const auto& p : r->problems) {
       spdlog::error("stream={} event=log_damage detail=\"{}\"", s->meta_.name, p);
       s->recovery_problems_.push_back(p);

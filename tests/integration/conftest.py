@@ -278,6 +278,13 @@ def put_records(h, stream, records):
 # ---------------------------------------------------------------- metrics
 
 
+def health(h):
+    """GET /health: "ok\n", or "degraded\n" and one line per problem."""
+    with urllib.request.urlopen(h.endpoint + "/health") as r:
+        assert r.status == 200
+        return r.read().decode()
+
+
 def metrics_text(h):
     """GET /metrics."""
     with urllib.request.urlopen(h.endpoint + "/metrics") as r:

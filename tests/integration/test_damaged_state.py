@@ -7,12 +7,11 @@ tmpfs) answers puts "Slow down." as the disk quota does."""
 import os
 import re
 import subprocess
-import urllib.request
 
 import botocore
 import pytest
 
-from conftest import HYDRANT, Hydrant, list_keys, make_stream, metric, put_records, read_objects, wait_for
+from conftest import HYDRANT, Hydrant, health, list_keys, make_stream, metric, put_records, read_objects, wait_for
 
 RECORDS = 1000
 BUCKET = "damage"
@@ -30,11 +29,6 @@ def delivered(h, stream):
         lines += body.splitlines()
     return lines
 
-
-def health(h):
-    with urllib.request.urlopen(h.endpoint + "/health") as r:
-        assert r.status == 200
-        return r.read().decode()
 
 
 def doctor(h, stream):

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import Hydrant, ensure_bucket, metric, start_with_config, wait_for
+from conftest import Hydrant, metric, start_with_config, wait_for
 
 DECLARED = 167000000  # the probe
 
