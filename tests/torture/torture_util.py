@@ -64,9 +64,11 @@ class Sampler:
     def _run(self):
         while not self._stop.wait(self.interval):
             try:
-                self.samples.append((time.time() - self._t0, proc_sample(self.h.proc.pid)))
+                sample = proc_sample(self.h.proc.pid)
             except (OSError, ValueError, AttributeError):
-                pass  # between a kill and a restart
+                continue  # between a kill and a restart
+            if "rss_mb" in sample and "threads" in sample:  # a killed process has no VmRSS
+                self.samples.append((time.time() - self._t0, sample))
 
     def column(self, key, part=None):
         """The values of one figure; part = (lo, hi) fractions of the run."""
