@@ -44,12 +44,13 @@
 namespace {
 
 // Every stream's log opens files while it works, and each connection is an fd: the
-// soft limit (often 1,024) is raised to the hard limit, as servers do.
-void RaiseFileLimit() {
+// soft limit (often 1,024) is raised to the hard limit, as servers do. Returns
+// the limit in force (0 = unknown).
+uint64_t RaiseFileLimit() {
   struct rlimit rl;
   if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) {
     spdlog::warn("event=fd_limit_unknown error=\"{}\"", std::strerror(errno));
-    return;
+    return 0;
   }
   const rlim_t soft = rl.rlim_cur;
   if (rl.rlim_cur < rl.rlim_max) {
@@ -57,10 +58,11 @@ void RaiseFileLimit() {
     if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) {
       spdlog::warn("event=fd_limit_not_raised soft={} hard={} error=\"{}\"", soft, rl.rlim_max,
                    std::strerror(errno));
-      return;
+      return soft;
     }
   }
   spdlog::info("event=fd_limit soft={} hard={} now={}", soft, rl.rlim_max, rl.rlim_cur);
+  return rl.rlim_cur;
 }
 
 // The answer to a request that cannot wait for the start to finish: 503, in the
@@ -155,7 +157,7 @@ int Serve(const hydrant::app::Config& cfg) {
   sigaddset(&sigs, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
-  RaiseFileLimit();
+  const uint64_t fd_limit = RaiseFileLimit();
   const auto start_time = std::chrono::steady_clock::now();
 
   // The listener first: requests wait at the gate until the router is set below.
@@ -221,6 +223,11 @@ int Serve(const hydrant::app::Config& cfg) {
   ro.account = cfg.account;
   ro.disk_quota_bytes = cfg.disk_quota_mb << 20;
   ro.delivery.retention_ms = cfg.retention_seconds * 1000;
+  // Busy streams keep their logs' files open (up to 4 fds each): half the fd limit
+  // at most; past it the least recently used close theirs (stream/file_budget.h).
+  if (fd_limit > 0 && fd_limit != RLIM_INFINITY) {
+    ro.max_streams_with_open_files = stream::FileBudget::ForFileLimit(fd_limit, 4);
+  }
   // Delivery writes through the [s3] routes; the embedded store still serves S3 here.
   auto sink = app::MakeDeliverySink(cfg, store->get());
   if (!sink.ok()) {

@@ -73,7 +73,15 @@ void DeliveryStream::ApplyMetaLocked() {
   }
 }
 
-DeliveryStream::~DeliveryStream() { Stop(); }
+DeliveryStream::~DeliveryStream() {
+  Stop();
+  if (deps_.files) deps_.files->Released(*this);
+}
+
+void DeliveryStream::ReleaseFiles() {
+  log_->ReleaseIdleFiles();
+  transformed_->ReleaseIdleFiles();
+}
 
 void DeliveryStream::Stop() {
   {
@@ -154,6 +162,7 @@ uint64_t DeliveryStream::backlog_disk_bytes() const {
 void DeliveryStream::Put(int64_t arrival_ms, std::span<const std::string_view> payloads,
                          std::function<void(Result<uint64_t>)> done) {
   auto first = log_->Append(arrival_ms, payloads);
+  if (deps_.files) deps_.files->Use(*this);  // the append may have opened files
   if (!first.ok()) {
     done(first.status());
     return;
@@ -235,6 +244,7 @@ int64_t DeliveryStream::RunPass() {
     files_ingested_ = ingested;
     files_used_at_ = steady;
     files_open_ = true;
+    if (deps_.files) deps_.files->Use(*this);
   }
   if (ran) return 0;
   const int64_t quiet =
@@ -253,8 +263,8 @@ int64_t DeliveryStream::RunPass() {
   // next put or read opens what it needs.
   if (files_open_ && (wake == kNoWake || steady - files_used_at_ >= kFilesIdleTime)) {
     files_open_ = false;
-    log_->ReleaseIdleFiles();
-    transformed_->ReleaseIdleFiles();
+    if (deps_.files) deps_.files->Released(*this);  // before: a put meanwhile lists it again
+    ReleaseFiles();
   }
   // Without a stage waiting for a time, only an event (a put, Wake, SetMeta) runs
   // the next pass. A deadline is looked at again after at most a second (the

@@ -52,6 +52,7 @@
 #include "processing/processor.h"
 #include "stream/backoff.h"
 #include "stream/delivery_scheduler.h"
+#include "stream/file_budget.h"
 #include "stream/pacer.h"
 #include "stream/probe.h"
 #include "stream/stream_meta.h"
@@ -95,6 +96,9 @@ struct DeliveryDeps {
   // the stream makes a scheduler with one worker of its own (tests). Not owned;
   // must outlive the stream.
   DeliveryScheduler* scheduler = nullptr;
+  // Bounds how many streams keep their logs' files open; null = no bound (each
+  // stream still closes them after kFilesIdleTime without use). Not owned.
+  FileBudget* files = nullptr;
   // Open: the definition was just loaded from `definitions` (start-up), so it is
   // not written again (a write + fsync per stream made a start with 5,000
   // streams take a minute).
@@ -102,7 +106,8 @@ struct DeliveryDeps {
   DeliveryOptions options;
 };
 
-class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
+class DeliveryStream : public std::enable_shared_from_this<DeliveryStream>,
+                       public FileBudget::Holder {
  public:
   // Saves the definition (deps.definitions), opens (recovering) the stream's log
   // under `dir` and registers its delivery with the scheduler.
@@ -153,6 +158,8 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream> {
   void Stop();
   // Stops and deletes every file of the stream.
   Status Destroy();
+  // Closes the logs' files kept open between calls (FileBudget).
+  void ReleaseFiles() override;
 
  private:
   DeliveryStream(std::string dir, StreamMeta meta, DeliveryDeps deps);

@@ -114,6 +114,28 @@ class DeliveryStreamTest : public ::testing::Test {
     return s.ok() ? *s : nullptr;
   }
 
+  // A stream of many on one scheduler, writing to "dest/<name>/" (null on failure).
+  std::shared_ptr<DeliveryStream> OpenShared(const std::string& name, json::object hints,
+                                             DeliveryScheduler* scheduler, FileBudget* files) {
+    StreamMeta meta;
+    meta.name = name;
+    meta.arn = "arn:aws:firehose:us-east-1:123456789012:deliverystream/" + name;
+    meta.incarnation = "abc";
+    meta.SetDestination({{"BucketARN", "arn:aws:s3:::dest"},
+                         {"Prefix", name + "/"},
+                         {"BufferingHints", std::move(hints)}});
+    DeliveryDeps deps;
+    deps.sink = store_.get();
+    deps.committer = &committer_;
+    deps.clock = &clock_;
+    deps.scheduler = scheduler;
+    deps.files = files;
+    deps.options.lock_logs = false;
+    auto s = DeliveryStream::Open(dir_.Sub("streams/" + name), std::move(meta), std::move(deps));
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? *s : nullptr;
+  }
+
   static void Put(DeliveryStream& s, int64_t arrival, const std::vector<std::string>& records) {
     std::vector<std::string_view> views(records.begin(), records.end());
     std::promise<Result<uint64_t>> done;
@@ -402,23 +424,8 @@ TEST_F(DeliveryStreamTest, ManyStreamsOnASharedSchedulerHoldNoFdsOrThreadsWhileI
   const size_t threads_before = ProcessThreads();
   std::vector<std::shared_ptr<DeliveryStream>> streams;
   for (int i = 0; i < 300; ++i) {
-    StreamMeta meta;
-    meta.name = "s" + std::to_string(i);
-    meta.arn = "arn:aws:firehose:us-east-1:123456789012:deliverystream/" + meta.name;
-    meta.incarnation = "abc";
-    meta.SetDestination({{"BucketARN", "arn:aws:s3:::dest"},
-                         {"Prefix", meta.name + "/"},
-                         {"BufferingHints", Hints(1, 0)}});
-    DeliveryDeps deps;
-    deps.sink = store_.get();
-    deps.committer = &committer_;
-    deps.clock = &clock_;
-    deps.scheduler = &scheduler;
-    deps.options.lock_logs = false;
-    const std::string dir = dir_.Sub("streams/" + meta.name);
-    auto s = DeliveryStream::Open(dir, std::move(meta), std::move(deps));
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    streams.push_back(*s);
+    streams.push_back(OpenShared("s" + std::to_string(i), Hints(1, 0), &scheduler, nullptr));
+    ASSERT_TRUE(streams.back());
   }
   for (auto& s : streams) Settle(*s);
   // Idle: no fd and no thread per stream (was 4 fds and 1 thread each).
@@ -432,6 +439,36 @@ TEST_F(DeliveryStreamTest, ManyStreamsOnASharedSchedulerHoldNoFdsOrThreadsWhileI
   EXPECT_TRUE(Eventually([&] { return ProcessFds() == fds_before; }))
       << ProcessFds() << " fds, " << fds_before << " before";
   EXPECT_EQ(ObjectCount("dest"), 3u);
+  for (auto& s : streams) s->Stop();
+}
+
+// Busy streams past the FileBudget: the least recently used close their files, so
+// fds stay bounded by the budget, not by the number of streams written to.
+TEST_F(DeliveryStreamTest, BusyStreamsPastTheFileBudgetCloseTheLeastRecentlyUsedFiles) {
+  DeliveryScheduler scheduler({.min_workers = 2, .max_workers = 8, .idle_ms = 50});
+  constexpr size_t kBudget = 8;
+  FileBudget budget(kBudget);
+  const size_t fds_before = ProcessFds();
+  std::vector<std::shared_ptr<DeliveryStream>> streams;
+  for (int i = 0; i < 200; ++i) {
+    // 128 MB / 900 s: nothing is delivered while the test runs, so only puts use files.
+    streams.push_back(OpenShared("s" + std::to_string(i), Hints(128, 900), &scheduler, &budget));
+    ASSERT_TRUE(streams.back());
+  }
+  size_t peak = 0;
+  for (int round = 0; round < 3; ++round) {
+    for (auto& s : streams) {
+      Put(*s, kStart, Records(2, 100));
+      peak = std::max(peak, ProcessFds());
+    }
+  }
+  // Without the budget every stream written to keeps its segment (and folder) open
+  // for kFilesIdleTime: 400 fds here.
+  EXPECT_LE(peak, fds_before + 4 * (kBudget + 1)) << "peak fds " << peak << ", before " << fds_before;
+  EXPECT_LE(budget.listed(), kBudget);
+  EXPECT_GE(budget.evictions(), 3 * 200 - kBudget - 1);
+  // Whatever was closed under it, every record is still there and delivered.
+  for (auto& s : streams) EXPECT_EQ(s->backlog_records(), 6u) << s->name();
   for (auto& s : streams) s->Stop();
 }
 

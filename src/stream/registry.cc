@@ -33,6 +33,7 @@ DeliveryDeps StreamRegistry::Deps() {
   d.region = opts_.account.region;
   d.definitions = definitions_;
   d.scheduler = scheduler_.get();
+  d.files = files_budget_.get();
   d.options.lock_logs = false;  // lock_fd_ covers them
   return d;
 }
@@ -59,6 +60,9 @@ Result<std::unique_ptr<StreamRegistry>> StreamRegistry::Open(const RegistryOptio
     return Status::FromErrno("flock " + lock_path, errno);
   }
   r->scheduler_ = std::make_unique<DeliveryScheduler>(opts.scheduler);
+  if (opts.max_streams_with_open_files) {
+    r->files_budget_ = std::make_unique<FileBudget>(opts.max_streams_with_open_files);
+  }
   // Only an unreadable streams folder stops the start; one bad stream does not.
   auto loaded = r->definitions_->LoadAll();
   if (!loaded.ok()) return loaded.status();

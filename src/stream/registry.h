@@ -49,6 +49,9 @@ struct RegistryOptions {
   DefinitionStore* definitions = nullptr;
   // The worker pool that runs every stream's delivery (stream/delivery_scheduler.h).
   SchedulerOptions scheduler;
+  // How many streams may keep their logs' files open at once (FileBudget); 0 = no
+  // bound. The server derives it from RLIMIT_NOFILE (FileBudget::ForFileLimit).
+  size_t max_streams_with_open_files = 0;
   // How often opening a quarantined stream is tried again; zero = never.
   std::chrono::milliseconds quarantine_retry{std::chrono::seconds(30)};
 };
@@ -120,6 +123,7 @@ class StreamRegistry {
   AccountProbe account_probe_;
   std::unique_ptr<buffer::GroupCommitter> committer_;
   std::unique_ptr<DeliveryScheduler> scheduler_;
+  std::unique_ptr<FileBudget> files_budget_;  // null: no bound
   int lock_fd_ = -1;  // streams.lock, flock'ed
   naming::RandomSource random_;
   mutable std::mutex mu_;

@@ -105,8 +105,8 @@ Result<std::shared_ptr<DeliveryStream>> DeliveryStream::Open(const std::string& 
   // Batches that were being written when we stopped are rewritten under their keys.
   for (Stage* st : {&s->processing_, &s->destination_, &s->backup_}) s->LoadInflight(*st);
   // Recovery left the segments' files open: the first pass opens what it reads.
-  s->log_->ReleaseIdleFiles();
-  s->transformed_->ReleaseIdleFiles();
+  s->ReleaseFiles();
+  s->BindBudgetSelf(s);
   if (s->deps_.scheduler) {
     s->scheduler_ = s->deps_.scheduler;
   } else {
