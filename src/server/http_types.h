@@ -16,6 +16,10 @@
 #include "common/strings.h"
 #include "common/unique_fd.h"
 
+namespace hydrant::iam {
+struct Principal;
+}
+
 namespace hydrant::http {
 
 // The body of a request that the listener hands over while it still arrives
@@ -39,6 +43,12 @@ struct Request {
   std::string body;
   // Set instead of `body` when the request's BodyPolicy asked for streaming.
   std::shared_ptr<BodyReader> body_reader;
+  // Set by the listener: the peer's address (aws:SourceIp) and whether the
+  // connection is TLS (aws:SecureTransport).
+  std::string remote_address;
+  bool secure = false;
+  // Who sent it, once authenticated (null before, and in tests that skip it).
+  std::shared_ptr<const iam::Principal> principal;
 
   // Case-insensitive header lookup; empty view when absent.
   std::string_view Header(std::string_view name) const;
