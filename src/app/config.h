@@ -47,6 +47,32 @@ struct Config {
   remote::RemoteS3Options s3_default;
   std::vector<S3Bucket> s3_buckets;
 
+  // [auth] (docs/security.md): "open" accepts any request (any key, or none);
+  // "sigv4" verifies every signature against the IAM store and authorizes it.
+  std::string auth_mode = "open";
+  // Open mode is refused on a non-loopback address unless this is set
+  // (--allow-anonymous).
+  bool allow_anonymous = false;
+  // GET /health and /metrics answered without a signature in sigv4 mode.
+  bool auth_public_health = true;
+  // [[auth.users]]: bootstrap identities, created or updated in the IAM store at
+  // start. `policy` holds the inline policy document (read from `policy_file`
+  // when that is given); `root` makes the key the account's root user.
+  struct AuthUser {
+    std::string name;
+    std::string access_key_id;
+    std::string secret_access_key;
+    std::string policy;
+    bool root = false;
+  };
+  std::vector<AuthUser> auth_users;
+  // [tls]: HTTPS on `listen` from these PEM files (both or neither); reloaded on
+  // SIGHUP. `listen_plain`, when set, is a second, plain-HTTP listener (e.g.
+  // loopback while `listen` serves HTTPS outside).
+  std::string tls_cert;
+  std::string tls_key;
+  std::string listen_plain;
+
   std::string host() const;
   uint16_t port() const;
 };
