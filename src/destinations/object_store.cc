@@ -32,6 +32,7 @@ using store_format::DecodeBucket;
 using store_format::EncodeBucket;
 using store_format::IdHex;
 using store_format::kBucketFile;
+using store_format::kBucketPolicyFile;
 using store_format::kCleanFile;
 using store_format::kIndexFile;
 using store_format::KeyPaths;
@@ -190,6 +191,9 @@ Status ObjectStore::Load() {
     }
     auto bucket = std::make_unique<Bucket>();
     bucket->creation_ms = LoadBucketTime(name);
+    if (auto policy = fs::ReadFile(BucketDir(name) + "/" + kBucketPolicyFile); policy.ok()) {
+      bucket->policy = std::make_shared<const std::string>(std::move(policy).value());
+    }
     buckets_.emplace(name, std::move(bucket));
   }
   // Rows of a bucket whose folder is gone: a crash inside DeleteBucket.
@@ -284,6 +288,34 @@ Status ObjectStore::DeleteBucket(std::string_view name) {
   }
   for (const auto& up : doomed) DropUpload(up.get());
   return Status::Ok();
+}
+
+Status ObjectStore::SetBucketPolicy(std::string_view name, std::string_view json) {
+  std::shared_lock lock(mu_);
+  auto it = buckets_.find(name);
+  if (it == buckets_.end()) return Status::NotFound("The specified bucket does not exist");
+  Bucket& b = *it->second;
+  std::lock_guard plock(b.policy_mu);
+  const std::string path = BucketDir(name) + "/" + kBucketPolicyFile;
+  if (json.empty()) {
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+      return Status::FromErrno("unlink " + path, errno);
+    }
+    HYDRANT_RETURN_IF_ERROR(fs::SyncDir(BucketDir(name)));
+    b.policy.reset();
+    return Status::Ok();
+  }
+  HYDRANT_RETURN_IF_ERROR(fs::WriteFileAtomic(path, json));
+  b.policy = std::make_shared<const std::string>(json);
+  return Status::Ok();
+}
+
+Result<std::shared_ptr<const std::string>> ObjectStore::BucketPolicy(std::string_view name) const {
+  std::shared_lock lock(mu_);
+  auto it = buckets_.find(name);
+  if (it == buckets_.end()) return Status::NotFound("The specified bucket does not exist");
+  std::lock_guard plock(it->second->policy_mu);
+  return it->second->policy;
 }
 
 bool ObjectStore::BucketExists(std::string_view name) const {

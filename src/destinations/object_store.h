@@ -162,6 +162,12 @@ class ObjectStore final : public ObjectSink {
   // NotFound; InvalidArgument ("BucketNotEmpty") if not empty.
   Status DeleteBucket(std::string_view name);
   bool BucketExists(std::string_view name) const;
+  // The bucket's policy (S3 Put/Get/DeleteBucketPolicy), kept in <bucket>/.policy:
+  // `json` is stored as given (validated by the caller); "" removes it. NotFound
+  // when the bucket does not exist.
+  Status SetBucketPolicy(std::string_view bucket, std::string_view json);
+  // Null when the bucket has none; NotFound when the bucket does not exist.
+  Result<std::shared_ptr<const std::string>> BucketPolicy(std::string_view bucket) const;
   std::vector<BucketInfo> ListBuckets() const;
 
   Result<std::unique_ptr<ObjectWriter>> BeginPut(std::string_view bucket, std::string_view key,

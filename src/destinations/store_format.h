@@ -13,6 +13,8 @@
 //   .clean                                  present while closed cleanly (kCleanFile)
 //   <bucket>/                               one folder per bucket (a valid S3 name)
 //   <bucket>/.bucket                        bucket metadata (creation time)
+//   <bucket>/.policy                        the bucket policy (S3 PutBucketPolicy): the JSON
+//                                           document as sent, written atomically; absent = none
 //   <bucket>/<hh>/<sha>.<id>.data           object bytes (the row names the current one)
 //   <bucket>/<hh>/<sha>.meta                object metadata of stores written before the
 //                                           index: imported once at Open, then removed
@@ -73,6 +75,7 @@ namespace hydrant::store::store_format {
 inline constexpr char kTmpDir[] = ".tmp";
 inline constexpr char kLockFile[] = ".lock";
 inline constexpr char kBucketFile[] = ".bucket";
+inline constexpr char kBucketPolicyFile[] = ".policy";
 inline constexpr char kUploadsDir[] = ".uploads";
 inline constexpr char kUploadFile[] = "upload";
 // The object index (SQLite; schema in object_store_index.cc), with SQLite's own

@@ -9,6 +9,7 @@
 #include "api/put_records.h"
 #include "api/validation.h"
 #include "common/request_id.h"
+#include "server/authorization.h"
 #include "server/aws_json.h"
 #include "stream/registry.h"
 
@@ -48,8 +49,16 @@ const std::unordered_map<std::string_view, Operation>& Operations() {
 
 }  // namespace
 
-FirehoseApi::FirehoseApi(stream::StreamRegistry* registry)
-    : registry_(registry), control_(registry), direct_put_(registry) {}
+FirehoseApi::FirehoseApi(stream::StreamRegistry* registry, const Authorizer* authz)
+    : registry_(registry), authz_(authz), control_(registry), direct_put_(registry) {}
+
+std::optional<ApiError> FirehoseApi::Denied(const http::Request& req, std::string_view op,
+                                            std::string_view stream_name) const {
+  if (!authz_ || !Authorizer::Applies(req)) return std::nullopt;
+  auto denied = authz_->Check(req, FirehoseAccess(op, stream_name, registry_->options().account));
+  if (!denied) return std::nullopt;
+  return ApiError{"AccessDeniedException", std::move(*denied)};
+}
 
 bool FirehoseApi::IsFirehoseRequest(const http::Request& req) {
   return req.Header("X-Amz-Target").starts_with(kTargetPrefix);
@@ -90,6 +99,14 @@ void FirehoseApi::Handle(http::Request&& req, http::Respond respond) {
     respond(AwsJsonError(*err, rid));
     return;
   }
+  {
+    const json::value* name = in.if_contains("DeliveryStreamName");
+    if (auto denied = Denied(req, op, name && name->is_string() ? std::string_view(name->as_string())
+                                                                  : std::string_view())) {
+      respond(AwsJsonError(*denied, rid));
+      return;
+    }
+  }
   stream::ControlPlane::Result result = (control_.*(it->second))(in);
   http::Response response = std::holds_alternative<ApiError>(result)
                                 ? AwsJsonError(std::get<ApiError>(result), rid)
@@ -109,6 +126,10 @@ void FirehoseApi::PutRecords(std::string_view op, http::Request&& req, http::Res
   api::PutRecordsInput input;
   if (auto e = parser.Parse(batch, req.body, &input)) {
     respond(AwsJsonError(*e, rid));
+    return;
+  }
+  if (auto denied = Denied(req, op, input.stream_name)) {
+    respond(AwsJsonError(*denied, rid));
     return;
   }
   auto s = registry_->Get(std::string(input.stream_name));

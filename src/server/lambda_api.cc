@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "processing/invoker_registry.h"
+#include "server/authorization.h"
 
 namespace hydrant::server {
 
@@ -52,8 +53,18 @@ std::string SignedService(const http::Request& req) {
   return std::string(cred.substr(start + 1, end - start - 1));
 }
 
-LambdaApi::LambdaApi(processing::InvokerRegistry* invokers, AccountContext account)
-    : invokers_(invokers), account_(std::move(account)) {}
+LambdaApi::LambdaApi(processing::InvokerRegistry* invokers, AccountContext account,
+                     const Authorizer* authz)
+    : invokers_(invokers), account_(std::move(account)), authz_(authz) {}
+
+bool LambdaApi::Denied(const http::Request& req, std::string_view action, std::string_view arn,
+                       const http::Respond& respond) const {
+  if (!authz_ || !Authorizer::Applies(req)) return false;
+  auto denied = authz_->Check(req, LambdaAccess(action, arn));
+  if (!denied) return false;
+  respond(LambdaError(403, "AccessDeniedException", *denied));
+  return true;
+}
 
 LambdaApi::~LambdaApi() {
   std::unique_lock lk(mu_);
@@ -80,6 +91,7 @@ void LambdaApi::Handle(http::Request&& req, http::Respond respond) {
     return;
   }
   if (req.method == "GET" && name.empty()) {
+    if (Denied(req, "ListFunctions", "", respond)) return;
     json::array fns;
     for (const auto& f : invokers_->LocalFunctions()) fns.push_back(Configuration(f));
     respond(http::JsonReply(200, json::serialize(json::object{{"Functions", std::move(fns)}})));
@@ -94,6 +106,11 @@ void LambdaApi::Handle(http::Request&& req, http::Respond respond) {
   if (ref.region.empty()) ref.region = account_.region;
   if (ref.account.empty()) ref.account = account_.account_id;
   const std::string arn = "arn:aws:lambda:" + ref.region + ":" + ref.account + ":function:" + ref.name;
+  const bool get = req.method == "GET" && rest.empty();
+  if ((get || (req.method == "POST" && rest == "invocations")) &&
+      Denied(req, get ? "GetFunction" : "InvokeFunction", arn, respond)) {
+    return;
+  }
   if (!invokers_->IsLocal(ref.name)) {
     respond(LambdaError(404, "ResourceNotFoundException", "Function not found: " + arn));
     return;

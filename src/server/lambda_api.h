@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "common/account.h"
 #include "server/http_types.h"
@@ -21,11 +22,16 @@ class InvokerRegistry;
 
 namespace hydrant::server {
 
+class Authorizer;
+
 class LambdaApi {
  public:
   static constexpr int kMaxInFlight = 64;
 
-  LambdaApi(processing::InvokerRegistry* invokers, AccountContext account);
+  // `authz` (optional, outlives this object) authorizes signed requests:
+  // lambda:ListFunctions, lambda:GetFunction, lambda:InvokeFunction.
+  LambdaApi(processing::InvokerRegistry* invokers, AccountContext account,
+            const Authorizer* authz = nullptr);
   ~LambdaApi();
 
   // A request for this API: its path, and no SigV4 scope naming another service.
@@ -33,8 +39,14 @@ class LambdaApi {
   void Handle(http::Request&& req, http::Respond respond);
 
  private:
+  // Answers AccessDeniedException (403) and returns true when the signed caller
+  // may not do `action` on the function.
+  bool Denied(const http::Request& req, std::string_view action, std::string_view arn,
+              const http::Respond& respond) const;
+
   processing::InvokerRegistry* invokers_;
   AccountContext account_;
+  const Authorizer* authz_;
   std::mutex mu_;
   std::condition_variable idle_;
   int in_flight_ = 0;

@@ -13,6 +13,7 @@
 #include "api/errors.h"
 #include "common/request_id.h"
 #include "logs/log_store.h"
+#include "server/authorization.h"
 #include "server/aws_json.h"
 
 namespace hydrant::server {
@@ -357,10 +358,20 @@ Reply PutLogEvents(const Ctx& c, const Input& in) {
   return out;
 }
 
+bool IsKnownOperation(std::string_view op) {
+  for (std::string_view known :
+       {"DescribeLogGroups", "DescribeLogStreams", "GetLogEvents", "FilterLogEvents", "PutLogEvents",
+        "CreateLogGroup", "DeleteLogGroup", "CreateLogStream", "DeleteLogStream"}) {
+    if (op == known) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
-LogsApi::LogsApi(logs::LogStore* store, AccountContext account, const Clock* clock)
-    : store_(store), account_(std::move(account)), clock_(clock) {}
+LogsApi::LogsApi(logs::LogStore* store, AccountContext account, const Clock* clock,
+                 const Authorizer* authz)
+    : store_(store), account_(std::move(account)), clock_(clock), authz_(authz) {}
 
 bool LogsApi::IsLogsRequest(const http::Request& req) {
   return req.Header("X-Amz-Target").starts_with(kTargetPrefix);
@@ -378,6 +389,16 @@ http::Response LogsApi::Handle(const http::Request& req) {
       if (ec || !v.is_object())
         return ApiError{"SerializationException", "Start of structure or map found where not expected."};
       body = std::move(v.as_object());
+    }
+    if (authz_ && Authorizer::Applies(req) && IsKnownOperation(op)) {
+      auto str = [&](std::string_view k) -> std::string_view {
+        const json::value* v = body.if_contains(k);
+        return v && v->is_string() ? std::string_view(v->as_string()) : std::string_view();
+      };
+      if (auto denied = authz_->Check(
+              req, LogsAccess(op, str("logGroupName"), str("logStreamName"), account_))) {
+        return ApiError{"AccessDeniedException", std::move(*denied)};
+      }
     }
     if (store_ == nullptr) return ApiError{"ServiceUnavailableException", "No log store is configured."};
     Input in(body);

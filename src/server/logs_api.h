@@ -25,11 +25,16 @@ class LogStore;
 
 namespace hydrant::server {
 
+class Authorizer;
+
 class LogsApi {
  public:
   // `store` may be null: every call then answers ServiceUnavailableException.
   // `clock` (PutLogEvents' too-old/too-new checks) must outlive this object.
-  LogsApi(logs::LogStore* store, AccountContext account, const Clock* clock = &SystemClock::Get());
+  // `authz` (optional, outlives this object) authorizes signed requests
+  // (logs:<Operation> on the log group or stream, server/authorization.h).
+  LogsApi(logs::LogStore* store, AccountContext account, const Clock* clock = &SystemClock::Get(),
+          const Authorizer* authz = nullptr);
 
   static bool IsLogsRequest(const http::Request& req);
   http::Response Handle(const http::Request& req);
@@ -38,6 +43,7 @@ class LogsApi {
   logs::LogStore* store_;
   AccountContext account_;
   const Clock* clock_;
+  const Authorizer* authz_;
 };
 
 }  // namespace hydrant::server

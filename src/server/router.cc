@@ -9,10 +9,12 @@
 #include <thread>
 #include <vector>
 
+#include "destinations/object_store.h"
 #include "observability/doctor.h"
 #include "observability/health.h"
 #include "observability/metrics.h"
 #include "observability/series.h"
+#include "server/authorization.h"
 #include "server/firehose_api.h"
 #include "server/lambda_api.h"
 #include "server/logs_api.h"
@@ -187,19 +189,38 @@ class WorkerPool {
 // own, so that slow senders never hold up the other S3 calls.
 constexpr int kUploadThreads = 16;
 
+// The embedded store's bucket policies, for the Authorizer.
+class StoreBucketPolicies : public BucketPolicySource {
+ public:
+  explicit StoreBucketPolicies(store::ObjectStore* store) : store_(store) {}
+  std::shared_ptr<const std::string> BucketPolicy(std::string_view bucket) const override {
+    if (!store_) return nullptr;
+    auto p = store_->BucketPolicy(bucket);
+    return p.ok() ? *p : nullptr;
+  }
+
+ private:
+  store::ObjectStore* store_;
+};
+
 struct Router::Impl {
   Impl(stream::StreamRegistry* registry, store::ObjectStore* store,
        processing::InvokerRegistry* invokers, logs::LogStore* log_store,
        const AccountContext& account, int workers)
-      : registry(registry), firehose(registry), lambda(invokers, account),
-        logs(log_store, account),
-        s3(store, account.region, registry ? &registry->account_probe().s3_disk_full_requests : nullptr), pool(workers),
-        uploads(kUploadThreads) {}
+      : registry(registry), bucket_policies(store), authz(&bucket_policies),
+        firehose(registry, &authz), lambda(invokers, account, &authz),
+        logs(log_store, account, &SystemClock::Get(), &authz),
+        s3(store, account.region,
+           registry ? &registry->account_probe().s3_disk_full_requests : nullptr, &authz),
+        pool(workers), uploads(kUploadThreads) {}
   void Post(std::function<void()> fn) { pool.Post(std::move(fn)); }
 
   stream::StreamRegistry* registry;
   const observability::MetricsSeries* series = nullptr;
   const observability::Doctor* doctor = nullptr;
+  // Authorizes signed requests in every API (open mode: nothing to check).
+  StoreBucketPolicies bucket_policies;
+  Authorizer authz;
   FirehoseApi firehose;
   LambdaApi lambda;
   LogsApi logs;

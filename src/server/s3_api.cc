@@ -7,8 +7,10 @@
 #include <random>
 
 #include "common/request_id.h"
+#include "server/authorization.h"
 #include "server/s3_context.h"
 #include "server/s3_handlers.h"
+#include "server/s3_operations.h"
 
 // S3Api::Handle decodes the bucket and key, refuses what is not implemented,
 // and routes by method, key and subresource to the operations of
@@ -22,7 +24,6 @@ namespace {
 // being mistaken for a plain GET/PUT of the bucket or object.
 constexpr const char* kUnsupported[] = {"versioning",
                                         "acl",
-                                        "policy",
                                         "tagging",
                                         "cors",
                                         "lifecycle",
@@ -64,12 +65,23 @@ http::Response EntityTooLarge(const http::Request& head, uint64_t limit) {
   return resp;
 }
 
+// S3 quotes the resource in its AccessDenied message ("on resource:
+// \"arn:aws:s3:::bucket/key\"").
+std::string S3DeniedMessage(const std::string& message, const Access& access) {
+  const std::string plain = "on resource: " + access.resource + " ";
+  size_t at = message.find(plain);
+  if (at == std::string::npos) return message;
+  return message.substr(0, at) + "on resource: \"" + access.resource + "\" " +
+         message.substr(at + plain.size());
+}
+
 }  // namespace
 
 // --- S3Api -----------------------------------------------------------------------------
 
-S3Api::S3Api(store::ObjectStore* store, std::string region, std::atomic<uint64_t>* disk_full)
-    : store_(store), region_(std::move(region)), disk_full_(disk_full) {}
+S3Api::S3Api(store::ObjectStore* store, std::string region, std::atomic<uint64_t>* disk_full,
+             const Authorizer* authz)
+    : store_(store), region_(std::move(region)), disk_full_(disk_full), authz_(authz) {}
 
 bool S3Api::IsS3Request(const http::Request& req) { return !req.HasHeader("X-Amz-Target"); }
 
@@ -120,58 +132,47 @@ void S3Api::Handle(const http::Request& req, http::Response* resp) {
     }
   }
 
-  const std::string& m = req.method;
-  if (c.bucket.empty()) {
-    if (m == "GET") return s3::ListBuckets(c, store_, region_);
-    return s3::MethodNotAllowed(c);
-  }
-  if (c.key.empty()) {
-    if (c.query.Has("uploads")) {
-      if (m == "GET") return s3::ListMultipartUploads(c, store_);
-      return s3::MethodNotAllowed(c);
+  const s3::Op op = s3::Classify(c);
+  if (authz_ && Authorizer::Applies(req)) {
+    for (const Access& access : s3::AccessFor(op, c)) {
+      if (auto denied = authz_->Check(req, access)) return s3::AccessDenied(c, S3DeniedMessage(*denied, access));
     }
-    if (m == "GET") {
-      if (c.query.Has("location")) return s3::GetBucketLocation(c, store_, region_);
-      if (c.query.Has("list-type")) {
-        if (c.query.Get("list-type") != "2") {
-          return s3::Error(
-              c, 400, "InvalidArgument", "Invalid List Type specified in Request",
-              {{"ArgumentName", "list-type"}, {"ArgumentValue", c.query.Get("list-type")}});
-        }
-        return s3::ListObjectsV2(c, store_);
+    c.authz = authz_;
+  }
+  using s3::Op;
+  switch (op) {
+    case Op::kListBuckets: return s3::ListBuckets(c, store_, region_);
+    case Op::kCreateBucket: return s3::CreateBucket(c, store_);
+    case Op::kDeleteBucket: return s3::DeleteBucket(c, store_);
+    case Op::kHeadBucket: return s3::HeadBucket(c, store_, region_);
+    case Op::kGetBucketLocation: return s3::GetBucketLocation(c, store_, region_);
+    case Op::kListObjectsV1: return s3::ListObjectsV1(c, store_);
+    case Op::kListObjectsV2:
+      if (c.query.Get("list-type") != "2") {
+        return s3::Error(c, 400, "InvalidArgument", "Invalid List Type specified in Request",
+                         {{"ArgumentName", "list-type"}, {"ArgumentValue", c.query.Get("list-type")}});
       }
-      return s3::ListObjectsV1(c, store_);
-    }
-    if (m == "PUT") return s3::CreateBucket(c, store_);
-    if (m == "DELETE") return s3::DeleteBucket(c, store_);
-    if (m == "HEAD") return s3::HeadBucket(c, store_, region_);
-    if (m == "POST" && c.query.Has("delete")) return s3::DeleteObjects(c, store_);
-    return s3::MethodNotAllowed(c);
+      return s3::ListObjectsV2(c, store_);
+    case Op::kDeleteObjects: return s3::DeleteObjects(c, store_);
+    case Op::kGetBucketPolicy: return s3::GetBucketPolicy(c, store_);
+    case Op::kPutBucketPolicy: return s3::PutBucketPolicy(c, store_);
+    case Op::kDeleteBucketPolicy: return s3::DeleteBucketPolicy(c, store_);
+    case Op::kGetObject: return s3::GetObject(c, store_);
+    case Op::kPutObject: return s3::PutObject(c, store_);
+    case Op::kCopyObject: return s3::CopyObject(c, store_);
+    case Op::kDeleteObject: return s3::DeleteObject(c, store_);
+    case Op::kCreateMultipartUpload: return s3::CreateMultipartUpload(c, store_);
+    case Op::kUploadPart: return s3::UploadPart(c, store_);
+    case Op::kUploadPartCopy:
+      return s3::Error(c, 501, "NotImplemented",
+                       "A header or query you provided implies functionality that is not "
+                       "implemented: hydrant's embedded S3 does not support UploadPartCopy.");
+    case Op::kCompleteMultipartUpload: return s3::CompleteMultipartUpload(c, store_);
+    case Op::kAbortMultipartUpload: return s3::AbortMultipartUpload(c, store_);
+    case Op::kListParts: return s3::ListParts(c, store_);
+    case Op::kListMultipartUploads: return s3::ListMultipartUploads(c, store_);
+    case Op::kMethodNotAllowed: return s3::MethodNotAllowed(c);
   }
-  if (c.query.Has("uploadId")) {  // an operation on one multipart upload
-    if (m == "PUT") {
-      if (req.HasHeader("x-amz-copy-source")) {
-        return s3::Error(c, 501, "NotImplemented",
-                         "A header or query you provided implies functionality that is not "
-                         "implemented: hydrant's embedded S3 does not support UploadPartCopy.");
-      }
-      return s3::UploadPart(c, store_);
-    }
-    if (m == "POST") return s3::CompleteMultipartUpload(c, store_);
-    if (m == "GET") return s3::ListParts(c, store_);
-    if (m == "DELETE") return s3::AbortMultipartUpload(c, store_);
-    return s3::MethodNotAllowed(c);
-  }
-  if (c.query.Has("uploads")) {
-    if (m == "POST") return s3::CreateMultipartUpload(c, store_);
-    return s3::MethodNotAllowed(c);
-  }
-  if (m == "GET" || m == "HEAD") return s3::GetObject(c, store_);
-  if (m == "PUT") {
-    if (req.HasHeader("x-amz-copy-source")) return s3::CopyObject(c, store_);
-    return s3::PutObject(c, store_);
-  }
-  if (m == "DELETE") return s3::DeleteObject(c, store_);
   return s3::MethodNotAllowed(c);
 }
 

@@ -2,8 +2,8 @@
 // S3Api: the S3 REST API (path-style only: /BUCKET and /BUCKET/KEY) over the
 // embedded ObjectStore, as the AWS CLI, boto3 and the AWS SDKs speak it.
 // Synchronous: Handle() touches the disk, so the router runs it on a worker
-// thread. Thread-safe (all state is in the ObjectStore). Signatures are not
-// checked. Operations, wire details and choices: docs/object-store.md.
+// thread. Thread-safe (all state is in the ObjectStore). Signatures are checked
+// before (server/request_auth.h); authorization here (`authz`). Operations, wire details and choices: docs/object-store.md.
 //
 // GetObject answers with Response::file/file_offset/file_length: the object's data
 // file, opened with its description (it is not read into memory); HEAD answers set
@@ -31,13 +31,17 @@ class ObjectStore;
 
 namespace hydrant::server {
 
+class Authorizer;
+
 class S3Api {
  public:
   // `store` must outlive this object. `region` is reported by GetBucketLocation
   // and HeadBucket. `disk_full` (optional, outlives this object) counts writes
   // refused because the disk is full.
+  // `authz` (optional, outlives this object) authorizes signed requests: the
+  // operation's action and resource (s3_operations.h) and the bucket policy.
   S3Api(store::ObjectStore* store, std::string region,
-        std::atomic<uint64_t>* disk_full = nullptr);
+        std::atomic<uint64_t>* disk_full = nullptr, const Authorizer* authz = nullptr);
 
   void Handle(const http::Request& req, http::Response* resp);
 
@@ -57,6 +61,7 @@ class S3Api {
   store::ObjectStore* store_;
   std::string region_;
   std::atomic<uint64_t>* disk_full_;
+  const Authorizer* authz_;
 };
 
 }  // namespace hydrant::server

@@ -11,6 +11,7 @@
 
 #include "common/base64.h"
 #include "destinations/object_store.h"
+#include "server/authorization.h"
 #include "server/s3_checksum.h"
 #include "server/s3_handlers.h"
 #include "server/s3_strings.h"
@@ -222,6 +223,18 @@ void DeleteObjects(Context& c, store::ObjectStore* store) {
   }
   XmlWriter w = StartXmlReply("DeleteResult");
   for (const auto& key : keys) {
+    // As S3: each key is authorized on its own (s3:DeleteObject on bucket/key).
+    if (c.authz) {
+      Access a{"s3:DeleteObject", "arn:aws:s3:::" + c.bucket + "/" + key, {}, c.bucket};
+      if (auto denied = c.authz->Check(c.req, a)) {
+        w.Open("Error");
+        w.Element("Key", key);
+        w.Element("Code", "AccessDenied");
+        w.Element("Message", "Access Denied");
+        w.Close();
+        continue;
+      }
+    }
     std::optional<std::string> err = store::ValidateKey(key);
     Status st = err ? Status::InvalidArgument(*err) : store->DeleteObject(c.bucket, key);
     if (st.ok()) {

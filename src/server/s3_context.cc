@@ -58,6 +58,7 @@ void MethodNotAllowed(Context& c) {
         {{"Method", c.req.method},
          {"ResourceType", c.key.empty() ? (c.bucket.empty() ? "SERVICE" : "BUCKET") : "OBJECT"}});
 }
+void AccessDenied(Context& c, std::string_view message) { Error(c, 403, "AccessDenied", message); }
 void MalformedXml(Context& c) {
   Error(c, 400, "MalformedXML",
         "The XML you provided was not well-formed or did not validate against our published "

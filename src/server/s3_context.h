@@ -20,6 +20,10 @@
 #include "server/http_types.h"
 #include "server/xml_writer.h"
 
+namespace hydrant::server {
+class Authorizer;
+}
+
 namespace hydrant::server::s3 {
 
 constexpr char kNs[] = "http://s3.amazonaws.com/doc/2006-03-01/";
@@ -55,7 +59,12 @@ struct Context {
   std::string bucket;
   std::string key;
   std::atomic<uint64_t>* disk_full = nullptr;  // counts 507 answers; may be null
+  // Authorizes what a handler decides per item (DeleteObjects' keys); may be null.
+  const Authorizer* authz = nullptr;
 };
+
+// AWS's AccessDenied reply (403) with the authorizer's message.
+void AccessDenied(Context& c, std::string_view message);
 
 // A writer holding the XML declaration and the opened root element, in S3's
 // namespace: the start of every successful XML reply.

@@ -24,6 +24,10 @@ void GetBucketLocation(Context& c, store::ObjectStore* store, const std::string&
 void ListObjectsV1(Context& c, store::ObjectStore* store);
 void ListObjectsV2(Context& c, store::ObjectStore* store);
 void DeleteObjects(Context& c, store::ObjectStore* store);
+// The bucket policy (s3_policy_ops.cc): GET, PUT and DELETE ?policy.
+void GetBucketPolicy(Context& c, store::ObjectStore* store);
+void PutBucketPolicy(Context& c, store::ObjectStore* store);
+void DeleteBucketPolicy(Context& c, store::ObjectStore* store);
 
 // Object operations (s3_object_ops.cc). GetObject answers HEAD too.
 void GetObject(Context& c, store::ObjectStore* store);
