@@ -18,6 +18,11 @@ struct Principal {
     kUser,         // an IAM user (config [[auth.users]] or CreateUser)
     kAssumedRole,  // temporary credentials from sts:AssumeRole
     kFederated,    // temporary credentials from sts:GetSessionToken (acts as its user)
+    // An AWS service acting for the account (e.g. firehose.amazonaws.com using a
+    // delivery role): `arn` holds the service principal name, account_id the
+    // account. Policies match it only through {"Principal": {"Service": ...}}
+    // (or "*"); it has no identity policies.
+    kService,
   };
   Kind kind = Kind::kAnonymous;
   std::string account_id;     // 12 digits
