@@ -121,14 +121,16 @@ std::shared_ptr<const Authorizer::Policies> Authorizer::IdentityPolicies(
     auto it = identities_.find(p.arn);
     if (it != identities_.end() && it->second.version == p.policy_version) return it->second.policies;
   }
-  auto parsed = std::make_shared<Policies>();
+  std::shared_ptr<Policies> parsed = std::make_shared<Policies>();
   for (const std::string& doc : p.policy_documents) {
     auto policy = iam::ParsePolicy(doc, iam::PolicyKind::kIdentity);
     if (!policy.ok()) {
-      // Documents are validated when stored: one that does not parse grants nothing.
+      // Documents are validated when stored. One that no longer parses (a newer
+      // hydrant's, or damaged) could hold a Deny: nothing is allowed until fixed.
       spdlog::warn("event=policy_unparsable principal={} error=\"{}\"", p.arn,
                    policy.status().message());
-      continue;
+      parsed.reset();
+      break;
     }
     parsed->push_back(std::move(policy).value());
   }
@@ -138,14 +140,19 @@ std::shared_ptr<const Authorizer::Policies> Authorizer::IdentityPolicies(
   return parsed;
 }
 
-std::shared_ptr<const iam::Policy> Authorizer::BucketPolicyOf(const std::string& bucket) const {
+std::shared_ptr<const iam::Policy> Authorizer::BucketPolicyOf(const std::string& bucket,
+                                                              bool* unreadable) const {
+  *unreadable = false;
   if (!buckets_) return nullptr;
   std::shared_ptr<const std::string> doc = buckets_->BucketPolicy(bucket);
   if (!doc) return nullptr;
   {
     std::lock_guard l(mu_);
     auto it = bucket_policies_.find(bucket);
-    if (it != bucket_policies_.end() && it->second.document == doc) return it->second.policy;
+    if (it != bucket_policies_.end() && it->second.document == doc) {
+      *unreadable = !it->second.policy;
+      return it->second.policy;
+    }
   }
   std::shared_ptr<const iam::Policy> policy;
   if (auto parsed = iam::ParsePolicy(*doc, iam::PolicyKind::kResource); parsed.ok()) {
@@ -153,6 +160,7 @@ std::shared_ptr<const iam::Policy> Authorizer::BucketPolicyOf(const std::string&
   } else {
     spdlog::warn("event=policy_unparsable bucket={} error=\"{}\"", bucket, parsed.status().message());
   }
+  *unreadable = !policy;
   std::lock_guard l(mu_);
   if (bucket_policies_.size() >= kAuthorizerCacheEntries) bucket_policies_.clear();
   bucket_policies_[bucket] = {doc, policy};
@@ -171,14 +179,23 @@ std::optional<std::string> Authorizer::Check(const http::Request& req, const Acc
   ctx.keys.emplace_back("aws:SecureTransport", req.secure ? "true" : "false");
   ctx.now_ms = clock_->NowMillis();
   std::shared_ptr<const Policies> identity = IdentityPolicies(p);
+  if (!identity) {
+    iam::Evaluation broken;  // an implicit deny: the policies could not be read
+    return iam::AccessDeniedMessage(ctx, broken);
+  }
+  bool unreadable = false;
   std::shared_ptr<const iam::Policy> resource =
-      access.bucket.empty() ? nullptr : BucketPolicyOf(access.bucket);
+      access.bucket.empty() ? nullptr : BucketPolicyOf(access.bucket, &unreadable);
   // As S3: the root user of the bucket's account may always read, replace or
   // delete its policy, whatever the policy says (the way out of a lockout).
   if (p.kind == iam::Principal::Kind::kRoot &&
       (access.action == "s3:GetBucketPolicy" || access.action == "s3:PutBucketPolicy" ||
        access.action == "s3:DeleteBucketPolicy")) {
     return std::nullopt;
+  }
+  if (unreadable) {
+    iam::Evaluation broken;
+    return iam::AccessDeniedMessage(ctx, broken);
   }
   iam::Evaluation e = iam::Evaluate(ctx, *identity, resource.get());
   if (e.allowed()) return std::nullopt;

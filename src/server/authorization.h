@@ -76,8 +76,12 @@ class Authorizer {
 
  private:
   using Policies = std::vector<std::shared_ptr<const iam::Policy>>;
+  // The principal's parsed identity policies; null when one of them no longer
+  // parses (it could hold a Deny: the request is then denied).
   std::shared_ptr<const Policies> IdentityPolicies(const iam::Principal& p) const;
-  std::shared_ptr<const iam::Policy> BucketPolicyOf(const std::string& bucket) const;
+  // The bucket's parsed policy (null: none); *unreadable when it has one that
+  // does not parse (denied, for the same reason).
+  std::shared_ptr<const iam::Policy> BucketPolicyOf(const std::string& bucket, bool* unreadable) const;
 
   const BucketPolicySource* buckets_;
   const Clock* clock_;

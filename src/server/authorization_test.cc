@@ -350,7 +350,7 @@ TEST_F(S3AuthzTest, MalformedBucketPolicies) {
   EXPECT_EQ(Tag1(other.body, "Message"), "Policy has invalid resource");
   ExpectError(Call("PUT", "/data?policy", {}, "{" + std::string(21 * 1024, ' ') + "}"), 400,
               "MalformedPolicy");
-  ExpectError(Call("GET", "/data?policy"), 404, "NoSuchBucketPolicy") << "nothing was stored";
+  ExpectError(Call("GET", "/data?policy"), 404, "NoSuchBucketPolicy");  // nothing was stored
   ExpectError(Call("PUT", "/nope?policy", {}, "{}"), 404, "NoSuchBucket");
 }
 
