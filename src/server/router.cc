@@ -9,14 +9,18 @@
 #include <thread>
 #include <vector>
 
+#include "common/request_id.h"
 #include "observability/doctor.h"
 #include "observability/health.h"
 #include "observability/metrics.h"
 #include "observability/series.h"
+#include "server/aws_query.h"
 #include "server/firehose_api.h"
+#include "server/iam_api.h"
 #include "server/lambda_api.h"
 #include "server/logs_api.h"
 #include "server/s3_api.h"
+#include "server/sts_api.h"
 #include "stream/registry.h"
 
 namespace hydrant::server {
@@ -68,6 +72,19 @@ http::Response LambdaTooLarge(const http::Request&, uint64_t limit) {
                                    " bytes for the InvokeFunction operation");
   r.SetHeader("x-amzn-ErrorType", "RequestEntityTooLargeException");
   return r;
+}
+
+// IAM and STS: a policy document is at most 131,072 characters, three times that
+// percent-encoded.
+constexpr uint64_t kQueryBodyLimit = 1ull << 20;
+
+http::Response QueryTooLarge(const http::Request&, uint64_t limit) {
+  return query::ErrorReply(query::kIamNamespace,
+                           {413, "RequestEntityTooLarge",
+                            "The request body exceeds the limit of " + std::to_string(limit) +
+                                " bytes.",
+                            true},
+                           NewUuid());
 }
 
 // GET /metrics/series?stream=NAME&metric=M[,M...]&since=EPOCH_MS&window=SECONDS:
@@ -204,6 +221,8 @@ struct Router::Impl {
   LambdaApi lambda;
   LogsApi logs;
   S3Api s3;
+  std::unique_ptr<IamApi> iam;  // null: IAM and STS not served
+  std::unique_ptr<StsApi> sts;
   WorkerPool pool;     // S3 calls, the Logs API, control plane, /doctor
   WorkerPool uploads;  // S3 calls with a streamed body
 };
@@ -219,10 +238,16 @@ void Router::SetMetricsSeries(const observability::MetricsSeries* series) { impl
 
 void Router::SetDoctor(const observability::Doctor* doctor) { impl_->doctor = doctor; }
 
+void Router::SetIdentityStore(iam::IdentityStore* store, iam::AssumeCheck may_assume) {
+  impl_->iam = store ? std::make_unique<IamApi>(store) : nullptr;
+  impl_->sts = store ? std::make_unique<StsApi>(store, std::move(may_assume)) : nullptr;
+}
+
 http::BodyPolicy Router::Classify(const http::Request& head) {
   if (FirehoseApi::IsFirehoseRequest(head)) return {kFirehoseBodyLimit, false, FirehoseTooLarge};
   if (LogsApi::IsLogsRequest(head)) return {kLogsBodyLimit, false, LogsTooLarge};
   if (LambdaApi::IsLambdaRequest(head)) return {kLambdaBodyLimit, false, LambdaTooLarge};
+  if (query::MayBeQuery(head)) return {kQueryBodyLimit, false, QueryTooLarge};
   return S3Api::BodyPolicyFor(head);
 }
 
@@ -251,6 +276,15 @@ void Router::Handle(http::Request&& req, http::Respond respond) {
   if (LambdaApi::IsLambdaRequest(req)) {
     impl_->lambda.Handle(std::move(req), std::move(respond));
     return;
+  }
+  // IAM and STS: they write the identity store's files, off the I/O threads.
+  if (impl_->iam && query::MayBeQuery(req)) {
+    if (query::Service svc = query::Detect(req); svc != query::Service::kNone) {
+      impl_->Post([this, svc, req = std::move(req), respond = std::move(respond)]() mutable {
+        respond(svc == query::Service::kIam ? impl_->iam->Handle(req) : impl_->sts->Handle(req));
+      });
+      return;
+    }
   }
   // /health and /metrics are hydrant's own; a signed request for them is S3's
   // (buckets may be named "health" or "metrics").
