@@ -11,6 +11,7 @@
 #include "iam/principal.h"
 #include "server/aws_query.h"
 #include "server/sts_api.h"
+#include "server/xml_reader.h"
 #include "testing/temp_dir.h"
 
 namespace hydrant::server {
@@ -68,6 +69,11 @@ class QueryApiTest : public ::testing::Test {
     if (a == std::string::npos) return {};
     a += open.size();
     return s.substr(a, s.find(close, a) - a);
+  }
+
+  // The error message, unescaped.
+  static std::string Message(const http::Response& r) {
+    return XmlUnescape(Between(r.body, "<Message>", "</Message>")).value_or("?");
   }
 
   testing::TempDir dir_;
@@ -135,22 +141,22 @@ TEST_F(QueryApiTest, ValidationErrorsUseAwsMessages) {
   auto r = Iam("Action=CreateUser&UserName=bad%20name");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(Between(r.body, "<Code>", "</Code>"), "ValidationError");
-  EXPECT_EQ(Between(r.body, "<Message>", "</Message>"),
+  EXPECT_EQ(Message(r),
             "1 validation error detected: Value 'bad name' at 'userName' failed to satisfy "
             "constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+");
   auto two = Iam("Action=CreateUser&UserName=" + std::string(65, 'x') + "&Path=nopath");
-  EXPECT_EQ(Between(two.body, "<Message>", "</Message>"),
+  EXPECT_EQ(Message(two),
             "2 validation errors detected: Value '" + std::string(65, 'x') +
                 "' at 'userName' failed to satisfy constraint: Member must have length less "
                 "than or equal to 64; Value 'nopath' at 'path' failed to satisfy constraint: "
                 "Member must satisfy regular expression pattern: "
                 "(\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)");
   auto missing = Iam("Action=DeleteUser");
-  EXPECT_EQ(Between(missing.body, "<Message>", "</Message>"),
+  EXPECT_EQ(Message(missing),
             "1 validation error detected: Value null at 'userName' failed to satisfy "
             "constraint: Member must not be null");
   auto items = Iam("Action=ListUsers&MaxItems=0");
-  EXPECT_EQ(Between(items.body, "<Message>", "</Message>"),
+  EXPECT_EQ(Message(items),
             "1 validation error detected: Value '0' at 'maxItems' failed to satisfy "
             "constraint: Member must have value greater than or equal to 1");
 }
@@ -296,7 +302,7 @@ TEST_F(QueryApiTest, AssumeRoleAndTheSessionsIdentity) {
   auto denied = Sts("Action=AssumeRole&RoleSessionName=s2&RoleArn=" + Enc(role_arn));
   EXPECT_EQ(denied.status, 403);
   EXPECT_EQ(Between(denied.body, "<Code>", "</Code>"), "AccessDenied");
-  EXPECT_EQ(Between(denied.body, "<Message>", "</Message>"),
+  EXPECT_EQ(Message(denied),
             "User: arn:aws:iam::111122223333:root is not authorized to perform: sts:AssumeRole "
             "on resource: " + role_arn);
   auto short_duration = Sts("Action=AssumeRole&RoleSessionName=s2&DurationSeconds=899&RoleArn=" + Enc(role_arn));
