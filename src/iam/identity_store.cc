@@ -35,7 +35,9 @@ constexpr std::string_view kSessionsDir = "sessions";
 Status Error(StatusCode code, std::string_view iam_code, std::string message) {
   return Status(code, std::move(message)).WithErrorCode(iam_code);
 }
-Status NoSuchEntity(std::string m) { return Error(StatusCode::kNotFound, kNoSuchEntity, std::move(m)); }
+Status NoSuchEntity(std::string m) {
+  return Error(StatusCode::kNotFound, kNoSuchEntity, std::move(m));
+}
 Status AlreadyExists(std::string m) {
   return Error(StatusCode::kAlreadyExists, kEntityAlreadyExists, std::move(m));
 }
@@ -74,7 +76,9 @@ constexpr std::string_view kIdChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 constexpr std::string_view kSecretChars =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-std::string NewId(std::string_view prefix) { return std::string(prefix) + RandomChars(17, kIdChars); }
+std::string NewId(std::string_view prefix) {
+  return std::string(prefix) + RandomChars(17, kIdChars);
+}
 std::string NewKeyId(std::string_view prefix) {
   return std::string(prefix) + RandomChars(16, kIdChars);
 }
@@ -135,9 +139,8 @@ struct Reader {
 }  // namespace
 
 size_t PolicySize(std::string_view doc) {
-  return static_cast<size_t>(std::count_if(doc.begin(), doc.end(), [](unsigned char c) {
-    return !std::isspace(c);
-  }));
+  return static_cast<size_t>(
+      std::count_if(doc.begin(), doc.end(), [](unsigned char c) { return !std::isspace(c); }));
 }
 
 struct IdentityStore::Entity {
@@ -198,8 +201,8 @@ struct IdentityStore::User : Entity {
     ToJson(o);
     json::array ks;
     for (const auto& k : keys) {
-      ks.push_back(json::object{{"id", k.id}, {"secret", k.secret}, {"active", k.active},
-                                {"create_ms", k.create_ms}});
+      ks.push_back(json::object{
+          {"id", k.id}, {"secret", k.secret}, {"active", k.active}, {"create_ms", k.create_ms}});
     }
     o["keys"] = std::move(ks);
     o["from_config"] = from_config;
@@ -249,9 +252,9 @@ struct IdentityStore::Managed {
   std::vector<Tag> tags;
 
   std::string Serialize() const {
-    json::object o{{"format", kFormat}, {"name", name},         {"path", path},
-                   {"id", id},          {"description", description}, {"document", document},
-                   {"create_ms", create_ms}};
+    json::object o{
+        {"format", kFormat},          {"name", name},         {"path", path},          {"id", id},
+        {"description", description}, {"document", document}, {"create_ms", create_ms}};
     o["tags"] = TagsToJson(tags);
     return json::serialize(o);
   }
@@ -277,10 +280,14 @@ struct IdentityStore::Session {
 
   std::string Serialize() const {
     static constexpr std::string_view kOf[] = {"role", "user", "root"};
-    json::object o{{"format", kFormat},        {"key", key},
-                   {"secret", secret},         {"token", token},
-                   {"expires_ms", expires_ms}, {"create_ms", create_ms},
-                   {"of", kOf[static_cast<int>(of)]}, {"owner_id", owner_id},
+    json::object o{{"format", kFormat},
+                   {"key", key},
+                   {"secret", secret},
+                   {"token", token},
+                   {"expires_ms", expires_ms},
+                   {"create_ms", create_ms},
+                   {"of", kOf[static_cast<int>(of)]},
+                   {"owner_id", owner_id},
                    {"session_name", session_name}};
     return json::serialize(o);
   }
@@ -299,11 +306,11 @@ struct IdentityStore::Session {
 };
 
 struct IdentityStore::State {
-  std::map<std::string, User> users;        // by lower-case name
-  std::map<std::string, Role> roles;        // by lower-case name
-  std::map<std::string, Managed> policies;  // by lower-case name
-  std::map<std::string, Session> sessions;  // by access key id
-  std::map<std::string, std::string> root_keys;  // access key id → secret (config only)
+  std::map<std::string, User> users;                 // by lower-case name
+  std::map<std::string, Role> roles;                 // by lower-case name
+  std::map<std::string, Managed> policies;           // by lower-case name
+  std::map<std::string, Session> sessions;           // by access key id
+  std::map<std::string, std::string> root_keys;      // access key id → secret (config only)
   std::unordered_map<std::string, KeyLookup> index;  // every access key → what Lookup answers
   uint64_t generation = 0;
 };
@@ -331,7 +338,8 @@ struct Paths {
 };
 
 Status Remove(const std::string& path) {
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return Status::FromErrno("unlink " + path, errno);
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+    return Status::FromErrno("unlink " + path, errno);
   std::string dir = path.substr(0, path.rfind('/'));
   return fs::SyncDir(dir);
 }
@@ -562,20 +570,34 @@ Status NoSuchRole(std::string_view name) {
 }  // namespace
 
 UserInfo IdentityStore::InfoOf(const User& u) const {
-  return {u.name, u.path, u.id, UserArn(account_id(), u.path, u.name), u.create_ms, u.tags,
-          u.from_config};
+  return {u.name,      u.path, u.id,         UserArn(account_id(), u.path, u.name),
+          u.create_ms, u.tags, u.from_config};
 }
 
 RoleInfo IdentityStore::InfoOf(const Role& r) const {
-  return {r.name,  r.path,        r.id,        RoleArn(account_id(), r.path, r.name),
-          r.create_ms, r.trust, r.description, r.max_session, r.tags};
+  return {r.name,      r.path,  r.id,          RoleArn(account_id(), r.path, r.name),
+          r.create_ms, r.trust, r.description, r.max_session,
+          r.tags};
 }
 
-PolicyInfo IdentityStore::InfoOf(const Managed& m) const {
-  PolicyInfo p{m.name, m.path, m.id, PolicyArn(account_id(), m.path, m.name), m.description,
-               m.document, m.create_ms, 0, m.tags};
-  for (const auto& [k, u] : state_->users) p.attachment_count += std::count(u.attached.begin(), u.attached.end(), p.arn);
-  for (const auto& [k, r] : state_->roles) p.attachment_count += std::count(r.attached.begin(), r.attached.end(), p.arn);
+// How many users and roles each managed policy is attached to (by ARN).
+std::unordered_map<std::string, int> IdentityStore::AttachmentCounts() const {
+  std::unordered_map<std::string, int> counts;
+  for (const auto& [k, u] : state_->users) {
+    for (const auto& arn : u.attached) ++counts[arn];
+  }
+  for (const auto& [k, r] : state_->roles) {
+    for (const auto& arn : r.attached) ++counts[arn];
+  }
+  return counts;
+}
+
+PolicyInfo IdentityStore::InfoOf(const Managed& m,
+                                 const std::unordered_map<std::string, int>& counts) const {
+  PolicyInfo p{m.name,        m.path,     m.id,        PolicyArn(account_id(), m.path, m.name),
+               m.description, m.document, m.create_ms, 0,
+               m.tags};
+  if (auto it = counts.find(p.arn); it != counts.end()) p.attachment_count = it->second;
   return p;
 }
 
@@ -588,7 +610,7 @@ const IdentityStore::Managed* IdentityStore::FindPolicy(std::string_view arn) co
 }
 
 const IdentityStore::Entity* IdentityStore::FindEntity(EntityKind kind,
-                                                      std::string_view name) const {
+                                                       std::string_view name) const {
   if (kind == EntityKind::kUser) {
     auto it = state_->users.find(Lower(name));
     return it == state_->users.end() ? nullptr : &it->second;
@@ -650,7 +672,8 @@ Status IdentityStore::DeleteUser(std::string_view name) {
     return DeleteConflict("Cannot delete entity, user " + u.name +
                           " is defined in the configuration ([[auth.users]]).");
   }
-  if (!u.keys.empty()) return DeleteConflict("Cannot delete entity, must delete access keys first.");
+  if (!u.keys.empty())
+    return DeleteConflict("Cannot delete entity, must delete access keys first.");
   if (!u.inline_policies.empty()) {
     return DeleteConflict("Cannot delete entity, must delete policies first.");
   }
@@ -668,7 +691,8 @@ void IdentityStore::DropSessionsOf(const std::string& owner_id) {
   State& s = *state_;
   for (auto it = s.sessions.begin(); it != s.sessions.end();) {
     if (it->second.owner_id == owner_id) {
-      (void)RemoveFile(kSessionsDir, it->first);  // an expired leftover is dropped at the next start
+      (void)RemoveFile(kSessionsDir,
+                       it->first);  // an expired leftover is dropped at the next start
       s.index.erase(it->first);
       it = s.sessions.erase(it);
     } else {
@@ -716,8 +740,7 @@ Status NoSuchKey(std::string_view key) {
 }
 }  // namespace
 
-Status IdentityStore::UpdateAccessKey(std::string_view user, std::string_view key_id,
-                                      bool active) {
+Status IdentityStore::UpdateAccessKey(std::string_view user, std::string_view key_id, bool active) {
   std::unique_lock lk(mu_);
   auto it = state_->users.find(Lower(user));
   if (it == state_->users.end()) return NoSuchUser(user);
@@ -736,7 +759,8 @@ Status IdentityStore::DeleteAccessKey(std::string_view user, std::string_view ke
   auto it = state_->users.find(Lower(user));
   if (it == state_->users.end()) return NoSuchUser(user);
   User u = it->second;
-  auto k = std::find_if(u.keys.begin(), u.keys.end(), [&](const auto& k) { return k.id == key_id; });
+  auto k =
+      std::find_if(u.keys.begin(), u.keys.end(), [&](const auto& k) { return k.id == key_id; });
   if (k == u.keys.end()) return NoSuchKey(key_id);
   if (u.from_config && u.config_key == key_id) {
     return InvalidInput("The access key " + std::string(key_id) +
@@ -917,20 +941,21 @@ Result<PolicyInfo> IdentityStore::CreatePolicy(std::string_view name, std::strin
   m.tags = std::move(tags);
   HYDRANT_RETURN_IF_ERROR(WriteFile(kPoliciesDir, m.id, m.Serialize()));
   const Managed& slot = s.policies[Lower(m.name)] = std::move(m);
-  return InfoOf(slot);
+  return InfoOf(slot, {});
 }
 
 Result<PolicyInfo> IdentityStore::GetPolicy(std::string_view arn) const {
   std::shared_lock lk(mu_);
   const Managed* m = FindPolicy(arn);
   if (!m) return NoSuchEntity("Policy " + std::string(arn) + " was not found.");
-  return InfoOf(*m);
+  return InfoOf(*m, AttachmentCounts());
 }
 
 std::vector<PolicyInfo> IdentityStore::ListPolicies() const {
   std::shared_lock lk(mu_);
   std::vector<PolicyInfo> out;
-  for (const auto& [k, m] : state_->policies) out.push_back(InfoOf(m));
+  const auto counts = AttachmentCounts();
+  for (const auto& [k, m] : state_->policies) out.push_back(InfoOf(m, counts));
   return out;
 }
 
@@ -938,7 +963,7 @@ Status IdentityStore::DeletePolicy(std::string_view arn) {
   std::unique_lock lk(mu_);
   const Managed* m = FindPolicy(arn);
   if (!m) return NoSuchEntity("Policy " + std::string(arn) + " was not found.");
-  if (InfoOf(*m).attachment_count > 0) {
+  if (AttachmentCounts().count(std::string(arn))) {
     return DeleteConflict("Cannot delete a policy attached to entities.");
   }
   HYDRANT_RETURN_IF_ERROR(RemoveFile(kPoliciesDir, m->id));
@@ -1014,8 +1039,7 @@ Status IdentityStore::DeleteRole(std::string_view name) {
   return Status::Ok();
 }
 
-Status IdentityStore::UpdateAssumeRolePolicy(std::string_view name,
-                                             std::string_view trust_policy) {
+Status IdentityStore::UpdateAssumeRolePolicy(std::string_view name, std::string_view trust_policy) {
   std::unique_lock lk(mu_);
   auto it = state_->roles.find(Lower(name));
   if (it == state_->roles.end()) return NoSuchRole(name);
@@ -1061,8 +1085,9 @@ Result<IdentityStore::Session> IdentityStore::NewSession(int duration_seconds) {
 size_t IdentityStore::ActiveSessions() const {
   std::shared_lock lk(mu_);
   const int64_t now = NowMillis();
-  return static_cast<size_t>(std::count_if(state_->sessions.begin(), state_->sessions.end(),
-                                           [&](const auto& kv) { return kv.second.expires_ms > now; }));
+  return static_cast<size_t>(
+      std::count_if(state_->sessions.begin(), state_->sessions.end(),
+                    [&](const auto& kv) { return kv.second.expires_ms > now; }));
 }
 
 Result<SessionCredentials> IdentityStore::AssumeRole(const Principal& caller,
@@ -1072,10 +1097,10 @@ Result<SessionCredentials> IdentityStore::AssumeRole(const Principal& caller,
                                                      const AssumeCheck& may_assume) {
   std::unique_lock lk(mu_);
   const std::string caller_arn = caller.arn.empty() ? "anonymous" : caller.arn;
-  Status denied =
-      Error(StatusCode::kInvalidArgument, kAccessDenied,
-            "User: " + caller_arn + " is not authorized to perform: sts:AssumeRole on resource: " +
-                std::string(role_arn));
+  Status denied = Error(
+      StatusCode::kInvalidArgument, kAccessDenied,
+      "User: " + caller_arn +
+          " is not authorized to perform: sts:AssumeRole on resource: " + std::string(role_arn));
   auto it = state_->roles.find(Lower(ArnLeaf(role_arn)));
   if (it == state_->roles.end()) return denied;
   const Role& role = it->second;
@@ -1102,13 +1127,13 @@ Result<SessionCredentials> IdentityStore::AssumeRole(const Principal& caller,
   HYDRANT_RETURN_IF_ERROR(WriteFile(kSessionsDir, ses->key, ses->Serialize()));
   const Session& slot = state_->sessions[ses->key] = std::move(*ses);
   IndexRole(role);
-  return SessionCredentials{slot.key,
-                            slot.secret,
-                            slot.token,
-                            slot.expires_ms,
-                            role.id + ":" + slot.session_name,
-                            "arn:aws:sts::" + account_id() + ":assumed-role/" + role.name + "/" +
-                                slot.session_name};
+  return SessionCredentials{
+      slot.key,
+      slot.secret,
+      slot.token,
+      slot.expires_ms,
+      role.id + ":" + slot.session_name,
+      "arn:aws:sts::" + account_id() + ":assumed-role/" + role.name + "/" + slot.session_name};
 }
 
 Result<SessionCredentials> IdentityStore::GetSessionToken(const Principal& caller,
@@ -1224,7 +1249,8 @@ Status IdentityStore::ApplyConfigUsers(const std::vector<ConfigUser>& entries) {
   }
   Principal root = RootPrincipal();
   for (const auto& [key, secret] : s.root_keys) {
-    if (auto it = s.index.find(key); it != s.index.end() && it->second.principal.kind != Principal::Kind::kRoot) {
+    if (auto it = s.index.find(key);
+        it != s.index.end() && it->second.principal.kind != Principal::Kind::kRoot) {
       return Status::InvalidArgument("[[auth.users]]: root access key " + key +
                                      " belongs to another identity");
     }

@@ -58,9 +58,9 @@ struct IamLimits {
   int roles = 1000;
   int managed_policies = 1500;
   int keys_per_user = 2;
-  int attached_policies = 10;      // per user and per role
-  int user_inline_chars = 2048;    // all inline policies of a user together
-  int role_inline_chars = 10240;   // all inline policies of a role together
+  int attached_policies = 10;     // per user and per role
+  int user_inline_chars = 2048;   // all inline policies of a user together
+  int role_inline_chars = 10240;  // all inline policies of a role together
   int managed_policy_chars = 6144;
   int trust_policy_chars = 2048;
   // hydrant's own bound (STS has none it documents): unexpired sessions.
@@ -184,7 +184,8 @@ class IdentityStore final : public CredentialSource {
   Result<std::string> GetInlinePolicy(EntityKind kind, std::string_view entity,
                                       std::string_view policy_name) const;
   Status DeleteInlinePolicy(EntityKind kind, std::string_view entity, std::string_view policy_name);
-  Result<std::vector<std::string>> ListInlinePolicies(EntityKind kind, std::string_view entity) const;
+  Result<std::vector<std::string>> ListInlinePolicies(EntityKind kind,
+                                                      std::string_view entity) const;
   Status AttachPolicy(EntityKind kind, std::string_view entity, std::string_view policy_arn);
   Status DetachPolicy(EntityKind kind, std::string_view entity, std::string_view policy_arn);
   Result<std::vector<AttachedPolicy>> ListAttachedPolicies(EntityKind kind,
@@ -248,7 +249,8 @@ class IdentityStore final : public CredentialSource {
 
   UserInfo InfoOf(const User& u) const;
   RoleInfo InfoOf(const Role& r) const;
-  PolicyInfo InfoOf(const Managed& m) const;
+  PolicyInfo InfoOf(const Managed& m, const std::unordered_map<std::string, int>& counts) const;
+  std::unordered_map<std::string, int> AttachmentCounts() const;
   const Managed* FindPolicy(std::string_view arn) const;
   const Entity* FindEntity(EntityKind kind, std::string_view name) const;
   Status ValidatePolicy(std::string_view doc, bool trust) const;

@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "common/file_util.h"
 #include "testing/temp_dir.h"
@@ -13,8 +16,10 @@
 namespace hydrant::iam {
 namespace {
 
-constexpr std::string_view kDoc = R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]})";
-constexpr std::string_view kTrust = R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]})";
+constexpr std::string_view kDoc =
+    R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]})";
+constexpr std::string_view kTrust =
+    R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]})";
 constexpr int64_t kT0 = 1'800'000'000'000;
 
 class IdentityStoreTest : public ::testing::Test {
@@ -26,7 +31,8 @@ class IdentityStoreTest : public ::testing::Test {
     o.clock = &clock_;
     o.validate_policy = [this](std::string_view doc, bool trust) -> Status {
       last_trust_ = trust;
-      if (doc.empty() || doc.front() != '{') return Status::InvalidArgument("Syntax errors in policy.");
+      if (doc.empty() || doc.front() != '{')
+        return Status::InvalidArgument("Syntax errors in policy.");
       return Status::Ok();
     };
     o.limits = limits_;
@@ -70,7 +76,8 @@ TEST_F(IdentityStoreTest, UserKeysAndPoliciesSurviveReopen) {
     ASSERT_TRUE(s->PutInlinePolicy(EntityKind::kUser, "alice", "inline", kDoc).ok());
     ASSERT_TRUE(s->CreatePolicy("managed", "/", R"({"m":1})", "d", {}).ok());
     ASSERT_TRUE(
-        s->AttachPolicy(EntityKind::kUser, "alice", "arn:aws:iam::111122223333:policy/managed").ok());
+        s->AttachPolicy(EntityKind::kUser, "alice", "arn:aws:iam::111122223333:policy/managed")
+            .ok());
   }
   auto s = Open();
   auto u = s->GetUser("ALICE");  // found regardless of case
@@ -162,9 +169,9 @@ TEST_F(IdentityStoreTest, ErrorsCarryIamCodesAndMessages) {
   EXPECT_TRUE(last_trust_);
   EXPECT_EQ(s->GetInlinePolicy(EntityKind::kUser, "erin", "p").status().message(),
             "The user policy with name p cannot be found.");
-  EXPECT_EQ(s->AttachPolicy(EntityKind::kUser, "erin", "arn:aws:iam::111122223333:policy/x")
-                .message(),
-            "Policy arn:aws:iam::111122223333:policy/x does not exist or is not attachable.");
+  EXPECT_EQ(
+      s->AttachPolicy(EntityKind::kUser, "erin", "arn:aws:iam::111122223333:policy/x").message(),
+      "Policy arn:aws:iam::111122223333:policy/x does not exist or is not attachable.");
 }
 
 TEST_F(IdentityStoreTest, DeleteUserConflictsUntilKeysAndPoliciesAreGone) {
@@ -438,9 +445,10 @@ TEST_F(IdentityStoreTest, DeletingARoleEndsItsSessions) {
 TEST_F(IdentityStoreTest, ConfigUsersAreCreatedUpdatedAndProtected) {
   {
     auto s = Open();
-    ASSERT_TRUE(s->ApplyConfigUsers({{"admin", "AKIAADMIN00000000000", "rootsecret", "", true},
-                                     {"writer", "AKIAWRITER0000000000", "s1", std::string(kDoc), false}})
-                    .ok());
+    ASSERT_TRUE(
+        s->ApplyConfigUsers({{"admin", "AKIAADMIN00000000000", "rootsecret", "", true},
+                             {"writer", "AKIAWRITER0000000000", "s1", std::string(kDoc), false}})
+            .ok());
     auto root = s->Lookup("AKIAADMIN00000000000");
     ASSERT_TRUE(root.has_value());
     EXPECT_EQ(root->principal.kind, Principal::Kind::kRoot);
@@ -463,8 +471,7 @@ TEST_F(IdentityStoreTest, ConfigUsersAreCreatedUpdatedAndProtected) {
   }
   {
     auto s = Open();
-    ASSERT_TRUE(
-        s->ApplyConfigUsers({{"writer", "AKIAWRITER0000000000", "s2", "", false}}).ok());
+    ASSERT_TRUE(s->ApplyConfigUsers({{"writer", "AKIAWRITER0000000000", "s2", "", false}}).ok());
     auto w = s->Lookup("AKIAWRITER0000000000");
     EXPECT_EQ(w->secret_access_key, "s2");
     EXPECT_TRUE(w->active);
@@ -492,6 +499,38 @@ TEST_F(IdentityStoreTest, ConfigKeyOfAnotherIdentityIsRefused) {
   EXPECT_FALSE(bad.ok());
   EXPECT_NE(bad.message().find("Syntax errors in policy."), std::string::npos);
   EXPECT_EQ(bad.message().find("zsecret"), std::string::npos);
+}
+
+// Lookup runs on every request while the API changes the store: readers always
+// see a whole entry (its secret matches the key they asked for).
+TEST_F(IdentityStoreTest, LookupIsSafeWhileTheStoreChanges) {
+  auto s = Open();
+  ASSERT_TRUE(s->CreateUser("busy", "/", {}).ok());
+  auto k = s->CreateAccessKey("busy");
+  const std::string key = k->access_key_id, secret = k->secret_access_key;
+  std::atomic<bool> stop{false};
+  std::atomic<int> bad{0}, reads{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&] {
+      while (!stop) {
+        auto l = s->Lookup(key);
+        if (!l || l->secret_access_key != secret || l->principal.user_name != "busy") ++bad;
+        ++reads;
+      }
+    });
+  }
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(
+        s->PutInlinePolicy(EntityKind::kUser, "busy", "p" + std::to_string(i % 3), kDoc).ok());
+    auto extra = s->CreateAccessKey("busy");
+    ASSERT_TRUE(extra.ok());
+    ASSERT_TRUE(s->DeleteAccessKey("busy", extra->access_key_id).ok());
+  }
+  stop = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_GT(reads.load(), 0);
 }
 
 }  // namespace

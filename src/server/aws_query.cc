@@ -65,7 +65,8 @@ Service Detect(const http::Request& req) {
   if (service == "sts") return Service::kSts;
   if (!service.empty() || req.Path() != "/") return Service::kNone;
   if (req.method != "GET" && req.method != "POST") return Service::kNone;
-  if (req.method == "POST" && !IsForm(req) && req.Query().find("Action=") == std::string_view::npos) {
+  if (req.method == "POST" && !IsForm(req) &&
+      req.Query().find("Action=") == std::string_view::npos) {
     return Service::kNone;
   }
   Params p(req);
@@ -189,8 +190,7 @@ void Validator::Chars(std::string_view field, const std::optional<std::string>& 
 void Validator::Pattern(std::string_view field, const std::optional<std::string>& value,
                         bool matches, std::string_view pattern) {
   if (value && !matches) {
-    Add(field, value,
-        "Member must satisfy regular expression pattern: " + std::string(pattern));
+    Add(field, value, "Member must satisfy regular expression pattern: " + std::string(pattern));
   }
 }
 
@@ -229,8 +229,9 @@ void Validator::Enum(std::string_view field, const std::optional<std::string>& v
 
 std::optional<Error> Validator::Result() const {
   if (errors_.empty()) return std::nullopt;
-  std::string m = std::to_string(errors_.size()) +
-                  (errors_.size() == 1 ? " validation error detected: " : " validation errors detected: ");
+  std::string m =
+      std::to_string(errors_.size()) +
+      (errors_.size() == 1 ? " validation error detected: " : " validation errors detected: ");
   for (size_t i = 0; i < errors_.size(); ++i) m += (i ? "; " : "") + errors_[i];
   return Error{400, "ValidationError", m, true};
 }

@@ -51,7 +51,8 @@ bool DocChar(unsigned char c) { return c >= 0x20 || c == '\t' || c == '\n' || c 
 constexpr std::string_view kNamePattern = "[\\w+=,.@-]+";
 
 // userNameType, roleNameType (1..64), existingUserNameType (1..128), policyNameType (1..128).
-void Name(Validator& v, std::string_view field, const Opt& value, size_t max, bool required = true) {
+void Name(Validator& v, std::string_view field, const Opt& value, size_t max,
+          bool required = true) {
   if (required) v.Required(field, value);
   v.Length(field, value, 1, max);
   v.Chars(field, value, NameChar, kNamePattern);
@@ -71,8 +72,8 @@ bool PolicyPathOk(std::string_view p) {
   if (p.empty() || p.front() != '/' || p.back() != '/') return false;
   if (p.find("//") != std::string_view::npos && p != "/") return false;
   for (unsigned char c : p) {
-    if (!(c == '/' || std::isalnum(c) || c == '.' || c == ',' || c == '+' || c == '@' ||
-          c == '=' || c == '_' || c == '-')) {
+    if (!(c == '/' || std::isalnum(c) || c == '.' || c == ',' || c == '+' || c == '@' || c == '=' ||
+          c == '_' || c == '-')) {
       return false;
     }
   }
@@ -218,8 +219,8 @@ std::string LowerName(const std::string& s) { return AsciiLower(s); }
 // GetSessionToken session of one.
 Opt CallerUser(const Ctx& c) {
   const iam::Principal* p = c.req.principal.get();
-  if (p && (p->kind == iam::Principal::Kind::kUser ||
-            p->kind == iam::Principal::Kind::kFederated)) {
+  if (p &&
+      (p->kind == iam::Principal::Kind::kUser || p->kind == iam::Principal::Kind::kFederated)) {
     return p->user_name;
   }
   return std::nullopt;
@@ -372,7 +373,8 @@ Outcome UpdateAccessKey(Ctx& c) {
   auto user = KeyUser(c, v, key_id);
   if (auto* e = std::get_if<Error>(&user)) return Fail(*e);
   if (*status == "Expired") {
-    return Fail(Error{400, "InvalidInput", "Status Expired cannot be set; use Active or Inactive."});
+    return Fail(
+        Error{400, "InvalidInput", "Status Expired cannot be set; use Active or Inactive."});
   }
   Status st = c.store.UpdateAccessKey(std::get<std::string>(user), *key_id, *status == "Active");
   return st.ok() ? Done() : Fail(st);
@@ -473,12 +475,14 @@ Outcome ListAttached(Ctx& c, const Kind& k) {
   for (auto& a : *list) {
     // arn:aws:iam::ACCOUNT:policy/PATH/NAME: the path is what follows "policy".
     size_t at = a.arn.find(":policy/");
-    std::string path = at == std::string::npos ? "/" : a.arn.substr(at + 7, a.arn.size() - at - 7 - a.name.size());
+    std::string path =
+        at == std::string::npos ? "/" : a.arn.substr(at + 7, a.arn.size() - at - 7 - a.name.size());
     if (!prefix || path.starts_with(*prefix)) policies.push_back(std::move(a));
   }
   return Result(Page(
       "AttachedPolicies", std::move(policies), [](const iam::AttachedPolicy& a) { return a.arn; },
-      g, [](XmlWriter& w, const iam::AttachedPolicy& a) {
+      g,
+      [](XmlWriter& w, const iam::AttachedPolicy& a) {
         w.Open("member");
         w.Element("PolicyName", a.name);
         w.Element("PolicyArn", a.arn);
@@ -532,9 +536,9 @@ Outcome GetPolicyVersion(Ctx& c) {
   auto p = c.store.GetPolicy(*arn);
   if (!p.ok()) return Fail(p.status());
   if (*version != "v1") {
-    return Fail(Error{404, std::string(iam::kNoSuchEntity),
-                      "Policy " + *arn + " version " + *version +
-                          " does not exist or is not attachable."});
+    return Fail(
+        Error{404, std::string(iam::kNoSuchEntity),
+              "Policy " + *arn + " version " + *version + " does not exist or is not attachable."});
   }
   XmlWriter w;
   w.Open("PolicyVersion");
@@ -558,7 +562,8 @@ Outcome ListPolicies(Ctx& c) {
   if (auto e = v.Result()) return Fail(*e);
   std::vector<iam::PolicyInfo> policies;
   // Only customer managed policies exist here (no AWS managed ones, no boundaries).
-  if (scope.value_or("All") != "AWS" && usage.value_or("PermissionsPolicy") != "PermissionsBoundary") {
+  if (scope.value_or("All") != "AWS" &&
+      usage.value_or("PermissionsPolicy") != "PermissionsBoundary") {
     for (auto& p : c.store.ListPolicies()) {
       if (only == "true" && p.attachment_count == 0) continue;
       if (prefix && !p.path.starts_with(*prefix)) continue;
@@ -583,8 +588,8 @@ Outcome DeletePolicy(Ctx& c) {
 
 Outcome CreateRole(Ctx& c) {
   Validator v;
-  Opt name = c.p.Get("RoleName"), path = c.p.Get("Path"),
-      doc = c.p.Get("AssumeRolePolicyDocument"), description = c.p.Get("Description");
+  Opt name = c.p.Get("RoleName"), path = c.p.Get("Path"), doc = c.p.Get("AssumeRolePolicyDocument"),
+      description = c.p.Get("Description");
   Name(v, "roleName", name, 64);
   Path(v, path);
   Document(v, "assumeRolePolicyDocument", doc);
@@ -692,8 +697,8 @@ http::Response IamApi::Handle(const http::Request& req) const {
   Ctx c{req, Params(req), *store_};
   Opt action = c.p.Get("Action");
   if (!action) {
-    return query::ErrorReply(query::kIamNamespace,
-                             {400, "MissingAction", "Missing Action", true}, request_id);
+    return query::ErrorReply(query::kIamNamespace, {400, "MissingAction", "Missing Action", true},
+                             request_id);
   }
   for (const auto& [name, op] : Operations()) {
     if (name != *action) continue;

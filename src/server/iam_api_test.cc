@@ -18,7 +18,8 @@ namespace hydrant::server {
 namespace {
 
 constexpr int64_t kT0 = 1'800'000'000'000;  // 2027-01-15T08:00:00Z
-constexpr std::string_view kDoc = R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]})";
+constexpr std::string_view kDoc =
+    R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]})";
 
 std::string Enc(std::string_view s) { return PercentEncode(s, false); }
 
@@ -30,7 +31,8 @@ class QueryApiTest : public ::testing::Test {
     o.account_id = "111122223333";
     o.clock = &clock_;
     o.validate_policy = [](std::string_view doc, bool) -> Status {
-      if (doc.empty() || doc.front() != '{') return Status::InvalidArgument("Syntax errors in policy.");
+      if (doc.empty() || doc.front() != '{')
+        return Status::InvalidArgument("Syntax errors in policy.");
       return Status::Ok();
     };
     auto s = iam::IdentityStore::Open(std::move(o));
@@ -51,12 +53,10 @@ class QueryApiTest : public ::testing::Test {
     r.principal = std::move(who);
     return r;
   }
-  http::Response Iam(const std::string& form,
-                     std::shared_ptr<const iam::Principal> who = nullptr) {
+  http::Response Iam(const std::string& form, std::shared_ptr<const iam::Principal> who = nullptr) {
     return iam_->Handle(Post(form + "&Version=2010-05-08", std::move(who)));
   }
-  http::Response Sts(const std::string& form,
-                     std::shared_ptr<const iam::Principal> who = nullptr) {
+  http::Response Sts(const std::string& form, std::shared_ptr<const iam::Principal> who = nullptr) {
     return sts_->Handle(Post(form + "&Version=2011-06-15", std::move(who)));
   }
   // The body with its request id replaced.
@@ -64,7 +64,8 @@ class QueryApiTest : public ::testing::Test {
     return std::regex_replace(r.body, std::regex("<RequestId>[0-9a-f-]{36}</RequestId>"),
                               "<RequestId>ID</RequestId>");
   }
-  static std::string Between(const std::string& s, const std::string& open, const std::string& close) {
+  static std::string Between(const std::string& s, const std::string& open,
+                             const std::string& close) {
     size_t a = s.find(open);
     if (a == std::string::npos) return {};
     a += open.size();
@@ -85,7 +86,9 @@ class QueryApiTest : public ::testing::Test {
 };
 
 TEST_F(QueryApiTest, CreateUserAnswersTheModelsShape) {
-  auto r = Iam("Action=CreateUser&UserName=alice&Path=%2Fteam%2F&Tags.member.1.Key=k&Tags.member.1.Value=v+w");
+  auto r =
+      Iam("Action=CreateUser&UserName=alice&Path=%2Fteam%2F&Tags.member.1.Key=k&Tags.member.1."
+          "Value=v+w");
   ASSERT_EQ(r.status, 200) << r.body;
   std::string id = store_->GetUser("alice")->id;
   EXPECT_EQ(Body(r),
@@ -200,7 +203,8 @@ TEST_F(QueryApiTest, InlinePolicyDocumentsComeBackUrlEncoded) {
 
 TEST_F(QueryApiTest, ManagedPoliciesAndAttachments) {
   ASSERT_EQ(Iam("Action=CreateRole&RoleName=r&AssumeRolePolicyDocument=" + Enc(kDoc)).status, 200);
-  auto c = Iam("Action=CreatePolicy&PolicyName=m&Path=%2Fp%2F&Description=d&PolicyDocument=" + Enc(kDoc));
+  auto c = Iam("Action=CreatePolicy&PolicyName=m&Path=%2Fp%2F&Description=d&PolicyDocument=" +
+               Enc(kDoc));
   ASSERT_EQ(c.status, 200) << c.body;
   std::string arn = "arn:aws:iam::111122223333:policy/p/m";
   EXPECT_EQ(Between(c.body, "<Arn>", "</Arn>"), arn);
@@ -225,8 +229,10 @@ TEST_F(QueryApiTest, ManagedPoliciesAndAttachments) {
 }
 
 TEST_F(QueryApiTest, RoleShapeCarriesTheEncodedTrustPolicy) {
-  auto r = Iam("Action=CreateRole&RoleName=r&MaxSessionDuration=7200&Description=x&AssumeRolePolicyDocument=" +
-               Enc(kDoc));
+  auto r =
+      Iam("Action=CreateRole&RoleName=r&MaxSessionDuration=7200&Description=x&"
+          "AssumeRolePolicyDocument=" +
+          Enc(kDoc));
   ASSERT_EQ(r.status, 200) << r.body;
   std::string id = store_->GetRole("r")->id;
   EXPECT_EQ(Between(r.body, "<Role>", "</Role>"),
@@ -236,7 +242,9 @@ TEST_F(QueryApiTest, RoleShapeCarriesTheEncodedTrustPolicy) {
                 Enc(kDoc) +
                 "</AssumeRolePolicyDocument><Description>x</Description>"
                 "<MaxSessionDuration>7200</MaxSessionDuration>");
-  EXPECT_EQ(Iam("Action=CreateRole&RoleName=r2&MaxSessionDuration=100&AssumeRolePolicyDocument=" + Enc(kDoc)).status,
+  EXPECT_EQ(Iam("Action=CreateRole&RoleName=r2&MaxSessionDuration=100&AssumeRolePolicyDocument=" +
+                Enc(kDoc))
+                .status,
             400);
 }
 
@@ -304,8 +312,10 @@ TEST_F(QueryApiTest, AssumeRoleAndTheSessionsIdentity) {
   EXPECT_EQ(Between(denied.body, "<Code>", "</Code>"), "AccessDenied");
   EXPECT_EQ(Message(denied),
             "User: arn:aws:iam::111122223333:root is not authorized to perform: sts:AssumeRole "
-            "on resource: " + role_arn);
-  auto short_duration = Sts("Action=AssumeRole&RoleSessionName=s2&DurationSeconds=899&RoleArn=" + Enc(role_arn));
+            "on resource: " +
+                role_arn);
+  auto short_duration =
+      Sts("Action=AssumeRole&RoleSessionName=s2&DurationSeconds=899&RoleArn=" + Enc(role_arn));
   EXPECT_EQ(short_duration.status, 400);
   EXPECT_EQ(Between(short_duration.body, "<Code>", "</Code>"), "ValidationError");
 }

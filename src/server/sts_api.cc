@@ -51,7 +51,9 @@ http::Response StsApi::Handle(const http::Request& req) const {
   const std::string request_id = NewUuid();
   query::Params p(req);
   Opt action = p.Get("Action");
-  auto fail = [&](const Error& e) { return query::ErrorReply(query::kStsNamespace, e, request_id); };
+  auto fail = [&](const Error& e) {
+    return query::ErrorReply(query::kStsNamespace, e, request_id);
+  };
   auto ok = [&](std::string xml) {
     return query::Reply(*action, query::kStsNamespace, std::move(xml), request_id);
   };
@@ -96,10 +98,10 @@ http::Response StsApi::Handle(const http::Request& req) const {
     WriteCredentials(w, *creds);
     return ok(w.Take());
   }
-  return fail({400, "InvalidAction",
-               "Could not find operation " + *action + " for version " +
-                   std::string(query::kStsVersion),
-               true});
+  return fail(
+      {400, "InvalidAction",
+       "Could not find operation " + *action + " for version " + std::string(query::kStsVersion),
+       true});
 }
 
 }  // namespace hydrant::server
