@@ -18,6 +18,7 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <boost/json.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -30,6 +31,9 @@
 #include "aws/http_client.h"
 #include "common/request_id.h"
 #include "destinations/object_store.h"
+#include "iam/assume_role.h"
+#include "iam/identity_store.h"
+#include "iam/policy.h"
 #include "logs/delivery_errors.h"
 #include "logs/log_store.h"
 #include "observability/doctor.h"
@@ -190,6 +194,29 @@ int Serve(const hydrant::app::Config& cfg) {
     spdlog::critical("event=startup_failed component=object_store error=\"{}\"", store.status().ToString());
     return refuse_parked();
   }
+  // IAM/STS: users, keys, policies, roles, sessions (docs/security.md, "IAM and STS").
+  iam::IdentityStoreOptions iso;
+  iso.dir = cfg.data_dir + "/iam";
+  iso.account_id = cfg.account.account_id;
+  // Documents are validated as IAM does (MalformedPolicyDocument's message).
+  iso.validate_policy = [](std::string_view doc, bool trust) -> Status {
+    return iam::ParsePolicy(doc, trust ? iam::PolicyKind::kTrust : iam::PolicyKind::kIdentity).status();
+  };
+  auto identities = iam::IdentityStore::Open(std::move(iso));
+  if (!identities.ok()) {
+    spdlog::critical("event=startup_failed component=iam error=\"{}\"", identities.status().ToString());
+    return refuse_parked();
+  }
+  {
+    std::vector<iam::ConfigUser> users;
+    for (const auto& u : cfg.auth_users) {
+      users.push_back({u.name, u.access_key_id, u.secret_access_key, u.policy, u.root});
+    }
+    if (Status st = (*identities)->ApplyConfigUsers(users); !st.ok()) {
+      spdlog::critical("event=startup_failed component=iam error=\"{}\"", st.ToString());
+      return refuse_parked();
+    }
+  }
   auto logs = logs::LogStore::Open(cfg.data_dir + "/logs");
   if (!logs.ok()) {
     spdlog::critical("event=startup_failed component=logs error=\"{}\"", logs.status().ToString());
@@ -247,6 +274,12 @@ int Serve(const hydrant::app::Config& cfg) {
                                        .retention_ms = cfg.metrics_retention_seconds * 1000});
   series.Start(registry->get());
   router->SetMetricsSeries(&series);
+  // AssumeRole: the role's trust policy and the caller's policies decide.
+  router->SetIdentityStore(identities->get(), [](const iam::Principal& caller,
+                                                 const std::string& role_arn,
+                                                 const std::string& trust) {
+    return iam::MayAssumeRole(caller, role_arn, trust, SystemClock::Get().NowMillis());
+  });
   // hydrant doctor / GET /doctor: the seed's checklist against a live stream.
   observability::DoctorDeps dd;
   dd.sink = sink->get();

@@ -28,10 +28,16 @@ Status SyncDir(const std::string& dir) {
   return Status::Ok();
 }
 
-Status WriteFileAtomic(const std::string& path, std::string_view data) {
+Status WriteFileAtomic(const std::string& path, std::string_view data, unsigned mode) {
   std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return Status::FromErrno("create " + tmp, errno);
+  // A leftover temp file keeps its old mode through O_TRUNC.
+  if (::fchmod(fd, mode) != 0) {
+    int err = errno;
+    ::close(fd);
+    return Status::FromErrno("chmod " + tmp, err);
+  }
   if (Status st = WriteAll(fd, data, tmp); !st.ok()) {
     ::close(fd);
     ::unlink(tmp.c_str());

@@ -13,7 +13,8 @@ namespace hydrant::fs {
 
 // Writes `data` to `path` atomically and durably: temp file, fdatasync, rename,
 // fsync of the directory. Readers see the old or the new content, never a mix.
-Status WriteFileAtomic(const std::string& path, std::string_view data);
+// The file gets `mode` (0600 for files holding secrets).
+Status WriteFileAtomic(const std::string& path, std::string_view data, unsigned mode = 0644);
 // The file's content; NotFound when it does not exist. Reading stops once more
 // than `max_bytes` were read (metadata readers refuse runaway files that way).
 Result<std::string> ReadFile(const std::string& path, size_t max_bytes = static_cast<size_t>(-1));

@@ -6,19 +6,24 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
+#include "common/request_id.h"
 #include "destinations/object_store.h"
 #include "observability/doctor.h"
 #include "observability/health.h"
 #include "observability/metrics.h"
 #include "observability/series.h"
 #include "server/authorization.h"
+#include "server/aws_query.h"
 #include "server/firehose_api.h"
+#include "server/iam_api.h"
 #include "server/lambda_api.h"
 #include "server/logs_api.h"
 #include "server/s3_api.h"
+#include "server/sts_api.h"
 #include "stream/registry.h"
 
 namespace hydrant::server {
@@ -70,6 +75,19 @@ http::Response LambdaTooLarge(const http::Request&, uint64_t limit) {
                                    " bytes for the InvokeFunction operation");
   r.SetHeader("x-amzn-ErrorType", "RequestEntityTooLargeException");
   return r;
+}
+
+// IAM and STS: a policy document is at most 131,072 characters, three times that
+// percent-encoded.
+constexpr uint64_t kQueryBodyLimit = 1ull << 20;
+
+http::Response QueryTooLarge(const http::Request&, uint64_t limit) {
+  return query::ErrorReply(query::kIamNamespace,
+                           {413, "RequestEntityTooLarge",
+                            "The request body exceeds the limit of " + std::to_string(limit) +
+                                " bytes.",
+                            true},
+                           NewUuid());
 }
 
 // GET /metrics/series?stream=NAME&metric=M[,M...]&since=EPOCH_MS&window=SECONDS:
@@ -207,15 +225,30 @@ struct Router::Impl {
   Impl(stream::StreamRegistry* registry, store::ObjectStore* store,
        processing::InvokerRegistry* invokers, logs::LogStore* log_store,
        const AccountContext& account, int workers)
-      : registry(registry), bucket_policies(store), authz(&bucket_policies),
+      : registry(registry), account(account), bucket_policies(store), authz(&bucket_policies),
         firehose(registry, &authz), lambda(invokers, account, &authz),
         logs(log_store, account, &SystemClock::Get(), &authz),
         s3(store, account.region,
            registry ? &registry->account_probe().s3_disk_full_requests : nullptr, &authz),
         pool(workers), uploads(kUploadThreads) {}
   void Post(std::function<void()> fn) { pool.Post(std::move(fn)); }
+  // AccessDenied (403, Query XML) when the signed caller may not run the IAM action.
+  std::optional<http::Response> IamDenied(const http::Request& req) const {
+    if (!Authorizer::Applies(req)) return std::nullopt;
+    auto params = http::ParseQuery(req.Query());
+    for (auto& kv : query::ParseForm(req.body)) params.push_back(std::move(kv));
+    std::string action;
+    for (const auto& [k, v] : params) {
+      if (k == "Action") action = v;
+    }
+    if (action.empty()) return std::nullopt;  // the API answers the missing action
+    auto denied = authz.Check(req, IamAccess(action, params, req.principal.get(), account));
+    if (!denied) return std::nullopt;
+    return query::ErrorReply(query::kIamNamespace, {403, "AccessDenied", *denied}, NewUuid());
+  }
 
   stream::StreamRegistry* registry;
+  const AccountContext account;
   const observability::MetricsSeries* series = nullptr;
   const observability::Doctor* doctor = nullptr;
   // Authorizes signed requests in every API (open mode: nothing to check).
@@ -225,6 +258,8 @@ struct Router::Impl {
   LambdaApi lambda;
   LogsApi logs;
   S3Api s3;
+  std::unique_ptr<IamApi> iam;  // null: IAM and STS not served
+  std::unique_ptr<StsApi> sts;
   WorkerPool pool;     // S3 calls, the Logs API, control plane, /doctor
   WorkerPool uploads;  // S3 calls with a streamed body
 };
@@ -240,10 +275,16 @@ void Router::SetMetricsSeries(const observability::MetricsSeries* series) { impl
 
 void Router::SetDoctor(const observability::Doctor* doctor) { impl_->doctor = doctor; }
 
+void Router::SetIdentityStore(iam::IdentityStore* store, iam::AssumeCheck may_assume) {
+  impl_->iam = store ? std::make_unique<IamApi>(store) : nullptr;
+  impl_->sts = store ? std::make_unique<StsApi>(store, std::move(may_assume)) : nullptr;
+}
+
 http::BodyPolicy Router::Classify(const http::Request& head) {
   if (FirehoseApi::IsFirehoseRequest(head)) return {kFirehoseBodyLimit, false, FirehoseTooLarge};
   if (LogsApi::IsLogsRequest(head)) return {kLogsBodyLimit, false, LogsTooLarge};
   if (LambdaApi::IsLambdaRequest(head)) return {kLambdaBodyLimit, false, LambdaTooLarge};
+  if (query::MayBeQuery(head)) return {kQueryBodyLimit, false, QueryTooLarge};
   return S3Api::BodyPolicyFor(head);
 }
 
@@ -272,6 +313,21 @@ void Router::Handle(http::Request&& req, http::Respond respond) {
   if (LambdaApi::IsLambdaRequest(req)) {
     impl_->lambda.Handle(std::move(req), std::move(respond));
     return;
+  }
+  // IAM and STS: they write the identity store's files, off the I/O threads.
+  if (impl_->iam && query::MayBeQuery(req)) {
+    if (query::Service svc = query::Detect(req); svc != query::Service::kNone) {
+      impl_->Post([this, svc, req = std::move(req), respond = std::move(respond)]() mutable {
+        if (svc == query::Service::kIam) {
+          if (auto denied = impl_->IamDenied(req)) return respond(std::move(*denied));
+          return respond(impl_->iam->Handle(req));
+        }
+        // STS needs no permission but AssumeRole's, which the role's trust
+        // policy and the caller's policies decide (may_assume).
+        respond(impl_->sts->Handle(req));
+      });
+      return;
+    }
   }
   // /health and /metrics are hydrant's own; a signed request for them is S3's
   // (buckets may be named "health" or "metrics").

@@ -9,11 +9,14 @@
 // Unsigned GET /health, GET /metrics (Prometheus text) and GET /metrics/series
 // (recent time series, JSON) are hydrant's own, and so is GET /doctor?stream=NAME
 // (the doctor's report, JSON; docs/doctor.md), run on the worker pool.
+// IAM and STS (AWS's Query protocol: form fields Action and Version) go to
+// IamApi and StsApi, on the worker pool (they write the identity store's files).
 
 #include <memory>
 #include <string>
 
 #include "common/account.h"
+#include "iam/identity_store.h"
 #include "server/http_types.h"
 
 namespace hydrant::store {
@@ -51,6 +54,10 @@ class Router {
   void SetMetricsSeries(const observability::MetricsSeries* series);
   // Serves GET /doctor?stream=NAME from `doctor` (not owned; null = 503). Call before serving.
   void SetDoctor(const observability::Doctor* doctor);
+  // Serves the IAM and STS Query APIs (POST / with Action and Version, or a SigV4
+  // scope of iam/sts) from `store` (not owned; null = not served, the request goes
+  // to S3). `may_assume` decides sts:AssumeRole. Call before serving.
+  void SetIdentityStore(iam::IdentityStore* store, iam::AssumeCheck may_assume);
 
  private:
   struct Impl;
