@@ -36,7 +36,9 @@
 #include "observability/series.h"
 #include "processing/invoker_registry.h"
 #include "server/aws_json.h"
+#include "auth/static_credential_source.h"
 #include "server/http_server.h"
+#include "server/request_auth.h"
 #include "server/router.h"
 #include "sources/direct_put.h"
 #include "stream/registry.h"
@@ -265,6 +267,18 @@ int Serve(const hydrant::app::Config& cfg) {
   };
   observability::Doctor doctor(std::move(dd));
   router->SetDoctor(&doctor);
+  // [auth] mode "sigv4": every request's signature verified against the
+  // [[auth.users]] keys (the IAM store takes their place when it exists).
+  std::vector<auth::StaticUser> static_users;
+  for (const auto& u : cfg.auth_users) {
+    static_users.push_back({u.name, u.access_key_id, u.secret_access_key, u.policy, u.root,
+                            u.session_token});
+  }
+  auth::StaticCredentialSource credentials(cfg.account.account_id, static_users);
+  server::RequestAuth request_auth({cfg.auth_mode, cfg.auth_public_health, cfg.account.region,
+                                    &credentials, nullptr});
+  router->SetRequestAuth(&request_auth);
+  spdlog::info("event=auth mode={} users={}", cfg.auth_mode, cfg.auth_users.size());
   gate.Open(router.get());
   const auto startup_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                               std::chrono::steady_clock::now() - start_time)

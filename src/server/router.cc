@@ -16,6 +16,7 @@
 #include "server/firehose_api.h"
 #include "server/lambda_api.h"
 #include "server/logs_api.h"
+#include "server/request_auth.h"
 #include "server/s3_api.h"
 #include "stream/registry.h"
 
@@ -200,6 +201,8 @@ struct Router::Impl {
   stream::StreamRegistry* registry;
   const observability::MetricsSeries* series = nullptr;
   const observability::Doctor* doctor = nullptr;
+  RequestAuth open_auth{RequestAuthOptions{}};  // "open": the anonymous principal
+  const RequestAuth* auth = &open_auth;
   FirehoseApi firehose;
   LambdaApi lambda;
   LogsApi logs;
@@ -219,6 +222,10 @@ void Router::SetMetricsSeries(const observability::MetricsSeries* series) { impl
 
 void Router::SetDoctor(const observability::Doctor* doctor) { impl_->doctor = doctor; }
 
+void Router::SetRequestAuth(const RequestAuth* auth) {
+  impl_->auth = auth != nullptr ? auth : &impl_->open_auth;
+}
+
 http::BodyPolicy Router::Classify(const http::Request& head) {
   if (FirehoseApi::IsFirehoseRequest(head)) return {kFirehoseBodyLimit, false, FirehoseTooLarge};
   if (LogsApi::IsLogsRequest(head)) return {kLogsBodyLimit, false, LogsTooLarge};
@@ -227,6 +234,11 @@ http::BodyPolicy Router::Classify(const http::Request& head) {
 }
 
 void Router::Handle(http::Request&& req, http::Respond respond) {
+  // Who sent it (sigv4: a verified signature), before anything else.
+  if (auto refused = impl_->auth->Check(&req)) {
+    respond(std::move(*refused));
+    return;
+  }
   if (FirehoseApi::IsFirehoseRequest(req)) {
     std::string_view target = req.Header("X-Amz-Target");
     if (target.ends_with(".PutRecord") || target.ends_with(".PutRecordBatch")) {

@@ -35,6 +35,8 @@ class LogStore;
 
 namespace hydrant::server {
 
+class RequestAuth;
+
 class Router {
  public:
   // `invokers` may be null (no Lambda API); `logs` may be null (the Logs API then
@@ -51,6 +53,9 @@ class Router {
   void SetMetricsSeries(const observability::MetricsSeries* series);
   // Serves GET /doctor?stream=NAME from `doctor` (not owned; null = 503). Call before serving.
   void SetDoctor(const observability::Doctor* doctor);
+  // Authenticates every request with `auth` (not owned; docs/security.md). Without
+  // it the router runs in open mode. Call before serving.
+  void SetRequestAuth(const RequestAuth* auth);
 
  private:
   struct Impl;
