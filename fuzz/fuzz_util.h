@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <utility>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -92,6 +93,44 @@ inline std::vector<std::string_view> SplitParts(std::string_view data, size_t mi
   parts.push_back(data);
   while (parts.size() < min_parts) parts.emplace_back();
   return parts;
+}
+
+// An HTTP token (a header name or method a client could send).
+inline bool IsHttpToken(std::string_view s) {
+  if (s.empty()) return false;
+  for (unsigned char c : s) {
+    if (c <= 0x20 || c >= 0x7f ||
+        std::string_view("()<>@,;:\\\"/[]?={}").find(c) != std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// A header value a client could send (no line breaks, no NUL).
+inline bool IsHttpFieldValue(std::string_view s) {
+  for (unsigned char c : s) {
+    if (c == '\r' || c == '\n' || c == 0) return false;
+  }
+  return true;
+}
+
+// "Name: value" lines (those without a colon skipped) appended to *headers;
+// true when every one could come from a client as is.
+inline bool ParseHeaderLines(std::string_view lines,
+                             std::vector<std::pair<std::string, std::string>>* headers) {
+  bool wire = true;
+  while (!lines.empty()) {
+    size_t nl = lines.find('\n');
+    std::string_view line = lines.substr(0, nl);
+    lines = nl == std::string_view::npos ? std::string_view() : lines.substr(nl + 1);
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    std::string_view name = line.substr(0, colon), value = line.substr(colon + 1);
+    wire = wire && IsHttpToken(name) && IsHttpFieldValue(value);
+    headers->emplace_back(std::string(name), std::string(value));
+  }
+  return wire;
 }
 
 inline std::string_view AsView(const uint8_t* data, size_t size) {

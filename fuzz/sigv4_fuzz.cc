@@ -20,27 +20,12 @@
 
 namespace aws = hydrant::aws;
 
+using hydrant::fuzz::IsHttpFieldValue;
+using hydrant::fuzz::IsHttpToken;
+
 namespace {
 
 constexpr int64_t kNow = 1440938160000;  // 2015-08-30T12:36:00Z, AWS's test-suite date
-
-bool IsToken(std::string_view s) {
-  if (s.empty()) return false;
-  for (unsigned char c : s) {
-    if (c <= 0x20 || c >= 0x7f || std::string_view("()<>@,;:\\\"/[]?={}").find(c) !=
-                                      std::string_view::npos) {
-      return false;
-    }
-  }
-  return true;
-}
-
-bool IsFieldValue(std::string_view s) {
-  for (unsigned char c : s) {
-    if (c == '\r' || c == '\n' || c == 0) return false;
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -49,18 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto parts = hydrant::fuzz::SplitParts(hydrant::fuzz::AsView(data, size), 6);
 
   std::vector<aws::Header> headers;
-  bool wire_headers = true;  // every header could come from a client as is
-  std::string_view lines = parts[4];
-  while (!lines.empty()) {
-    size_t nl = lines.find('\n');
-    std::string_view line = lines.substr(0, nl);
-    lines = nl == std::string_view::npos ? std::string_view() : lines.substr(nl + 1);
-    size_t colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    std::string_view name = line.substr(0, colon), value = line.substr(colon + 1);
-    wire_headers = wire_headers && IsToken(name) && IsFieldValue(value);
-    headers.emplace_back(std::string(name), std::string(value));
-  }
+  const bool wire_headers = hydrant::fuzz::ParseHeaderLines(parts[4], &headers);
 
   // Verification of whatever the client claims.
   aws::RequestView view{parts[1], parts[2], parts[3], headers, aws::kEmptyPayloadHash};
@@ -75,7 +49,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)aws::CanonicalQuery(parts[3]);
 
   // Sign, then verify our own signature.
-  if (wire_headers && IsToken(parts[1]) && IsFieldValue(parts[2]) && IsFieldValue(parts[3])) {
+  if (wire_headers && IsHttpToken(parts[1]) && IsHttpFieldValue(parts[2]) &&
+      IsHttpFieldValue(parts[3])) {
     for (std::string service : {"firehose", "s3"}) {
       aws::SignableRequest req;
       req.method = std::string(parts[1]);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <fstream>
+#include <sstream>
 
 #include <toml++/toml.h>
 
@@ -224,6 +226,93 @@ static Status LoadLambdaTable(const toml::table& t, Config* cfg) {
   return Status::Ok();
 }
 
+// [auth]: mode, public_health and [[auth.users]] (docs/security.md).
+static Status LoadAuthUser(const toml::table& t, size_t index, Config::AuthUser* u) {
+  const std::string where = "auth.users[" + std::to_string(index) + "]";
+  std::string policy_file;
+  for (auto&& [k, v] : t) {
+    std::string key(k.str());
+    std::string* field = key == "name"                ? &u->name
+                         : key == "access_key_id"     ? &u->access_key_id
+                         : key == "secret_access_key" ? &u->secret_access_key
+                         : key == "policy"            ? &u->policy
+                         : key == "policy_file"       ? &policy_file
+                         : key == "session_token"     ? &u->session_token
+                                                      : nullptr;
+    if (field != nullptr) {
+      if (!v.is_string()) return Status::InvalidArgument(where + "." + key + " must be a string");
+      *field = *v.value<std::string>();
+    } else if (key == "root") {
+      if (!v.is_boolean()) return Status::InvalidArgument(where + ".root must be true or false");
+      u->root = *v.value<bool>();
+    } else {
+      return Status::InvalidArgument(where + ": unknown key '" + key + "'");
+    }
+  }
+  if (!policy_file.empty()) {
+    if (!u->policy.empty()) {
+      return Status::InvalidArgument(where + ": give policy or policy_file, not both");
+    }
+    std::ifstream in(policy_file);
+    if (!in) return Status::InvalidArgument(where + ".policy_file: cannot read " + policy_file);
+    std::stringstream text;
+    text << in.rdbuf();
+    u->policy = text.str();
+  }
+  if (u->name.empty()) return Status::InvalidArgument(where + ".name is required");
+  if (u->access_key_id.size() < 16 || u->access_key_id.size() > 128 ||
+      !std::all_of(u->access_key_id.begin(), u->access_key_id.end(),
+                   [](char c) { return std::isupper(static_cast<unsigned char>(c)) ||
+                                       std::isdigit(static_cast<unsigned char>(c)); })) {
+    return Status::InvalidArgument(where +
+                                   ".access_key_id must be 16 to 128 upper-case letters and digits");
+  }
+  if (u->secret_access_key.size() < 16) {
+    return Status::InvalidArgument(where + ".secret_access_key must be at least 16 characters");
+  }
+  if (u->root && !u->policy.empty()) {
+    return Status::InvalidArgument(where + ": a root user is allowed everything and takes no policy");
+  }
+  return Status::Ok();
+}
+
+static Status LoadAuthTable(const toml::table& t, Config* cfg) {
+  for (auto&& [k, v] : t) {
+    std::string key(k.str());
+    if (key == "mode") {
+      if (!v.is_string()) return Status::InvalidArgument("auth.mode must be a string");
+      cfg->auth_mode = *v.value<std::string>();
+      if (cfg->auth_mode != "open" && cfg->auth_mode != "sigv4") {
+        return Status::InvalidArgument("auth.mode must be \"open\" or \"sigv4\", got '" +
+                                       cfg->auth_mode + "'");
+      }
+    } else if (key == "public_health") {
+      if (!v.is_boolean()) return Status::InvalidArgument("auth.public_health must be true or false");
+      cfg->auth_public_health = *v.value<bool>();
+    } else if (key == "users") {
+      if (!v.is_array_of_tables()) {
+        return Status::InvalidArgument("auth.users must be an array of tables ([[auth.users]])");
+      }
+      size_t i = 0;
+      for (auto&& ut : *v.as_array()) {
+        Config::AuthUser u;
+        HYDRANT_RETURN_IF_ERROR(LoadAuthUser(*ut.as_table(), i, &u));
+        for (const auto& other : cfg->auth_users) {
+          if (other.access_key_id == u.access_key_id || other.name == u.name) {
+            return Status::InvalidArgument("auth.users[" + std::to_string(i) + "]: user '" +
+                                           u.name + "' or its access key is listed twice");
+          }
+        }
+        cfg->auth_users.push_back(std::move(u));
+        ++i;
+      }
+    } else {
+      return Status::InvalidArgument("auth: unknown key '" + key + "'");
+    }
+  }
+  return Status::Ok();
+}
+
 Status LoadConfigFile(const std::string& path, Config* cfg) {
   toml::table t;
   try {
@@ -252,6 +341,7 @@ Status LoadConfigFile(const std::string& path, Config* cfg) {
       case ConfigKey::Type::kTable:
         if (!v.is_table()) return Status::InvalidArgument("config key '" + key + "' must be a table");
         HYDRANT_RETURN_IF_ERROR(key == "lambda" ? LoadLambdaTable(*v.as_table(), cfg)
+                                : key == "auth" ? LoadAuthTable(*v.as_table(), cfg)
                                                 : LoadS3Table(*v.as_table(), cfg));
         break;
     }
@@ -293,6 +383,13 @@ Status Validate(const Config& cfg) {
       cfg.metrics_retention_seconds > 7 * 24 * 3600) {
     return Status::InvalidArgument(
         "metrics_retention_seconds must be between metrics_period_seconds and 604800 (a week)");
+  }
+  if (cfg.auth_mode != "open" && cfg.auth_mode != "sigv4") {
+    return Status::InvalidArgument("auth.mode must be \"open\" or \"sigv4\"");
+  }
+  if (cfg.auth_mode == "sigv4" && cfg.auth_users.empty()) {
+    return Status::InvalidArgument(
+        "auth.mode = \"sigv4\" needs at least one [[auth.users]] entry (a root user to start)");
   }
   static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
   if (std::find(std::begin(kLevels), std::end(kLevels), cfg.log_level) == std::end(kLevels)) {

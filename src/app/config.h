@@ -64,6 +64,9 @@ struct Config {
     std::string secret_access_key;
     std::string policy;
     bool root = false;
+    // Makes the key temporary: requests must carry this X-Amz-Security-Token
+    // (for tests of temporary credentials; STS issues real ones).
+    std::string session_token;
   };
   std::vector<AuthUser> auth_users;
   // [tls]: HTTPS on `listen` from these PEM files (both or neither); reloaded on

@@ -86,6 +86,9 @@ const ConfigKey kConfigKeys[] = {
      "How Lambda processors run: `endpoint`, `[[lambda.functions]]` (below)"},
     {"s3", "", "", Type::kTable, "embedded store",
      "Destination buckets on remote S3 services: `[s3]`, `[[s3.buckets]]` (below)"},
+    {"auth", "", "", Type::kTable, "open",
+     "Authentication: `mode` (`open`: any key or none; `sigv4`: every request's signature "
+     "verified), `public_health`, `[[auth.users]]` ([docs/security.md](docs/security.md))"},
 };
 // clang-format on
 

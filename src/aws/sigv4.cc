@@ -9,7 +9,10 @@
 #include <cctype>
 #include <cstring>
 #include <ctime>
+#include <deque>
 #include <map>
+#include <mutex>
+#include <unordered_map>
 
 namespace hydrant::aws {
 namespace {
@@ -73,12 +76,6 @@ const std::string* FindHeader(std::span<const Header> headers, std::string_view 
   return nullptr;
 }
 
-std::string CredentialScope(std::string_view date, std::string_view region,
-                            std::string_view service) {
-  std::string s;
-  s.append(date).append("/").append(region).append("/").append(service).append("/aws4_request");
-  return s;
-}
 
 // Builds the canonical request; `missing` receives the first signed header absent
 // from the request (an error for the verifier).
@@ -152,6 +149,12 @@ bool ParseAmzDate(std::string_view s, int64_t* unix_ms) {
 
 }  // namespace
 
+std::string CredentialScope(std::string_view date, std::string_view region,
+                            std::string_view service) {
+  std::string s;
+  s.append(date).append("/").append(region).append("/").append(service).append("/aws4_request");
+  return s;
+}
 
 std::string HmacSha256(std::string_view key, std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -322,7 +325,10 @@ Result<SigningResult> Sign(SignableRequest* req, const Credentials& creds,
   return r;
 }
 
-Result<ParsedAuthorization> ParseAuthorization(std::string_view v) {
+Result<ParsedAuthorization> ParseAuthorization(std::string_view v, AuthorizationError* why) {
+  AuthorizationError scratch;
+  if (why == nullptr) why = &scratch;
+  const std::string whole(v);
   auto trim = [](std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -331,6 +337,7 @@ Result<ParsedAuthorization> ParseAuthorization(std::string_view v) {
   v = trim(v);
   if (!v.starts_with(kAlgorithm) || v.size() == kAlgorithm.size() ||
       (v[kAlgorithm.size()] != ' ' && v[kAlgorithm.size()] != '\t')) {
+    *why = AuthorizationError::kNotSigV4;
     return Status::InvalidArgument("Authorization header is not " + std::string(kAlgorithm));
   }
   v = trim(v.substr(kAlgorithm.size()));
@@ -342,8 +349,9 @@ Result<ParsedAuthorization> ParseAuthorization(std::string_view v) {
     v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
     size_t eq = part.find('=');
     if (eq == std::string_view::npos) {
-      return Status::InvalidArgument("Authorization header component without '=': " +
-                                     std::string(part));
+      *why = AuthorizationError::kMissingComponent;
+      return Status::InvalidArgument("Authorization header requires each component to be of the "
+                                     "form key=value. Authorization=" + whole);
     }
     std::string_view key = trim(part.substr(0, eq));
     std::string_view val = trim(part.substr(eq + 1));
@@ -356,11 +364,12 @@ Result<ParsedAuthorization> ParseAuthorization(std::string_view v) {
     }
   }
   std::string missing;
-  if (!have_c) missing += " Credential";
-  if (!have_h) missing += " SignedHeaders";
-  if (!have_s) missing += " Signature";
+  if (!have_c) missing += "Authorization header requires 'Credential' parameter. ";
+  if (!have_s) missing += "Authorization header requires 'Signature' parameter. ";
+  if (!have_h) missing += "Authorization header requires 'SignedHeaders' parameter. ";
   if (!missing.empty()) {
-    return Status::InvalidArgument("Authorization header requires parameter(s):" + missing);
+    *why = AuthorizationError::kMissingComponent;
+    return Status::InvalidArgument(missing + "Authorization=" + whole);
   }
   ParsedAuthorization out;
   // Credential=AKID/DATE/REGION/SERVICE/aws4_request; the key id itself has no '/'.
@@ -374,6 +383,7 @@ Result<ParsedAuthorization> ParseAuthorization(std::string_view v) {
   }
   if (parts.size() != 5 || parts[0].empty() || parts[1].size() != 8 || parts[2].empty() ||
       parts[3].empty() || parts[4] != "aws4_request") {
+    *why = AuthorizationError::kMalformedCredential;
     return Status::InvalidArgument(
         "Credential should be scoped to a valid region, service and terminated by aws4_request: '" +
         std::string(credential) + "'");
@@ -390,73 +400,309 @@ Result<ParsedAuthorization> ParseAuthorization(std::string_view v) {
     if (!h.empty()) out.signed_headers.emplace_back(h);
     pos = semi + 1;
   }
-  if (out.signed_headers.empty()) return Status::InvalidArgument("SignedHeaders is empty");
-  if (signature.empty()) return Status::InvalidArgument("Signature is empty");
+  if (out.signed_headers.empty() || signature.empty()) {
+    *why = AuthorizationError::kMissingComponent;
+    return Status::InvalidArgument(std::string(out.signed_headers.empty() ? "SignedHeaders"
+                                                                          : "Signature") +
+                                   " is empty. Authorization=" + whole);
+  }
   out.signature = std::string(signature);
   return out;
 }
 
-VerifyResult Verify(const RequestView& req, const ParsedAuthorization& auth,
-                    std::string_view secret, const VerifyOptions& opts) {
-  using Outcome = VerifyResult::Outcome;
-  VerifyResult r;
-  auto fail = [&](Outcome o, std::string m) {
-    r.outcome = o;
-    r.message = std::move(m);
-    return r;
-  };
-  const std::string* amz_date = FindHeader(req.headers, "x-amz-date");
-  const std::string* date_header = amz_date ? amz_date : FindHeader(req.headers, "date");
-  if (date_header == nullptr) {
-    return fail(Outcome::kMalformed,
-                "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' "
-                "header.");
-  }
-  int64_t request_ms = 0;
-  if (!ParseRequestDate(*date_header, &request_ms)) {
-    return fail(Outcome::kMalformed, "Could not parse the request date '" + *date_header + "'");
-  }
-  // The string to sign carries the timestamp in X-Amz-Date form whichever header held it.
-  const std::string amz = FormatAmzDate(request_ms);
-  if (opts.max_skew_ms > 0) {
-    int64_t skew = request_ms - opts.now_unix_ms;
-    if (skew < 0) skew = -skew;
-    if (skew > opts.max_skew_ms) {
-      return fail(Outcome::kTimeSkewed, "Signature expired: " + amz + " is now earlier than " +
-                                            FormatAmzDate(opts.now_unix_ms - opts.max_skew_ms) +
-                                            " (" + FormatAmzDate(opts.now_unix_ms) + " - " +
-                                            std::to_string(opts.max_skew_ms / 60000) + " min.)");
-    }
-  }
+namespace {
+
+using Outcome = VerifyResult::Outcome;
+
+VerifyResult Fail(VerifyResult r, Outcome o, std::string m) {
+  r.outcome = o;
+  r.message = std::move(m);
+  return r;
+}
+
+// Builds the canonical request and string to sign for a request dated `r->amz_date`
+// and compares its signature with auth.signature in constant time.
+VerifyResult CheckSignature(const RequestView& req, const ParsedAuthorization& auth,
+                            std::string_view signing_key, PathRules rules, VerifyResult r) {
   bool has_host = false;
   for (const auto& h : auth.signed_headers) has_host |= EqualsIgnoreCase(h, "host");
   if (!has_host) {
-    return fail(Outcome::kMalformed, "'Host' must be a 'SignedHeader' in the AWS Authorization.");
+    return Fail(std::move(r), Outcome::kMalformed,
+                "'Host' must be a 'SignedHeader' in the AWS Authorization.");
   }
   std::string missing;
-  r.canonical_request = BuildCanonicalRequest(
-      req, auth.signed_headers, ResolvePathRules(opts.path_rules, auth.service), &missing);
+  r.canonical_request = BuildCanonicalRequest(req, auth.signed_headers,
+                                              ResolvePathRules(rules, auth.service), &missing);
   if (!missing.empty()) {
-    return fail(Outcome::kMalformed, "The signed header '" + missing + "' is missing.");
+    return Fail(std::move(r), Outcome::kMalformed,
+                "The signed header '" + missing + "' is missing.");
   }
   const std::string scope = CredentialScope(auth.date, auth.region, auth.service);
-  r.string_to_sign = StringToSign(amz, scope, r.canonical_request);
-  if (auth.date != std::string_view(amz).substr(0, 8)) {
-    return fail(Outcome::kSignatureMismatch,
+  r.string_to_sign = StringToSign(r.amz_date, scope, r.canonical_request);
+  if (auth.date != std::string_view(r.amz_date).substr(0, 8)) {
+    return Fail(std::move(r), Outcome::kSignatureMismatch,
                 "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date "
                 "from HTTP: '" +
-                    auth.date + "' != '" + amz.substr(0, 8) + "'");
+                    auth.date + "' != '" + r.amz_date.substr(0, 8) + "'");
   }
-  const std::string expected = HexEncode(
-      HmacSha256(DeriveSigningKey(secret, auth.date, auth.region, auth.service), r.string_to_sign));
+  const std::string expected = HexEncode(HmacSha256(signing_key, r.string_to_sign));
   if (expected.size() != auth.signature.size() ||
       CRYPTO_memcmp(expected.data(), auth.signature.data(), expected.size()) != 0) {
-    return fail(Outcome::kSignatureMismatch,
+    return Fail(std::move(r), Outcome::kSignatureMismatch,
                 "The request signature we calculated does not match the signature you provided. "
                 "Check your AWS Secret Access Key and signing method. Consult the service "
                 "documentation for details.");
   }
   return r;
+}
+
+// Calls fn(item) for each non-empty "k=v" item of a raw query, in order.
+template <typename Fn>
+void ForEachQueryItem(std::string_view query, Fn fn) {
+  size_t pos = 0;
+  while (pos < query.size()) {
+    size_t amp = query.find('&', pos);
+    if (amp == std::string_view::npos) amp = query.size();
+    std::string_view item = query.substr(pos, amp - pos);
+    pos = amp + 1;
+    if (!item.empty()) fn(item);
+  }
+}
+
+// The query's parameters, split and decoded, in order.
+std::vector<std::pair<std::string, std::string>> SplitQuery(std::string_view query) {
+  std::vector<std::pair<std::string, std::string>> out;
+  ForEachQueryItem(query, [&](std::string_view item) {
+    size_t eq = item.find('=');
+    std::string_view v = eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1);
+    out.emplace_back(PercentDecodeLenient(item.substr(0, eq)), PercentDecodeLenient(v));
+  });
+  return out;
+}
+
+// The raw query without its X-Amz-Signature parameter (what a presigner signed).
+std::string QueryWithoutSignature(std::string_view query) {
+  std::string out;
+  ForEachQueryItem(query, [&](std::string_view item) {
+    if (PercentDecodeLenient(item.substr(0, item.find('='))) == "X-Amz-Signature") return;
+    if (!out.empty()) out.push_back('&');
+    out.append(item);
+  });
+  return out;
+}
+
+}  // namespace
+
+VerifyResult Verify(const RequestView& req, const ParsedAuthorization& auth,
+                    std::string_view secret, const VerifyOptions& opts) {
+  return VerifyWithKey(req, auth, DeriveSigningKey(secret, auth.date, auth.region, auth.service),
+                       opts);
+}
+
+VerifyResult VerifyWithKey(const RequestView& req, const ParsedAuthorization& auth,
+                           std::string_view signing_key, const VerifyOptions& opts) {
+  VerifyResult r;
+  const std::string* amz_date = FindHeader(req.headers, "x-amz-date");
+  const std::string* date_header = amz_date ? amz_date : FindHeader(req.headers, "date");
+  if (date_header == nullptr) {
+    return Fail(std::move(r), Outcome::kMalformed,
+                "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' "
+                "header.");
+  }
+  if (!ParseRequestDate(*date_header, &r.request_ms)) {
+    return Fail(std::move(r), Outcome::kMalformed,
+                "Could not parse the request date '" + *date_header + "'");
+  }
+  // The string to sign carries the timestamp in X-Amz-Date form whichever header held it.
+  r.amz_date = FormatAmzDate(r.request_ms);
+  if (opts.max_skew_ms > 0) {
+    const std::string now = FormatAmzDate(opts.now_unix_ms);
+    const std::string minutes = std::to_string(opts.max_skew_ms / 60000);
+    if (r.request_ms < opts.now_unix_ms - opts.max_skew_ms) {
+      return Fail(std::move(r), Outcome::kTimeSkewed,
+                  "Signature expired: " + FormatAmzDate(r.request_ms) + " is now earlier than " +
+                      FormatAmzDate(opts.now_unix_ms - opts.max_skew_ms) + " (" + now + " - " +
+                      minutes + " min.)");
+    }
+    if (r.request_ms > opts.now_unix_ms + opts.max_skew_ms) {
+      return Fail(std::move(r), Outcome::kTimeSkewed,
+                  "Signature not yet current: " + FormatAmzDate(r.request_ms) +
+                      " is still later than " +
+                      FormatAmzDate(opts.now_unix_ms + opts.max_skew_ms) + " (" + now + " + " +
+                      minutes + " min.)");
+    }
+  }
+  return CheckSignature(req, auth, signing_key, opts.path_rules, std::move(r));
+}
+
+bool IsPresignedQuery(std::string_view query) {
+  for (const auto& [k, v] : SplitQuery(query)) {
+    if (k == "X-Amz-Algorithm" || k == "X-Amz-Credential" || k == "X-Amz-Signature") return true;
+  }
+  return false;
+}
+
+Result<ParsedPresigned> ParsePresigned(std::string_view query) {
+  const std::string* algorithm = nullptr;
+  const std::string* credential = nullptr;
+  const std::string* signature = nullptr;
+  const std::string* date = nullptr;
+  const std::string* signed_headers = nullptr;
+  const std::string* expires = nullptr;
+  ParsedPresigned out;
+  auto params = SplitQuery(query);
+  for (const auto& [k, v] : params) {
+    if (k == "X-Amz-Algorithm") algorithm = &v;
+    if (k == "X-Amz-Credential") credential = &v;
+    if (k == "X-Amz-Signature") signature = &v;
+    if (k == "X-Amz-Date") date = &v;
+    if (k == "X-Amz-SignedHeaders") signed_headers = &v;
+    if (k == "X-Amz-Expires") expires = &v;
+    if (k == "X-Amz-Security-Token") out.security_token = v;
+  }
+  if (!algorithm || !credential || !signature || !date || !signed_headers || !expires) {
+    return Status::InvalidArgument(
+        "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, "
+        "X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.");
+  }
+  if (*algorithm != kAlgorithm) {
+    return Status::InvalidArgument("X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"");
+  }
+  // The same rules as the header's Credential and SignedHeaders.
+  AuthorizationError why;
+  auto auth = ParseAuthorization("AWS4-HMAC-SHA256 Credential=" + *credential +
+                                     ", SignedHeaders=" + *signed_headers +
+                                     ", Signature=" + *signature,
+                                 &why);
+  if (!auth.ok()) {
+    if (why == AuthorizationError::kMalformedCredential || credential->empty() ||
+        credential->find(',') != std::string::npos) {
+      return Status::InvalidArgument(
+          "Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; expecting "
+          "\"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".");
+    }
+    return Status::InvalidArgument(
+        "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, "
+        "X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.");
+  }
+  out.auth = std::move(*auth);
+  out.amz_date = *date;
+  int64_t ms = 0;
+  if (date->size() != 16 || !ParseRequestDate(*date, &ms)) {
+    return Status::InvalidArgument(
+        "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
+  }
+  out.date_ms = ms;
+  if (expires->empty() || expires->size() > 18 ||
+      !std::all_of(expires->begin() + ((*expires)[0] == '-' ? 1 : 0), expires->end(),
+                   [](char c) { return c >= '0' && c <= '9'; }) ||
+      *expires == "-") {
+    return Status::InvalidArgument("X-Amz-Expires should be a number");
+  }
+  out.expires_seconds = std::stoll(*expires);
+  if (out.expires_seconds < 0) {
+    return Status::InvalidArgument("X-Amz-Expires must be non-negative");
+  }
+  if (out.expires_seconds > kMaxPresignedExpiresSeconds) {
+    return Status::InvalidArgument(
+        "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires "
+        "must be less than 604800 seconds");
+  }
+  return out;
+}
+
+VerifyResult VerifyPresigned(const RequestView& req, const ParsedPresigned& p,
+                             std::string_view signing_key, const VerifyOptions& opts) {
+  VerifyResult r;
+  r.request_ms = p.date_ms;
+  r.amz_date = FormatAmzDate(p.date_ms);
+  if (opts.now_unix_ms > p.date_ms + p.expires_seconds * 1000) {
+    return Fail(std::move(r), Outcome::kExpired, "Request has expired");
+  }
+  if (opts.max_skew_ms > 0 && p.date_ms > opts.now_unix_ms + opts.max_skew_ms) {
+    return Fail(std::move(r), Outcome::kNotYetValid, "Request is not valid yet");
+  }
+  const std::string query = QueryWithoutSignature(req.query);
+  RequestView unsigned_query = req;
+  unsigned_query.query = query;
+  return CheckSignature(unsigned_query, p.auth, signing_key, opts.path_rules, std::move(r));
+}
+
+struct SigningKeyCache::Impl {
+  size_t capacity;
+  mutable std::mutex mu;
+  std::unordered_map<std::string, std::string> keys;
+  std::deque<std::string> order;  // oldest first
+};
+
+SigningKeyCache::SigningKeyCache(size_t capacity) : impl_(std::make_unique<Impl>()) {
+  impl_->capacity = std::max<size_t>(1, capacity);
+}
+SigningKeyCache::~SigningKeyCache() {
+  // The keys derive from secrets: wipe them before the memory goes back.
+  for (auto& [k, v] : impl_->keys) OPENSSL_cleanse(v.data(), v.size());
+}
+
+std::string SigningKeyCache::Get(std::string_view secret, std::string_view date,
+                                 std::string_view region, std::string_view service) {
+  std::string id;
+  id.reserve(secret.size() + date.size() + region.size() + service.size() + 3);
+  id.append(date).push_back('/');
+  id.append(region).push_back('/');
+  id.append(service).push_back('\n');
+  id.append(secret);
+  {
+    std::lock_guard lk(impl_->mu);
+    auto it = impl_->keys.find(id);
+    if (it != impl_->keys.end()) return it->second;
+  }
+  std::string key = DeriveSigningKey(secret, date, region, service);
+  std::lock_guard lk(impl_->mu);
+  if (impl_->keys.emplace(id, key).second) {
+    impl_->order.push_back(std::move(id));
+    while (impl_->order.size() > impl_->capacity) {
+      auto old = impl_->keys.find(impl_->order.front());
+      OPENSSL_cleanse(old->second.data(), old->second.size());
+      impl_->keys.erase(old);
+      impl_->order.pop_front();
+    }
+  }
+  return key;
+}
+
+size_t SigningKeyCache::size() const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->keys.size();
+}
+
+namespace {
+std::string PayloadSignature(std::string_view algorithm, std::string_view signing_key,
+                             std::string_view amz_date, std::string_view scope,
+                             std::string_view previous, std::string_view extra,
+                             std::string_view sha256_hex) {
+  std::string sts(algorithm);
+  sts.push_back('\n');
+  sts.append(amz_date).push_back('\n');
+  sts.append(scope).push_back('\n');
+  sts.append(previous).push_back('\n');
+  if (!extra.empty()) sts.append(extra).push_back('\n');
+  sts.append(sha256_hex);
+  return HexEncode(HmacSha256(signing_key, sts));
+}
+}  // namespace
+
+std::string ChunkSignature(std::string_view signing_key, std::string_view amz_date,
+                           std::string_view scope, std::string_view previous_signature,
+                           std::string_view chunk_sha256_hex) {
+  return PayloadSignature("AWS4-HMAC-SHA256-PAYLOAD", signing_key, amz_date, scope,
+                          previous_signature, kEmptyPayloadHash, chunk_sha256_hex);
+}
+
+std::string TrailerSignature(std::string_view signing_key, std::string_view amz_date,
+                             std::string_view scope, std::string_view previous_signature,
+                             std::string_view trailer_sha256_hex) {
+  return PayloadSignature("AWS4-HMAC-SHA256-TRAILER", signing_key, amz_date, scope,
+                          previous_signature, "", trailer_sha256_hex);
 }
 
 }  // namespace hydrant::aws

@@ -18,6 +18,7 @@
 // Thread-safety: all functions are pure and may be called concurrently.
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -118,9 +119,17 @@ struct ParsedAuthorization {
   std::vector<std::string> signed_headers;  // as listed (lower-case expected)
   std::string signature;
 };
-// InvalidArgument when the value is not a well-formed SigV4 Authorization header
-// (AWS: IncompleteSignature / "Authorization header requires ... parameter").
-Result<ParsedAuthorization> ParseAuthorization(std::string_view header_value);
+// Why an Authorization header did not parse (each protocol names these differently).
+enum class AuthorizationError {
+  kNotSigV4,           // another scheme ("AWS AKID:sig", "Bearer ..."): unsupported mechanism
+  kMissingComponent,   // Credential, SignedHeaders or Signature absent: IncompleteSignature
+  kMalformedCredential,  // not AKID/YYYYMMDD/REGION/SERVICE/aws4_request
+};
+// InvalidArgument when the value is not a well-formed SigV4 Authorization header,
+// with AWS's IncompleteSignature message ("Authorization header requires
+// 'Credential' parameter. ... Authorization=..."); *why (if given) says which.
+Result<ParsedAuthorization> ParseAuthorization(std::string_view header_value,
+                                               AuthorizationError* why = nullptr);
 
 struct VerifyOptions {
   PathRules path_rules = PathRules::kAuto;  // resolved against the scope's service
@@ -134,13 +143,17 @@ struct VerifyResult {
   enum class Outcome {
     kOk,
     kMalformed,   // missing X-Amz-Date, a signed header absent, bad date: IncompleteSignature
-    kTimeSkewed,  // RequestTimeTooSkewed / "Signature expired"
+    kTimeSkewed,  // RequestTimeTooSkewed / "Signature expired" / "Signature not yet current"
+    kExpired,     // presigned: X-Amz-Date + X-Amz-Expires is past ("Request has expired")
+    kNotYetValid,  // presigned: X-Amz-Date more than the skew in the future
     kSignatureMismatch,  // SignatureDoesNotMatch (also a scope date differing from X-Amz-Date)
   };
   Outcome outcome = Outcome::kOk;
   std::string message;
   std::string canonical_request;  // what the server computed, for error messages
   std::string string_to_sign;
+  std::string amz_date;          // the request time in X-Amz-Date form (once parsed)
+  int64_t request_ms = 0;        // the request time (once parsed)
   bool ok() const { return outcome == Outcome::kOk; }
 };
 
@@ -150,6 +163,67 @@ struct VerifyResult {
 // header for S3, the SHA-256 of the body otherwise.
 VerifyResult Verify(const RequestView& req, const ParsedAuthorization& auth,
                     std::string_view secret_access_key, const VerifyOptions& opts);
+// The same with the signing key already derived (DeriveSigningKey or a SigningKeyCache).
+VerifyResult VerifyWithKey(const RequestView& req, const ParsedAuthorization& auth,
+                           std::string_view signing_key, const VerifyOptions& opts);
+
+// ---- presigned URLs (query-string authentication) ----
+
+// The X-Amz-* parameters of a presigned request.
+struct ParsedPresigned {
+  ParsedAuthorization auth;  // key id, scope, X-Amz-SignedHeaders, X-Amz-Signature
+  std::string amz_date;      // X-Amz-Date as sent
+  int64_t date_ms = 0;
+  int64_t expires_seconds = 0;  // X-Amz-Expires
+  std::string security_token;   // X-Amz-Security-Token; "" when absent
+};
+inline constexpr int64_t kMaxPresignedExpiresSeconds = 604800;  // a week
+// True when the query carries any of X-Amz-Algorithm, X-Amz-Credential or
+// X-Amz-Signature (the request means to be presigned).
+bool IsPresignedQuery(std::string_view query);
+// InvalidArgument with S3's AuthorizationQueryParametersError message when a
+// parameter is missing or malformed (X-Amz-Expires outside 1..604800, a bad
+// date, an unknown algorithm, a malformed credential).
+Result<ParsedPresigned> ParsePresigned(std::string_view query);
+// Verifies a presigned request: the canonical query leaves X-Amz-Signature out;
+// req.payload_hash is what the client signed (S3: UNSIGNED-PAYLOAD unless an
+// x-amz-content-sha256 header was sent). kExpired once now is past X-Amz-Date +
+// X-Amz-Expires, kNotYetValid when X-Amz-Date is more than max_skew_ms ahead.
+VerifyResult VerifyPresigned(const RequestView& req, const ParsedPresigned& p,
+                             std::string_view signing_key, const VerifyOptions& opts);
+
+// Derived signing keys per (secret, date, region, service): a request costs one
+// HMAC for its signature instead of five. At most `capacity` keys; when full the
+// oldest goes. Thread-safe.
+class SigningKeyCache {
+ public:
+  explicit SigningKeyCache(size_t capacity = 4096);
+  ~SigningKeyCache();
+  std::string Get(std::string_view secret, std::string_view date, std::string_view region,
+                  std::string_view service);
+  size_t size() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// ---- aws-chunked payload signatures (STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]) ----
+
+// "DATE/REGION/SERVICE/aws4_request".
+std::string CredentialScope(std::string_view date, std::string_view region,
+                            std::string_view service);
+// A chunk's signature: hex HMAC(signing key, "AWS4-HMAC-SHA256-PAYLOAD\n" amz_date
+// "\n" scope "\n" previous "\n" SHA256("") "\n" chunk_sha256_hex). The first
+// chunk's previous signature is the seed (the Authorization header's).
+std::string ChunkSignature(std::string_view signing_key, std::string_view amz_date,
+                           std::string_view scope, std::string_view previous_signature,
+                           std::string_view chunk_sha256_hex);
+// The trailer's signature: "AWS4-HMAC-SHA256-TRAILER\n" amz_date "\n" scope "\n"
+// previous (the final chunk's) "\n" SHA256 of the trailer lines ("name:value\n" each).
+std::string TrailerSignature(std::string_view signing_key, std::string_view amz_date,
+                             std::string_view scope, std::string_view previous_signature,
+                             std::string_view trailer_sha256_hex);
 
 // ---- building blocks (exposed for tests and for aws-chunked payload signing) ----
 

@@ -710,5 +710,192 @@ TEST(SigV4Verify, RoundTripWithSessionTokenAndSdkHeaders) {
   EXPECT_FALSE(Verify(ViewOf(req), *auth, "TEST", {PathRules::kAuto, kSuiteTime, 900000}).ok());
 }
 
+
+// ---- presigned URLs: the S3 example "Authenticating Requests: Using Query Parameters" ----
+
+constexpr char kPresignedQuery[] =
+    "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2F"
+    "s3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&"
+    "X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404";
+
+VerifyResult VerifyPresignedExample(std::string_view query, int64_t now_ms,
+                                    std::string_view secret = S3Creds().secret_access_key) {
+  std::vector<Header> headers = {{"Host", "examplebucket.s3.amazonaws.com"}};
+  auto p = ParsePresigned(query);
+  if (!p.ok()) {
+    VerifyResult r;
+    r.outcome = VerifyResult::Outcome::kMalformed;
+    r.message = p.status().message();
+    return r;
+  }
+  return VerifyPresigned(RequestView{"GET", "/test.txt", query, headers, kUnsignedPayload}, *p,
+                         DeriveSigningKey(secret, p->auth.date, p->auth.region, p->auth.service),
+                         {PathRules::kAuto, now_ms, 900000});
+}
+
+TEST(SigV4Presigned, PublishedS3ExampleVerifiesUntilItExpires) {
+  ASSERT_TRUE(IsPresignedQuery(kPresignedQuery));
+  auto p = ParsePresigned(kPresignedQuery);
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_EQ(p->auth.access_key_id, "AKIAIOSFODNN7EXAMPLE");
+  EXPECT_EQ(p->expires_seconds, 86400);
+  auto r = VerifyPresignedExample(kPresignedQuery, kS3Time + 1000);
+  EXPECT_TRUE(r.ok()) << r.message << "\n" << r.canonical_request;
+  // Good through X-Amz-Date + 86400 s, expired after.
+  EXPECT_TRUE(VerifyPresignedExample(kPresignedQuery, kS3Time + 86400 * 1000).ok());
+  auto late = VerifyPresignedExample(kPresignedQuery, kS3Time + 86400 * 1000 + 1);
+  EXPECT_EQ(late.outcome, VerifyResult::Outcome::kExpired);
+  EXPECT_EQ(late.message, "Request has expired");
+  // Dated more than 15 minutes ahead of the server.
+  EXPECT_EQ(VerifyPresignedExample(kPresignedQuery, kS3Time - 16 * 60000).outcome,
+            VerifyResult::Outcome::kNotYetValid);
+  // Another secret, or another object.
+  EXPECT_EQ(VerifyPresignedExample(kPresignedQuery, kS3Time, "wrong").outcome,
+            VerifyResult::Outcome::kSignatureMismatch);
+  std::vector<Header> headers = {{"Host", "examplebucket.s3.amazonaws.com"}};
+  auto other = VerifyPresigned(RequestView{"GET", "/other.txt", kPresignedQuery, headers,
+                                           kUnsignedPayload},
+                               *p, DeriveSigningKey(S3Creds().secret_access_key, "20130524",
+                                                    "us-east-1", "s3"),
+                               {PathRules::kAuto, kS3Time, 900000});
+  EXPECT_EQ(other.outcome, VerifyResult::Outcome::kSignatureMismatch);
+  EXPECT_NE(other.canonical_request.find("/other.txt"), std::string::npos);
+  EXPECT_EQ(other.canonical_request.find("X-Amz-Signature"), std::string::npos);
+}
+
+TEST(SigV4Presigned, MalformedParametersGetS3Messages) {
+  auto msg = [](std::string q) {
+    auto p = ParsePresigned(q);
+    return p.ok() ? std::string("ok") : p.status().message();
+  };
+  std::string q = kPresignedQuery;
+  auto replace = [&](std::string_view from, std::string_view to) {
+    std::string s = q;
+    s.replace(s.find(from), from.size(), to);
+    return s;
+  };
+  const struct {
+    const char* from;
+    const char* to;
+    const char* message;
+  } cases[] = {
+      {"X-Amz-Expires=86400", "X-Amz-Expires=604801",
+       "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires "
+       "must be less than 604800 seconds"},
+      {"X-Amz-Expires=86400", "X-Amz-Expires=604800", "ok"},
+      {"X-Amz-Expires=86400", "X-Amz-Expires=-1", "X-Amz-Expires must be non-negative"},
+      {"X-Amz-Expires=86400", "X-Amz-Expires=abc", "X-Amz-Expires should be a number"},
+      {"X-Amz-Expires=86400&", "",
+       "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, "
+       "X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters."},
+      {"X-Amz-Algorithm=AWS4-HMAC-SHA256", "X-Amz-Algorithm=AWS4-HMAC-SHA1",
+       "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\""},
+      {"20130524T000000Z", "2013-05-24",
+       "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\""},
+      {"%2Fus-east-1", "",
+       "Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; expecting "
+       "\"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\"."},
+  };
+  for (const auto& c : cases) EXPECT_EQ(msg(replace(c.from, c.to)), c.message) << c.to;
+  EXPECT_FALSE(IsPresignedQuery("list-type=2&prefix=X-Amz-"));
+}
+
+TEST(SigV4Presigned, SignatureParameterLeftOutOfTheCanonicalQuery) {
+  // Signing the query without X-Amz-Signature reproduces the published signature.
+  std::string unsigned_query = kPresignedQuery;
+  unsigned_query.erase(unsigned_query.find("&X-Amz-Signature"));
+  std::vector<Header> headers = {{"Host", "examplebucket.s3.amazonaws.com"}};
+  std::vector<std::string> names = {"host"};
+  auto s = SignWithHeaders(RequestView{"GET", "/test.txt", unsigned_query, headers,
+                                       kUnsignedPayload},
+                           names, S3Creds(), S3Opts(), "20130524T000000Z");
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->signature, "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404");
+}
+
+// ---- chunked upload: "Signature Calculations for the Authorization Header:
+// Transferring Payload in Multiple Chunks", its PUT example ----
+
+TEST(SigV4Chunked, PublishedSeedAndChunkSignatures) {
+  std::vector<Header> headers = {{"Host", "s3.amazonaws.com"},
+                                 {"x-amz-date", "20130524T000000Z"},
+                                 {"x-amz-storage-class", "REDUCED_REDUNDANCY"},
+                                 {"x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"},
+                                 {"Content-Encoding", "aws-chunked"},
+                                 {"x-amz-decoded-content-length", "66560"},
+                                 {"Content-Length", "66824"}};
+  const std::string seed = "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9";
+  auto auth = ParseAuthorization(
+      "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,"
+      "SignedHeaders=content-encoding;content-length;host;x-amz-content-sha256;x-amz-date;"
+      "x-amz-decoded-content-length;x-amz-storage-class,Signature=" + seed);
+  ASSERT_TRUE(auth.ok());
+  RequestView req{"PUT", "/examplebucket/chunkObject.txt", "", headers,
+                  "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"};
+  auto r = Verify(req, *auth, S3Creds().secret_access_key, {PathRules::kAuto, kS3Time, 900000});
+  EXPECT_TRUE(r.ok()) << r.message;
+
+  const std::string key = DeriveSigningKey(S3Creds().secret_access_key, "20130524", "us-east-1", "s3");
+  const std::string scope = CredentialScope("20130524", "us-east-1", "s3");
+  EXPECT_EQ(scope, "20130524/us-east-1/s3/aws4_request");
+  std::string c1 = ChunkSignature(key, "20130524T000000Z", scope, seed,
+                                  Sha256Hex(std::string(65536, 'a')));
+  EXPECT_EQ(c1, "ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648");
+  std::string c2 = ChunkSignature(key, "20130524T000000Z", scope, c1,
+                                  Sha256Hex(std::string(1024, 'a')));
+  EXPECT_EQ(c2, "0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497");
+  std::string c3 = ChunkSignature(key, "20130524T000000Z", scope, c2, Sha256Hex(""));
+  EXPECT_EQ(c3, "b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9");
+}
+
+TEST(SigV4KeyCache, ReturnsDerivedKeysAndStaysBounded) {
+  SigningKeyCache cache(3);
+  const std::string k = cache.Get("secret", "20130524", "us-east-1", "s3");
+  EXPECT_EQ(k, DeriveSigningKey("secret", "20130524", "us-east-1", "s3"));
+  EXPECT_EQ(cache.Get("secret", "20130524", "us-east-1", "s3"), k);
+  EXPECT_EQ(cache.size(), 1u);
+  // Every part of the key tells entries apart.
+  EXPECT_NE(cache.Get("secret2", "20130524", "us-east-1", "s3"), k);
+  EXPECT_NE(cache.Get("secret", "20130525", "us-east-1", "s3"), k);
+  EXPECT_NE(cache.Get("secret", "20130524", "eu-west-1", "s3"), k);
+  EXPECT_NE(cache.Get("secret", "20130524", "us-east-1", "firehose"), k);
+  EXPECT_EQ(cache.size(), 3u);
+  for (int i = 0; i < 100; ++i) cache.Get("s" + std::to_string(i), "20130524", "us-east-1", "s3");
+  EXPECT_EQ(cache.size(), 3u);
+  EXPECT_EQ(cache.Get("secret", "20130524", "us-east-1", "s3"), k);
+}
+
+TEST(SigV4Verify, FutureRequestsAreNotYetCurrent) {
+  const Vector v = SuiteVectors()[0];
+  auto r = VerifyVector(v, SuiteCreds().secret_access_key, kSuiteTime - 16 * 60000);
+  EXPECT_EQ(r.outcome, VerifyResult::Outcome::kTimeSkewed);
+  EXPECT_EQ(r.message,
+            "Signature not yet current: 20150830T123600Z is still later than 20150830T123500Z "
+            "(20150830T122000Z + 15 min.)");
+  auto past = VerifyVector(v, SuiteCreds().secret_access_key, kSuiteTime + 20 * 60000);
+  EXPECT_EQ(past.message,
+            "Signature expired: 20150830T123600Z is now earlier than 20150830T124100Z "
+            "(20150830T125600Z - 15 min.)");
+}
+
+TEST(SigV4Verify, ParseAuthorizationSaysWhatIsWrong) {
+  AuthorizationError why;
+  EXPECT_FALSE(ParseAuthorization("AWS AKID:sig", &why).ok());
+  EXPECT_EQ(why, AuthorizationError::kNotSigV4);
+  auto missing = ParseAuthorization(
+      "AWS4-HMAC-SHA256 Credential=AK/20150830/us-east-1/svc/aws4_request", &why);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(why, AuthorizationError::kMissingComponent);
+  EXPECT_EQ(missing.status().message(),
+            "Authorization header requires 'Signature' parameter. Authorization header requires "
+            "'SignedHeaders' parameter. Authorization=AWS4-HMAC-SHA256 "
+            "Credential=AK/20150830/us-east-1/svc/aws4_request");
+  EXPECT_FALSE(ParseAuthorization("AWS4-HMAC-SHA256 Credential=AK/2015/us-east-1/svc/aws4_request, "
+                                  "SignedHeaders=host, Signature=ab",
+                                  &why)
+                   .ok());
+  EXPECT_EQ(why, AuthorizationError::kMalformedCredential);
+}
+
 }  // namespace
 }  // namespace hydrant::aws

@@ -19,6 +19,9 @@
 namespace hydrant::iam {
 struct Principal;
 }
+namespace hydrant::auth {
+struct PayloadCheck;
+}
 
 namespace hydrant::http {
 
@@ -49,6 +52,10 @@ struct Request {
   bool secure = false;
   // Who sent it, once authenticated (null before, and in tests that skip it).
   std::shared_ptr<const iam::Principal> principal;
+  // What authentication could not check before the body arrived (a streamed
+  // body's SHA-256, aws-chunked chunk signatures): the body's reader checks it
+  // (server/s3_payload.cc). Null when nothing is left to check.
+  std::shared_ptr<const auth::PayloadCheck> payload_check;
 
   // Case-insensitive header lookup; empty view when absent.
   std::string_view Header(std::string_view name) const;

@@ -22,6 +22,7 @@
 #include "server/iam_api.h"
 #include "server/lambda_api.h"
 #include "server/logs_api.h"
+#include "server/request_auth.h"
 #include "server/s3_api.h"
 #include "server/sts_api.h"
 #include "stream/registry.h"
@@ -251,6 +252,8 @@ struct Router::Impl {
   const AccountContext account;
   const observability::MetricsSeries* series = nullptr;
   const observability::Doctor* doctor = nullptr;
+  RequestAuth open_auth{RequestAuthOptions{}};  // "open": the anonymous principal
+  const RequestAuth* auth = &open_auth;
   // Authorizes signed requests in every API (open mode: nothing to check).
   StoreBucketPolicies bucket_policies;
   Authorizer authz;
@@ -280,6 +283,10 @@ void Router::SetIdentityStore(iam::IdentityStore* store, iam::AssumeCheck may_as
   impl_->sts = store ? std::make_unique<StsApi>(store, std::move(may_assume)) : nullptr;
 }
 
+void Router::SetRequestAuth(const RequestAuth* auth) {
+  impl_->auth = auth != nullptr ? auth : &impl_->open_auth;
+}
+
 http::BodyPolicy Router::Classify(const http::Request& head) {
   if (FirehoseApi::IsFirehoseRequest(head)) return {kFirehoseBodyLimit, false, FirehoseTooLarge};
   if (LogsApi::IsLogsRequest(head)) return {kLogsBodyLimit, false, LogsTooLarge};
@@ -289,6 +296,11 @@ http::BodyPolicy Router::Classify(const http::Request& head) {
 }
 
 void Router::Handle(http::Request&& req, http::Respond respond) {
+  // Who sent it (sigv4: a verified signature), before anything else.
+  if (auto refused = impl_->auth->Check(&req)) {
+    respond(std::move(*refused));
+    return;
+  }
   if (FirehoseApi::IsFirehoseRequest(req)) {
     std::string_view target = req.Header("X-Amz-Target");
     if (target.ends_with(".PutRecord") || target.ends_with(".PutRecordBatch")) {

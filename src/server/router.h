@@ -38,6 +38,8 @@ class LogStore;
 
 namespace hydrant::server {
 
+class RequestAuth;
+
 class Router {
  public:
   // `invokers` may be null (no Lambda API); `logs` may be null (the Logs API then
@@ -58,6 +60,9 @@ class Router {
   // scope of iam/sts) from `store` (not owned; null = not served, the request goes
   // to S3). `may_assume` decides sts:AssumeRole. Call before serving.
   void SetIdentityStore(iam::IdentityStore* store, iam::AssumeCheck may_assume);
+  // Authenticates every request with `auth` (not owned; docs/security.md). Without
+  // it the router runs in open mode. Call before serving.
+  void SetRequestAuth(const RequestAuth* auth);
 
  private:
   struct Impl;

@@ -2,6 +2,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "auth/authenticator.h"
+#include "aws/sigv4.h"
+#include "common/digest.h"
 #include "server/s3_api_test_util.h"
 
 namespace hydrant::server {
@@ -90,6 +93,142 @@ TEST(DecodeAwsChunked, Framing) {
   EXPECT_FALSE(DecodeAwsChunked("3\r\nabcd\r\n0\r\n\r\n").ok());  // chunk longer than declared
   EXPECT_FALSE(DecodeAwsChunked("ffffffffffffffff\r\nabc").ok());
   EXPECT_FALSE(DecodeAwsChunked("3\r\nabc\r\n").ok());  // no terminating chunk
+}
+
+
+// ---- chunk signatures (STREAMING-AWS4-HMAC-SHA256-PAYLOAD), with the AWS example ----
+
+// The check Authenticator returns for AWS's chunked PUT example (seed 4f232c...).
+auth::PayloadCheck ExampleCheck(auth::PayloadCheck::Kind kind = auth::PayloadCheck::Kind::kChunkSigned) {
+  auth::PayloadCheck c;
+  c.kind = kind;
+  c.signing_key = aws::DeriveSigningKey("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "20130524",
+                                        "us-east-1", "s3");
+  c.amz_date = "20130524T000000Z";
+  c.scope = "20130524/us-east-1/s3/aws4_request";
+  c.seed_signature = "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9";
+  return c;
+}
+
+// The example's body: 65536 + 1024 bytes of 'a' and the final chunk, with the
+// signatures AWS publishes.
+std::string ExampleBody(bool corrupt = false) {
+  std::string b = "10000;chunk-signature=ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648\r\n" +
+                  std::string(65536, 'a') + "\r\n" +
+                  "400;chunk-signature=0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497\r\n" +
+                  std::string(1024, 'a') + "\r\n" +
+                  "0;chunk-signature=b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9\r\n\r\n";
+  if (corrupt) b[b.find("400;chunk") + 86 + 10] = 'b';  // a byte of the second chunk
+  return b;
+}
+
+TEST(DecodeAwsChunked, VerifiesThePublishedChunkSignatures) {
+  auth::PayloadCheck check = ExampleCheck();
+  bool bad = true;
+  auto ok = DecodeAwsChunked(ExampleBody(), &check, &bad);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_FALSE(bad);
+  EXPECT_EQ(ok->data, std::string(66560, 'a'));
+  auto corrupt = DecodeAwsChunked(ExampleBody(true), &check, &bad);
+  EXPECT_FALSE(corrupt.ok());
+  EXPECT_TRUE(bad);
+  // A missing signature, or the final chunk left out.
+  std::string unsigned_body = ExampleBody();
+  unsigned_body.replace(unsigned_body.find(";chunk-signature=0055"), 81, "");
+  EXPECT_FALSE(DecodeAwsChunked(unsigned_body, &check, &bad).ok());
+  EXPECT_TRUE(bad);
+  std::string cut = ExampleBody();
+  cut.erase(cut.find("0;chunk-signature=b6c6"));
+  EXPECT_FALSE(DecodeAwsChunked(cut, &check, &bad).ok());
+  // Fed in pieces of any size, the same verdicts.
+  for (size_t piece : {1, 7, 4096, 70000}) {
+    AwsChunkedDecoder d;
+    d.VerifySignatures(check);
+    std::string body = ExampleBody(), out;
+    Status st;
+    for (size_t i = 0; i < body.size() && st.ok(); i += piece) {
+      st = d.Feed(std::string_view(body).substr(i, piece), [&](std::string_view b) {
+        out.append(b);
+        return Status::Ok();
+      });
+    }
+    if (st.ok()) st = d.Finish();
+    EXPECT_TRUE(st.ok()) << piece << " " << st.ToString();
+    EXPECT_EQ(out.size(), 66560u);
+  }
+}
+
+TEST(DecodeAwsChunked, VerifiesTheTrailerSignature) {
+  auth::PayloadCheck check = ExampleCheck(auth::PayloadCheck::Kind::kChunkSignedTrailer);
+  const std::string data = "123456789";
+  std::string s1 = aws::ChunkSignature(check.signing_key, check.amz_date, check.scope,
+                                       check.seed_signature, Sha256Hex(data));
+  std::string s2 = aws::ChunkSignature(check.signing_key, check.amz_date, check.scope, s1,
+                                       Sha256Hex(""));
+  std::string trailer = "x-amz-checksum-crc32:y/Q5Jg==\n";
+  std::string ts = aws::TrailerSignature(check.signing_key, check.amz_date, check.scope, s2,
+                                         Sha256Hex(trailer));
+  auto body = [&](std::string trailer_sig) {
+    return "9;chunk-signature=" + s1 + "\r\n" + data + "\r\n0;chunk-signature=" + s2 +
+           "\r\nx-amz-checksum-crc32:y/Q5Jg==\r\nx-amz-trailer-signature:" + trailer_sig +
+           "\r\n\r\n";
+  };
+  bool bad = true;
+  auto ok = DecodeAwsChunked(body(ts), &check, &bad);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->data, data);
+  EXPECT_EQ(ok->trailers.size(), 1u);
+  EXPECT_FALSE(DecodeAwsChunked(body(std::string(64, '0')), &check, &bad).ok());
+  EXPECT_TRUE(bad);
+  // The trailer's value changed after signing.
+  std::string changed = body(ts);
+  changed.replace(changed.find("y/Q5Jg=="), 8, "AAAAAA==");
+  EXPECT_FALSE(DecodeAwsChunked(changed, &check, &bad).ok());
+  EXPECT_TRUE(bad);
+}
+
+// An upload carrying what authentication left to check (Request::payload_check).
+http::Response PutChecked(S3Api& api, const std::string& target, std::string body,
+                          std::shared_ptr<const auth::PayloadCheck> check,
+                          std::vector<std::pair<std::string, std::string>> headers) {
+  http::Request req;
+  req.method = "PUT";
+  req.target = target;
+  req.headers = std::move(headers);
+  req.body = std::move(body);
+  req.payload_check = std::move(check);
+  http::Response resp;
+  api.Handle(req, &resp);
+  return resp;
+}
+
+TEST_F(S3ApiTest, AChunkWithABadSignatureAbortsTheUpload) {
+  MakeBucket("bkt");
+  auto check = std::make_shared<auth::PayloadCheck>(ExampleCheck());
+  std::vector<std::pair<std::string, std::string>> headers = {
+      {"x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"},
+      {"Content-Encoding", "aws-chunked"},
+      {"x-amz-decoded-content-length", "66560"}};
+  auto bad = PutChecked(*api_, "/bkt/chunkObject.txt", ExampleBody(true), check, headers);
+  ExpectError(bad, 403, "SignatureDoesNotMatch");
+  ExpectError(Call("GET", "/bkt/chunkObject.txt"), 404, "NoSuchKey");
+  auto good = PutChecked(*api_, "/bkt/chunkObject.txt", ExampleBody(), check, headers);
+  ASSERT_EQ(good.status, 200) << good.body;
+  EXPECT_EQ(BodyOf(Call("GET", "/bkt/chunkObject.txt")), std::string(66560, 'a'));
+}
+
+TEST_F(S3ApiTest, AStreamedBodyMustMatchItsContentSha256) {
+  MakeBucket("bkt");
+  auto check = std::make_shared<auth::PayloadCheck>();
+  check->kind = auth::PayloadCheck::Kind::kSha256;
+  check->sha256_hex = Sha256Hex("hello");
+  auto bad = PutChecked(*api_, "/bkt/k", "jello", check, {{"x-amz-content-sha256", Sha256Hex("hello")}});
+  ExpectError(bad, 400, "XAmzContentSHA256Mismatch");
+  EXPECT_EQ(Tag1(bad.body, "ClientComputedContentSHA256"), Sha256Hex("hello"));
+  EXPECT_EQ(Tag1(bad.body, "S3ComputedContentSHA256"), Sha256Hex("jello"));
+  ExpectError(Call("GET", "/bkt/k"), 404, "NoSuchKey");
+  ASSERT_EQ(PutChecked(*api_, "/bkt/k", "hello", check, {}).status, 200);
+  EXPECT_EQ(BodyOf(Call("GET", "/bkt/k")), "hello");
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 #include <optional>
 #include <string_view>
 
+#include "auth/authenticator.h"
+#include "common/strings.h"
 #include "server/s3_aws_chunked.h"
 #include "server/s3_checksum.h"
 #include "server/s3_strings.h"
@@ -83,6 +85,21 @@ bool StreamPayload(Context& c, ByteSink* sink,
   Digests digests(c.req);
   const bool chunked = IsAwsChunked(c.req);
   AwsChunkedDecoder decoder;
+  // What authentication left to check: the body's SHA-256 (x-amz-content-sha256
+  // of a streamed upload) or the chunks' signatures.
+  const auth::PayloadCheck* check = c.req.payload_check.get();
+  std::unique_ptr<RunningDigest> body_sha256;
+  if (check != nullptr && check->kind == auth::PayloadCheck::Kind::kSha256) {
+    body_sha256 = RunningDigest::Make("sha256");
+  } else if (check != nullptr && chunked) {
+    decoder.VerifySignatures(*check);
+  }
+  auto bad_chunk_signature = [&] {
+    Error(c, 403, "SignatureDoesNotMatch",
+          "The request signature we calculated does not match the signature you provided. "
+          "Check your key and signing method.");
+    return false;
+  };
   uint64_t decoded_bytes = 0;
   Status write_error;
   auto deliver = [&](std::string_view bytes) {
@@ -93,9 +110,11 @@ bool StreamPayload(Context& c, ByteSink* sink,
     return st;
   };
   auto feed = [&](std::string_view piece) -> bool {
+    if (body_sha256) body_sha256->Update(piece);
     Status st = chunked ? decoder.Feed(piece, deliver) : deliver(piece);
     if (st.ok()) return true;
     if (!write_error.ok()) return WriteFailed(c, write_error);
+    if (decoder.signature_failed()) return bad_chunk_signature();
     Error(c, 400, "IncompleteBody",
           "The request body is not valid aws-chunked encoding: " + st.message());
     return false;
@@ -116,8 +135,19 @@ bool StreamPayload(Context& c, ByteSink* sink,
   } else if (!feed(c.req.body)) {
     return false;
   }
+  if (body_sha256) {
+    std::string computed = HexEncode(body_sha256->Final());
+    if (computed != check->sha256_hex) {
+      Error(c, 400, "XAmzContentSHA256Mismatch",
+            "The provided 'x-amz-content-sha256' header does not match what was computed.",
+            {{"ClientComputedContentSHA256", check->sha256_hex},
+             {"S3ComputedContentSHA256", computed}});
+      return false;
+    }
+  }
   if (chunked) {
     if (Status st = decoder.Finish(); !st.ok()) {
+      if (decoder.signature_failed()) return bad_chunk_signature();
       Error(c, 400, "IncompleteBody",
             "The request body is not valid aws-chunked encoding: " + st.message());
       return false;
