@@ -99,8 +99,13 @@ std::string PeerAddress(const tcp::socket& s) {
   return addr.to_string();
 }
 
+// TLS 1.3 suites, all of them, AES-128-GCM first (OpenSSL's default order
+// puts AES-256 first, which costs a third more CPU per byte for no practical
+// gain; Mozilla's recommendation also leads with AES-128).
+constexpr const char* kTls13Suites =
+    "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
 // TLS 1.2 suites: forward secret AEAD only (Mozilla's "intermediate" list
-// without DHE). TLS 1.3 keeps OpenSSL's suites (AES-GCM, ChaCha20-Poly1305).
+// without DHE).
 constexpr const char* kTls12Ciphers =
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
@@ -136,7 +141,8 @@ Result<std::shared_ptr<ssl::context>> LoadTlsContext(const TlsFiles& files) {
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
   SSL_CTX* h = ctx->native_handle();
   if (SSL_CTX_set_min_proto_version(h, TLS1_2_VERSION) != 1 ||
-      SSL_CTX_set_cipher_list(h, kTls12Ciphers) != 1) {
+      SSL_CTX_set_cipher_list(h, kTls12Ciphers) != 1 ||
+      SSL_CTX_set_ciphersuites(h, kTls13Suites) != 1) {
     return Status::Internal("cannot set up TLS: " + OpenSslErrors());
   }
   SSL_CTX_set_options(h, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
