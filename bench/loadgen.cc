@@ -10,6 +10,10 @@
 // connection and latency is measured from the *scheduled* time, so a stalled
 // server is charged for the requests it delayed (no coordinated omission).
 //
+// --tls: HTTPS (OpenSSL, TLS 1.3 unless --tls12; the server certificate is
+// not verified: this measures the server, not the PKI), one handshake per
+// connection as an SDK's pool does.
+//
 // Prints one JSON object on stdout (see bench/README.md for the fields).
 
 #include <arpa/inet.h>
@@ -32,6 +36,9 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "aws/sigv4.h"
 #include "common/base64.h"
@@ -108,6 +115,8 @@ struct Options {
   std::string access_key = "test";
   std::string secret_key = "test";
   bool random_payload = false;  // incompressible records (default: JSON-like lines)
+  bool tls = false;             // HTTPS
+  bool tls12 = false;           // ... at most TLS 1.2
 };
 
 [[noreturn]] void Die(const std::string& msg) {
@@ -211,10 +220,28 @@ std::string BuildHead(const Options& o, const Body& b, const std::string& host_h
   return head;
 }
 
+// One client TLS context for every connection (thread-safe once set up).
+SSL_CTX* ClientTlsContext(const Options& o) {
+  static SSL_CTX* ctx = [&] {
+    SSL_CTX* c = SSL_CTX_new(TLS_client_method());
+    if (!c) Die("SSL_CTX_new");
+    SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
+    if (o.tls12) SSL_CTX_set_max_proto_version(c, TLS1_2_VERSION);
+    SSL_CTX_set_verify(c, SSL_VERIFY_NONE, nullptr);
+    static const unsigned char kAlpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+    SSL_CTX_set_alpn_protos(c, kAlpn, sizeof kAlpn);
+    return c;
+  }();
+  return ctx;
+}
+
 class Connection {
  public:
   explicit Connection(const Options& o) : o_(o) { Connect(); }
-  ~Connection() { ::close(fd_); }
+  ~Connection() {
+    if (ssl_) SSL_free(ssl_);
+    ::close(fd_);
+  }
 
   // Connections the server closed (Connection: close) are reopened before the
   // next request, as an SDK's pool does; moto's server closes after every answer.
@@ -235,17 +262,32 @@ class Connection {
     if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
       Die("connect " + o.host + ":" + std::to_string(o.port) + ": " + std::strerror(errno));
     }
+    if (o.tls) {
+      if (ssl_) SSL_free(ssl_);
+      ssl_ = SSL_new(ClientTlsContext(o));
+      SSL_set_fd(ssl_, fd_);
+      SSL_set_tlsext_host_name(ssl_, "localhost");
+      if (SSL_connect(ssl_) != 1) {
+        char err[256];
+        ERR_error_string_n(ERR_get_error(), err, sizeof err);
+        Die(std::string("TLS handshake: ") + err);
+      }
+    }
   }
 
- public:
-  // Sends head+body, reads one response. Returns the HTTP status, 0 on I/O error.
-  // *failed_put_count gets FailedPutCount when the answer carries one.
-  int RoundTrip(const std::string& head, const std::string& body, int* failed_put_count) {
-    if (closed_) {
-      ::close(fd_);
-      Connect();
-      closed_ = false;
-      ++reconnects_;
+  // Sends everything (TLS: the head, then the body, as http.client and the SDKs
+  // send them: no copy of the body).
+  bool SendAll(const std::string& head, const std::string& body) {
+    if (ssl_) {
+      for (const std::string* part : {&head, &body}) {
+        size_t done = 0;
+        while (done < part->size()) {
+          size_t n = 0;
+          if (SSL_write_ex(ssl_, part->data() + done, part->size() - done, &n) != 1) return false;
+          done += n;
+        }
+      }
+      return true;
     }
     iovec iov[2] = {{const_cast<char*>(head.data()), head.size()},
                     {const_cast<char*>(body.data()), body.size()}};
@@ -255,7 +297,7 @@ class Connection {
       ssize_t w = ::writev(fd_, p, cnt);
       if (w < 0) {
         if (errno == EINTR) continue;
-        return 0;
+        return false;
       }
       size_t left = static_cast<size_t>(w);
       while (cnt > 0 && left >= p->iov_len) {
@@ -268,6 +310,20 @@ class Connection {
         p->iov_len -= left;
       }
     }
+    return true;
+  }
+
+ public:
+  // Sends head+body, reads one response. Returns the HTTP status, 0 on I/O error.
+  // *failed_put_count gets FailedPutCount when the answer carries one.
+  int RoundTrip(const std::string& head, const std::string& body, int* failed_put_count) {
+    if (closed_) {
+      ::close(fd_);
+      Connect();
+      closed_ = false;
+      ++reconnects_;
+    }
+    if (!SendAll(head, body)) return 0;
     // Read until the header end, then Content-Length bytes of body.
     size_t hdr_end;
     for (;;) {
@@ -307,6 +363,12 @@ class Connection {
  private:
   bool Fill() {
     char tmp[65536];
+    if (ssl_) {
+      size_t n = 0;
+      if (SSL_read_ex(ssl_, tmp, sizeof tmp, &n) != 1) return false;
+      buf_.append(tmp, n);
+      return true;
+    }
     for (;;) {
       ssize_t r = ::read(fd_, tmp, sizeof tmp);
       if (r < 0 && errno == EINTR) continue;
@@ -317,6 +379,7 @@ class Connection {
   }
   const Options& o_;
   int fd_ = -1;
+  SSL* ssl_ = nullptr;
   std::string buf_;
   bool closed_ = false;
   uint64_t reconnects_ = 0;
@@ -353,11 +416,14 @@ int main(int argc, char** argv) {
     else if (a == "--variants") o.variants = std::stoi(val());
     else if (a == "--region") o.region = val();
     else if (a == "--random") o.random_payload = true;
+    else if (a == "--tls") o.tls = true;
+    else if (a == "--tls12") o.tls = o.tls12 = true;
     else if (a == "--help" || a == "-h") {
       std::printf(
           "hydrant_loadgen --port P [--host H] [--stream S] [--op batch|single|get]\n"
           "  [--record-size B] [--batch N] [--batch-bytes B] [--connections N]\n"
-          "  [--duration S] [--warmup S] [--rate REQ_PER_S] [--total-records N] [--random]\n");
+          "  [--duration S] [--warmup S] [--rate REQ_PER_S] [--total-records N] [--random]\n"
+          "  [--tls | --tls12]\n");
       return 0;
     } else {
       Die("unknown option " + a);

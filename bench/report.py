@@ -134,6 +134,31 @@ def report(res, notes, cmdline):
                      "caught up with the backlog the point before left (waited, 50% / 90%: " +
                      "; ".join(drains) + ").")
             L.append("")
+    it = res.get("ingest_tls")
+    if it:
+        L.append("## (1b) Ingest over TLS beside plain HTTP (PutRecordBatch, closed loop)")
+        L.append("")
+        L.append("| Records | plain records/s | plain MiB/s | TLS records/s | TLS MiB/s | TLS/plain | "
+                 "TLS p99 ms | peak RSS plain / TLS |")
+        L.append("|---|---|---|---|---|---|---|---|")
+        for r in it:
+            pl, tl = r.get("plain"), r.get("tls")
+            if not pl or not tl:
+                continue
+            ratio = tl["records_per_s"] / pl["records_per_s"] if pl["records_per_s"] else None
+            L.append("| %s × %d | %s | %s | %s | %s | %s | %s | %s / %s MiB |" % (
+                size_name(r["size"]), tl["records_per_request"], fmt(pl["records_per_s"]),
+                fmt(pl["mib_per_s"]), fmt(tl["records_per_s"]), fmt(tl["mib_per_s"]),
+                ("%.2f" % ratio) if ratio else "–", fmt(tl["p99_ms"], 2),
+                fmt(pl["rss_mib"], 0), fmt(tl["rss_mib"], 0)))
+            if ratio:
+                targets.append(("Ingest over TLS, %s" % size_name(r["size"]), ">= 0.85 of plain",
+                                "%.2f" % ratio, ratio >= 0.85))
+        L.append("")
+        L.append("Each size: a fresh hydrant on plain HTTP, then one serving HTTPS (TLS 1.3, "
+                 "certificate from `hydrant cert`), back to back; the load generator encrypts "
+                 "on the same CPUs.")
+        L.append("")
     e2e = res.get("e2e")
     if e2e:
         L.append("## (2) End to end: first put to last byte in delivered objects (1 KiB records)")
@@ -244,6 +269,8 @@ def report(res, notes, cmdline):
     for key in ("ingest_hydrant",):
         for r in res.get(key) or []:
             rss.append(r["rss_mib"] or 0)
+    for r in res.get("ingest_tls") or []:
+        rss += [r[k]["rss_mib"] or 0 for k in ("plain", "tls") if k in r]
     for r in (e2e or []):
         if r["kind"] == "hydrant":
             rss.append(r["rss_mib"] or 0)

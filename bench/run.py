@@ -147,6 +147,41 @@ class Bench:
                 srv.cleanup()
         self.results["ingest_" + kind] = rows
 
+    # ---- (1b) ingest over TLS ----
+    def ingest_tls(self):
+        """The ingest peak (closed loop, as in (1)) over HTTPS beside plain HTTP, run
+        back to back per record size: TLS 1.3 (AES-GCM), one handshake per
+        connection. The TLS server takes its control-plane calls and /metrics on a
+        second, plain listener (--listen-plain)."""
+        certs = os.path.join(self.work, "certs")
+        subprocess.run([os.path.join(self.build, "hydrant"), "cert", "--out", certs, "--force"],
+                       check=True, capture_output=True)
+        tls_args = ["--tls-cert", os.path.join(certs, "cert.pem"),
+                    "--tls-key", os.path.join(certs, "key.pem")]
+        rows = []
+        for size in self.args.tls_sizes:
+            row = {"size": size}
+            for kind in ("plain", "tls"):
+                log("ingest over %s, %d B" % ("TLS" if kind == "tls" else "plain HTTP", size))
+                plain_port = free_port()
+                extra = tls_args + ["--listen-plain", "127.0.0.1:%d" % plain_port] if kind == "tls" else []
+                srv = self.hydrant(extra=extra)
+                data_port = srv.port
+                if kind == "tls":
+                    srv.port = plain_port  # control plane and /metrics
+                    if not wait_port(plain_port):
+                        raise RuntimeError("hydrant's plain listener did not open")
+                try:
+                    create_stream(srv, "ingest", "ingest-bucket")
+                    srv.reset_hwm()
+                    row[kind] = self.loadgen(data_port, stream="ingest", size=size,
+                                             extra=["--tls"] if kind == "tls" else [])
+                    row[kind]["rss_mib"] = srv.hwm()
+                finally:
+                    srv.cleanup()
+            rows.append(row)
+        self.results["ingest_tls"] = rows
+
     # ---- (2) end to end ----
     def end_to_end(self, kind, compression):
         size = 1024
@@ -346,6 +381,7 @@ class Bench:
             self.notes.append("moto_server not found (or --no-moto): no side-by-side ratios")
         steps = [("limits", self.machine_limits), ("ingest", lambda: self.ingest("hydrant")),
                  ("ingest", lambda: have_moto and self.ingest("moto")),
+                 ("tls", self.ingest_tls),
                  ("e2e", self.e2e_all), ("latency", self.latency),
                  ("transform", self.transformation),
                  ("recovery", lambda: self.results.__setitem__(
@@ -369,7 +405,8 @@ def main():
     p.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "latest.md"))
     p.add_argument("--json", help="also write the raw results here")
     p.add_argument("--work-dir", default=None, help="data folders go here (default: $TMPDIR)")
-    p.add_argument("--only", help="comma list of limits,ingest,e2e,latency,transform,recovery,store,micro")
+    p.add_argument("--only", help="comma list of limits,ingest,tls,e2e,latency,transform,recovery,"
+                   "store,micro")
     p.add_argument("--quick", action="store_true", help="smaller volumes, no latency sweeps")
     p.add_argument("--long", action="store_true", help="also the 10 GiB recovery run")
     p.add_argument("--duration", type=float, default=4, help="seconds per load point")
@@ -379,6 +416,7 @@ def main():
     p.add_argument("--moto", default=shutil.which("moto_server"))
     a = p.parse_args()
     a.sizes = [100, 1024, 65536]
+    a.tls_sizes = [100, 65536]
     a.e2e_mib = 256 if a.quick else 1024
     a.transform_mib = 64 if a.quick else 256
     a.transform_py_mib = 16 if a.quick else 64

@@ -6,25 +6,58 @@
 #include <fstream>
 #include <sstream>
 
+#include <arpa/inet.h>
+
 #include <toml++/toml.h>
 
 #include "app/config_keys.h"
 
 namespace hydrant::app {
 
-std::string Config::host() const {
-  size_t c = listen.rfind(':');
-  std::string h = c == std::string::npos ? listen : listen.substr(0, c);
+std::string HostOf(std::string_view host_port) {
+  size_t c = host_port.rfind(':');
+  std::string h(c == std::string::npos ? host_port : host_port.substr(0, c));
   if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
   return h;
 }
 
-uint16_t Config::port() const {
-  size_t c = listen.rfind(':');
+uint16_t PortOf(std::string_view host_port) {
+  size_t c = host_port.rfind(':');
   if (c == std::string::npos) return 0;
   unsigned v = 0;
-  std::from_chars(listen.data() + c + 1, listen.data() + listen.size(), v);
+  std::from_chars(host_port.data() + c + 1, host_port.data() + host_port.size(), v);
   return static_cast<uint16_t>(v);
+}
+
+std::string Config::host() const { return HostOf(listen); }
+uint16_t Config::port() const { return PortOf(listen); }
+
+bool IsLoopbackHost(std::string_view host) {
+  if (host == "localhost") return true;
+  const std::string h(host);
+  in_addr a4;
+  if (::inet_pton(AF_INET, h.c_str(), &a4) == 1) return (ntohl(a4.s_addr) >> 24) == 127;
+  in6_addr a6;
+  if (::inet_pton(AF_INET6, h.c_str(), &a6) == 1) {
+    if (IN6_IS_ADDR_LOOPBACK(&a6)) return true;
+    return IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127;  // ::ffff:127.0.0.1
+  }
+  return false;
+}
+
+Status CheckExposure(const Config& cfg) {
+  if (cfg.auth_mode != "open" || cfg.allow_anonymous) return Status::Ok();
+  for (const std::string* addr : {&cfg.listen, &cfg.listen_plain}) {
+    if (addr->empty() || IsLoopbackHost(HostOf(*addr))) continue;
+    return Status::InvalidArgument(
+        "refusing to start: " + *addr +
+        " is not a loopback address and authentication is off (auth mode \"open\": every "
+        "request is accepted, signed or not, so anyone who can reach the port can read, write "
+        "and delete all data). Turn on signature verification ([auth] in the config, "
+        "docs/security.md), listen on 127.0.0.1, or pass --allow-anonymous "
+        "(allow_anonymous = true) to serve anonymously anyway.");
+  }
+  return Status::Ok();
 }
 
 namespace {
@@ -313,6 +346,50 @@ static Status LoadAuthTable(const toml::table& t, Config* cfg) {
   return Status::Ok();
 }
 
+// Stores a TOML value into *cfg through its row of the key table.
+static Status SetFromToml(const ConfigKey& ck, const std::string& key, const toml::node& v,
+                          Config* cfg) {
+  switch (ck.type) {
+    case ConfigKey::Type::kString:
+      if (!v.is_string()) return Status::InvalidArgument("config key '" + key + "' must be a string");
+      return ck.set_string(cfg, *v.value<std::string>());
+    case ConfigKey::Type::kInteger:
+      if (!v.is_integer()) {
+        return Status::InvalidArgument("config key '" + key + "' must be an integer");
+      }
+      return ck.set_integer(cfg, *v.value<int64_t>());
+    case ConfigKey::Type::kBool:
+      if (!v.is_boolean()) {
+        return Status::InvalidArgument("config key '" + key + "' must be true or false");
+      }
+      return ck.set_bool(cfg, *v.value<bool>());
+    case ConfigKey::Type::kTable:
+      break;
+  }
+  return Status::InvalidArgument("config key '" + key + "' must be a table");
+}
+
+// A table whose keys are rows "name.key" of the key table ([tls]).
+static bool IsDottedTable(std::string_view name) {
+  const std::string prefix = std::string(name) + ".";
+  for (const ConfigKey& k : ConfigKeys()) {
+    if (k.toml.starts_with(prefix)) return true;
+  }
+  return false;
+}
+
+static Status LoadDottedTable(const std::string& name, const toml::table& t, Config* cfg) {
+  for (auto&& [k, v] : t) {
+    const std::string key = name + "." + std::string(k.str());
+    const ConfigKey* ck = FindConfigKey(key);
+    if (ck == nullptr) {
+      return Status::InvalidArgument(name + ": unknown key '" + std::string(k.str()) + "'");
+    }
+    HYDRANT_RETURN_IF_ERROR(SetFromToml(*ck, key, v, cfg));
+  }
+  return Status::Ok();
+}
+
 Status LoadConfigFile(const std::string& path, Config* cfg) {
   toml::table t;
   try {
@@ -324,39 +401,44 @@ Status LoadConfigFile(const std::string& path, Config* cfg) {
   for (auto&& [k, v] : t) {
     std::string key(k.str());
     const ConfigKey* ck = FindConfigKey(key);
+    if (ck == nullptr && IsDottedTable(key)) {
+      if (!v.is_table()) return Status::InvalidArgument("config key '" + key + "' must be a table");
+      HYDRANT_RETURN_IF_ERROR(LoadDottedTable(key, *v.as_table(), cfg));
+      continue;
+    }
     if (ck == nullptr) {
       return Status::InvalidArgument("config file " + path + ": unknown key '" + key + "'");
     }
-    switch (ck->type) {
-      case ConfigKey::Type::kString:
-        if (!v.is_string()) return Status::InvalidArgument("config key '" + key + "' must be a string");
-        HYDRANT_RETURN_IF_ERROR(ck->set_string(cfg, *v.value<std::string>()));
-        break;
-      case ConfigKey::Type::kInteger:
-        if (!v.is_integer()) {
-          return Status::InvalidArgument("config key '" + key + "' must be an integer");
-        }
-        HYDRANT_RETURN_IF_ERROR(ck->set_integer(cfg, *v.value<int64_t>()));
-        break;
-      case ConfigKey::Type::kTable:
-        if (!v.is_table()) return Status::InvalidArgument("config key '" + key + "' must be a table");
-        HYDRANT_RETURN_IF_ERROR(key == "lambda" ? LoadLambdaTable(*v.as_table(), cfg)
-                                : key == "auth" ? LoadAuthTable(*v.as_table(), cfg)
-                                                : LoadS3Table(*v.as_table(), cfg));
-        break;
+    if (ck->type != ConfigKey::Type::kTable) {
+      HYDRANT_RETURN_IF_ERROR(SetFromToml(*ck, key, v, cfg));
+      continue;
     }
+    if (!v.is_table()) return Status::InvalidArgument("config key '" + key + "' must be a table");
+    HYDRANT_RETURN_IF_ERROR(key == "lambda" ? LoadLambdaTable(*v.as_table(), cfg)
+                            : key == "auth" ? LoadAuthTable(*v.as_table(), cfg)
+                                            : LoadS3Table(*v.as_table(), cfg));
+  }
+  return Status::Ok();
+}
+
+static Status CheckHostPort(std::string_view name, const std::string& v) {
+  size_t c = v.rfind(':');
+  if (c == std::string::npos || c == 0 || c + 1 >= v.size() || v.size() - c - 1 > 5 ||
+      !std::all_of(v.begin() + c + 1, v.end(), ::isdigit) || std::stoul(v.substr(c + 1)) > 65535) {
+    return Status::InvalidArgument(std::string(name) +
+                                   " must be HOST:PORT (PORT 0-65535, 0 = any free port), got '" +
+                                   v + "'");
   }
   return Status::Ok();
 }
 
 Status Validate(const Config& cfg) {
-  size_t c = cfg.listen.rfind(':');
-  if (c == std::string::npos || c == 0 || c + 1 >= cfg.listen.size() ||
-      cfg.listen.size() - c - 1 > 5 ||
-      !std::all_of(cfg.listen.begin() + c + 1, cfg.listen.end(), ::isdigit) ||
-      std::stoul(cfg.listen.substr(c + 1)) > 65535) {
-    return Status::InvalidArgument("listen must be HOST:PORT (PORT 0-65535, 0 = any free port), got '" +
-                                   cfg.listen + "'");
+  HYDRANT_RETURN_IF_ERROR(CheckHostPort("listen", cfg.listen));
+  if (!cfg.listen_plain.empty()) HYDRANT_RETURN_IF_ERROR(CheckHostPort("tls.listen_plain", cfg.listen_plain));
+  if (cfg.tls_cert.empty() != cfg.tls_key.empty()) {
+    return Status::InvalidArgument(
+        "tls.cert (--tls-cert) and tls.key (--tls-key) go together: give both, or neither for "
+        "plain HTTP");
   }
   if (cfg.account.account_id.size() != 12 ||
       !std::all_of(cfg.account.account_id.begin(), cfg.account.account_id.end(), ::isdigit)) {

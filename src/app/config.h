@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/account.h"
@@ -80,10 +81,20 @@ struct Config {
   uint16_t port() const;
 };
 
+// "HOST:PORT" / "[V6]:PORT" → HOST (without brackets) and PORT (0 if absent).
+std::string HostOf(std::string_view host_port);
+uint16_t PortOf(std::string_view host_port);
+// 127.0.0.0/8, ::1 (and ::ffff:127.x), "localhost".
+bool IsLoopbackHost(std::string_view host);
+
 // Applies the TOML file at `path` over *cfg. InvalidArgument on an unknown key,
 // a wrong type or a bad value, naming the key.
 Status LoadConfigFile(const std::string& path, Config* cfg);
 // Checks values that any source may have set (listen address, account id, ...).
 Status Validate(const Config& cfg);
+// Secure defaults: open mode (auth_mode "open") on a `listen` or `listen_plain`
+// address that is not loopback is refused unless allow_anonymous; the error
+// says why and what to do.
+Status CheckExposure(const Config& cfg);
 
 }  // namespace hydrant::app

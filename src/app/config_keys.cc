@@ -82,6 +82,20 @@ const ConfigKey kConfigKeys[] = {
     {"metrics_retention_seconds", "", "", Type::kInteger, "3600",
      "How long their datapoints are kept (at most a week)", nullptr,
      [](Config* c, int64_t v) { c->metrics_retention_seconds = v; return Status::Ok(); }},
+    {"tls.cert", "--tls-cert", "FILE", Type::kString, "none (plain HTTP)",
+     "PEM certificate (chain) to serve HTTPS on `listen` with `tls.key` (TLS 1.2 and 1.3); "
+     "reloaded on SIGHUP. `hydrant cert` makes one ([docs/security.md](docs/security.md))",
+     [](Config* c, std::string v) { c->tls_cert = std::move(v); return Status::Ok(); }},
+    {"tls.key", "--tls-key", "FILE", Type::kString, "none", "PEM private key of `tls.cert`",
+     [](Config* c, std::string v) { c->tls_key = std::move(v); return Status::Ok(); }},
+    {"tls.listen_plain", "--listen-plain", "HOST:PORT", Type::kString, "none",
+     "A second listener, plain HTTP, beside `listen` (e.g. `127.0.0.1:4574` while `listen` "
+     "serves HTTPS on `0.0.0.0:4573`)",
+     [](Config* c, std::string v) { c->listen_plain = std::move(v); return Status::Ok(); }},
+    {"allow_anonymous", "--allow-anonymous", "", Type::kBool, "false",
+     "Serve in open mode (no signature checked) on a non-loopback address; without it hydrant "
+     "refuses to start so", nullptr, nullptr,
+     [](Config* c, bool v) { c->allow_anonymous = v; return Status::Ok(); }},
     {"lambda", "", "", Type::kTable, "AWS Lambda",
      "How Lambda processors run: `endpoint`, `[[lambda.functions]]` (below)"},
     {"s3", "", "", Type::kTable, "embedded store",
@@ -107,7 +121,8 @@ std::string ConfigKeysHelp() {
   for (const ConfigKey& k : kConfigKeys) {
     std::string left = "  ";
     if (!k.flag.empty()) {
-      left += std::string(k.flag) + " " + std::string(k.value_name);
+      left += std::string(k.flag);
+      if (!k.value_name.empty()) left += " " + std::string(k.value_name);
     } else if (k.type == Type::kTable) {
       left += "[" + std::string(k.toml) + "] table";
     }
@@ -128,9 +143,11 @@ std::string ConfigKeysHelp() {
 std::string ConfigKeysMarkdown() {
   std::string out = "| Option | TOML key | Default | Meaning |\n|---|---|---|---|\n";
   for (const ConfigKey& k : kConfigKeys) {
-    std::string option = k.flag.empty() ? "—"
-                                        : "`" + std::string(k.flag) + " " +
-                                              std::string(k.value_name) + "`";
+    std::string option = "—";
+    if (!k.flag.empty()) {
+      option = "`" + std::string(k.flag) +
+               (k.value_name.empty() ? "" : " " + std::string(k.value_name)) + "`";
+    }
     std::string key = k.type == Type::kTable ? "`[" + std::string(k.toml) + "]`"
                                              : "`" + std::string(k.toml) + "`";
     std::string dflt(k.default_text);

@@ -5,6 +5,8 @@
 // text of `hydrant serve --help`, and README.md's options table (config_test.cc
 // checks that README.md shows exactly these rows). The [lambda] and [s3] tables
 // have loaders of their own (config.cc) and are listed here for the help only.
+// A key named "table.key" (tls.cert) is `key` inside the TOML table [table],
+// loaded through its row like a top-level key.
 
 #include <cstdint>
 #include <span>
@@ -18,10 +20,10 @@ namespace hydrant::app {
 struct Config;
 
 struct ConfigKey {
-  enum class Type { kString, kInteger, kTable };
+  enum class Type { kString, kInteger, kBool, kTable };
   std::string_view toml;        // key in the TOML file
   std::string_view flag;        // "--listen"; "" = TOML only
-  std::string_view value_name;  // "HOST:PORT", for the help
+  std::string_view value_name;  // "HOST:PORT", for the help; "" for a kBool flag
   Type type;
   std::string_view default_text;  // as the README shows it
   std::string_view help;
@@ -29,6 +31,7 @@ struct ConfigKey {
   // the value is out of range. Null for tables.
   Status (*set_string)(Config* cfg, std::string value) = nullptr;
   Status (*set_integer)(Config* cfg, int64_t value) = nullptr;
+  Status (*set_bool)(Config* cfg, bool value) = nullptr;
 };
 
 std::span<const ConfigKey> ConfigKeys();

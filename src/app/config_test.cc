@@ -268,5 +268,76 @@ TEST(ConfigKeys, TomlKeysGoThroughTheirSetters) {
   EXPECT_NE(st.message().find("'lambda' must be a table"), std::string::npos);
 }
 
+TEST(Config, TlsTableAndFlagsKeys) {
+  Config c;
+  auto st = LoadConfigFile(WriteToml("allow_anonymous = true\n[tls]\ncert = \"/etc/h/cert.pem\"\n"
+                                     "key = \"/etc/h/key.pem\"\nlisten_plain = \"127.0.0.1:4574\"\n"),
+                           &c);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(c.tls_cert, "/etc/h/cert.pem");
+  EXPECT_EQ(c.tls_key, "/etc/h/key.pem");
+  EXPECT_EQ(c.listen_plain, "127.0.0.1:4574");
+  EXPECT_TRUE(c.allow_anonymous);
+  EXPECT_TRUE(Validate(c).ok());
+  EXPECT_EQ(HostOf(c.listen_plain), "127.0.0.1");
+  EXPECT_EQ(PortOf(c.listen_plain), 4574);
+
+  struct Case {
+    const char* toml;
+    const char* message;
+  } cases[] = {
+      {"[tls]\ncrt = \"x\"\n", "tls: unknown key 'crt'"},
+      {"[tls]\ncert = 1\n", "'tls.cert' must be a string"},
+      {"tls = 1\n", "'tls' must be a table"},
+      {"allow_anonymous = \"yes\"\n", "'allow_anonymous' must be true or false"},
+  };
+  for (const auto& k : cases) {
+    Config d;
+    st = LoadConfigFile(WriteToml(k.toml), &d);
+    EXPECT_NE(st.message().find(k.message), std::string::npos) << k.toml << ": " << st.message();
+  }
+  Config half;
+  half.tls_cert = "cert.pem";
+  EXPECT_NE(Validate(half).message().find("go together"), std::string::npos);
+  Config bad_plain;
+  bad_plain.listen_plain = "127.0.0.1";
+  EXPECT_NE(Validate(bad_plain).message().find("tls.listen_plain must be HOST:PORT"),
+            std::string::npos);
+}
+
+TEST(Config, LoopbackAddresses) {
+  for (const char* h : {"127.0.0.1", "127.10.20.30", "::1", "localhost", "::ffff:127.0.0.1"}) {
+    EXPECT_TRUE(IsLoopbackHost(h)) << h;
+  }
+  for (const char* h : {"0.0.0.0", "::", "10.0.0.1", "128.0.0.1", "::2", "example.com",
+                        "localhost.example.com", "::ffff:10.0.0.1", ""}) {
+    EXPECT_FALSE(IsLoopbackHost(h)) << h;
+  }
+}
+
+// Open mode beyond loopback needs allow_anonymous; sigv4 mode anywhere is fine.
+TEST(Config, OpenModeOnlyOnLoopbackUnlessAllowed) {
+  Config c;  // the defaults: open mode on 127.0.0.1
+  EXPECT_TRUE(CheckExposure(c).ok());
+  c.listen = "[::1]:4573";
+  EXPECT_TRUE(CheckExposure(c).ok());
+  c.listen = "0.0.0.0:4573";
+  auto st = CheckExposure(c);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("0.0.0.0:4573 is not a loopback address"), std::string::npos)
+      << st.message();
+  EXPECT_NE(st.message().find("--allow-anonymous"), std::string::npos);
+  c.allow_anonymous = true;
+  EXPECT_TRUE(CheckExposure(c).ok());
+  c.allow_anonymous = false;
+  c.auth_mode = "sigv4";
+  EXPECT_TRUE(CheckExposure(c).ok());
+  // The plain listener counts too.
+  Config p;
+  p.listen_plain = "192.168.1.5:4574";
+  st = CheckExposure(p);
+  EXPECT_NE(st.message().find("192.168.1.5:4574 is not a loopback"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace hydrant::app

@@ -22,6 +22,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "app/cert_command.h"
 #include "app/config.h"
 #include "app/config_keys.h"
 #include "app/delivery_sink.h"
@@ -29,6 +30,7 @@
 #include "app/logs_command.h"
 #include "api/errors.h"
 #include "aws/http_client.h"
+#include "common/log_fields.h"
 #include "common/request_id.h"
 #include "destinations/object_store.h"
 #include "iam/assume_role.h"
@@ -156,11 +158,13 @@ int Serve(const hydrant::app::Config& cfg) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z level=%l %v");
   spdlog::set_level(spdlog::level::from_str(cfg.log_level));
 
-  // Block the stop signals in every thread; the main thread waits for them.
+  // Block the stop signals (and SIGHUP: reload the TLS certificate) in every
+  // thread; the main thread waits for them.
   sigset_t sigs;
   sigemptyset(&sigs);
   sigaddset(&sigs, SIGINT);
   sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
   const uint64_t fd_limit = RaiseFileLimit();
@@ -171,6 +175,11 @@ int Serve(const hydrant::app::Config& cfg) {
   server::HttpServerOptions so;
   so.host = cfg.host();
   so.port = cfg.port();
+  if (!cfg.tls_cert.empty()) so.tls = server::TlsFiles{cfg.tls_cert, cfg.tls_key};
+  if (!cfg.listen_plain.empty()) {
+    so.plain_host = app::HostOf(cfg.listen_plain);
+    so.plain_port = app::PortOf(cfg.listen_plain);
+  }
   so.threads = cfg.http_threads;
   so.classify = server::Router::Classify;
   so.partial_body_budget = cfg.http_body_memory_mb << 20;
@@ -184,7 +193,8 @@ int Serve(const hydrant::app::Config& cfg) {
     spdlog::critical("event=startup_failed component=http error=\"{}\"", srv.status().ToString());
     return 1;
   }
-  spdlog::info("event=listening port={} state=starting", (*srv)->port());
+  spdlog::info("event=listening port={} tls={} plain_port={} state=starting", (*srv)->port(),
+               so.tls.has_value(), (*srv)->plain_port());
   // A failed start answers the requests that waited (before the server goes).
   auto refuse_parked = [&gate] {
     gate.Open(nullptr);
@@ -320,15 +330,39 @@ int Serve(const hydrant::app::Config& cfg) {
   const auto startup_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                               std::chrono::steady_clock::now() - start_time)
                               .count();
-  std::string host = so.host.find(':') != std::string::npos ? "[" + so.host + "]" : so.host;
-  spdlog::info("event=started listen={}:{} data_dir={} region={} account_id={} streams={} startup_ms={}",
-               host, (*srv)->port(), cfg.data_dir, cfg.account.region, cfg.account.account_id,
+  auto bracket = [](const std::string& h) {
+    return h.find(':') != std::string::npos ? "[" + h + "]" : h;
+  };
+  const std::string host = bracket(so.host);
+  const char* scheme = so.tls ? "https" : "http";
+  spdlog::info("event=started listen={}://{}:{} data_dir={} region={} account_id={} streams={} startup_ms={}",
+               scheme, host, (*srv)->port(), cfg.data_dir, cfg.account.region, cfg.account.account_id,
                (*registry)->List().size(), startup_ms);
-  std::printf("hydrant listening on http://%s:%u\n", host.c_str(), (*srv)->port());
+  // Tests and scripts read the port from these lines: keep their format.
+  std::printf("hydrant listening on %s://%s:%u\n", scheme, host.c_str(), (*srv)->port());
+  if (!so.plain_host.empty()) {
+    std::printf("hydrant also listening on http://%s:%u (plain HTTP)\n",
+                bracket(so.plain_host).c_str(), (*srv)->plain_port());
+  }
   std::fflush(stdout);
 
   int sig = 0;
-  sigwait(&sigs, &sig);
+  for (;;) {
+    sigwait(&sigs, &sig);
+    if (sig != SIGHUP) break;
+    if (!so.tls) {
+      spdlog::info("event=sighup action=none reason=\"no TLS certificate to reload\"");
+      continue;
+    }
+    // New connections get the new certificate; open ones keep theirs.
+    if (auto st = (*srv)->ReloadTls(); st.ok()) {
+      spdlog::info("event=tls_reloaded cert={} key={}", LogQuote(so.tls->cert_file),
+                   LogQuote(so.tls->key_file));
+    } else {
+      spdlog::error("event=tls_reload_failed error={} action=\"kept the current certificate\"",
+                    LogQuote(st.message()));
+    }
+  }
   spdlog::info("event=stopping signal={}", sig);
   // Stop serving, then drain what may still answer requests (S3 workers, pending
   // group commits, delivery passes) while the server object still exists; the
@@ -362,6 +396,7 @@ int main(int argc, char** argv) {
     CLI::Option* option;
     std::string text;
     int64_t number = 0;
+    bool on = false;
   };
   std::vector<Flag> flags;
   flags.reserve(hydrant::app::ConfigKeys().size());
@@ -370,9 +405,10 @@ int main(int argc, char** argv) {
     Flag& f = flags.emplace_back(Flag{&k, nullptr, {}, 0});
     const std::string help =
         std::string(k.help) + " (default " + std::string(k.default_text) + ")";
-    f.option = k.type == hydrant::app::ConfigKey::Type::kInteger
-                   ? serve->add_option(std::string(k.flag), f.number, help)
-                   : serve->add_option(std::string(k.flag), f.text, help);
+    using Type = hydrant::app::ConfigKey::Type;
+    f.option = k.type == Type::kInteger ? serve->add_option(std::string(k.flag), f.number, help)
+               : k.type == Type::kBool  ? serve->add_flag(std::string(k.flag), f.on, help)
+                                        : serve->add_option(std::string(k.flag), f.text, help);
   }
   app.footer(hydrant::app::ConfigKeysHelp());
   // hydrant logs: reads a running hydrant's log events through its CloudWatch Logs API.
@@ -402,6 +438,18 @@ int main(int argc, char** argv) {
   doctor_cmd->footer(
       "One line per check (PASS, FAIL, WARN, N/A) with the evidence and the fix. Exit code 1 "
       "when a check failed, 2 when the stream or hydrant cannot be reached. See docs/doctor.md.");
+  // hydrant cert: a local CA and a server certificate for HTTPS.
+  auto* cert_cmd = app.add_subcommand(
+      "cert", "Make a local CA and a server certificate signed by it, for HTTPS (tls.cert, tls.key)");
+  hydrant::app::CertCommandOptions cert_opts;
+  cert_cmd->add_option("--out", cert_opts.out_dir,
+                       "Folder to write ca.pem, cert.pem, key.pem and ca-key.pem into (made if missing)")
+      ->required();
+  cert_cmd->add_option("--host", cert_opts.hosts,
+                       "A DNS name or IP address the certificate is for (repeatable); localhost, "
+                       "127.0.0.1 and ::1 are always included");
+  cert_cmd->add_flag("--force", cert_opts.force, "Overwrite files that exist");
+  cert_cmd->footer("See docs/security.md, \"TLS and secure defaults\".");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -409,6 +457,7 @@ int main(int argc, char** argv) {
     // Usage errors are 2 for every subcommand (CLI11 uses its own codes).
     return rc == 0 ? 0 : 2;
   }
+  if (*cert_cmd) return hydrant::app::RunCertCommand(cert_opts, std::cout, std::cerr);
   if (*doctor_cmd) {
     hydrant::aws::CurlHttpClient http;
     return hydrant::app::RunDoctorCommand(doctor_opts, &http, std::cout, std::cerr);
@@ -435,15 +484,21 @@ int main(int argc, char** argv) {
   }
   for (const Flag& f : flags) {
     if (f.option->count() == 0) continue;
-    hydrant::Status st = f.key->type == hydrant::app::ConfigKey::Type::kInteger
-                             ? f.key->set_integer(&cfg, f.number)
-                             : f.key->set_string(&cfg, f.text);
+    using Type = hydrant::app::ConfigKey::Type;
+    hydrant::Status st = f.key->type == Type::kInteger ? f.key->set_integer(&cfg, f.number)
+                         : f.key->type == Type::kBool  ? f.key->set_bool(&cfg, f.on)
+                                                       : f.key->set_string(&cfg, f.text);
     if (!st.ok()) {
       std::cerr << "hydrant: " << st.message() << "\n";
       return 2;
     }
   }
   if (auto st = hydrant::app::Validate(cfg); !st.ok()) {
+    std::cerr << "hydrant: " << st.message() << "\n";
+    return 2;
+  }
+  // Secure defaults: no anonymous service beyond this machine unless asked for.
+  if (auto st = hydrant::app::CheckExposure(cfg); !st.ok()) {
     std::cerr << "hydrant: " << st.message() << "\n";
     return 2;
   }

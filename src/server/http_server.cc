@@ -10,11 +10,18 @@
 #include <cstdio>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <spdlog/spdlog.h>
 
 #include "common/log_fields.h"
@@ -25,9 +32,40 @@ namespace hydrant::server {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
+namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
 
 namespace {
+
+// The two kinds of connection share one Session template: plain HTTP reads and
+// writes the TCP stream itself (no extra layer, no extra copy); HTTPS goes
+// through OpenSSL (beast::ssl_stream coalesces a response's buffers into one
+// write, so a small answer is one TLS record).
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// Logs a kind of failure at most once per interval, with the count since the
+// last line. Thread-safe.
+class RateLimitedLog {
+ public:
+  // The number of failures to report now (this one included); 0 = stay quiet.
+  uint64_t Count() {
+    std::lock_guard lk(mu_);
+    ++unlogged_;
+    auto now = std::chrono::steady_clock::now();
+    if (logged_once_ && now - last_ < kEvery) return 0;
+    logged_once_ = true;
+    last_ = now;
+    return std::exchange(unlogged_, 0);
+  }
+
+ private:
+  static constexpr std::chrono::seconds kEvery{1};
+  std::mutex mu_;
+  uint64_t unlogged_ = 0;
+  bool logged_once_ = false;
+  std::chrono::steady_clock::time_point last_;
+};
 
 // What every connection shares: the handler, the limits and the body budget.
 struct Shared {
@@ -38,7 +76,94 @@ struct Shared {
   std::unique_ptr<BodyBudget> budget;
   // Set at Stop: a worker waiting in BodyReader::Read gives up.
   std::atomic<bool> stopped{false};
+  RateLimitedLog handshake_failures;
+
+  void HandshakeFailed(const std::string& peer, beast::error_code ec) {
+    if (uint64_t n = handshake_failures.Count()) {
+      spdlog::warn("event=tls_handshake_failed peer={} error={} failures={}", peer,
+                   LogQuote(ec.message()), n);
+    }
+  }
 };
+
+// The peer's IP as text ("203.0.113.7", "2001:db8::1"); an IPv4 peer on an
+// IPv6 socket is shown as IPv4, as AWS shows aws:SourceIp.
+std::string PeerAddress(const tcp::socket& s) {
+  beast::error_code ec;
+  auto ep = s.remote_endpoint(ec);
+  if (ec) return "";
+  auto addr = ep.address();
+  if (addr.is_v6() && addr.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6()).to_string();
+  }
+  return addr.to_string();
+}
+
+// TLS 1.3 suites, all of them, AES-128-GCM first (OpenSSL's default order
+// puts AES-256 first, which costs a third more CPU per byte for no practical
+// gain; Mozilla's recommendation also leads with AES-128).
+constexpr const char* kTls13Suites =
+    "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
+// TLS 1.2 suites: forward secret AEAD only (Mozilla's "intermediate" list
+// without DHE).
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+std::string OpenSslErrors() {
+  std::string out;
+  while (unsigned long e = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    if (!out.empty()) out += "; ";
+    out += buf;
+  }
+  return out.empty() ? "unknown OpenSSL error" : out;
+}
+
+// ALPN: HTTP/1.1 is all this server speaks; a client offering only others
+// (h2) gets no ALPN answer and may go on or give up.
+int SelectAlpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+               unsigned int inlen, void*) {
+  static const unsigned char kHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  unsigned char* selected = nullptr;
+  if (SSL_select_next_proto(&selected, outlen, kHttp11, sizeof kHttp11, in, inlen) !=
+      OPENSSL_NPN_NEGOTIATED) {
+    return SSL_TLSEXT_ERR_NOACK;
+  }
+  *out = selected;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+Result<std::shared_ptr<ssl::context>> LoadTlsContext(const TlsFiles& files) {
+  ERR_clear_error();
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
+  SSL_CTX* h = ctx->native_handle();
+  if (SSL_CTX_set_min_proto_version(h, TLS1_2_VERSION) != 1 ||
+      SSL_CTX_set_cipher_list(h, kTls12Ciphers) != 1 ||
+      SSL_CTX_set_ciphersuites(h, kTls13Suites) != 1) {
+    return Status::Internal("cannot set up TLS: " + OpenSslErrors());
+  }
+  SSL_CTX_set_options(h, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+                             SSL_OP_CIPHER_SERVER_PREFERENCE);
+  if (SSL_CTX_use_certificate_chain_file(h, files.cert_file.c_str()) != 1) {
+    return Status::InvalidArgument("cannot load the TLS certificate " + files.cert_file + ": " +
+                                   OpenSslErrors());
+  }
+  if (SSL_CTX_use_PrivateKey_file(h, files.key_file.c_str(), SSL_FILETYPE_PEM) != 1 &&
+      ERR_GET_REASON(ERR_peek_last_error()) != X509_R_KEY_VALUES_MISMATCH) {
+    return Status::InvalidArgument("cannot load the TLS key " + files.key_file + ": " +
+                                   OpenSslErrors());
+  }
+  if (SSL_CTX_check_private_key(h) != 1) {
+    ERR_clear_error();
+    return Status::InvalidArgument("the TLS key " + files.key_file +
+                                   " does not match the certificate " + files.cert_file);
+  }
+  SSL_CTX_set_alpn_select_cb(h, SelectAlpn, nullptr);
+  return ctx;
+}
 
 // The most header bytes a request may have (431 past it).
 constexpr uint32_t kHeaderLimit = 64 * 1024;
@@ -46,14 +171,25 @@ constexpr uint32_t kHeaderLimit = 64 * 1024;
 // if smaller) and doubles as bytes fill it: memory follows what arrives.
 constexpr size_t kFirstBodyWindow = 256 * 1024;
 
-class Session;
+class StreamedBody;
+
+// What a streamed body needs of its connection, whatever the stream type.
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  // From any thread: reads up to n bytes of the body into dst on the
+  // connection's strand, then calls reader->Done.
+  virtual void ReadStreamedAsync(std::shared_ptr<StreamedBody> reader, char* dst, size_t n) = 0;
+  virtual void StreamedBodyComplete() = 0;
+  virtual const Shared& shared() const = 0;
+};
 
 // Hands a streamed body to the handler's thread: each Read posts one socket
 // read onto the connection's strand and waits for it.
 class StreamedBody final : public http::BodyReader,
                            public std::enable_shared_from_this<StreamedBody> {
  public:
-  StreamedBody(std::shared_ptr<Session> session, uint64_t length)
+  StreamedBody(std::shared_ptr<SessionBase> session, uint64_t length)
       : session_(std::move(session)), length_(length), remaining_(length) {}
   Result<size_t> Read(char* dst, size_t n) override;
   uint64_t length() const override { return length_; }
@@ -61,7 +197,7 @@ class StreamedBody final : public http::BodyReader,
   void Done(beast::error_code ec, size_t got);
 
  private:
-  std::shared_ptr<Session> session_;
+  std::shared_ptr<SessionBase> session_;
   const uint64_t length_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -71,16 +207,41 @@ class StreamedBody final : public http::BodyReader,
   std::string error_;
 };
 
-// One connection: read a request, hand it to the handler, write the answer, repeat.
-class Session : public std::enable_shared_from_this<Session> {
+// One connection: (TLS handshake,) read a request, hand it to the handler, write
+// the answer, repeat.
+template <class Stream>
+class Session final : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
  public:
   Session(tcp::socket socket, std::shared_ptr<Shared> shared)
+    requires(!kTls)
       : stream_(std::move(socket)), shared_(std::move(shared)) {}
+  // The connection keeps its context: a reload meanwhile does not change it.
+  Session(tcp::socket socket, std::shared_ptr<Shared> shared, std::shared_ptr<ssl::context> ctx)
+    requires(kTls)
+      : tls_context_(std::move(ctx)),
+        stream_(std::move(socket), *tls_context_),
+        shared_(std::move(shared)) {}
   ~Session() { ReleaseBudget(); }
 
   void Start() {
     buffer_.reserve(kReadBufferBytes);
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
+    remote_ = PeerAddress(Tcp().socket());
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (kTls) {
+        self->Handshake();
+      } else {
+        self->ReadHeader();
+      }
+    });
+  }
+
+  void ReadStreamedAsync(std::shared_ptr<StreamedBody> reader, char* dst, size_t n) override {
+    asio::dispatch(stream_.get_executor(),
+                   [self = this->shared_from_this(), reader = std::move(reader), dst, n] {
+                     self->ReadStreamed(reader, dst, n);
+                   });
   }
 
   // On the strand: reads up to n bytes of a streamed body into dst (bytes
@@ -92,15 +253,37 @@ class Session : public std::enable_shared_from_this<Session> {
       buffer_.consume(have);
       return reader->Done({}, have);
     }
-    stream_.expires_after(shared_->body_timeout);
+    Tcp().expires_after(shared_->body_timeout);
     stream_.async_read_some(asio::buffer(dst, n),
                             [reader](beast::error_code ec, size_t got) { reader->Done(ec, got); });
   }
-  auto executor() { return stream_.get_executor(); }
-  const Shared& shared() const { return *shared_; }
-  void StreamedBodyComplete() { body_complete_ = true; }
+  const Shared& shared() const override { return *shared_; }
+  void StreamedBodyComplete() override { body_complete_ = true; }
 
  private:
+  beast::tcp_stream& Tcp() {
+    if constexpr (kTls) {
+      return stream_.next_layer();
+    } else {
+      return stream_;
+    }
+  }
+
+  // The handshake must finish within the header timeout; a failure closes
+  // this connection only.
+  void Handshake() {
+    Tcp().expires_after(shared_->header_timeout);
+    stream_.async_handshake(ssl::stream_base::server,
+                            [self = this->shared_from_this()](beast::error_code ec) {
+                              if (ec) {
+                                self->shared_->HandshakeFailed(self->remote_, ec);
+                                return self->Close(ec);
+                              }
+                              self->handshake_done_ = true;
+                              self->ReadHeader();
+                            });
+  }
+
   void ReadHeader() {
     is_head_ = false;
     streamed_ = false;
@@ -110,9 +293,9 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(boost::none);  // each API's limit is applied once the head is known
     if (buffer_.size() > 0) return ReadRestOfHeader();
     // An idle keep-alive connection: wait for the next request's first bytes.
-    stream_.expires_after(shared_->idle_timeout);
+    Tcp().expires_after(shared_->idle_timeout);
     stream_.async_read_some(buffer_.prepare(kReadBufferBytes),
-                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                            [self = this->shared_from_this()](beast::error_code ec, size_t n) {
                               if (ec) return self->Close(ec);
                               self->buffer_.commit(n);
                               self->ReadRestOfHeader();
@@ -121,9 +304,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // From a request's first byte, all of its headers must arrive within header_timeout.
   void ReadRestOfHeader() {
-    stream_.expires_after(shared_->header_timeout);
+    Tcp().expires_after(shared_->header_timeout);
     bhttp::async_read_header(stream_, buffer_, *parser_,
-                             [self = shared_from_this()](beast::error_code ec, size_t) {
+                             [self = this->shared_from_this()](beast::error_code ec, size_t) {
                                self->OnHeader(ec);
                              });
   }
@@ -139,6 +322,8 @@ class Session : public std::enable_shared_from_this<Session> {
     head_ = http::Request();
     head_.method = std::string(msg.method_string());
     head_.target = std::string(msg.target());
+    head_.remote_address = remote_;
+    head_.secure = kTls;
     head_.headers.reserve(16);
     for (const auto& f : msg) {
       head_.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
@@ -156,7 +341,7 @@ class Session : public std::enable_shared_from_this<Session> {
       // Beast does not answer Expect by itself; curl and some SDKs wait for it.
       auto cont = std::make_shared<std::string>("HTTP/1.1 100 Continue\r\n\r\n");
       asio::async_write(stream_, asio::buffer(*cont),
-                        [self = shared_from_this(), cont](beast::error_code ec, size_t) {
+                        [self = this->shared_from_this(), cont](beast::error_code ec, size_t) {
                           if (ec) return self->Close(ec);
                           self->ReadBody();
                         });
@@ -214,9 +399,9 @@ class Session : public std::enable_shared_from_this<Session> {
         !ResizeBody(std::min<uint64_t>(body_length_, 2 * body_.size()))) {
       return;
     }
-    stream_.expires_after(shared_->body_timeout);
+    Tcp().expires_after(shared_->body_timeout);
     stream_.async_read_some(asio::buffer(body_.data() + body_filled_, body_.size() - body_filled_),
-                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                            [self = this->shared_from_this()](beast::error_code ec, size_t n) {
                               if (ec) return self->Close(ec);
                               self->body_filled_ += n;
                               self->ContinueFixedBody();
@@ -243,9 +428,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // A body without Content-Length (chunked): Beast's parser reads it, within the
   // policy's limit, and the budget is charged as it grows.
   void ReadChunkedBody() {
-    stream_.expires_after(shared_->body_timeout);
+    Tcp().expires_after(shared_->body_timeout);
     bhttp::async_read_some(stream_, buffer_, *parser_,
-                           [self = shared_from_this()](beast::error_code ec, size_t) {
+                           [self = this->shared_from_this()](beast::error_code ec, size_t) {
                              self->OnChunkedBody(ec);
                            });
   }
@@ -270,7 +455,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OpenBudget() {
     ReleaseBudget();
-    std::weak_ptr<Session> weak = weak_from_this();
+    std::weak_ptr<Session> weak = this->weak_from_this();
     const uint64_t gen = ++budget_gen_;
     budget_id_ = shared_->budget->Open([weak, gen] {
       if (auto self = weak.lock()) {
@@ -297,14 +482,14 @@ class Session : public std::enable_shared_from_this<Session> {
     spdlog::warn("event=request_cut reason=partial_body_budget budget_bytes={} received_bytes={}",
                  shared_->budget->cap(), body_filled_);
     body_ = std::string();
-    Close({});
+    Close(asio::error::connection_aborted);  // a read may be pending: no TLS goodbye
   }
 
   // A streamed body goes to the handler as it arrives; the connection reads
   // nothing else until the answer is written.
   void StartStreamedBody(uint64_t length) {
     streamed_ = true;
-    head_.body_reader = std::make_shared<StreamedBody>(shared_from_this(), length);
+    head_.body_reader = std::make_shared<StreamedBody>(this->shared_from_this(), length);
     Dispatch();
   }
 
@@ -336,13 +521,13 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Dispatch() {
-    stream_.expires_never();
+    Tcp().expires_never();
     http::Request req = std::move(head_);
     head_ = http::Request();
     req.body = std::move(body_);
     body_ = std::string();
     body_filled_ = 0;
-    auto self = shared_from_this();
+    auto self = this->shared_from_this();
     (*handler())(std::move(req), [self](http::Response&& resp) {
       // May run on any thread: hop back onto this connection's strand.
       asio::dispatch(self->stream_.get_executor(),
@@ -381,7 +566,7 @@ class Session : public std::enable_shared_from_this<Session> {
         msg->body().reset(std::move(f), ec);
         if (ec) return WriteReadError();
         msg->prepare_payload();
-        auto self = shared_from_this();
+        auto self = this->shared_from_this();
         bhttp::async_write(stream_, *msg, [self, msg](beast::error_code ec, size_t) {
           self->AfterWrite(ec);
         });
@@ -396,7 +581,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (r.content_length_override) {
       msg->content_length(*r.content_length_override);
       msg->body().clear();
-      auto self = shared_from_this();
+      auto self = this->shared_from_this();
       auto sr = std::make_shared<bhttp::response_serializer<bhttp::string_body>>(*msg);
       bhttp::async_write_header(stream_, *sr, [self, msg, sr](beast::error_code ec, size_t) {
         self->AfterWrite(ec);
@@ -406,14 +591,14 @@ class Session : public std::enable_shared_from_this<Session> {
     msg->prepare_payload();
     if (is_head_) {
       // A HEAD answer keeps the headers a GET would have, without the body.
-      auto self = shared_from_this();
+      auto self = this->shared_from_this();
       auto sr = std::make_shared<bhttp::response_serializer<bhttp::string_body>>(*msg);
       bhttp::async_write_header(stream_, *sr, [self, msg, sr](beast::error_code ec, size_t) {
         self->AfterWrite(ec);
       });
       return;
     }
-    auto self = shared_from_this();
+    auto self = this->shared_from_this();
     bhttp::async_write(stream_, *msg,
                        [self, msg](beast::error_code ec, size_t) { self->AfterWrite(ec); });
   }
@@ -463,7 +648,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void LingeringClose() {
     unread_body_ = false;
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    Tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
     drain_left_ = kMaxDrainBytes;
     Drain();
   }
@@ -471,26 +656,43 @@ class Session : public std::enable_shared_from_this<Session> {
   void Drain() {
     if (drain_left_ == 0) return Close({});
     buffer_.consume(buffer_.size());
-    stream_.expires_after(shared_->body_timeout);
+    Tcp().expires_after(shared_->body_timeout);
     stream_.async_read_some(buffer_.prepare(kReadBufferBytes),
-                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                            [self = this->shared_from_this()](beast::error_code ec, size_t n) {
                               if (ec) return self->Close(ec);
                               self->drain_left_ -= std::min<uint64_t>(n, self->drain_left_);
                               self->Drain();
                             });
   }
 
-  void Close(beast::error_code) {
+  // ec empty: an orderly end (TLS says goodbye first, within kTlsShutdownTimeout).
+  void Close(beast::error_code ec) {
     closed_ = true;
     ReleaseBudget();
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.socket().close(ignored);
+    if constexpr (kTls) {
+      if (!ec && handshake_done_ && !shutting_down_) {
+        shutting_down_ = true;
+        Tcp().expires_after(kTlsShutdownTimeout);
+        stream_.async_shutdown(
+            [self = this->shared_from_this()](beast::error_code) { self->CloseSocket(); });
+        return;
+      }
+    }
+    CloseSocket();
   }
 
-  friend class StreamedBody;
+  void CloseSocket() {
+    beast::error_code ignored;
+    Tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    Tcp().socket().close(ignored);
+  }
 
-  beast::tcp_stream stream_;
+  static constexpr std::chrono::seconds kTlsShutdownTimeout{5};
+  std::shared_ptr<ssl::context> tls_context_;  // null for plain HTTP
+  Stream stream_;
+  std::string remote_;  // the peer's IP
+  bool handshake_done_ = false;
+  bool shutting_down_ = false;
   std::shared_ptr<Shared> shared_;
   // Room after a body for simdjson's padding (SIMDJSON_PADDING, 64; simdjson is not
   // included here).
@@ -526,9 +728,7 @@ Result<size_t> StreamedBody::Read(char* dst, size_t n) {
   n = static_cast<size_t>(std::min<uint64_t>(n, remaining_));
   pending_ = true;
   lk.unlock();
-  auto self = shared_from_this();
-  asio::dispatch(session_->executor(),
-                 [self, dst, n] { self->session_->ReadStreamed(self, dst, n); });
+  session_->ReadStreamedAsync(shared_from_this(), dst, n);
   lk.lock();
   // Waits in slices: a server stopping runs no more handlers, so Done may never come.
   while (pending_) {
@@ -554,50 +754,92 @@ void StreamedBody::Done(beast::error_code ec, size_t got) {
   cv_.notify_all();
 }
 
+// One listening socket: plain HTTP or HTTPS.
+struct Listener {
+  Listener(asio::io_context& ioc, bool tls) : acceptor(ioc), retry(ioc), tls(tls) {}
+  tcp::acceptor acceptor;
+  asio::steady_timer retry;
+  const bool tls;
+  // accept() failures (EMFILE, ENFILE, ENOBUFS...): retried after a backoff
+  // that doubles from kFirstRetry to kLastRetry, logged once per second.
+  std::chrono::milliseconds retry_delay{0};
+  RateLimitedLog failures;
+};
+
 }  // namespace
 
 struct HttpServer::Impl {
-  explicit Impl(int threads) : ioc(threads), acceptor(ioc), accept_retry(ioc) {}
+  explicit Impl(int threads) : ioc(threads) {}
   asio::io_context ioc;
-  tcp::acceptor acceptor;
+  std::vector<std::unique_ptr<Listener>> listeners;  // [0]: host:port; [1]: the plain one
   std::shared_ptr<Shared> shared = std::make_shared<Shared>();
   std::vector<std::thread> threads;
   std::atomic<bool> stopped{false};
-  // accept() failures (EMFILE, ENFILE, ENOBUFS...): retried after a backoff
-  // that doubles from kFirstRetry to kLastRetry, logged once per kLogEvery.
-  static constexpr std::chrono::milliseconds kFirstRetry{5}, kLastRetry{1000}, kLogEvery{1000};
-  asio::steady_timer accept_retry;
-  std::chrono::milliseconds retry_delay{0};
-  uint64_t failures_unlogged = 0;
-  std::chrono::steady_clock::time_point last_failure_log;
+  static constexpr std::chrono::milliseconds kFirstRetry{5}, kLastRetry{1000};
+  // TLS: the files, and the context new connections get (replaced by ReloadTls).
+  std::optional<TlsFiles> tls_files;
+  std::mutex tls_mu;
+  std::shared_ptr<ssl::context> tls_context;
 
-  void Accept() {
-    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
+  std::shared_ptr<ssl::context> TlsContext() {
+    std::lock_guard lk(tls_mu);
+    return tls_context;
+  }
+
+  void Accept(Listener& l) {
+    l.acceptor.async_accept(asio::make_strand(ioc), [this, &l](beast::error_code ec, tcp::socket s) {
       if (stopped) return;
-      if (ec) return AcceptFailed(ec);
-      retry_delay = std::chrono::milliseconds(0);
+      if (ec) return AcceptFailed(l, ec);
+      l.retry_delay = std::chrono::milliseconds(0);
       s.set_option(tcp::no_delay(true), ec);
-      std::make_shared<Session>(std::move(s), shared)->Start();
-      Accept();
+      if (l.tls) {
+        std::make_shared<Session<TlsStream>>(std::move(s), shared, TlsContext())->Start();
+      } else {
+        std::make_shared<Session<PlainStream>>(std::move(s), shared)->Start();
+      }
+      Accept(l);
     });
   }
 
-  void AcceptFailed(beast::error_code ec) {
-    retry_delay = retry_delay.count() == 0 ? kFirstRetry : std::min(2 * retry_delay, kLastRetry);
-    ++failures_unlogged;
-    auto now = std::chrono::steady_clock::now();
-    if (failures_unlogged == 1 || now - last_failure_log >= kLogEvery) {
+  void AcceptFailed(Listener& l, beast::error_code ec) {
+    l.retry_delay =
+        l.retry_delay.count() == 0 ? kFirstRetry : std::min(2 * l.retry_delay, kLastRetry);
+    if (uint64_t n = l.failures.Count()) {
       spdlog::warn("event=accept_failed error={} failures={} retry_in_ms={}",
-                   LogQuote(ec.message()), failures_unlogged, retry_delay.count());
-      failures_unlogged = 0;
-      last_failure_log = now;
+                   LogQuote(ec.message()), n, l.retry_delay.count());
     }
-    accept_retry.expires_after(retry_delay);
-    accept_retry.async_wait([this](beast::error_code wait_ec) {
-      if (!wait_ec && !stopped) Accept();
+    l.retry.expires_after(l.retry_delay);
+    l.retry.async_wait([this, &l](beast::error_code wait_ec) {
+      if (!wait_ec && !stopped) Accept(l);
     });
+  }
+
+  Status Listen(Listener& l, const std::string& host, uint16_t port) {
+    beast::error_code ec;
+    auto addr = asio::ip::make_address(host, ec);
+    if (ec) {
+      // Accept host names such as "localhost".
+      tcp::resolver res(ioc);
+      auto results = res.resolve(host, std::to_string(port), ec);
+      if (ec || results.empty()) {
+        return Status::InvalidArgument("cannot resolve listen address '" + host + "'");
+      }
+      addr = results.begin()->endpoint().address();
+    }
+    tcp::endpoint ep(addr, port);
+    l.acceptor.open(ep.protocol(), ec);
+    if (!ec) l.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) l.acceptor.bind(ep, ec);
+    if (!ec) l.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return Status::Unavailable("cannot listen on " + host + ":" + std::to_string(port) + ": " +
+                                 ec.message());
+    }
+    return Status::Ok();
   }
 };
+
+Status CheckTlsFiles(const TlsFiles& files) { return LoadTlsContext(files).status(); }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& opts,
                                                       http::Handler handler) {
@@ -612,42 +854,52 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& o
   shared.idle_timeout = std::chrono::seconds(opts.idle_timeout_seconds);
   shared.header_timeout = std::chrono::seconds(opts.header_timeout_seconds);
   shared.body_timeout = std::chrono::seconds(opts.body_timeout_seconds);
-  beast::error_code ec;
-  auto addr = asio::ip::make_address(opts.host, ec);
-  if (ec) {
-    // Accept host names such as "localhost".
-    tcp::resolver res(impl.ioc);
-    auto results = res.resolve(opts.host, std::to_string(opts.port), ec);
-    if (ec || results.empty()) {
-      return Status::InvalidArgument("cannot resolve listen address '" + opts.host + "'");
-    }
-    addr = results.begin()->endpoint().address();
+  if (opts.tls) {
+    auto ctx = LoadTlsContext(*opts.tls);
+    if (!ctx.ok()) return ctx.status();
+    impl.tls_files = *opts.tls;
+    impl.tls_context = std::move(*ctx);
   }
-  tcp::endpoint ep(addr, opts.port);
-  impl.acceptor.open(ep.protocol(), ec);
-  if (!ec) impl.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) impl.acceptor.bind(ep, ec);
-  if (!ec) impl.acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return Status::Unavailable("cannot listen on " + opts.host + ":" + std::to_string(opts.port) +
-                               ": " + ec.message());
+  impl.listeners.push_back(std::make_unique<Listener>(impl.ioc, opts.tls.has_value()));
+  HYDRANT_RETURN_IF_ERROR(impl.Listen(*impl.listeners.back(), opts.host, opts.port));
+  if (!opts.plain_host.empty()) {
+    impl.listeners.push_back(std::make_unique<Listener>(impl.ioc, false));
+    HYDRANT_RETURN_IF_ERROR(impl.Listen(*impl.listeners.back(), opts.plain_host, opts.plain_port));
   }
-  impl.Accept();
+  for (auto& l : impl.listeners) impl.Accept(*l);
   for (int i = 0; i < std::max(1, opts.threads); ++i) {
     impl.threads.emplace_back([&impl] { impl.ioc.run(); });
   }
   return srv;
 }
 
-uint16_t HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
+uint16_t HttpServer::port() const {
+  return impl_->listeners.front()->acceptor.local_endpoint().port();
+}
+
+uint16_t HttpServer::plain_port() const {
+  if (impl_->listeners.size() < 2) return 0;
+  return impl_->listeners[1]->acceptor.local_endpoint().port();
+}
+
+Status HttpServer::ReloadTls() {
+  if (!impl_->tls_files) return Status::InvalidArgument("the listener does not serve TLS");
+  auto ctx = LoadTlsContext(*impl_->tls_files);
+  if (!ctx.ok()) return ctx.status();
+  std::lock_guard lk(impl_->tls_mu);
+  impl_->tls_context = std::move(*ctx);
+  return Status::Ok();
+}
 
 void HttpServer::Stop() {
   if (!impl_ || impl_->stopped.exchange(true)) return;
   impl_->shared->stopped = true;
   asio::post(impl_->ioc, [this] {
     beast::error_code ec;
-    impl_->acceptor.close(ec);
-    impl_->accept_retry.cancel();
+    for (auto& l : impl_->listeners) {
+      l->acceptor.close(ec);
+      l->retry.cancel();
+    }
   });
   impl_->ioc.stop();
   for (auto& t : impl_->threads) {

@@ -20,9 +20,21 @@
 // - When accept() fails (out of file descriptors), it is retried with an
 //   exponential backoff (5 ms to 1 s) and logged at most once a second with a
 //   count; existing connections are served meanwhile.
+//
+// TLS (Options::tls): the main listener serves HTTPS (TLS 1.2 and 1.3 only, ALPN
+// http/1.1) through the same connection code as plain HTTP; every limit above
+// applies, and the handshake must finish within header_timeout. A failed
+// handshake closes that connection, logged at most once a second with a count.
+// ReloadTls() reads the certificate and key again (SIGHUP): new connections get
+// the new ones, open connections keep theirs; files that do not load are
+// refused and the current ones stay. A second, plain-HTTP listener
+// (Options::plain_host) may serve beside it, sharing threads, limits and budget.
+// Every request carries the peer's address (Request::remote_address) and
+// whether it came over TLS (Request::secure).
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/status.h"
@@ -30,9 +42,25 @@
 
 namespace hydrant::server {
 
+// PEM files of a TLS listener: the certificate (followed by any intermediate
+// certificates of its chain) and its private key.
+struct TlsFiles {
+  std::string cert_file;
+  std::string key_file;
+};
+
+// Checks that the files load as a TLS server context (as Start and ReloadTls
+// would load them); InvalidArgument naming the file and OpenSSL's reason.
+Status CheckTlsFiles(const TlsFiles& files);
+
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 4573;  // 0 = any free port (see HttpServer::port())
+  // Set: host:port serves HTTPS with these files.
+  std::optional<TlsFiles> tls;
+  // Non-empty: a second listener, plain HTTP, on plain_host:plain_port.
+  std::string plain_host;
+  uint16_t plain_port = 0;
   int threads = 2;
   // Decides each request's BodyPolicy. Null: every body in memory, up to
   // default_body_limit, too large answered with a plain 413.
@@ -53,6 +81,11 @@ class HttpServer {
   ~HttpServer();  // stops accepting, closes connections, joins threads
 
   uint16_t port() const;
+  // The plain listener's port; 0 without one.
+  uint16_t plain_port() const;
+  // Loads Options::tls's files again for new connections. On error the
+  // current certificate stays and the error says why. Thread-safe.
+  Status ReloadTls();
   void Stop();
 
  private:
