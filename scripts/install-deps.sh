@@ -12,7 +12,7 @@ APT_BUILD=(cmake ninja-build g++ ccache pkg-config tzdata
   libgtest-dev libgmock-dev libbenchmark-dev)
 # `--fuzz` (make fuzz): clang-14 with libFuzzer and the sanitizers' runtimes.
 APT_FUZZ=(clang-14 libclang-rt-14-dev)
-APT_TEST=(awscli sqlite3 python3-boto3 python3-pytest python3-snappy python3-crc32c python3-prometheus-client unzip gzip nodejs npm curl)
+APT_TEST=(awscli sqlite3 faketime openssl python3-boto3 python3-pytest python3-snappy python3-crc32c python3-prometheus-client unzip gzip nodejs npm curl)
 
 want=("${APT_BUILD[@]}")
 if [ "${1:-}" = "--test" ]; then want+=("${APT_TEST[@]}"); fi

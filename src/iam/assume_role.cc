@@ -22,7 +22,7 @@ bool MayAssumeRole(const Principal& caller, const std::string& role_arn,
   ctx.action = "sts:AssumeRole";
   ctx.resource = role_arn;
   ctx.now_ms = now_ms;
-  return Evaluate(ctx, identity, trust->get()).allowed();
+  return EvaluateRoleTrust(ctx, identity, **trust).allowed();
 }
 
 }  // namespace hydrant::iam

@@ -30,6 +30,12 @@ TEST(MayAssumeRoleTest, TrustNamingTheCallerIsEnough) {
   EXPECT_FALSE(MayAssumeRole(User("bob"), kRole, Trust("arn:aws:iam::111122223333:user/alice"), 0));
 }
 
+TEST(MayAssumeRoleTest, AnIdentityPolicyAloneIsNotEnough) {
+  // Unlike a bucket policy, the trust policy must name the caller or its account.
+  EXPECT_FALSE(MayAssumeRole(User("bob", {kMayAssume}), kRole,
+                             Trust("arn:aws:iam::111122223333:user/alice"), 0));
+}
+
 TEST(MayAssumeRoleTest, TrustNamingTheAccountNeedsAnIdentityPolicy) {
   const std::string trust = Trust("arn:aws:iam::111122223333:root");
   EXPECT_FALSE(MayAssumeRole(User("bob"), kRole, trust, 0));

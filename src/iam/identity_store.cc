@@ -412,7 +412,7 @@ Status IdentityStore::Load() {
   HYDRANT_RETURN_IF_ERROR(load_dir(kSessionsDir, [&](Reader& r, const std::string& path) {
     Session ses;
     if (!ses.Parse(r)) return Status::Corruption(path + ": not a session record");
-    if (ses.expires_ms <= now) return Remove(path);
+    if (ses.expires_ms + kExpiredSessionMemoryMs <= now) return Remove(path);
     s.sessions[ses.key] = std::move(ses);
     return Status::Ok();
   }));
@@ -1055,7 +1055,7 @@ void IdentityStore::PurgeExpired() {
   State& s = *state_;
   const int64_t now = NowMillis();
   for (auto it = s.sessions.begin(); it != s.sessions.end();) {
-    if (it->second.expires_ms <= now) {
+    if (it->second.expires_ms + kExpiredSessionMemoryMs <= now) {
       (void)RemoveFile(kSessionsDir, it->first);  // a leftover is dropped at the next start
       s.index.erase(it->first);
       it = s.sessions.erase(it);

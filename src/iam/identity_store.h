@@ -74,6 +74,11 @@ using PolicyValidator = std::function<Status(std::string_view doc, bool trust_po
 using AssumeCheck = std::function<bool(const Principal& caller, const std::string& role_arn,
                                        const std::string& trust_policy_json)>;
 
+// An expired session is remembered this long after its expiry (counted in the
+// active-session bound), so that its key is answered ExpiredToken, as AWS
+// answers it, rather than as an unknown key.
+inline constexpr int64_t kExpiredSessionMemoryMs = 60 * 60 * 1000;
+
 struct IdentityStoreOptions {
   std::string dir;  // <data_dir>/iam
   std::string account_id = "000000000000";

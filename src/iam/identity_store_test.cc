@@ -362,10 +362,19 @@ TEST_F(IdentityStoreTest, AssumeRoleSessionCarriesTheRolesPoliciesAndExpires) {
     EXPECT_EQ(l->principal.policy_documents, std::vector<std::string>{std::string(kDoc)});
     EXPECT_EQ(s->ActiveSessions(), 1u);
   }
-  // Survives a restart until it expires, then is dropped.
+  // Survives a restart until it expires; then it is still known (its key is
+  // answered ExpiredToken, from expires_ms) for kExpiredSessionMemoryMs, then dropped.
   clock_.Set(kT0 + 7199 * 1000);
   EXPECT_TRUE(Open()->Lookup(key).has_value());
   clock_.Set(kT0 + 7200 * 1000);
+  {
+    auto s = Open();
+    auto l = s->Lookup(key);
+    ASSERT_TRUE(l.has_value());
+    EXPECT_LE(l->expires_ms, clock_.NowMillis());
+    EXPECT_EQ(s->ActiveSessions(), 0u);
+  }
+  clock_.Set(kT0 + 7200 * 1000 + kExpiredSessionMemoryMs);
   auto s = Open();
   EXPECT_FALSE(s->Lookup(key).has_value());
   EXPECT_FALSE(fs::Exists(dir_.Sub("iam/sessions/" + key + ".json")));
@@ -403,7 +412,10 @@ TEST_F(IdentityStoreTest, SessionsAreBoundedAndExpiredOnesMakeRoom) {
   ASSERT_TRUE(s->AssumeRole(caller, role->arn, "a2", 1800, nullptr).ok());
   auto third = s->AssumeRole(caller, role->arn, "a3", 900, nullptr);
   EXPECT_EQ(third.status().error_code(), kLimitExceeded);
-  clock_.Advance(900 * 1000);  // a1 expires
+  clock_.Advance(900 * 1000);  // a1 expires, and is still remembered for a while
+  EXPECT_EQ(s->AssumeRole(caller, role->arn, "a3", 900, nullptr).status().error_code(),
+            kLimitExceeded);
+  clock_.Advance(kExpiredSessionMemoryMs);  // a1 (and a2) forgotten
   EXPECT_TRUE(s->AssumeRole(caller, role->arn, "a3", 900, nullptr).ok());
 }
 

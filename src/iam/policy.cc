@@ -501,7 +501,42 @@ bool Scan(const Policy& policy, const AuthzContext& ctx, const RequestKeys& keys
   return false;
 }
 
+// How a trust policy's Allow statements that apply name the principal: by name
+// (kSpecific), only by its account (kAccount), or not at all.
+PrincipalSet::Match TrustAllows(const Policy& trust, const AuthzContext& ctx, const RequestKeys& keys) {
+  PrincipalSet::Match best = PrincipalSet::Match::kNone;
+  for (const Statement& st : trust.statements) {
+    if (!st.allow || !st.has_principal || !Applies(st, ctx, keys)) continue;
+    PrincipalSet::Match m = st.not_principal
+                                ? (st.principals.Excludes(*ctx.principal) ? PrincipalSet::Match::kNone
+                                                                          : PrincipalSet::Match::kSpecific)
+                                : st.principals.MatchPrincipal(*ctx.principal);
+    if (m == PrincipalSet::Match::kSpecific) return m;
+    if (m == PrincipalSet::Match::kAccount) best = m;
+  }
+  return best;
+}
+
 }  // namespace
+
+Evaluation EvaluateRoleTrust(const AuthzContext& ctx,
+                             std::span<const std::shared_ptr<const Policy>> identity_policies,
+                             const Policy& trust) {
+  Evaluation out = Evaluate(ctx, identity_policies, &trust);
+  const Principal* p = ctx.principal;
+  if (p == nullptr || p->kind == Principal::Kind::kAnonymous) return out;
+  if (out.decision == Decision::kExplicitDeny) return out;
+  // Unlike other resource policies, the trust policy must allow the caller:
+  // naming it, or naming its account and an identity policy allowing too.
+  RequestKeys keys(ctx);
+  const PrincipalSet::Match m = TrustAllows(trust, ctx, keys);
+  bool allowed = m == PrincipalSet::Match::kSpecific;
+  if (m == PrincipalSet::Match::kAccount) {
+    allowed = p->kind == Principal::Kind::kRoot || Evaluate(ctx, identity_policies, nullptr).allowed();
+  }
+  out.decision = allowed ? Decision::kAllow : Decision::kImplicitDeny;
+  return out;
+}
 
 Evaluation Evaluate(const AuthzContext& ctx,
                     std::span<const std::shared_ptr<const Policy>> identity_policies,

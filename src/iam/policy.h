@@ -71,6 +71,13 @@ Evaluation Evaluate(const AuthzContext& ctx,
                     std::span<const std::shared_ptr<const Policy>> identity_policies,
                     const Policy* resource_policy);
 
+// sts:AssumeRole of a role: unlike other resource policies, the role's trust
+// policy must allow the caller, by name (enough on its own) or by its account
+// (then an identity policy must allow too); an explicit Deny in either wins.
+Evaluation EvaluateRoleTrust(const AuthzContext& ctx,
+                             std::span<const std::shared_ptr<const Policy>> identity_policies,
+                             const Policy& trust);
+
 // The AccessDenied message as AWS writes it, e.g. "User: arn:aws:iam::1:user/a is
 // not authorized to perform: firehose:PutRecordBatch on resource: ARN because no
 // identity-based policy allows the firehose:PutRecordBatch action" (or "with an

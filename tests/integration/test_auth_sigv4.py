@@ -51,6 +51,7 @@ name = "temporary"
 access_key_id = "%s"
 secret_access_key = "%s"
 session_token = "%s"
+policy = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'
 """ % (KEY, SECRET, TEMP_KEY, TEMP_SECRET, TEMP_TOKEN)
 
 

@@ -129,7 +129,7 @@ def test_boto3_every_operation_and_error_codes(hydrant):
         iam.put_user_policy(UserName="bob", PolicyName="q", PolicyDocument="not json")
     assert code(e) == "MalformedPolicyDocument" and status(e) == 400
     big = {"Version": "2012-10-17",
-           "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "x" * 2100}]}
+           "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::" + "x" * 2100}]}
     with pytest.raises(ClientError) as e:
         iam.put_user_policy(UserName="bob", PolicyName="big", PolicyDocument=json.dumps(big))
     assert code(e) == "LimitExceeded"
