@@ -294,17 +294,19 @@ static Status LoadAuthUser(const toml::table& t, size_t index, Config::AuthUser*
   }
   if (u->name.empty()) return Status::InvalidArgument(where + ".name is required");
   if (u->access_key_id.size() < 16 || u->access_key_id.size() > 128 ||
-      !std::all_of(u->access_key_id.begin(), u->access_key_id.end(),
-                   [](char c) { return std::isupper(static_cast<unsigned char>(c)) ||
-                                       std::isdigit(static_cast<unsigned char>(c)); })) {
-    return Status::InvalidArgument(where +
-                                   ".access_key_id must be 16 to 128 upper-case letters and digits");
+      !std::all_of(u->access_key_id.begin(), u->access_key_id.end(), [](char c) {
+        return std::isupper(static_cast<unsigned char>(c)) ||
+               std::isdigit(static_cast<unsigned char>(c));
+      })) {
+    return Status::InvalidArgument(
+        where + ".access_key_id must be 16 to 128 upper-case letters and digits");
   }
   if (u->secret_access_key.size() < 16) {
     return Status::InvalidArgument(where + ".secret_access_key must be at least 16 characters");
   }
   if (u->root && !u->policy.empty()) {
-    return Status::InvalidArgument(where + ": a root user is allowed everything and takes no policy");
+    return Status::InvalidArgument(where +
+                                   ": a root user is allowed everything and takes no policy");
   }
   return Status::Ok();
 }
@@ -320,7 +322,8 @@ static Status LoadAuthTable(const toml::table& t, Config* cfg) {
                                        cfg->auth_mode + "'");
       }
     } else if (key == "public_health") {
-      if (!v.is_boolean()) return Status::InvalidArgument("auth.public_health must be true or false");
+      if (!v.is_boolean())
+        return Status::InvalidArgument("auth.public_health must be true or false");
       cfg->auth_public_health = *v.value<bool>();
     } else if (key == "users") {
       if (!v.is_array_of_tables()) {

@@ -714,7 +714,8 @@ TEST(SigV4Verify, RoundTripWithSessionTokenAndSdkHeaders) {
 // ---- presigned URLs: the S3 example "Authenticating Requests: Using Query Parameters" ----
 
 constexpr char kPresignedQuery[] =
-    "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2F"
+    "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%"
+    "2F"
     "s3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&"
     "X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404";
 
@@ -835,7 +836,8 @@ TEST(SigV4Chunked, PublishedSeedAndChunkSignatures) {
   auto r = Verify(req, *auth, S3Creds().secret_access_key, {PathRules::kAuto, kS3Time, 900000});
   EXPECT_TRUE(r.ok()) << r.message;
 
-  const std::string key = DeriveSigningKey(S3Creds().secret_access_key, "20130524", "us-east-1", "s3");
+  const std::string key =
+      DeriveSigningKey(S3Creds().secret_access_key, "20130524", "us-east-1", "s3");
   const std::string scope = CredentialScope("20130524", "us-east-1", "s3");
   EXPECT_EQ(scope, "20130524/us-east-1/s3/aws4_request");
   std::string c1 = ChunkSignature(key, "20130524T000000Z", scope, seed,

@@ -57,8 +57,8 @@ Status AwsChunkedDecoder::SizeLine(std::string_view header) {
     size_t pos = header.find(';');
     while (pos != std::string_view::npos) {
       size_t next = header.find(';', pos + 1);
-      std::string_view ext = TrimSpaces(header.substr(pos + 1, next == header.npos ? header.npos
-                                                                                   : next - pos - 1));
+      std::string_view ext =
+          TrimSpaces(header.substr(pos + 1, next == header.npos ? header.npos : next - pos - 1));
       if (ext.starts_with("chunk-signature=")) chunk_signature_ = std::string(ext.substr(16));
       pos = next;
     }

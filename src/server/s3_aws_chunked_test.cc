@@ -95,11 +95,11 @@ TEST(DecodeAwsChunked, Framing) {
   EXPECT_FALSE(DecodeAwsChunked("3\r\nabc\r\n").ok());  // no terminating chunk
 }
 
-
 // ---- chunk signatures (STREAMING-AWS4-HMAC-SHA256-PAYLOAD), with the AWS example ----
 
 // The check Authenticator returns for AWS's chunked PUT example (seed 4f232c...).
-auth::PayloadCheck ExampleCheck(auth::PayloadCheck::Kind kind = auth::PayloadCheck::Kind::kChunkSigned) {
+auth::PayloadCheck ExampleCheck(
+    auth::PayloadCheck::Kind kind = auth::PayloadCheck::Kind::kChunkSigned) {
   auth::PayloadCheck c;
   c.kind = kind;
   c.signing_key = aws::DeriveSigningKey("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "20130524",
@@ -113,11 +113,12 @@ auth::PayloadCheck ExampleCheck(auth::PayloadCheck::Kind kind = auth::PayloadChe
 // The example's body: 65536 + 1024 bytes of 'a' and the final chunk, with the
 // signatures AWS publishes.
 std::string ExampleBody(bool corrupt = false) {
-  std::string b = "10000;chunk-signature=ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648\r\n" +
-                  std::string(65536, 'a') + "\r\n" +
-                  "400;chunk-signature=0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497\r\n" +
-                  std::string(1024, 'a') + "\r\n" +
-                  "0;chunk-signature=b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9\r\n\r\n";
+  std::string b =
+      "10000;chunk-signature=ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648\r\n" +
+      std::string(65536, 'a') + "\r\n" +
+      "400;chunk-signature=0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497\r\n" +
+      std::string(1024, 'a') + "\r\n" +
+      "0;chunk-signature=b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9\r\n\r\n";
   if (corrupt) b[b.find("400;chunk") + 86 + 10] = 'b';  // a byte of the second chunk
   return b;
 }
@@ -163,11 +164,11 @@ TEST(DecodeAwsChunked, VerifiesTheTrailerSignature) {
   const std::string data = "123456789";
   std::string s1 = aws::ChunkSignature(check.signing_key, check.amz_date, check.scope,
                                        check.seed_signature, Sha256Hex(data));
-  std::string s2 = aws::ChunkSignature(check.signing_key, check.amz_date, check.scope, s1,
-                                       Sha256Hex(""));
+  std::string s2 =
+      aws::ChunkSignature(check.signing_key, check.amz_date, check.scope, s1, Sha256Hex(""));
   std::string trailer = "x-amz-checksum-crc32:y/Q5Jg==\n";
-  std::string ts = aws::TrailerSignature(check.signing_key, check.amz_date, check.scope, s2,
-                                         Sha256Hex(trailer));
+  std::string ts =
+      aws::TrailerSignature(check.signing_key, check.amz_date, check.scope, s2, Sha256Hex(trailer));
   auto body = [&](std::string trailer_sig) {
     return "9;chunk-signature=" + s1 + "\r\n" + data + "\r\n0;chunk-signature=" + s2 +
            "\r\nx-amz-checksum-crc32:y/Q5Jg==\r\nx-amz-trailer-signature:" + trailer_sig +
@@ -222,7 +223,8 @@ TEST_F(S3ApiTest, AStreamedBodyMustMatchItsContentSha256) {
   auto check = std::make_shared<auth::PayloadCheck>();
   check->kind = auth::PayloadCheck::Kind::kSha256;
   check->sha256_hex = Sha256Hex("hello");
-  auto bad = PutChecked(*api_, "/bkt/k", "jello", check, {{"x-amz-content-sha256", Sha256Hex("hello")}});
+  auto bad =
+      PutChecked(*api_, "/bkt/k", "jello", check, {{"x-amz-content-sha256", Sha256Hex("hello")}});
   ExpectError(bad, 400, "XAmzContentSHA256Mismatch");
   EXPECT_EQ(Tag1(bad.body, "ClientComputedContentSHA256"), Sha256Hex("hello"));
   EXPECT_EQ(Tag1(bad.body, "S3ComputedContentSHA256"), Sha256Hex("jello"));

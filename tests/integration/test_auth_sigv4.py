@@ -421,3 +421,23 @@ def test_signed_chunked_uploads(server):
     status, out = chunked_put(server, "/chunks/bad-last.bin", data[:5000], corrupt=0)
     assert status == 403, out
     assert sorted(keys_in(server, "chunks")) == ["good.bin", "trailer.bin"]
+
+
+def test_unsigned_trailer_uploads_still_work_when_signed(server):
+    """STREAMING-UNSIGNED-PAYLOAD-TRAILER (newer SDKs): the headers are signed, the
+    chunks are not; the trailing checksum is still checked."""
+    ensure_bucket(server, "trail")
+    body = (b"5\r\n12345\r\n4\r\n6789\r\n0\r\n"
+            b"x-amz-checksum-crc32:y/Q5Jg==\r\n\r\n")
+    headers = {"X-Amz-Content-SHA256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+               "Content-Encoding": "aws-chunked", "X-Amz-Decoded-Content-Length": "9",
+               "X-Amz-Trailer": "x-amz-checksum-crc32", "Content-Length": str(len(body))}
+    status, out = send(server, "PUT", "/trail/ok", signed(server, "s3", "PUT", "/trail/ok", None,
+                                                          headers), body)
+    assert status == 200, out
+    assert client(server, "s3").get_object(Bucket="trail", Key="ok")["Body"].read() == b"123456789"
+    bad = body.replace(b"y/Q5Jg==", b"AAAAAA==")
+    status, out = send(server, "PUT", "/trail/bad", signed(server, "s3", "PUT", "/trail/bad", None,
+                                                           headers), bad)
+    assert status == 400, out
+    assert keys_in(server, "trail") == ["ok"]
