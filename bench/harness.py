@@ -151,11 +151,11 @@ def settle_disk(path, quiet_s=1.0, limit_s=30.0):
     log("disk %s still busy after %.0f s: going on anyway" % (dev, limit_s))
 
 
-def boto(service, endpoint, validate=False):
+def boto(service, endpoint, validate=False, creds=("test", "test")):
     import boto3
     from botocore.config import Config
     return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1",
-                        aws_access_key_id="test", aws_secret_access_key="test",
+                        aws_access_key_id=creds[0], aws_secret_access_key=creds[1],
                         config=Config(parameter_validation=validate,
                                       retries={"total_max_attempts": 1, "mode": "standard"},
                                       s3={"addressing_style": "path"},
@@ -272,8 +272,8 @@ def fmt_flushes(f):
 
 
 def create_stream(srv, name, bucket, compression="UNCOMPRESSED", size_mb=128, interval=900,
-                  processing=None, make_bucket=True):
-    s3 = boto("s3", srv.endpoint)
+                  processing=None, make_bucket=True, creds=("test", "test")):
+    s3 = boto("s3", srv.endpoint, creds=creds)
     if make_bucket:
         try:
             s3.create_bucket(Bucket=bucket)
@@ -286,7 +286,7 @@ def create_stream(srv, name, bucket, compression="UNCOMPRESSED", size_mb=128, in
             "BufferingHints": {"SizeInMBs": size_mb, "IntervalInSeconds": interval}}
     if processing:
         dest["ProcessingConfiguration"] = processing
-    fh = boto("firehose", srv.endpoint)
+    fh = boto("firehose", srv.endpoint, creds=creds)
     fh.create_delivery_stream(DeliveryStreamName=name, DeliveryStreamType="DirectPut",
                               ExtendedS3DestinationConfiguration=dest)
     for _ in range(100):  # moto and hydrant are ACTIVE at once; be safe

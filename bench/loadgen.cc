@@ -418,12 +418,14 @@ int main(int argc, char** argv) {
     else if (a == "--random") o.random_payload = true;
     else if (a == "--tls") o.tls = true;
     else if (a == "--tls12") o.tls = o.tls12 = true;
+    else if (a == "--access-key") o.access_key = val();
+    else if (a == "--secret-key") o.secret_key = val();
     else if (a == "--help" || a == "-h") {
       std::printf(
           "hydrant_loadgen --port P [--host H] [--stream S] [--op batch|single|get]\n"
           "  [--record-size B] [--batch N] [--batch-bytes B] [--connections N]\n"
           "  [--duration S] [--warmup S] [--rate REQ_PER_S] [--total-records N] [--random]\n"
-          "  [--tls | --tls12]\n");
+          "  [--tls | --tls12] [--access-key K --secret-key S]\n");
       return 0;
     } else {
       Die("unknown option " + a);

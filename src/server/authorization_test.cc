@@ -282,14 +282,10 @@ class S3AuthzTest : public S3ApiTest {
   }
   http::Response As(std::shared_ptr<iam::Principal> who, std::string method, std::string target,
                     std::string body = "") {
-    http::Request req;
-    req.method = std::move(method);
-    req.target = std::move(target);
-    req.body = std::move(body);
-    req.principal = std::move(who);
-    http::Response resp;
-    api_->Handle(req, &resp);
-    return resp;
+    principal_ = std::move(who);
+    http::Response r = Call(std::move(method), std::move(target), {}, std::move(body));
+    principal_.reset();
+    return r;
   }
   struct StoreBuckets : BucketPolicySource {
     explicit StoreBuckets(store::ObjectStore* s) : store(s) {}

@@ -83,6 +83,7 @@ class S3ApiTest : public ::testing::Test {
     req.headers = std::move(headers);
     req.body = std::move(body);
     req.body_reader = std::move(body_reader);
+    req.principal = principal_;
     http::Response resp;
     api_->Handle(req, &resp);
     return resp;
@@ -110,6 +111,8 @@ class S3ApiTest : public ::testing::Test {
   ::hydrant::testing::TempDir dir_;
   std::unique_ptr<store::ObjectStore> store_;
   std::unique_ptr<S3Api> api_;
+  // Who sends the requests of Call (null: nobody authenticated, as in open mode).
+  std::shared_ptr<const iam::Principal> principal_;
 };
 
 }  // namespace hydrant::server
