@@ -28,7 +28,10 @@ STREAMS = 5000
 # with margin below the target only where the machine's load can matter (time).
 MAX_THREADS = 64
 MAX_FDS = 1000
-MAX_STARTUP_MS = 4000  # target 2,000 ms; docs/reliability.md has the measured figure
+# The 2,000 ms target is measured on a quiet machine (docs/reliability.md); on a
+# loaded one the start took 6.7 s. This bound only catches the regression it
+# guards against: a write and fsync per stream at start made it 74 s.
+MAX_STARTUP_MS = 20000
 
 
 def proc_threads(pid):
