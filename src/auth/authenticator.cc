@@ -156,8 +156,19 @@ AuthOutcome Authenticator::Authenticate(const AuthRequest& req, int64_t now_ms) 
   }
 
   // 5. The signature (and the request time).
+  // Only keys a valid request can use are cached (a scope dated within a day of
+  // now, in this server's region or us-east-1 for IAM/STS): a known key id must
+  // not let anyone flush the cache with junk scopes.
+  const auto day = [&](int64_t ms) { return aws::FormatAmzDate(ms).substr(0, 8); };
+  constexpr int64_t kDayMs = 86'400'000;
+  const bool cacheable =
+      (auth.date == day(now_ms) || auth.date == day(now_ms - kDayMs) ||
+       auth.date == day(now_ms + kDayMs)) &&
+      (auth.region == opts_.region || auth.region == "us-east-1");
   const std::string signing_key =
-      keys_.Get(key->secret_access_key, auth.date, auth.region, auth.service);
+      cacheable ? keys_.Get(key->secret_access_key, auth.date, auth.region, auth.service)
+                : aws::DeriveSigningKey(key->secret_access_key, auth.date, auth.region,
+                                        auth.service);
   aws::RequestView view{req.method, req.path, req.query, req.headers, payload_hash};
   aws::VerifyOptions vo{aws::PathRules::kAuto, now_ms, opts_.max_skew_ms};
   aws::VerifyResult v = presigned ? aws::VerifyPresigned(view, query_auth, signing_key, vo)

@@ -4,17 +4,14 @@
 
 #include "iam/policy.h"
 #include "iam/principal.h"
+#include "server/aws_query.h"
 
 namespace hydrant::server {
 
 namespace {
 
-std::string Param(const std::vector<std::pair<std::string, std::string>>& params,
-                  std::string_view name) {
-  for (const auto& [k, v] : params) {
-    if (k == name) return v;
-  }
-  return {};
+std::string Param(const query::Params& params, std::string_view name) {
+  return params.Get(name).value_or("");
 }
 
 // "/" + ... + "/" as IAM paths are written; "/" when absent.
@@ -65,8 +62,7 @@ Access LambdaAccess(std::string_view action, std::string_view function_arn) {
   return a;
 }
 
-Access IamAccess(std::string_view action,
-                 const std::vector<std::pair<std::string, std::string>>& params,
+Access IamAccess(std::string_view action, const query::Params& params,
                  const iam::Principal* caller, const AccountContext& account) {
   Access a;
   a.action = "iam:" + std::string(action);

@@ -26,6 +26,9 @@
 namespace hydrant::iam {
 class Policy;
 }
+namespace hydrant::server::query {
+class Params;
+}
 
 namespace hydrant::server {
 
@@ -49,8 +52,10 @@ Access LambdaAccess(std::string_view action, std::string_view function_arn);
 // iam:<action> on the user, role or policy the parameters name (the caller's own
 // user when UserName is absent), with iam:PolicyARN for the Attach/Detach calls;
 // the List calls on "user/", "role/" or "policy/" plus PathPrefix.
-Access IamAccess(std::string_view action,
-                 const std::vector<std::pair<std::string, std::string>>& params,
+// `params` must be the very parameters the IAM API reads (query::Params: the
+// last value of a repeated name, the body only for POST), so that what is
+// authorized is what runs.
+Access IamAccess(std::string_view action, const query::Params& params,
                  const iam::Principal* caller, const AccountContext& account);
 
 // Where S3 bucket policies come from (the embedded store).

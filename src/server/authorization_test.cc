@@ -11,6 +11,7 @@
 
 #include "iam/principal.h"
 #include "server/s3_api_test_util.h"
+#include "server/aws_query.h"
 #include "server/s3_operations.h"
 
 namespace hydrant::server {
@@ -47,28 +48,44 @@ TEST(AccessMappingTest, Lambda) {
   EXPECT_EQ(a.resource, "arn:aws:lambda:eu-west-1:111122223333:function:f");
 }
 
+// The parameters of an IAM Query request with this form body, as the API reads them.
+query::Params Form(const std::vector<std::pair<std::string, std::string>>& fields) {
+  http::Request req;
+  req.method = "POST";
+  req.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
+  for (const auto& [k, v] : fields) {
+    if (!req.body.empty()) req.body += "&";
+    req.body += PercentEncode(k, false) + "=" + PercentEncode(v, false);
+  }
+  return query::Params(req);
+}
+
 TEST(AccessMappingTest, Iam) {
   iam::Principal bob;
   bob.kind = iam::Principal::Kind::kUser;
   bob.arn = "arn:aws:iam::111122223333:user/bob";
   const std::string p = "arn:aws:iam::111122223333:";
-  EXPECT_EQ(IamAccess("CreateUser", {{"UserName", "al"}, {"Path", "/ops/"}}, &bob, Account()).resource,
+  EXPECT_EQ(IamAccess("CreateUser", Form({{"UserName", "al"}, {"Path", "/ops/"}}), &bob, Account()).resource,
             p + "user/ops/al");
-  EXPECT_EQ(IamAccess("GetUser", {}, &bob, Account()).resource, bob.arn) << "the caller's own user";
-  EXPECT_EQ(IamAccess("CreateAccessKey", {{"UserName", "al"}}, &bob, Account()).resource, p + "user/al");
-  EXPECT_EQ(IamAccess("ListUsers", {}, &bob, Account()).resource, p + "user/");
-  EXPECT_EQ(IamAccess("ListRoles", {{"PathPrefix", "/svc/"}}, &bob, Account()).resource, p + "role/svc/");
-  EXPECT_EQ(IamAccess("ListPolicies", {}, &bob, Account()).resource, p + "policy/");
-  EXPECT_EQ(IamAccess("CreatePolicy", {{"PolicyName", "ro"}}, &bob, Account()).resource, p + "policy/ro");
-  EXPECT_EQ(IamAccess("GetPolicy", {{"PolicyArn", p + "policy/ro"}}, &bob, Account()).resource,
+  EXPECT_EQ(IamAccess("GetUser", Form({}), &bob, Account()).resource, bob.arn) << "the caller's own user";
+  EXPECT_EQ(IamAccess("CreateAccessKey", Form({{"UserName", "al"}}), &bob, Account()).resource, p + "user/al");
+  EXPECT_EQ(IamAccess("ListUsers", Form({}), &bob, Account()).resource, p + "user/");
+  EXPECT_EQ(IamAccess("ListRoles", Form({{"PathPrefix", "/svc/"}}), &bob, Account()).resource, p + "role/svc/");
+  EXPECT_EQ(IamAccess("ListPolicies", Form({}), &bob, Account()).resource, p + "policy/");
+  EXPECT_EQ(IamAccess("CreatePolicy", Form({{"PolicyName", "ro"}}), &bob, Account()).resource, p + "policy/ro");
+  EXPECT_EQ(IamAccess("GetPolicy", Form({{"PolicyArn", p + "policy/ro"}}), &bob, Account()).resource,
             p + "policy/ro");
-  EXPECT_EQ(IamAccess("UpdateAssumeRolePolicy", {{"RoleName", "r"}}, &bob, Account()).resource,
+  EXPECT_EQ(IamAccess("UpdateAssumeRolePolicy", Form({{"RoleName", "r"}}), &bob, Account()).resource,
             p + "role/r");
-  Access attach = IamAccess("AttachRolePolicy", {{"RoleName", "r"}, {"PolicyArn", p + "policy/ro"}},
+  Access attach = IamAccess("AttachRolePolicy", Form({{"RoleName", "r"}, {"PolicyArn", p + "policy/ro"}}),
                             &bob, Account());
   EXPECT_EQ(attach.action, "iam:AttachRolePolicy");
   EXPECT_EQ(attach.resource, p + "role/r");
   ASSERT_EQ(attach.keys.size(), 1u);
+  // A repeated name: the last value, which is the one the API acts on.
+  EXPECT_EQ(IamAccess("CreateAccessKey", Form({{"UserName", "bob"}, {"UserName", "admin"}}), &bob,
+                      Account()).resource,
+            p + "user/admin");
   EXPECT_EQ(attach.keys[0], std::make_pair(std::string("iam:PolicyARN"), p + "policy/ro"));
 }
 
@@ -98,6 +115,12 @@ TEST(AccessMappingTest, S3OperationsAndTheirActions) {
       {"PUT", "/b/k", {}, s3::Op::kPutObject, {{"s3:PutObject", "arn:aws:s3:::b/k"}}},
       {"PUT", "/b/k", {{"x-amz-copy-source", "/src/a%20b?versionId=1"}}, s3::Op::kCopyObject,
        {{"s3:PutObject", "arn:aws:s3:::b/k"}, {"s3:GetObject", "arn:aws:s3:::src/a b"}}},
+      // A leading '/' encoded as %2F is the same source for the check and the copy.
+      {"PUT", "/b/k", {{"x-amz-copy-source", "%2Fsecret%2Fk"}}, s3::Op::kCopyObject,
+       {{"s3:PutObject", "arn:aws:s3:::b/k"}, {"s3:GetObject", "arn:aws:s3:::secret/k"}}},
+      // A source the copy refuses (no key) asks for the target only.
+      {"PUT", "/b/k", {{"x-amz-copy-source", "/secret"}}, s3::Op::kCopyObject,
+       {{"s3:PutObject", "arn:aws:s3:::b/k"}}},
       {"DELETE", "/b/k", {}, s3::Op::kDeleteObject, {{"s3:DeleteObject", "arn:aws:s3:::b/k"}}},
       {"POST", "/b/k?uploads", {}, s3::Op::kCreateMultipartUpload, {{"s3:PutObject", "arn:aws:s3:::b/k"}}},
       {"PUT", "/b/k?partNumber=1&uploadId=u", {}, s3::Op::kUploadPart, {{"s3:PutObject", "arn:aws:s3:::b/k"}}},

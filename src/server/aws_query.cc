@@ -4,6 +4,7 @@
 
 #include <ctime>
 
+#include "aws/sigv4.h"
 #include "common/strings.h"
 #include "iam/identity_store.h"
 #include "server/xml_writer.h"
@@ -23,11 +24,12 @@ std::string_view ScopeService(std::string_view credential) {
 
 // The scope's service of a signed request: "" when unsigned.
 std::string SignedService(const http::Request& req) {
-  std::string_view auth = req.Header("Authorization");
-  if (size_t c = auth.find("Credential="); c != std::string_view::npos) {
-    std::string_view cred = auth.substr(c + 11);
-    cred = cred.substr(0, cred.find_first_of(", "));
-    return std::string(ScopeService(cred));
+  // Parsed exactly as authentication parses it (aws::ParseAuthorization): a
+  // header the router read differently from the verifier could send a request
+  // verified as S3 to IAM.
+  if (std::string_view auth = req.Header("Authorization"); !auth.empty()) {
+    auto parsed = aws::ParseAuthorization(auth);
+    return parsed.ok() ? parsed->service : std::string();
   }
   std::string_view q = req.Query();
   if (q.find("X-Amz-Credential=") != std::string_view::npos) {

@@ -106,6 +106,12 @@ void LambdaApi::Handle(http::Request&& req, http::Respond respond) {
   if (ref.region.empty()) ref.region = account_.region;
   if (ref.account.empty()) ref.account = account_.account_id;
   const std::string arn = "arn:aws:lambda:" + ref.region + ":" + ref.account + ":function:" + ref.name;
+  // Functions live in this server's region and account only: an ARN naming
+  // another is not one of them (and must not be authorized as if it were).
+  if (ref.region != account_.region || ref.account != account_.account_id) {
+    respond(LambdaError(404, "ResourceNotFoundException", "Function not found: " + arn));
+    return;
+  }
   const bool get = req.method == "GET" && rest.empty();
   if ((get || (req.method == "POST" && rest == "invocations")) &&
       Denied(req, get ? "GetFunction" : "InvokeFunction", arn, respond)) {

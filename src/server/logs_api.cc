@@ -391,12 +391,17 @@ http::Response LogsApi::Handle(const http::Request& req) {
       body = std::move(v.as_object());
     }
     if (authz_ && Authorizer::Applies(req) && IsKnownOperation(op)) {
-      auto str = [&](std::string_view k) -> std::string_view {
-        const json::value* v = body.if_contains(k);
-        return v && v->is_string() ? std::string_view(v->as_string()) : std::string_view();
-      };
+      // The group as the operation will read it (logGroupName, or
+      // logGroupIdentifier: a name or an ARN), so what is authorized is what runs.
+      Input in(body);
+      std::string group;
+      if (op != "DescribeLogGroups") LOGS_TRY(GroupOf(in, true, &group));
+      const json::value* stream = body.if_contains("logStreamName");
       if (auto denied = authz_->Check(
-              req, LogsAccess(op, str("logGroupName"), str("logStreamName"), account_))) {
+              req, LogsAccess(op, group,
+                              stream && stream->is_string() ? std::string_view(stream->as_string())
+                                                            : std::string_view(),
+                              account_))) {
         return ApiError{"AccessDeniedException", std::move(*denied)};
       }
     }

@@ -236,14 +236,27 @@ struct Router::Impl {
   // AccessDenied (403, Query XML) when the signed caller may not run the IAM action.
   std::optional<http::Response> IamDenied(const http::Request& req) const {
     if (!Authorizer::Applies(req)) return std::nullopt;
-    auto params = http::ParseQuery(req.Query());
-    for (auto& kv : query::ParseForm(req.body)) params.push_back(std::move(kv));
-    std::string action;
-    for (const auto& [k, v] : params) {
-      if (k == "Action") action = v;
-    }
+    // The parameters exactly as the IAM API reads them (last value wins).
+    const query::Params params(req);
+    const std::string action = params.Get("Action").value_or("");
     if (action.empty()) return std::nullopt;  // the API answers the missing action
-    auto denied = authz.Check(req, IamAccess(action, params, req.principal.get(), account));
+    Access access = IamAccess(action, params, req.principal.get(), account);
+    // An existing user or role is authorized by its stored ARN (its path, its
+    // name's case): the store finds names case-insensitively, and a Deny on
+    // user/Admin or user/admins/* must hold whatever the caller typed.
+    if (identities != nullptr && action != "CreateUser" && action != "CreateRole") {
+      // Which entity the action is on is IamAccess's answer (a user ARN from
+      // UserName, a role ARN from RoleName), never another parameter's.
+      const std::string prefix = "arn:aws:iam::" + account.account_id + ":";
+      const std::string user = params.Get("UserName").value_or("");
+      const std::string role = params.Get("RoleName").value_or("");
+      if (access.resource.starts_with(prefix + "role/") && !role.empty()) {
+        if (auto r = identities->GetRole(role); r.ok()) access.resource = r->arn;
+      } else if (access.resource.starts_with(prefix + "user/") && !user.empty()) {
+        if (auto u = identities->GetUser(user); u.ok()) access.resource = u->arn;
+      }
+    }
+    auto denied = authz.Check(req, access);
     if (!denied) return std::nullopt;
     return query::ErrorReply(query::kIamNamespace, {403, "AccessDenied", *denied}, NewUuid());
   }
@@ -261,6 +274,7 @@ struct Router::Impl {
   LambdaApi lambda;
   LogsApi logs;
   S3Api s3;
+  iam::IdentityStore* identities = nullptr;  // SetIdentityStore; not owned
   std::unique_ptr<IamApi> iam;  // null: IAM and STS not served
   std::unique_ptr<StsApi> sts;
   WorkerPool pool;     // S3 calls, the Logs API, control plane, /doctor
@@ -279,6 +293,7 @@ void Router::SetMetricsSeries(const observability::MetricsSeries* series) { impl
 void Router::SetDoctor(const observability::Doctor* doctor) { impl_->doctor = doctor; }
 
 void Router::SetIdentityStore(iam::IdentityStore* store, iam::AssumeCheck may_assume) {
+  impl_->identities = store;
   impl_->iam = store ? std::make_unique<IamApi>(store) : nullptr;
   impl_->sts = store ? std::make_unique<StsApi>(store, std::move(may_assume)) : nullptr;
 }

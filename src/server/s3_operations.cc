@@ -100,17 +100,20 @@ std::vector<Access> AccessFor(Op op, const Context& c) {
     case Op::kCopyObject: {
       std::vector<Access> out = AccessFor(Op::kPutObject, c);
       // x-amz-copy-source: "bucket/key" or "/bucket/key", percent-encoded, maybe
-      // with "?versionId=".
+      // with "?versionId=": decoded first, then one leading '/' dropped, exactly as
+      // CopyObject reads it (s3_object_ops.cc), so the source authorized is the
+      // source copied. A source CopyObject would refuse asks for nothing more.
       std::string_view src = c.req.Header("x-amz-copy-source");
-      if (!src.empty() && src.front() == '/') src.remove_prefix(1);
-      src = src.substr(0, src.find('?'));
-      auto decoded = http::PercentDecode(src);
-      std::string path = decoded ? *decoded : std::string(src);
-      const size_t slash = path.find('/');
+      auto decoded = http::PercentDecode(src.substr(0, src.find('?')));
+      if (decoded && !decoded->empty() && decoded->front() == '/') decoded->erase(0, 1);
+      const size_t slash = decoded ? decoded->find('/') : std::string::npos;
+      if (!decoded || slash == std::string::npos || slash == 0 || slash + 1 == decoded->size()) {
+        return out;
+      }
       Access get;
       get.action = "s3:GetObject";
-      get.resource = "arn:aws:s3:::" + path;
-      get.bucket = path.substr(0, slash);
+      get.resource = "arn:aws:s3:::" + *decoded;
+      get.bucket = decoded->substr(0, slash);
       out.push_back(std::move(get));
       return out;
     }

@@ -143,6 +143,41 @@ def test_a_read_only_user_reads_and_cannot_write(server):
     assert e.value.response["Error"]["Code"] == "AccessDenied"
 
 
+def test_a_repeated_parameter_cannot_act_on_another_user(server):
+    """Self-service keys (iam:CreateAccessKey on user/${aws:username}) with the
+    user's name first and another's last: the check and the call read the same
+    (last) value, so it is refused and no key is made for the other user."""
+    import botocore.auth
+    import botocore.awsrequest
+    import botocore.credentials
+    import urllib.request
+    h = server
+    policy = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": ["iam:CreateAccessKey", "iam:ListAccessKeys"],
+        "Resource": "arn:aws:iam::%s:user/${aws:username}" % ACCOUNT}]}
+    me = make_user(h, "self", policy)
+    make_user(h, "victim", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]})
+    before = client(h, "iam", ROOT).list_access_keys(UserName="victim")["AccessKeyMetadata"]
+    body = "Action=CreateAccessKey&Version=2010-05-08&UserName=self&UserName=victim"
+    req = botocore.awsrequest.AWSRequest(method="POST", url=h.endpoint + "/", data=body,
+                                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+    botocore.auth.SigV4Auth(botocore.credentials.Credentials(*me), "iam", "us-east-1").add_auth(req)
+    prepared = req.prepare()
+    try:
+        with urllib.request.urlopen(urllib.request.Request(
+                prepared.url, data=body.encode(), headers=dict(prepared.headers), method="POST")) as r:
+            status, text = r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        status, text = e.code, e.read().decode()
+    assert status == 403 and "<Code>AccessDenied</Code>" in text, (status, text)
+    assert "user/victim" in text
+    after = client(h, "iam", ROOT).list_access_keys(UserName="victim")["AccessKeyMetadata"]
+    assert after == before
+    # Its own key, asked plainly, is allowed.
+    assert client(h, "iam", me).create_access_key()["AccessKey"]["UserName"] == "self"
+
+
 def test_an_assumed_role_works_until_it_expires(server, tmp_path):
     h = server
     caller = make_user(h, "deployer", {"Version": "2012-10-17", "Statement": [
