@@ -290,8 +290,13 @@ int Serve(const hydrant::app::Config& cfg) {
   // AssumeRole: the role's trust policy and the caller's policies decide.
   router->SetIdentityStore(identities->get(), [](const iam::Principal& caller,
                                                  const std::string& role_arn,
-                                                 const std::string& trust) {
-    return iam::MayAssumeRole(caller, role_arn, trust, SystemClock::Get().NowMillis());
+                                                 const std::string& trust,
+                                                 const http::Request& req) {
+    std::vector<std::pair<std::string, std::string>> keys;
+    if (!req.remote_address.empty()) keys.emplace_back("aws:SourceIp", req.remote_address);
+    keys.emplace_back("aws:SecureTransport", req.secure ? "true" : "false");
+    return iam::MayAssumeRole(caller, role_arn, trust, SystemClock::Get().NowMillis(),
+                              std::move(keys));
   });
   // hydrant doctor / GET /doctor: the seed's checklist against a live stream.
   observability::DoctorDeps dd;

@@ -8,7 +8,8 @@
 namespace hydrant::iam {
 
 bool MayAssumeRole(const Principal& caller, const std::string& role_arn,
-                   const std::string& trust_policy_json, int64_t now_ms) {
+                   const std::string& trust_policy_json, int64_t now_ms,
+                   std::vector<std::pair<std::string, std::string>> keys) {
   auto trust = ParsePolicy(trust_policy_json, PolicyKind::kTrust);
   if (!trust.ok()) return false;
   std::vector<std::shared_ptr<const Policy>> identity;
@@ -22,6 +23,7 @@ bool MayAssumeRole(const Principal& caller, const std::string& role_arn,
   ctx.action = "sts:AssumeRole";
   ctx.resource = role_arn;
   ctx.now_ms = now_ms;
+  ctx.keys = std::move(keys);
   return EvaluateRoleTrust(ctx, identity, **trust).allowed();
 }
 

@@ -7,13 +7,17 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "iam/principal.h"
 
 namespace hydrant::iam {
 
 // False also when the trust policy or one of the caller's policies does not parse.
+// `keys`: the request's condition keys (aws:SourceIp, aws:SecureTransport).
 bool MayAssumeRole(const Principal& caller, const std::string& role_arn,
-                   const std::string& trust_policy_json, int64_t now_ms);
+                   const std::string& trust_policy_json, int64_t now_ms,
+                   std::vector<std::pair<std::string, std::string>> keys = {});
 
 }  // namespace hydrant::iam

@@ -52,6 +52,16 @@ TEST(MayAssumeRoleTest, ADenyOrAnUnreadablePolicyRefuses) {
                              Trust("arn:aws:iam::111122223333:user/alice"), 0));
 }
 
+TEST(MayAssumeRoleTest, TheRequestsConditionKeysApply) {
+  const std::string tls_only = R"({"Version":"2012-10-17","Statement":[{"Effect":"Deny",
+    "Action":"*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]})";
+  const std::string trust = Trust("arn:aws:iam::111122223333:user/alice");
+  EXPECT_FALSE(MayAssumeRole(User("alice", {tls_only}), kRole, trust, 0,
+                             {{"aws:SecureTransport", "false"}}));
+  EXPECT_TRUE(MayAssumeRole(User("alice", {tls_only}), kRole, trust, 0,
+                            {{"aws:SecureTransport", "true"}}));
+}
+
 TEST(MayAssumeRoleTest, OpenModeCallerIsAllowed) {
   Principal anonymous;
   EXPECT_TRUE(MayAssumeRole(anonymous, kRole, Trust("arn:aws:iam::111122223333:user/alice"), 0));

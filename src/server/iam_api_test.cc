@@ -40,9 +40,8 @@ class QueryApiTest : public ::testing::Test {
     store_ = std::move(s).value();
     iam_ = std::make_unique<IamApi>(store_.get());
     sts_ = std::make_unique<StsApi>(
-        store_.get(), [this](const iam::Principal&, const std::string&, const std::string&) {
-          return allow_assume_;
-        });
+        store_.get(), [this](const iam::Principal&, const std::string&, const std::string&,
+                             const http::Request&) { return allow_assume_; });
   }
   http::Request Post(std::string body, std::shared_ptr<const iam::Principal> who = nullptr) {
     http::Request r;

@@ -292,7 +292,7 @@ void Router::SetMetricsSeries(const observability::MetricsSeries* series) { impl
 
 void Router::SetDoctor(const observability::Doctor* doctor) { impl_->doctor = doctor; }
 
-void Router::SetIdentityStore(iam::IdentityStore* store, iam::AssumeCheck may_assume) {
+void Router::SetIdentityStore(iam::IdentityStore* store, AssumeDecider may_assume) {
   impl_->identities = store;
   impl_->iam = store ? std::make_unique<IamApi>(store) : nullptr;
   impl_->sts = store ? std::make_unique<StsApi>(store, std::move(may_assume)) : nullptr;

@@ -18,6 +18,7 @@
 #include "common/account.h"
 #include "iam/identity_store.h"
 #include "server/http_types.h"
+#include "server/sts_api.h"
 
 namespace hydrant::store {
 class ObjectStore;
@@ -59,7 +60,7 @@ class Router {
   // Serves the IAM and STS Query APIs (POST / with Action and Version, or a SigV4
   // scope of iam/sts) from `store` (not owned; null = not served, the request goes
   // to S3). `may_assume` decides sts:AssumeRole. Call before serving.
-  void SetIdentityStore(iam::IdentityStore* store, iam::AssumeCheck may_assume);
+  void SetIdentityStore(iam::IdentityStore* store, AssumeDecider may_assume);
   // Authenticates every request with `auth` (not owned; docs/security.md). Without
   // it the router runs in open mode. Call before serving.
   void SetRequestAuth(const RequestAuth* auth);

@@ -77,8 +77,11 @@ http::Response StsApi::Handle(const http::Request& req) const {
     v.Chars("roleSessionName", session, SessionNameChar, "[\\w+=,.@-]*");
     auto duration = v.Int("durationSeconds", p.Get("DurationSeconds"), 900, 43200);
     if (auto e = v.Result()) return fail(*e);
-    auto creds = store_->AssumeRole(caller, *arn, *session,
-                                    static_cast<int>(duration.value_or(3600)), may_assume_);
+    auto creds = store_->AssumeRole(
+        caller, *arn, *session, static_cast<int>(duration.value_or(3600)),
+        [&](const iam::Principal& who, const std::string& role, const std::string& trust) {
+          return may_assume_(who, role, trust, req);
+        });
     if (!creds.ok()) return fail(query::FromStatus(creds.status()));
     XmlWriter w;
     WriteCredentials(w, *creds);
