@@ -12,7 +12,8 @@
 //
 // --tls: HTTPS (OpenSSL, TLS 1.3 unless --tls12; the server certificate is
 // not verified: this measures the server, not the PKI), one handshake per
-// connection as an SDK's pool does.
+// connection as an SDK's pool does; records go out through a 256 KiB buffer,
+// one write() per ~15 of them.
 //
 // Prints one JSON object on stdout (see bench/README.md for the fields).
 
@@ -265,7 +266,13 @@ class Connection {
     if (o.tls) {
       if (ssl_) SSL_free(ssl_);
       ssl_ = SSL_new(ClientTlsContext(o));
-      SSL_set_fd(ssl_, fd_);
+      // Records are written through a 256 KiB buffer (flushed after each
+      // request): one write() per ~15 records rather than one per record, so
+      // the client, which shares the server's CPUs, costs less.
+      BIO* out = BIO_new(BIO_f_buffer());
+      BIO_set_write_buffer_size(out, 256 * 1024);
+      BIO_push(out, BIO_new_socket(fd_, BIO_NOCLOSE));
+      SSL_set_bio(ssl_, BIO_new_socket(fd_, BIO_NOCLOSE), out);
       SSL_set_tlsext_host_name(ssl_, "localhost");
       if (SSL_connect(ssl_) != 1) {
         char err[256];
@@ -287,7 +294,7 @@ class Connection {
           done += n;
         }
       }
-      return true;
+      return BIO_flush(SSL_get_wbio(ssl_)) == 1;
     }
     iovec iov[2] = {{const_cast<char*>(head.data()), head.size()},
                     {const_cast<char*>(body.data()), body.size()}};

@@ -21,11 +21,11 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <spdlog/spdlog.h>
 
 #include "common/log_fields.h"
 #include "server/body_budget.h"
+#include "server/tls_stream.h"
 
 namespace hydrant::server {
 
@@ -39,10 +39,9 @@ namespace {
 
 // The two kinds of connection share one Session template: plain HTTP reads and
 // writes the TCP stream itself (no extra layer, no extra copy); HTTPS goes
-// through OpenSSL (beast::ssl_stream coalesces a response's buffers into one
-// write, so a small answer is one TLS record).
+// through OpenSSL reading the socket itself (server/tls_stream.h: large reads,
+// one copy; a response's small buffers coalesced into one TLS record).
 using PlainStream = beast::tcp_stream;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 // Logs a kind of failure at most once per interval, with the count since the
 // last line. Thread-safe.
@@ -136,6 +135,9 @@ int SelectAlpn(SSL*, const unsigned char** out, unsigned char* outlen, const uns
   return SSL_TLSEXT_ERR_OK;
 }
 
+// What one socket read of a TLS connection may take.
+constexpr size_t kTlsReadBuffer = 64 * 1024;
+
 Result<std::shared_ptr<ssl::context>> LoadTlsContext(const TlsFiles& files) {
   ERR_clear_error();
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
@@ -147,6 +149,12 @@ Result<std::shared_ptr<ssl::context>> LoadTlsContext(const TlsFiles& files) {
   }
   SSL_CTX_set_options(h, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
                              SSL_OP_CIPHER_SERVER_PREFERENCE);
+  // OpenSSL reads the socket (server/tls_stream.h): with read-ahead, one recv
+  // takes up to kTlsReadBuffer bytes (several records). The buffers are given
+  // back while a connection has nothing pending, so idle connections hold none.
+  SSL_CTX_set_read_ahead(h, 1);
+  SSL_CTX_set_default_read_buffer_len(h, kTlsReadBuffer);
+  SSL_CTX_set_mode(h, SSL_MODE_RELEASE_BUFFERS);
   if (SSL_CTX_use_certificate_chain_file(h, files.cert_file.c_str()) != 1) {
     return Status::InvalidArgument("cannot load the TLS certificate " + files.cert_file + ": " +
                                    OpenSslErrors());
@@ -221,7 +229,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   Session(tcp::socket socket, std::shared_ptr<Shared> shared, std::shared_ptr<ssl::context> ctx)
     requires(kTls)
       : tls_context_(std::move(ctx)),
-        stream_(std::move(socket), *tls_context_),
+        stream_(std::move(socket), tls_context_->native_handle()),
         shared_(std::move(shared)) {}
   ~Session() { ReleaseBudget(); }
 
@@ -273,8 +281,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   // this connection only.
   void Handshake() {
     Tcp().expires_after(shared_->header_timeout);
-    stream_.async_handshake(ssl::stream_base::server,
-                            [self = this->shared_from_this()](beast::error_code ec) {
+    stream_.async_handshake([self = this->shared_from_this()](beast::error_code ec) {
                               if (ec) {
                                 self->shared_->HandshakeFailed(self->remote_, ec);
                                 return self->Close(ec);

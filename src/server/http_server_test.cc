@@ -1,6 +1,7 @@
 // The listener over real sockets: what it tells handlers about the connection
-// (peer address, TLS or not) on both kinds of listener, and the TLS context's
-// loading and reloading. The HTTP behaviour itself is covered by the
+// (peer address, TLS or not) on both kinds of listener, the TLS context's
+// loading and reloading, and the TLS stream (server/tls_stream.h): large
+// bodies both ways, pipelined requests, a connection cut mid-body. The HTTP behaviour itself is covered by the
 // integration tests (tests/integration/test_http_*.py, test_tls.py).
 #include "server/http_server.h"
 
@@ -10,11 +11,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -179,6 +182,156 @@ TEST(HttpServer, TlsFilesThatDoNotLoadAreNamed) {
   ASSERT_TRUE(srv.ok());
   EXPECT_FALSE((*srv)->ReloadTls().ok());
   EXPECT_EQ((*srv)->plain_port(), 0);
+}
+
+// A client TLS connection that writes in pieces of the given sizes (cycled)
+// and reads until the server closes.
+class TlsClient {
+ public:
+  explicit TlsClient(uint16_t port) : ctx_(SSL_CTX_new(TLS_client_method())) {
+    ssl_ = SSL_new(ctx_);
+    fd_ = Connect(port);
+    SSL_set_fd(ssl_, fd_);
+    connected_ = SSL_connect(ssl_) == 1;
+  }
+  ~TlsClient() {
+    SSL_free(ssl_);
+    SSL_CTX_free(ctx_);
+    ::close(fd_);
+  }
+  bool connected() const { return connected_; }
+  bool Send(const std::string& bytes, const std::vector<size_t>& pieces) {
+    size_t at = 0, i = 0;
+    while (at < bytes.size()) {
+      size_t n = std::min(pieces[i++ % pieces.size()], bytes.size() - at);
+      size_t w = 0;
+      if (SSL_write_ex(ssl_, bytes.data() + at, n, &w) != 1) return false;
+      at += w;
+    }
+    return true;
+  }
+  std::string ReadAll() {
+    std::string out;
+    char buf[65536];
+    size_t n = 0;
+    while (SSL_read_ex(ssl_, buf, sizeof buf, &n) == 1) out.append(buf, n);
+    return out;
+  }
+  // Ends the TCP connection without a TLS close_notify.
+  void Cut() { ::shutdown(fd_, SHUT_RDWR); }
+
+ private:
+  SSL_CTX* ctx_;
+  SSL* ssl_;
+  int fd_;
+  bool connected_ = false;
+};
+
+std::string Post(const std::string& body, bool close) {
+  return "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) +
+         (close ? "\r\nConnection: close" : "") + "\r\n\r\n" + body;
+}
+
+// Bytes that differ everywhere, so that a byte out of place is seen.
+std::string Pattern(size_t n, uint32_t seed) {
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; ++i) {
+    seed = seed * 1103515245u + 12345u;
+    s[i] = static_cast<char>(seed >> 24);
+  }
+  return s;
+}
+
+// Answers with the request's body, reversed (so an echo of the wrong bytes,
+// or of bytes in the wrong order, is told from the right one).
+http::Handler ReverseEcho(std::atomic<int>* calls) {
+  return [calls](http::Request&& req, http::Respond respond) {
+    ++*calls;
+    http::Response r;
+    r.body.assign(req.body.rbegin(), req.body.rend());
+    respond(std::move(r));
+  };
+}
+
+struct TlsServer {
+  testing::TempDir dir;
+  std::atomic<int> calls{0};
+  std::unique_ptr<HttpServer> srv;
+  TlsServer() {
+    HttpServerOptions o;
+    o.port = 0;
+    o.tls = WriteSelfSigned(dir, "stream");
+    o.body_timeout_seconds = 2;
+    auto s = HttpServer::Start(o, ReverseEcho(&calls));
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    if (s.ok()) srv = std::move(*s);
+  }
+};
+
+TEST(TlsStream, LargeBodiesBothWaysWhateverTheClientsWriteSizes) {
+  TlsServer t;
+  ASSERT_TRUE(t.srv);
+  // Pieces smaller than a record, record-sized, and larger than the server's
+  // read buffer; the answer is as large as the body.
+  for (const auto& pieces : std::vector<std::vector<size_t>>{
+           {1, 7, 4096, 333}, {16384}, {1 << 20}, {70000, 5}}) {
+    const std::string body = Pattern(3'000'001, static_cast<uint32_t>(pieces[0]));
+    TlsClient c(t.srv->port());
+    ASSERT_TRUE(c.connected());
+    ASSERT_TRUE(c.Send(Post(body, true), pieces));
+    const std::string answer = c.ReadAll();
+    ASSERT_EQ(BodyOf(answer).size(), body.size()) << answer.substr(0, 200);
+    EXPECT_TRUE(BodyOf(answer) == std::string(body.rbegin(), body.rend()));
+  }
+  EXPECT_EQ(t.calls.load(), 4);
+}
+
+TEST(TlsStream, PipelinedRequestsInOneWriteAreEachAnswered) {
+  TlsServer t;
+  ASSERT_TRUE(t.srv);
+  TlsClient c(t.srv->port());
+  ASSERT_TRUE(c.connected());
+  // Three requests in one record: what OpenSSL already decrypted for the
+  // first is where the second and third are read from.
+  ASSERT_TRUE(c.Send(Post("abc", false) + Post(Pattern(100000, 1), false) + Post("xyz", true),
+                     {1 << 20}));
+  const std::string all = c.ReadAll();
+  EXPECT_EQ(t.calls.load(), 3);
+  size_t first = all.find("\r\n\r\ncba");
+  size_t last = all.rfind("\r\n\r\nzyx");
+  EXPECT_NE(first, std::string::npos) << all.substr(0, 300);
+  EXPECT_NE(last, std::string::npos);
+  const std::string big = Pattern(100000, 1);
+  EXPECT_NE(all.find(std::string(big.rbegin(), big.rend())), std::string::npos);
+}
+
+TEST(TlsStream, ABodyCutMidwayReachesNoHandler) {
+  TlsServer t;
+  ASSERT_TRUE(t.srv);
+  {
+    TlsClient c(t.srv->port());
+    ASSERT_TRUE(c.connected());
+    std::string req = Post(Pattern(500000, 2), true);
+    req.resize(req.size() / 2);
+    ASSERT_TRUE(c.Send(req, {65536}));
+    c.Cut();
+  }
+  // The server is still there for the next client; the cut request ran nothing.
+  TlsClient c(t.srv->port());
+  ASSERT_TRUE(c.connected());
+  ASSERT_TRUE(c.Send(Post("ok", true), {4096}));
+  EXPECT_EQ(BodyOf(c.ReadAll()), "ko");
+  EXPECT_EQ(t.calls.load(), 1);
+}
+
+TEST(TlsStream, AClientThatIsNotTlsIsRefusedAndTheListenerGoesOn) {
+  TlsServer t;
+  ASSERT_TRUE(t.srv);
+  EXPECT_EQ(PlainGet(t.srv->port()), "");
+  TlsClient c(t.srv->port());
+  ASSERT_TRUE(c.connected());
+  ASSERT_TRUE(c.Send(Post("hello", true), {2}));
+  EXPECT_EQ(BodyOf(c.ReadAll()), "olleh");
 }
 
 }  // namespace
