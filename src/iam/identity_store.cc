@@ -11,6 +11,7 @@
 
 #include "common/file_util.h"
 #include "common/strings.h"
+#include "iam/assume_role.h"
 
 namespace hydrant::iam {
 
@@ -1134,6 +1135,40 @@ Result<SessionCredentials> IdentityStore::AssumeRole(const Principal& caller,
       slot.expires_ms,
       role.id + ":" + slot.session_name,
       "arn:aws:sts::" + account_id() + ":assumed-role/" + role.name + "/" + slot.session_name};
+}
+
+Result<Principal> IdentityStore::ServiceSession(std::string_view service,
+                                                std::string_view role_arn) const {
+  std::shared_lock lk(mu_);
+  auto it = state_->roles.find(Lower(ArnLeaf(role_arn)));
+  const std::string arn = it == state_->roles.end()
+                              ? std::string()
+                              : RoleArn(account_id(), it->second.path, it->second.name);
+  if (arn.empty() || arn != role_arn) {
+    return Error(StatusCode::kNotFound, kNoSuchEntity,
+                 "The role " + std::string(role_arn) + " cannot be found.");
+  }
+  const Role& role = it->second;
+  Principal svc;
+  svc.kind = Principal::Kind::kService;
+  svc.account_id = account_id();
+  svc.arn = std::string(service);
+  if (!MayAssumeRole(svc, arn, role.trust, NowMillis())) {
+    return Error(StatusCode::kInvalidArgument, kAccessDenied,
+                 "The trust policy of " + arn + " does not let " + std::string(service) +
+                     " assume it (sts:AssumeRole).");
+  }
+  // The session name Firehose uses is its own; this one says who acts.
+  const std::string session = std::string(service.substr(0, service.find('.')));
+  Principal p;
+  p.kind = Principal::Kind::kAssumedRole;
+  p.account_id = account_id();
+  p.role_arn = arn;
+  p.arn = "arn:aws:sts::" + account_id() + ":assumed-role/" + role.name + "/" + session;
+  p.user_id = role.id + ":" + session;
+  p.policy_documents = PoliciesOf(role);
+  p.policy_version = state_->generation;
+  return p;
 }
 
 Result<SessionCredentials> IdentityStore::GetSessionToken(const Principal& caller,

@@ -39,6 +39,7 @@
 #include "common/status.h"
 #include "iam/credential_source.h"
 #include "iam/principal.h"
+#include "iam/service_roles.h"
 
 namespace hydrant::iam {
 
@@ -152,7 +153,7 @@ struct ConfigUser {
 // Users and roles carry the same policy machinery.
 enum class EntityKind { kUser, kRole };
 
-class IdentityStore final : public CredentialSource {
+class IdentityStore final : public CredentialSource, public ServiceRoles {
  public:
   // Opens (creating) the folder and loads it; expired sessions are deleted.
   static Result<std::unique_ptr<IdentityStore>> Open(IdentityStoreOptions options);
@@ -160,6 +161,11 @@ class IdentityStore final : public CredentialSource {
 
   // CredentialSource.
   std::optional<KeyLookup> Lookup(std::string_view access_key_id) const override;
+
+  // ServiceRoles: the role's trust policy decides (iam::MayAssumeRole with the
+  // service as the caller); no credentials are made.
+  Result<Principal> ServiceSession(std::string_view service,
+                                   std::string_view role_arn) const override;
 
   // Creates or updates each entry (docs/security.md: config users). A root entry
   // is kept in memory only: its key signs as the account's root user.

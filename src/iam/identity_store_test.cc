@@ -545,5 +545,50 @@ TEST_F(IdentityStoreTest, LookupIsSafeWhileTheStoreChanges) {
   EXPECT_GT(reads.load(), 0);
 }
 
+constexpr std::string_view kFirehoseTrust =
+    R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"firehose.amazonaws.com"},"Action":"sts:AssumeRole"}]})";
+constexpr std::string_view kWriteBucket =
+    R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::b/*"}]})";
+
+TEST_F(IdentityStoreTest, ServiceSessionNeedsARoleThatTrustsTheService) {
+  auto s = Open();
+  ASSERT_TRUE(s->CreateRole("delivery", "/svc/", kFirehoseTrust, "", 3600, {}).ok());
+  ASSERT_TRUE(s->PutInlinePolicy(EntityKind::kRole, "delivery", "w", kWriteBucket).ok());
+  const std::string acct = s->account_id();
+  const std::string account_trust =
+      R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::)" +
+      acct + R"(:root"},"Action":"sts:AssumeRole"}]})";
+  ASSERT_TRUE(s->CreateRole("users-only", "/", account_trust, "", 3600, {}).ok());
+
+  auto p = s->ServiceSession(kFirehoseService, "arn:aws:iam::" + acct + ":role/svc/delivery");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->kind, Principal::Kind::kAssumedRole);
+  EXPECT_EQ(p->arn, "arn:aws:sts::" + acct + ":assumed-role/delivery/firehose");
+  EXPECT_EQ(p->role_arn, "arn:aws:iam::" + acct + ":role/svc/delivery");
+  ASSERT_EQ(p->policy_documents.size(), 1u);
+  EXPECT_EQ(p->policy_documents[0], kWriteBucket);
+
+  // A trust policy naming the account's principals does not let a service in.
+  auto other = s->ServiceSession(kFirehoseService, "arn:aws:iam::" + acct + ":role/users-only");
+  EXPECT_EQ(other.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(other.status().error_code(), kAccessDenied);
+  // Nor another service.
+  EXPECT_EQ(s->ServiceSession("lambda.amazonaws.com", "arn:aws:iam::" + acct + ":role/svc/delivery")
+                .status()
+                .error_code(),
+            kAccessDenied);
+  // Missing roles, and ARNs with the wrong path or account, are not found.
+  for (const std::string& arn :
+       {"arn:aws:iam::" + acct + ":role/nope", "arn:aws:iam::" + acct + ":role/delivery",
+        std::string("arn:aws:iam::999999999999:role/svc/delivery")}) {
+    auto r = s->ServiceSession(kFirehoseService, arn);
+    EXPECT_EQ(r.status().code(), StatusCode::kNotFound) << arn;
+    EXPECT_EQ(r.status().error_code(), kNoSuchEntity) << arn;
+  }
+  // Trust is read at each call: updating it takes effect at once.
+  ASSERT_TRUE(s->UpdateAssumeRolePolicy("users-only", kFirehoseTrust).ok());
+  EXPECT_TRUE(s->ServiceSession(kFirehoseService, "arn:aws:iam::" + acct + ":role/users-only").ok());
+}
+
 }  // namespace
 }  // namespace hydrant::iam
