@@ -1,5 +1,6 @@
 """Helpers of the benchmark driver (bench/run.py): free ports, the hydrant server
 under test, its metrics, page-cache and disk probes, and stream creation."""
+import json
 import os
 import re
 import shutil
@@ -269,6 +270,19 @@ def fmt_flushes(f):
         return "–"
     b = lambda ms: "> 10,000" if ms == float("inf") else "≤ %g" % ms
     return "p99 %s, max %s ms (%s)" % (b(f["p99_ms"]), b(f["max_ms"]), "{:,}".format(f["count"]))
+
+
+def make_delivery_role(iam, name="firehose"):
+    """The role create_stream names, trusting firehose.amazonaws.com and allowed to
+    write to every bucket (sigv4 mode enforces delivery roles)."""
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "firehose.amazonaws.com"},
+            "Action": "sts:AssumeRole"}]}))
+    iam.put_role_policy(RoleName=name, PolicyName="deliver", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": ["s3:PutObject", "s3:ListBucket"],
+            "Resource": ["arn:aws:s3:::*", "arn:aws:s3:::*/*"]}]}))
 
 
 def create_stream(srv, name, bucket, compression="UNCOMPRESSED", size_mb=128, interval=900,

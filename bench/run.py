@@ -209,6 +209,8 @@ class Bench:
                 log("ingest, %s, %d B" % ("sigv4" if kind == "sigv4" else "open mode", size))
                 srv = self.hydrant(extra=["--config", config] if kind == "sigv4" else [])
                 try:
+                    if kind == "sigv4":  # the delivery role Firehose assumes (enforced in sigv4 mode)
+                        make_delivery_role(boto("iam", srv.endpoint, creds=Bench.SIGV4_ROOT))
                     create_stream(srv, "ingest", "ingest-bucket",
                                   creds=Bench.SIGV4_ROOT if kind == "sigv4" else ("test", "test"))
                     srv.reset_hwm()

@@ -325,6 +325,10 @@ static Status LoadAuthTable(const toml::table& t, Config* cfg) {
       if (!v.is_boolean())
         return Status::InvalidArgument("auth.public_health must be true or false");
       cfg->auth_public_health = *v.value<bool>();
+    } else if (key == "enforce_roles") {
+      if (!v.is_boolean())
+        return Status::InvalidArgument("auth.enforce_roles must be true or false");
+      cfg->auth_enforce_roles = *v.value<bool>();
     } else if (key == "users") {
       if (!v.is_array_of_tables()) {
         return Status::InvalidArgument("auth.users must be an array of tables ([[auth.users]])");

@@ -56,6 +56,12 @@ struct Config {
   bool allow_anonymous = false;
   // GET /health and /metrics answered without a signature in sigv4 mode.
   bool auth_public_health = true;
+  // Delivery with each stream's RoleARN as Firehose does it (the role must exist
+  // and trust firehose.amazonaws.com; each action authorized against its
+  // policies and the bucket policy): always in sigv4 mode, and in open mode
+  // when set (docs/security.md, "Delivery roles").
+  bool auth_enforce_roles = false;
+  bool EnforceRoles() const { return auth_mode == "sigv4" || auth_enforce_roles; }
   // [[auth.users]]: bootstrap identities, created or updated in the IAM store at
   // start. `policy` holds the inline policy document (read from `policy_file`
   // when that is given); `root` makes the key the account's root user.

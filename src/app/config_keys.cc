@@ -102,7 +102,8 @@ const ConfigKey kConfigKeys[] = {
      "Destination buckets on remote S3 services: `[s3]`, `[[s3.buckets]]` (below)"},
     {"auth", "", "", Type::kTable, "open",
      "Authentication: `mode` (`open`: any key or none; `sigv4`: every request's signature "
-     "verified), `public_health`, `[[auth.users]]` ([docs/security.md](docs/security.md))"},
+     "verified), `public_health`, `enforce_roles` (delivery roles checked in open mode too), "
+     "`[[auth.users]]` ([docs/security.md](docs/security.md))"},
 };
 // clang-format on
 

@@ -316,6 +316,21 @@ TEST(Config, LoopbackAddresses) {
 }
 
 // Open mode beyond loopback needs allow_anonymous; sigv4 mode anywhere is fine.
+TEST(Config, DeliveryRolesAreEnforcedInSigv4ModeOrWhenAsked) {
+  Config c;
+  EXPECT_FALSE(c.EnforceRoles());
+  ASSERT_TRUE(LoadConfigFile(WriteToml("[auth]\nenforce_roles = true\n"), &c).ok());
+  EXPECT_TRUE(c.auth_enforce_roles);
+  EXPECT_TRUE(c.EnforceRoles());
+  Config s;
+  s.auth_mode = "sigv4";
+  EXPECT_TRUE(s.EnforceRoles());
+  Config bad;
+  auto st = LoadConfigFile(WriteToml("[auth]\nenforce_roles = \"yes\"\n"), &bad);
+  EXPECT_NE(st.message().find("auth.enforce_roles must be true or false"), std::string::npos)
+      << st.message();
+}
+
 TEST(Config, OpenModeOnlyOnLoopbackUnlessAllowed) {
   Config c;  // the defaults: open mode on 127.0.0.1
   EXPECT_TRUE(CheckExposure(c).ok());

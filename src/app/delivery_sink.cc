@@ -28,14 +28,14 @@ Result<std::shared_ptr<store::ObjectSink>> MakeRemote(const std::string& what,
 }  // namespace
 
 Result<std::unique_ptr<store::RoutingSink>> MakeDeliverySink(const Config& cfg,
-                                                             store::ObjectStore* embedded) {
+                                                             store::ObjectSink* embedded) {
   std::shared_ptr<store::ObjectSink> def;
   if (cfg.s3_default_remote) {
     auto r = MakeRemote("s3 (default)", cfg.s3_default, cfg);
     if (!r.ok()) return r.status();
     def = std::move(r).value();
   }
-  // An embedded route is a non-owning pointer to the store.
+  // An embedded route is a non-owning pointer to the store (or its wrapper).
   std::shared_ptr<store::ObjectSink> embedded_route(embedded, [](store::ObjectSink*) {});
   std::map<std::string, std::shared_ptr<store::ObjectSink>, std::less<>> routes;
   for (const auto& b : cfg.s3_buckets) {

@@ -11,9 +11,9 @@
 
 namespace hydrant::app {
 
-// `embedded` must outlive the result. A remote's region defaults to cfg.account.region.
+// `embedded` (the embedded store, or a sink in front of it) must outlive the result. A remote's region defaults to cfg.account.region.
 // InvalidArgument naming the [s3] entry when a remote cannot be set up.
 Result<std::unique_ptr<store::RoutingSink>> MakeDeliverySink(const Config& cfg,
-                                                             store::ObjectStore* embedded);
+                                                             store::ObjectSink* embedded);
 
 }  // namespace hydrant::app

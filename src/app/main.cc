@@ -43,6 +43,7 @@
 #include "observability/series.h"
 #include "processing/invoker_registry.h"
 #include "server/aws_json.h"
+#include "server/delivery_role.h"
 #include "server/http_server.h"
 #include "server/request_auth.h"
 #include "server/router.h"
@@ -268,8 +269,21 @@ int Serve(const hydrant::app::Config& cfg) {
   if (fd_limit > 0 && fd_limit != RLIM_INFINITY) {
     ro.max_streams_with_open_files = stream::FileBudget::ForFileLimit(fd_limit, 4);
   }
+  // Delivery roles (docs/security.md): a stream's roles must exist and trust Firehose.
+  if (cfg.EnforceRoles()) {
+    ro.role_check = [ids = identities->get()](std::string_view role_arn) {
+      return ids->ServiceSession(iam::kFirehoseService, role_arn).status();
+    };
+  }
   // Delivery writes through the [s3] routes; the embedded store still serves S3 here.
-  auto sink = app::MakeDeliverySink(cfg, store->get());
+  // With roles enforced, what delivery writes into the embedded store is
+  // authorized against the stream's role first (server/delivery_role.h).
+  server::StoreBucketPolicies delivery_bucket_policies(store->get());
+  server::Authorizer delivery_authz(&delivery_bucket_policies);
+  server::RoleCheckedSink role_checked(store->get(), identities->get(), &delivery_authz);
+  store::ObjectSink* embedded_sink = store->get();
+  if (cfg.EnforceRoles()) embedded_sink = &role_checked;
+  auto sink = app::MakeDeliverySink(cfg, embedded_sink);
   if (!sink.ok()) {
     spdlog::critical("event=startup_failed component=s3 error=\"{}\"", sink.status().ToString());
     return refuse_parked();
@@ -311,7 +325,7 @@ int Serve(const hydrant::app::Config& cfg) {
     }
     return std::nullopt;
   };
-  dd.bucket_is_remote = [s = sink->get(), embedded = store->get()](std::string_view bucket) {
+  dd.bucket_is_remote = [s = sink->get(), embedded = embedded_sink](std::string_view bucket) {
     return s->Route(bucket) != embedded;
   };
   observability::Doctor doctor(std::move(dd));

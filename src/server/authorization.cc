@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <iterator>
+
+#include "destinations/object_store.h"
 #include "iam/policy.h"
 #include "iam/principal.h"
 #include "server/aws_query.h"
@@ -163,16 +166,31 @@ std::shared_ptr<const iam::Policy> Authorizer::BucketPolicyOf(const std::string&
   return policy;
 }
 
+std::shared_ptr<const std::string> StoreBucketPolicies::BucketPolicy(std::string_view bucket) const {
+  if (!store_) return nullptr;
+  auto p = store_->BucketPolicy(bucket);
+  return p.ok() ? *p : nullptr;
+}
+
 std::optional<std::string> Authorizer::Check(const http::Request& req, const Access& access) const {
   if (!Applies(req)) return std::nullopt;
-  const iam::Principal& p = *req.principal;
+  std::vector<std::pair<std::string, std::string>> keys;
+  if (!req.remote_address.empty()) keys.emplace_back("aws:SourceIp", req.remote_address);
+  keys.emplace_back("aws:SecureTransport", req.secure ? "true" : "false");
+  return Decide(*req.principal, access, std::move(keys));
+}
+
+std::optional<std::string> Authorizer::Decide(
+    const iam::Principal& p, const Access& access,
+    std::vector<std::pair<std::string, std::string>> keys) const {
+  if (p.kind == iam::Principal::Kind::kAnonymous) return std::nullopt;
   iam::AuthzContext ctx;
   ctx.principal = &p;
   ctx.action = access.action;
   ctx.resource = access.resource;
   ctx.keys = access.keys;
-  if (!req.remote_address.empty()) ctx.keys.emplace_back("aws:SourceIp", req.remote_address);
-  ctx.keys.emplace_back("aws:SecureTransport", req.secure ? "true" : "false");
+  ctx.keys.insert(ctx.keys.end(), std::make_move_iterator(keys.begin()),
+                  std::make_move_iterator(keys.end()));
   ctx.now_ms = clock_->NowMillis();
   std::shared_ptr<const Policies> identity = IdentityPolicies(p);
   if (!identity) {

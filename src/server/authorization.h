@@ -29,6 +29,9 @@ class Policy;
 namespace hydrant::server::query {
 class Params;
 }
+namespace hydrant::store {
+class ObjectStore;
+}
 
 namespace hydrant::server {
 
@@ -66,6 +69,16 @@ class BucketPolicySource {
   virtual std::shared_ptr<const std::string> BucketPolicy(std::string_view bucket) const = 0;
 };
 
+// The embedded store's bucket policies.
+class StoreBucketPolicies final : public BucketPolicySource {
+ public:
+  explicit StoreBucketPolicies(store::ObjectStore* store) : store_(store) {}
+  std::shared_ptr<const std::string> BucketPolicy(std::string_view bucket) const override;
+
+ private:
+  store::ObjectStore* store_;  // may be null: no policies
+};
+
 class Authorizer {
  public:
   // `buckets` may be null (no bucket policies); both must outlive the Authorizer.
@@ -76,6 +89,11 @@ class Authorizer {
   // is not authorized to perform: ACTION on resource: ARN because ...").
   // aws:SourceIp and aws:SecureTransport come from the request.
   std::optional<std::string> Check(const http::Request& req, const Access& access) const;
+  // The same decision for `p` acting outside any request (Firehose delivering
+  // with a stream's role, iam::ServiceRoles), with the context's condition keys.
+  // The anonymous principal is allowed.
+  std::optional<std::string> Decide(const iam::Principal& p, const Access& access,
+                                    std::vector<std::pair<std::string, std::string>> keys) const;
   // Whether Check can deny anything for this request (a signed principal).
   static bool Applies(const http::Request& req);
 

@@ -208,20 +208,6 @@ class WorkerPool {
 // own, so that slow senders never hold up the other S3 calls.
 constexpr int kUploadThreads = 16;
 
-// The embedded store's bucket policies, for the Authorizer.
-class StoreBucketPolicies : public BucketPolicySource {
- public:
-  explicit StoreBucketPolicies(store::ObjectStore* store) : store_(store) {}
-  std::shared_ptr<const std::string> BucketPolicy(std::string_view bucket) const override {
-    if (!store_) return nullptr;
-    auto p = store_->BucketPolicy(bucket);
-    return p.ok() ? *p : nullptr;
-  }
-
- private:
-  store::ObjectStore* store_;
-};
-
 struct Router::Impl {
   Impl(stream::StreamRegistry* registry, store::ObjectStore* store,
        processing::InvokerRegistry* invokers, logs::LogStore* log_store,

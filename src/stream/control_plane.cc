@@ -101,6 +101,46 @@ ApiError StreamNotFound(std::string_view account_id, std::string_view name) {
   std::shared_ptr<DeliveryStream> var = registry_->Get(name);                \
   if (!var) return StreamNotFound(registry_->options().account.account_id, name)
 
+namespace {
+
+// Every role a create or update request names: RoleARN members at any depth
+// (destination, backup, source) and the processors' RoleArn parameters.
+void CollectRoles(const json::value& v, std::vector<std::string>* out) {
+  if (const json::object* o = v.if_object()) {
+    const json::value* pname = o->if_contains("ParameterName");
+    const json::value* pvalue = o->if_contains("ParameterValue");
+    if (pname && pvalue && pname->is_string() && pvalue->is_string() &&
+        pname->as_string() == "RoleArn") {
+      out->emplace_back(pvalue->as_string());
+    }
+    for (const auto& [k, member] : *o) {
+      if (k == "RoleARN" && member.is_string()) out->emplace_back(member.as_string());
+      CollectRoles(member, out);
+    }
+  } else if (const json::array* a = v.if_array()) {
+    for (const auto& e : *a) CollectRoles(e, out);
+  }
+}
+
+}  // namespace
+
+// Firehose assumes each role when it is given (InvalidArgumentException, with
+// Firehose's message, when it cannot).
+std::optional<ApiError> ControlPlane::CheckRoles(const json::object& in) const {
+  const auto& check = registry_->options().role_check;
+  if (!check) return std::nullopt;
+  std::vector<std::string> roles;
+  CollectRoles(in, &roles);
+  for (const std::string& arn : roles) {
+    Status st = check(arn);
+    if (!st.ok()) {
+      return api::InvalidArgument("Firehose is unable to assume role " + arn +
+                                  ". Please check the role provided.");
+    }
+  }
+  return std::nullopt;
+}
+
 ControlPlane::Result ControlPlane::CreateDeliveryStream(const json::object& in) {
   auto& reg = *registry_;
   const std::string name = Str(in, "DeliveryStreamName");
@@ -113,6 +153,7 @@ ControlPlane::Result ControlPlane::CreateDeliveryStream(const json::object& in) 
   auto dest = api::DestinationFromCreate(in);
   if (auto* e = std::get_if<ApiError>(&dest)) return *e;
   if (auto e = api::CheckRunnable(std::get<json::object>(dest))) return *e;
+  if (auto e = CheckRoles(in)) return *e;
   const AccountContext& account = reg.options().account;
   StreamMeta m;
   m.name = name;
@@ -203,6 +244,7 @@ ControlPlane::Result ControlPlane::UpdateDestination(const json::object& in) {
   auto dest = api::DestinationFromUpdate(m.destination(), in);
   if (auto* e = std::get_if<ApiError>(&dest)) return *e;
   if (auto e = api::CheckRunnable(std::get<json::object>(dest))) return *e;
+  if (auto e = CheckRoles(in)) return *e;
   auto& nd = std::get<json::object>(dest);
   if (nd == m.destination()) return json::object();
   m.SetDestination(std::move(nd));

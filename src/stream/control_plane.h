@@ -6,6 +6,7 @@
 // validates, dispatches by name and serializes. Thread-safe: concurrent changes
 // of one stream are serialized by DeliveryStream::LockForUpdate.
 
+#include <optional>
 #include <string_view>
 
 #include <boost/json/object.hpp>
@@ -44,6 +45,9 @@ class ControlPlane {
   // A metadata change that could not be saved: ResourceNotFoundException when the
   // stream was deleted meanwhile, else InternalFailure with the disk's reason.
   api::ApiError SaveFailed(const Status& st, std::string_view name) const;
+  // InvalidArgumentException when RegistryOptions::role_check refuses a role the
+  // request names; nothing when roles are not enforced.
+  std::optional<api::ApiError> CheckRoles(const boost::json::object& in) const;
 
   StreamRegistry* registry_;
 };

@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <map>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -52,6 +53,10 @@ struct RegistryOptions {
   // How many streams may keep their logs' files open at once (FileBudget); 0 = no
   // bound. The server derives it from RLIMIT_NOFILE (FileBudget::ForFileLimit).
   size_t max_streams_with_open_files = 0;
+  // Set when delivery roles are enforced: OK when Firehose may assume the role
+  // (it exists and trusts firehose.amazonaws.com; iam::ServiceRoles). Create
+  // and UpdateDestination check every RoleARN of the request with it.
+  std::function<Status(std::string_view role_arn)> role_check;
   // How often opening a quarantined stream is tried again; zero = never.
   std::chrono::milliseconds quarantine_retry{std::chrono::seconds(30)};
 };

@@ -150,6 +150,22 @@ def s3_dest(bucket, **kw):
     return cfg
 
 
+FIREHOSE_TRUST = {"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "firehose.amazonaws.com"},
+    "Action": "sts:AssumeRole"}]}
+
+
+def make_delivery_role(iam, name="firehose"):
+    """The role s3_dest names, as Firehose needs it where roles are enforced (sigv4
+    mode): it trusts firehose.amazonaws.com and may write to every bucket."""
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(FIREHOSE_TRUST))
+    iam.put_role_policy(RoleName=name, PolicyName="deliver", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": ["s3:PutObject", "s3:ListBucket", "s3:GetBucketLocation",
+                                          "s3:AbortMultipartUpload"],
+            "Resource": ["arn:aws:s3:::*", "arn:aws:s3:::*/*"]}]}))
+
+
 def read_objects(s3, bucket, prefix=""):
     """{key: body} of every object under prefix, in key order."""
     return {k: s3.get_object(Bucket=bucket, Key=k)["Body"].read() for k in list_keys(s3, bucket, prefix)}

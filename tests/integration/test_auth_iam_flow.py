@@ -93,6 +93,14 @@ def make_user(h, name, policy):
 def test_a_producer_puts_to_one_stream_and_not_another(server):
     h = server
     ok(h, ROOT, "s3api", "create-bucket", "--bucket", "lake")
+    # The delivery role, as the README makes it (roles are enforced in sigv4 mode).
+    ok(h, ROOT, "iam", "create-role", "--role-name", "firehose", "--assume-role-policy-document",
+       json.dumps(conftest.FIREHOSE_TRUST))
+    ok(h, ROOT, "iam", "put-role-policy", "--role-name", "firehose", "--policy-name", "write-lake",
+       "--policy-document", json.dumps({"Version": "2012-10-17", "Statement": [{
+           "Effect": "Allow", "Action": ["s3:PutObject", "s3:ListBucket", "s3:GetBucketLocation",
+                                         "s3:AbortMultipartUpload"],
+           "Resource": ["arn:aws:s3:::lake", "arn:aws:s3:::lake/*"]}]}))
     # boto3 without validation: the CLI's model refuses intervals under 60 s.
     fh = client(h, "firehose", ROOT, validate=False)
     for name in ("orders", "audit"):

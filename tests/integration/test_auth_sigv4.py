@@ -28,7 +28,7 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from conftest import s3_dest, start_with_config, wait_for
+from conftest import make_delivery_role, s3_dest, start_with_config, wait_for
 
 KEY = "AKIAHYDRANTADMIN0001"
 SECRET = "adminSecretKey/0123456789abcdefghijklmn"
@@ -58,6 +58,7 @@ policy = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     h = start_with_config(tmp_path_factory.mktemp("sigv4"), CONFIG)
+    make_delivery_role(client(h, "iam"))  # roles are enforced in sigv4 mode
     yield h
     h.stop()
 

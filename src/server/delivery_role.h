@@ -1,0 +1,56 @@
+#pragma once
+// RoleCheckedSink: the embedded store as Firehose's delivery role sees it.
+// With roles enforced (`[auth] mode = "sigv4"`, or `enforce_roles` in open
+// mode), every object delivery writes into the embedded store is authorized
+// first, as Firehose's requests to S3 are: the stream's RoleARN must exist and
+// trust firehose.amazonaws.com (iam::ServiceRoles), and the role's session must
+// be allowed the S3 action on the object by its identity policies and the
+// bucket's policy (an explicit Deny in either wins; Authorizer::Decide). A
+// denial is S3.AccessDenied with Firehose's message and the reason, as
+// Unavailable: delivery retries it, logs it and counts it as for a remote
+// bucket. Remote buckets are not wrapped: their service decides.
+//
+// What is checked: BeginPut needs s3:PutObject on arn:aws:s3:::BUCKET/KEY
+// (with s3:x-amz-server-side-encryption when the object is SSE-KMS);
+// CheckAccess (the doctor's probe) needs s3:ListBucket on the bucket and
+// s3:PutObject on the probe object. Thread-safe.
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "destinations/object_sink.h"
+#include "iam/service_roles.h"
+#include "server/authorization.h"
+
+namespace hydrant::server {
+
+// The text Firehose writes with S3.AccessDenied.
+inline constexpr std::string_view kS3AccessDeniedText =
+    "Access was denied. Ensure that the trust policy for the provided IAM role allows Firehose to "
+    "assume the role, and the access policy allows access to the S3 bucket.";
+
+class RoleCheckedSink final : public store::ObjectSink {
+ public:
+  // None owned; all must outlive the sink.
+  RoleCheckedSink(store::ObjectSink* inner, const iam::ServiceRoles* roles, const Authorizer* authz)
+      : inner_(inner), roles_(roles), authz_(authz) {}
+
+  Result<std::unique_ptr<store::ObjectWriter>> BeginPut(std::string_view bucket,
+                                                        std::string_view key,
+                                                        const store::ObjectMeta& meta) override;
+  Status CheckAccess(std::string_view bucket, const store::ObjectMeta& meta) override;
+  bool WritesLocalDisk(std::string_view bucket) const override {
+    return inner_->WritesLocalDisk(bucket);
+  }
+
+  // Whether the role may do `access` now: OK, or S3.AccessDenied saying why.
+  Status Authorize(std::string_view role_arn, const Access& access) const;
+
+ private:
+  store::ObjectSink* inner_;
+  const iam::ServiceRoles* roles_;
+  const Authorizer* authz_;
+};
+
+}  // namespace hydrant::server

@@ -1,0 +1,151 @@
+"""Delivery roles (issue 15, item 1) with roles enforced in open mode
+(`[auth] enforce_roles = true`): a stream's RoleARN must exist and trust
+firehose.amazonaws.com (else CreateDeliveryStream and UpdateDestination answer
+InvalidArgumentException as Firehose does), and every object delivery writes
+into the embedded store is authorized against the role's policies and the
+bucket's policy. A denial is S3.AccessDenied in the stream's error log and in
+/metrics, the records are kept, and they are all delivered once the policy is
+fixed. Roles and policies are made with the AWS CLI v2, as on AWS."""
+import json
+
+import botocore.exceptions
+import pytest
+
+from conftest import (aws, list_keys, metric, read_objects, s3_dest, start_with_config,
+                      wait_for)
+
+ACCOUNT = "000000000000"
+ROLE = "arn:aws:iam::%s:role/delivery" % ACCOUNT
+FIREHOSE_TRUST = {"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "firehose.amazonaws.com"},
+    "Action": "sts:AssumeRole"}]}
+WRITE_LAKE = {"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Action": ["s3:PutObject", "s3:ListBucket", "s3:GetBucketLocation"],
+    "Resource": ["arn:aws:s3:::lake", "arn:aws:s3:::lake/*"]}]}
+DENY_ROLE = {"Version": "2012-10-17", "Statement": [{
+    "Sid": "NoDelivery", "Effect": "Deny", "Principal": {"AWS": ROLE},
+    "Action": "s3:PutObject", "Resource": "arn:aws:s3:::lake/*"}]}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    h = start_with_config(tmp_path_factory.mktemp("roles"), '[auth]\nenforce_roles = true\n')
+    aws(h, "s3api", "create-bucket", "--bucket", "lake")
+    aws(h, "iam", "create-role", "--role-name", "delivery",
+        "--assume-role-policy-document", json.dumps(FIREHOSE_TRUST))
+    aws(h, "iam", "put-role-policy", "--role-name", "delivery", "--policy-name", "write-lake",
+        "--policy-document", json.dumps(WRITE_LAKE))
+    yield h
+    h.stop()
+
+
+def create(h, name, role=ROLE, **dest):
+    dest.setdefault("BufferingHints", {"SizeInMBs": 1, "IntervalInSeconds": 1})
+    dest.setdefault("CloudWatchLoggingOptions", {
+        "Enabled": True, "LogGroupName": "/aws/kinesisfirehose/" + name,
+        "LogStreamName": "DestinationDelivery"})
+    h.client("firehose", validate=False).create_delivery_stream(
+        DeliveryStreamName=name, ExtendedS3DestinationConfiguration=s3_dest(
+            "lake", RoleARN=role, Prefix=name + "/", **dest))
+
+
+def put(h, name, records):
+    r = h.client("firehose").put_record_batch(
+        DeliveryStreamName=name, Records=[{"Data": d} for d in records])
+    assert r["FailedPutCount"] == 0
+
+
+def delivered(h, name):
+    return b"".join(read_objects(h.client("s3"), "lake", name + "/").values())
+
+
+def error_codes(h, name):
+    """The stream's error events ([] until its log group exists)."""
+    p = aws(h, "logs", "filter-log-events", "--log-group-name", "/aws/kinesisfirehose/" + name,
+            check=False)
+    if p.returncode != 0:
+        assert "ResourceNotFoundException" in p.stderr, p.stderr
+        return []
+    return [json.loads(e["message"]) for e in json.loads(p.stdout).get("events", [])]
+
+
+def test_a_role_firehose_cannot_assume_is_refused_at_create_and_update(server):
+    h = server
+    fh = h.client("firehose", validate=False)
+    for role, why in (("arn:aws:iam::%s:role/missing" % ACCOUNT, "no such role"),
+                      ("arn:aws:iam::%s:role/users-only" % ACCOUNT, "trust without Firehose")):
+        if why == "trust without Firehose":
+            aws(h, "iam", "create-role", "--role-name", "users-only", "--assume-role-policy-document",
+                json.dumps({"Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::%s:root" % ACCOUNT},
+                    "Action": "sts:AssumeRole"}]}))
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            create(h, "refused", role=role)
+        err = e.value.response["Error"]
+        assert err["Code"] == "InvalidArgumentException", (why, err)
+        assert err["Message"] == ("Firehose is unable to assume role %s. Please check the role "
+                                  "provided." % role), why
+    assert "refused" not in fh.list_delivery_streams()["DeliveryStreamNames"]
+    # A processor's RoleArn is a role Firehose assumes too.
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        create(h, "refused", ProcessingConfiguration={"Enabled": True, "Processors": [{
+            "Type": "AppendDelimiterToRecord", "Parameters": [
+                {"ParameterName": "RoleArn", "ParameterValue": "arn:aws:iam::%s:role/gone" % ACCOUNT}]}]})
+    assert "role/gone" in e.value.response["Error"]["Message"]
+
+    create(h, "updated")
+    d = fh.describe_delivery_stream(DeliveryStreamName="updated")["DeliveryStreamDescription"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        fh.update_destination(DeliveryStreamName="updated", CurrentDeliveryStreamVersionId=d["VersionId"],
+                              DestinationId=d["Destinations"][0]["DestinationId"],
+                              ExtendedS3DestinationUpdate={"RoleARN": "arn:aws:iam::%s:role/missing" % ACCOUNT})
+    assert e.value.response["Error"]["Code"] == "InvalidArgumentException"
+    d2 = fh.describe_delivery_stream(DeliveryStreamName="updated")["DeliveryStreamDescription"]
+    assert d2["VersionId"] == d["VersionId"]
+
+
+def test_a_bucket_policy_deny_holds_delivery_until_it_is_removed(server):
+    h = server
+    create(h, "denied")
+    put(h, "denied", [b"before\n"])
+    wait_for(lambda: delivered(h, "denied") == b"before\n", what="delivery with the role")
+
+    aws(h, "s3api", "put-bucket-policy", "--bucket", "lake", "--policy", json.dumps(DENY_ROLE))
+    put(h, "denied", [b"held-%d\n" % i for i in range(5)])
+    events = wait_for(lambda: [e for e in error_codes(h, "denied") if e["errorCode"] == "S3.AccessDenied"],
+                      timeout=30, what="an S3.AccessDenied error event")
+    msg = events[0]["message"]
+    assert msg.startswith("Access was denied. Ensure that the trust policy for the provided IAM role "
+                          "allows Firehose to assume the role"), msg
+    assert "assumed-role/delivery/firehose" in msg and "explicit deny in a resource-based policy" in msg, msg
+    assert metric(h, "hydrant_delivery_failures_total", "denied") >= 1
+    assert delivered(h, "denied") == b"before\n"  # nothing more got through
+
+    aws(h, "s3api", "delete-bucket-policy", "--bucket", "lake")
+    want = b"before\n" + b"".join(b"held-%d\n" % i for i in range(5))
+    wait_for(lambda: delivered(h, "denied") == want, timeout=40, what="the held records")
+
+
+def test_a_role_without_the_permission_fails_until_it_gets_it(server):
+    h = server
+    create(h, "unpermitted")
+    aws(h, "iam", "delete-role-policy", "--role-name", "delivery", "--policy-name", "write-lake")
+    try:
+        put(h, "unpermitted", [b"a\n", b"b\n"])
+        events = wait_for(lambda: [e for e in error_codes(h, "unpermitted")
+                                   if e["errorCode"] == "S3.AccessDenied"],
+                          timeout=30, what="S3.AccessDenied without a role policy")
+        assert "no identity-based policy allows the s3:PutObject action" in events[0]["message"]
+        assert not list_keys(h.client("s3"), "lake", "unpermitted/")
+    finally:
+        aws(h, "iam", "put-role-policy", "--role-name", "delivery", "--policy-name", "write-lake",
+            "--policy-document", json.dumps(WRITE_LAKE))
+    wait_for(lambda: delivered(h, "unpermitted") == b"a\nb\n", timeout=40, what="delivery once allowed")
+
+
+def test_without_enforcement_any_role_arn_is_accepted(tmp_path):
+    with start_with_config(tmp_path, "") as h:
+        h.client("s3").create_bucket(Bucket="lake")
+        create(h, "free", role="arn:aws:iam::%s:role/never-created" % ACCOUNT)
+        put(h, "free", [b"x\n"])
+        wait_for(lambda: delivered(h, "free") == b"x\n", what="delivery without roles")
