@@ -283,6 +283,10 @@ int Serve(const hydrant::app::Config& cfg) {
   server::RoleCheckedSink role_checked(store->get(), identities->get(), &delivery_authz);
   store::ObjectSink* embedded_sink = store->get();
   if (cfg.EnforceRoles()) embedded_sink = &role_checked;
+  // ... and a Lambda processor's function runs only if its role may invoke it.
+  server::RoleCheckedInvoker role_checked_invoker(invokers->get(), identities->get(),
+                                                  &delivery_authz, cfg.account);
+  if (cfg.EnforceRoles()) ro.invoker = &role_checked_invoker;
   auto sink = app::MakeDeliverySink(cfg, embedded_sink);
   if (!sink.ok()) {
     spdlog::critical("event=startup_failed component=s3 error=\"{}\"", sink.status().ToString());
@@ -315,7 +319,7 @@ int Serve(const hydrant::app::Config& cfg) {
   // hydrant doctor / GET /doctor: the seed's checklist against a live stream.
   observability::DoctorDeps dd;
   dd.sink = sink->get();
-  dd.invoker = invokers->get();
+  dd.invoker = ro.invoker;
   dd.series = &series;
   dd.logs = logs->get();
   dd.retention_ms = ro.delivery.retention_ms;

@@ -25,6 +25,9 @@ struct FunctionRef {
   std::string account;
   std::string name;
   std::string qualifier;  // "" when unqualified ($LATEST)
+  // The role Firehose invokes the function as (a Lambda processor's RoleArn);
+  // "" = none. Invokers that authorize (server/delivery_role.h) check it.
+  std::string role_arn;
 };
 // False when `arn` is neither a Lambda function ARN nor a valid function name.
 bool ParseFunctionRef(std::string_view arn, FunctionRef* out);

@@ -127,6 +127,7 @@ Result<LambdaOptions> ParseLambdaOptions(
                                    " is not a Lambda function ARN or name");
   }
   o.lambda_arn = *arn;
+  if (const std::string* role = get("RoleArn")) o.function.role_arn = *role;
   if (const std::string* v = get("NumberOfRetries")) {
     int64_t n = 0;
     if (!ParseInt(*v, 0, 300, &n)) {

@@ -66,8 +66,8 @@ struct LambdaOptions {
   std::chrono::milliseconds max_backoff{10'000};
 };
 
-// Parses a Lambda processor's parameters (LambdaArn required; RoleArn is
-// accepted and unused). InvalidArgument names the offending parameter.
+// Parses a Lambda processor's parameters (LambdaArn required; RoleArn goes into
+// function.role_arn). InvalidArgument names the offending parameter.
 Result<LambdaOptions> ParseLambdaOptions(
     const std::map<std::string, std::string, std::less<>>& params);
 

@@ -51,4 +51,31 @@ Status RoleCheckedSink::CheckAccess(std::string_view bucket, const store::Object
   return inner_->CheckAccess(bucket, meta);
 }
 
+processing::InvokeResult RoleCheckedInvoker::Invoke(const processing::FunctionRef& fn,
+                                                    const std::string& event_json,
+                                                    std::chrono::milliseconds timeout) {
+  if (fn.role_arn.empty()) return inner_->Invoke(fn, event_json, timeout);
+  auto refuse = [](std::string_view code, std::string_view text, const std::string& why) {
+    processing::InvokeResult r;
+    r.kind = processing::InvokeResult::Kind::kFatal;
+    r.error_code = std::string(code);
+    r.error_message = std::string(text) + " (" + why + ")";
+    return r;
+  };
+  auto session = roles_->ServiceSession(iam::kFirehoseService, fn.role_arn);
+  if (!session.ok()) {
+    return refuse("Lambda.AssumeRoleAccessDenied", kLambdaAssumeRoleDeniedText,
+                  session.status().message());
+  }
+  Access invoke;
+  invoke.action = "lambda:InvokeFunction";
+  invoke.resource = "arn:aws:lambda:" + (fn.region.empty() ? account_.region : fn.region) + ":" +
+                    (fn.account.empty() ? account_.account_id : fn.account) +
+                    ":function:" + fn.name + (fn.qualifier.empty() ? "" : ":" + fn.qualifier);
+  if (auto denied = authz_->Decide(*session, invoke, {{"aws:SecureTransport", "true"}})) {
+    return refuse("Lambda.InvokeAccessDenied", kLambdaInvokeDeniedText, *denied);
+  }
+  return inner_->Invoke(fn, event_json, timeout);
+}
+
 }  // namespace hydrant::server

@@ -1,4 +1,7 @@
 #pragma once
+// RoleCheckedSink and RoleCheckedInvoker: the embedded store and the Lambda
+// functions as Firehose's delivery role sees them.
+//
 // RoleCheckedSink: the embedded store as Firehose's delivery role sees it.
 // With roles enforced (`[auth] mode = "sigv4"`, or `enforce_roles` in open
 // mode), every object delivery writes into the embedded store is authorized
@@ -14,13 +17,25 @@
 // (with s3:x-amz-server-side-encryption when the object is SSE-KMS);
 // CheckAccess (the doctor's probe) needs s3:ListBucket on the bucket and
 // s3:PutObject on the probe object. Thread-safe.
+//
+// RoleCheckedInvoker: before a Lambda processor's function runs, the role it is
+// invoked as (the processor's RoleArn, FunctionRef::role_arn) must be assumable
+// by Firehose (else Lambda.AssumeRoleAccessDenied) and allowed
+// lambda:InvokeFunction on the function's ARN (else Lambda.InvokeAccessDenied),
+// both kFatal with Firehose's text and the reason, as a remote Lambda's 403 is:
+// the records go to processing-failed/. A function without a role is invoked
+// as before.
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
+#include "common/account.h"
 #include "destinations/object_sink.h"
 #include "iam/service_roles.h"
+#include "processing/invoker.h"
 #include "server/authorization.h"
 
 namespace hydrant::server {
@@ -51,6 +66,30 @@ class RoleCheckedSink final : public store::ObjectSink {
   store::ObjectSink* inner_;
   const iam::ServiceRoles* roles_;
   const Authorizer* authz_;
+};
+
+inline constexpr std::string_view kLambdaAssumeRoleDeniedText =
+    "Access was denied. Ensure that the trust policy for the provided IAM role allows Firehose to "
+    "assume the role.";
+inline constexpr std::string_view kLambdaInvokeDeniedText =
+    "Access was denied. Ensure that the access policy allows access to the Lambda function.";
+
+class RoleCheckedInvoker final : public processing::FunctionInvoker {
+ public:
+  // None owned; all must outlive the invoker. `account` completes function
+  // names given without region and account.
+  RoleCheckedInvoker(processing::FunctionInvoker* inner, const iam::ServiceRoles* roles,
+                     const Authorizer* authz, AccountContext account)
+      : inner_(inner), roles_(roles), authz_(authz), account_(std::move(account)) {}
+
+  processing::InvokeResult Invoke(const processing::FunctionRef& fn, const std::string& event_json,
+                                  std::chrono::milliseconds timeout) override;
+
+ private:
+  processing::FunctionInvoker* inner_;
+  const iam::ServiceRoles* roles_;
+  const Authorizer* authz_;
+  const AccountContext account_;
 };
 
 }  // namespace hydrant::server

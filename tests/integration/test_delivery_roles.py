@@ -11,8 +11,9 @@ import json
 import botocore.exceptions
 import pytest
 
-from conftest import (aws, list_keys, metric, read_objects, s3_dest, start_with_config,
-                      wait_for)
+from conftest import (aws, json_lines, lambda_arn, lambda_function_toml, lambda_processing,
+                      list_keys, metric, read_objects, s3_dest, start_with_config, wait_for,
+                      write_handlers)
 
 ACCOUNT = "000000000000"
 ROLE = "arn:aws:iam::%s:role/delivery" % ACCOUNT
@@ -27,9 +28,21 @@ DENY_ROLE = {"Version": "2012-10-17", "Statement": [{
     "Action": "s3:PutObject", "Resource": "arn:aws:s3:::lake/*"}]}
 
 
+UPPER = {"upper.py": '''
+import base64
+def lambda_handler(event, context):
+    return {"records": [{"recordId": r["recordId"], "result": "Ok",
+                         "data": base64.b64encode(base64.b64decode(r["data"]).upper()).decode()}
+                        for r in event["records"]]}
+'''}
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    h = start_with_config(tmp_path_factory.mktemp("roles"), '[auth]\nenforce_roles = true\n')
+    root = tmp_path_factory.mktemp("roles")
+    hdir = write_handlers(root / "handlers", UPPER)
+    h = start_with_config(root, "[auth]\nenforce_roles = true\n\n[lambda]\n" + lambda_function_toml(
+        "upper", runtime="python3", handler=hdir / "upper.py", timeout_seconds=10))
     aws(h, "s3api", "create-bucket", "--bucket", "lake")
     aws(h, "iam", "create-role", "--role-name", "delivery",
         "--assume-role-policy-document", json.dumps(FIREHOSE_TRUST))
@@ -141,6 +154,26 @@ def test_a_role_without_the_permission_fails_until_it_gets_it(server):
         aws(h, "iam", "put-role-policy", "--role-name", "delivery", "--policy-name", "write-lake",
             "--policy-document", json.dumps(WRITE_LAKE))
     wait_for(lambda: delivered(h, "unpermitted") == b"a\nb\n", timeout=40, what="delivery once allowed")
+
+
+def test_a_role_that_may_not_invoke_the_function_fails_processing(server):
+    h = server
+    create(h, "lambda", ErrorOutputPrefix="lambda-failed/",
+           ProcessingConfiguration=lambda_processing(lambda_arn("upper")))
+    put(h, "lambda", [b"one\n"])
+    failed = wait_for(lambda: json_lines(h.client("s3"), "lake", "lambda-failed/"), timeout=30,
+                      what="a processing-failed record")
+    assert failed[0]["errorCode"] == "Lambda.InvokeAccessDenied", failed[0]
+    assert failed[0]["errorMessage"].startswith(
+        "Access was denied. Ensure that the access policy allows access to the Lambda function."), failed[0]
+    assert "lambda:InvokeFunction" in failed[0]["errorMessage"]
+
+    aws(h, "iam", "put-role-policy", "--role-name", "delivery", "--policy-name", "invoke",
+        "--policy-document", json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": "lambda:InvokeFunction",
+            "Resource": lambda_arn("upper")}]}))
+    put(h, "lambda", [b"two\n"])
+    wait_for(lambda: delivered(h, "lambda") == b"TWO\n", timeout=30, what="the transformed record")
 
 
 def test_without_enforcement_any_role_arn_is_accepted(tmp_path):
