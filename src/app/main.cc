@@ -287,6 +287,17 @@ int Serve(const hydrant::app::Config& cfg) {
   server::RoleCheckedInvoker role_checked_invoker(invokers->get(), identities->get(),
                                                   &delivery_authz, cfg.account);
   if (cfg.EnforceRoles()) ro.invoker = &role_checked_invoker;
+  // ... and its error events are written only if its role may logs:PutLogEvents.
+  if (cfg.EnforceRoles()) {
+    error_log.SetWriteCheck([&role_checked, account = cfg.account](
+                                std::string_view role_arn, const std::string& group,
+                                const std::string& stream) -> std::optional<std::string> {
+      Status st = role_checked.Authorize(role_arn,
+                                         server::LogsAccess("PutLogEvents", group, stream, account));
+      if (st.ok()) return std::nullopt;
+      return st.message();
+    });
+  }
   auto sink = app::MakeDeliverySink(cfg, embedded_sink);
   if (!sink.ok()) {
     spdlog::critical("event=startup_failed component=s3 error=\"{}\"", sink.status().ToString());

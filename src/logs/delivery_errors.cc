@@ -73,14 +73,22 @@ bool DeliveryErrorLog::Admit(const std::string& group, const std::string& stream
 }
 
 void DeliveryErrorLog::Write(const LoggingOptions& options, std::string_view stream_name,
-                             bool backup, const DeliveryErrorEvent& ev) {
+                             bool backup, const DeliveryErrorEvent& ev,
+                             std::string_view role_arn) {
   if (store_ == nullptr || !options.enabled) return;
   const std::string group = GroupName(options, stream_name);
   const std::string stream = StreamName(options, backup);
   const int64_t now = clock_->NowMillis();
   if (!Admit(group, stream, ev.error_code, stream_name, now)) return;
-  std::vector<InputEvent> events{{now, FormatDeliveryErrorEvent(ev)}};
-  Status st = store_->Append(group, stream, events, /*create_missing=*/true);
+  Status st;
+  std::optional<std::string> denied;
+  if (check_ && !role_arn.empty()) denied = check_(role_arn, group, stream);
+  if (denied) {
+    st = Status::InvalidArgument("the role may not write it: " + *denied);
+  } else {
+    std::vector<InputEvent> events{{now, FormatDeliveryErrorEvent(ev)}};
+    st = store_->Append(group, stream, events, /*create_missing=*/true);
+  }
   if (st.ok()) return;
   bool log_it = false;
   {

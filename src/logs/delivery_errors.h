@@ -20,8 +20,10 @@
 // LogStore's append. Thread-safety: Write may be called from any thread.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -57,8 +59,18 @@ class DeliveryErrorLog {
   // Writes one event when `options` (the CloudWatchLoggingOptions of the stream's
   // destination, or of its backup for `backup`) are enabled; does nothing
   // otherwise. Creates the group and stream as needed.
+  // `role_arn`: the role Firehose writes the event as (the destination's, or the
+  // backup's); with a WriteCheck set, a role it refuses writes nothing (as in
+  // Firehose, where a role without logs:PutLogEvents loses its error events) and
+  // the refusal goes to the server log like any failed write.
   void Write(const LoggingOptions& options, std::string_view stream_name, bool backup,
-             const DeliveryErrorEvent& ev);
+             const DeliveryErrorEvent& ev, std::string_view role_arn = {});
+
+  // nullopt when `role_arn` may put events into group/stream; else the reason.
+  using WriteCheck = std::function<std::optional<std::string>(
+      std::string_view role_arn, const std::string& group, const std::string& stream)>;
+  // Set before the first Write (delivery roles enforced); unset = every role may.
+  void SetWriteCheck(WriteCheck check) { check_ = std::move(check); }
 
   // The group and stream Write would use (whether or not logging is enabled).
   static std::string GroupName(const LoggingOptions& options, std::string_view stream_name);
@@ -81,6 +93,7 @@ class DeliveryErrorLog {
 
   LogStore* store_;
   const Clock* clock_;
+  WriteCheck check_;
   mutable std::mutex mu_;
   std::map<std::tuple<std::string, std::string, std::string>, Window> windows_;  // guarded by mu_
   uint64_t written_ = 0;      // guarded by mu_

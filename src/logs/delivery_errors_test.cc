@@ -57,6 +57,33 @@ TEST_F(DeliveryErrorLogTest, WritesFirehoseShapedEventToDefaultGroupAndStream) {
   EXPECT_EQ(log.written(), 1u);
 }
 
+TEST_F(DeliveryErrorLogTest, ARoleTheCheckRefusesWritesNothing) {
+  DeliveryErrorLog log(store_.get(), &clock_);
+  std::vector<std::string> asked;
+  log.SetWriteCheck([&](std::string_view role, const std::string& group,
+                        const std::string& stream) -> std::optional<std::string> {
+    asked.push_back(std::string(role) + " " + group + " " + stream);
+    if (role == "arn:aws:iam::000000000000:role/mute") return "no logs:PutLogEvents";
+    return std::nullopt;
+  });
+  log.Write(LoggingOptions{.enabled = true}, "demo", false, S3Error(),
+            "arn:aws:iam::000000000000:role/mute");
+  // Not even the group was made.
+  EXPECT_FALSE(store_->GetEvents({.group = "/aws/kinesisfirehose/demo",
+                                  .stream = "DestinationDelivery", .start_from_head = true})
+                   .ok());
+  EXPECT_EQ(log.written(), 0u);
+  log.Write(LoggingOptions{.enabled = true}, "demo", false, S3Error(),
+            "arn:aws:iam::000000000000:role/loud");
+  EXPECT_EQ(Read("/aws/kinesisfirehose/demo", "DestinationDelivery").size(), 1u);
+  // No role given (nothing to check): written.
+  log.Write(LoggingOptions{.enabled = true}, "demo", false, S3Error());
+  EXPECT_EQ(Read("/aws/kinesisfirehose/demo", "DestinationDelivery").size(), 2u);
+  EXPECT_EQ(asked, (std::vector<std::string>{
+                       "arn:aws:iam::000000000000:role/mute /aws/kinesisfirehose/demo DestinationDelivery",
+                       "arn:aws:iam::000000000000:role/loud /aws/kinesisfirehose/demo DestinationDelivery"}));
+}
+
 TEST_F(DeliveryErrorLogTest, ProcessorOnlyWhenSetAndBackupStream) {
   DeliveryErrorLog log(store_.get(), &clock_);
   DeliveryErrorEvent ev = S3Error();

@@ -435,7 +435,9 @@ void DeliveryStream::ReportFailure(const Snapshot& snap, const Stage& stage, std
                      "retried; if the error persists, then it will be reported to AWS for resolution. (" +
                          st.message() + ")"
                    : st.message();
-  deps_.error_log->Write(backup ? snap.spec->backup_logging : snap.spec->s3.logging, snap.stream_name, backup, ev);
+  const std::string& role = backup && snap.spec->backup ? snap.spec->backup->role_arn : snap.spec->s3.role_arn;
+  deps_.error_log->Write(backup ? snap.spec->backup_logging : snap.spec->s3.logging, snap.stream_name, backup,
+                         ev, role);
 }
 
 bool DeliveryStream::ExpireOld(Stage& stage, bool transformed, uint64_t start, uint64_t end,

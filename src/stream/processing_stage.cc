@@ -200,7 +200,7 @@ void DeliveryStream::ReportProcessingFailure(const Snapshot& snap,
   ev.message = failed.error_message;
   ev.processor = failed.lambda_arn;
   // Lambda errors go to the destination's log stream, as Firehose writes them.
-  deps_.error_log->Write(snap.spec->s3.logging, snap.stream_name, false, ev);
+  deps_.error_log->Write(snap.spec->s3.logging, snap.stream_name, false, ev, snap.spec->s3.role_arn);
 }
 
 }  // namespace hydrant::stream

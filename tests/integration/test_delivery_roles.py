@@ -23,6 +23,9 @@ FIREHOSE_TRUST = {"Version": "2012-10-17", "Statement": [{
 WRITE_LAKE = {"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Action": ["s3:PutObject", "s3:ListBucket", "s3:GetBucketLocation"],
     "Resource": ["arn:aws:s3:::lake", "arn:aws:s3:::lake/*"]}]}
+WRITE_LOGS = {"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Action": "logs:PutLogEvents",
+    "Resource": "arn:aws:logs:us-east-1:%s:log-group:/aws/kinesisfirehose/*" % ACCOUNT}]}
 DENY_ROLE = {"Version": "2012-10-17", "Statement": [{
     "Sid": "NoDelivery", "Effect": "Deny", "Principal": {"AWS": ROLE},
     "Action": "s3:PutObject", "Resource": "arn:aws:s3:::lake/*"}]}
@@ -48,6 +51,8 @@ def server(tmp_path_factory):
         "--assume-role-policy-document", json.dumps(FIREHOSE_TRUST))
     aws(h, "iam", "put-role-policy", "--role-name", "delivery", "--policy-name", "write-lake",
         "--policy-document", json.dumps(WRITE_LAKE))
+    aws(h, "iam", "put-role-policy", "--role-name", "delivery", "--policy-name", "write-logs",
+        "--policy-document", json.dumps(WRITE_LOGS))
     yield h
     h.stop()
 
@@ -174,6 +179,23 @@ def test_a_role_that_may_not_invoke_the_function_fails_processing(server):
             "Resource": lambda_arn("upper")}]}))
     put(h, "lambda", [b"two\n"])
     wait_for(lambda: delivered(h, "lambda") == b"TWO\n", timeout=30, what="the transformed record")
+
+
+def test_a_role_without_logs_permission_loses_its_error_events(server):
+    h = server
+    aws(h, "iam", "create-role", "--role-name", "mute", "--assume-role-policy-document",
+        json.dumps(FIREHOSE_TRUST))
+    aws(h, "iam", "put-role-policy", "--role-name", "mute", "--policy-name", "list-only",
+        "--policy-document", json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::lake"}]}))
+    create(h, "mute", role="arn:aws:iam::%s:role/mute" % ACCOUNT)
+    put(h, "mute", [b"lost-log\n"])
+    # Delivery fails (no s3:PutObject) and the event cannot be written (no
+    # logs:PutLogEvents): the server's log says both.
+    wait_for(lambda: "stream=mute" in h.log() and "the role may not write it" in h.log(), timeout=30,
+             what="the refused error event on the server log")
+    assert "logs:PutLogEvents" in h.log()
+    assert error_codes(h, "mute") == []
 
 
 def test_without_enforcement_any_role_arn_is_accepted(tmp_path):
