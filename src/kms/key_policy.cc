@@ -72,4 +72,31 @@ KeyDecision EvaluateKeyAccess(const iam::AuthzContext& ctx,
   return d;
 }
 
+Result<std::vector<std::shared_ptr<const iam::Policy>>> ParseIdentityPolicies(
+    const iam::AuthzContext& ctx) {
+  std::vector<std::shared_ptr<const iam::Policy>> out;
+  if (ctx.principal == nullptr) return out;
+  for (const std::string& doc : ctx.principal->policy_documents) {
+    auto parsed = iam::ParsePolicy(doc, iam::PolicyKind::kIdentity);
+    if (!parsed.ok()) {
+      iam::Evaluation broken;  // an implicit deny: the policies could not be read
+      return Status::InvalidArgument(iam::AccessDeniedMessage(ctx, broken))
+          .WithErrorCode(kAccessDeniedException);
+    }
+    out.push_back(std::move(parsed).value());
+  }
+  return out;
+}
+
+Status CheckLockout(iam::AuthzContext ctx, const iam::Policy& key_policy) {
+  const iam::Principal* p = ctx.principal;
+  if (p == nullptr || p->kind == iam::Principal::Kind::kAnonymous) return Status::Ok();
+  ctx.action = "kms:PutKeyPolicy";
+  auto identity = ParseIdentityPolicies(ctx);
+  if (identity.ok() && EvaluateKeyAccess(ctx, *identity, &key_policy).allowed()) return Status::Ok();
+  return Status::InvalidArgument(
+             "The new key policy will not allow you to update the key policy in the future.")
+      .WithErrorCode(kMalformedPolicyDocumentException);
+}
+
 }  // namespace hydrant::kms

@@ -15,6 +15,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "iam/policy.h"
@@ -41,5 +42,16 @@ struct KeyDecision {
 KeyDecision EvaluateKeyAccess(const iam::AuthzContext& ctx,
                               std::span<const std::shared_ptr<const iam::Policy>> identity_policies,
                               const iam::Policy* key_policy);
+
+// The principal's identity policies, parsed; AccessDeniedException (with the
+// message for `ctx`) when one no longer parses: it could hold a Deny.
+Result<std::vector<std::shared_ptr<const iam::Policy>>> ParseIdentityPolicies(
+    const iam::AuthzContext& ctx);
+
+// CreateKey's and PutKeyPolicy's lockout safety check: OK when `ctx.principal`
+// (with its identity policies) could still call kms:PutKeyPolicy on the key
+// `ctx.resource` under `key_policy`; otherwise MalformedPolicyDocumentException
+// with AWS's message. Callers skip it for BypassPolicyLockoutSafetyCheck.
+Status CheckLockout(iam::AuthzContext ctx, const iam::Policy& key_policy);
 
 }  // namespace hydrant::kms

@@ -394,19 +394,12 @@ Status KeyStore::Authorize(const KeyAccessRequest& request) const {
   } else if (request.key.starts_with("arn:") && request.key.find(":alias/") != std::string::npos) {
     ctx.keys.emplace_back("kms:RequestAlias", request.key.substr(request.key.find(":alias/") + 1));
   }
-  std::vector<std::shared_ptr<const iam::Policy>> identity;
-  for (const std::string& doc : p->policy_documents) {
-    auto parsed = iam::ParsePolicy(doc, iam::PolicyKind::kIdentity);
-    if (!parsed.ok()) {
-      // One that no longer parses could hold a Deny: nothing is allowed.
-      spdlog::warn("event=policy_unparsable principal={} error=\"{}\"", p->arn, parsed.status().message());
-      iam::Evaluation broken;
-      return Err(StatusCode::kInvalidArgument, kAccessDeniedException,
-                 iam::AccessDeniedMessage(ctx, broken));
-    }
-    identity.push_back(std::move(parsed).value());
+  auto identity = ParseIdentityPolicies(ctx);
+  if (!identity.ok()) {
+    spdlog::warn("event=policy_unparsable principal={}", p->arn);
+    return identity.status();
   }
-  KeyDecision d = EvaluateKeyAccess(ctx, identity, key_policy.get());
+  KeyDecision d = EvaluateKeyAccess(ctx, *identity, key_policy.get());
   if (d.allowed()) return Status::Ok();
   return Err(StatusCode::kInvalidArgument, kAccessDeniedException, std::move(d.message));
 }
