@@ -451,6 +451,21 @@ TEST(KmsFormat, BlobLayout) {
   EXPECT_FALSE(ParseBlob(std::string("\x01\x00", 2)).has_value());
 }
 
+// A blob made outside hydrant from docs/security.md's description alone (Python's
+// `cryptography` AESGCM, material 0x5a * 32, IV 00..0b, context {"a": "1"}):
+// the document and the bytes agree.
+TEST(KmsFormat, BlobFromTheDocumentOpens) {
+  const std::string hex =
+      "01056b65792d31000102030405060708090a0b25c441095106422ef2f88b16aaa3115a2aa87d589a";
+  std::string blob;
+  for (size_t i = 0; i < hex.size(); i += 2) blob.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  auto v = ParseBlob(blob);
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(v->key_id, "key-1");
+  EXPECT_EQ(OpenBlob(*v, std::string(32, '\x5a'), {{"a", "1"}}), "hello");
+  EXPECT_FALSE(OpenBlob(*v, std::string(32, '\x5a'), {{"a", "2"}}).has_value());
+}
+
 TEST(KmsFormat, MasterKeyFile) {
   const std::string key(32, '\x07');
   const std::string text = SerializeMasterKey(key);
