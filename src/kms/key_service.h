@@ -30,7 +30,9 @@
 // - A key past its deletion date is gone: NotFoundException, even if its blobs
 //   remain somewhere (they can never be decrypted again).
 // - Thread-safety: every method may be called from any thread concurrently.
-//   Cryptographic operations take a shared lock and do no I/O.
+//   Cryptographic operations take a shared lock and do no I/O, except the
+//   removal of a key whose deletion date has passed (once, by whichever call
+//   comes first after that date).
 
 #include <cstddef>
 #include <cstdint>
