@@ -82,6 +82,8 @@ struct Config {
   std::string tls_cert;
   std::string tls_key;
   std::string listen_plain;
+  // [kms]: the master key file ("" = <data_dir>/kms/master.key).
+  std::string kms_master_key_file;
 
   std::string host() const;
   uint16_t port() const;

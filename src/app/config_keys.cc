@@ -92,6 +92,11 @@ const ConfigKey kConfigKeys[] = {
      "A second listener, plain HTTP, beside `listen` (e.g. `127.0.0.1:4574` while `listen` "
      "serves HTTPS on `0.0.0.0:4573`)",
      [](Config* c, std::string v) { c->listen_plain = std::move(v); return Status::Ok(); }},
+    {"kms.master_key_file", "--kms-master-key-file", "FILE", Type::kString,
+     "<data_dir>/kms/master.key",
+     "The KMS master key, which encrypts the KMS keys' material; created (0600) at first start "
+     "([docs/security.md](docs/security.md), KMS)",
+     [](Config* c, std::string v) { c->kms_master_key_file = std::move(v); return Status::Ok(); }},
     {"allow_anonymous", "--allow-anonymous", "", Type::kBool, "false",
      "Serve in open mode (no signature checked) on a non-loopback address; without it hydrant "
      "refuses to start so", nullptr, nullptr,

@@ -36,6 +36,7 @@
 #include "destinations/object_store.h"
 #include "iam/assume_role.h"
 #include "iam/identity_store.h"
+#include "kms/key_store.h"
 #include "iam/policy.h"
 #include "logs/delivery_errors.h"
 #include "logs/log_store.h"
@@ -231,6 +232,17 @@ int Serve(const hydrant::app::Config& cfg) {
       return refuse_parked();
     }
   }
+  // KMS keys, sealed under the master key file (docs/security.md, "KMS"). A
+  // master key that does not open them stops the start here, naming the file.
+  kms::KeyStoreOptions kso;
+  kso.dir = cfg.data_dir + "/kms";
+  kso.master_key_file = cfg.kms_master_key_file;
+  kso.account = cfg.account;
+  auto keys = kms::KeyStore::Open(std::move(kso));
+  if (!keys.ok()) {
+    spdlog::critical("event=startup_failed component=kms error=\"{}\"", keys.status().ToString());
+    return refuse_parked();
+  }
   auto logs = logs::LogStore::Open(cfg.data_dir + "/logs");
   if (!logs.ok()) {
     spdlog::critical("event=startup_failed component=logs error=\"{}\"", logs.status().ToString());
@@ -316,6 +328,7 @@ int Serve(const hydrant::app::Config& cfg) {
                                        .retention_ms = cfg.metrics_retention_seconds * 1000});
   series.Start(registry->get());
   router->SetMetricsSeries(&series);
+  router->SetKeyStore(keys->get());
   // AssumeRole: the role's trust policy and the caller's policies decide.
   router->SetIdentityStore(identities->get(), [](const iam::Principal& caller,
                                                  const std::string& role_arn,

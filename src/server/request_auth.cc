@@ -10,6 +10,7 @@
 #include "iam/principal.h"
 #include "server/aws_json.h"
 #include "server/firehose_api.h"
+#include "server/kms_api.h"
 #include "server/lambda_api.h"
 #include "server/logs_api.h"
 #include "server/s3_aws_chunked.h"
@@ -25,6 +26,7 @@ constexpr std::string_view kS3Services[] = {"s3"};
 constexpr std::string_view kFirehoseServices[] = {"firehose"};
 constexpr std::string_view kLogsServices[] = {"logs"};
 constexpr std::string_view kLambdaServices[] = {"lambda"};
+constexpr std::string_view kKmsServices[] = {"kms"};
 constexpr std::string_view kQueryServices[] = {"iam", "sts"};
 
 const std::shared_ptr<const iam::Principal>& Anonymous() {
@@ -289,7 +291,9 @@ http::Response QueryAuthError(const auth::AuthError& e, const http::Request& req
 }  // namespace
 
 Protocol ProtocolOf(const http::Request& req) {
-  if (FirehoseApi::IsFirehoseRequest(req) || LogsApi::IsLogsRequest(req)) return Protocol::kJson;
+  if (FirehoseApi::IsFirehoseRequest(req) || LogsApi::IsLogsRequest(req) || KmsApi::IsKmsRequest(req)) {
+    return Protocol::kJson;
+  }
   if (LambdaApi::IsLambdaRequest(req)) return Protocol::kLambda;
   if (IsHydrantEndpoint(req)) return Protocol::kHydrant;
   if (req.Path() == "/" || req.Path().empty()) {
@@ -359,9 +363,9 @@ std::optional<http::Response> RequestAuth::Check(http::Request* req) const {
       services = kS3Services;
       break;
     case Protocol::kJson:
-      services = FirehoseApi::IsFirehoseRequest(*req)
-                     ? std::span<const std::string_view>(kFirehoseServices)
-                     : std::span<const std::string_view>(kLogsServices);
+      services = FirehoseApi::IsFirehoseRequest(*req) ? std::span<const std::string_view>(kFirehoseServices)
+                 : KmsApi::IsKmsRequest(*req)         ? std::span<const std::string_view>(kKmsServices)
+                                                      : std::span<const std::string_view>(kLogsServices);
       break;
     case Protocol::kLambda:
       services = kLambdaServices;

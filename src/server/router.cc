@@ -20,6 +20,7 @@
 #include "server/aws_query.h"
 #include "server/firehose_api.h"
 #include "server/iam_api.h"
+#include "server/kms_api.h"
 #include "server/lambda_api.h"
 #include "server/logs_api.h"
 #include "server/request_auth.h"
@@ -81,6 +82,15 @@ http::Response LambdaTooLarge(const http::Request&, uint64_t limit) {
 // IAM and STS: a policy document is at most 131,072 characters, three times that
 // percent-encoded.
 constexpr uint64_t kQueryBodyLimit = 1ull << 20;
+
+// KMS: a key policy is at most 131,072 characters, Encrypt's plaintext 4 KiB
+// (as base64); JSON escaping may grow a policy several times.
+constexpr uint64_t kKmsBodyLimit = 1ull << 20;
+
+http::Response KmsTooLarge(const http::Request&, uint64_t limit) {
+  return JsonError(400, "ValidationException",
+                   "The request body exceeds the limit of " + std::to_string(limit) + " bytes.");
+}
 
 http::Response QueryTooLarge(const http::Request&, uint64_t limit) {
   return query::ErrorReply(query::kIamNamespace,
@@ -263,6 +273,7 @@ struct Router::Impl {
   iam::IdentityStore* identities = nullptr;  // SetIdentityStore; not owned
   std::unique_ptr<IamApi> iam;  // null: IAM and STS not served
   std::unique_ptr<StsApi> sts;
+  KmsApi kms{nullptr, &authz};  // SetKeyStore
   WorkerPool pool;     // S3 calls, the Logs API, control plane, /doctor
   WorkerPool uploads;  // S3 calls with a streamed body
 };
@@ -284,6 +295,8 @@ void Router::SetIdentityStore(iam::IdentityStore* store, AssumeDecider may_assum
   impl_->sts = store ? std::make_unique<StsApi>(store, std::move(may_assume)) : nullptr;
 }
 
+void Router::SetKeyStore(kms::KeyStore* keys) { impl_->kms = KmsApi(keys, &impl_->authz); }
+
 void Router::SetRequestAuth(const RequestAuth* auth) {
   impl_->auth = auth != nullptr ? auth : &impl_->open_auth;
 }
@@ -292,6 +305,7 @@ http::BodyPolicy Router::Classify(const http::Request& head) {
   if (FirehoseApi::IsFirehoseRequest(head)) return {kFirehoseBodyLimit, false, FirehoseTooLarge};
   if (LogsApi::IsLogsRequest(head)) return {kLogsBodyLimit, false, LogsTooLarge};
   if (LambdaApi::IsLambdaRequest(head)) return {kLambdaBodyLimit, false, LambdaTooLarge};
+  if (KmsApi::IsKmsRequest(head)) return {kKmsBodyLimit, false, KmsTooLarge};
   if (query::MayBeQuery(head)) return {kQueryBodyLimit, false, QueryTooLarge};
   return S3Api::BodyPolicyFor(head);
 }
@@ -325,6 +339,13 @@ void Router::Handle(http::Request&& req, http::Respond respond) {
   }
   if (LambdaApi::IsLambdaRequest(req)) {
     impl_->lambda.Handle(std::move(req), std::move(respond));
+    return;
+  }
+  if (KmsApi::IsKmsRequest(req)) {
+    // Management calls write key files: off the I/O threads.
+    impl_->Post([this, req = std::move(req), respond = std::move(respond)]() mutable {
+      respond(impl_->kms.Handle(req));
+    });
     return;
   }
   // IAM and STS: they write the identity store's files, off the I/O threads.

@@ -36,6 +36,9 @@ class Doctor;
 namespace hydrant::logs {
 class LogStore;
 }
+namespace hydrant::kms {
+class KeyStore;
+}
 
 namespace hydrant::server {
 
@@ -64,6 +67,9 @@ class Router {
   // Authenticates every request with `auth` (not owned; docs/security.md). Without
   // it the router runs in open mode. Call before serving.
   void SetRequestAuth(const RequestAuth* auth);
+  // The KMS API (TrentService) over `keys` (not owned; outlives the Router).
+  // Without it, KMS calls answer KMSInternalException.
+  void SetKeyStore(kms::KeyStore* keys);
 
  private:
   struct Impl;
