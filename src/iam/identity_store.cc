@@ -1268,7 +1268,7 @@ Status IdentityStore::ApplyConfigUsers(const std::vector<ConfigUser>& entries) {
     u.from_config = true;
     u.config_key = c->access_key_id;
     auto key = std::find_if(u.keys.begin(), u.keys.end(),
-                            [&](const auto& k) { return k.id == c->access_key_id; });
+                            [&, id = c->access_key_id](const auto& k) { return k.id == id; });
     if (key == u.keys.end()) {
       u.keys.push_back({c->access_key_id, c->secret_access_key, true, NowMillis()});
     } else {
