@@ -10,6 +10,9 @@
 //     the backup bucket when S3BackupMode is Enabled;
 //   - lambda function: one invocation with a Firehose-shaped event of zero records,
 //     bounded by a short timeout.
+// With delivery roles enforced, the IAM checks (role-trust, role-permissions, and
+// the key policy part of kms-key; doctor_iam.h) read the roles', bucket policies'
+// and key policies statically, naming the statement that denies.
 // Run() blocks for as long as those probes take (a few seconds at most with the
 // default options): call it off any I/O thread.
 //

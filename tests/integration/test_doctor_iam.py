@@ -91,14 +91,20 @@ def line_of(text, name):
     raise AssertionError("no line for %r in:\n%s" % (name, text))
 
 
+def failing(h, name, check_name):
+    """The doctor's FAIL line for check_name (the run must fail), and the --json checks."""
+    rc, text, checks = doctor(h, name)
+    assert rc == 1, text
+    line = line_of(text, check_name)
+    assert line.startswith("FAIL"), line
+    return line, checks
+
+
 def test_a_role_without_put_object_fails_until_granted(server):
     h = server
     arn = role(h, "no-put", list=allow("s3:ListBucket", "arn:aws:s3:::no-put-b"))
     stream(h, "no-put", "no-put-b", arn)
-    rc, text, checks = doctor(h, "no-put")
-    assert rc == 1
-    line = line_of(text, "role permissions")
-    assert line.startswith("FAIL"), line
+    line, checks = failing(h, "no-put", "role permissions")
     assert ("missing: s3:PutObject on arn:aws:s3:::no-put-b/object (destination bucket "
             "s3://no-put-b, role %s): no policy of the role allows it" % arn) in line, line
     c = checks["role-permissions"]
@@ -120,10 +126,7 @@ def test_a_bucket_policy_deny_names_its_statement_and_the_bucket_policy(server):
         "Sid": "NoFirehose", "Effect": "Deny", "Principal": {"AWS": arn},
         "Action": "s3:PutObject", "Resource": "arn:aws:s3:::denied-b/*"}]}
     aws(h, "s3api", "put-bucket-policy", "--bucket", "denied-b", "--policy", json.dumps(deny))
-    rc, text, checks = doctor(h, "denied")
-    assert rc == 1
-    line = line_of(text, "role permissions")
-    assert line.startswith("FAIL"), line
+    line, checks = failing(h, "denied", "role permissions")
     assert ('s3:PutObject on arn:aws:s3:::denied-b/object (destination bucket s3://denied-b, '
             'role %s): denied explicitly by statement "NoFirehose" (#1) {' % arn) in line, line
     assert "of bucket policy of denied-b; document: " in line, line
@@ -141,10 +144,7 @@ def test_a_trust_policy_without_firehose_fails_role_trust(server):
     # The stream was created with a good role; its trust changes afterwards.
     aws(h, "iam", "update-assume-role-policy", "--role-name", "untrusted", "--policy-document",
         json.dumps(USERS_TRUST))
-    rc, text, checks = doctor(h, "untrusted")
-    assert rc == 1
-    line = line_of(text, "role trust")
-    assert line.startswith("FAIL"), line
+    line, checks = failing(h, "untrusted", "role trust")
     assert ("%s: its trust policy has no statement allowing sts:AssumeRole to "
             '{"Service": "firehose.amazonaws.com"}' % arn) in line, line
     assert "update-assume-role-policy" in checks["role-trust"]["fix"]
@@ -161,10 +161,7 @@ def test_a_role_without_invoke_function_fails_for_the_lambda_processor(server):
     arn = role(h, "no-invoke", rw=bucket_rw("no-invoke-b"))
     stream(h, "no-invoke", "no-invoke-b", arn,
            ProcessingConfiguration=lambda_processing(lambda_arn("echo")))
-    rc, text, checks = doctor(h, "no-invoke")
-    assert rc == 1
-    line = line_of(text, "role permissions")
-    assert line.startswith("FAIL"), line
+    line, checks = failing(h, "no-invoke", "role permissions")
     assert ("lambda:InvokeFunction on %s (Lambda processor %s, role %s)"
             % (lambda_arn("echo"), lambda_arn("echo"), arn)) in line, line
     assert checks["role-permissions"]["errorCode"] == "Lambda.InvokeAccessDenied"
@@ -187,10 +184,7 @@ def test_a_disabled_kms_key_fails_until_enabled(server):
     stream(h, "kms", "kms-b", arn,
            EncryptionConfiguration={"KMSEncryptionConfig": {"AWSKMSKeyARN": key["Arn"]}})
     aws(h, "kms", "disable-key", "--key-id", key["KeyId"])
-    rc, text, checks = doctor(h, "kms")
-    assert rc == 1
-    line = line_of(text, "SSE-KMS key")
-    assert line.startswith("FAIL"), line
+    line, checks = failing(h, "kms", "SSE-KMS key")
     assert "key %s is Disabled" % key["Arn"] in line, line
     c = checks["kms-key"]
     assert c["status"] == "failed" and c["errorCode"] == "KMS.DisabledException", c
