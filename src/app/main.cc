@@ -41,6 +41,7 @@
 #include "logs/delivery_errors.h"
 #include "logs/log_store.h"
 #include "observability/doctor.h"
+#include "observability/doctor_iam.h"
 #include "observability/series.h"
 #include "processing/invoker_registry.h"
 #include "server/aws_json.h"
@@ -356,6 +357,18 @@ int Serve(const hydrant::app::Config& cfg) {
   dd.bucket_is_remote = [s = sink->get(), embedded = embedded_sink](std::string_view bucket) {
     return s->Route(bucket) != embedded;
   };
+  // The static IAM checks (docs/doctor.md, "IAM checks"): the roles, bucket
+  // policies and key policies delivery is authorized against.
+  dd.iam.enforce_roles = cfg.EnforceRoles();
+  dd.iam.role = [ids = identities->get()](std::string_view role_arn) {
+    return observability::RoleDocumentsOf(*ids, role_arn);
+  };
+  dd.iam.bucket_policy = [&delivery_bucket_policies](std::string_view bucket) {
+    return delivery_bucket_policies.BucketPolicy(bucket);
+  };
+  dd.iam.keys = keys->get();
+  dd.iam.key_policy = [ks = keys->get()](std::string_view key) { return ks->GetKeyPolicy(key); };
+  dd.iam.account = cfg.account;
   observability::Doctor doctor(std::move(dd));
   router->SetDoctor(&doctor);
   // [auth] mode "sigv4": every request's signature verified against the keys of

@@ -490,15 +490,17 @@ bool ForPrincipal(const Statement& st, const Principal& p) {
   return m == PrincipalSet::Match::kSpecific || (m == PrincipalSet::Match::kAccount && !st.allow);
 }
 
-// One policy's statements: true on an explicit deny; sets *allowed on an Allow.
-bool Scan(const Policy& policy, const AuthzContext& ctx, const RequestKeys& keys, bool* allowed) {
-  for (const Statement& st : policy.statements) {
+// One policy's statements: the index of the statement that denies explicitly,
+// or -1; sets *allowed on an Allow.
+int Scan(const Policy& policy, const AuthzContext& ctx, const RequestKeys& keys, bool* allowed) {
+  for (size_t i = 0; i < policy.statements.size(); ++i) {
+    const Statement& st = policy.statements[i];
     if (st.allow && *allowed) continue;  // only a Deny can change the answer now
     if (!ForPrincipal(st, *ctx.principal) || !Applies(st, ctx, keys)) continue;
-    if (!st.allow) return true;
+    if (!st.allow) return static_cast<int>(i);
     *allowed = true;
   }
-  return false;
+  return -1;
 }
 
 // How a trust policy's Allow statements that apply name the principal: by name
@@ -551,17 +553,24 @@ Evaluation Evaluate(const AuthzContext& ctx,
   bool allowed = false;
   // Root has no identity policies (and is allowed what no resource policy denies).
   if (p->kind != Principal::Kind::kRoot) {
-    for (const std::shared_ptr<const Policy>& policy : identity_policies) {
-      if (policy != nullptr && Scan(*policy, ctx, keys, &allowed)) {
+    for (size_t i = 0; i < identity_policies.size(); ++i) {
+      const Policy* policy = identity_policies[i].get();
+      const int denied = policy != nullptr ? Scan(*policy, ctx, keys, &allowed) : -1;
+      if (denied >= 0) {
         out.decision = Decision::kExplicitDeny;
         out.deny_source = Evaluation::Source::kIdentity;
+        out.deny_policy = static_cast<int>(i);
+        out.deny_statement = denied;
         return out;
       }
     }
   }
-  if (resource_policy != nullptr && Scan(*resource_policy, ctx, keys, &allowed)) {
+  const int denied = resource_policy != nullptr ? Scan(*resource_policy, ctx, keys, &allowed) : -1;
+  if (denied >= 0) {
     out.decision = Decision::kExplicitDeny;
     out.deny_source = Evaluation::Source::kResource;
+    out.deny_policy = 0;
+    out.deny_statement = denied;
     return out;
   }
   if (p->kind == Principal::Kind::kRoot) allowed = true;

@@ -59,6 +59,12 @@ struct Evaluation {
   Decision decision = Decision::kImplicitDeny;
   // Where the explicit deny was (for the AccessDenied message).
   enum class Source { kNone, kIdentity, kResource } deny_source = Source::kNone;
+  // Which statement denied explicitly (for explanations such as `hydrant
+  // doctor`'s): the index of the policy in `identity_policies` (kIdentity; 0 for
+  // the resource policy) and of the statement in its "Statement" (0 when that is
+  // a single object). -1 when there is no explicit deny.
+  int deny_policy = -1;
+  int deny_statement = -1;
   bool allowed() const { return decision == Decision::kAllow; }
 };
 

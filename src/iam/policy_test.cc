@@ -875,5 +875,59 @@ TEST(PolicyCostTest, EvaluateLoop) {
               static_cast<double>(ns) / kIterations);
 }
 
+TEST(PolicyTest, AnExplicitDenyNamesItsPolicyAndStatement) {
+  auto allow = P(Stmt(R"({"Effect":"Allow","Action":"s3:*","Resource":"*"})"));
+  auto deny = P(R"({"Version":"2012-10-17","Statement":[
+      {"Sid":"Other","Effect":"Deny","Action":"s3:GetObject","Resource":"*"},
+      {"Sid":"NoPut","Effect":"Deny","Action":"s3:PutObject","Resource":"*"}]})");
+  Request r;
+  r.action = "s3:PutObject";
+  r.resource = "arn:aws:s3:::b/k";
+  Evaluation e = Eval(r, {allow, deny});
+  EXPECT_EQ(e.deny_policy, 1);
+  EXPECT_EQ(e.deny_statement, 1);
+  // A single Statement object is statement 0; the resource policy is policy 0.
+  auto bucket = P(R"({"Statement":{"Effect":"Deny","Principal":"*","Action":"s3:PutObject",
+      "Resource":"arn:aws:s3:::b/*"}})",
+                  PolicyKind::kResource);
+  e = Eval(r, {allow}, bucket.get());
+  EXPECT_EQ(e.deny_source, Evaluation::Source::kResource);
+  EXPECT_EQ(e.deny_policy, 0);
+  EXPECT_EQ(e.deny_statement, 0);
+}
+
+TEST(PolicyTest, NoExplicitDenyLeavesTheIndexesUnset) {
+  auto allow = P(Stmt(R"({"Effect":"Allow","Action":"s3:GetObject","Resource":"*"})"));
+  Request r;
+  r.action = "s3:PutObject";
+  r.resource = "arn:aws:s3:::b/k";
+  for (const Evaluation& e : {Eval(r, {allow}), Eval(r, {}), Eval(r, {allow, allow})}) {
+    EXPECT_EQ(e.decision, Decision::kImplicitDeny);
+    EXPECT_EQ(e.deny_policy, -1);
+    EXPECT_EQ(e.deny_statement, -1);
+  }
+  r.action = "s3:GetObject";
+  Evaluation e = Eval(r, {allow});
+  EXPECT_TRUE(e.allowed());
+  EXPECT_EQ(e.deny_statement, -1);
+}
+
+TEST(PolicyTest, ATrustPolicyDenyNamesItsStatement) {
+  auto trust = P(R"({"Statement":[
+      {"Effect":"Allow","Principal":{"Service":"firehose.amazonaws.com"},"Action":"sts:AssumeRole"},
+      {"Sid":"NotFirehose","Effect":"Deny","Principal":{"Service":"firehose.amazonaws.com"},
+       "Action":"sts:AssumeRole"}]})",
+                 PolicyKind::kTrust);
+  Principal svc = Service();
+  AuthzContext ctx;
+  ctx.principal = &svc;
+  ctx.action = "sts:AssumeRole";
+  ctx.resource = "arn:aws:iam::111122223333:role/r";
+  Evaluation e = EvaluateRoleTrust(ctx, {}, *trust);
+  EXPECT_EQ(e.decision, Decision::kExplicitDeny);
+  EXPECT_EQ(e.deny_source, Evaluation::Source::kResource);
+  EXPECT_EQ(e.deny_statement, 1);
+}
+
 }  // namespace
 }  // namespace hydrant::iam

@@ -76,18 +76,6 @@ std::string IsoTime(int64_t ms) {
   return buf;
 }
 
-CheckResult Make(std::string id, std::string name, CheckStatus status, std::string evidence,
-                 std::string fix = "", std::string code = "") {
-  CheckResult r;
-  r.id = std::move(id);
-  r.name = std::move(name);
-  r.status = status;
-  r.evidence = std::move(evidence);
-  r.fix = std::move(fix);
-  r.error_code = std::move(code);
-  return r;
-}
-
 bool IsTimeout(const processing::InvokeResult& r) {
   std::string m = r.error_message;
   std::transform(m.begin(), m.end(), m.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -201,6 +189,25 @@ std::string LambdaFix(std::string_view code, std::string_view function_arn) {
 
 // --- the report -----------------------------------------------------------------
 
+CheckResult MakeCheck(std::string id, std::string name, CheckStatus status, std::string evidence,
+                      std::string fix, std::string code) {
+  CheckResult r;
+  r.id = std::move(id);
+  r.name = std::move(name);
+  r.status = status;
+  r.evidence = std::move(evidence);
+  r.fix = std::move(fix);
+  r.error_code = std::move(code);
+  return r;
+}
+
+const CheckResult* DoctorReport::Find(std::string_view id) const {
+  for (const CheckResult& c : checks) {
+    if (c.id == id) return &c;
+  }
+  return nullptr;
+}
+
 bool DoctorReport::HasFailure() const { return Count(CheckStatus::kFailed) > 0; }
 
 size_t DoctorReport::Count(CheckStatus s) const {
@@ -249,7 +256,7 @@ Result<DoctorReport> DoctorReport::FromJson(std::string_view text) {
     const json::object& co = c.as_object();
     auto st = ParseCheckStatus(StringAt(co, "status"));
     if (!st) return Status::InvalidArgument("unknown check status " + StringAt(co, "status"));
-    r.checks.push_back(Make(StringAt(co, "id"), StringAt(co, "name"), *st,
+    r.checks.push_back(MakeCheck(StringAt(co, "id"), StringAt(co, "name"), *st,
                             StringAt(co, "evidence"), StringAt(co, "fix"),
                             StringAt(co, "errorCode")));
   }
@@ -302,7 +309,7 @@ Result<DoctorReport> Doctor::Run(const stream::StreamRegistry& registry,
       DoctorReport r;
       r.stream = name;
       r.time_ms = Now();
-      r.checks.push_back(Make(
+      r.checks.push_back(MakeCheck(
           "stream", "stream", CheckStatus::kFailed,
           name + " could not be opened (quarantined since " + IsoTime(q.since_ms) + ", " +
               std::to_string(q.attempts) + " attempts): " + Cut(q.reason),
@@ -329,6 +336,8 @@ DoctorReport Doctor::Run(const DoctorTarget& t) const {
   r.checks.push_back(CheckStream(t));
   r.checks.push_back(CheckDamage(t));
   r.checks.push_back(CheckIncoming(t));
+  r.checks.push_back(CheckRoleTrust(t));
+  r.checks.push_back(CheckRolePermissions(t));
   CheckResult bucket = CheckBucket(t, false);
   r.checks.push_back(bucket);
   r.checks.push_back(CheckBucket(t, true));
@@ -345,8 +354,8 @@ DoctorReport Doctor::Run(const DoctorTarget& t) const {
 CheckResult Doctor::CheckStream(const DoctorTarget& t) const {
   std::string ev = t.meta.name + " is " + t.meta.status + " (version " +
                    std::to_string(t.meta.version_id) + ", " + t.meta.type + ")";
-  if (t.meta.status == "ACTIVE") return Make("stream", "stream", CheckStatus::kPassed, ev);
-  return Make("stream", "stream", CheckStatus::kFailed, ev,
+  if (t.meta.status == "ACTIVE") return MakeCheck("stream", "stream", CheckStatus::kPassed, ev);
+  return MakeCheck("stream", "stream", CheckStatus::kFailed, ev,
               t.meta.status.starts_with("CREATING")
                   ? "wait until the stream is ACTIVE (describe-delivery-stream), or re-create it"
                   : "the stream is not usable: re-create it (create-delivery-stream)");
@@ -355,7 +364,7 @@ CheckResult Doctor::CheckStream(const DoctorTarget& t) const {
 CheckResult Doctor::CheckDamage(const DoctorTarget& t) const {
   const uint64_t lost = t.probe->lost_records.load(std::memory_order_relaxed);
   if (t.damage.empty() && lost == 0) {
-    return Make("disk-damage", "disk damage", CheckStatus::kPassed,
+    return MakeCheck("disk-damage", "disk damage", CheckStatus::kPassed,
                 "no damage found in the stream's files at start");
   }
   std::string ev = std::to_string(lost) + " undelivered records lost to damage found at start";
@@ -364,7 +373,7 @@ CheckResult Doctor::CheckDamage(const DoctorTarget& t) const {
   if (t.damage.size() > kShown) {
     ev += "; and " + std::to_string(t.damage.size() - kShown) + " more (hydrant's log)";
   }
-  return Make("disk-damage", "disk damage", CheckStatus::kWarning, ev,
+  return MakeCheck("disk-damage", "disk damage", CheckStatus::kWarning, ev,
               "the damaged bytes are kept beside the log as *.damaged files (nothing was "
               "deleted); look for the cause (disk errors in the kernel log, something else "
               "writing in the data folder); the records after the damage are delivered");
@@ -383,9 +392,9 @@ CheckResult Doctor::CheckIncoming(const DoctorTarget& t) const {
                       Num(static_cast<double>(total_bytes)) + " bytes since hydrant started";
   if (!deps_.series) {
     if (total_records > 0) {
-      return Make("incoming-data", "incoming data", CheckStatus::kPassed, since);
+      return MakeCheck("incoming-data", "incoming data", CheckStatus::kPassed, since);
     }
-    return Make("incoming-data", "incoming data", CheckStatus::kFailed,
+    return MakeCheck("incoming-data", "incoming data", CheckStatus::kFailed,
                 "IncomingRecords and IncomingBytes are 0 since hydrant started", fix);
   }
   double records = deps_.series->SumOver(name, "IncomingRecords", options_.window_ms);
@@ -395,25 +404,25 @@ CheckResult Doctor::CheckIncoming(const DoctorTarget& t) const {
     std::string ev = "IncomingRecords " + Num(records) + ", IncomingBytes " + Num(bytes) +
                      " in the last " + window + " (" + since + ")";
     if (throttled > 0) {
-      return Make("incoming-data", "incoming data", CheckStatus::kWarning,
+      return MakeCheck("incoming-data", "incoming data", CheckStatus::kWarning,
                   ev + "; ThrottledRecords " + Num(throttled),
                   "puts were throttled: retry the failed records of each PutRecordBatch answer, "
                   "slow down, or raise disk_quota_mb");
     }
-    return Make("incoming-data", "incoming data", CheckStatus::kPassed, ev);
+    return MakeCheck("incoming-data", "incoming data", CheckStatus::kPassed, ev);
   }
   const int64_t last_put = p.last_put_ms.load(std::memory_order_relaxed);
   if (last_put > 0 && Now() - last_put <= options_.window_ms) {
     // Records too recent for the series (sampled every period): the live counters.
-    return Make("incoming-data", "incoming data", CheckStatus::kPassed,
+    return MakeCheck("incoming-data", "incoming data", CheckStatus::kPassed,
                 "the latest put was " + Duration(Now() - last_put) + " ago (" + since + ")");
   }
   if (total_records > 0) {
-    return Make("incoming-data", "incoming data", CheckStatus::kWarning,
+    return MakeCheck("incoming-data", "incoming data", CheckStatus::kWarning,
                 "no record in the last " + window + " (" + since + ")",
                 "if data should be flowing, " + fix);
   }
-  return Make("incoming-data", "incoming data", CheckStatus::kFailed,
+  return MakeCheck("incoming-data", "incoming data", CheckStatus::kFailed,
               "IncomingRecords and IncomingBytes are 0 in the last " + window +
                   " and since hydrant started: no record reached the stream",
               fix);
@@ -425,13 +434,13 @@ CheckResult Doctor::CheckBucket(const DoctorTarget& t, bool backup) const {
   const api::S3DestinationSpec* spec = &t.meta.spec().s3;
   if (backup) {
     if (!t.meta.spec().backup) {
-      return Make(id, name, CheckStatus::kNotApplicable, "S3BackupMode is Disabled");
+      return MakeCheck(id, name, CheckStatus::kNotApplicable, "S3BackupMode is Disabled");
     }
     spec = &*t.meta.spec().backup;
   }
   const api::S3DestinationSpec& cfg = *spec;
   if (!deps_.sink) {
-    return Make(id, name, CheckStatus::kNotApplicable, "s3://" + cfg.bucket + ": not probed here");
+    return MakeCheck(id, name, CheckStatus::kNotApplicable, "s3://" + cfg.bucket + ": not probed here");
   }
   store::ObjectMeta meta;
   meta.role_arn = cfg.role_arn;
@@ -439,12 +448,12 @@ CheckResult Doctor::CheckBucket(const DoctorTarget& t, bool backup) const {
   Status st = deps_.sink->CheckAccess(cfg.bucket, meta);
   std::string with = cfg.role_arn.empty() ? "" : " as " + cfg.role_arn;
   if (st.ok()) {
-    return Make(id, name, CheckStatus::kPassed,
+    return MakeCheck(id, name, CheckStatus::kPassed,
                 "s3://" + cfg.bucket + " reachable (list, write, delete)" + with +
                     (cfg.kms_key_arn.empty() ? "" : " with SSE-KMS key " + cfg.kms_key_arn));
   }
   std::string code(store::FirehoseErrorCode(st));
-  return Make(id, name, CheckStatus::kFailed,
+  return MakeCheck(id, name, CheckStatus::kFailed,
               "s3://" + cfg.bucket + with + ": " + code + ": " +
                   Cut(st.message()),
               BucketFix(code, cfg.bucket, cfg.role_arn, cfg.kms_key_arn), code);
@@ -454,33 +463,34 @@ CheckResult Doctor::CheckKms(const DoctorTarget& t, const CheckResult& bucket) c
   const api::S3DestinationSpec& cfg = t.meta.spec().s3;
   const std::string id = "kms-key", name = "SSE-KMS key";
   if (cfg.kms_key_arn.empty()) {
-    return Make(id, name, CheckStatus::kNotApplicable, "no KMSEncryptionConfig (NoEncryption)");
+    return MakeCheck(id, name, CheckStatus::kNotApplicable, "no KMSEncryptionConfig (NoEncryption)");
   }
+  if (auto checked = CheckKmsStatically(t)) return std::move(*checked);
   if (deps_.bucket_is_remote && !deps_.bucket_is_remote(cfg.bucket)) {
-    return Make(id, name, CheckStatus::kNotApplicable,
+    return MakeCheck(id, name, CheckStatus::kNotApplicable,
                 "s3://" + cfg.bucket + " is in the embedded store, which does not apply SSE-KMS: "
                 "the key " + cfg.kms_key_arn + " is used by remote S3 buckets only");
   }
   if (bucket.status == CheckStatus::kPassed) {
-    return Make(id, name, CheckStatus::kPassed,
+    return MakeCheck(id, name, CheckStatus::kPassed,
                 "the bucket probe wrote its object with SSE-KMS key " + cfg.kms_key_arn);
   }
   if (bucket.status != CheckStatus::kFailed) {
-    return Make(id, name, CheckStatus::kNotApplicable, "key " + cfg.kms_key_arn + " not probed");
+    return MakeCheck(id, name, CheckStatus::kNotApplicable, "key " + cfg.kms_key_arn + " not probed");
   }
   std::string fix = BucketFix(store::kS3KmsNotFound, cfg.bucket, cfg.role_arn, cfg.kms_key_arn);
   if (bucket.error_code.starts_with("S3.KMS.")) {
-    return Make(id, name, CheckStatus::kFailed,
+    return MakeCheck(id, name, CheckStatus::kFailed,
                 "writing with key " + cfg.kms_key_arn + " failed: " + bucket.error_code, fix,
                 bucket.error_code);
   }
   if (bucket.error_code == store::kS3AccessDenied) {
-    return Make(id, name, CheckStatus::kWarning,
+    return MakeCheck(id, name, CheckStatus::kWarning,
                 "S3.AccessDenied on a bucket written with SSE-KMS key " + cfg.kms_key_arn +
                     ": the key policy may be what denies",
                 fix);
   }
-  return Make(id, name, CheckStatus::kNotApplicable,
+  return MakeCheck(id, name, CheckStatus::kNotApplicable,
               "key " + cfg.kms_key_arn + " not verified: the bucket probe failed with " +
                   bucket.error_code);
 }
@@ -488,9 +498,9 @@ CheckResult Doctor::CheckKms(const DoctorTarget& t, const CheckResult& bucket) c
 std::vector<CheckResult> Doctor::CheckLambda(const DoctorTarget& t) const {
   const std::string arn = t.meta.spec().LambdaArn();
   if (arn.empty()) {
-    return {Make("lambda-function", "lambda function", CheckStatus::kNotApplicable,
+    return {MakeCheck("lambda-function", "lambda function", CheckStatus::kNotApplicable,
                  "no Lambda processor configured"),
-            Make("lambda-duration", "lambda duration", CheckStatus::kNotApplicable,
+            MakeCheck("lambda-duration", "lambda duration", CheckStatus::kNotApplicable,
                  "no Lambda processor configured")};
   }
   std::vector<CheckResult> out;
@@ -506,12 +516,12 @@ std::vector<CheckResult> Doctor::CheckLambda(const DoctorTarget& t) const {
 
   // 1. Does it exist and answer?
   if (!parsed) {
-    out.push_back(Make("lambda-function", "lambda function", CheckStatus::kFailed,
+    out.push_back(MakeCheck("lambda-function", "lambda function", CheckStatus::kFailed,
                        "LambdaArn " + arn + " is not a Lambda function ARN",
                        "fix the processor's LambdaArn (arn:aws:lambda:REGION:ACCOUNT:function:NAME)",
                        "Lambda.InvalidRequest"));
   } else if (!deps_.invoker) {
-    out.push_back(Make("lambda-function", "lambda function", CheckStatus::kNotApplicable,
+    out.push_back(MakeCheck("lambda-function", "lambda function", CheckStatus::kNotApplicable,
                        arn + ": not probed here"));
   } else {
     std::string region = ref.region;
@@ -529,10 +539,10 @@ std::vector<CheckResult> Doctor::CheckLambda(const DoctorTarget& t) const {
       const json::value* recs =
           !ec && answer.is_object() ? answer.as_object().if_contains("records") : nullptr;
       if (recs && recs->is_array()) {
-        out.push_back(Make("lambda-function", "lambda function", CheckStatus::kPassed,
+        out.push_back(MakeCheck("lambda-function", "lambda function", CheckStatus::kPassed,
                            arn + " answered an empty batch" + took));
       } else {
-        out.push_back(Make("lambda-function", "lambda function", CheckStatus::kWarning,
+        out.push_back(MakeCheck("lambda-function", "lambda function", CheckStatus::kWarning,
                            arn + " answered an empty batch with " + Cut(res.payload) +
                                ", not {\"records\": [...]}" + took,
                            LambdaFix("Lambda.JsonProcessingException", arn),
@@ -541,13 +551,13 @@ std::vector<CheckResult> Doctor::CheckLambda(const DoctorTarget& t) const {
     } else if (IsTimeout(res)) {
       const bool own = configured && *configured * 1000ll < options_.invoke_timeout.count();
       if (own) {
-        out.push_back(Make("lambda-function", "lambda function", CheckStatus::kFailed,
+        out.push_back(MakeCheck("lambda-function", "lambda function", CheckStatus::kFailed,
                            arn + " timed out: it ran past its " + timeout_text + took,
                            "raise the function's timeout (timeout_seconds; Firehose allows at most "
                            "5 minutes) or make it faster",
                            res.error_code));
       } else {
-        out.push_back(Make("lambda-function", "lambda function", CheckStatus::kWarning,
+        out.push_back(MakeCheck("lambda-function", "lambda function", CheckStatus::kWarning,
                            arn + " did not answer an empty batch within " +
                                Duration(options_.invoke_timeout.count()) + " (" + timeout_text + ")",
                            "check that the function answers quickly; Firehose gives up after "
@@ -557,7 +567,7 @@ std::vector<CheckResult> Doctor::CheckLambda(const DoctorTarget& t) const {
     } else {
       std::string detail = res.error_message;
       if (res.kind == Kind::kFunctionError && !res.payload.empty()) detail += " " + res.payload;
-      out.push_back(Make("lambda-function", "lambda function", CheckStatus::kFailed,
+      out.push_back(MakeCheck("lambda-function", "lambda function", CheckStatus::kFailed,
                          arn + ": " + res.error_code + ": " + Cut(detail),
                          LambdaFix(res.error_code, arn), res.error_code));
     }
@@ -566,7 +576,7 @@ std::vector<CheckResult> Doctor::CheckLambda(const DoctorTarget& t) const {
   // 2. Its duration against its timeout and Firehose's 5 minutes.
   const std::string id = "lambda-duration", name = "lambda duration";
   if (configured && *configured * 1000ll > kFirehoseLambdaLimitMs) {
-    out.push_back(Make(id, name, CheckStatus::kFailed,
+    out.push_back(MakeCheck(id, name, CheckStatus::kFailed,
                        timeout_text + " exceeds Firehose's 5-minute limit",
                        "lower the function's timeout to at most 5 minutes (300 s)"));
     return out;
@@ -574,7 +584,7 @@ std::vector<CheckResult> Doctor::CheckLambda(const DoctorTarget& t) const {
   std::optional<WindowSummary> dur;
   if (deps_.series) dur = deps_.series->Summarize(t.meta.name, "ExecuteProcessing.Duration", options_.window_ms);
   if (!dur || dur->datapoints == 0) {
-    out.push_back(Make(id, name, configured ? CheckStatus::kPassed : CheckStatus::kNotApplicable,
+    out.push_back(MakeCheck(id, name, configured ? CheckStatus::kPassed : CheckStatus::kNotApplicable,
                        "no invocation in the last " + Duration(options_.window_ms) + "; " +
                            timeout_text + (configured ? " (at most 5 min)" : "")));
     return out;
@@ -586,11 +596,11 @@ std::vector<CheckResult> Doctor::CheckLambda(const DoctorTarget& t) const {
   std::string fix = "raise the function's timeout (at most 5 minutes) or make it faster (smaller "
                     "batches: the processor's BufferSizeInMBs)";
   if (peak >= 0.95 * static_cast<double>(limit_ms)) {
-    out.push_back(Make(id, name, CheckStatus::kFailed, ev + ": invocations run into the timeout", fix));
+    out.push_back(MakeCheck(id, name, CheckStatus::kFailed, ev + ": invocations run into the timeout", fix));
   } else if (peak >= 0.8 * static_cast<double>(limit_ms)) {
-    out.push_back(Make(id, name, CheckStatus::kWarning, ev + ": close to the timeout", fix));
+    out.push_back(MakeCheck(id, name, CheckStatus::kWarning, ev + ": close to the timeout", fix));
   } else {
-    out.push_back(Make(id, name, CheckStatus::kPassed, ev));
+    out.push_back(MakeCheck(id, name, CheckStatus::kPassed, ev));
   }
   return out;
 }
@@ -598,7 +608,7 @@ std::vector<CheckResult> Doctor::CheckLambda(const DoctorTarget& t) const {
 CheckResult Doctor::CheckProcessing(const DoctorTarget& t) const {
   const std::string id = "processing", name = "processing";
   if (!t.meta.spec().processing_enabled()) {
-    return Make(id, name, CheckStatus::kNotApplicable, "ProcessingConfiguration is disabled");
+    return MakeCheck(id, name, CheckStatus::kNotApplicable, "ProcessingConfiguration is disabled");
   }
   const stream::StreamProbe& p = *t.probe;
   const uint64_t failed_records = p.processing_failed_records.load(std::memory_order_relaxed);
@@ -619,18 +629,18 @@ CheckResult Doctor::CheckProcessing(const DoctorTarget& t) const {
                        : since;
   if (failed_records > 0) ev += "; failed records are in " + where;
   if (latest && latest->value == 0) {
-    return Make(id, name, CheckStatus::kFailed, ev,
+    return MakeCheck(id, name, CheckStatus::kFailed, ev,
                 "every recent invocation failed: see the lambda function check and the "
                 "function's log (hydrant logs --group /aws/lambda/NAME); failed records are "
                 "delivered to " + where);
   }
   if (failed_records > 0 || (sum && sum->average < 1)) {
-    return Make(id, name, CheckStatus::kWarning, ev,
+    return MakeCheck(id, name, CheckStatus::kWarning, ev,
                 "read errorCode and errorMessage in the processing-failed objects (" + where +
                     "), fix " + (arn.empty() ? std::string("the processor") : arn) +
                     ", then put the records' rawData again");
   }
-  return Make(id, name, CheckStatus::kPassed, ev);
+  return MakeCheck(id, name, CheckStatus::kPassed, ev);
 }
 
 CheckResult Doctor::CheckDelivery(const DoctorTarget& t) const {
@@ -663,25 +673,25 @@ CheckResult Doctor::CheckDelivery(const DoctorTarget& t) const {
       "see the bucket access check and the error events; the data is kept and delivered once "
       "the cause is fixed, until the retention period ends";
   if (latest && latest->value == 0) {
-    return Make(id, name, CheckStatus::kFailed, ev + ": recent puts all failed", fix_failing);
+    return MakeCheck(id, name, CheckStatus::kFailed, ev + ": recent puts all failed", fix_failing);
   }
   if (age_ms > late_ms && (!latest || latest->value < 1)) {
-    return Make(id, name, CheckStatus::kFailed,
+    return MakeCheck(id, name, CheckStatus::kFailed,
                 ev + ": nothing delivered while data waits longer than the buffering interval",
                 t.meta.spec().processing_enabled()
                     ? "see the lambda function and processing checks; " + fix_failing
                     : fix_failing);
   }
   if (age_ms > late_ms) {
-    return Make(id, name, CheckStatus::kWarning, ev + ": delivery is behind",
+    return MakeCheck(id, name, CheckStatus::kWarning, ev + ": delivery is behind",
                 "delivery is slower than the incoming data: check the destination's latency, "
                 "raise BufferingHints.SizeInMBs");
   }
   if (sum && sum->average < 1) {
-    return Make(id, name, CheckStatus::kWarning, ev + ": some puts failed (retried)",
+    return MakeCheck(id, name, CheckStatus::kWarning, ev + ": some puts failed (retried)",
                 "see the error events for the cause of the failed puts");
   }
-  return Make(id, name, CheckStatus::kPassed, ev);
+  return MakeCheck(id, name, CheckStatus::kPassed, ev);
 }
 
 CheckResult Doctor::CheckRetention(const DoctorTarget& t) const {
@@ -697,14 +707,14 @@ CheckResult Doctor::CheckRetention(const DoctorTarget& t) const {
   const std::string fix = "fix delivery (the failed checks above) before the retention period "
                           "ends; raise retention_seconds to keep data longer";
   if (retention > 0 && age_ms * 2 >= retention) {
-    return Make(id, name, CheckStatus::kFailed,
+    return MakeCheck(id, name, CheckStatus::kFailed,
                 ev + ": records are dropped in " + Duration(std::max<int64_t>(0, retention - age_ms)),
                 fix);
   }
   if (expired > 0) {
-    return Make(id, name, CheckStatus::kWarning, ev + ": data was lost", fix);
+    return MakeCheck(id, name, CheckStatus::kWarning, ev + ": data was lost", fix);
   }
-  return Make(id, name, CheckStatus::kPassed, ev);
+  return MakeCheck(id, name, CheckStatus::kPassed, ev);
 }
 
 CheckResult Doctor::CheckLogging(const DoctorTarget& t) const {
@@ -712,7 +722,7 @@ CheckResult Doctor::CheckLogging(const DoctorTarget& t) const {
   const logs::LoggingOptions& opts = t.meta.spec().s3.logging;
   std::string group = logs::DeliveryErrorLog::GroupName(opts, t.meta.name);
   if (!opts.enabled) {
-    return Make(id, name, CheckStatus::kWarning,
+    return MakeCheck(id, name, CheckStatus::kWarning,
                 "CloudWatchLoggingOptions.Enabled is false: delivery and processing errors are "
                 "not written to " + group,
                 "enable CloudWatchLoggingOptions to see error events (update-destination with "
@@ -727,7 +737,7 @@ CheckResult Doctor::CheckLogging(const DoctorTarget& t) const {
                                          " / " + logs::DeliveryErrorLog::StreamName(bopts, true)
                                    : "; backup errors are not logged";
   }
-  return Make(id, name, CheckStatus::kPassed, ev);
+  return MakeCheck(id, name, CheckStatus::kPassed, ev);
 }
 
 CheckResult Doctor::CheckErrorEvents(const DoctorTarget& t) const {
@@ -735,12 +745,12 @@ CheckResult Doctor::CheckErrorEvents(const DoctorTarget& t) const {
   const logs::LoggingOptions& opts = t.meta.spec().s3.logging;
   const bool enabled = opts.enabled;
   std::string group = logs::DeliveryErrorLog::GroupName(opts, t.meta.name);
-  if (!deps_.logs) return Make(id, name, CheckStatus::kNotApplicable, "no log store");
+  if (!deps_.logs) return MakeCheck(id, name, CheckStatus::kNotApplicable, "no log store");
   if (!deps_.logs->GroupExists(group)) {
     if (!enabled) {
-      return Make(id, name, CheckStatus::kNotApplicable, "error logging is disabled; no " + group);
+      return MakeCheck(id, name, CheckStatus::kNotApplicable, "error logging is disabled; no " + group);
     }
-    return Make(id, name, CheckStatus::kPassed, "no error event (" + group + " has none yet)");
+    return MakeCheck(id, name, CheckStatus::kPassed, "no error event (" + group + " has none yet)");
   }
   struct Tally {
     uint64_t count = 0;
@@ -755,7 +765,7 @@ CheckResult Doctor::CheckErrorEvents(const DoctorTarget& t) const {
   for (int page = 0; page < kMaxEventPages; ++page) {
     auto res = deps_.logs->FilterEvents(req);
     if (!res.ok()) {
-      return Make(id, name, CheckStatus::kWarning, "cannot read " + group + ": " + res.status().message());
+      return MakeCheck(id, name, CheckStatus::kWarning, "cannot read " + group + ": " + res.status().message());
     }
     for (const auto& e : res->events) {
       json::error_code ec;
@@ -779,7 +789,7 @@ CheckResult Doctor::CheckErrorEvents(const DoctorTarget& t) const {
   }
   const std::string window = Duration(options_.errors_window_ms);
   if (total == 0) {
-    return Make(id, name, CheckStatus::kPassed, "no error event in the last " + window + " in " + group);
+    return MakeCheck(id, name, CheckStatus::kPassed, "no error event in the last " + window + " in " + group);
   }
   std::vector<std::pair<std::string, Tally>> sorted(by_code.begin(), by_code.end());
   std::sort(sorted.begin(), sorted.end(),
@@ -798,7 +808,7 @@ CheckResult Doctor::CheckErrorEvents(const DoctorTarget& t) const {
                         : BucketFix(top, cfg.bucket, cfg.role_arn, cfg.kms_key_arn);
   fix += "; read the events: hydrant logs " + t.meta.name + " --since " +
          std::to_string(options_.errors_window_ms / 60'000) + "m";
-  return Make(id, name, CheckStatus::kWarning, ev, fix, top);
+  return MakeCheck(id, name, CheckStatus::kWarning, ev, fix, top);
 }
 
 }  // namespace hydrant::observability

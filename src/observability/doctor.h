@@ -10,6 +10,9 @@
 //     the backup bucket when S3BackupMode is Enabled;
 //   - lambda function: one invocation with a Firehose-shaped event of zero records,
 //     bounded by a short timeout.
+// With delivery roles enforced, the IAM checks (role-trust, role-permissions, and
+// the key policy part of kms-key; doctor_iam.h) read the roles', bucket policies'
+// and key policies statically, naming the statement that denies.
 // Run() blocks for as long as those probes take (a few seconds at most with the
 // default options): call it off any I/O thread.
 //
@@ -24,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/account.h"
 #include "common/clock.h"
 #include "common/status.h"
 #include "stream/stream_meta.h"
@@ -36,6 +40,9 @@ class FunctionInvoker;
 }
 namespace hydrant::logs {
 class LogStore;
+}
+namespace hydrant::kms {
+class KeyService;
 }
 namespace hydrant::stream {
 struct StreamProbe;
@@ -60,12 +67,18 @@ struct CheckResult {
   std::string error_code;  // the Firehose/Lambda error code behind a failure, if any
 };
 
+// A check's verdict (for the checks' implementations).
+CheckResult MakeCheck(std::string id, std::string name, CheckStatus status, std::string evidence,
+                      std::string fix = "", std::string code = "");
+
 struct DoctorReport {
   std::string stream;
   int64_t time_ms = 0;  // when the checks ran
   std::vector<CheckResult> checks;
 
   bool HasFailure() const;
+  // The check with this id; null when the report has none.
+  const CheckResult* Find(std::string_view id) const;
   size_t Count(CheckStatus s) const;
   // {"stream":..., "time": ms, "healthy": bool, "summary": {"passed": n, ...},
   //  "checks": [{"id","name","status","evidence","fix","errorCode"}]}
@@ -75,6 +88,36 @@ struct DoctorReport {
   // One line per check ("PASS  bucket access     s3://b reachable ...", a failed or
   // warning check adds "  → fix: ..."), then a summary line.
   std::string ToText() const;
+};
+
+// A delivery role as the IAM checks read it: its trust policy and its identity
+// policies, each with the name the doctor reports ("inline policy NAME" or the
+// managed policy's ARN).
+struct NamedPolicy {
+  std::string name;
+  std::string document;
+};
+struct DeliveryRoleDocuments {
+  std::string arn;
+  std::string trust_policy;
+  std::vector<NamedPolicy> policies;  // inline policies first, then attached ones
+};
+
+// What the static IAM checks (role-trust, role-permissions, and the key policy
+// part of kms-key) read; docs/doctor.md "IAM checks".
+struct DoctorIamDeps {
+  // Delivery roles are enforced ([auth] mode "sigv4" or enforce_roles): without
+  // it the role checks are not applicable.
+  bool enforce_roles = false;
+  // The role named by an ARN; NotFound when there is none. Required when enforced.
+  std::function<Result<DeliveryRoleDocuments>(std::string_view role_arn)> role;
+  // The embedded store's bucket policy; null when none. Optional.
+  std::function<std::shared_ptr<const std::string>(std::string_view bucket)> bucket_policy;
+  // hydrant's KMS: the key's state and key policy. Optional.
+  const kms::KeyService* keys = nullptr;
+  // The key policy document of a key (to name a denying statement). Optional.
+  std::function<Result<std::string>(std::string_view key)> key_policy;
+  AccountContext account;  // completes function names and log-stream ARNs
 };
 
 struct DoctorDeps {
@@ -90,6 +133,7 @@ struct DoctorDeps {
   // store, which does not apply SSE-KMS). Optional (unknown).
   std::function<bool(std::string_view bucket)> bucket_is_remote;
   int64_t retention_ms = 24ll * 3600 * 1000;  // the delivery retention period
+  DoctorIamDeps iam;
 };
 
 struct DoctorOptions {
@@ -123,6 +167,12 @@ class Doctor {
   CheckResult CheckIncoming(const DoctorTarget& t) const;
   CheckResult CheckBucket(const DoctorTarget& t, bool backup) const;
   CheckResult CheckKms(const DoctorTarget& t, const CheckResult& bucket) const;
+  // The static IAM checks (doctor_iam.cc).
+  CheckResult CheckRoleTrust(const DoctorTarget& t) const;
+  CheckResult CheckRolePermissions(const DoctorTarget& t) const;
+  // The kms-key check from hydrant's KMS (state, key policy); nullopt when the
+  // key is not one of hydrant's and the probe's verdict stands.
+  std::optional<CheckResult> CheckKmsStatically(const DoctorTarget& t) const;
   std::vector<CheckResult> CheckLambda(const DoctorTarget& t) const;
   CheckResult CheckProcessing(const DoctorTarget& t) const;
   CheckResult CheckDelivery(const DoctorTarget& t) const;

@@ -124,12 +124,10 @@ class DoctorTest : public ::testing::Test {
     series_.Observe("s", "inc", probe_);
   }
   static const CheckResult& Get(const DoctorReport& r, std::string_view id) {
-    for (const auto& c : r.checks) {
-      if (c.id == id) return c;
-    }
-    ADD_FAILURE() << "no check " << id;
-    static CheckResult none;
-    return none;
+    static const CheckResult none;
+    const CheckResult* c = r.Find(id);
+    if (c == nullptr) ADD_FAILURE() << "no check " << id;
+    return c != nullptr ? *c : none;
   }
   void LogError(std::string code, std::string message, int n = 1) {
     logs::DeliveryErrorEvent ev;

@@ -1,0 +1,273 @@
+#include "observability/doctor_iam.h"
+
+#include <map>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include "iam/identity_store.h"
+#include "kms/key_store.h"
+#include "stream/probe.h"
+#include "testing/temp_dir.h"
+
+namespace hydrant::observability {
+namespace {
+
+namespace json = boost::json;
+
+constexpr int64_t kT0 = 1'700'000'000'000;
+constexpr char kRole[] = "arn:aws:iam::000000000000:role/deliverer";
+constexpr char kLambdaRole[] = "arn:aws:iam::000000000000:role/invoker";
+constexpr char kFn[] = "arn:aws:lambda:us-east-1:000000000000:function:fn";
+constexpr char kTrustFirehose[] = R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+  "Principal":{"Service":"firehose.amazonaws.com"},"Action":"sts:AssumeRole"}]})";
+constexpr char kTrustLambda[] = R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+  "Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]})";
+
+std::string Allow(std::string actions, std::string resource = "\"*\"") {
+  return R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":)" + actions +
+         R"(,"Resource":)" + resource + "}]}";
+}
+
+// The doctor's IAM checks against a real IAM store and KMS in a temporary folder.
+class DoctorIamTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    iam::IdentityStoreOptions io;
+    io.dir = dir_.Sub("iam");
+    io.clock = &clock_;
+    auto ids = iam::IdentityStore::Open(io);
+    ASSERT_TRUE(ids.ok()) << ids.status().ToString();
+    ids_ = std::move(ids).value();
+    kms::KeyStoreOptions ko;
+    ko.dir = dir_.Sub("kms");
+    ko.clock = &clock_;
+    auto keys = kms::KeyStore::Open(ko);
+    ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+    keys_ = std::move(keys).value();
+    ASSERT_TRUE(ids_->CreateRole("deliverer", "/", kTrustFirehose, "", 3600, {}).ok());
+    Destination({});
+    target_.meta.name = "s";
+    target_.meta.arn = "arn:aws:firehose:us-east-1:000000000000:deliverystream/s";
+    target_.meta.incarnation = "inc";
+    target_.probe = &probe_;
+  }
+  // The stream's destination, with extra members.
+  void Destination(json::object extra) {
+    json::object d{{"BucketARN", "arn:aws:s3:::b"},
+                   {"RoleARN", kRole},
+                   {"BufferingHints", json::object{{"SizeInMBs", 1}, {"IntervalInSeconds", 60}}},
+                   {"CloudWatchLoggingOptions", json::object{{"Enabled", false}}},
+                   {"S3BackupMode", "Disabled"}};
+    for (auto& [k, v] : extra) d[k] = v;
+    target_.meta.SetDestination(std::move(d));
+  }
+  void PutPolicy(std::string_view name, const std::string& doc, std::string_view role = "deliverer") {
+    ASSERT_TRUE(ids_->PutInlinePolicy(iam::EntityKind::kRole, role, name, doc).ok());
+  }
+  DoctorReport Run(bool enforce = true) {
+    DoctorDeps d;
+    d.clock = &clock_;
+    d.bucket_is_remote = [](std::string_view) { return false; };
+    d.iam.enforce_roles = enforce;
+    d.iam.role = [this](std::string_view arn) { return RoleDocumentsOf(*ids_, arn); };
+    d.iam.bucket_policy = [this](std::string_view bucket) -> std::shared_ptr<const std::string> {
+      auto it = bucket_policies_.find(std::string(bucket));
+      return it == bucket_policies_.end() ? nullptr : std::make_shared<std::string>(it->second);
+    };
+    d.iam.keys = keys_.get();
+    d.iam.key_policy = [this](std::string_view key) { return keys_->GetKeyPolicy(key); };
+    return Doctor(std::move(d)).Run(target_);
+  }
+  static const CheckResult& Get(const DoctorReport& r, std::string_view id) {
+    static const CheckResult none;
+    const CheckResult* c = r.Find(id);
+    if (c == nullptr) ADD_FAILURE() << "no check " << id;
+    return c != nullptr ? *c : none;
+  }
+  static bool Has(const CheckResult& c, std::string_view text) {
+    return c.evidence.find(text) != std::string::npos;
+  }
+
+  FakeClock clock_{kT0};
+  ::hydrant::testing::TempDir dir_;
+  std::unique_ptr<iam::IdentityStore> ids_;
+  std::unique_ptr<kms::KeyStore> keys_;
+  std::map<std::string, std::string> bucket_policies_;
+  stream::StreamProbe probe_;
+  DoctorTarget target_;
+};
+
+TEST_F(DoctorIamTest, WithoutEnforcedRolesTheRoleChecksAreNotApplicable) {
+  DoctorReport r = Run(false);
+  EXPECT_EQ(Get(r, "role-trust").status, CheckStatus::kNotApplicable);
+  EXPECT_EQ(Get(r, "role-permissions").status, CheckStatus::kNotApplicable);
+}
+
+TEST_F(DoctorIamTest, ARoleAllowedEverythingPasses) {
+  PutPolicy("s3", Allow(R"(["s3:PutObject","s3:AbortMultipartUpload","s3:GetBucketLocation",
+      "s3:ListBucket"])", R"(["arn:aws:s3:::b","arn:aws:s3:::b/*"])"));
+  DoctorReport r = Run();
+  EXPECT_EQ(Get(r, "role-trust").status, CheckStatus::kPassed) << r.ToText();
+  EXPECT_EQ(Get(r, "role-permissions").status, CheckStatus::kPassed) << r.ToText();
+  EXPECT_TRUE(Has(Get(r, "role-permissions"), "all 4 actions"));
+}
+
+TEST_F(DoctorIamTest, AMissingRoleOrATrustWithoutFirehoseFails) {
+  Destination({{"RoleARN", "arn:aws:iam::000000000000:role/gone"}});
+  DoctorReport r = Run();
+  EXPECT_EQ(Get(r, "role-trust").status, CheckStatus::kFailed);
+  EXPECT_TRUE(Has(Get(r, "role-trust"), "arn:aws:iam::000000000000:role/gone does not exist"));
+  EXPECT_EQ(Get(r, "role-permissions").status, CheckStatus::kFailed);
+
+  ASSERT_TRUE(ids_->CreateRole("lambdaonly", "/", kTrustLambda, "", 3600, {}).ok());
+  Destination({{"RoleARN", "arn:aws:iam::000000000000:role/lambdaonly"}});
+  r = Run();
+  const CheckResult& trust = Get(r, "role-trust");
+  EXPECT_EQ(trust.status, CheckStatus::kFailed);
+  EXPECT_TRUE(Has(trust, "role/lambdaonly: its trust policy has no statement allowing "
+                         "sts:AssumeRole to {\"Service\": \"firehose.amazonaws.com\"}"))
+      << trust.evidence;
+  EXPECT_NE(trust.fix.find("update-assume-role-policy"), std::string::npos);
+}
+
+TEST_F(DoctorIamTest, ATrustPolicyDenyIsNamed) {
+  ASSERT_TRUE(ids_->UpdateAssumeRolePolicy("deliverer", R"({"Version":"2012-10-17","Statement":[
+      {"Effect":"Allow","Principal":{"Service":"firehose.amazonaws.com"},"Action":"sts:AssumeRole"},
+      {"Sid":"NoFirehose","Effect":"Deny","Principal":{"Service":"firehose.amazonaws.com"},
+       "Action":"sts:AssumeRole"}]})").ok());
+  const CheckResult& trust = Get(Run(), "role-trust");
+  EXPECT_EQ(trust.status, CheckStatus::kFailed);
+  EXPECT_TRUE(Has(trust, "statement \"NoFirehose\" (#2)")) << trust.evidence;
+  EXPECT_TRUE(Has(trust, "the trust policy of " + std::string(kRole))) << trust.evidence;
+}
+
+TEST_F(DoctorIamTest, AMissingPutObjectFailsAndTheOthersWarn) {
+  PutPolicy("list", Allow(R"("s3:ListBucket")", R"("arn:aws:s3:::b")"));
+  const CheckResult c = Get(Run(), "role-permissions");
+  EXPECT_EQ(c.status, CheckStatus::kFailed);
+  EXPECT_EQ(c.error_code, "S3.AccessDenied");
+  EXPECT_TRUE(Has(c, "missing: s3:PutObject on arn:aws:s3:::b/object")) << c.evidence;
+  EXPECT_TRUE(Has(c, "no policy of the role allows it"));
+  EXPECT_TRUE(Has(c, "also missing (warnings): s3:AbortMultipartUpload")) << c.evidence;
+  EXPECT_FALSE(Has(c, "s3:ListBucket")) << c.evidence;
+
+  PutPolicy("put", Allow(R"("s3:PutObject")", R"("arn:aws:s3:::b/*")"));
+  const CheckResult w = Get(Run(), "role-permissions");
+  EXPECT_EQ(w.status, CheckStatus::kWarning) << w.evidence;
+  EXPECT_TRUE(Has(w, "s3:GetBucketLocation on arn:aws:s3:::b")) << w.evidence;
+}
+
+TEST_F(DoctorIamTest, ABucketPolicyDenyNamesTheStatementThePolicyAndTheDocument) {
+  PutPolicy("s3", Allow(R"("s3:*")"));
+  bucket_policies_["b"] = R"({"Version":"2012-10-17","Statement":[
+      {"Sid":"DenyFirehose","Effect":"Deny","Principal":"*","Action":"s3:PutObject",
+       "Resource":"arn:aws:s3:::b/*"}]})";
+  const CheckResult c = Get(Run(), "role-permissions");
+  EXPECT_EQ(c.status, CheckStatus::kFailed);
+  EXPECT_TRUE(Has(c, "s3:PutObject on arn:aws:s3:::b/object (destination bucket s3://b, role " +
+                         std::string(kRole) +
+                         "): denied explicitly by statement \"DenyFirehose\" (#1) {"))
+      << c.evidence;
+  EXPECT_TRUE(Has(c, "of bucket policy of b; document: {\"Version\":\"2012-10-17\""))
+      << c.evidence;
+}
+
+TEST_F(DoctorIamTest, AnIdentityPolicyDenyNamesTheInlinePolicy) {
+  PutPolicy("allow", Allow(R"("s3:*")"));
+  PutPolicy("guard", R"({"Version":"2012-10-17","Statement":{"Effect":"Deny",
+      "Action":"s3:PutObject","Resource":"*"}})");
+  const CheckResult c = Get(Run(), "role-permissions");
+  EXPECT_EQ(c.status, CheckStatus::kFailed);
+  EXPECT_TRUE(Has(c, "denied explicitly by statement #1 {\"Effect\":\"Deny\"")) << c.evidence;
+  EXPECT_TRUE(Has(c, "of inline policy guard of role deliverer")) << c.evidence;
+}
+
+TEST_F(DoctorIamTest, TheLambdaProcessorsRoleNeedsInvokeFunction) {
+  PutPolicy("s3", Allow(R"("s3:*")"));
+  ASSERT_TRUE(ids_->CreateRole("invoker", "/", kTrustFirehose, "", 3600, {}).ok());
+  Destination({{"ProcessingConfiguration",
+                json::object{{"Enabled", true},
+                             {"Processors",
+                              json::array{json::object{
+                                  {"Type", "Lambda"},
+                                  {"Parameters",
+                                   json::array{json::object{{"ParameterName", "LambdaArn"},
+                                                            {"ParameterValue", kFn}},
+                                               json::object{{"ParameterName", "RoleArn"},
+                                                            {"ParameterValue", kLambdaRole}}}}}}}}}});
+  DoctorReport r = Run();
+  EXPECT_EQ(Get(r, "role-trust").status, CheckStatus::kPassed) << r.ToText();
+  const CheckResult c = Get(r, "role-permissions");
+  EXPECT_EQ(c.status, CheckStatus::kFailed);
+  EXPECT_EQ(c.error_code, "Lambda.InvokeAccessDenied");
+  EXPECT_TRUE(Has(c, "lambda:InvokeFunction on " + std::string(kFn))) << c.evidence;
+  PutPolicy("invoke", Allow(R"("lambda:InvokeFunction")", "\"" + std::string(kFn) + "\""),
+            "invoker");
+  const CheckResult w = Get(Run(), "role-permissions");
+  EXPECT_EQ(w.status, CheckStatus::kWarning) << w.evidence;  // GetFunctionConfiguration
+  EXPECT_TRUE(Has(w, "lambda:GetFunctionConfiguration")) << w.evidence;
+}
+
+TEST_F(DoctorIamTest, ErrorLoggingNeedsPutLogEventsOnItsLogStream) {
+  PutPolicy("s3", Allow(R"("s3:*")"));
+  Destination({{"CloudWatchLoggingOptions", json::object{{"Enabled", true}}}});
+  const CheckResult c = Get(Run(), "role-permissions");
+  EXPECT_EQ(c.status, CheckStatus::kFailed);
+  EXPECT_TRUE(Has(c, "logs:PutLogEvents on arn:aws:logs:us-east-1:000000000000:log-group:"
+                     "/aws/kinesisfirehose/s:log-stream:DestinationDelivery"))
+      << c.evidence;
+  PutPolicy("logs", Allow(R"("logs:PutLogEvents")",
+                          R"("arn:aws:logs:*:*:log-group:/aws/kinesisfirehose/*")"));
+  EXPECT_EQ(Get(Run(), "role-permissions").status, CheckStatus::kPassed);
+}
+
+TEST_F(DoctorIamTest, ADisabledKeyFailsAndPassesOnceEnabled) {
+  PutPolicy("s3", Allow(R"("s3:*")"));
+  auto key = keys_->CreateKey("", "");
+  ASSERT_TRUE(key.ok());
+  Destination({{"EncryptionConfiguration",
+                json::object{{"KMSEncryptionConfig", json::object{{"AWSKMSKeyARN", key->arn}}}}}});
+  ASSERT_TRUE(keys_->DisableKey(key->key_id).ok());
+  CheckResult c = Get(Run(), "kms-key");
+  EXPECT_EQ(c.status, CheckStatus::kFailed);
+  EXPECT_EQ(c.error_code, "KMS.DisabledException");
+  EXPECT_TRUE(Has(c, "key " + key->arn + " is Disabled")) << c.evidence;
+  EXPECT_NE(c.fix.find("enable-key --key-id " + key->key_id), std::string::npos);
+  ASSERT_TRUE(keys_->EnableKey(key->key_id).ok());
+  // The default key policy delegates to the account: the role's policies decide.
+  c = Get(Run(), "kms-key");
+  EXPECT_EQ(c.status, CheckStatus::kFailed) << c.evidence;
+  EXPECT_TRUE(Has(c, "kms:GenerateDataKey")) << c.evidence;
+  PutPolicy("kms", Allow(R"(["kms:GenerateDataKey","kms:Decrypt"])"));
+  c = Get(Run(), "kms-key");
+  EXPECT_EQ(c.status, CheckStatus::kPassed) << c.evidence;
+}
+
+TEST_F(DoctorIamTest, AKeyPolicyDenyIsNamed) {
+  PutPolicy("all", Allow(R"(["s3:*","kms:*"])"));
+  auto key = keys_->CreateKey("", R"({"Version":"2012-10-17","Statement":[
+      {"Sid":"Admin","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},
+       "Action":"kms:*","Resource":"*"},
+      {"Sid":"NoDataKeys","Effect":"Deny","Principal":"*","Action":"kms:GenerateDataKey",
+       "Resource":"*"}]})");
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  Destination({{"EncryptionConfiguration",
+                json::object{{"KMSEncryptionConfig", json::object{{"AWSKMSKeyARN", key->arn}}}}}});
+  const CheckResult c = Get(Run(), "kms-key");
+  EXPECT_EQ(c.status, CheckStatus::kFailed);
+  EXPECT_EQ(c.error_code, "KMS.AccessDeniedException");
+  EXPECT_TRUE(Has(c, "statement \"NoDataKeys\" (#2)")) << c.evidence;
+  EXPECT_TRUE(Has(c, "of key policy of " + key->arn)) << c.evidence;
+}
+
+TEST_F(DoctorIamTest, ReportRoundTripsTheNewChecksThroughJson) {
+  DoctorReport r = Run();
+  auto back = DoctorReport::FromJson(r.ToJson());
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(Get(*back, "role-permissions").evidence, Get(r, "role-permissions").evidence);
+  EXPECT_EQ(Get(*back, "role-permissions").error_code, "S3.AccessDenied");
+}
+
+}  // namespace
+}  // namespace hydrant::observability
