@@ -122,6 +122,15 @@ def test_cli_sse_kms_put_head_get_and_disabled_key(server, tmp_path):
     aws(h, "kms", "enable-key", "--key-id", key["KeyId"])
     cli(h, "s3api", "get-object", "--bucket", "vault", "--key", "cli/a", str(out))
     assert out.read_bytes() == secret * 5000
+    aws(h, "kms", "schedule-key-deletion", "--key-id", key["KeyId"], "--pending-window-in-days", "7")
+    p = aws(h, "s3api", "head-object", "--bucket", "vault", "--key", "cli/a", check=False)
+    assert p.returncode != 0 and "400" in p.stderr, p.stderr  # HEAD answers without a body
+    p = aws(h, "s3api", "get-object", "--bucket", "vault", "--key", "cli/a", str(out), check=False)
+    assert p.returncode != 0 and "KMS.KMSInvalidStateException" in p.stderr, p.stderr
+    assert "pending deletion" in p.stderr, p.stderr
+    aws(h, "kms", "cancel-key-deletion", "--key-id", key["KeyId"])
+    aws(h, "kms", "enable-key", "--key-id", key["KeyId"])
+    cli(h, "s3api", "get-object", "--bucket", "vault", "--key", "cli/a", str(out))
 
     p = aws(h, "s3api", "put-object", "--bucket", "vault", "--key", "cli/c", "--body", str(body),
             "--server-side-encryption", "aws:kms", "--ssekms-key-id", "alias/none", check=False)
@@ -256,3 +265,47 @@ def test_delivery_role_without_kms_permission(server):
             "--policy-document", json.dumps(USE_KEYS))
     wait_for(lambda: b"".join(read_objects(h.client("s3"), "vault", "nokms/").values()) == b"x\n",
              timeout=40, what="delivery once the role may use the key")
+
+
+def test_sigv4_reads_need_kms_decrypt_and_writes_generate_data_key(tmp_path):
+    """A signed caller allowed s3:* but not kms:Decrypt on the key cannot read an
+    SSE-KMS object (S3's AccessDenied with KMS's message), nor write one without
+    kms:GenerateDataKey; SSE-S3 objects (hydrant's own key) need S3 permissions only."""
+    import boto3
+    from botocore.config import Config
+    from test_auth_iam_flow import CONFIG, ROOT_KEY, ROOT_SECRET
+
+    h = start_with_config(tmp_path, CONFIG)
+    try:
+        def client(service, creds):
+            return boto3.client(service, endpoint_url=h.endpoint, region_name="us-east-1",
+                                aws_access_key_id=creds[0], aws_secret_access_key=creds[1],
+                                config=Config(retries={"total_max_attempts": 1},
+                                              s3={"addressing_style": "path"}))
+        root = (ROOT_KEY, ROOT_SECRET)
+        iam, s3_root = client("iam", root), client("s3", root)
+        key = client("kms", root).create_key()["KeyMetadata"]
+        s3_root.create_bucket(Bucket="locked")
+        s3_root.put_object(Bucket="locked", Key="k", Body=b"kms body", ServerSideEncryption="aws:kms",
+                           SSEKMSKeyId=key["KeyId"])
+        s3_root.put_object(Bucket="locked", Key="s3", Body=b"s3 body", ServerSideEncryption="AES256")
+        iam.create_user(UserName="reader")
+        ak = iam.create_access_key(UserName="reader")["AccessKey"]
+        iam.put_user_policy(UserName="reader", PolicyName="s3", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+        reader = client("s3", (ak["AccessKeyId"], ak["SecretAccessKey"]))
+        assert reader.get_object(Bucket="locked", Key="s3")["Body"].read() == b"s3 body"
+        for call in (lambda: reader.get_object(Bucket="locked", Key="k"),
+                     lambda: reader.put_object(Bucket="locked", Key="k2", Body=b"x",
+                                               ServerSideEncryption="aws:kms", SSEKMSKeyId=key["Arn"])):
+            with pytest.raises(botocore.exceptions.ClientError) as e:
+                call()
+            err = e.value.response["Error"]
+            assert err["Code"] == "AccessDenied", err
+            assert "user/reader is not authorized to perform: kms:" in err["Message"], err
+        iam.put_user_policy(UserName="reader", PolicyName="kms", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt",
+                                                   "Resource": key["Arn"]}]}))
+        assert reader.get_object(Bucket="locked", Key="k")["Body"].read() == b"kms body"
+    finally:
+        h.stop()
