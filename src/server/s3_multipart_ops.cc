@@ -150,7 +150,10 @@ void ListParts(Context& c, store::ObjectStore* store) {
     w.Element("PartNumber", std::to_string(p.part_number));
     w.Element("LastModified", Iso8601(p.last_modified_ms));
     w.Element("ETag", p.etag);
-    w.Element("Size", std::to_string(p.size));
+    // A part of an encrypted upload lists its plaintext size (server/sse_format.h).
+    uint64_t size = p.size;
+    if (!r->upload.meta.encryption.empty()) size = sse::PlainSize(p.size).value_or(p.size);
+    w.Element("Size", std::to_string(size));
     w.Close();
   }
   w.Close();

@@ -17,7 +17,7 @@
 namespace hydrant::store {
 class ObjectStore;
 struct ObjectMeta;
-}
+}  // namespace hydrant::store
 
 namespace hydrant::server::s3 {
 

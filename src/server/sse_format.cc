@@ -154,27 +154,26 @@ Result<std::string> ReadPlain(int fd, std::string_view data_key,
   std::string chunk;
   for (size_t s = 0; s < cipher_segments.size() && seg_plain < end; ++s) {
     const uint64_t ps = (*plain_sizes)[s];
-    if (seg_plain + ps > first || (ps == 0 && seg_plain >= first && length == 0)) {
+    if (seg_plain + ps > first) {  // the segment holds part of the range
       const uint64_t lo = first > seg_plain ? first - seg_plain : 0;
       const uint64_t hi = std::min(ps, end - seg_plain);  // exclusive, within the segment
       const uint64_t n = ChunkCount(ps);
-      for (uint64_t i = lo / kChunkBytes; i < n && i * kChunkBytes < std::max<uint64_t>(hi, 1);
-           ++i) {
+      for (uint64_t i = lo / kChunkBytes; i < n && i * kChunkBytes < hi; ++i) {
         const uint64_t chunk_plain = std::min<uint64_t>(kChunkBytes, ps - i * kChunkBytes);
         const uint64_t off = seg_cipher + i * (kChunkBytes + kChunkOverhead);
         chunk.resize(chunk_plain + kChunkOverhead);
         size_t got = 0;
         while (got < chunk.size()) {
-          ssize_t r = ::pread(fd, chunk.data() + got, chunk.size() - got,
-                              static_cast<off_t>(off + got));
+          ssize_t r =
+              ::pread(fd, chunk.data() + got, chunk.size() - got, static_cast<off_t>(off + got));
           if (r < 0 && errno == EINTR) continue;
           if (r < 0) return Status::FromErrno("read encrypted object", errno);
           if (r == 0) return Status::Corruption("encrypted object: data file cut short");
           got += static_cast<size_t>(r);
         }
-        auto plain = kms::GcmOpen(data_key, std::string_view(chunk).substr(0, kNonceBytes),
-                                  ChunkAad(i, i + 1 == n),
-                                  std::string_view(chunk).substr(kNonceBytes));
+        auto plain =
+            kms::GcmOpen(data_key, std::string_view(chunk).substr(0, kNonceBytes),
+                         ChunkAad(i, i + 1 == n), std::string_view(chunk).substr(kNonceBytes));
         if (!plain) {
           return Status::Corruption("encrypted object: chunk " + std::to_string(i) +
                                     " does not authenticate (damaged data or wrong key)");

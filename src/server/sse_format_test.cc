@@ -4,13 +4,12 @@
 #include "server/sse_format.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <random>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "common/base64.h"
 #include "common/unique_fd.h"
@@ -55,8 +54,7 @@ class SseFormatTest : public ::testing::Test {
 
 TEST_F(SseFormatTest, SizesRoundTrip) {
   for (uint64_t p : {uint64_t{0}, uint64_t{1}, uint64_t{kChunkBytes - 1}, uint64_t{kChunkBytes},
-                     uint64_t{kChunkBytes + 1}, uint64_t{3 * kChunkBytes},
-                     uint64_t{5ull << 30}}) {
+                     uint64_t{kChunkBytes + 1}, uint64_t{3 * kChunkBytes}, uint64_t{5ull << 30}}) {
     EXPECT_EQ(PlainSize(CipherSize(p)), p) << p;
   }
   EXPECT_EQ(CipherSize(0), kChunkOverhead);  // one empty chunk
@@ -64,7 +62,8 @@ TEST_F(SseFormatTest, SizesRoundTrip) {
   EXPECT_EQ(CipherSize(kChunkBytes + 1), kChunkBytes + 1 + 2 * kChunkOverhead);
   EXPECT_FALSE(PlainSize(0));
   EXPECT_FALSE(PlainSize(kChunkOverhead - 1));
-  EXPECT_FALSE(PlainSize(kChunkBytes + kChunkOverhead + 5));  // a last chunk shorter than its overhead
+  EXPECT_FALSE(
+      PlainSize(kChunkBytes + kChunkOverhead + 5));  // a last chunk shorter than its overhead
 }
 
 TEST_F(SseFormatTest, StoredBytesAreNotThePlaintext) {
@@ -134,7 +133,8 @@ TEST_F(SseFormatTest, DamageAcrossChunks) {
   EXPECT_EQ(ReadPlain(fd.get(), key_, {bad.size()}, kChunkBytes + 1, 10).status().code(),
             StatusCode::kCorruption);
   // Chunks swapped: each is authentic, but not at that index.
-  std::string swapped = sealed.substr(full, full) + sealed.substr(0, full) + sealed.substr(2 * full);
+  std::string swapped =
+      sealed.substr(full, full) + sealed.substr(0, full) + sealed.substr(2 * full);
   UniqueFd fd2 = File(swapped);
   EXPECT_FALSE(ReadPlain(fd2.get(), key_, {swapped.size()}, 0, 10).ok());
   // The last chunk dropped: the new last chunk is not marked last.

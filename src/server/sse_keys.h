@@ -23,7 +23,7 @@
 namespace hydrant::server::sse {
 
 // The owned key purposes.
-inline constexpr char kOwnedS3Purpose[] = "s3";          // SSE-S3
+inline constexpr char kOwnedS3Purpose[] = "s3";              // SSE-S3
 inline constexpr char kOwnedKmsDefaultPurpose[] = "aws/s3";  // SSE-KMS without a key id
 
 struct NewDataKey {
@@ -50,7 +50,6 @@ Result<NewDataKey> MakeDataKey(kms::KeyService* keys, const KeyRequest& req);
 // The data key of a stored object: authorizes kms:Decrypt for the principal
 // (SSE-KMS objects) and decrypts the record's wrapped key (the key must be
 // Enabled). `req.algorithm/key/context_b64` are ignored: the record says them.
-Result<std::string> OpenDataKey(kms::KeyService* keys, const Record& record,
-                                const KeyRequest& req);
+Result<std::string> OpenDataKey(kms::KeyService* keys, const Record& record, const KeyRequest& req);
 
 }  // namespace hydrant::server::sse

@@ -74,8 +74,8 @@ Result<sse::NewDataKey> DeliveryKey(kms::KeyService* keys, const iam::ServiceRol
   if (roles) {
     auto s = roles->ServiceSession(iam::kFirehoseService, meta.role_arn);
     if (!s.ok()) {
-      return store::SinkError(store::kS3AccessDenied, std::string(kS3AccessDeniedText) + " (" +
-                                                          s.status().message() + ")");
+      return store::SinkError(store::kS3AccessDenied,
+                              std::string(kS3AccessDeniedText) + " (" + s.status().message() + ")");
     }
     session = std::move(s).value();
   }

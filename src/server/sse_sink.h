@@ -31,7 +31,10 @@ class SseSink final : public store::ObjectSink {
   // None owned; all must outlive the sink. `roles` null: roles not enforced.
   SseSink(store::ObjectSink* inner, kms::KeyService* keys, const iam::ServiceRoles* roles,
           std::string region)
-      : inner_(inner), keys_(keys), roles_(roles), via_service_("s3." + region + ".amazonaws.com") {}
+      : inner_(inner),
+        keys_(keys),
+        roles_(roles),
+        via_service_("s3." + region + ".amazonaws.com") {}
 
   Result<std::unique_ptr<store::ObjectWriter>> BeginPut(std::string_view bucket,
                                                         std::string_view key,

@@ -193,6 +193,8 @@ def test_boto3_ranges_multipart_copy_and_context(server):
         pr = s3.upload_part(Bucket="vault", Key="py/mp", UploadId=up["UploadId"], PartNumber=n, Body=body)
         assert pr["ServerSideEncryption"] == "aws:kms"
         parts.append({"PartNumber": n, "ETag": pr["ETag"]})
+    listed = s3.list_parts(Bucket="vault", Key="py/mp", UploadId=up["UploadId"])["Parts"]
+    assert [p["Size"] for p in listed] == [len(p1), len(p2)]
     done = s3.complete_multipart_upload(Bucket="vault", Key="py/mp", UploadId=up["UploadId"],
                                         MultipartUpload={"Parts": parts})
     assert done["ServerSideEncryption"] == "aws:kms" and done["SSEKMSKeyId"] == key["Arn"]
