@@ -46,6 +46,7 @@
 #include "processing/invoker_registry.h"
 #include "server/aws_json.h"
 #include "server/delivery_role.h"
+#include "server/sse_sink.h"
 #include "server/http_server.h"
 #include "server/request_auth.h"
 #include "server/router.h"
@@ -296,6 +297,12 @@ int Serve(const hydrant::app::Config& cfg) {
   server::RoleCheckedSink role_checked(store->get(), identities->get(), &delivery_authz);
   store::ObjectSink* embedded_sink = store->get();
   if (cfg.EnforceRoles()) embedded_sink = &role_checked;
+  // A stream's SSE-KMS key (KMSEncryptionConfig) encrypts what it writes into the
+  // embedded store; with roles enforced, its role must be allowed
+  // kms:GenerateDataKey (server/sse_sink.h).
+  server::SseSink sse_sink(embedded_sink, keys->get(),
+                           cfg.EnforceRoles() ? identities->get() : nullptr, cfg.account.region);
+  embedded_sink = &sse_sink;
   // ... and a Lambda processor's function runs only if its role may invoke it.
   server::RoleCheckedInvoker role_checked_invoker(invokers->get(), identities->get(),
                                                   &delivery_authz, cfg.account);

@@ -27,6 +27,10 @@ struct ObjectMeta {
   // AWSKMSKeyARN; "" = no SSE-KMS headers).
   std::string role_arn;
   std::string sse_kms_key_id;
+  // How the stored bytes are encrypted (server/sse_format.h's Record: the
+  // algorithm, the KMS key, the wrapped data key); "" = stored as given. The
+  // store keeps it with the object and its upload and never interprets it.
+  std::string encryption;
 };
 
 struct ObjectInfo {
@@ -39,7 +43,7 @@ struct ObjectInfo {
   ObjectMeta meta;
   std::string data_path;  // file holding the bytes (for streaming GetObject)
   // The sizes of the parts, in order, for an object made by a multipart upload;
-  // empty otherwise. (Not filled by List.)
+  // empty otherwise. (Filled by List only for encrypted objects.)
   std::vector<uint64_t> part_sizes;
 };
 

@@ -191,8 +191,10 @@ Status ObjectStore::Load() {
     }
     auto bucket = std::make_unique<Bucket>();
     bucket->creation_ms = LoadBucketTime(name);
-    if (auto policy = fs::ReadFile(BucketDir(name) + "/" + kBucketPolicyFile); policy.ok()) {
-      bucket->policy = std::make_shared<const std::string>(std::move(policy).value());
+    for (const char* doc : {kBucketPolicyFile, store_format::kBucketEncryptionFile}) {
+      if (auto text = fs::ReadFile(BucketDir(name) + "/" + doc); text.ok()) {
+        bucket->docs[doc] = std::make_shared<const std::string>(std::move(text).value());
+      }
     }
     buckets_.emplace(name, std::move(bucket));
   }
@@ -290,32 +292,53 @@ Status ObjectStore::DeleteBucket(std::string_view name) {
   return Status::Ok();
 }
 
-Status ObjectStore::SetBucketPolicy(std::string_view name, std::string_view json) {
+Status ObjectStore::SetBucketDocument(std::string_view name, const char* file,
+                                      std::string_view text) {
   std::shared_lock lock(mu_);
   auto it = buckets_.find(name);
   if (it == buckets_.end()) return Status::NotFound("The specified bucket does not exist");
   Bucket& b = *it->second;
-  std::lock_guard plock(b.policy_mu);
-  const std::string path = BucketDir(name) + "/" + kBucketPolicyFile;
-  if (json.empty()) {
+  std::lock_guard dlock(b.docs_mu);
+  const std::string path = BucketDir(name) + "/" + file;
+  if (text.empty()) {
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
       return Status::FromErrno("unlink " + path, errno);
     }
     HYDRANT_RETURN_IF_ERROR(fs::SyncDir(BucketDir(name)));
-    b.policy.reset();
+    b.docs.erase(file);
     return Status::Ok();
   }
-  HYDRANT_RETURN_IF_ERROR(fs::WriteFileAtomic(path, json));
-  b.policy = std::make_shared<const std::string>(json);
+  HYDRANT_RETURN_IF_ERROR(fs::WriteFileAtomic(path, text));
+  b.docs[file] = std::make_shared<const std::string>(text);
   return Status::Ok();
 }
 
-Result<std::shared_ptr<const std::string>> ObjectStore::BucketPolicy(std::string_view name) const {
+Result<std::shared_ptr<const std::string>> ObjectStore::BucketDocument(std::string_view name,
+                                                                       const char* file) const {
   std::shared_lock lock(mu_);
   auto it = buckets_.find(name);
   if (it == buckets_.end()) return Status::NotFound("The specified bucket does not exist");
-  std::lock_guard plock(it->second->policy_mu);
-  return it->second->policy;
+  std::lock_guard dlock(it->second->docs_mu);
+  auto doc = it->second->docs.find(file);
+  if (doc == it->second->docs.end()) return std::shared_ptr<const std::string>();
+  return doc->second;
+}
+
+Status ObjectStore::SetBucketPolicy(std::string_view name, std::string_view json) {
+  return SetBucketDocument(name, kBucketPolicyFile, json);
+}
+
+Result<std::shared_ptr<const std::string>> ObjectStore::BucketPolicy(std::string_view name) const {
+  return BucketDocument(name, kBucketPolicyFile);
+}
+
+Status ObjectStore::SetBucketEncryption(std::string_view name, std::string_view config) {
+  return SetBucketDocument(name, store_format::kBucketEncryptionFile, config);
+}
+
+Result<std::shared_ptr<const std::string>> ObjectStore::BucketEncryption(
+    std::string_view name) const {
+  return BucketDocument(name, store_format::kBucketEncryptionFile);
 }
 
 bool ObjectStore::BucketExists(std::string_view name) const {
@@ -524,6 +547,8 @@ Result<ListResult> ObjectStore::List(std::string_view bucket, const ListRequest&
     info.size = cur.row().size;
     info.etag = EtagOf(cur.row().md5, cur.row().parts);
     info.last_modified_ms = cur.row().mtime_ms;
+    info.meta.encryption = cur.row().meta.encryption;
+    info.part_sizes = cur.row().part_sizes;
     out.objects.push_back(std::move(info));
     out.next_start_after = key;
     ++count;

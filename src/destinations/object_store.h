@@ -168,6 +168,10 @@ class ObjectStore final : public ObjectSink {
   Status SetBucketPolicy(std::string_view bucket, std::string_view json);
   // Null when the bucket has none; NotFound when the bucket does not exist.
   Result<std::shared_ptr<const std::string>> BucketPolicy(std::string_view bucket) const;
+  // The bucket's default encryption (S3 Put/Get/DeleteBucketEncryption), kept in
+  // <bucket>/.encryption as the caller encodes it; "" removes it. As the policy.
+  Status SetBucketEncryption(std::string_view bucket, std::string_view config);
+  Result<std::shared_ptr<const std::string>> BucketEncryption(std::string_view bucket) const;
   std::vector<BucketInfo> ListBuckets() const;
 
   Result<std::unique_ptr<ObjectWriter>> BeginPut(std::string_view bucket, std::string_view key,
@@ -221,6 +225,10 @@ class ObjectStore final : public ObjectSink {
 
   ObjectStore(std::string root, int lock_fd, Env* env);
   Status Load();
+  // A bucket document (the policy, the default encryption): set ("" removes) and read.
+  Status SetBucketDocument(std::string_view name, const char* file, std::string_view text);
+  Result<std::shared_ptr<const std::string>> BucketDocument(std::string_view name,
+                                                            const char* file) const;
   // The creation time of the bucket folder `name`.
   int64_t LoadBucketTime(const std::string& name) const;
   // Imports a bucket of a store that kept one metadata file per object into the

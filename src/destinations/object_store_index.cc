@@ -49,7 +49,7 @@ enum Stmt {
 constexpr const char* kSql[kStmtCount] = {
     "SELECT key, size, md5, mtime_ms, data_id, parts, attrs FROM objects"
     " WHERE bucket = ?1 AND key = ?2",
-    "SELECT key, size, md5, mtime_ms, data_id, parts FROM objects"
+    "SELECT key, size, md5, mtime_ms, data_id, parts, attrs FROM objects"
     " WHERE bucket = ?1 AND key >= ?2 ORDER BY key",
     "SELECT 1 FROM objects WHERE data_id = ?2 AND bucket = ?1 LIMIT 1",
     "SELECT 1 FROM objects WHERE bucket = ?1 LIMIT 1",
@@ -90,7 +90,8 @@ sqlite3_stmt* BindUpsert(sqlite3_stmt* s, std::string_view bucket, const Indexed
   const ObjectMeta defaults;
   bool plain = obj.part_sizes.empty() && obj.meta.user_meta.empty() &&
                obj.meta.content_type == defaults.content_type &&
-               obj.meta.content_encoding == defaults.content_encoding;
+               obj.meta.content_encoding == defaults.content_encoding &&
+               obj.meta.encryption.empty();
   BindBlob(s, 8, plain ? std::string() : store_format::EncodeAttrs(obj.meta, obj.part_sizes));
   return s;
 }
@@ -427,6 +428,17 @@ Status ObjectIndex::Cursor::Step() {
   valid_ = rc == SQLITE_ROW;
   if (valid_) {
     ReadRow(s, &row_);
+    // The attributes of encrypted objects only (their listed size is the
+    // plaintext's, which needs the record and the part sizes).
+    row_.meta = ObjectMeta();
+    row_.part_sizes.clear();
+    const char* a = static_cast<const char*>(sqlite3_column_blob(s, 6));
+    std::string_view attrs(a ? a : "", static_cast<size_t>(sqlite3_column_bytes(s, 6)));
+    if (attrs.find("\nsse ") != std::string_view::npos &&
+        !store_format::DecodeAttrs(attrs, &row_.meta, &row_.part_sizes)) {
+      return Status::IoError("object index " + index_->path_ + ": damaged attributes of key " +
+                             row_.key);
+    }
     return Status::Ok();
   }
   if (rc == SQLITE_DONE) return Status::Ok();

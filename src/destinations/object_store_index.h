@@ -45,7 +45,7 @@ struct IndexedObject {
   int64_t mtime_ms = 0;
   uint64_t data_id = 0;
   size_t parts = 0;  // read back only: Put stores part_sizes.size()
-  // Filled by Get, not by a Cursor (listings do not need them).
+  // Filled by Get; by a Cursor only for encrypted objects (ObjectMeta::encryption).
   ObjectMeta meta;
   std::vector<uint64_t> part_sizes;
 };

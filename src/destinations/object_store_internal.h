@@ -59,9 +59,10 @@ struct ObjectStore::Upload {
 // store keeps in memory per bucket.
 struct ObjectStore::Bucket {
   int64_t creation_ms = 0;
-  // The bucket policy document (null = none); replaced whole under policy_mu.
-  std::shared_ptr<const std::string> policy;
-  mutable std::mutex policy_mu;
+  // The bucket's documents (kBucketPolicyFile, kBucketEncryptionFile), by file
+  // name; absent = none. Each replaced whole under docs_mu.
+  std::map<std::string, std::shared_ptr<const std::string>, std::less<>> docs;
+  mutable std::mutex docs_mu;
   // Held exclusively from a data file's rename to its index row's commit, while a
   // row is removed, and while the sweep judges a data file; shared while a row is
   // read and its data file opened (so the file opened is the one the row names).

@@ -6,7 +6,7 @@ namespace {
 constexpr std::string_view kCodes[] = {
     kS3AccessDenied,   kS3NoSuchBucket,   kS3KmsNotFound,        kS3KmsRequestLimitExceeded,
     kS3AccountProblem, kS3AllAccessDisabled, kS3InvalidPayer,    kS3NotSignedUp,
-    kS3MethodNotAllowed, kInternalError,
+    kS3MethodNotAllowed, kInternalError, kS3KmsDisabled, kS3KmsInvalidState, kS3KmsAccessDenied,
 };
 
 // The known code `c` is, as a constant of static storage ("" when unknown).

@@ -20,6 +20,12 @@ inline constexpr std::string_view kS3AccessDenied = "S3.AccessDenied";
 inline constexpr std::string_view kS3NoSuchBucket = "S3.NoSuchBucket";
 inline constexpr std::string_view kS3KmsNotFound = "S3.KMS.NotFoundException";
 inline constexpr std::string_view kS3KmsRequestLimitExceeded = "S3.KMS.RequestLimitExceeded";
+// SSE-KMS delivery into the embedded store (server/sse_sink.h): a disabled key,
+// a key pending deletion, a role KMS does not allow. Firehose's published list
+// names only the two codes above; these follow its S3.KMS.<KMS exception> form.
+inline constexpr std::string_view kS3KmsDisabled = "S3.KMS.DisabledException";
+inline constexpr std::string_view kS3KmsInvalidState = "S3.KMS.KMSInvalidStateException";
+inline constexpr std::string_view kS3KmsAccessDenied = "S3.KMS.AccessDeniedException";
 inline constexpr std::string_view kS3AccountProblem = "S3.AccountProblem";
 inline constexpr std::string_view kS3AllAccessDisabled = "S3.AllAccessDisabled";
 inline constexpr std::string_view kS3InvalidPayer = "S3.InvalidPayer";

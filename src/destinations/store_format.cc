@@ -127,6 +127,7 @@ void EncodeObjectMeta(std::string* s, const ObjectMeta& meta) {
   Field(s, "content_type", Escape(meta.content_type));
   Field(s, "content_encoding", Escape(meta.content_encoding));
   for (const auto& [k, v] : meta.user_meta) Field(s, "meta", Escape(k) + " " + Escape(v));
+  if (!meta.encryption.empty()) Field(s, "sse", Escape(meta.encryption));
 }
 
 // Parses a content_type / content_encoding / meta field into `meta`. Returns
@@ -149,6 +150,10 @@ bool DecodeObjectMetaField(const std::string& name, const std::string& value, Ob
     auto v = Unescape(std::string_view(value).substr(sp + 1));
     if (!k || !v) return false;
     meta->user_meta[*k] = *v;
+  } else if (name == "sse") {
+    auto v = Unescape(value);
+    if (!v) return false;
+    meta->encryption = *v;
   } else {
     *known = false;
   }

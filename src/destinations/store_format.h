@@ -15,6 +15,9 @@
 //   <bucket>/.bucket                        bucket metadata (creation time)
 //   <bucket>/.policy                        the bucket policy (S3 PutBucketPolicy): the JSON
 //                                           document as sent, written atomically; absent = none
+//   <bucket>/.encryption                    the bucket's default encryption (S3
+//                                           PutBucketEncryption), as the caller's module wrote
+//                                           it (server/s3_sse.cc); absent = none
 //   <bucket>/<hh>/<sha>.<id>.data           object bytes (the row names the current one)
 //   <bucket>/<hh>/<sha>.meta                object metadata of stores written before the
 //                                           index: imported once at Open, then removed
@@ -51,6 +54,7 @@
 //     (one per x-amz-meta-*, lower-case)    number <1..10000>
 //   part_sizes <size>,<size>,...            size <decimal bytes>
 //     (objects made by a multipart upload)  md5 <32 hex>
+//   sse <escaped>  (encrypted objects and uploads: server/sse_format.h's record)
 //   end                                     mtime_ms <ms since the epoch>
 //                                           data <16 hex>
 //   hydrant-bucket 1                        end
@@ -76,6 +80,7 @@ inline constexpr char kTmpDir[] = ".tmp";
 inline constexpr char kLockFile[] = ".lock";
 inline constexpr char kBucketFile[] = ".bucket";
 inline constexpr char kBucketPolicyFile[] = ".policy";
+inline constexpr char kBucketEncryptionFile[] = ".encryption";
 inline constexpr char kUploadsDir[] = ".uploads";
 inline constexpr char kUploadFile[] = "upload";
 // The object index (SQLite; schema in object_store_index.cc), with SQLite's own

@@ -20,6 +20,7 @@
 #include "server/aws_query.h"
 #include "server/firehose_api.h"
 #include "server/iam_api.h"
+#include "kms/key_store.h"
 #include "server/kms_api.h"
 #include "server/lambda_api.h"
 #include "server/logs_api.h"
@@ -295,7 +296,10 @@ void Router::SetIdentityStore(iam::IdentityStore* store, AssumeDecider may_assum
   impl_->sts = store ? std::make_unique<StsApi>(store, std::move(may_assume)) : nullptr;
 }
 
-void Router::SetKeyStore(kms::KeyStore* keys) { impl_->kms = KmsApi(keys, &impl_->authz); }
+void Router::SetKeyStore(kms::KeyStore* keys) {
+  impl_->kms = KmsApi(keys, &impl_->authz);
+  impl_->s3.SetKeyService(keys);  // SSE in the embedded store
+}
 
 void Router::SetRequestAuth(const RequestAuth* auth) {
   impl_->auth = auth != nullptr ? auth : &impl_->open_auth;

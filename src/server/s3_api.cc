@@ -31,7 +31,6 @@ constexpr const char* kUnsupported[] = {"versioning",
                                         "logging",
                                         "notification",
                                         "replication",
-                                        "encryption",
                                         "object-lock",
                                         "versions",
                                         "accelerate",
@@ -105,6 +104,8 @@ void S3Api::Handle(const http::Request& req, http::Response* resp) {
   s3::Context c{req, resp, NewHexRequestId(), std::string(req.Path()), req.method == "HEAD", {},
                 {},  {}};
   c.disk_full = disk_full_;
+  c.keys = keys_;
+  c.via_service = "s3." + region_ + ".amazonaws.com";
   resp->SetHeader("x-amz-request-id", c.request_id);
   resp->SetHeader("x-amz-id-2", c.request_id);
   c.query.items = http::ParseQuery(req.Query());
@@ -157,6 +158,9 @@ void S3Api::Handle(const http::Request& req, http::Response* resp) {
     case Op::kGetBucketPolicy: return s3::GetBucketPolicy(c, store_);
     case Op::kPutBucketPolicy: return s3::PutBucketPolicy(c, store_);
     case Op::kDeleteBucketPolicy: return s3::DeleteBucketPolicy(c, store_);
+    case Op::kGetBucketEncryption: return s3::GetBucketEncryption(c, store_);
+    case Op::kPutBucketEncryption: return s3::PutBucketEncryption(c, store_);
+    case Op::kDeleteBucketEncryption: return s3::DeleteBucketEncryption(c, store_);
     case Op::kGetObject: return s3::GetObject(c, store_);
     case Op::kPutObject: return s3::PutObject(c, store_);
     case Op::kCopyObject: return s3::CopyObject(c, store_);

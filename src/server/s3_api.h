@@ -28,6 +28,9 @@
 namespace hydrant::store {
 class ObjectStore;
 }
+namespace hydrant::kms {
+class KeyService;
+}
 
 namespace hydrant::server {
 
@@ -44,6 +47,11 @@ class S3Api {
         std::atomic<uint64_t>* disk_full = nullptr, const Authorizer* authz = nullptr);
 
   void Handle(const http::Request& req, http::Response* resp);
+
+  // The KMS of server-side encryption (SSE-S3, SSE-KMS; server/s3_sse.cc). Null
+  // (the default): requests asking for SSE are refused with NotImplemented. Set
+  // before serving; must outlive this object.
+  void SetKeyService(kms::KeyService* keys) { keys_ = keys; }
 
   // True for anything that is not a Firehose JSON call (those carry X-Amz-Target).
   static bool IsS3Request(const http::Request& req);
@@ -62,6 +70,7 @@ class S3Api {
   std::string region_;
   std::atomic<uint64_t>* disk_full_;
   const Authorizer* authz_;
+  kms::KeyService* keys_ = nullptr;
 };
 
 }  // namespace hydrant::server

@@ -14,6 +14,7 @@
 #include "server/authorization.h"
 #include "server/s3_checksum.h"
 #include "server/s3_handlers.h"
+#include "server/sse_format.h"
 #include "server/s3_strings.h"
 #include "server/xml_reader.h"
 
@@ -29,7 +30,10 @@ void Contents(XmlWriter& w, const store::ObjectInfo& o, bool url, bool owner) {
   w.Element("Key", MaybeEncode(o.key, url));
   w.Element("LastModified", Iso8601(o.last_modified_ms));
   w.Element("ETag", o.etag);
-  w.Element("Size", std::to_string(o.size));
+  // An encrypted object lists its plaintext size (server/sse_format.h).
+  uint64_t size = o.size;
+  if (!o.meta.encryption.empty()) size = sse::PlainTotal(o.size, o.part_sizes).value_or(o.size);
+  w.Element("Size", std::to_string(size));
   if (owner) WriteOwner(w);
   w.Element("StorageClass", "STANDARD");
   w.Close();

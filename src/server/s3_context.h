@@ -23,6 +23,9 @@
 namespace hydrant::server {
 class Authorizer;
 }
+namespace hydrant::kms {
+class KeyService;
+}
 
 namespace hydrant::server::s3 {
 
@@ -61,6 +64,10 @@ struct Context {
   std::atomic<uint64_t>* disk_full = nullptr;  // counts 507 answers; may be null
   // Authorizes what a handler decides per item (DeleteObjects' keys); may be null.
   const Authorizer* authz = nullptr;
+  // Server-side encryption (s3_sse.cc): the KMS, null = SSE refused as not
+  // implemented; kms:ViaService for the requests S3 makes to KMS on the caller's behalf.
+  kms::KeyService* keys = nullptr;
+  std::string via_service = {};
 };
 
 // AWS's AccessDenied reply (403) with the authorizer's message.

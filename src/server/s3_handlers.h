@@ -28,6 +28,10 @@ void DeleteObjects(Context& c, store::ObjectStore* store);
 void GetBucketPolicy(Context& c, store::ObjectStore* store);
 void PutBucketPolicy(Context& c, store::ObjectStore* store);
 void DeleteBucketPolicy(Context& c, store::ObjectStore* store);
+// The bucket's default encryption (s3_sse.cc): GET, PUT and DELETE ?encryption.
+void GetBucketEncryption(Context& c, store::ObjectStore* store);
+void PutBucketEncryption(Context& c, store::ObjectStore* store);
+void DeleteBucketEncryption(Context& c, store::ObjectStore* store);
 
 // Object operations (s3_object_ops.cc). GetObject answers HEAD too.
 void GetObject(Context& c, store::ObjectStore* store);

@@ -10,6 +10,7 @@
 #include "destinations/object_store.h"
 #include "server/s3_handlers.h"
 #include "server/s3_payload.h"
+#include "server/s3_sse.h"
 #include "server/s3_strings.h"
 #include "server/xml_reader.h"
 
@@ -30,8 +31,15 @@ void MultipartError(Context& c, const Status& st) {
 
 void CreateMultipartUpload(Context& c, store::ObjectStore* store) {
   if (!ValidKeyOrError(c)) return;
-  auto up = store->CreateMultipartUpload(c.bucket, c.key, MetaFromRequest(c.req));
+  if (!store->BucketExists(c.bucket)) return NoSuchBucket(c);
+  // An encrypted upload's data key is made now; every part is encrypted with it
+  // (a segment each, server/sse_format.h).
+  store::ObjectMeta meta = MetaFromRequest(c.req);
+  std::optional<sse::NewDataKey> key;
+  if (!EncryptNewObject(c, store, &meta, &key)) return;
+  auto up = store->CreateMultipartUpload(c.bucket, c.key, meta);
   if (!up.ok()) return MultipartError(c, up.status());
+  if (key) SseHeaders(c, key->record);
   XmlWriter w = StartXmlReply("InitiateMultipartUploadResult");
   w.Element("Bucket", c.bucket);
   w.Element("Key", c.key);
@@ -49,12 +57,30 @@ void UploadPart(Context& c, store::ObjectStore* store) {
   // off or a digest does not hold.
   auto writer = store->BeginUploadPart(c.bucket, c.key, c.query.Get("uploadId"), *n);
   if (!writer.ok()) return MultipartError(c, writer.status());
+  // The part of an encrypted upload is encrypted with the upload's data key.
+  store::ListPartsRequest one;
+  one.max_parts = 1;
+  auto upload = store->ListParts(c.bucket, c.key, c.query.Get("uploadId"), one);
+  if (!upload.ok()) return MultipartError(c, upload.status());
+  std::optional<sse::Record> record;
+  if (!StoredRecord(c, upload->upload.meta.encryption, &record)) return;
+  ByteSink* sink = writer->get();
+  std::optional<sse::ChunkEncryptor> encryptor;
+  if (record) {
+    std::string data_key;
+    if (!ObjectDataKey(c, *record, c.key, &data_key)) return;
+    sink = &encryptor.emplace(std::move(data_key), sink);
+  }
   std::vector<std::pair<std::string, std::string>> checksums;
-  if (!StreamPayload(c, writer->get(), &checksums)) return;
+  if (!StreamPayload(c, sink, &checksums)) return;
+  if (encryptor) {
+    if (Status st = encryptor->Finish(); !st.ok()) return MultipartError(c, st);
+  }
   auto part = (*writer)->Commit();
   if (!part.ok()) return MultipartError(c, part.status());
   c.resp->status = 200;
   c.resp->SetHeader("ETag", part->etag);
+  if (record) SseHeaders(c, *record);
   for (const auto& [name, value] : checksums) c.resp->SetHeader(name, value);
 }
 
@@ -80,6 +106,7 @@ void CompleteMultipartUpload(Context& c, store::ObjectStore* store) {
   }
   auto info = store->CompleteMultipartUpload(c.bucket, c.key, c.query.Get("uploadId"), parts);
   if (!info.ok()) return MultipartError(c, info.status());
+  if (auto record = sse::DecodeRecord(info->meta.encryption)) SseHeaders(c, *record);
   std::string host(TrimSpaces(c.req.Header("Host")));
   XmlWriter w = StartXmlReply("CompleteMultipartUploadResult");
   w.Element("Location", (host.empty() ? "" : "http://" + host) + "/" + c.bucket + "/" +
@@ -123,7 +150,10 @@ void ListParts(Context& c, store::ObjectStore* store) {
     w.Element("PartNumber", std::to_string(p.part_number));
     w.Element("LastModified", Iso8601(p.last_modified_ms));
     w.Element("ETag", p.etag);
-    w.Element("Size", std::to_string(p.size));
+    // A part of an encrypted upload lists its plaintext size (server/sse_format.h).
+    uint64_t size = p.size;
+    if (!r->upload.meta.encryption.empty()) size = sse::PlainSize(p.size).value_or(p.size);
+    w.Element("Size", std::to_string(size));
     w.Close();
   }
   w.Close();

@@ -15,6 +15,7 @@
 #include "destinations/object_store.h"
 #include "server/s3_handlers.h"
 #include "server/s3_payload.h"
+#include "server/s3_sse.h"
 #include "server/s3_strings.h"
 
 namespace hydrant::server::s3 {
@@ -178,6 +179,21 @@ void GetObject(Context& c, store::ObjectStore* store) {
     return InternalError(c, found);
   }
   const store::ObjectInfo* info = &obj.info;
+  // An encrypted object: its sizes are the plaintext's, its data key opened
+  // for the caller below (s3_sse.h).
+  std::optional<sse::Record> record;
+  if (!StoredRecord(c, info->meta.encryption, &record)) return;
+  uint64_t size = info->size;
+  std::vector<uint64_t> parts = info->part_sizes;
+  std::vector<uint64_t> cipher_segments;
+  if (record) {
+    cipher_segments = sse::Segments(info->size, parts);
+    auto plain = sse::PlainSizes(cipher_segments);
+    if (!plain) return InternalError(c, Status::Corruption("encrypted object: impossible size"));
+    size = 0;
+    for (uint64_t p : *plain) size += p;
+    if (!parts.empty()) parts = std::move(*plain);
+  }
   if (c.query.Has("versionId") && c.query.Get("versionId") != "null") {
     return Error(c, 400, "InvalidArgument", "Invalid version id specified",
                  {{"ArgumentName", "versionId"}, {"ArgumentValue", c.query.Get("versionId")}});
@@ -209,13 +225,11 @@ void GetObject(Context& c, store::ObjectStore* store) {
     return not_modified();
   }
 
-  uint64_t size = info->size;
   uint64_t first = 0, length = size;
   bool partial = false;
   if (c.query.Has("partNumber")) {
     // A multipart object answers with the bytes of that part (206, as S3); any
     // other object has one part, the whole object.
-    const auto& parts = info->part_sizes;
     size_t count = parts.empty() ? 1 : parts.size();
     auto n = PartNumberParam(c);
     if (!n) return;
@@ -244,6 +258,11 @@ void GetObject(Context& c, store::ObjectStore* store) {
       length = r.last - r.first + 1;
     }
   }
+  std::string data_key;
+  if (record) {
+    if (!ObjectDataKey(c, *record, c.key, &data_key)) return;
+    SseHeaders(c, *record);
+  }
   ObjectHeaders(c, *info);
   if (partial) {
     c.resp->status = 206;
@@ -257,7 +276,12 @@ void GetObject(Context& c, store::ObjectStore* store) {
     c.resp->content_length_override = length;
     return;
   }
-  if (length > 0) {
+  if (record && length > 0) {
+    // Only the chunks that hold the range are read and decrypted.
+    auto plain = sse::ReadPlain(obj.data.get(), data_key, cipher_segments, first, length);
+    if (!plain.ok()) return InternalError(c, plain.status());
+    c.resp->body = std::move(plain).value();
+  } else if (length > 0) {
     c.resp->file = std::move(obj.data);
     c.resp->file_offset = first;
     c.resp->file_length = length;
@@ -267,16 +291,27 @@ void GetObject(Context& c, store::ObjectStore* store) {
 void PutObject(Context& c, store::ObjectStore* store) {
   if (!ValidKeyOrError(c)) return;
   if (!store->BucketExists(c.bucket)) return NoSuchBucket(c);
-  // Streamed into the store's temp file; dropped uncommitted (nothing visible)
-  // when the body breaks off or a digest does not hold.
-  auto writer = store->BeginPut(c.bucket, c.key, MetaFromRequest(c.req));
+  store::ObjectMeta meta = MetaFromRequest(c.req);
+  std::optional<sse::NewDataKey> key;
+  if (!EncryptNewObject(c, store, &meta, &key)) return;
+  // Streamed into the store's temp file (through the encryptor for SSE);
+  // dropped uncommitted (nothing visible) when the body breaks off or a digest
+  // does not hold.
+  auto writer = store->BeginPut(c.bucket, c.key, meta);
   if (!writer.ok()) return StoreError(c, writer.status());
+  ByteSink* sink = writer->get();
+  std::optional<sse::ChunkEncryptor> encryptor;
+  if (key) sink = &encryptor.emplace(key->data_key, sink);
   std::vector<std::pair<std::string, std::string>> checksums;
-  if (!StreamPayload(c, writer->get(), &checksums)) return;
+  if (!StreamPayload(c, sink, &checksums)) return;
+  if (encryptor) {
+    if (Status st = encryptor->Finish(); !st.ok()) return StoreError(c, st);
+  }
   auto info = (*writer)->Commit();
   if (!info.ok()) return StoreError(c, info.status());
   c.resp->status = 200;
   c.resp->SetHeader("ETag", info->etag);
+  if (key) SseHeaders(c, key->record);
   for (const auto& [name, value] : checksums) c.resp->SetHeader(name, value);
 }
 
@@ -313,31 +348,61 @@ void CopyObject(Context& c, store::ObjectStore* store) {
     return Error(c, 400, "InvalidArgument", "Unknown metadata directive.",
                  {{"ArgumentName", "x-amz-metadata-directive"}, {"ArgumentValue", directive}});
   }
-  if (directive == "COPY" && src_bucket == c.bucket && src_key == c.key) {
+  const bool sse_headers = c.req.HasHeader("x-amz-server-side-encryption");
+  if (directive == "COPY" && src_bucket == c.bucket && src_key == c.key && !sse_headers) {
     return Error(c, 400, "InvalidRequest",
                  "This copy request is illegal because it is trying to copy an object to itself "
                  "without changing the object's metadata, storage class, website redirect "
                  "location or encryption attributes.");
   }
   store::ObjectMeta meta = directive == "COPY" ? source->info.meta : MetaFromRequest(c.req);
+  // The copy is encrypted as the request (or the target bucket's default) says,
+  // not as the source was: the source is decrypted (the caller needs
+  // kms:Decrypt on its key) and the target gets a data key of its own.
+  std::optional<sse::Record> src_record;
+  if (!StoredRecord(c, source->info.meta.encryption, &src_record)) return;
+  std::string src_data_key;
+  if (src_record) {
+    Context src_c = c;
+    src_c.bucket = src_bucket;
+    if (!ObjectDataKey(src_c, *src_record, src_key, &src_data_key)) return;
+  }
+  std::optional<sse::NewDataKey> key;
+  if (!EncryptNewObject(c, store, &meta, &key)) return;
   const int fd = source->data.get();  // the source as it was when opened
   auto writer = store->BeginPut(c.bucket, c.key, meta);
   if (!writer.ok()) return StoreError(c, writer.status());
-  std::string buf(1 << 20, '\0');
+  ByteSink* sink = writer->get();
+  std::optional<sse::ChunkEncryptor> encryptor;
+  if (key) sink = &encryptor.emplace(key->data_key, sink);
   Status st;
-  while (st.ok()) {
-    ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      st = Status::FromErrno("read " + source->info.data_path, errno);
-      break;
+  if (src_record) {
+    const auto segments = sse::Segments(source->info.size, source->info.part_sizes);
+    auto total = sse::PlainTotal(source->info.size, source->info.part_sizes);
+    if (!total) st = Status::Corruption("encrypted object: impossible size");
+    for (uint64_t at = 0; st.ok() && at < *total; at += 1 << 20) {
+      auto bytes = sse::ReadPlain(fd, src_data_key, segments, at,
+                                  std::min<uint64_t>(1 << 20, *total - at));
+      st = bytes.ok() ? sink->Write(*bytes) : bytes.status();
     }
-    if (n == 0) break;
-    st = (*writer)->Write(std::string_view(buf.data(), static_cast<size_t>(n)));
+  } else {
+    std::string buf(1 << 20, '\0');
+    while (st.ok()) {
+      ssize_t n = ::read(fd, buf.data(), buf.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        st = Status::FromErrno("read " + source->info.data_path, errno);
+        break;
+      }
+      if (n == 0) break;
+      st = sink->Write(std::string_view(buf.data(), static_cast<size_t>(n)));
+    }
   }
+  if (st.ok() && encryptor) st = encryptor->Finish();
   if (!st.ok()) return IsDiskFull(st) ? StoreError(c, st) : InternalError(c, st);
   auto done = (*writer)->Commit();
   if (!done.ok()) return StoreError(c, done.status());
+  if (key) SseHeaders(c, key->record);
   XmlWriter w = StartXmlReply("CopyObjectResult");
   w.Element("LastModified", Iso8601(done->last_modified_ms));
   w.Element("ETag", done->etag);

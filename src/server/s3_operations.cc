@@ -15,6 +15,12 @@ Op Classify(const Context& c) {
       if (m == "DELETE") return Op::kDeleteBucketPolicy;
       return Op::kMethodNotAllowed;
     }
+    if (c.query.Has("encryption")) {
+      if (m == "GET") return Op::kGetBucketEncryption;
+      if (m == "PUT") return Op::kPutBucketEncryption;
+      if (m == "DELETE") return Op::kDeleteBucketEncryption;
+      return Op::kMethodNotAllowed;
+    }
     if (m == "GET") {
       if (c.query.Has("location")) return Op::kGetBucketLocation;
       return c.query.Has("list-type") ? Op::kListObjectsV2 : Op::kListObjectsV1;
@@ -86,6 +92,10 @@ std::vector<Access> AccessFor(Op op, const Context& c) {
     case Op::kGetBucketPolicy: return {On("s3:GetBucketPolicy", bucket, c)};
     case Op::kPutBucketPolicy: return {On("s3:PutBucketPolicy", bucket, c)};
     case Op::kDeleteBucketPolicy: return {On("s3:DeleteBucketPolicy", bucket, c)};
+    // S3 has no separate action for DeleteBucketEncryption.
+    case Op::kGetBucketEncryption: return {On("s3:GetEncryptionConfiguration", bucket, c)};
+    case Op::kPutBucketEncryption:
+    case Op::kDeleteBucketEncryption: return {On("s3:PutEncryptionConfiguration", bucket, c)};
     case Op::kGetObject: return {On("s3:GetObject", object, c)};
     case Op::kPutObject:
     case Op::kCreateMultipartUpload: {

@@ -25,6 +25,9 @@ enum class Op {
   kGetBucketPolicy,
   kPutBucketPolicy,
   kDeleteBucketPolicy,
+  kGetBucketEncryption,
+  kPutBucketEncryption,
+  kDeleteBucketEncryption,
   kGetObject,  // HEAD too
   kPutObject,
   kCopyObject,
