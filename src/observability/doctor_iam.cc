@@ -87,7 +87,7 @@ struct ParsedRole {
 
 std::string FirehoseCode(std::string_view action) {
   if (action.starts_with("lambda:")) return "Lambda.InvokeAccessDenied";
-  if (action.starts_with("kms:")) return "KMS.AccessDeniedException";
+  if (action.starts_with("kms:")) return std::string(store::kS3KmsAccessDenied);
   if (action.starts_with("logs:")) return "";  // error events are dropped, not a delivery error
   return std::string(store::kS3AccessDenied);
 }
@@ -401,8 +401,8 @@ std::optional<CheckResult> Doctor::CheckKmsStatically(const DoctorTarget& t) con
   Status usable = deps_.iam.keys->CheckUsable(cfg.kms_key_arn);
   if (!usable.ok()) {
     const std::string kms_code(usable.error_code());
-    std::string code = "KMS." + kms_code;
-    if (kms_code == kms::kInvalidStateException) code = "KMS.InvalidStateException";
+    // The code delivery logs for the same key (destinations/sink_errors.h).
+    std::string code = "S3.KMS." + kms_code;
     return MakeCheck(id, name, CheckStatus::kFailed,
                      "key " + meta->arn + " is " + std::string(kms::KeyStateName(meta->state)) +
                          ": " + usable.message(),
@@ -480,7 +480,7 @@ std::optional<CheckResult> Doctor::CheckKmsStatically(const DoctorTarget& t) con
                      ev + ", but the role " + cfg.role_arn + " may not use it: " +
                          join(denied_required) +
                          (denied_optional.empty() ? "" : "; " + join(denied_optional)),
-                     fix, "KMS.AccessDeniedException");
+                     fix, std::string(store::kS3KmsAccessDenied));
   }
   if (!denied_optional.empty()) {
     return MakeCheck(id, name, CheckStatus::kWarning, ev + "; " + join(denied_optional), fix);

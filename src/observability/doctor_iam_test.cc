@@ -231,7 +231,7 @@ TEST_F(DoctorIamTest, ADisabledKeyFailsAndPassesOnceEnabled) {
   ASSERT_TRUE(keys_->DisableKey(key->key_id).ok());
   CheckResult c = Get(Run(), "kms-key");
   EXPECT_EQ(c.status, CheckStatus::kFailed);
-  EXPECT_EQ(c.error_code, "KMS.DisabledException");
+  EXPECT_EQ(c.error_code, "S3.KMS.DisabledException");
   EXPECT_TRUE(Has(c, "key " + key->arn + " is Disabled")) << c.evidence;
   EXPECT_NE(c.fix.find("enable-key --key-id " + key->key_id), std::string::npos);
   ASSERT_TRUE(keys_->EnableKey(key->key_id).ok());
@@ -256,7 +256,7 @@ TEST_F(DoctorIamTest, AKeyPolicyDenyIsNamed) {
                 json::object{{"KMSEncryptionConfig", json::object{{"AWSKMSKeyARN", key->arn}}}}}});
   const CheckResult c = Get(Run(), "kms-key");
   EXPECT_EQ(c.status, CheckStatus::kFailed);
-  EXPECT_EQ(c.error_code, "KMS.AccessDeniedException");
+  EXPECT_EQ(c.error_code, "S3.KMS.AccessDeniedException");
   EXPECT_TRUE(Has(c, "statement \"NoDataKeys\" (#2)")) << c.evidence;
   EXPECT_TRUE(Has(c, "of key policy of " + key->arn)) << c.evidence;
 }

@@ -187,7 +187,7 @@ def test_a_disabled_kms_key_fails_until_enabled(server):
     line, checks = failing(h, "kms", "SSE-KMS key")
     assert "key %s is Disabled" % key["Arn"] in line, line
     c = checks["kms-key"]
-    assert c["status"] == "failed" and c["errorCode"] == "KMS.DisabledException", c
+    assert c["status"] == "failed" and c["errorCode"] == "S3.KMS.DisabledException", c
     assert "enable-key --key-id " + key["KeyId"] in c["fix"], c
 
     aws(h, "kms", "enable-key", "--key-id", key["KeyId"])
