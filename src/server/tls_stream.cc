@@ -1,5 +1,8 @@
 #include "server/tls_stream.h"
 
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <cstring>
 
 namespace hydrant::server {

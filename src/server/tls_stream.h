@@ -20,9 +20,6 @@
 // handlers never run inside the initiating call.
 #pragma once
 
-#include <sys/socket.h>
-
-#include <cerrno>
 #include <algorithm>
 #include <cstddef>
 #include <memory>
