@@ -33,5 +33,10 @@ Status SinkError(std::string_view firehose_code, std::string_view message, Statu
 
 bool HasFirehoseErrorCode(const Status& st) { return !KnownCode(st.error_code()).empty(); }
 
+std::string_view S3KmsCode(std::string_view kms_exception) {
+  if (kms_exception.empty()) return {};
+  return KnownCode("S3.KMS." + std::string(kms_exception));
+}
+
 
 }  // namespace hydrant::store

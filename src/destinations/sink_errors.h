@@ -43,6 +43,11 @@ std::string_view FirehoseErrorCode(const Status& st);
 Status SinkError(std::string_view firehose_code, std::string_view message,
                  StatusCode code = StatusCode::kUnavailable);
 
+// Firehose's code for KMS's exception `kms_exception` (kms/key_service.h:
+// "DisabledException" -> S3.KMS.DisabledException, ...), as delivery of an
+// SSE-KMS object reports it; "" when it is not one of the codes above.
+std::string_view S3KmsCode(std::string_view kms_exception);
+
 // Whether the Status carries one of the codes above (not another module's code).
 bool HasFirehoseErrorCode(const Status& st);
 

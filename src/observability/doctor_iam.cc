@@ -401,8 +401,9 @@ std::optional<CheckResult> Doctor::CheckKmsStatically(const DoctorTarget& t) con
   Status usable = deps_.iam.keys->CheckUsable(cfg.kms_key_arn);
   if (!usable.ok()) {
     const std::string kms_code(usable.error_code());
-    // The code delivery logs for the same key (destinations/sink_errors.h).
-    std::string code = "S3.KMS." + kms_code;
+    // The code delivery logs for the same key.
+    std::string code(store::S3KmsCode(kms_code));
+    if (code.empty()) code = std::string(store::kInternalError);
     return MakeCheck(id, name, CheckStatus::kFailed,
                      "key " + meta->arn + " is " + std::string(kms::KeyStateName(meta->state)) +
                          ": " + usable.message(),

@@ -120,5 +120,18 @@ TEST_F(SseSinkTest, UnusableKeysFailWithFirehosesCodesUntilFixed) {
   EXPECT_TRUE(st.message().starts_with("The provided AWS KMS key was not found.")) << st.message();
 }
 
+// The doctor names a key's problem with store::S3KmsCode; delivery with
+// KmsDeliveryError. Both must give the same code for each of KMS's errors.
+TEST(KmsDeliveryError, AgreesWithS3KmsCode) {
+  for (std::string_view kms_code : {kms::kNotFoundException, kms::kDisabledException,
+                                    kms::kInvalidStateException, kms::kAccessDeniedException}) {
+    Status st = KmsDeliveryError(Status(StatusCode::kInvalidArgument, "x").WithErrorCode(kms_code));
+    EXPECT_EQ(st.error_code(), store::S3KmsCode(kms_code)) << kms_code;
+    EXPECT_FALSE(store::S3KmsCode(kms_code).empty()) << kms_code;
+  }
+  EXPECT_EQ(store::S3KmsCode("ValidationException"), "");
+  EXPECT_EQ(store::S3KmsCode(""), "");
+}
+
 }  // namespace
 }  // namespace hydrant::server

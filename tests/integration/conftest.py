@@ -166,6 +166,22 @@ def make_delivery_role(iam, name="firehose"):
             "Resource": ["arn:aws:s3:::*", "arn:aws:s3:::*/*"]}]}))
 
 
+def put_role_policy(h, role_name, policy_name, doc):
+    """`aws iam put-role-policy` (CLI v2) with the document `doc`."""
+    aws(h, "iam", "put-role-policy", "--role-name", role_name, "--policy-name", policy_name,
+        "--policy-document", json.dumps(doc))
+
+
+def cli_role(h, name, trust=FIREHOSE_TRUST, **policies):
+    """`aws iam create-role` (CLI v2) with trust policy `trust` and inline policies
+    {policy name: document}; returns the role's ARN."""
+    aws(h, "iam", "create-role", "--role-name", name, "--assume-role-policy-document",
+        json.dumps(trust))
+    for policy_name, doc in policies.items():
+        put_role_policy(h, name, policy_name, doc)
+    return "arn:aws:iam::000000000000:role/" + name
+
+
 def read_objects(s3, bucket, prefix=""):
     """{key: body} of every object under prefix, in key order."""
     return {k: s3.get_object(Bucket=bucket, Key=k)["Body"].read() for k in list_keys(s3, bucket, prefix)}

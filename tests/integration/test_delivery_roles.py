@@ -11,15 +11,12 @@ import json
 import botocore.exceptions
 import pytest
 
-from conftest import (aws, json_lines, lambda_arn, lambda_function_toml, lambda_processing,
-                      list_keys, metric, read_objects, s3_dest, start_with_config, wait_for,
-                      write_handlers)
+from conftest import (aws, cli_role, json_lines, lambda_arn, lambda_function_toml, lambda_processing,
+                      list_keys, metric, put_role_policy, read_objects, s3_dest,
+                      start_with_config, wait_for, write_handlers)
 
 ACCOUNT = "000000000000"
 ROLE = "arn:aws:iam::%s:role/delivery" % ACCOUNT
-FIREHOSE_TRUST = {"Version": "2012-10-17", "Statement": [{
-    "Effect": "Allow", "Principal": {"Service": "firehose.amazonaws.com"},
-    "Action": "sts:AssumeRole"}]}
 WRITE_LAKE = {"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Action": ["s3:PutObject", "s3:ListBucket", "s3:GetBucketLocation"],
     "Resource": ["arn:aws:s3:::lake", "arn:aws:s3:::lake/*"]}]}
@@ -47,12 +44,7 @@ def server(tmp_path_factory):
     h = start_with_config(root, "[auth]\nenforce_roles = true\n\n[lambda]\n" + lambda_function_toml(
         "upper", runtime="python3", handler=hdir / "upper.py", timeout_seconds=10))
     aws(h, "s3api", "create-bucket", "--bucket", "lake")
-    aws(h, "iam", "create-role", "--role-name", "delivery",
-        "--assume-role-policy-document", json.dumps(FIREHOSE_TRUST))
-    aws(h, "iam", "put-role-policy", "--role-name", "delivery", "--policy-name", "write-lake",
-        "--policy-document", json.dumps(WRITE_LAKE))
-    aws(h, "iam", "put-role-policy", "--role-name", "delivery", "--policy-name", "write-logs",
-        "--policy-document", json.dumps(WRITE_LOGS))
+    cli_role(h, "delivery", **{"write-lake": WRITE_LAKE, "write-logs": WRITE_LOGS})
     yield h
     h.stop()
 
@@ -93,10 +85,9 @@ def test_a_role_firehose_cannot_assume_is_refused_at_create_and_update(server):
     for role, why in (("arn:aws:iam::%s:role/missing" % ACCOUNT, "no such role"),
                       ("arn:aws:iam::%s:role/users-only" % ACCOUNT, "trust without Firehose")):
         if why == "trust without Firehose":
-            aws(h, "iam", "create-role", "--role-name", "users-only", "--assume-role-policy-document",
-                json.dumps({"Version": "2012-10-17", "Statement": [{
-                    "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::%s:root" % ACCOUNT},
-                    "Action": "sts:AssumeRole"}]}))
+            cli_role(h, "users-only", trust={"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::%s:root" % ACCOUNT},
+                "Action": "sts:AssumeRole"}]})
         with pytest.raises(botocore.exceptions.ClientError) as e:
             create(h, "refused", role=role)
         err = e.value.response["Error"]
@@ -156,8 +147,7 @@ def test_a_role_without_the_permission_fails_until_it_gets_it(server):
         assert "no identity-based policy allows the s3:PutObject action" in events[0]["message"]
         assert not list_keys(h.client("s3"), "lake", "unpermitted/")
     finally:
-        aws(h, "iam", "put-role-policy", "--role-name", "delivery", "--policy-name", "write-lake",
-            "--policy-document", json.dumps(WRITE_LAKE))
+        put_role_policy(h, "delivery", "write-lake", WRITE_LAKE)
     wait_for(lambda: delivered(h, "unpermitted") == b"a\nb\n", timeout=40, what="delivery once allowed")
 
 
@@ -173,22 +163,17 @@ def test_a_role_that_may_not_invoke_the_function_fails_processing(server):
         "Access was denied. Ensure that the access policy allows access to the Lambda function."), failed[0]
     assert "lambda:InvokeFunction" in failed[0]["errorMessage"]
 
-    aws(h, "iam", "put-role-policy", "--role-name", "delivery", "--policy-name", "invoke",
-        "--policy-document", json.dumps({"Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Action": "lambda:InvokeFunction",
-            "Resource": lambda_arn("upper")}]}))
+    put_role_policy(h, "delivery", "invoke", {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": lambda_arn("upper")}]})
     put(h, "lambda", [b"two\n"])
     wait_for(lambda: delivered(h, "lambda") == b"TWO\n", timeout=30, what="the transformed record")
 
 
 def test_a_role_without_logs_permission_loses_its_error_events(server):
     h = server
-    aws(h, "iam", "create-role", "--role-name", "mute", "--assume-role-policy-document",
-        json.dumps(FIREHOSE_TRUST))
-    aws(h, "iam", "put-role-policy", "--role-name", "mute", "--policy-name", "list-only",
-        "--policy-document", json.dumps({"Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::lake"}]}))
-    create(h, "mute", role="arn:aws:iam::%s:role/mute" % ACCOUNT)
+    mute = cli_role(h, "mute", **{"list-only": {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::lake"}]}})
+    create(h, "mute", role=mute)
     put(h, "mute", [b"lost-log\n"])
     # Delivery fails (no s3:PutObject) and the event cannot be written (no
     # logs:PutLogEvents): the server's log says both.

@@ -11,13 +11,11 @@ import subprocess
 
 import pytest
 
-from conftest import (HYDRANT, aws, lambda_arn, lambda_function_toml, lambda_processing, s3_dest,
-                      start_with_config, write_handlers)
+from conftest import (FIREHOSE_TRUST, HYDRANT, aws, cli_role, lambda_arn, lambda_function_toml,
+                      lambda_processing, put_role_policy, s3_dest, start_with_config,
+                      write_handlers)
 
 ACCOUNT = "000000000000"
-FIREHOSE_TRUST = {"Version": "2012-10-17", "Statement": [{
-    "Effect": "Allow", "Principal": {"Service": "firehose.amazonaws.com"},
-    "Action": "sts:AssumeRole"}]}
 USERS_TRUST = {"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::%s:root" % ACCOUNT},
     "Action": "sts:AssumeRole"}]}
@@ -45,20 +43,6 @@ def server(tmp_path_factory):
         "echo", runtime="python3", handler=hdir / "echo.py", timeout_seconds=10))
     yield h
     h.stop()
-
-
-def role(h, name, trust=FIREHOSE_TRUST, **policies):
-    """Creates role `name` with inline policies {policy name: document}; returns its ARN."""
-    aws(h, "iam", "create-role", "--role-name", name, "--assume-role-policy-document",
-        json.dumps(trust))
-    for pname, doc in policies.items():
-        put_policy(h, name, pname, doc)
-    return "arn:aws:iam::%s:role/%s" % (ACCOUNT, name)
-
-
-def put_policy(h, role_name, policy_name, doc):
-    aws(h, "iam", "put-role-policy", "--role-name", role_name, "--policy-name", policy_name,
-        "--policy-document", json.dumps(doc))
 
 
 def bucket_rw(bucket):
@@ -102,7 +86,7 @@ def failing(h, name, check_name):
 
 def test_a_role_without_put_object_fails_until_granted(server):
     h = server
-    arn = role(h, "no-put", list=allow("s3:ListBucket", "arn:aws:s3:::no-put-b"))
+    arn = cli_role(h, "no-put", list=allow("s3:ListBucket", "arn:aws:s3:::no-put-b"))
     stream(h, "no-put", "no-put-b", arn)
     line, checks = failing(h, "no-put", "role permissions")
     assert ("missing: s3:PutObject on arn:aws:s3:::no-put-b/object (destination bucket "
@@ -112,7 +96,7 @@ def test_a_role_without_put_object_fails_until_granted(server):
     assert "s3:PutObject" in c["evidence"] and "put-role-policy" in c["fix"], c
     assert checks["role-trust"]["status"] == "passed", checks["role-trust"]
 
-    put_policy(h, "no-put", "rw", bucket_rw("no-put-b"))
+    put_role_policy(h, "no-put", "rw", bucket_rw("no-put-b"))
     _, text, checks = doctor(h, "no-put")
     assert checks["role-permissions"]["status"] == "passed", checks["role-permissions"]
     assert line_of(text, "role permissions").startswith("PASS")
@@ -120,7 +104,7 @@ def test_a_role_without_put_object_fails_until_granted(server):
 
 def test_a_bucket_policy_deny_names_its_statement_and_the_bucket_policy(server):
     h = server
-    arn = role(h, "denied", rw=bucket_rw("denied-b"))
+    arn = cli_role(h, "denied", rw=bucket_rw("denied-b"))
     stream(h, "denied", "denied-b", arn)
     deny = {"Version": "2012-10-17", "Statement": [{
         "Sid": "NoFirehose", "Effect": "Deny", "Principal": {"AWS": arn},
@@ -139,7 +123,7 @@ def test_a_bucket_policy_deny_names_its_statement_and_the_bucket_policy(server):
 
 def test_a_trust_policy_without_firehose_fails_role_trust(server):
     h = server
-    arn = role(h, "untrusted", rw=bucket_rw("untrusted-b"))
+    arn = cli_role(h, "untrusted", rw=bucket_rw("untrusted-b"))
     stream(h, "untrusted", "untrusted-b", arn)
     # The stream was created with a good role; its trust changes afterwards.
     aws(h, "iam", "update-assume-role-policy", "--role-name", "untrusted", "--policy-document",
@@ -158,7 +142,7 @@ def test_a_trust_policy_without_firehose_fails_role_trust(server):
 
 def test_a_role_without_invoke_function_fails_for_the_lambda_processor(server):
     h = server
-    arn = role(h, "no-invoke", rw=bucket_rw("no-invoke-b"))
+    arn = cli_role(h, "no-invoke", rw=bucket_rw("no-invoke-b"))
     stream(h, "no-invoke", "no-invoke-b", arn,
            ProcessingConfiguration=lambda_processing(lambda_arn("echo")))
     line, checks = failing(h, "no-invoke", "role permissions")
@@ -166,12 +150,12 @@ def test_a_role_without_invoke_function_fails_for_the_lambda_processor(server):
             % (lambda_arn("echo"), lambda_arn("echo"), arn)) in line, line
     assert checks["role-permissions"]["errorCode"] == "Lambda.InvokeAccessDenied"
 
-    put_policy(h, "no-invoke", "invoke", allow("lambda:InvokeFunction", lambda_arn("echo")))
+    put_role_policy(h, "no-invoke", "invoke", allow("lambda:InvokeFunction", lambda_arn("echo")))
     _, _, checks = doctor(h, "no-invoke")
     c = checks["role-permissions"]
     assert c["status"] == "warning", c  # lambda:GetFunctionConfiguration is still missing
     assert "lambda:GetFunctionConfiguration" in c["evidence"], c
-    put_policy(h, "no-invoke", "config", allow("lambda:GetFunctionConfiguration", lambda_arn("echo")))
+    put_role_policy(h, "no-invoke", "config", allow("lambda:GetFunctionConfiguration", lambda_arn("echo")))
     _, _, checks = doctor(h, "no-invoke")
     assert checks["role-permissions"]["status"] == "passed", checks["role-permissions"]
 
@@ -179,7 +163,7 @@ def test_a_role_without_invoke_function_fails_for_the_lambda_processor(server):
 def test_a_disabled_kms_key_fails_until_enabled(server):
     h = server
     key = json.loads(aws(h, "kms", "create-key", "--description", "doctor").stdout)["KeyMetadata"]
-    arn = role(h, "kms-user", rw=bucket_rw("kms-b"),
+    arn = cli_role(h, "kms-user", rw=bucket_rw("kms-b"),
                kms=allow(["kms:GenerateDataKey", "kms:Decrypt"], key["Arn"]))
     stream(h, "kms", "kms-b", arn,
            EncryptionConfiguration={"KMSEncryptionConfig": {"AWSKMSKeyARN": key["Arn"]}})

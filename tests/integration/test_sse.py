@@ -12,13 +12,10 @@ import os
 import botocore.exceptions
 import pytest
 
-from conftest import aws, list_keys, metric, read_objects, s3_dest, start_with_config, wait_for
+from conftest import aws, cli_role, list_keys, metric, read_objects, s3_dest, start_with_config, wait_for
 
 ACCOUNT = "000000000000"
 ROLE = "arn:aws:iam::%s:role/delivery" % ACCOUNT
-FIREHOSE_TRUST = {"Version": "2012-10-17", "Statement": [{
-    "Effect": "Allow", "Principal": {"Service": "firehose.amazonaws.com"},
-    "Action": "sts:AssumeRole"}]}
 WRITE = {"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Action": ["s3:PutObject", "s3:ListBucket", "s3:GetBucketLocation",
                                   "logs:PutLogEvents"],
@@ -39,12 +36,7 @@ def server(tmp_path_factory):
     h = start_with_config(root, "[auth]\nenforce_roles = true\n")
     h.root = root
     aws(h, "s3api", "create-bucket", "--bucket", "vault")
-    aws(h, "iam", "create-role", "--role-name", "delivery",
-        "--assume-role-policy-document", json.dumps(FIREHOSE_TRUST))
-    aws(h, "iam", "put-role-policy", "--role-name", "delivery", "--policy-name", "write",
-        "--policy-document", json.dumps(WRITE))
-    aws(h, "iam", "put-role-policy", "--role-name", "delivery", "--policy-name", "keys",
-        "--policy-document", json.dumps(USE_KEYS))
+    cli_role(h, "delivery", write=WRITE, keys=USE_KEYS)
     yield h
     h.stop()
 
