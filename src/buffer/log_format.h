@@ -20,14 +20,19 @@
 //   segment header (20 bytes)            frame (16-byte header + payload)
 //   +0  u32 masked CRC32C of +4..+20      +0  u32 masked CRC32C of +4..end of payload
 //   +4  u32 magic "HYLG"                  +4  u32 payload length
-//   +8  u32 format version (1 or 2)       +8  i64 arrival time, ms since the epoch
+//   +8  u32 format version (1 to 3)       +8  i64 arrival time, ms since the epoch
 //   +12 u64 base seq (= the file name)    +16 payload bytes
 //
 // Version 2 (written since segment files are reused) seeds each frame's CRC32C
 // with the CRC32C of the segment's base seq (8 bytes, little-endian): a frame
 // left in a reused file by its earlier life was summed with another base, so it
 // never validates as a frame of the new one. Version 1 frames are unseeded (seed
-// 0); both versions are read.
+// 0); all versions are read.
+//
+// Version 3 (written since stream encryption at rest) seeds frames as version 2
+// and gives the payload length field's top bit a meaning: set, the payload is an
+// encryption envelope (buffer/encrypted_log.h), not the record itself. Lengths
+// stay at most 64 MiB, so the bit was never set in a valid frame before.
 //
 // All integers little-endian. A record's seq is not stored in its frame: it is
 // the segment's base seq plus the record's index in the segment. Records of a
@@ -66,8 +71,8 @@
 
 namespace hydrant::buffer::log_format {
 
-// Segment files are written as version 2 and read as version 1 or 2.
-inline constexpr uint32_t kSegmentVersion = 2;
+// Segment files are written as version 3 and read as version 1, 2 or 3.
+inline constexpr uint32_t kSegmentVersion = 3;
 inline constexpr uint32_t kOldestSegmentVersion = 1;
 inline constexpr uint32_t kCheckpointVersion = 1;
 inline constexpr uint32_t kSegmentMagic = 0x474c5948;     // bytes "HYLG"
@@ -84,6 +89,11 @@ inline constexpr size_t kIndexHeaderSize = 40;
 // Larger lengths are "impossible": recovery treats them as damage. Firehose
 // records are at most 1000 KiB; this leaves room without trusting 4 GiB garbage.
 inline constexpr uint32_t kMaxPayloadBytes = 64u << 20;
+
+// Frame flags: bits of the payload length field above any valid length
+// (version 3). kFrameEncrypted: the payload is an encryption envelope.
+inline constexpr uint32_t kFrameEncrypted = 1u << 31;
+inline constexpr uint32_t kFrameFlagsMask = kFrameEncrypted;
 
 inline constexpr std::string_view kSegmentSuffix = ".log";
 inline constexpr std::string_view kIndexSuffix = ".idx";
@@ -142,16 +152,23 @@ std::string DecodeSegmentHeader(const char in[kSegmentHeaderSize], uint64_t* bas
 // The CRC32C seed of the frames of segment `base_seq` written in `version`.
 uint32_t FrameSeed(uint32_t version, uint64_t base_seq);
 
-// Writes the 16-byte header for `payload` (the CRC covers it) into out.
+// Writes the 16-byte header for `payload` with `flags` (kFrameFlagsMask bits;
+// the CRC covers them) into out.
 inline void EncodeFrameHeader(int64_t arrival_ms, std::string_view payload, uint32_t seed,
-                              char out[kFrameHeaderSize]) {
-  coding::EncodeFixed32(out + 4, static_cast<uint32_t>(payload.size()));
+                              char out[kFrameHeaderSize], uint32_t flags = 0) {
+  coding::EncodeFixed32(out + 4, static_cast<uint32_t>(payload.size()) | flags);
   coding::EncodeFixed64(out + 8, static_cast<uint64_t>(arrival_ms));
   uint32_t crc = crc32c::Extend(seed, out + 4, kFrameHeaderSize - 4);
   crc = crc32c::Extend(crc, payload.data(), payload.size());
   coding::EncodeFixed32(out, crc32c::Mask(crc));
 }
-inline uint32_t FramePayloadLength(const char* header) { return coding::DecodeFixed32(header + 4); }
+// The payload length (the length field without its flags), and the flags.
+inline uint32_t FramePayloadLength(const char* header) {
+  return coding::DecodeFixed32(header + 4) & ~kFrameFlagsMask;
+}
+inline uint32_t FrameFlags(const char* header) {
+  return coding::DecodeFixed32(header + 4) & kFrameFlagsMask;
+}
 inline int64_t FrameArrivalMs(const char* header) {
   return static_cast<int64_t>(coding::DecodeFixed64(header + 8));
 }

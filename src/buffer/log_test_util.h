@@ -31,7 +31,7 @@ struct Rec {
 };
 
 // Every record with seq >= from, read in one call.
-inline std::vector<Rec> ReadAll(const StreamLog& log, uint64_t from = 0, Status* status = nullptr) {
+inline std::vector<Rec> ReadAll(const RecordLog& log, uint64_t from = 0, Status* status = nullptr) {
   std::vector<Rec> out;
   Status st = log.Read(from, UINT64_MAX, [&](const LogRecord& r) {
     out.push_back(Rec{r.seq, r.arrival_ms, std::string(r.data)});

@@ -8,7 +8,10 @@
 // Contract shared by every implementation: records get consecutive sequence
 // numbers from next_seq(); Append returns before the records are durable, Sync
 // makes everything appended so far durable; records below first_undelivered() are
-// gone for readers; every method may be called concurrently from any thread.
+// gone for readers, except that the records of one Append call stay readable
+// together while any of them is at or past it (an encrypted call is verified
+// as a whole: buffer/encrypted_log.h); every method may be called concurrently
+// from any thread.
 
 #include <cstdint>
 #include <functional>
@@ -23,20 +26,29 @@ class LatencyHistogram;
 
 namespace hydrant::buffer {
 
+// Record flags, kept with each record by every implementation.
+// kRecordEncrypted: `data` is an encryption envelope (buffer/encrypted_log.h).
+inline constexpr uint32_t kRecordEncrypted = 1u << 31;
+
 struct LogRecord {
   uint64_t seq = 0;
   int64_t arrival_ms = 0;
   std::string_view data;  // valid only during the callback
+  uint32_t flags = 0;     // kRecord* bits given to Append
 };
 
 class RecordLog {
  public:
   virtual ~RecordLog() = default;
 
-  // Appends records, all stamped with arrival_ms; returns the first one's sequence
-  // number. ResourceExhausted when a quota refuses them (nothing appended).
-  virtual Result<uint64_t> Append(int64_t arrival_ms,
-                                  std::span<const std::string_view> payloads) = 0;
+  // Appends records, all stamped with arrival_ms and `flags` (kRecord* bits);
+  // returns the first one's sequence number. ResourceExhausted when a quota
+  // refuses them (nothing appended). A call's records become readable together.
+  virtual Result<uint64_t> Append(int64_t arrival_ms, std::span<const std::string_view> payloads,
+                                  uint32_t flags) = 0;
+  Result<uint64_t> Append(int64_t arrival_ms, std::span<const std::string_view> payloads) {
+    return Append(arrival_ms, payloads, 0);
+  }
   // Makes everything appended so far durable.
   virtual Status Sync() = 0;
   // Calls fn for records with seq >= from in order, until fn returns false, the

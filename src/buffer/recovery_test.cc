@@ -755,10 +755,10 @@ TEST_F(RecoveryTest, OnDiskLayoutMatchesTheDocument) {
   std::string seg = ReadFile(Segment(0));
   ASSERT_EQ(seg.size(), 20u + 16 + 3 + 16);
   EXPECT_EQ(seg.substr(4, 4), "HYLG");
-  EXPECT_EQ(Le32(seg, 8), 2u);
+  EXPECT_EQ(Le32(seg, 8), 3u);
   EXPECT_EQ(Le64(seg, 12), 0u);
   EXPECT_EQ(Le32(seg, 0), MaskedCrc(seg, 4, 16));
-  // Version 2 frames: the CRC32C starts from the CRC32C of the base seq's 8 bytes.
+  // Version 2 and 3 frames: the CRC32C starts from the CRC32C of the base seq's 8 bytes.
   const uint32_t seed = crc32c::Value(std::string(8, '\0').data(), 8);
   // frame 0
   EXPECT_EQ(Le32(seg, 24), 3u);
@@ -768,6 +768,17 @@ TEST_F(RecoveryTest, OnDiskLayoutMatchesTheDocument) {
   // frame 1: empty payload
   EXPECT_EQ(Le32(seg, 43), 0u);
   EXPECT_EQ(Le32(seg, 39), MaskedCrc(seg, 43, 12, seed));
+
+  // Version 3: an encrypted record's frame has the length field's top bit set.
+  {
+    auto log = Open(tmp_.Sub("flagged"));
+    std::string_view v[] = {"abc"};
+    ASSERT_TRUE(log->Append(5, v, kRecordEncrypted).ok());
+  }
+  std::string flagged = ReadFile(tmp_.Sub("flagged") + "/" + SegmentName(0));
+  ASSERT_EQ(flagged.size(), 20u + 16 + 3);
+  EXPECT_EQ(Le32(flagged, 24), 3u | 0x80000000u);
+  EXPECT_EQ(Le32(flagged, 20), MaskedCrc(flagged, 24, 12 + 3, seed));
 
   // A sealed segment's index: 17 one-byte records -> offsets of records 0 and 16.
   {

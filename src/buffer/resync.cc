@@ -301,7 +301,7 @@ Result<std::vector<uint64_t>> WriteRuns(Env& env, int fd, const std::string& pat
       const char* f = fc.Frame(at, len);
       char header[fmt::kFrameHeaderSize];
       const std::string_view payload(f + fmt::kFrameHeaderSize, len);
-      fmt::EncodeFrameHeader(fmt::FrameArrivalMs(f), payload, seed, header);
+      fmt::EncodeFrameHeader(fmt::FrameArrivalMs(f), payload, seed, header, fmt::FrameFlags(f));
       out.append(header, sizeof(header));
       out.append(payload);
       at += fmt::kFrameHeaderSize + len;

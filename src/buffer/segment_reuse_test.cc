@@ -100,7 +100,7 @@ TEST_F(SegmentReuseTest, ADeliveredSegmentsFileBecomesTheNextSegment) {
   EXPECT_EQ(Inode(Segment(30)), inode);
   EXPECT_TRUE(FreeFiles(Dir()).empty());
   std::string head = ReadFile(Segment(30)).substr(0, kHeader);
-  EXPECT_EQ(Le32(head, 8), 2u);    // version
+  EXPECT_EQ(Le32(head, 8), 3u);    // version
   EXPECT_EQ(Le64(head, 12), 30u);  // base seq
   // The earlier life's frames 1..9 are still in the file, past the new frame.
   EXPECT_EQ(FileSize(Segment(30)), FrameOffset(10));

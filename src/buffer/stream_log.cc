@@ -189,8 +189,13 @@ StreamLog::~StreamLog() {
 // ---------------------------------------------------------------------------
 // Append / Sync
 
-Result<uint64_t> StreamLog::Append(int64_t arrival_ms, std::span<const std::string_view> payloads) {
+Result<uint64_t> StreamLog::Append(int64_t arrival_ms, std::span<const std::string_view> payloads,
+                                   uint32_t flags) {
+  static_assert(kRecordEncrypted == fmt::kFrameEncrypted);
   Impl& d = *impl_;
+  if ((flags & ~fmt::kFrameFlagsMask) != 0) {
+    return Status::InvalidArgument("unknown record flags " + std::to_string(flags));
+  }
   uint64_t frame_bytes = 0;
   for (std::string_view p : payloads) {
     if (p.size() > fmt::kMaxPayloadBytes) {
@@ -236,7 +241,7 @@ Result<uint64_t> StreamLog::Append(int64_t arrival_ms, std::span<const std::stri
   char header[fmt::kFrameHeaderSize];
   const uint32_t seed = d.active->crc_seed;
   for (std::string_view p : payloads) {
-    fmt::EncodeFrameHeader(arrival_ms, p, seed, header);
+    fmt::EncodeFrameHeader(arrival_ms, p, seed, header, flags);
     buf.append(header, sizeof(header));
     buf.append(p.data(), p.size());
   }
@@ -464,6 +469,7 @@ Status StreamLog::Read(uint64_t from, uint64_t max_bytes,
       rec.seq = seq;
       rec.arrival_ms = fmt::FrameArrivalMs(f);
       rec.data = std::string_view(f + fmt::kFrameHeaderSize, len);
+      rec.flags = fmt::FrameFlags(f);
       passed_any = true;
       passed_bytes += len;
       ++seq;

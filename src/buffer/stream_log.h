@@ -78,11 +78,13 @@ class StreamLog final : public RecordLog {
                                                  RecoveryReport* report);
   ~StreamLog() override;
 
-  // Appends records, all stamped with arrival_ms. Returns the sequence number of
+  // Appends records, all stamped with arrival_ms and flags (kRecordEncrypted is
+  // the frame flag log_format::kFrameEncrypted). Returns the sequence number of
   // the first; the rest follow consecutively. ResourceExhausted when the quota is
   // reached (nothing appended). Not durable until Sync().
-  Result<uint64_t> Append(int64_t arrival_ms,
-                          std::span<const std::string_view> payloads) override;
+  using RecordLog::Append;
+  Result<uint64_t> Append(int64_t arrival_ms, std::span<const std::string_view> payloads,
+                          uint32_t flags) override;
 
   // Makes everything appended so far durable (fdatasync). Does not block Append
   // while the disk works. A failed fdatasync makes the log fail every later Append
