@@ -18,6 +18,7 @@ std::string ApiError::ToJson() const {
   boost::json::object o;
   o["__type"] = type;
   o["message"] = message;
+  if (!code.empty()) o["code"] = code;
   return boost::json::serialize(o);
 }
 

@@ -8,12 +8,19 @@
 namespace hydrant::api {
 
 struct ApiError {
+  ApiError() = default;
+  ApiError(std::string t, std::string m, std::string c = {})
+      : type(std::move(t)), message(std::move(m)), code(std::move(c)) {}
+
   std::string type;     // e.g. "ValidationException", "InvalidArgumentException"
   std::string message;  // says what is wrong
+  // InvalidKMSResourceException and InvalidSourceException also carry a `code`
+  // (the KMS error behind it); "" = none.
+  std::string code;
 
   // 400 for client errors; 500 for ServiceUnavailableException / InternalFailure.
   int http_status() const;
-  // The response body: {"__type":TYPE,"message":MESSAGE}.
+  // The response body: {"__type":TYPE,"message":MESSAGE} (and "code" when set).
   std::string ToJson() const;
 };
 

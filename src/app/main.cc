@@ -37,6 +37,7 @@
 #include "iam/assume_role.h"
 #include "iam/identity_store.h"
 #include "kms/key_store.h"
+#include "server/stream_keys.h"
 #include "iam/policy.h"
 #include "logs/delivery_errors.h"
 #include "logs/log_store.h"
@@ -283,6 +284,10 @@ int Serve(const hydrant::app::Config& cfg) {
   if (fd_limit > 0 && fd_limit != RLIM_INFINITY) {
     ro.max_streams_with_open_files = stream::FileBudget::ForFileLimit(fd_limit, 4);
   }
+  // Streams' encryption at rest (StartDeliveryStreamEncryption) takes its data
+  // keys from the KMS (server/stream_keys.h).
+  server::StreamLogKeys stream_log_keys(keys->get());
+  ro.log_keys = &stream_log_keys;
   // Delivery roles (docs/security.md): a stream's roles must exist and trust Firehose.
   if (cfg.EnforceRoles()) {
     ro.role_check = [ids = identities->get()](std::string_view role_arn) {

@@ -145,6 +145,11 @@ void FirehoseApi::PutRecords(std::string_view op, http::Request&& req, http::Res
       std::move(s), batch ? sources::PutKind::kPutRecordBatch : sources::PutKind::kPutRecord,
       input.records, input.total_bytes, received,
       [respond = std::move(respond), rid, batch, n, encrypted, ids](Result<uint64_t> r) {
+        if (!r.ok() && stream::IsKmsError(r.status())) {
+          // The stream's key cannot be used: nothing was written (not even in plaintext).
+          respond(AwsJsonError(stream::InvalidKmsResource(r.status()), rid));
+          return;
+        }
         if (!r.ok()) {
           bool quota = r.status().code() == StatusCode::kResourceExhausted;
           std::string code = quota ? "ServiceUnavailableException" : "InternalFailure";

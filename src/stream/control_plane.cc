@@ -91,6 +91,33 @@ std::string NewIncarnation() {
 
 }  // namespace
 
+ApiError InvalidKmsResource(const Status& st) {
+  ApiError e{"InvalidKMSResourceException",
+             "Firehose could not use the KMS key of the stream's encryption at rest: " +
+                 st.message()};
+  e.code = "KMS." + std::string(st.error_code().empty() ? "KMSInternalException" : st.error_code());
+  return e;
+}
+
+bool IsKmsError(const Status& st) {
+  const std::string_view c = st.error_code();
+  return c == "NotFoundException" || c == "DisabledException" ||
+         c == "KMSInvalidStateException" || c == "AccessDeniedException" ||
+         c == "InvalidCiphertextException" || c == "KMSInternalException" ||
+         c == "LimitExceededException";
+}
+
+std::optional<ApiError> ControlPlane::CheckEncryptionAllowed(const StreamMeta& m) const {
+  if (m.type != "DirectPut") {
+    return api::InvalidArgument("Encryption is supported only for DirectPut delivery streams; " +
+                                m.name + " is of type " + m.type + ".");
+  }
+  if (!registry_->options().log_keys) {
+    return ApiError{"InvalidKMSResourceException", "This server has no KMS for encryption at rest."};
+  }
+  return std::nullopt;
+}
+
 ApiError StreamNotFound(std::string_view account_id, std::string_view name) {
   return api::NotFound("Firehose " + std::string(name) + " under account " +
                        std::string(account_id) + " not found.");
@@ -166,8 +193,17 @@ ControlPlane::Result ControlPlane::CreateDeliveryStream(const json::object& in) 
     if (auto* t = src->if_contains("ThroughputHintInMBs")) dp["ThroughputHintInMBs"] = *t;
     m.source["DirectPutSourceDescription"] = std::move(dp);
   }
-  m.encryption =
-      EncryptionDescription(api::GetObject(in, "DeliveryStreamEncryptionConfigurationInput"), "");
+  const json::object* enc_input = api::GetObject(in, "DeliveryStreamEncryptionConfigurationInput");
+  m.encryption = EncryptionDescription(enc_input, "AWS_OWNED_CMK");
+  if (enc_input) {
+    if (auto err = CheckEncryptionAllowed(m)) return *err;
+    // The key must be usable now (InvalidKMSResourceException), as AWS checks.
+    const std::string key = KeyAtRest(m.encryption);
+    if (auto arn = reg.options().log_keys->ResolveKey(key); !arn.ok()) {
+      return InvalidKmsResource(arn.status());
+    }
+    m.key_at_rest = key;
+  }
   if (auto* tags = in.if_contains("Tags")) MergeTags(*tags, &m.tags);
   m.incarnation = NewIncarnation();
   std::string arn = m.arn;
@@ -305,22 +341,23 @@ ControlPlane::Result ControlPlane::ListTagsForDeliveryStream(const json::object&
 ControlPlane::Result ControlPlane::StartDeliveryStreamEncryption(const json::object& in) {
   HYDRANT_FIND_STREAM(s, in);
   auto update_lock = s->LockForUpdate();
-  StreamMeta m = s->Meta();
   static const json::object kNoInput;
   const json::object* eo = api::GetObject(in, "DeliveryStreamEncryptionConfigurationInput");
   if (eo == nullptr) eo = &kNoInput;
   if (auto err = api::CheckStreamEncryptionInput(*eo)) return *err;
-  m.encryption = EncryptionDescription(eo, "AWS_OWNED_CMK");
-  if (Status st = s->SetMeta(std::move(m)); !st.ok()) return SaveFailed(st, name);
+  if (auto err = CheckEncryptionAllowed(s->Meta())) return *err;
+  // Asynchronous in AWS: ENABLING, then ENABLED or ENABLING_FAILED (Describe).
+  // Here the change is made before the answer; a crash in between is finished
+  // at the next start.
+  if (Status st = s->ChangeEncryption(eo); !st.ok()) return SaveFailed(st, name);
   return json::object();
 }
 
 ControlPlane::Result ControlPlane::StopDeliveryStreamEncryption(const json::object& in) {
   HYDRANT_FIND_STREAM(s, in);
   auto update_lock = s->LockForUpdate();
-  StreamMeta m = s->Meta();
-  m.encryption = EncryptionDescription(nullptr, "");
-  if (Status st = s->SetMeta(std::move(m)); !st.ok()) return SaveFailed(st, name);
+  if (auto err = CheckEncryptionAllowed(s->Meta())) return *err;
+  if (Status st = s->ChangeEncryption(nullptr); !st.ok()) return SaveFailed(st, name);
   return json::object();
 }
 

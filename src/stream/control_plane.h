@@ -18,6 +18,7 @@
 namespace hydrant::stream {
 
 class StreamRegistry;
+struct StreamMeta;
 
 class ControlPlane {
  public:
@@ -48,11 +49,18 @@ class ControlPlane {
   // InvalidArgumentException when RegistryOptions::role_check refuses a role the
   // request names; nothing when roles are not enforced.
   std::optional<api::ApiError> CheckRoles(const boost::json::object& in) const;
+  // Stream encryption at rest applies to this stream (DirectPut, a KMS here).
+  std::optional<api::ApiError> CheckEncryptionAllowed(const StreamMeta& m) const;
 
   StreamRegistry* registry_;
 };
 
 // ResourceNotFoundException for a stream name, as Firehose words it.
 api::ApiError StreamNotFound(std::string_view account_id, std::string_view name);
+// InvalidKMSResourceException for a KMS error (its `code`: "KMS.<KMS exception>").
+api::ApiError InvalidKmsResource(const Status& st);
+// Whether `st` is a KMS error (its error_code() is a KMS exception name): a put
+// refused because the stream's key cannot be used.
+bool IsKmsError(const Status& st);
 
 }  // namespace hydrant::stream

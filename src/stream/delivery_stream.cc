@@ -30,11 +30,6 @@ constexpr uint64_t kParallelBatches = 5;
 // A paced delivery checks its pace after reading this many bytes.
 constexpr uint64_t kPaceStepBytes = 256 << 10;
 
-bool IsEncrypted(const StreamMeta& m) {
-  const auto* st = m.encryption.if_contains("Status");
-  return st && st->is_string() && st->as_string() == "ENABLED";
-}
-
 }  // namespace
 
 using internal::kBacklogTrigger;
@@ -49,7 +44,6 @@ DeliveryStream::DeliveryStream(std::string dir, StreamMeta meta, DeliveryDeps de
 }
 
 void DeliveryStream::ApplyMetaLocked() {
-  encrypted_ = IsEncrypted(meta_);
   pipeline_.reset();
   pipeline_error_.clear();
   processing_configured_ = false;
@@ -547,8 +541,9 @@ bool DeliveryStream::DeliverObject(const Snapshot& snap, Stage& stage, bool tran
     return out_status.ok();
   });
   if (!rs.ok()) {
-    ReportFailure(snap, stage, "InternalError", cfg.bucket, in.key, rs);
-    return ExpireOld(stage, transformed, start, end, name, "InternalError");
+    const std::string_view code = LogReadErrorCode(rs);
+    ReportFailure(snap, stage, code, cfg.bucket, in.key, rs);
+    return ExpireOld(stage, transformed, start, end, name, code);
   }
   auto& attempts = is_backup ? probe_.backup_put_attempts : probe_.s3_put_attempts;
   auto& successes = is_backup ? probe_.backup_put_successes : probe_.s3_put_successes;

@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "api/destination_spec.h"
+#include "buffer/encrypted_log.h"
 #include "buffer/stream_log.h"
 #include "common/clock.h"
 #include "common/status.h"
@@ -64,6 +65,15 @@ class Env;
 namespace hydrant::stream {
 
 class DefinitionStore;
+
+// FailureDescription.Type for a KMS error (Status::error_code()).
+std::string_view KmsFailureType(std::string_view kms_error_code);
+// The delivery error code of a failed log read: "KMS.<KMS exception>" when the
+// key of the stream's encryption at rest cannot be used, else "InternalError".
+std::string_view LogReadErrorCode(const Status& st);
+// The key of an encryption description or input: its KeyARN for
+// CUSTOMER_MANAGED_CMK, "" (hydrant's own key) for AWS_OWNED_CMK.
+std::string KeyAtRest(const boost::json::object& description);
 
 struct DeliveryOptions {
   int64_t retention_ms = 24ll * 3600 * 1000;  // undeliverable data is dropped after this
@@ -99,6 +109,9 @@ struct DeliveryDeps {
   // Bounds how many streams keep their logs' files open; null = no bound (each
   // stream still closes them after kFilesIdleTime without use). Not owned.
   FileBudget* files = nullptr;
+  // The KMS of encryption at rest; null = the logs are not wrapped (tests of the
+  // data path), and SetLogEncryption fails. Not owned.
+  buffer::LogKeyService* log_keys = nullptr;
   // Open: the definition was just loaded from `definitions` (start-up), so it is
   // not written again (a write + fsync per stream made a start with 5,000
   // streams take a minute).
@@ -135,7 +148,15 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream>,
   // Hot-path views of the metadata, without copying it.
   const std::string& name() const { return name_; }
   const std::string& incarnation() const { return incarnation_; }
-  bool encrypted() const { return encrypted_.load(std::memory_order_relaxed); }
+  // Whether the next put would be encrypted at rest (Firehose's `Encrypted`).
+  bool encrypted() const { return enc_log_ && enc_log_->encrypting(); }
+  // StartDeliveryStreamEncryption (`input` = its
+  // DeliveryStreamEncryptionConfigurationInput) or StopDeliveryStreamEncryption
+  // (null): persists ENABLING (DISABLING), switches the logs, then persists
+  // ENABLED, or ENABLING_FAILED with a FailureDescription when the key cannot
+  // be used (encryption then stays as it was), or DISABLED. Fails only when the
+  // definition cannot be saved. Call with LockForUpdate held.
+  Status ChangeEncryption(const boost::json::object* input);
 
   const StreamProbe& probe() const { return probe_; }
   StreamProbe& probe() { return probe_; }
@@ -255,7 +276,8 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream>,
   std::vector<std::string> recovery_problems_;
   const std::string name_;
   const std::string incarnation_;
-  std::atomic<bool> encrypted_{false};
+  // The same logs as log_ and transformed_, when deps_.log_keys is set.
+  std::shared_ptr<buffer::EncryptedLog> enc_log_, enc_transformed_;
 
   std::mutex update_mu_;  // see LockForUpdate()
   bool deleted_ = false;  // MarkDeleted (update_mu_ held)
@@ -270,6 +292,14 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream>,
   std::shared_ptr<processing::Pipeline> pipeline_;       // null: no processing
   bool processing_configured_ = false;  // ProcessingConfiguration enabled (even if invalid)
   std::string pipeline_error_;  // the ProcessingConfiguration could not be built
+  // Encrypts what both logs append from now on under a data key of `kms_key`
+  // ("" = hydrant's own key, AWS_OWNED_CMK), or stops (nullopt). The KMS's error
+  // when the key cannot be used; the logs then refuse plaintext appends until it
+  // can (buffer::EncryptedLog::Enable).
+  Status SetLogEncryption(const std::optional<std::string>& kms_key);
+  // Completes an ENABLING or DISABLING change (ChangeEncryption, or one a crash
+  // interrupted, at Open).
+  Status FinishEncryptionChange();
   // Rebuilds pipeline_ from meta_'s destination (mu_ held).
   void ApplyMetaLocked();
   uint64_t durable_end_ = 0;         // source records below this are acknowledged

@@ -70,8 +70,9 @@ bool DeliveryStream::Process(const Snapshot& snap, uint64_t start, uint64_t end,
                            return true;
                          });
   if (!rs.ok()) {
-    ReportFailure(snap, st, "InternalError", snap.spec->s3.bucket, "", rs);
-    return ExpireOld(st, false, start, end, name, "InternalError");
+    const std::string_view code = LogReadErrorCode(rs);
+    ReportFailure(snap, st, code, snap.spec->s3.bucket, "", rs);
+    return ExpireOld(st, false, start, end, name, code);
   }
   if (chunk.records.empty()) return false;
   if (!fixed) {

@@ -29,6 +29,7 @@ DeliveryDeps StreamRegistry::Deps() {
   d.random = random_;
   d.options = opts_.delivery;
   d.invoker = opts_.invoker;
+  d.log_keys = opts_.log_keys;
   d.error_log = opts_.error_log;
   d.region = opts_.account.region;
   d.definitions = definitions_;

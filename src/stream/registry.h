@@ -57,6 +57,9 @@ struct RegistryOptions {
   // (it exists and trusts firehose.amazonaws.com; iam::ServiceRoles). Create
   // and UpdateDestination check every RoleARN of the request with it.
   std::function<Status(std::string_view role_arn)> role_check;
+  // The KMS of stream encryption at rest (StartDeliveryStreamEncryption); null =
+  // streams cannot be encrypted (Start fails). Not owned.
+  buffer::LogKeyService* log_keys = nullptr;
   // How often opening a quarantined stream is tried again; zero = never.
   std::chrono::milliseconds quarantine_retry{std::chrono::seconds(30)};
 };

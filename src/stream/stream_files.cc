@@ -46,6 +46,28 @@ Result<std::shared_ptr<DeliveryStream>> DeliveryStream::Open(const std::string& 
   auto xlog = buffer::StreamLog::Open(dir + "/transformed", xo, &xreport);
   if (!xlog.ok()) return xlog.status();
   s->transformed_ = std::shared_ptr<buffer::StreamLog>(std::move(xlog).value());
+  // Encryption at rest (buffer/encrypted_log.h): the stages read and append
+  // through the wrappers.
+  if (s->deps_.log_keys) {
+    for (auto [log, name] : {std::pair{&s->log_, "source"}, std::pair{&s->transformed_, "transformed"}}) {
+      buffer::EncryptedLogOptions eo;
+      eo.dir = dir + (log == &s->log_ ? "/log" : "/transformed");
+      eo.context = s->meta_.arn + "/" + s->meta_.incarnation + "/" + name;
+      eo.keys = s->deps_.log_keys;
+      auto enc = buffer::EncryptedLog::Open(*log, std::move(eo));
+      if (!enc.ok()) return enc.status();
+      (log == &s->log_ ? s->enc_log_ : s->enc_transformed_) = *enc;
+      *log = std::move(enc).value();
+    }
+    if (s->meta_.key_at_rest) {
+      if (Status st = s->SetLogEncryption(s->meta_.key_at_rest); !st.ok()) {
+        // Puts fail (never in plaintext) until the key can be used again.
+        spdlog::error("stream={} event=encryption_key_unusable errorCode={} error=\"{}\"",
+                      s->meta_.name, st.error_code(), st.message());
+      }
+    }
+    if (Status st = s->FinishEncryptionChange(); !st.ok()) return st;
+  }
   for (const auto* r : {&report, &xreport}) {
     if (!r->torn_tail.empty()) {
       spdlog::info("stream={} event=torn_tail_cut detail=\"{}\"", s->meta_.name, r->torn_tail);

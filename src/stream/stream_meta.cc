@@ -23,6 +23,7 @@ json::object StreamMeta::ToJson() const {
   for (const auto& [k, v] : tags) t.push_back(json::array{json::string(k), json::string(v)});
   o["tags"] = std::move(t);
   o["incarnation"] = incarnation;
+  if (key_at_rest) o["key_at_rest"] = *key_at_rest;
   return o;
 }
 
@@ -45,6 +46,14 @@ Result<StreamMeta> StreamMeta::FromJson(const json::object& o) {
       m.tags.emplace_back(json::value_to<std::string>(kv.at(0)), json::value_to<std::string>(kv.at(1)));
     }
     m.incarnation = json::value_to<std::string>(o.at("incarnation"));
+    if (const json::value* k = o.if_contains("key_at_rest")) {
+      m.key_at_rest = json::value_to<std::string>(*k);
+    } else if (const json::value* st = m.encryption.if_contains("Status");
+               st && st->is_string() && st->as_string() == "ENABLED") {
+      // Written before encryption at rest existed: the description said ENABLED.
+      const json::value* arn = m.encryption.if_contains("KeyARN");
+      m.key_at_rest = arn && arn->is_string() ? std::string(arn->as_string()) : std::string();
+    }
     return m;
   } catch (const std::exception& e) {
     return Status::Corruption(std::string("stream metadata: ") + e.what());

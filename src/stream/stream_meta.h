@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,6 +33,10 @@ struct StreamMeta {
   boost::json::object encryption;   // DeliveryStreamEncryptionConfiguration
   std::vector<std::pair<std::string, std::string>> tags;  // in insertion order
   std::string incarnation;          // random hex id, distinguishes re-created streams
+  // The KMS key the logs encrypt with at rest: nullopt = none, "" = hydrant's own
+  // (AWS_OWNED_CMK), else a key ARN. It outlives a failed
+  // StartDeliveryStreamEncryption, which leaves encryption as it was.
+  std::optional<std::string> key_at_rest;
 
   // The stored ExtendedS3DestinationDescription (what Describe shows).
   const boost::json::object& destination() const { return destination_; }
