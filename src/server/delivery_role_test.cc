@@ -6,10 +6,10 @@
 // same actions with the same code.
 #include "server/delivery_role.h"
 
-#include <map>
+#include <gtest/gtest.h>
 
 #include <boost/json.hpp>
-#include <gtest/gtest.h>
+#include <map>
 
 #include "observability/doctor_iam.h"
 
@@ -26,7 +26,8 @@ std::string Allow(const std::vector<std::string>& actions, const std::string& re
   for (const auto& x : actions) a.emplace_back(x);
   return json::serialize(json::object{
       {"Version", "2012-10-17"},
-      {"Statement", json::array{json::object{{"Effect", "Allow"}, {"Action", a}, {"Resource", resource}}}}});
+      {"Statement",
+       json::array{json::object{{"Effect", "Allow"}, {"Action", a}, {"Resource", resource}}}}});
 }
 
 // Roles by ARN, each with its identity policies; a role not listed cannot be
@@ -102,7 +103,8 @@ TEST_F(RoleCheckedInvokerTest, WithoutGetFunctionConfigurationItIsInvokeAccessDe
   EXPECT_EQ(r.error_message.rfind(std::string(kLambdaInvokeDeniedText) + " (", 0), 0u)
       << r.error_message;
   EXPECT_NE(r.error_message.find("not authorized to perform: lambda:GetFunctionConfiguration on "
-                                 "resource: " + std::string(kFnArn)),
+                                 "resource: " +
+                                 std::string(kFnArn)),
             std::string::npos)
       << r.error_message;
   EXPECT_EQ(inner_.calls, 0);
@@ -123,8 +125,8 @@ TEST_F(RoleCheckedInvokerTest, AQualifiedFunctionNeedsBothOnItsQualifiedArn) {
       Allow({"lambda:GetFunctionConfiguration"}, kFnArn)};  // unqualified only
   processing::InvokeResult r = Invoke(std::string(kFnArn) + ":live");
   EXPECT_EQ(r.error_code, "Lambda.InvokeAccessDenied");
-  EXPECT_NE(r.error_message.find("lambda:GetFunctionConfiguration on resource: " +
-                                 std::string(kFnArn) + ":live"),
+  EXPECT_NE(r.error_message.find(
+                "lambda:GetFunctionConfiguration on resource: " + std::string(kFnArn) + ":live"),
             std::string::npos)
       << r.error_message;
   roles_.policies[kRole].push_back(
