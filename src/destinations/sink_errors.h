@@ -22,7 +22,12 @@ inline constexpr std::string_view kS3KmsNotFound = "S3.KMS.NotFoundException";
 inline constexpr std::string_view kS3KmsRequestLimitExceeded = "S3.KMS.RequestLimitExceeded";
 // SSE-KMS delivery into the embedded store (server/sse_sink.h): a disabled key,
 // a key pending deletion, a role KMS does not allow. Firehose's published list
-// names only the two codes above; these follow its S3.KMS.<KMS exception> form.
+// names only the two codes above (Amazon Data Firehose Developer Guide,
+// "Monitoring with CloudWatch Logs" > "Amazon S3 data delivery errors",
+// https://docs.aws.amazon.com/firehose/latest/dev/monitoring-with-cloudwatch-logs.html;
+// also its source, github.com/awsdocs/amazon-kinesis-data-firehose-developer-guide,
+// doc_source/monitoring-with-cloudwatch-logs.md); these three are not documented
+// and follow its S3.KMS.<KMS exception> form.
 inline constexpr std::string_view kS3KmsDisabled = "S3.KMS.DisabledException";
 inline constexpr std::string_view kS3KmsInvalidState = "S3.KMS.KMSInvalidStateException";
 inline constexpr std::string_view kS3KmsAccessDenied = "S3.KMS.AccessDeniedException";

@@ -186,10 +186,11 @@ std::vector<NeededAction> NeededActions(const stream::StreamMeta& meta,
           "arn:aws:lambda:" + (fn.region.empty() ? account.region : fn.region) + ":" +
           (fn.account.empty() ? account.account_id : fn.account) + ":function:" + fn.name +
           (fn.qualifier.empty() ? "" : ":" + fn.qualifier);
-      out.push_back(Need(role->second, "lambda:InvokeFunction", fn_arn, "", true,
-                         "Lambda processor " + arn->second));
-      out.push_back(Need(role->second, "lambda:GetFunctionConfiguration", fn_arn, "", false,
-                         "Lambda processor " + arn->second));
+      // Delivery checks both before invoking (server::RoleCheckedInvoker), each
+      // denial Lambda.InvokeAccessDenied.
+      for (const char* action : {"lambda:InvokeFunction", "lambda:GetFunctionConfiguration"}) {
+        out.push_back(Need(role->second, action, fn_arn, "", true, "Lambda processor " + arn->second));
+      }
     }
   }
   LogNeeds(spec.s3.logging, spec.s3.role_arn, meta.name, "DestinationDelivery", account, &out);

@@ -183,7 +183,7 @@ TEST_F(DoctorIamTest, AnIdentityPolicyDenyNamesTheInlinePolicy) {
   EXPECT_TRUE(Has(c, "of inline policy guard of role deliverer")) << c.evidence;
 }
 
-TEST_F(DoctorIamTest, TheLambdaProcessorsRoleNeedsInvokeFunction) {
+TEST_F(DoctorIamTest, TheLambdaProcessorsRoleNeedsInvokeFunctionAndGetFunctionConfiguration) {
   PutPolicy("s3", Allow(R"("s3:*")"));
   ASSERT_TRUE(ids_->CreateRole("invoker", "/", kTrustFirehose, "", 3600, {}).ok());
   Destination({{"ProcessingConfiguration",
@@ -204,9 +204,20 @@ TEST_F(DoctorIamTest, TheLambdaProcessorsRoleNeedsInvokeFunction) {
   EXPECT_TRUE(Has(c, "lambda:InvokeFunction on " + std::string(kFn))) << c.evidence;
   PutPolicy("invoke", Allow(R"("lambda:InvokeFunction")", "\"" + std::string(kFn) + "\""),
             "invoker");
-  const CheckResult w = Get(Run(), "role-permissions");
-  EXPECT_EQ(w.status, CheckStatus::kWarning) << w.evidence;  // GetFunctionConfiguration
-  EXPECT_TRUE(Has(w, "lambda:GetFunctionConfiguration")) << w.evidence;
+  // Delivery checks lambda:GetFunctionConfiguration too (server::RoleCheckedInvoker):
+  // without it every record still goes to processing-failed/.
+  const CheckResult g = Get(Run(), "role-permissions");
+  EXPECT_EQ(g.status, CheckStatus::kFailed) << g.evidence;
+  EXPECT_EQ(g.error_code, "Lambda.InvokeAccessDenied");
+  EXPECT_TRUE(Has(g, "lambda:GetFunctionConfiguration on " + std::string(kFn) +
+                         " (Lambda processor " + kFn + ", role " + kLambdaRole +
+                         "): no policy of the role allows it"))
+      << g.evidence;
+  EXPECT_FALSE(Has(g, "lambda:InvokeFunction on")) << g.evidence;
+  PutPolicy("config", Allow(R"("lambda:GetFunctionConfiguration")", "\"" + std::string(kFn) + "\""),
+            "invoker");
+  const CheckResult ok = Get(Run(), "role-permissions");
+  EXPECT_EQ(ok.status, CheckStatus::kPassed) << ok.evidence;
 }
 
 TEST_F(DoctorIamTest, ErrorLoggingNeedsPutLogEventsOnItsLogStream) {

@@ -64,16 +64,20 @@ processing::InvokeResult RoleCheckedInvoker::Invoke(const processing::FunctionRe
   };
   auto session = roles_->ServiceSession(iam::kFirehoseService, fn.role_arn);
   if (!session.ok()) {
-    return refuse("Lambda.AssumeRoleAccessDenied", kLambdaAssumeRoleDeniedText,
+    return refuse(kLambdaAssumeRoleAccessDenied, kLambdaAssumeRoleDeniedText,
                   session.status().message());
   }
-  Access invoke;
-  invoke.action = "lambda:InvokeFunction";
-  invoke.resource = "arn:aws:lambda:" + (fn.region.empty() ? account_.region : fn.region) + ":" +
-                    (fn.account.empty() ? account_.account_id : fn.account) +
-                    ":function:" + fn.name + (fn.qualifier.empty() ? "" : ":" + fn.qualifier);
-  if (auto denied = authz_->Decide(*session, invoke, {{"aws:SecureTransport", "true"}})) {
-    return refuse("Lambda.InvokeAccessDenied", kLambdaInvokeDeniedText, *denied);
+  const std::string fn_arn =
+      "arn:aws:lambda:" + (fn.region.empty() ? account_.region : fn.region) + ":" +
+      (fn.account.empty() ? account_.account_id : fn.account) + ":function:" + fn.name +
+      (fn.qualifier.empty() ? "" : ":" + fn.qualifier);
+  for (std::string_view action : kLambdaProcessorActions) {
+    Access access;
+    access.action = std::string(action);
+    access.resource = fn_arn;
+    if (auto denied = authz_->Decide(*session, access, {{"aws:SecureTransport", "true"}})) {
+      return refuse(kLambdaInvokeAccessDenied, kLambdaInvokeDeniedText, *denied);
+    }
   }
   return inner_->Invoke(fn, event_json, timeout);
 }

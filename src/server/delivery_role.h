@@ -20,11 +20,18 @@
 //
 // RoleCheckedInvoker: before a Lambda processor's function runs, the role it is
 // invoked as (the processor's RoleArn, FunctionRef::role_arn) must be assumable
-// by Firehose (else Lambda.AssumeRoleAccessDenied) and allowed
-// lambda:InvokeFunction on the function's ARN (else Lambda.InvokeAccessDenied),
-// both kFatal with Firehose's text and the reason, as a remote Lambda's 403 is:
-// the records go to processing-failed/. A function without a role is invoked
-// as before.
+// by Firehose (else Lambda.AssumeRoleAccessDenied) and allowed both
+// kLambdaProcessorActions on the function's ARN, as Firehose's documented role
+// policy grants them (else Lambda.InvokeAccessDenied, the reason naming the
+// action). Both are kFatal with Firehose's text and the reason, as a remote
+// Lambda's 403 is: the records go to processing-failed/. Firehose documents no
+// code of its own for a missing lambda:GetFunctionConfiguration; its list of
+// Lambda invocation errors is closed and Lambda.InvokeAccessDenied's text ("the
+// access policy allows access to the Lambda function") covers it
+// (docs/security.md, "Delivery roles"). The doctor's role-permissions check
+// requires the same actions with the same code (observability::NeededActions;
+// delivery_role_test.cc holds them together). A function without a role is
+// invoked as before.
 
 #include <chrono>
 #include <memory>
@@ -67,6 +74,12 @@ class RoleCheckedSink final : public store::ObjectSink {
   const iam::ServiceRoles* roles_;
   const Authorizer* authz_;
 };
+
+inline constexpr std::string_view kLambdaAssumeRoleAccessDenied = "Lambda.AssumeRoleAccessDenied";
+inline constexpr std::string_view kLambdaInvokeAccessDenied = "Lambda.InvokeAccessDenied";
+// What a processor's role must be allowed on the function, in the order checked.
+inline constexpr std::string_view kLambdaProcessorActions[] = {"lambda:InvokeFunction",
+                                                               "lambda:GetFunctionConfiguration"};
 
 inline constexpr std::string_view kLambdaAssumeRoleDeniedText =
     "Access was denied. Ensure that the trust policy for the provided IAM role allows Firehose to "

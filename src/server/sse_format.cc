@@ -1,5 +1,6 @@
 #include "server/sse_format.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,7 +23,7 @@ std::string ChunkAad(uint64_t index, bool last) {
 }
 
 uint64_t ChunkCount(uint64_t plain) {
-  return std::max<uint64_t>(1, (plain + kChunkBytes - 1) / kChunkBytes);
+  return std::max<uint64_t>(1, plain / kChunkBytes + (plain % kChunkBytes != 0 ? 1 : 0));
 }
 
 }  // namespace
@@ -76,8 +77,13 @@ uint64_t CipherSize(uint64_t plain) { return plain + kChunkOverhead * ChunkCount
 
 std::optional<uint64_t> PlainSize(uint64_t cipher) {
   const uint64_t full = kChunkBytes + kChunkOverhead;
-  const uint64_t n = (cipher + full - 1) / full;
-  if (n == 0 || cipher - (n - 1) * full < kChunkOverhead) return std::nullopt;
+  const uint64_t n = cipher / full + (cipher % full != 0 ? 1 : 0);
+  if (n == 0) return std::nullopt;
+  // The last chunk holds at least its overhead, and is empty only when it is the
+  // segment's one chunk: ChunkEncryptor marks a full chunk last rather than
+  // follow it with an empty one.
+  const uint64_t last = cipher - (n - 1) * full;
+  if (last < kChunkOverhead || (last == kChunkOverhead && n > 1)) return std::nullopt;
   return cipher - n * kChunkOverhead;
 }
 
@@ -147,9 +153,15 @@ Result<std::string> ReadPlain(int fd, std::string_view data_key,
                               uint64_t length) {
   auto plain_sizes = PlainSizes(cipher_segments);
   if (!plain_sizes) return Status::Corruption("encrypted object: impossible stored size");
+  // The sizes come from the object's metadata: a damaged row may claim more
+  // than the file holds, so the buffer grows with what is read, from at most
+  // the file's size, and a range past 2^64 ends there.
   std::string out;
-  out.reserve(length);
-  const uint64_t end = first + length;
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && st.st_size > 0) {
+    out.reserve(std::min<uint64_t>(length, static_cast<uint64_t>(st.st_size)));
+  }
+  const uint64_t end = first + std::min(length, UINT64_MAX - first);
   uint64_t seg_cipher = 0, seg_plain = 0;
   std::string chunk;
   for (size_t s = 0; s < cipher_segments.size() && seg_plain < end; ++s) {

@@ -102,7 +102,9 @@ class ChunkEncryptor final : public ByteSink {
 // `fd`, stored as `cipher_segments` (stored sizes, in order; one for a put).
 // Reads and decrypts only the chunks that hold the range. A chunk that does not
 // authenticate (a damaged byte, a wrong key, a truncated file) is Corruption,
-// never wrong data.
+// never wrong data. The sizes may come from damaged metadata: memory follows the
+// bytes actually read (never more than the file holds is reserved), and a range
+// past 2^64 ends there.
 Result<std::string> ReadPlain(int fd, std::string_view data_key,
                               const std::vector<uint64_t>& cipher_segments, uint64_t first,
                               uint64_t length);

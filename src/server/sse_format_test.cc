@@ -64,6 +64,13 @@ TEST_F(SseFormatTest, SizesRoundTrip) {
   EXPECT_FALSE(PlainSize(kChunkOverhead - 1));
   EXPECT_FALSE(
       PlainSize(kChunkBytes + kChunkOverhead + 5));  // a last chunk shorter than its overhead
+  // A full chunk followed by an empty one: ChunkEncryptor never writes it (found
+  // by fuzz/sse_format_fuzz.cc, which checks that the two sizes are inverse).
+  EXPECT_FALSE(PlainSize(kChunkBytes + 2 * kChunkOverhead));
+  EXPECT_FALSE(PlainSize(3 * (kChunkBytes + kChunkOverhead) + kChunkOverhead));
+  for (uint64_t c : {UINT64_MAX, UINT64_MAX - kChunkBytes, UINT64_MAX - kChunkOverhead}) {
+    if (auto p = PlainSize(c)) EXPECT_EQ(CipherSize(*p), c) << c;
+  }
 }
 
 TEST_F(SseFormatTest, StoredBytesAreNotThePlaintext) {
@@ -147,6 +154,21 @@ TEST_F(SseFormatTest, DamageAcrossChunks) {
   // Another key.
   UniqueFd fd5 = File(sealed);
   EXPECT_FALSE(ReadPlain(fd5.get(), kms::RandomBytes(kDataKeyBytes), {sealed.size()}, 0, 1).ok());
+}
+
+// Found by fuzz/sse_format_fuzz.cc: sizes from a damaged metadata row claim
+// tens of gigabytes of a small file, and a range asks for everything (2^64 - 1
+// bytes): the read fails as Corruption instead of reserving the claimed size.
+TEST_F(SseFormatTest, ClaimedSizesBeyondTheFileAreCorruptionNotAnAllocation) {
+  const std::string sealed = Seal(key_, Plain(100, 9));
+  UniqueFd fd = File(sealed);
+  auto got = ReadPlain(fd.get(), key_, {CipherSize(40ull << 30), CipherSize(1 << 20)}, 0,
+                       UINT64_MAX);
+  EXPECT_EQ(got.status().code(), StatusCode::kCorruption) << got.status().ToString();
+  // A range running past 2^64 ends there: the whole object from `first` on.
+  auto tail = ReadPlain(fd.get(), key_, {sealed.size()}, 60, UINT64_MAX);
+  ASSERT_TRUE(tail.ok()) << tail.status().ToString();
+  EXPECT_EQ(*tail, Plain(100, 9).substr(60));
 }
 
 TEST(SseRecordTest, EncodeDecode) {

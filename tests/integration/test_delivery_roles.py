@@ -6,6 +6,7 @@ into the embedded store is authorized against the role's policies and the
 bucket's policy. A denial is S3.AccessDenied in the stream's error log and in
 /metrics, the records are kept, and they are all delivered once the policy is
 fixed. Roles and policies are made with the AWS CLI v2, as on AWS."""
+import base64
 import json
 
 import botocore.exceptions
@@ -26,6 +27,11 @@ WRITE_LOGS = {"Version": "2012-10-17", "Statement": [{
 DENY_ROLE = {"Version": "2012-10-17", "Statement": [{
     "Sid": "NoDelivery", "Effect": "Deny", "Principal": {"AWS": ROLE},
     "Action": "s3:PutObject", "Resource": "arn:aws:s3:::lake/*"}]}
+
+
+def allow_lambda(*actions):
+    return {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": list(actions), "Resource": lambda_arn("upper")}]}
 
 
 UPPER = {"upper.py": '''
@@ -77,6 +83,17 @@ def error_codes(h, name):
         assert "ResourceNotFoundException" in p.stderr, p.stderr
         return []
     return [json.loads(e["message"]) for e in json.loads(p.stdout).get("events", [])]
+
+
+def invoke_access_denied(h, prefix):
+    """The first processing-failed record under prefix, checked to be Firehose's
+    Lambda.InvokeAccessDenied with its text."""
+    failed = wait_for(lambda: json_lines(h.client("s3"), "lake", prefix), timeout=30,
+                      what="a processing-failed record")[0]
+    assert failed["errorCode"] == "Lambda.InvokeAccessDenied", failed
+    assert failed["errorMessage"].startswith(
+        "Access was denied. Ensure that the access policy allows access to the Lambda function."), failed
+    return failed
 
 
 def test_a_role_firehose_cannot_assume_is_refused_at_create_and_update(server):
@@ -156,17 +173,38 @@ def test_a_role_that_may_not_invoke_the_function_fails_processing(server):
     create(h, "lambda", ErrorOutputPrefix="lambda-failed/",
            ProcessingConfiguration=lambda_processing(lambda_arn("upper")))
     put(h, "lambda", [b"one\n"])
-    failed = wait_for(lambda: json_lines(h.client("s3"), "lake", "lambda-failed/"), timeout=30,
-                      what="a processing-failed record")
-    assert failed[0]["errorCode"] == "Lambda.InvokeAccessDenied", failed[0]
-    assert failed[0]["errorMessage"].startswith(
-        "Access was denied. Ensure that the access policy allows access to the Lambda function."), failed[0]
-    assert "lambda:InvokeFunction" in failed[0]["errorMessage"]
+    assert "lambda:InvokeFunction" in invoke_access_denied(h, "lambda-failed/")["errorMessage"]
 
-    put_role_policy(h, "delivery", "invoke", {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": lambda_arn("upper")}]})
+    put_role_policy(h, "delivery", "invoke", allow_lambda("lambda:InvokeFunction",
+                                                          "lambda:GetFunctionConfiguration"))
     put(h, "lambda", [b"two\n"])
     wait_for(lambda: delivered(h, "lambda") == b"TWO\n", timeout=30, what="the transformed record")
+
+
+def test_a_role_that_may_invoke_but_not_read_the_configuration_fails_processing(server):
+    """Firehose's documented role policy grants lambda:GetFunctionConfiguration
+    with lambda:InvokeFunction; delivery checks both, and a role without the
+    first fails as one without the second (docs/security.md, "Delivery roles")."""
+    h = server
+    role = cli_role(h, "invoke-only", **{"write-lake": WRITE_LAKE, "write-logs": WRITE_LOGS,
+                                         "invoke": allow_lambda("lambda:InvokeFunction")})
+    create(h, "noconfig", role=role, ErrorOutputPrefix="noconfig-failed/",
+           ProcessingConfiguration=lambda_processing(lambda_arn("upper")))
+    put(h, "noconfig", [b"three\n"])
+    failed = invoke_access_denied(h, "noconfig-failed/")
+    assert ("not authorized to perform: lambda:GetFunctionConfiguration on resource: %s"
+            % lambda_arn("upper")) in failed["errorMessage"], failed
+    assert base64.b64decode(failed["rawData"]) == b"three\n", failed
+    events = wait_for(lambda: [e for e in error_codes(h, "noconfig")
+                               if e["errorCode"] == "Lambda.InvokeAccessDenied"],
+                      timeout=30, what="a Lambda.InvokeAccessDenied error event")
+    assert "lambda:GetFunctionConfiguration" in events[0]["message"], events[0]
+    assert events[0].get("processor") == lambda_arn("upper"), events[0]
+    assert delivered(h, "noconfig") == b""  # nothing untransformed got through
+
+    put_role_policy(h, "invoke-only", "config", allow_lambda("lambda:GetFunctionConfiguration"))
+    put(h, "noconfig", [b"four\n"])
+    wait_for(lambda: delivered(h, "noconfig") == b"FOUR\n", timeout=30, what="the transformed record")
 
 
 def test_a_role_without_logs_permission_loses_its_error_events(server):

@@ -2,10 +2,10 @@
 enforced in open mode (`[auth] enforce_roles = true`): each IAM failure of seed 001
 is set up with the AWS CLI v2 alone (a role without s3:PutObject, a bucket policy
 with an explicit Deny, a trust policy without Firehose, a role without
-lambda:InvokeFunction, a disabled KMS key), the doctor's failing line names the
-cause (and the denying statement and policy), --json carries it under the check's
-id, and the check passes once it is fixed. The checks read the policies: no record
-has to be sent first."""
+lambda:InvokeFunction or lambda:GetFunctionConfiguration, a disabled KMS key), the
+doctor's failing line names the cause (and the denying statement and policy),
+--json carries it under the check's id, and the check passes once it is fixed. The
+checks read the policies: no record has to be sent first."""
 import json
 import subprocess
 
@@ -150,11 +150,14 @@ def test_a_role_without_invoke_function_fails_for_the_lambda_processor(server):
             % (lambda_arn("echo"), lambda_arn("echo"), arn)) in line, line
     assert checks["role-permissions"]["errorCode"] == "Lambda.InvokeAccessDenied"
 
+    # Delivery needs lambda:GetFunctionConfiguration as well (test_delivery_roles.py):
+    # without it the doctor fails with the code delivery reports.
     put_role_policy(h, "no-invoke", "invoke", allow("lambda:InvokeFunction", lambda_arn("echo")))
-    _, _, checks = doctor(h, "no-invoke")
-    c = checks["role-permissions"]
-    assert c["status"] == "warning", c  # lambda:GetFunctionConfiguration is still missing
-    assert "lambda:GetFunctionConfiguration" in c["evidence"], c
+    line, checks = failing(h, "no-invoke", "role permissions")
+    assert ("lambda:GetFunctionConfiguration on %s (Lambda processor %s, role %s)"
+            % (lambda_arn("echo"), lambda_arn("echo"), arn)) in line, line
+    assert "lambda:InvokeFunction on" not in line, line
+    assert checks["role-permissions"]["errorCode"] == "Lambda.InvokeAccessDenied"
     put_role_policy(h, "no-invoke", "config", allow("lambda:GetFunctionConfiguration", lambda_arn("echo")))
     _, _, checks = doctor(h, "no-invoke")
     assert checks["role-permissions"]["status"] == "passed", checks["role-permissions"]
