@@ -145,7 +145,13 @@ def report(res, notes, cmdline):
          "to back; the producer's key has an inline policy allowing firehose:PutRecord* on "
          "the stream, so every request is verified (body hashed) and authorized. The load "
          "generator signs every request, as the SDKs do, on the same CPUs."),
+        ("ingest_encrypted", "encrypted", "encrypted", "(1d) Ingest into a stream encrypted at rest "
+         "beside an unencrypted one (PutRecordBatch, closed loop)",
+         "Each size: a fresh hydrant with an unencrypted stream, then one whose stream ran "
+         "StartDeliveryStreamEncryption (AWS_OWNED_CMK), back to back: each PutRecordBatch "
+         "is one AES-256-GCM message in the log (buffer/encrypted_log.h)."),
     ]
+    goals = {"tls": 0.85, "sigv4": 0.85, "encrypted": 0.90}
     for key, kind, label, title, note in beside:
         it = res.get(key)
         if not it:
@@ -166,8 +172,9 @@ def report(res, notes, cmdline):
                 ("%.2f" % ratio) if ratio else "–", fmt(tl["p99_ms"], 2),
                 fmt(pl["rss_mib"], 0), fmt(tl["rss_mib"], 0)))
             if ratio:
-                targets.append(("Ingest with %s, %s" % (label, size_name(r["size"])), ">= 0.85 of plain",
-                                "%.2f" % ratio, ratio >= 0.85))
+                goal = goals[kind]
+                targets.append(("Ingest with %s, %s" % (label, size_name(r["size"])),
+                                ">= %.2f of plain" % goal, "%.2f" % ratio, ratio >= goal))
         L.append("")
         L.append(note)
         L.append("")
@@ -281,9 +288,9 @@ def report(res, notes, cmdline):
     for key in ("ingest_hydrant",):
         for r in res.get(key) or []:
             rss.append(r["rss_mib"] or 0)
-    for key in ("ingest_tls", "ingest_sigv4"):
+    for key in ("ingest_tls", "ingest_sigv4", "ingest_encrypted"):
         for r in res.get(key) or []:
-            rss += [r[k]["rss_mib"] or 0 for k in ("plain", "tls", "sigv4") if k in r]
+            rss += [r[k]["rss_mib"] or 0 for k in ("plain", "tls", "sigv4", "encrypted") if k in r]
     for r in (e2e or []):
         if r["kind"] == "hydrant":
             rss.append(r["rss_mib"] or 0)

@@ -223,6 +223,36 @@ class Bench:
             rows.append(row)
         self.results["ingest_sigv4"] = rows
 
+    # ---- (1d) ingest with the stream's buffer encrypted at rest ----
+    def ingest_encrypted(self):
+        """The ingest peak (closed loop, as in (1)) into a stream whose buffer is
+        encrypted at rest (StartDeliveryStreamEncryption, AWS_OWNED_CMK) beside an
+        unencrypted one, back to back per record size."""
+        rows = []
+        for size in self.args.sizes:
+            row = {"size": size}
+            for kind in ("plain", "encrypted"):
+                log("ingest, %s buffer, %d B" % (kind, size))
+                srv = self.hydrant()
+                try:
+                    create_stream(srv, "ingest", "ingest-bucket")
+                    if kind == "encrypted":
+                        fh = boto("firehose", srv.endpoint)
+                        fh.start_delivery_stream_encryption(
+                            DeliveryStreamName="ingest",
+                            DeliveryStreamEncryptionConfigurationInput={"KeyType": "AWS_OWNED_CMK"})
+                        enc = fh.describe_delivery_stream(DeliveryStreamName="ingest")[
+                            "DeliveryStreamDescription"]["DeliveryStreamEncryptionConfiguration"]
+                        if enc.get("Status") != "ENABLED":
+                            raise RuntimeError("encryption not enabled: %r" % enc)
+                    srv.reset_hwm()
+                    row[kind] = self.loadgen(srv.port, stream="ingest", size=size)
+                    row[kind]["rss_mib"] = srv.hwm()
+                finally:
+                    srv.cleanup()
+            rows.append(row)
+        self.results["ingest_encrypted"] = rows
+
     # ---- (2) end to end ----
     def end_to_end(self, kind, compression):
         size = 1024
@@ -423,6 +453,7 @@ class Bench:
         steps = [("limits", self.machine_limits), ("ingest", lambda: self.ingest("hydrant")),
                  ("ingest", lambda: have_moto and self.ingest("moto")),
                  ("tls", self.ingest_tls), ("sigv4", self.ingest_sigv4),
+                 ("encryption", self.ingest_encrypted),
                  ("e2e", self.e2e_all), ("latency", self.latency),
                  ("transform", self.transformation),
                  ("recovery", lambda: self.results.__setitem__(
@@ -446,7 +477,8 @@ def main():
     p.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "latest.md"))
     p.add_argument("--json", help="also write the raw results here")
     p.add_argument("--work-dir", default=None, help="data folders go here (default: $TMPDIR)")
-    p.add_argument("--only", help="comma list of limits,ingest,tls,sigv4,e2e,latency,transform,recovery,"
+    p.add_argument("--only", help="comma list of limits,ingest,tls,sigv4,encryption,e2e,latency,"
+                   "transform,recovery,"
                    "store,micro")
     p.add_argument("--quick", action="store_true", help="smaller volumes, no latency sweeps")
     p.add_argument("--long", action="store_true", help="also the 10 GiB recovery run")

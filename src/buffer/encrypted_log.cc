@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <set>
 
 #include <spdlog/spdlog.h>
@@ -43,16 +44,21 @@ void NonceIv(uint64_t nonce, unsigned char iv[12]) {
 }
 
 // Associated data of a call: what binds its records together and to the frame
-// fields that are not encrypted.
-void CallAad(int64_t arrival_ms, uint32_t key_id, uint64_t nonce,
-             std::span<const uint32_t> lengths, std::string* out) {
-  out->clear();
-  coding::PutFixed64(out, static_cast<uint64_t>(arrival_ms));
-  coding::PutFixed32(out, key_id);
-  coding::PutFixed64(out, nonce);
-  coding::PutFixed32(out, static_cast<uint32_t>(lengths.size()));
-  for (uint32_t n : lengths) coding::PutFixed32(out, n);
+// fields that are not encrypted. (Each record's length is encrypted with it.)
+std::string CallAad(int64_t arrival_ms, uint32_t key_id, uint64_t nonce, uint32_t count) {
+  std::string out;
+  coding::PutFixed64(&out, static_cast<uint64_t>(arrival_ms));
+  coding::PutFixed32(&out, key_id);
+  coding::PutFixed64(&out, nonce);
+  coding::PutFixed32(&out, count);
+  return out;
 }
+
+// Below this average record size a call is encrypted in one piece (staged):
+// an EVP update per record costs more than copying the records twice.
+constexpr size_t kStageBelowBytes = 4096;
+// Pieces smaller than this are gathered before they are decrypted.
+constexpr size_t kGatherBelowBytes = 4096;
 
 std::atomic<uint64_t> next_key_uid{1};
 
@@ -138,6 +144,7 @@ std::string DecodeEnvelope(std::string_view p, Envelope* out) {
     e.count = coding::DecodeFixed32(p.data() + 13);
     e.tag = p.substr(17, kTagBytes);
     e.ciphertext = p.substr(kHeadBytes);
+    if (e.ciphertext.size() < 4) return "encrypted record shorter than its length";
     if (e.count == 0 || e.count > kMaxCallRecords) {
       return "encrypted call of " + std::to_string(e.count) + " records";
     }
@@ -145,6 +152,7 @@ std::string DecodeEnvelope(std::string_view p, Envelope* out) {
     if (p.size() < kMemberBytes) return "encrypted record shorter than its header";
     e.index = coding::DecodeFixed32(p.data() + 1);
     e.ciphertext = p.substr(kMemberBytes);
+    if (e.ciphertext.size() < 4) return "encrypted record shorter than its length";
     if (e.index == 0 || e.index >= kMaxCallRecords) {
       return "encrypted record with index " + std::to_string(e.index);
     }
@@ -388,6 +396,73 @@ Result<std::shared_ptr<const EncryptedLog::CipherKey>> EncryptedLog::KeyFor(uint
 // ---------------------------------------------------------------------------
 // Append
 
+// The envelopes of one call (log_keys): the GCM stream is each record's
+// 4-byte length then its bytes, record after record; record k's envelope holds
+// its part of the ciphertext.
+bool EncryptedLog::SealCall(const ActiveKey& key, uint64_t nonce, int64_t arrival_ms,
+                            std::span<const std::string_view> payloads, std::string* buf,
+                            std::vector<std::string_view>* views) {
+  const size_t n = payloads.size();
+  size_t data = 0;
+  for (std::string_view p : payloads) data += p.size();
+  buf->resize(log_keys::kHeadBytes + log_keys::kMemberBytes * (n - 1) + 4 * n + data);
+  unsigned char iv[12];
+  NonceIv(nonce, iv);
+  GcmContext& gcm = ThreadGcm();
+  if (!gcm.Begin(key.key->uid, key.key->bytes, true, iv) ||
+      !gcm.Aad(CallAad(arrival_ms, key.id, nonce, static_cast<uint32_t>(n)))) {
+    return false;
+  }
+  // Where record k's piece goes, after its envelope header.
+  auto header = [&](size_t k, char* at) -> char* {
+    if (k == 0) {
+      at[0] = static_cast<char>(kHeadKind);
+      coding::EncodeFixed32(at + 1, key.id);
+      coding::EncodeFixed64(at + 5, nonce);
+      coding::EncodeFixed32(at + 13, static_cast<uint32_t>(n));
+      return at + log_keys::kHeadBytes;  // the tag is written at the end
+    }
+    at[0] = static_cast<char>(kMemberKind);
+    coding::EncodeFixed32(at + 1, static_cast<uint32_t>(k));
+    return at + log_keys::kMemberBytes;
+  };
+  views->clear();
+  char* out = buf->data();
+  bool ok = true;
+  if (data < kStageBelowBytes * n) {
+    // Small records: the whole stream in one update, then cut into envelopes.
+    thread_local std::string plain, sealed;
+    plain.clear();
+    for (std::string_view p : payloads) {
+      coding::PutFixed32(&plain, static_cast<uint32_t>(p.size()));
+      plain.append(p);
+    }
+    sealed.resize(plain.size());
+    ok = gcm.Update(plain.data(), plain.size(), sealed.data());
+    size_t at = 0;
+    for (size_t k = 0; ok && k < n; ++k) {
+      char* start = out;
+      out = header(k, out);
+      std::memcpy(out, sealed.data() + at, 4 + payloads[k].size());
+      out += 4 + payloads[k].size();
+      at += 4 + payloads[k].size();
+      views->emplace_back(start, static_cast<size_t>(out - start));
+    }
+  } else {
+    for (size_t k = 0; ok && k < n; ++k) {
+      char* start = out;
+      out = header(k, out);
+      char len[4];
+      coding::EncodeFixed32(len, static_cast<uint32_t>(payloads[k].size()));
+      ok = gcm.Update(len, 4, out) &&
+           gcm.Update(payloads[k].data(), payloads[k].size(), out + 4);
+      out += 4 + payloads[k].size();
+      views->emplace_back(start, static_cast<size_t>(out - start));
+    }
+  }
+  return ok && gcm.FinishEncrypt(buf->data() + 17);
+}
+
 Result<uint64_t> EncryptedLog::Append(int64_t arrival_ms,
                                       std::span<const std::string_view> payloads, uint32_t flags) {
   if (flags != 0) return Status::InvalidArgument("EncryptedLog sets the record flags itself");
@@ -406,45 +481,11 @@ Result<uint64_t> EncryptedLog::Append(int64_t arrival_ms,
           if (payloads.size() > log_keys::kMaxCallRecords) {
             return Status::InvalidArgument("too many records in one call");
           }
-          // Build every envelope in one buffer, encrypting straight into it.
           thread_local std::string buf;
-          thread_local std::string aad;
-          thread_local std::vector<uint32_t> lengths;
           thread_local std::vector<std::string_view> views;
-          size_t total = log_keys::kHeadBytes +
-                         log_keys::kMemberBytes * (payloads.size() - 1);
-          lengths.clear();
-          for (std::string_view p : payloads) {
-            total += p.size();
-            lengths.push_back(static_cast<uint32_t>(p.size()));
+          if (!SealCall(*key, nonce, arrival_ms, payloads, &buf, &views)) {
+            return Status::Internal("AES-256-GCM encryption failed");
           }
-          buf.resize(total);
-          CallAad(arrival_ms, key->id, nonce, lengths, &aad);
-          unsigned char iv[12];
-          NonceIv(nonce, iv);
-          GcmContext& gcm = ThreadGcm();
-          bool ok = gcm.Begin(key->key->uid, key->key->bytes, true, iv) && gcm.Aad(aad);
-          char* out = buf.data();
-          views.clear();
-          for (size_t i = 0; ok && i < payloads.size(); ++i) {
-            char* start = out;
-            if (i == 0) {
-              out[0] = static_cast<char>(kHeadKind);
-              coding::EncodeFixed32(out + 1, key->id);
-              coding::EncodeFixed64(out + 5, nonce);
-              coding::EncodeFixed32(out + 13, static_cast<uint32_t>(payloads.size()));
-              out += log_keys::kHeadBytes;  // the tag is written at the end
-            } else {
-              out[0] = static_cast<char>(kMemberKind);
-              coding::EncodeFixed32(out + 1, static_cast<uint32_t>(i));
-              out += log_keys::kMemberBytes;
-            }
-            ok = gcm.Update(payloads[i].data(), payloads[i].size(), out);
-            out += payloads[i].size();
-            views.emplace_back(start, static_cast<size_t>(out - start));
-          }
-          if (ok) ok = gcm.FinishEncrypt(buf.data() + 17);
-          if (!ok) return Status::Internal("AES-256-GCM encryption failed");
           return inner_->Append(arrival_ms, views, kRecordEncrypted);
         }
       }
@@ -470,13 +511,31 @@ Result<uint64_t> EncryptedLog::Append(int64_t arrival_ms,
 // ---------------------------------------------------------------------------
 // Read
 
-// One Read: collects each encrypted call's records, then verifies and
-// decrypts the call at once and passes its records on.
+// One Read: decrypts each encrypted call's records as they come (gathering
+// small ones), verifies the call's tag at its last record, and only then passes
+// its records on.
 class EncryptedLog::Reader {
  public:
   Reader(const EncryptedLog& log, uint64_t from, uint64_t max_bytes,
          const std::function<bool(const LogRecord&)>& fn)
-      : log_(log), from_(from), max_bytes_(max_bytes), fn_(fn) {}
+      : log_(log), from_(from), max_bytes_(max_bytes), fn_(fn) {
+    // The buffers of the thread's outermost Read are kept for its next one
+    // (a call can be 4 MiB: fresh pages each time cost more than decrypting).
+    thread_local Buffers kept;
+    thread_local bool kept_in_use = false;
+    if (!kept_in_use) {
+      kept_in_use = true;
+      buffers_ = &kept;
+      release_ = &kept_in_use;
+    } else {
+      buffers_ = &own_;
+    }
+  }
+  ~Reader() {
+    if (release_) *release_ = false;
+  }
+  Reader(const Reader&) = delete;
+  Reader& operator=(const Reader&) = delete;
 
   Status Run() {
     uint64_t next = from_;
@@ -501,15 +560,17 @@ class EncryptedLog::Reader {
   }
 
  private:
+  struct Buffers {
+    std::string plain;    // the call's stream, decrypted: per record, length then bytes
+    std::string pending;  // small pieces not yet decrypted
+  };
   struct Group {
     uint64_t first_seq = 0;
     int64_t arrival_ms = 0;
-    uint32_t key_id = 0;
-    uint64_t nonce = 0;
     uint32_t count = 0;
+    uint32_t taken = 0;
     std::string tag;
-    std::string ciphertext;  // the records' pieces, back to back
-    std::vector<uint32_t> lengths;
+    std::vector<uint32_t> sizes;  // each record's piece (its length field included)
   };
 
   // One record of the inner log; false stops the inner read.
@@ -528,17 +589,9 @@ class EncryptedLog::Reader {
     if (e.head) {
       if (group_) Drop("a new call starts before its last record");
       skipping_ = false;
-      group_.emplace();
-      Group& g = *group_;
-      g.first_seq = r.seq;
-      g.arrival_ms = r.arrival_ms;
-      g.key_id = e.key_id;
-      g.nonce = e.nonce;
-      g.count = e.count;
-      g.tag = std::string(e.tag);
-      g.lengths.reserve(e.count);
-    } else if (group_ && r.seq == group_->first_seq + group_->lengths.size() &&
-               e.index == group_->lengths.size() && r.arrival_ms == group_->arrival_ms) {
+      if (!Start(r, e)) return false;
+    } else if (group_ && r.seq == group_->first_seq + group_->taken &&
+               e.index == group_->taken && r.arrival_ms == group_->arrival_ms) {
       // the next record of the call
     } else if (!group_ && !skipping_ && !backed_up_ && r.seq == from_ && e.index <= r.seq) {
       // The read starts in the middle of a call: read it from its first record.
@@ -552,44 +605,79 @@ class EncryptedLog::Reader {
       return true;
     }
     Group& g = *group_;
-    g.ciphertext.append(e.ciphertext);
-    g.lengths.push_back(static_cast<uint32_t>(e.ciphertext.size()));
-    if (g.lengths.size() < g.count) return true;
+    ++g.taken;
+    g.sizes.push_back(static_cast<uint32_t>(e.ciphertext.size()));
+    Buffers& b = *buffers_;
+    if (e.ciphertext.size() < kGatherBelowBytes) {
+      b.pending.append(e.ciphertext);
+      if (b.pending.size() >= (256u << 10)) Flush();
+    } else {
+      Flush();
+      const size_t at = b.plain.size();
+      b.plain.resize(at + e.ciphertext.size());
+      ok_ = ok_ && gcm_.Update(e.ciphertext.data(), e.ciphertext.size(), b.plain.data() + at);
+    }
+    if (g.taken < g.count) return true;
     return Finish();
   }
 
-  // Verifies and decrypts the complete call, then passes its records on.
-  bool Finish() {
-    Group g = std::move(*group_);
-    group_.reset();
-    auto key = log_.KeyFor(g.key_id);
+  // A call's first record: its key, and the GCM message started.
+  bool Start(const LogRecord& r, const log_keys::Envelope& e) {
+    auto key = log_.KeyFor(e.key_id);
     if (!key.ok()) {
       error_ = key.status();
       return false;
     }
     // A disabled or deleted KMS key stops reading until it is usable again.
-    if (checked_.insert(g.key_id).second) {
+    if (checked_.insert(e.key_id).second) {
       error_ = log_.opts_.keys->CheckUsable((*key)->kms_key_arn);
       if (!error_.ok()) return false;
     }
-    std::string aad;
-    CallAad(g.arrival_ms, g.key_id, g.nonce, g.lengths, &aad);
+    group_.emplace();
+    Group& g = *group_;
+    g.first_seq = r.seq;
+    g.arrival_ms = r.arrival_ms;
+    g.count = e.count;
+    g.tag = std::string(e.tag);
+    g.sizes.reserve(std::min<uint32_t>(e.count, 4096));
+    buffers_->plain.clear();
+    buffers_->pending.clear();
     unsigned char iv[12];
-    NonceIv(g.nonce, iv);
-    std::string& plain = plain_;
-    plain.resize(g.ciphertext.size());
-    GcmContext& gcm = ThreadGcm();
-    const bool ok = gcm.Begin((*key)->uid, (*key)->bytes, false, iv) && gcm.Aad(aad) &&
-                    gcm.Update(g.ciphertext.data(), g.ciphertext.size(), plain.data()) &&
-                    gcm.FinishDecrypt(g.tag);
+    NonceIv(e.nonce, iv);
+    ok_ = gcm_.Begin((*key)->uid, (*key)->bytes, false, iv) &&
+          gcm_.Aad(CallAad(r.arrival_ms, e.key_id, e.nonce, e.count));
+    return true;
+  }
+
+  void Flush() {
+    Buffers& b = *buffers_;
+    if (b.pending.empty()) return;
+    const size_t at = b.plain.size();
+    b.plain.resize(at + b.pending.size());
+    ok_ = ok_ && gcm_.Update(b.pending.data(), b.pending.size(), b.plain.data() + at);
+    b.pending.clear();
+  }
+
+  // The call is complete: verifies its tag and lengths, then passes its records on.
+  bool Finish() {
+    Flush();
+    Group g = std::move(*group_);
+    group_.reset();
+    const std::string& plain = buffers_->plain;
+    bool ok = ok_ && gcm_.FinishDecrypt(g.tag);
+    size_t at = 0;
+    for (uint32_t i = 0; ok && i < g.count; ++i) {
+      ok = coding::DecodeFixed32(plain.data() + at) == g.sizes[i] - 4;
+      at += g.sizes[i];
+    }
     if (!ok) {
       Lost(g.first_seq, g.count, "the call does not authenticate (damaged or changed bytes)");
       return true;
     }
-    size_t at = 0;
+    at = 0;
     for (uint32_t i = 0; i < g.count; ++i) {
-      const std::string_view data(plain.data() + at, g.lengths[i]);
-      at += g.lengths[i];
+      const std::string_view data(plain.data() + at + 4, g.sizes[i] - 4);
+      at += g.sizes[i];
       if (!Emit(g.first_seq + i, g.arrival_ms, data)) return false;
     }
     return true;
@@ -615,7 +703,7 @@ class EncryptedLog::Reader {
   }
 
   void Drop(std::string_view why) {
-    Lost(group_->first_seq, group_->lengths.size(), std::string("a call is incomplete: ") + std::string(why));
+    Lost(group_->first_seq, group_->taken, std::string("a call is incomplete: ") + std::string(why));
     group_.reset();
   }
 
@@ -633,7 +721,11 @@ class EncryptedLog::Reader {
   const uint64_t max_bytes_;
   const std::function<bool(const LogRecord&)>& fn_;
   std::optional<Group> group_;
-  std::string plain_;  // the records of the call being passed on
+  GcmContext gcm_;
+  bool ok_ = true;  // every GCM step of the call so far worked
+  Buffers own_;     // when the thread's kept buffers are in use (a Read inside a Read)
+  Buffers* buffers_ = nullptr;
+  bool* release_ = nullptr;
   std::set<uint32_t> checked_;  // data keys whose KMS key was found usable
   bool skipping_ = false;  // members of a call whose first record is missing
   bool backed_up_ = false;  // once, at the start

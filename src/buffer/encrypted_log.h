@@ -75,8 +75,10 @@ namespace log_keys {
 
 // Envelope of an encrypted record (a frame payload with kRecordEncrypted):
 //   first record of a call: u8 1, u32 key id, u64 nonce, u32 count, 16-byte tag,
-//                            ciphertext of the record
-//   record k (1..count-1):   u8 2, u32 k, ciphertext of the record
+//                            ciphertext of (u32 length, the record)
+//   record k (1..count-1):   u8 2, u32 k, ciphertext of (u32 length, the record)
+// The call is one GCM message: the records' (length, bytes) back to back, with
+// the associated data (arrival ms, key id, nonce, count).
 inline constexpr size_t kHeadBytes = 1 + 4 + 8 + 4 + 16;
 inline constexpr size_t kMemberBytes = 1 + 4;
 inline constexpr uint32_t kMaxCallRecords = 1u << 20;
@@ -169,6 +171,10 @@ class EncryptedLog final : public RecordLog {
   Status WriteKeys(const std::vector<log_keys::StoredKey>& entries) const;
   // The plaintext data key of entry `id`, unwrapped once and cached.
   Result<std::shared_ptr<const CipherKey>> KeyFor(uint32_t id) const;
+  // Builds the envelopes of one call into *buf (views: one per record).
+  static bool SealCall(const ActiveKey& key, uint64_t nonce, int64_t arrival_ms,
+                       std::span<const std::string_view> payloads, std::string* buf,
+                       std::vector<std::string_view>* views);
   // Leases the next block of nonces for the active key (key_mu_ held exclusively).
   Status LeaseNoncesLocked();
 
