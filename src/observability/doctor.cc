@@ -342,6 +342,7 @@ DoctorReport Doctor::Run(const DoctorTarget& t) const {
   r.checks.push_back(bucket);
   r.checks.push_back(CheckBucket(t, true));
   r.checks.push_back(CheckKms(t, bucket));
+  r.checks.push_back(CheckStreamEncryption(t));
   for (auto& c : CheckLambda(t)) r.checks.push_back(std::move(c));
   r.checks.push_back(CheckProcessing(t));
   r.checks.push_back(CheckDelivery(t));

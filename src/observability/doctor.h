@@ -12,7 +12,8 @@
 //     bounded by a short timeout.
 // With delivery roles enforced, the IAM checks (role-trust, role-permissions, and
 // the key policy part of kms-key; doctor_iam.h) read the roles', bucket policies'
-// and key policies statically, naming the statement that denies.
+// and key policies statically, naming the statement that denies. The KMS checks
+// (kms-key, stream-encryption) read the keys' state from hydrant's KMS.
 // Run() blocks for as long as those probes take (a few seconds at most with the
 // default options): call it off any I/O thread.
 //
@@ -173,6 +174,9 @@ class Doctor {
   // The kms-key check from hydrant's KMS (state, key policy); nullopt when the
   // key is not one of hydrant's and the probe's verdict stands.
   std::optional<CheckResult> CheckKmsStatically(const DoctorTarget& t) const;
+  // The key of the stream's encryption at rest (StreamMeta::key_at_rest) and the
+  // outcome of the last StartDeliveryStreamEncryption (doctor_iam.cc).
+  CheckResult CheckStreamEncryption(const DoctorTarget& t) const;
   std::vector<CheckResult> CheckLambda(const DoctorTarget& t) const;
   CheckResult CheckProcessing(const DoctorTarget& t) const;
   CheckResult CheckDelivery(const DoctorTarget& t) const;

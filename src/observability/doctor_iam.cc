@@ -14,6 +14,7 @@
 #include "kms/key_policy.h"
 #include "kms/key_service.h"
 #include "processing/invoker.h"
+#include "stream/delivery_stream.h"
 
 namespace hydrant::observability {
 
@@ -490,6 +491,87 @@ std::optional<CheckResult> Doctor::CheckKmsStatically(const DoctorTarget& t) con
   return MakeCheck(id, name, CheckStatus::kPassed,
                    ev + " and the role " + cfg.role_arn +
                        " may kms:GenerateDataKey and kms:Decrypt with it");
+}
+
+CheckResult Doctor::CheckStreamEncryption(const DoctorTarget& t) const {
+  const std::string id = "stream-encryption", name = "stream encryption";
+  const json::object& enc = t.meta.encryption;
+  auto field = [](const json::object& o, std::string_view key) {
+    const json::value* v = o.if_contains(key);
+    return v && v->is_string() ? std::string(v->as_string()) : std::string();
+  };
+  const std::string status = field(enc, "Status");
+  // 1. The key in effect: what puts and delivery use now.
+  CheckStatus verdict = CheckStatus::kPassed;
+  std::string ev, fix, code;
+  if (!t.meta.key_at_rest) {
+    verdict = CheckStatus::kNotApplicable;
+    ev = "encryption at rest is off (no StartDeliveryStreamEncryption in effect)";
+  } else if (t.meta.key_at_rest->empty()) {
+    ev = "the buffered records are encrypted with hydrant's own key (AWS_OWNED_CMK)";
+  } else if (!deps_.iam.keys) {
+    verdict = CheckStatus::kNotApplicable;
+    ev = "key " + *t.meta.key_at_rest + " (CUSTOMER_MANAGED_CMK) not checked: no KMS";
+  } else {
+    const std::string& key = *t.meta.key_at_rest;
+    Status usable = deps_.iam.keys->CheckUsable(key);
+    if (usable.ok()) {
+      ev = "the buffered records are encrypted with key " + key + " (CUSTOMER_MANAGED_CMK), "
+           "which is Enabled";
+    } else {
+      auto meta = deps_.iam.keys->DescribeKey(key);
+      const std::string key_id = meta.ok() ? meta->key_id : key;
+      verdict = CheckStatus::kFailed;
+      code = std::string(stream::LogReadErrorCode(usable));
+      ev = "key " + key + " of the stream's encryption at rest (CUSTOMER_MANAGED_CMK) " +
+           (meta.ok() ? "is " + std::string(kms::KeyStateName(meta->state))
+                      : std::string("does not exist")) +
+           ": " + usable.message() +
+           "; puts fail with InvalidKMSResourceException and buffered records are not "
+           "delivered (" + code + ")";
+      if (usable.error_code() == kms::kDisabledException) {
+        fix = "enable the key: aws kms enable-key --key-id " + key_id +
+              "; the buffered records are then delivered";
+      } else if (meta.ok()) {
+        fix = "cancel the key's deletion: aws kms cancel-key-deletion --key-id " + key_id +
+              ", then aws kms enable-key --key-id " + key_id +
+              "; the buffered records are then delivered";
+      } else {
+        fix = "the key is gone and the records buffered under it can never be decrypted; "
+              "accept puts again with start-delivery-stream-encryption and another key (or "
+              "stop-delivery-stream-encryption)";
+      }
+    }
+  }
+  if (status == "ENABLING" || status == "DISABLING") {
+    ev += "; a change is under way (Status " + status + ")";
+  }
+  // 2. The last StartDeliveryStreamEncryption: a failure leaves encryption as it was.
+  if (status == "ENABLING_FAILED") {
+    std::string type, details;
+    if (const json::value* fd = enc.if_contains("FailureDescription"); fd && fd->is_object()) {
+      type = field(fd->as_object(), "Type");
+      details = field(fd->as_object(), "Details");
+    }
+    const std::string attempted = field(enc, "KeyARN");
+    ev += "; the last StartDeliveryStreamEncryption failed: " + type + ": " + details +
+          "; encryption stays as it was";
+    const std::string again =
+        "start-delivery-stream-encryption again"
+        + (attempted.empty() ? std::string() : " (key " + attempted + ")");
+    std::string start_fix =
+        type == "DISABLED_KMS_KEY"   ? "enable the key (aws kms enable-key), then " + again
+        : type == "INVALID_KMS_KEY"  ? "cancel the key's deletion (aws kms cancel-key-deletion, "
+                                       "then enable-key), then " + again
+        : type == "KMS_KEY_NOT_FOUND" ? "create the key (aws kms create-key) or fix KeyARN, "
+                                        "then " + again
+        : type == "KMS_ACCESS_DENIED" ? "allow the key's use in its key policy (aws kms "
+                                        "put-key-policy), then " + again
+                                      : "see hydrant's log (event=encryption_failed), then " + again;
+    fix = fix.empty() ? start_fix : fix + "; " + start_fix;
+    if (verdict != CheckStatus::kFailed) verdict = CheckStatus::kWarning;
+  }
+  return MakeCheck(id, name, verdict, ev, fix, code);
 }
 
 }  // namespace hydrant::observability

@@ -1,8 +1,9 @@
 #pragma once
 // The doctor's static IAM checks (docs/doctor.md, "IAM checks"): what Firehose's
 // delivery role may do, read from the policies themselves before any data is
-// sent, with the statement that denies. The checks are Doctor's methods
-// (doctor_iam.cc); this header has what the application needs to feed them.
+// sent, with the statement that denies; and the KMS keys' state (kms-key,
+// stream-encryption). The checks are Doctor's methods (doctor_iam.cc); this
+// header has what the application needs to feed them.
 
 #include <string_view>
 

@@ -88,6 +88,15 @@ class DoctorIamTest : public ::testing::Test {
   static bool Has(const CheckResult& c, std::string_view text) {
     return c.evidence.find(text) != std::string::npos;
   }
+  // A new key of the KMS, in effect for the stream's encryption at rest (ENABLED).
+  Result<kms::KeyMetadata> EncryptAtRestWithANewKey() {
+    auto key = keys_->CreateKey("", "");
+    if (!key.ok()) return key;
+    target_.meta.key_at_rest = key->arn;
+    target_.meta.encryption = json::object{
+        {"KeyType", "CUSTOMER_MANAGED_CMK"}, {"KeyARN", key->arn}, {"Status", "ENABLED"}};
+    return key;
+  }
 
   FakeClock clock_{kT0};
   ::hydrant::testing::TempDir dir_;
@@ -278,6 +287,110 @@ TEST_F(DoctorIamTest, ReportRoundTripsTheNewChecksThroughJson) {
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(Get(*back, "role-permissions").evidence, Get(r, "role-permissions").evidence);
   EXPECT_EQ(Get(*back, "role-permissions").error_code, "S3.AccessDenied");
+}
+
+// --- stream-encryption: the key of the stream's encryption at rest ---
+
+TEST_F(DoctorIamTest, StreamEncryptionIsNotApplicableWhenOffAndPassesWithHydrantsOwnKey) {
+  target_.meta.encryption = json::object{{"Status", "DISABLED"}};
+  CheckResult c = Get(Run(), "stream-encryption");
+  EXPECT_EQ(c.status, CheckStatus::kNotApplicable) << c.evidence;
+  EXPECT_TRUE(Has(c, "encryption at rest is off")) << c.evidence;
+
+  target_.meta.key_at_rest = "";
+  target_.meta.encryption = json::object{{"KeyType", "AWS_OWNED_CMK"}, {"Status", "ENABLED"}};
+  c = Get(Run(), "stream-encryption");
+  EXPECT_EQ(c.status, CheckStatus::kPassed) << c.evidence;
+  EXPECT_TRUE(Has(c, "hydrant's own key (AWS_OWNED_CMK)")) << c.evidence;
+}
+
+TEST_F(DoctorIamTest, StreamEncryptionWithADisabledCustomerKeyFailsUntilEnabled) {
+  auto key = EncryptAtRestWithANewKey();
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  CheckResult c = Get(Run(), "stream-encryption");
+  EXPECT_EQ(c.status, CheckStatus::kPassed) << c.evidence;
+  EXPECT_TRUE(Has(c, key->arn + " (CUSTOMER_MANAGED_CMK), which is Enabled")) << c.evidence;
+
+  ASSERT_TRUE(keys_->DisableKey(key->key_id).ok());
+  DoctorReport r = Run();
+  c = Get(r, "stream-encryption");
+  EXPECT_EQ(c.status, CheckStatus::kFailed) << c.evidence;
+  EXPECT_TRUE(r.HasFailure());
+  EXPECT_EQ(c.error_code, "KMS.DisabledException");  // what delivery logs
+  EXPECT_TRUE(Has(c, "key " + key->arn + " of the stream's encryption at rest "
+                     "(CUSTOMER_MANAGED_CMK) is Disabled: "))
+      << c.evidence;
+  EXPECT_TRUE(Has(c, "puts fail with InvalidKMSResourceException and buffered records are not "
+                     "delivered"))
+      << c.evidence;
+  EXPECT_NE(c.fix.find("aws kms enable-key --key-id " + key->key_id), std::string::npos) << c.fix;
+  EXPECT_NE(r.ToText().find("FAIL  stream encryption"), std::string::npos) << r.ToText();
+
+  ASSERT_TRUE(keys_->EnableKey(key->key_id).ok());
+  EXPECT_EQ(Get(Run(), "stream-encryption").status, CheckStatus::kPassed);
+}
+
+TEST_F(DoctorIamTest, StreamEncryptionWithAKeyPendingDeletionOrDeletedFails) {
+  auto key = EncryptAtRestWithANewKey();
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  ASSERT_TRUE(keys_->ScheduleKeyDeletion(key->key_id, 7).ok());
+  CheckResult c = Get(Run(), "stream-encryption");
+  EXPECT_EQ(c.status, CheckStatus::kFailed);
+  EXPECT_EQ(c.error_code, "KMS.KMSInvalidStateException");
+  EXPECT_TRUE(Has(c, "is PendingDeletion")) << c.evidence;
+  EXPECT_NE(c.fix.find("aws kms cancel-key-deletion --key-id " + key->key_id + ", then aws kms "
+                       "enable-key --key-id " + key->key_id),
+            std::string::npos)
+      << c.fix;
+
+  clock_.Advance(8ll * 24 * 3600 * 1000);  // past the deletion date: the key is gone
+  c = Get(Run(), "stream-encryption");
+  EXPECT_EQ(c.status, CheckStatus::kFailed);
+  EXPECT_EQ(c.error_code, "KMS.NotFoundException");
+  EXPECT_TRUE(Has(c, key->arn + " of the stream's encryption at rest (CUSTOMER_MANAGED_CMK) "
+                                "does not exist"))
+      << c.evidence;
+  EXPECT_NE(c.fix.find("can never be decrypted"), std::string::npos) << c.fix;
+}
+
+TEST_F(DoctorIamTest, AFailedStartDeliveryStreamEncryptionWarnsAndStaysBehindAFailure) {
+  auto key = keys_->CreateKey("", "");
+  ASSERT_TRUE(key.ok());
+  const std::string details = "Key '" + key->arn + "' is disabled.";
+  // Encryption was off; a Start with a disabled key left it off.
+  target_.meta.encryption = json::object{
+      {"KeyType", "CUSTOMER_MANAGED_CMK"}, {"KeyARN", key->arn}, {"Status", "ENABLING_FAILED"},
+      {"FailureDescription", json::object{{"Type", "DISABLED_KMS_KEY"}, {"Details", details}}}};
+  CheckResult c = Get(Run(), "stream-encryption");
+  EXPECT_EQ(c.status, CheckStatus::kWarning) << c.evidence;
+  EXPECT_TRUE(Has(c, "the last StartDeliveryStreamEncryption failed: DISABLED_KMS_KEY: " +
+                         details + "; encryption stays as it was"))
+      << c.evidence;
+  EXPECT_TRUE(Has(c, "encryption at rest is off")) << c.evidence;
+  EXPECT_NE(c.fix.find("enable the key"), std::string::npos) << c.fix;
+  EXPECT_NE(c.fix.find("start-delivery-stream-encryption again (key " + key->arn + ")"),
+            std::string::npos)
+      << c.fix;
+
+  // The key still in effect is disabled too: the failure wins, both are shown.
+  auto earlier = keys_->CreateKey("", "");
+  ASSERT_TRUE(earlier.ok());
+  target_.meta.key_at_rest = earlier->arn;
+  ASSERT_TRUE(keys_->DisableKey(earlier->key_id).ok());
+  c = Get(Run(), "stream-encryption");
+  EXPECT_EQ(c.status, CheckStatus::kFailed) << c.evidence;
+  EXPECT_EQ(c.error_code, "KMS.DisabledException");
+  EXPECT_TRUE(Has(c, earlier->arn + " of the stream's encryption at rest")) << c.evidence;
+  EXPECT_TRUE(Has(c, "the last StartDeliveryStreamEncryption failed: DISABLED_KMS_KEY"))
+      << c.evidence;
+  EXPECT_NE(c.fix.find("enable-key --key-id " + earlier->key_id), std::string::npos) << c.fix;
+
+  DoctorReport r = Run();
+  auto back = DoctorReport::FromJson(r.ToJson());
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(Get(*back, "stream-encryption").status, CheckStatus::kFailed);
+  EXPECT_EQ(Get(*back, "stream-encryption").error_code, "KMS.DisabledException");
+  EXPECT_EQ(Get(*back, "stream-encryption").evidence, c.evidence);
 }
 
 }  // namespace

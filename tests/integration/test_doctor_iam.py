@@ -5,7 +5,11 @@ with an explicit Deny, a trust policy without Firehose, a role without
 lambda:InvokeFunction or lambda:GetFunctionConfiguration, a disabled KMS key), the
 doctor's failing line names the cause (and the denying statement and policy),
 --json carries it under the check's id, and the check passes once it is fixed. The
-checks read the policies: no record has to be sent first."""
+checks read the policies: no record has to be sent first. The stream-encryption
+check does the same for the key of the stream's encryption at rest (a disabled
+CUSTOMER_MANAGED_CMK holds puts and delivery; a failed
+StartDeliveryStreamEncryption is a warning)."""
+import base64
 import json
 import subprocess
 
@@ -182,6 +186,69 @@ def test_a_disabled_kms_key_fails_until_enabled(server):
     c = checks["kms-key"]
     assert c["status"] == "passed", c
     assert "may kms:GenerateDataKey and kms:Decrypt" in c["evidence"], c
+
+
+def test_a_disabled_key_of_the_streams_encryption_at_rest_fails_until_enabled(server):
+    h = server
+    cli = lambda *a, **kw: json.loads(aws(h, *a, **kw).stdout or "{}")
+    key = cli("kms", "create-key", "--description", "at rest")["KeyMetadata"]
+    arn = cli_role(h, "at-rest", rw=bucket_rw("at-rest-b"))
+    aws(h, "s3api", "create-bucket", "--bucket", "at-rest-b")
+    aws(h, "firehose", "create-delivery-stream", "--delivery-stream-name", "at-rest",
+        "--extended-s3-destination-configuration", json.dumps({
+            "RoleARN": arn, "BucketARN": "arn:aws:s3:::at-rest-b",
+            "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 60}}))
+    aws(h, "firehose", "start-delivery-stream-encryption", "--delivery-stream-name", "at-rest",
+        "--delivery-stream-encryption-configuration-input",
+        "KeyType=CUSTOMER_MANAGED_CMK,KeyARN=" + key["Arn"])
+    record = json.dumps({"Data": base64.b64encode(b"secret?").decode()})
+
+    def put(check=True):
+        return aws(h, "firehose", "put-record", "--delivery-stream-name", "at-rest",
+                   "--record", record, check=check)
+
+    assert json.loads(put().stdout)["Encrypted"] is True
+    _, _, checks = doctor(h, "at-rest")
+    assert checks["stream-encryption"]["status"] == "passed", checks["stream-encryption"]
+
+    aws(h, "kms", "disable-key", "--key-id", key["KeyId"])
+    p = put(check=False)
+    assert p.returncode != 0 and "InvalidKMSResourceException" in p.stderr, p.stderr
+    line, checks = failing(h, "at-rest", "stream encryption")
+    assert ("key %s of the stream's encryption at rest (CUSTOMER_MANAGED_CMK) is Disabled"
+            % key["Arn"]) in line, line
+    assert ("puts fail with InvalidKMSResourceException and buffered records are not "
+            "delivered") in line, line
+    assert "fix: enable the key: aws kms enable-key --key-id " + key["KeyId"] in line, line
+    c = checks["stream-encryption"]
+    assert c["status"] == "failed" and c["errorCode"] == "KMS.DisabledException", c
+    assert "aws kms enable-key --key-id " + key["KeyId"] in c["fix"], c
+
+    aws(h, "kms", "enable-key", "--key-id", key["KeyId"])
+    assert json.loads(put().stdout)["Encrypted"] is True  # puts are accepted again
+    rc, text, checks = doctor(h, "at-rest")
+    assert rc == 0, text
+    assert line_of(text, "stream encryption").startswith("PASS"), text
+    assert "which is Enabled" in checks["stream-encryption"]["evidence"]
+
+    # A Start with a disabled key fails (ENABLING_FAILED): a warning, and the
+    # earlier key still encrypts.
+    bad = cli("kms", "create-key", "--description", "disabled")["KeyMetadata"]
+    aws(h, "kms", "disable-key", "--key-id", bad["KeyId"])
+    aws(h, "firehose", "start-delivery-stream-encryption", "--delivery-stream-name", "at-rest",
+        "--delivery-stream-encryption-configuration-input",
+        "KeyType=CUSTOMER_MANAGED_CMK,KeyARN=" + bad["Arn"])
+    enc = cli("firehose", "describe-delivery-stream", "--delivery-stream-name", "at-rest")[
+        "DeliveryStreamDescription"]["DeliveryStreamEncryptionConfiguration"]
+    assert enc["Status"] == "ENABLING_FAILED", enc
+    rc, text, checks = doctor(h, "at-rest")
+    assert rc == 0, text
+    line = line_of(text, "stream encryption")
+    assert line.startswith("WARN"), line
+    assert ("the last StartDeliveryStreamEncryption failed: %s: %s; encryption stays as it was"
+            % (enc["FailureDescription"]["Type"], enc["FailureDescription"]["Details"])) in line, line
+    assert key["Arn"] + " (CUSTOMER_MANAGED_CMK), which is Enabled" in line, line
+    assert checks["stream-encryption"]["status"] == "warning", checks["stream-encryption"]
 
 
 def test_without_enforced_roles_the_role_checks_are_not_applicable(tmp_path):
