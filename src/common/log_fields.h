@@ -1,7 +1,7 @@
 #pragma once
 // Helpers for hydrant's server log (spdlog on stderr): one line per event of
 // space-separated key=value fields, e.g.
-//   level=warn stream=demo errorCode=S3.NoSuchBucket event=delivery_failed error="..."
+//   level=warning stream=demo event=destination_failed errorCode=S3.NoSuchBucket error="..."
 // Free text goes through LogQuote so that a value never breaks the line.
 
 #include <string>
