@@ -57,6 +57,9 @@ std::string CallAad(int64_t arrival_ms, uint32_t key_id, uint64_t nonce, uint32_
 // Below this average record size a call is encrypted in one piece (staged):
 // an EVP update per record costs more than copying the records twice.
 constexpr size_t kStageBelowBytes = 4096;
+// A thread keeps its buffers between calls up to this size (a PutRecordBatch is
+// at most 4 MiB; a processed batch may be larger, and rare).
+constexpr size_t kKeepBufferBytes = 8u << 20;
 // Pieces smaller than this are gathered before they are decrypted.
 constexpr size_t kGatherBelowBytes = 4096;
 
@@ -432,6 +435,7 @@ bool EncryptedLog::SealCall(const ActiveKey& key, uint64_t nonce, int64_t arriva
   if (data < kStageBelowBytes * n) {
     // Small records: the whole stream in one update, then cut into envelopes.
     thread_local std::string plain, sealed;
+    if (plain.capacity() > kKeepBufferBytes) plain = std::string(), sealed = std::string();
     plain.clear();
     for (std::string_view p : payloads) {
       coding::PutFixed32(&plain, static_cast<uint32_t>(p.size()));
@@ -486,7 +490,9 @@ Result<uint64_t> EncryptedLog::Append(int64_t arrival_ms,
           if (!SealCall(*key, nonce, arrival_ms, payloads, &buf, &views)) {
             return Status::Internal("AES-256-GCM encryption failed");
           }
-          return inner_->Append(arrival_ms, views, kRecordEncrypted);
+          auto r = inner_->Append(arrival_ms, views, kRecordEncrypted);
+          if (buf.capacity() > kKeepBufferBytes) buf = std::string();  // a rare large call
+          return r;
         }
       }
     }
@@ -533,6 +539,7 @@ class EncryptedLog::Reader {
   }
   ~Reader() {
     if (release_) *release_ = false;
+    if (buffers_->plain.capacity() > kKeepBufferBytes) buffers_->plain = std::string();
   }
   Reader(const Reader&) = delete;
   Reader& operator=(const Reader&) = delete;
@@ -707,10 +714,13 @@ class EncryptedLog::Reader {
     group_.reset();
   }
 
+  // Records skipped: counted and logged once per place (every stage and retry
+  // reads them again).
   void Lost(uint64_t first, uint64_t n, std::string_view why) {
     const uint64_t end = first + n;
     if (end <= from_) return;
     const uint64_t from = std::max(first, from_);
+    if (!log_.FirstReport(from, end)) return;
     log_.unreadable_.fetch_add(end - from, std::memory_order_relaxed);
     spdlog::error("log={} event=log_decrypt_failed seqs={}..{} reason=\"{}\"", log_.opts_.dir,
                   from, end - 1, why);
@@ -739,6 +749,16 @@ class EncryptedLog::Reader {
 Status EncryptedLog::Read(uint64_t from, uint64_t max_bytes,
                           const std::function<bool(const LogRecord&)>& fn) const {
   return Reader(*this, from, max_bytes, fn).Run();
+}
+
+bool EncryptedLog::FirstReport(uint64_t from, uint64_t end) const {
+  std::lock_guard l(report_mu_);
+  for (const auto& [a, b] : reported_) {
+    if (from >= a && end <= b) return false;
+  }
+  if (reported_.size() >= kMaxReported) reported_.erase(reported_.begin());
+  reported_.emplace_back(from, end);
+  return true;
 }
 
 // ---------------------------------------------------------------------------

@@ -39,6 +39,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "buffer/record_log.h"
@@ -137,7 +138,8 @@ class EncryptedLog final : public RecordLog {
   void Disable();
   // Whether the next Append would encrypt (Firehose's `Encrypted` answer).
   bool encrypting() const;
-  // Records skipped because their call failed authentication or was incomplete.
+  // Records skipped because their call failed authentication or was incomplete
+  // (each place counted once, however often it is read).
   uint64_t unreadable_records() const { return unreadable_.load(std::memory_order_relaxed); }
   // Data keys KEYS holds (tests).
   size_t key_count() const;
@@ -175,6 +177,10 @@ class EncryptedLog final : public RecordLog {
   static bool SealCall(const ActiveKey& key, uint64_t nonce, int64_t arrival_ms,
                        std::span<const std::string_view> payloads, std::string* buf,
                        std::vector<std::string_view>* views);
+  // Whether [from, end) is reported for the first time (bounded memory: the
+  // last kMaxReported places).
+  bool FirstReport(uint64_t from, uint64_t end) const;
+  static constexpr size_t kMaxReported = 64;
   // Leases the next block of nonces for the active key (key_mu_ held exclusively).
   Status LeaseNoncesLocked();
 
@@ -193,6 +199,8 @@ class EncryptedLog final : public RecordLog {
   mutable std::mutex cache_mu_;
   mutable std::map<uint32_t, std::shared_ptr<const CipherKey>> plain_keys_;
   mutable std::atomic<uint64_t> unreadable_{0};
+  mutable std::mutex report_mu_;
+  mutable std::vector<std::pair<uint64_t, uint64_t>> reported_;
 };
 
 

@@ -265,6 +265,53 @@ TEST_F(EncryptedLogTest, ChangedCiphertextWithValidChecksumsIsRejected) {
   EXPECT_EQ(log_->unreadable_records(), 3u);
 }
 
+// A crash tore a call (never acknowledged): its surviving records are skipped,
+// reported once however often they are read, and appends go on after them.
+TEST_F(EncryptedLogTest, ACallTornByACrashIsSkippedAndReportedOnce) {
+  OpenLog();
+  ASSERT_TRUE(log_->Enable("").ok());
+  std::vector<Rec> first = Put(1, 0, 3);
+  Put(2, 10, 4);
+  ASSERT_TRUE(log_->Sync().ok());
+  log_.reset();
+  inner_.reset();
+  // Cut the segment in the middle of the second call's third record.
+  const std::string seg = SegmentFiles(dir_.path()).at(0);
+  std::string bytes = fs::ReadFile(seg).value();
+  uint64_t pos = fmt::kSegmentHeaderSize;
+  for (int k = 0; k < 5; ++k) pos += fmt::kFrameHeaderSize + fmt::FramePayloadLength(bytes.data() + pos);
+  ASSERT_TRUE(fs::WriteFileAtomic(seg, bytes.substr(0, pos + 10)).ok());
+  ASSERT_TRUE(fs::RemoveAll(dir_.path() + "/END").ok());  // as after kill -9
+  OpenLog();
+  EXPECT_FALSE(report_.torn_tail.empty());  // what a crash leaves, not damage
+  EXPECT_EQ(log_->next_seq(), 5u);          // the call's first two records survive
+  EXPECT_EQ(ReadAll(*log_), first);
+  std::vector<Rec> after = Put(3, 20, 2);
+  std::vector<Rec> want = first;
+  want.insert(want.end(), after.begin(), after.end());
+  EXPECT_EQ(ReadAll(*log_), want);
+  EXPECT_EQ(ReadAll(*log_, 4), after);
+  EXPECT_EQ(log_->unreadable_records(), 2u);  // counted once
+}
+
+// Without KEYS the encrypted records cannot be read: an error that names the
+// file (delivery retries, then drops them at the retention period), never a crash;
+// plain records before them still read.
+TEST_F(EncryptedLogTest, AMissingKeysFileFailsReadsOfEncryptedRecordsOnly) {
+  OpenLog();
+  std::vector<Rec> plain = Put(1, 0, 2);
+  ASSERT_TRUE(log_->Enable("").ok());
+  Put(2, 10, 2);
+  log_.reset();
+  ASSERT_TRUE(fs::RemoveAll(dir_.path() + "/KEYS").ok());
+  OpenLog();
+  Status st;
+  std::vector<Rec> got = ReadAll(*log_, 0, &st);
+  EXPECT_EQ(got, plain);
+  EXPECT_EQ(st.code(), StatusCode::kCorruption);
+  EXPECT_NE(st.message().find("KEYS"), std::string::npos) << st.ToString();
+}
+
 TEST_F(EncryptedLogTest, ADisabledKeyStopsAppendsAndReadsUntilEnabled) {
   OpenLog();
   ASSERT_TRUE(log_->Enable("arn:cmk").ok());

@@ -282,6 +282,17 @@ bool DeliveryStream::Due(Stage& stage, bool transformed, uint64_t start, int64_t
         found = true;
         return false;
       });
+      if (!st.ok() && LogReadErrorCode(st) != "InternalError") {
+        // The buffer cannot be decrypted now (the key of its encryption at rest is
+        // unusable): the stage runs, fails with the KMS code and backs off, as for
+        // any delivery failure, until the key works again.
+        *oldest_out = now;
+        if (now < stage.next_attempt_ms) {
+          *wake_ms = std::min(*wake_ms, stage.next_attempt_ms);
+          return false;
+        }
+        return true;
+      }
       if (!st.ok() || !found) {
         // Nothing readable from start although bytes are pending: the records were
         // cut by damage (already reported by the log); a later put is found past them.

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import Hydrant, aws, list_keys, read_objects, wait_for
+from conftest import Hydrant, aws, list_keys, metric, read_objects, wait_for
 
 MARK = b"card-4111-1111-1111-1111-"
 
@@ -222,5 +222,87 @@ def test_a_change_cut_by_a_crash_is_finished_at_start(tmp_path, state, final):
         h.start()
         assert encryption(h, "cut")["Status"] == final
         assert put(h, "cut", b"x")["Encrypted"] is (final == "ENABLED")
+    finally:
+        h.stop()
+
+
+def test_the_transformed_log_is_encrypted_and_buffered_records_survive_stop_and_crash(tmp_path):
+    """With processing, records go through the transformed log too: both logs are
+    encrypted. Records buffered under encryption stay readable after Stop and
+    after kill -9, and are delivered in order with those put before and after."""
+    h = Hydrant(str(tmp_path / "data")).start()
+    try:
+        aws(h, "s3api", "create-bucket", "--bucket", "proc-bucket")
+        fh = h.client("firehose", validate=False)
+        fh.create_delivery_stream(
+            DeliveryStreamName="proc", ExtendedS3DestinationConfiguration={
+                "RoleARN": "arn:aws:iam::000000000000:role/firehose",
+                "BucketARN": "arn:aws:s3:::proc-bucket",
+                "BufferingHints": {"SizeInMBs": 128, "IntervalInSeconds": 900},
+                "ProcessingConfiguration": {"Enabled": True, "Processors": [
+                    {"Type": "AppendDelimiterToRecord"}]}})
+        start(h, "proc")
+        encrypted = [MARK + b"proc-%02d" % i for i in range(30)]
+        put_batch(h, "proc", encrypted[:15])
+        put_batch(h, "proc", encrypted[15:])
+        # Processing runs within a second; its output waits in the transformed log.
+        wait_for(lambda: glob.glob(os.path.join(h.data_dir, "streams", "s-proc", "transformed",
+                                                "*.log")), what="the transformed log")
+        time.sleep(2)
+        assert glob.glob(os.path.join(h.data_dir, "streams", "s-proc", "transformed", "KEYS"))
+        assert stream_files_with(h, MARK) == []
+        assert cli(h, "firehose", "stop-delivery-stream-encryption",
+                   "--delivery-stream-name", "proc") == {}
+        assert put(h, "proc", MARK + b"proc-plain")["Encrypted"] is False
+        h.kill()
+        h.start()
+        assert encryption(h, "proc") == {"Status": "DISABLED"}
+        deliver_now(h, "proc")
+        want = b"".join(r + b"\n" for r in encrypted + [MARK + b"proc-plain"])
+        wait_for(lambda: delivered(h, "proc") == want, timeout=30, what="every record, in order")
+    finally:
+        h.stop()
+
+
+def test_a_key_pending_deletion_and_the_error_log(tmp_path):
+    """A key scheduled for deletion: Start ends INVALID_KMS_KEY; a stream whose key
+    is disabled while records wait logs KMS.DisabledException to its error log
+    (CloudWatchLoggingOptions) and counts the failures in /metrics."""
+    h = Hydrant(str(tmp_path / "data")).start()
+    try:
+        doomed, key = new_key(h), new_key(h)
+        aws(h, "kms", "schedule-key-deletion", "--key-id", doomed, "--pending-window-in-days", "7")
+        create(h, "logged")
+        start(h, "logged", doomed)
+        enc = encryption(h, "logged")
+        assert enc["Status"] == "ENABLING_FAILED"
+        assert enc["FailureDescription"]["Type"] == "INVALID_KMS_KEY", enc
+        assert "pending deletion" in enc["FailureDescription"]["Details"], enc
+
+        fh = h.client("firehose", validate=False)
+        d = fh.describe_delivery_stream(DeliveryStreamName="logged")["DeliveryStreamDescription"]
+        fh.update_destination(
+            DeliveryStreamName="logged", CurrentDeliveryStreamVersionId=d["VersionId"],
+            DestinationId=d["Destinations"][0]["DestinationId"],
+            ExtendedS3DestinationUpdate={"CloudWatchLoggingOptions": {
+                "Enabled": True, "LogGroupName": "/aws/kinesisfirehose/logged",
+                "LogStreamName": "DestinationDelivery"}})
+        start(h, "logged", key)
+        put_batch(h, "logged", [MARK + b"waits"])
+        aws(h, "kms", "disable-key", "--key-id", key)
+        deliver_now(h, "logged")
+
+        def events():
+            p = aws(h, "logs", "filter-log-events", "--log-group-name", "/aws/kinesisfirehose/logged",
+                    check=False)
+            if p.returncode != 0:
+                return []
+            return [json.loads(e["message"]) for e in json.loads(p.stdout).get("events", [])]
+        wait_for(lambda: [e for e in events() if e["errorCode"] == "KMS.DisabledException"],
+                 what="the error event")
+        assert metric(h, "hydrant_delivery_failures_total", "logged") >= 1
+        assert list_keys(h.client("s3"), "logged-bucket") == []
+        aws(h, "kms", "enable-key", "--key-id", key)
+        wait_for(lambda: delivered(h, "logged") == MARK + b"waits", timeout=30, what="delivery")
     finally:
         h.stop()
