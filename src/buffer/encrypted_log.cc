@@ -28,6 +28,10 @@ constexpr size_t kDataKeyBytes = 32;
 constexpr size_t kTagBytes = 16;
 // Nonces leased per write of KEYS: a restart skips at most this many.
 constexpr uint64_t kNonceLease = uint64_t{1} << 32;
+// The highest nonce limit from which another lease fits in 64 bits. Counting
+// never gets there; a KEYS entry past it (damaged or forged, with a valid CRC)
+// would wrap the limit and reuse nonces, so its data key is not used again.
+constexpr uint64_t kMaxNonceLimit = UINT64_MAX - kNonceLease;
 constexpr auto kRetryInterval = std::chrono::seconds(1);
 constexpr std::string_view kLimitExceeded = "LimitExceededException";
 
@@ -301,8 +305,9 @@ Status EncryptedLog::ActivateLocked() {
   if (!arn.ok()) return arn.status();
   if (active_ && active_->kms_key_arn == *arn) return Status::Ok();
   active_.reset();
-  auto existing = std::find_if(entries_.begin(), entries_.end(),
-                               [&](const auto& e) { return e.kms_key_arn == *arn; });
+  auto existing = std::find_if(entries_.begin(), entries_.end(), [&](const auto& e) {
+    return e.kms_key_arn == *arn && e.nonce_limit <= kMaxNonceLimit;
+  });
   std::vector<log_keys::StoredKey> entries = entries_;
   log_keys::StoredKey* entry = nullptr;
   std::string plaintext;
@@ -354,6 +359,9 @@ Status EncryptedLog::ActivateLocked() {
 Status EncryptedLog::LeaseNoncesLocked() {
   ActiveKey& key = *active_;
   if (key.next_nonce.load() < key.nonce_limit) return Status::Ok();
+  if (key.next_nonce.load() > kMaxNonceLimit) {
+    return Status::ResourceExhausted("the log's data key has used all its nonces");
+  }
   std::vector<log_keys::StoredKey> entries = entries_;
   for (auto& e : entries) {
     if (e.id == key.id) e.nonce_limit = key.next_nonce.load() + kNonceLease;
@@ -517,6 +525,22 @@ Result<uint64_t> EncryptedLog::Append(int64_t arrival_ms,
 // ---------------------------------------------------------------------------
 // Read
 
+namespace {
+
+// An encrypted call being read by a Reader. At namespace scope: clang cannot
+// use the default member initializers of a class nested in the class that holds
+// it in a std::optional.
+struct ReadGroup {
+  uint64_t first_seq = 0;
+  int64_t arrival_ms = 0;
+  uint32_t count = 0;
+  uint32_t taken = 0;
+  std::string tag;
+  std::vector<uint32_t> sizes;  // each record's piece (its length field included)
+};
+
+}  // namespace
+
 // One Read: decrypts each encrypted call's records as they come (gathering
 // small ones), verifies the call's tag at its last record, and only then passes
 // its records on.
@@ -571,14 +595,7 @@ class EncryptedLog::Reader {
     std::string plain;    // the call's stream, decrypted: per record, length then bytes
     std::string pending;  // small pieces not yet decrypted
   };
-  struct Group {
-    uint64_t first_seq = 0;
-    int64_t arrival_ms = 0;
-    uint32_t count = 0;
-    uint32_t taken = 0;
-    std::string tag;
-    std::vector<uint32_t> sizes;  // each record's piece (its length field included)
-  };
+  using Group = ReadGroup;
 
   // One record of the inner log; false stops the inner read.
   bool Take(const LogRecord& r) {

@@ -386,6 +386,39 @@ TEST_F(EncryptedLogTest, ADamagedKeysFileRefusesToOpen) {
   EXPECT_NE(log.status().message().find("KEYS"), std::string::npos);
 }
 
+// Found by fuzz/log_keys_fuzz.cc: a KEYS entry (valid CRC) whose nonce limit
+// leaves no room for another lease wrapped the limit, and the data key was used
+// again from nonce 0. Its data key is now left alone and a new one is made.
+TEST_F(EncryptedLogTest, AKeysEntryWithNoNoncesLeftIsNotReused) {
+  OpenLog();
+  ASSERT_TRUE(log_->Enable("").ok());
+  std::vector<Rec> want = Put(1, 0, 2);
+  log_.reset();
+  inner_.reset();
+  std::vector<log_keys::StoredKey> entries;
+  ASSERT_EQ(log_keys::DecodeKeys(fs::ReadFile(dir_.path() + "/KEYS").value(), &entries), "");
+  ASSERT_EQ(entries.size(), 1u);
+  entries[0].nonce_limit = UINT64_MAX - 5;
+  ASSERT_TRUE(fs::WriteFileAtomic(dir_.path() + "/KEYS", log_keys::EncodeKeys(entries)).ok());
+  OpenLog();
+  ASSERT_TRUE(log_->Enable("").ok());
+  EXPECT_EQ(log_->key_count(), 2u);
+  std::vector<Rec> more = Put(2, 10, 2);
+  want.insert(want.end(), more.begin(), more.end());
+  EXPECT_EQ(ReadAll(*log_), want);
+  // The new call's head: another data key (or a nonce past the old limit).
+  bool checked = false;
+  ASSERT_TRUE(inner_->Read(more[0].seq, UINT64_MAX, [&](const LogRecord& r) {
+    log_keys::Envelope e;
+    EXPECT_EQ(log_keys::DecodeEnvelope(r.data, &e), "");
+    EXPECT_TRUE(e.head);
+    EXPECT_NE(e.key_id, entries[0].id);
+    checked = true;
+    return false;
+  }).ok());
+  EXPECT_TRUE(checked);
+}
+
 TEST(LogKeysFormat, RoundTripAndRejects) {
   std::vector<log_keys::StoredKey> keys = {{1, 7, "arn:a", "blob"}, {2, 0, "arn:b", ""}};
   std::vector<log_keys::StoredKey> back;
