@@ -297,17 +297,19 @@ int Serve(const hydrant::app::Config& cfg) {
   // Delivery writes through the [s3] routes; the embedded store still serves S3 here.
   // With roles enforced, what delivery writes into the embedded store is
   // authorized against the stream's role first (server/delivery_role.h).
+  // A stream's SSE-KMS key (KMSEncryptionConfig), else the bucket's default
+  // encryption, encrypts what it writes into the embedded store; with roles
+  // enforced, its role must be allowed kms:GenerateDataKey (server/sse_sink.h).
+  server::SseSink sse_sink(store->get(), keys->get(),
+                           cfg.EnforceRoles() ? identities->get() : nullptr, cfg.account.region,
+                           store->get());
+  // The S3 request is authorized before S3 asks KMS, as on AWS: the role check
+  // is in front of the encryption.
   server::StoreBucketPolicies delivery_bucket_policies(store->get());
   server::Authorizer delivery_authz(&delivery_bucket_policies);
-  server::RoleCheckedSink role_checked(store->get(), identities->get(), &delivery_authz);
-  store::ObjectSink* embedded_sink = store->get();
+  server::RoleCheckedSink role_checked(&sse_sink, identities->get(), &delivery_authz, store->get());
+  store::ObjectSink* embedded_sink = &sse_sink;
   if (cfg.EnforceRoles()) embedded_sink = &role_checked;
-  // A stream's SSE-KMS key (KMSEncryptionConfig) encrypts what it writes into the
-  // embedded store; with roles enforced, its role must be allowed
-  // kms:GenerateDataKey (server/sse_sink.h).
-  server::SseSink sse_sink(embedded_sink, keys->get(),
-                           cfg.EnforceRoles() ? identities->get() : nullptr, cfg.account.region);
-  embedded_sink = &sse_sink;
   // ... and a Lambda processor's function runs only if its role may invoke it.
   server::RoleCheckedInvoker role_checked_invoker(invokers->get(), identities->get(),
                                                   &delivery_authz, cfg.account);

@@ -202,6 +202,17 @@ std::vector<NeededAction> NeededActions(const stream::StreamMeta& meta,
   return out;
 }
 
+std::vector<NeededAction> KmsNeeds(const api::S3DestinationSpec& s3) {
+  std::vector<NeededAction> out;
+  if (s3.kms_key_arn.empty()) return out;
+  const std::string why = "SSE-KMS key of s3://" + s3.bucket;
+  out.push_back(Need(s3.role_arn, "kms:GenerateDataKey", s3.kms_key_arn, "", true, why));
+  out.push_back(Need(s3.role_arn, "kms:Decrypt", s3.kms_key_arn, "",
+                     s3.buffer_size_bytes >= kMultipartObjectBytes,
+                     why + " (each part of a multipart upload)"));
+  return out;
+}
+
 namespace {
 
 // The roles a stream uses, in a stable order.
@@ -433,17 +444,18 @@ std::optional<CheckResult> Doctor::CheckKmsStatically(const DoctorTarget& t) con
                 "/firehose";
   for (const NamedPolicy& p : docs->policies) session.policy_documents.push_back(p.document);
   std::vector<std::string> denied_required, denied_optional;
-  for (std::string_view action : {"kms:GenerateDataKey", "kms:Decrypt"}) {
+  for (const NeededAction& need : KmsNeeds(cfg)) {
+    const std::string& action = need.action;
     kms::KeyAccessRequest req;
     req.principal = &session;
-    req.action = std::string(action);
+    req.action = action;
     req.key = meta->arn;
     req.context["aws:s3:arn"] = "arn:aws:s3:::" + cfg.bucket + "/" + StaticPrefix(cfg.prefix) + "object";
     req.condition_keys.emplace_back("kms:ViaService", "s3." + deps_.iam.account.region + ".amazonaws.com");
     req.condition_keys.emplace_back("aws:SecureTransport", "true");
     Status st = deps_.iam.keys->Authorize(req);
     if (st.ok()) continue;
-    std::string line = std::string(action) + ": " + st.message();
+    std::string line = action + ": " + st.message();
     // Which statement denies, when one does explicitly (the same rule, evaluated here).
     if (deps_.iam.key_policy) {
       auto key_doc = deps_.iam.key_policy(meta->arn);
@@ -467,7 +479,12 @@ std::optional<CheckResult> Doctor::CheckKmsStatically(const DoctorTarget& t) con
         }
       }
     }
-    (action == "kms:GenerateDataKey" ? denied_required : denied_optional).push_back(line);
+    if (!need.required) {
+      line += " (needed for objects delivered as multipart uploads, over " +
+              std::to_string(kMultipartObjectBytes >> 20) + " MiB: BufferingHints.SizeInMBs is " +
+              std::to_string(cfg.buffer_size_bytes >> 20) + ")";
+    }
+    (need.required ? denied_required : denied_optional).push_back(line);
   }
   auto join = [](const std::vector<std::string>& v) {
     std::string s;

@@ -5,7 +5,9 @@
 // stream-encryption). The checks are Doctor's methods (doctor_iam.cc); this
 // header has what the application needs to feed them.
 
+#include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "observability/doctor.h"
@@ -36,5 +38,18 @@ struct NeededAction {
 };
 std::vector<NeededAction> NeededActions(const stream::StreamMeta& meta,
                                         const AccountContext& account);
+
+// Delivery writes an object larger than this as a multipart upload
+// (server::kDeliveryMultipartThreshold; delivery_role_test.cc keeps them equal).
+inline constexpr uint64_t kMultipartObjectBytes = 8ull << 20;
+
+// What the destination's role needs on the stream's SSE-KMS key
+// (KMSEncryptionConfig; none without one), as the kms-key check asks KMS:
+// kms:GenerateDataKey for every object; kms:Decrypt for each part of a multipart
+// upload, so required when the stream's buffer (BufferingHints.SizeInMBs) makes
+// objects of kMultipartObjectBytes or more, else a warning (Firehose's documented
+// role policy grants it). Delivery fails without a required one with error_code
+// (server::SseSink; sse_sink_test.cc holds them together).
+std::vector<NeededAction> KmsNeeds(const api::S3DestinationSpec& s3);
 
 }  // namespace hydrant::observability

@@ -264,6 +264,34 @@ TEST_F(DoctorIamTest, ADisabledKeyFailsAndPassesOnceEnabled) {
   EXPECT_EQ(c.status, CheckStatus::kPassed) << c.evidence;
 }
 
+// kms:Decrypt is what each part of a multipart upload needs: required when the
+// buffer makes objects delivery writes as multipart uploads, else a warning.
+TEST_F(DoctorIamTest, KmsDecryptIsRequiredWhenObjectsAreMultipartUploads) {
+  PutPolicy("s3", Allow(R"("s3:*")"));
+  PutPolicy("kms", Allow(R"(["kms:GenerateDataKey"])"));
+  auto key = keys_->CreateKey("", "");
+  ASSERT_TRUE(key.ok());
+  json::object enc{{"KMSEncryptionConfig", json::object{{"AWSKMSKeyARN", key->arn}}}};
+  Destination({{"EncryptionConfiguration", enc}});  // SizeInMBs 1
+  CheckResult c = Get(Run(), "kms-key");
+  EXPECT_EQ(c.status, CheckStatus::kWarning) << c.evidence;
+  EXPECT_TRUE(Has(c, "kms:Decrypt")) << c.evidence;
+  EXPECT_TRUE(Has(c, "multipart uploads, over 8 MiB: BufferingHints.SizeInMBs is 1")) << c.evidence;
+  Destination({{"EncryptionConfiguration", enc},
+               {"BufferingHints", json::object{{"SizeInMBs", 8}, {"IntervalInSeconds", 60}}}});
+  c = Get(Run(), "kms-key");
+  EXPECT_EQ(c.status, CheckStatus::kFailed) << c.evidence;
+  EXPECT_EQ(c.error_code, "S3.KMS.AccessDeniedException");
+  EXPECT_TRUE(Has(c, "kms:Decrypt")) << c.evidence;
+  // The list the check uses says the same.
+  std::vector<std::pair<std::string, bool>> needs;
+  for (const NeededAction& n : KmsNeeds(target_.meta.spec().s3)) needs.emplace_back(n.action, n.required);
+  EXPECT_EQ(needs, (std::vector<std::pair<std::string, bool>>{{"kms:GenerateDataKey", true},
+                                                               {"kms:Decrypt", true}}));
+  PutPolicy("kms", Allow(R"(["kms:GenerateDataKey","kms:Decrypt"])"));
+  EXPECT_EQ(Get(Run(), "kms-key").status, CheckStatus::kPassed);
+}
+
 TEST_F(DoctorIamTest, AKeyPolicyDenyIsNamed) {
   PutPolicy("all", Allow(R"(["s3:*","kms:*"])"));
   auto key = keys_->CreateKey("", R"({"Version":"2012-10-17","Statement":[

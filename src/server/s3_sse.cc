@@ -83,13 +83,8 @@ bool WantedEncryption(Context& c, store::ObjectStore* store,
   const bool has_key = c.req.HasHeader(kKeyIdHeader);
   const bool has_ctx = c.req.HasHeader(kContextHeader);
   if (alg.empty() && !has_key && !has_ctx) {
-    auto def = store->BucketEncryption(c.bucket);
-    if (!def.ok() || !*def) return true;  // plaintext
-    auto d = DecodeDefault(**def);
-    if (!d) return true;
     sse::KeyRequest r = BaseRequest(c, c.key);
-    r.algorithm = d->algorithm;
-    r.key = d->key;
+    if (!ApplyBucketDefault(store, c.bucket, &r)) return true;  // plaintext
     if (!c.keys) {
       NotImplemented(c, "server-side encryption needs hydrant's KMS.");
       return false;
@@ -125,6 +120,16 @@ bool WantedEncryption(Context& c, store::ObjectStore* store,
     return false;
   }
   *wanted = std::move(r);
+  return true;
+}
+
+bool ApplyBucketDefault(const store::ObjectStore* store, std::string_view bucket, sse::KeyRequest* req) {
+  auto def = store->BucketEncryption(bucket);
+  if (!def.ok() || !*def) return false;
+  auto d = DecodeDefault(**def);
+  if (!d) return false;
+  req->algorithm = d->algorithm;
+  req->key = d->key;
   return true;
 }
 

@@ -10,6 +10,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "server/s3_context.h"
 #include "server/sse_keys.h"
@@ -26,6 +27,14 @@ namespace hydrant::server::s3 {
 // algorithm, a key id without aws:kms, SSE-C, no KMS configured).
 bool WantedEncryption(Context& c, store::ObjectStore* store,
                       std::optional<sse::KeyRequest>* wanted);
+
+// The bucket's default encryption (PutBucketEncryption): sets req->algorithm
+// (sse::kAes256 or kAwsKms) and req->key (KMSMasterKeyID; "" = the aws/s3 key)
+// and returns true; false when the bucket has none (or does not exist). The one
+// reading of <bucket>/.encryption, shared by the S3 API (WantedEncryption) and
+// delivery (server::SseSink: a Firehose PutObject carries no SSE headers, so
+// the bucket default applies to it as to any other).
+bool ApplyBucketDefault(const store::ObjectStore* store, std::string_view bucket, sse::KeyRequest* req);
 
 // A data key for c.bucket/c.key as `wanted` says (authorized for the caller).
 // False after an error reply (S3's KMS.* errors, AccessDenied).

@@ -1,9 +1,11 @@
 #include "server/sse_sink.h"
 
+#include <functional>
 #include <optional>
 
 #include "destinations/sink_errors.h"
 #include "server/delivery_role.h"
+#include "server/s3_sse.h"
 #include "server/sse_keys.h"
 
 namespace hydrant::server {
@@ -20,35 +22,43 @@ constexpr std::string_view kDisabledText =
 constexpr std::string_view kInvalidStateText =
     "The provided AWS KMS key is pending deletion. Cancel the key deletion, or provide another "
     "key.";
+// Followed by the action asked for.
 constexpr std::string_view kAccessDeniedText =
     "Access was denied. Ensure that the key policy of the AWS KMS key and the access policy of "
-    "the IAM role allow kms:GenerateDataKey.";
+    "the IAM role allow ";
 
-// The object being written, encrypted chunk by chunk into the inner writer.
+// The object being written, encrypted chunk by chunk into the inner writer. As
+// each part of a multipart upload begins (MultipartTracker), the data key is
+// opened again for the role, as S3 does for an UploadPart of an SSE-KMS upload
+// (kms:Decrypt; the key must still be usable).
 class EncryptingWriter final : public store::ObjectWriter {
  public:
-  EncryptingWriter(std::unique_ptr<store::ObjectWriter> inner, std::string data_key)
-      : inner_(std::move(inner)), enc_(std::move(data_key), inner_.get()) {}
+  // `reopen` is null when parts need no KMS call (SSE-S3).
+  EncryptingWriter(std::unique_ptr<store::ObjectWriter> inner, std::string data_key,
+                   std::function<Status()> reopen)
+      : inner_(std::move(inner)), enc_(std::move(data_key), inner_.get()),
+        reopen_(std::move(reopen)) {}
   Status Write(std::string_view bytes) override {
-    plain_size_ += bytes.size();
+    if (parts_.Add(bytes.size()) && reopen_) HYDRANT_RETURN_IF_ERROR(reopen_());
     return enc_.Write(bytes);
   }
   Result<store::ObjectInfo> Commit() override {
     HYDRANT_RETURN_IF_ERROR(enc_.Finish());
     auto info = inner_->Commit();
-    if (info.ok()) info->size = plain_size_;
+    if (info.ok()) info->size = parts_.size();
     return info;
   }
 
  private:
   std::unique_ptr<store::ObjectWriter> inner_;
   sse::ChunkEncryptor enc_;
-  uint64_t plain_size_ = 0;
+  std::function<Status()> reopen_;
+  MultipartTracker parts_;
 };
 
 }  // namespace
 
-Status KmsDeliveryError(const Status& st) {
+Status KmsDeliveryError(const Status& st, std::string_view action) {
   std::string_view code = st.error_code();
   auto with = [&](std::string_view fh, std::string_view text) {
     return store::SinkError(fh, std::string(text) + " (" + st.message() + ")");
@@ -59,59 +69,77 @@ Status KmsDeliveryError(const Status& st) {
     return with(store::kS3KmsInvalidState, kInvalidStateText);
   }
   if (code == kms::kAccessDeniedException) {
-    return with(store::kS3KmsAccessDenied, kAccessDeniedText);
+    return with(store::kS3KmsAccessDenied, std::string(kAccessDeniedText) + std::string(action) + ".");
   }
   return store::SinkError(store::kInternalError, st.message());
 }
 
 namespace {
 
-// The data key of bucket/key under the stream's key, for its role's session.
-Result<sse::NewDataKey> DeliveryKey(kms::KeyService* keys, const iam::ServiceRoles* roles,
-                                    const std::string& via_service, std::string_view bucket,
-                                    std::string_view key, const store::ObjectMeta& meta) {
-  std::optional<iam::Principal> session;
-  if (roles) {
-    auto s = roles->ServiceSession(iam::kFirehoseService, meta.role_arn);
-    if (!s.ok()) {
-      return store::SinkError(store::kS3AccessDenied,
-                              std::string(kS3AccessDeniedText) + " (" + s.status().message() + ")");
-    }
-    session = std::move(s).value();
+// The role's session as Firehose's (nullopt: roles not enforced), or S3.AccessDenied.
+Result<std::optional<iam::Principal>> DeliverySession(const iam::ServiceRoles* roles,
+                                                      const store::ObjectMeta& meta) {
+  if (!roles) return std::optional<iam::Principal>();
+  auto s = roles->ServiceSession(iam::kFirehoseService, meta.role_arn);
+  if (!s.ok()) {
+    return store::SinkError(store::kS3AccessDenied,
+                            std::string(kS3AccessDeniedText) + " (" + s.status().message() + ")");
   }
-  sse::KeyRequest req;
-  req.algorithm = sse::kAwsKms;
-  req.key = meta.sse_kms_key_id;
-  req.bucket = std::string(bucket);
-  req.object_key = std::string(key);
-  req.principal = session ? &*session : nullptr;
-  req.via_service = via_service;
-  auto made = sse::MakeDataKey(keys, req);
-  if (!made.ok()) return KmsDeliveryError(made.status());
-  return made;
+  return std::optional<iam::Principal>(std::move(s).value());
 }
 
 }  // namespace
 
+std::optional<sse::KeyRequest> SseSink::Wanted(std::string_view bucket, std::string_view key,
+                                               const store::ObjectMeta& meta) const {
+  sse::KeyRequest req;
+  if (!meta.sse_kms_key_id.empty()) {
+    req.algorithm = sse::kAwsKms;
+    req.key = meta.sse_kms_key_id;
+  } else if (!bucket_defaults_ || !s3::ApplyBucketDefault(bucket_defaults_, bucket, &req)) {
+    return std::nullopt;
+  }
+  req.bucket = std::string(bucket);
+  req.object_key = std::string(key);
+  req.via_service = via_service_;
+  return req;
+}
+
 Result<std::unique_ptr<store::ObjectWriter>> SseSink::BeginPut(std::string_view bucket,
                                                                std::string_view key,
                                                                const store::ObjectMeta& meta) {
-  if (meta.sse_kms_key_id.empty()) return inner_->BeginPut(bucket, key, meta);
-  auto dk = DeliveryKey(keys_, roles_, via_service_, bucket, key, meta);
-  if (!dk.ok()) return dk.status();
+  std::optional<sse::KeyRequest> wanted = Wanted(bucket, key, meta);
+  if (!wanted) return inner_->BeginPut(bucket, key, meta);
+  auto session = DeliverySession(roles_, meta);
+  if (!session.ok()) return session.status();
+  // Shared with the writer, which asks KMS again for each part.
+  auto principal = std::make_shared<const std::optional<iam::Principal>>(std::move(*session));
+  wanted->principal = *principal ? &**principal : nullptr;
+  auto dk = sse::MakeDataKey(keys_, *wanted);
+  if (!dk.ok()) return KmsDeliveryError(dk.status());
   store::ObjectMeta m = meta;
   m.encryption = sse::EncodeRecord(dk->record);
   auto w = inner_->BeginPut(bucket, key, m);
   if (!w.ok()) return w.status();
+  std::function<Status()> reopen;
+  if (dk->record.algorithm == sse::kAwsKms) {
+    reopen = [keys = keys_, record = dk->record, req = *wanted, principal]() {
+      auto opened = sse::OpenDataKey(keys, record, req);
+      return opened.ok() ? Status::Ok() : KmsDeliveryError(opened.status(), "kms:Decrypt");
+    };
+  }
   return std::unique_ptr<store::ObjectWriter>(
-      new EncryptingWriter(std::move(w).value(), std::move(dk->data_key)));
+      new EncryptingWriter(std::move(w).value(), std::move(dk->data_key), std::move(reopen)));
 }
 
 Status SseSink::CheckAccess(std::string_view bucket, const store::ObjectMeta& meta) {
-  if (!meta.sse_kms_key_id.empty()) {
-    const std::string probe = std::string(store::kProbeKeyPrefix) + "check";
-    auto dk = DeliveryKey(keys_, roles_, via_service_, bucket, probe, meta);
-    if (!dk.ok()) return dk.status();
+  const std::string probe = std::string(store::kProbeKeyPrefix) + "check";
+  if (std::optional<sse::KeyRequest> wanted = Wanted(bucket, probe, meta)) {
+    auto session = DeliverySession(roles_, meta);
+    if (!session.ok()) return session.status();
+    wanted->principal = *session ? &**session : nullptr;
+    auto dk = sse::MakeDataKey(keys_, *wanted);
+    if (!dk.ok()) return KmsDeliveryError(dk.status());
   }
   return inner_->CheckAccess(bucket, meta);
 }

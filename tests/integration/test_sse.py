@@ -4,7 +4,10 @@ boto3, bucket default encryption, the x-amz-server-side-encryption* headers,
 reads refused while the key is disabled, bytes on disk that are not the
 plaintext, and a stream whose KMSEncryptionConfig makes its objects SSE-KMS:
 a disabled key or a role without kms:GenerateDataKey fails delivery with an
-S3.KMS.* code in the error log, and everything is delivered once fixed."""
+S3.KMS.* code in the error log, and everything is delivered once fixed. A
+bucket's default encryption applies to delivery as to any PutObject without
+SSE headers; an object delivered as a multipart upload (over 8 MiB) needs
+kms:Decrypt too, and an abort the role may not do leaves the upload."""
 import base64
 import json
 import os
@@ -12,7 +15,8 @@ import os
 import botocore.exceptions
 import pytest
 
-from conftest import aws, cli_role, list_keys, metric, read_objects, s3_dest, start_with_config, wait_for
+from conftest import (aws, cli_role, list_keys, metric, put_role_policy, read_objects, s3_dest,
+                      start_with_config, wait_for)
 
 ACCOUNT = "000000000000"
 ROLE = "arn:aws:iam::%s:role/delivery" % ACCOUNT
@@ -209,39 +213,53 @@ def test_boto3_ranges_multipart_copy_and_context(server):
     assert e.value.response["Error"]["Code"] == "InvalidArgument"
 
 
-def test_delivery_with_sse_kms_fails_while_the_key_is_disabled(server):
-    h = server
-    key = new_key(h, "alias/stream-key")
-    fh = h.client("firehose")
-    create_encrypted(h, "enc", key["Arn"])
-    s3 = h.client("s3")
-    fh.put_record(DeliveryStreamName="enc", Record={"Data": b"STREAMSECRET-first\n"})
-    objs = wait_for(lambda: read_objects(s3, "vault", "enc/"), what="an SSE-KMS object")
+def deliver_through_a_disabled_key(h, stream, bucket, key, marker, while_disabled=None):
+    """The stream's objects in `bucket` are SSE-KMS under `key` (head-object, AWS
+    CLI v2); with the key disabled, delivery fails with S3.KMS.DisabledException
+    in the error log and writes nothing (`while_disabled(first object key)` checks
+    more then); enabled again, every record arrives, none as plaintext on disk."""
+    fh, s3 = h.client("firehose"), h.client("s3")
+    first = marker + b"-first\n"
+    fh.put_record(DeliveryStreamName=stream, Record={"Data": first})
+    objs = wait_for(lambda: read_objects(s3, bucket, stream + "/"), what="an SSE-KMS object")
     k = next(iter(objs))
-    head = s3.head_object(Bucket="vault", Key=k)
-    assert head["ServerSideEncryption"] == "aws:kms" and head["SSEKMSKeyId"] == key["Arn"]
-    assert b"".join(objs.values()) == b"STREAMSECRET-first\n"
+    assert b"".join(objs.values()) == first
 
     aws(h, "kms", "disable-key", "--key-id", key["KeyId"])
-    held = [b"STREAMSECRET-held-%d\n" % i for i in range(5)]
-    fh.put_record_batch(DeliveryStreamName="enc", Records=[{"Data": d} for d in held])
-    events = wait_for(lambda: error_events(h, "enc", "S3.KMS."), timeout=30,
+    held = [marker + b"-held-%d\n" % i for i in range(5)]
+    fh.put_record_batch(DeliveryStreamName=stream, Records=[{"Data": d} for d in held])
+    events = wait_for(lambda: error_events(h, stream, "S3.KMS."), timeout=30,
                       what="an S3.KMS.* error event")
     assert events[0]["errorCode"] == "S3.KMS.DisabledException", events[0]
     assert "is disabled" in events[0]["message"]
-    assert metric(h, "hydrant_delivery_failures_total", "enc") >= 1
-    # Nothing more was written; the object there cannot be read while the key is disabled.
-    assert list_keys(s3, "vault", "enc/") == [k]
-    with pytest.raises(botocore.exceptions.ClientError) as e:
-        s3.get_object(Bucket="vault", Key=k)
-    assert e.value.response["Error"]["Code"] == "KMS.DisabledException"
+    assert list_keys(s3, bucket, stream + "/") == [k]
+    if while_disabled:
+        while_disabled(k)
 
     aws(h, "kms", "enable-key", "--key-id", key["KeyId"])
-    want = b"STREAMSECRET-first\n" + b"".join(held)
-    wait_for(lambda: b"".join(read_objects(s3, "vault", "enc/").values()) == want, timeout=40,
+    want = first + b"".join(held)
+    wait_for(lambda: b"".join(read_objects(s3, bucket, stream + "/").values()) == want, timeout=40,
              what="the held records, once the key is enabled")
-    # Delivered objects are not plaintext on disk.
-    assert [p for p in files_containing(h.root / "data" / "s3", b"STREAMSECRET")] == []
+    for k in list_keys(s3, bucket, stream + "/"):
+        head = cli(h, "s3api", "head-object", "--bucket", bucket, "--key", k)
+        assert head["ServerSideEncryption"] == "aws:kms" and head["SSEKMSKeyId"] == key["Arn"], head
+    assert files_containing(h.root / "data" / "s3", marker) == []
+
+
+def test_delivery_with_sse_kms_fails_while_the_key_is_disabled(server):
+    h = server
+    key = new_key(h, "alias/stream-key")
+    create_encrypted(h, "enc", key["Arn"])
+    s3 = h.client("s3")
+
+    def unreadable(k):
+        assert metric(h, "hydrant_delivery_failures_total", "enc") >= 1
+        # The object there cannot be read while the key is disabled.
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            s3.get_object(Bucket="vault", Key=k)
+        assert e.value.response["Error"]["Code"] == "KMS.DisabledException"
+
+    deliver_through_a_disabled_key(h, "enc", "vault", key, b"STREAMSECRET", unreadable)
 
 
 def test_delivery_role_without_kms_permission(server):
@@ -259,6 +277,80 @@ def test_delivery_role_without_kms_permission(server):
             "--policy-document", json.dumps(USE_KEYS))
     wait_for(lambda: b"".join(read_objects(h.client("s3"), "vault", "nokms/").values()) == b"x\n",
              timeout=40, what="delivery once the role may use the key")
+
+
+def bucket_role(h, name, bucket, kms_actions, s3_actions=("s3:PutObject",)):
+    """A delivery role writing to `bucket` and its streams' error logs, allowed
+    `kms_actions` on every key."""
+    return cli_role(h, name, write={"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": list(s3_actions),
+         "Resource": ["arn:aws:s3:::" + bucket, "arn:aws:s3:::%s/*" % bucket]},
+        {"Effect": "Allow", "Action": "logs:PutLogEvents",
+         "Resource": "arn:aws:logs:us-east-1:%s:log-group:/aws/kinesisfirehose/*" % ACCOUNT}]},
+        keys={"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": list(kms_actions), "Resource": "*"}]})
+
+
+def create_stream(h, name, bucket, role, size_mb=1, interval=1, **extra):
+    h.client("firehose", validate=False).create_delivery_stream(
+        DeliveryStreamName=name, ExtendedS3DestinationConfiguration=s3_dest(
+            bucket, RoleARN=role, Prefix=name + "/",
+            BufferingHints={"SizeInMBs": size_mb, "IntervalInSeconds": interval},
+            CloudWatchLoggingOptions={"Enabled": True, "LogGroupName": "/aws/kinesisfirehose/" + name,
+                                      "LogStreamName": "DestinationDelivery"}, **extra))
+
+
+def test_delivery_applies_the_buckets_default_encryption(server):
+    """A stream without KMSEncryptionConfig writes into a bucket whose default
+    (put-bucket-encryption) is SSE-KMS: its objects are SSE-KMS under the
+    default's key, and a disabled default key fails delivery until enabled."""
+    h = server
+    aws(h, "s3api", "create-bucket", "--bucket", "kmsdefault")
+    key = new_key(h)
+    aws(h, "s3api", "put-bucket-encryption", "--bucket", "kmsdefault",
+        "--server-side-encryption-configuration", json.dumps({"Rules": [{
+            "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms",
+                                                   "KMSMasterKeyID": key["Arn"]}}]}))
+    role = bucket_role(h, "default-delivery", "kmsdefault", ["kms:GenerateDataKey", "kms:Decrypt"])
+    create_stream(h, "dflt", "kmsdefault", role)
+    deliver_through_a_disabled_key(h, "dflt", "kmsdefault", key, b"DEFAULTSECRET")
+
+
+def test_multipart_delivery_needs_kms_decrypt_and_a_denied_abort_leaves_the_upload(server):
+    """An object over 8 MiB is delivered as a multipart upload: a role allowed
+    kms:GenerateDataKey but not kms:Decrypt fails it with
+    S3.KMS.AccessDeniedException; the role may not s3:AbortMultipartUpload
+    either, so the upload stays (list-multipart-uploads). With kms:Decrypt the
+    object arrives."""
+    h = server
+    aws(h, "s3api", "create-bucket", "--bucket", "bigvault")
+    key = new_key(h)
+    role = bucket_role(h, "big-delivery", "bigvault", ["kms:GenerateDataKey"])
+    create_stream(h, "big", "bigvault", role, size_mb=9, interval=900,
+                  EncryptionConfiguration={"KMSEncryptionConfig": {"AWSKMSKeyARN": key["Arn"]}})
+    fh, s3 = h.client("firehose"), h.client("s3")
+    record = b"B" * (100 * 1024 - 1) + b"\n"
+    for _ in range(10):  # ~9.8 MiB: one object of at least 9 MiB
+        r = fh.put_record_batch(DeliveryStreamName="big", Records=[{"Data": record}] * 10)
+        assert r["FailedPutCount"] == 0
+    events = wait_for(lambda: error_events(h, "big", "S3.KMS."), timeout=30,
+                      what="an S3.KMS.* error event")
+    assert events[0]["errorCode"] == "S3.KMS.AccessDeniedException", events[0]
+    assert "kms:Decrypt" in events[0]["message"], events[0]
+    uploads = wait_for(lambda: cli(h, "s3api", "list-multipart-uploads", "--bucket", "bigvault")
+                       .get("Uploads"), what="the upload the role could not abort")
+    assert all(u["Key"].startswith("big/") for u in uploads), uploads
+    assert list_keys(s3, "bigvault", "big/") == []
+
+    put_role_policy(h, "big-delivery", "keys", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": "*"}]})
+    keys = wait_for(lambda: list_keys(s3, "bigvault", "big/"), timeout=40,
+                    what="the multipart object, once the role may kms:Decrypt")
+    head = cli(h, "s3api", "head-object", "--bucket", "bigvault", "--key", keys[0])
+    assert head["ServerSideEncryption"] == "aws:kms" and head["SSEKMSKeyId"] == key["Arn"], head
+    assert head["ContentLength"] >= 9 << 20
+    body = s3.get_object(Bucket="bigvault", Key=keys[0])["Body"].read()
+    assert body == record * (len(body) // len(record))
 
 
 def test_sigv4_reads_need_kms_decrypt_and_writes_generate_data_key(tmp_path):
