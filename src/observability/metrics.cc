@@ -26,7 +26,9 @@ enum class Kind { kCounter, kGauge, kHistogram, kSummary };
 
 // One metric family. Counters and gauges have `value` (nullopt: no sample for this
 // stream, e.g. a success ratio before any attempt, as CloudWatch has no datapoint);
-// histograms have `histogram`; summaries (sum and count only) have `summary`.
+// histograms have `histogram`; summaries (sum and count only) have `summary`;
+// counters with one more label (bounded by the probe) have `label` and `labeled`:
+// one sample per value, none before the first.
 struct Family {
   const char* name;
   Kind kind;
@@ -34,6 +36,8 @@ struct Family {
   std::optional<double> (*value)(const View&) = nullptr;
   const LatencyHistogram& (*histogram)(const View&) = nullptr;
   std::pair<double, uint64_t> (*summary)(const StreamProbe&) = nullptr;
+  const char* label = nullptr;
+  std::vector<std::pair<std::string, uint64_t>> (*labeled)(const StreamProbe&) = nullptr;
 };
 
 double Load(const std::atomic<uint64_t>& a) {
@@ -173,6 +177,12 @@ const Family kStreamFamilies[] = {
     {"hydrant_delivery_failures_total", Kind::kCounter,
      "Failed delivery attempts, any stage (each is retried until the retention period ends).",
      COUNTER(delivery_failures)},
+    {"hydrant_delivery_errors_total", Kind::kCounter,
+     "Delivery errors by Firehose error code, one per error-log event: each failed delivery "
+     "attempt of any stage and each record a processor failed (at most 32 codes per stream, "
+     "later ones count as \"Other\").",
+     nullptr, nullptr, nullptr, "error_code",
+     [](const StreamProbe& p) { return p.errors_by_code.Read(); }},
     {"hydrant_expired_records_total", Kind::kCounter,
      "Records dropped after the retention period without delivery.", COUNTER(expired_records)},
     {"hydrant_redelivered_records_total", Kind::kCounter,
@@ -203,6 +213,10 @@ const Family kStreamFamilies[] = {
 
 #undef COUNTER
 #undef HISTOGRAM
+
+static_assert(stream::ErrorCodeCounts::kMaxCodes == 32 &&
+                  stream::ErrorCodeCounts::kOtherCode == "Other",
+              "the help text of hydrant_delivery_errors_total states the cap");
 
 const char* TypeName(Kind k) {
   switch (k) {
@@ -247,6 +261,25 @@ void AppendSample(std::string_view name, std::string_view suffix, std::string_vi
   *out += ' ';
   AppendNumber(value, out);
   *out += '\n';
+}
+
+// name="value" with the value escaped as the exposition format requires (error
+// codes are [A-Za-z0-9.]: this is defence, not the common case).
+std::string LabelPair(std::string_view name, std::string_view value) {
+  std::string out(name);
+  out += "=\"";
+  for (char c : value) {
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+  return out;
 }
 
 void AppendHistogram(std::string_view name, std::string_view labels, const LatencyHistogram& h,
@@ -295,6 +328,11 @@ std::string RenderPrometheus(const stream::StreamRegistry& registry) {
       const StreamProbe& p = s->probe();
       if (f.histogram) {
         AppendHistogram(f.name, labels, f.histogram(View{*s, p, now}), &out);
+      } else if (f.labeled) {
+        for (const auto& [value, count] : f.labeled(p)) {
+          AppendSample(f.name, "", labels, LabelPair(f.label, value), static_cast<double>(count),
+                       &out);
+        }
       } else if (f.summary) {
         auto [sum, count] = f.summary(p);
         AppendSample(f.name, "_sum", labels, "", sum, &out);

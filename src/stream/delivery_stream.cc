@@ -426,6 +426,7 @@ void DeliveryStream::ReportFailure(const Snapshot& snap, const Stage& stage, std
                                    const std::string& bucket, const std::string& key,
                                    const Status& st) {
   probe_.delivery_failures.fetch_add(1, std::memory_order_relaxed);
+  probe_.errors_by_code.Add(code);
   spdlog::warn("stream={} event={}_failed errorCode={} bucket={} key={} error=\"{}\"",
                snap.stream_name, stage.name, code, bucket, key, st.ToString());
   if (!deps_.error_log) return;

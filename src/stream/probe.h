@@ -1,10 +1,18 @@
 #pragma once
 // StreamProbe: the counters and gauges of one delivery stream, written by its data
 // path (puts, delivery, processing) and read by observability (metrics, doctor).
-// Lock-free: every field is an atomic updated with relaxed ordering.
+// Lock-free on the put and delivery paths: every field is an atomic updated with
+// relaxed ordering, except `errors_by_code`, which takes a mutex on the failure path
+// only.
 
 #include <atomic>
 #include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/latency_histogram.h"
 
@@ -22,6 +30,38 @@ struct OperationProbe {
   }
 };
 
+// Delivery errors of one stream by Firehose error code (S3.AccessDenied,
+// Lambda.InvokeAccessDenied, KMS.DisabledException, InternalError, ...), for
+// hydrant_delivery_errors_total{error_code}. Codes come from fixed sets, but the
+// number of distinct codes kept is capped so that no code source can grow the metric
+// without bound: the first kMaxCodes distinct codes are counted under their own
+// name, any later one under kOtherCode (an empty code too). Written on the failure
+// path only (each failure is retried with backoff), so a mutex is cheap here.
+class ErrorCodeCounts {
+ public:
+  static constexpr size_t kMaxCodes = 32;
+  static constexpr std::string_view kOtherCode = "Other";
+
+  void Add(std::string_view code, uint64_t n = 1) {
+    std::lock_guard lk(mu_);
+    auto it = counts_.find(code);
+    if (it == counts_.end()) {
+      const bool full = counts_.size() - counts_.count(kOtherCode) >= kMaxCodes;
+      it = counts_.try_emplace(std::string(full || code.empty() ? kOtherCode : code), 0).first;
+    }
+    it->second += n;
+  }
+  // (code, count) pairs ordered by code.
+  std::vector<std::pair<std::string, uint64_t>> Read() const {
+    std::lock_guard lk(mu_);
+    return {counts_.begin(), counts_.end()};
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, uint64_t, std::less<>> counts_;
+};
+
 // Counters of one stream (names follow Firehose's CloudWatch metrics).
 struct StreamProbe {
   std::atomic<uint64_t> incoming_bytes{0};
@@ -33,6 +73,9 @@ struct StreamProbe {
   std::atomic<uint64_t> delivered_records{0};
   std::atomic<uint64_t> delivered_objects{0};
   std::atomic<uint64_t> delivery_failures{0};
+  // One per error-log event: each failed stage attempt (as delivery_failures) and
+  // each record a processor failed, by error code.
+  ErrorCodeCounts errors_by_code;
   std::atomic<uint64_t> expired_records{0};      // dropped after the retention period
   std::atomic<uint64_t> redelivered_records{0};  // rewritten after a restart (possible duplicates)
   std::atomic<uint64_t> recovered_records{0};    // undelivered records found at start

@@ -192,6 +192,7 @@ bool DeliveryStream::Process(const Snapshot& snap, uint64_t start, uint64_t end,
 
 void DeliveryStream::ReportProcessingFailure(const Snapshot& snap,
                                              const processing::RecordOutcome& failed) {
+  probe_.errors_by_code.Add(failed.error_code);
   if (!deps_.error_log) return;
   logs::DeliveryErrorEvent ev;
   ev.delivery_stream_arn = snap.stream_arn;

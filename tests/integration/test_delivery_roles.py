@@ -5,16 +5,24 @@ InvalidArgumentException as Firehose does), and every object delivery writes
 into the embedded store is authorized against the role's policies and the
 bucket's policy. A denial is S3.AccessDenied in the stream's error log and in
 /metrics, the records are kept, and they are all delivered once the policy is
-fixed. Roles and policies are made with the AWS CLI v2, as on AWS."""
+fixed. Roles and policies are made with the AWS CLI v2, as on AWS.
+
+Each of the seed-001 failure modes these tests reproduce (a role without
+s3:PutObject, a bucket policy that denies, a role whose trust no longer names
+Firehose, a role without lambda:InvokeFunction, a denied backup bucket) is
+checked three ways: its Firehose error code in the error log, the same code in
+/metrics (hydrant_delivery_errors_total{error_code}), and every held record
+delivered once the cause is fixed."""
 import base64
 import json
+import re
 
 import botocore.exceptions
 import pytest
 
-from conftest import (aws, cli_role, json_lines, lambda_arn, lambda_function_toml, lambda_processing,
-                      list_keys, metric, put_role_policy, read_objects, s3_dest,
-                      start_with_config, wait_for, write_handlers)
+from conftest import (FIREHOSE_TRUST, aws, cli_role, json_lines, lambda_arn, lambda_function_toml,
+                      lambda_processing, list_keys, metric, metrics_text, put_role_policy,
+                      read_objects, s3_dest, start_with_config, wait_for, write_handlers)
 
 ACCOUNT = "000000000000"
 ROLE = "arn:aws:iam::%s:role/delivery" % ACCOUNT
@@ -27,6 +35,10 @@ WRITE_LOGS = {"Version": "2012-10-17", "Statement": [{
 DENY_ROLE = {"Version": "2012-10-17", "Statement": [{
     "Sid": "NoDelivery", "Effect": "Deny", "Principal": {"AWS": ROLE},
     "Action": "s3:PutObject", "Resource": "arn:aws:s3:::lake/*"}]}
+# A trust policy that lets the account's users in, not Firehose.
+USERS_ONLY_TRUST = {"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::%s:root" % ACCOUNT},
+    "Action": "sts:AssumeRole"}]}
 
 
 def allow_lambda(*actions):
@@ -75,14 +87,28 @@ def delivered(h, name):
     return b"".join(read_objects(h.client("s3"), "lake", name + "/").values())
 
 
-def error_codes(h, name):
-    """The stream's error events ([] until its log group exists)."""
+def error_codes(h, name, log_stream=None):
+    """The stream's error events ([] until its log group exists), of one log stream
+    (DestinationDelivery, BackupDelivery) or all."""
+    args = ["--log-stream-names", log_stream] if log_stream else []
     p = aws(h, "logs", "filter-log-events", "--log-group-name", "/aws/kinesisfirehose/" + name,
-            check=False)
+            *args, check=False)
     if p.returncode != 0:
         assert "ResourceNotFoundException" in p.stderr, p.stderr
         return []
     return [json.loads(e["message"]) for e in json.loads(p.stdout).get("events", [])]
+
+
+def events_of(h, name, code, log_stream=None, timeout=30):
+    """Waits for the stream's error events with errorCode `code`."""
+    return wait_for(lambda: [e for e in error_codes(h, name, log_stream) if e["errorCode"] == code],
+                    timeout=timeout, what="a %s error event of %s" % (code, name))
+
+
+def counted_codes(h, name):
+    """{error code: count} of hydrant_delivery_errors_total for the stream at /metrics."""
+    pattern = r'^hydrant_delivery_errors_total\{delivery_stream="%s",error_code="([^"]*)"\} (\S+)$'
+    return {code: float(n) for code, n in re.findall(pattern % re.escape(name), metrics_text(h), re.M)}
 
 
 def invoke_access_denied(h, prefix):
@@ -102,9 +128,7 @@ def test_a_role_firehose_cannot_assume_is_refused_at_create_and_update(server):
     for role, why in (("arn:aws:iam::%s:role/missing" % ACCOUNT, "no such role"),
                       ("arn:aws:iam::%s:role/users-only" % ACCOUNT, "trust without Firehose")):
         if why == "trust without Firehose":
-            cli_role(h, "users-only", trust={"Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::%s:root" % ACCOUNT},
-                "Action": "sts:AssumeRole"}]})
+            cli_role(h, "users-only", trust=USERS_ONLY_TRUST)
         with pytest.raises(botocore.exceptions.ClientError) as e:
             create(h, "refused", role=role)
         err = e.value.response["Error"]
@@ -145,6 +169,8 @@ def test_a_bucket_policy_deny_holds_delivery_until_it_is_removed(server):
                           "allows Firehose to assume the role"), msg
     assert "assumed-role/delivery/firehose" in msg and "explicit deny in a resource-based policy" in msg, msg
     assert metric(h, "hydrant_delivery_failures_total", "denied") >= 1
+    codes = counted_codes(h, "denied")
+    assert set(codes) == {"S3.AccessDenied"} and codes["S3.AccessDenied"] >= 1, codes
     assert delivered(h, "denied") == b"before\n"  # nothing more got through
 
     aws(h, "s3api", "delete-bucket-policy", "--bucket", "lake")
@@ -162,23 +188,132 @@ def test_a_role_without_the_permission_fails_until_it_gets_it(server):
                                    if e["errorCode"] == "S3.AccessDenied"],
                           timeout=30, what="S3.AccessDenied without a role policy")
         assert "no identity-based policy allows the s3:PutObject action" in events[0]["message"]
+        codes = counted_codes(h, "unpermitted")
+        assert set(codes) == {"S3.AccessDenied"} and codes["S3.AccessDenied"] >= 1, codes
         assert not list_keys(h.client("s3"), "lake", "unpermitted/")
     finally:
         put_role_policy(h, "delivery", "write-lake", WRITE_LAKE)
     wait_for(lambda: delivered(h, "unpermitted") == b"a\nb\n", timeout=40, what="delivery once allowed")
 
 
+def test_a_role_whose_trust_no_longer_names_firehose_holds_delivery_until_restored(server):
+    """The role is assumed again for every delivery: a trust changed after the
+    stream was created (`aws iam update-assume-role-policy`), or the role deleted,
+    fails delivery with S3.AccessDenied (Firehose's text names the trust policy)
+    until it is restored."""
+    h = server
+    role = cli_role(h, "fickle", **{"write-lake": WRITE_LAKE, "write-logs": WRITE_LOGS})
+    create(h, "fickle", role=role)
+    put(h, "fickle", [b"trusted\n"])
+    wait_for(lambda: delivered(h, "fickle") == b"trusted\n", what="delivery while trusted")
+
+    aws(h, "iam", "update-assume-role-policy", "--role-name", "fickle", "--policy-document",
+        json.dumps(USERS_ONLY_TRUST))
+    held = [b"held-%d\n" % i for i in range(4)]
+    put(h, "fickle", held)
+    codes = wait_for(lambda: counted_codes(h, "fickle"), timeout=30, what="a counted delivery error")
+    assert set(codes) == {"S3.AccessDenied"}, codes
+    # The server's log has the failure with Firehose's code and the reason...
+    failed = wait_for(lambda: [l for l in h.log().splitlines()
+                               if "stream=fickle event=destination_failed errorCode=S3.AccessDenied" in l],
+                      timeout=10, what="the failure on the server's log")
+    assert ("Ensure that the trust policy for the provided IAM role allows Firehose to assume the role"
+            in failed[0]), failed[0]
+    assert ("The trust policy of %s does not let firehose.amazonaws.com assume it" % role) in failed[0]
+    # ... but the error log does not: Firehose writes error events as the role, and
+    # a role it cannot assume may not write them (docs/security.md, "Error logs").
+    assert "stream=fickle errorCode=S3.AccessDenied event=error_log_write_failed" in h.log()
+    assert error_codes(h, "fickle") == []
+    assert delivered(h, "fickle") == b"trusted\n"  # nothing more got through
+
+    aws(h, "iam", "update-assume-role-policy", "--role-name", "fickle", "--policy-document",
+        json.dumps(FIREHOSE_TRUST))
+    want = b"trusted\n" + b"".join(held)
+    wait_for(lambda: delivered(h, "fickle") == want, timeout=40,
+             what="the held records once Firehose is trusted again")
+
+    # A role deleted after the stream was created: the same code, the reason says so,
+    # and a role made again under the name delivers what waited.
+    for policy in ("write-lake", "write-logs"):
+        aws(h, "iam", "delete-role-policy", "--role-name", "fickle", "--policy-name", policy)
+    aws(h, "iam", "delete-role", "--role-name", "fickle")
+    before = counted_codes(h, "fickle")["S3.AccessDenied"]
+    put(h, "fickle", [b"orphan\n"])
+    wait_for(lambda: "The role %s cannot be found." % role in h.log(), timeout=30,
+             what="the failure for the deleted role on the server's log")
+    codes = wait_for(lambda: counted_codes(h, "fickle")["S3.AccessDenied"] > before and
+                     counted_codes(h, "fickle"), timeout=10, what="the failure counted")
+    assert set(codes) == {"S3.AccessDenied"}, codes
+    assert delivered(h, "fickle") == want
+    cli_role(h, "fickle", **{"write-lake": WRITE_LAKE, "write-logs": WRITE_LOGS})
+    wait_for(lambda: delivered(h, "fickle") == want + b"orphan\n", timeout=40,
+             what="the held record once the role exists again")
+
+
+def test_a_denied_backup_bucket_fails_the_backup_until_allowed(server):
+    """S3BackupMode Enabled: a bucket policy that denies the backup's role on the
+    backup bucket fails the source-record backup (S3.AccessDenied in the
+    BackupDelivery log stream and in /metrics) while the destination is
+    delivered; every record is backed up once the policy is removed."""
+    h = server
+    aws(h, "s3api", "create-bucket", "--bucket", "vault")
+    write_both = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": ["s3:PutObject", "s3:ListBucket", "s3:GetBucketLocation"],
+        "Resource": ["arn:aws:s3:::lake", "arn:aws:s3:::lake/*", "arn:aws:s3:::vault",
+                     "arn:aws:s3:::vault/*"]}]}
+    role = cli_role(h, "backer", **{"write": write_both, "write-logs": WRITE_LOGS})
+    deny_vault = {"Version": "2012-10-17", "Statement": [{
+        "Sid": "NoBackup", "Effect": "Deny", "Principal": {"AWS": role},
+        "Action": "s3:PutObject", "Resource": "arn:aws:s3:::vault/*"}]}
+    aws(h, "s3api", "put-bucket-policy", "--bucket", "vault", "--policy", json.dumps(deny_vault))
+    create(h, "backed", role=role, S3BackupMode="Enabled", S3BackupConfiguration=s3_dest(
+        "vault", RoleARN=role, Prefix="backed/",
+        BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 1},
+        CloudWatchLoggingOptions={"Enabled": True, "LogGroupName": "/aws/kinesisfirehose/backed",
+                                  "LogStreamName": "BackupDelivery"}))
+    records = [b"kept-%d\n" % i for i in range(5)]
+    put(h, "backed", records)
+    wait_for(lambda: delivered(h, "backed") == b"".join(records), timeout=30,
+             what="the destination, which the deny does not touch")
+    events = events_of(h, "backed", "S3.AccessDenied", log_stream="BackupDelivery")
+    assert events[0]["destination"] == "arn:aws:s3:::vault", events[0]
+    assert "assumed-role/backer/firehose" in events[0]["message"], events[0]
+    assert "explicit deny in a resource-based policy" in events[0]["message"], events[0]
+    assert error_codes(h, "backed", "DestinationDelivery") == []
+    codes = counted_codes(h, "backed")
+    assert set(codes) == {"S3.AccessDenied"} and codes["S3.AccessDenied"] >= 1, codes
+    assert not list_keys(h.client("s3"), "vault", "backed/")
+
+    aws(h, "s3api", "delete-bucket-policy", "--bucket", "vault")
+    wait_for(lambda: b"".join(read_objects(h.client("s3"), "vault", "backed/").values()) ==
+             b"".join(records), timeout=40, what="every record backed up once allowed")
+    assert delivered(h, "backed") == b"".join(records)  # delivered once, not again
+
+
 def test_a_role_that_may_not_invoke_the_function_fails_processing(server):
     h = server
     create(h, "lambda", ErrorOutputPrefix="lambda-failed/",
            ProcessingConfiguration=lambda_processing(lambda_arn("upper")))
-    put(h, "lambda", [b"one\n"])
+    put(h, "lambda", [b"one\n", b"uno\n"])
     assert "lambda:InvokeFunction" in invoke_access_denied(h, "lambda-failed/")["errorMessage"]
+    # Both records in processing-failed/, as Firehose writes them: the original data.
+    failed = wait_for(lambda: len(json_lines(h.client("s3"), "lake", "lambda-failed/")) == 2 and
+                      json_lines(h.client("s3"), "lake", "lambda-failed/"), timeout=30,
+                      what="both processing-failed records")
+    assert sorted(base64.b64decode(f["rawData"]) for f in failed) == [b"one\n", b"uno\n"], failed
+    assert {f["errorCode"] for f in failed} == {"Lambda.InvokeAccessDenied"}, failed
+    # One error-log event per failed record, naming the function, and one count each.
+    events = events_of(h, "lambda", "Lambda.InvokeAccessDenied")
+    assert "lambda:InvokeFunction" in events[0]["message"], events[0]
+    assert events[0].get("processor") == lambda_arn("upper"), events[0]
+    assert counted_codes(h, "lambda") == {"Lambda.InvokeAccessDenied": 2}
+    assert delivered(h, "lambda") == b""  # nothing untransformed got through
 
     put_role_policy(h, "delivery", "invoke", allow_lambda("lambda:InvokeFunction",
                                                           "lambda:GetFunctionConfiguration"))
     put(h, "lambda", [b"two\n"])
     wait_for(lambda: delivered(h, "lambda") == b"TWO\n", timeout=30, what="the transformed record")
+    assert counted_codes(h, "lambda") == {"Lambda.InvokeAccessDenied": 2}  # no new failure
 
 
 def test_a_role_that_may_invoke_but_not_read_the_configuration_fails_processing(server):
@@ -200,6 +335,7 @@ def test_a_role_that_may_invoke_but_not_read_the_configuration_fails_processing(
                       timeout=30, what="a Lambda.InvokeAccessDenied error event")
     assert "lambda:GetFunctionConfiguration" in events[0]["message"], events[0]
     assert events[0].get("processor") == lambda_arn("upper"), events[0]
+    assert counted_codes(h, "noconfig") == {"Lambda.InvokeAccessDenied": 1}
     assert delivered(h, "noconfig") == b""  # nothing untransformed got through
 
     put_role_policy(h, "invoke-only", "config", allow_lambda("lambda:GetFunctionConfiguration"))
@@ -215,8 +351,8 @@ def test_a_role_without_logs_permission_loses_its_error_events(server):
     put(h, "mute", [b"lost-log\n"])
     # Delivery fails (no s3:PutObject) and the event cannot be written (no
     # logs:PutLogEvents): the server's log says both.
-    wait_for(lambda: "stream=mute" in h.log() and "the role may not write it" in h.log(), timeout=30,
-             what="the refused error event on the server log")
+    wait_for(lambda: "stream=mute errorCode=S3.AccessDenied event=error_log_write_failed" in h.log(),
+             timeout=30, what="the refused error event on the server log")
     assert "logs:PutLogEvents" in h.log()
     assert error_codes(h, "mute") == []
 

@@ -3,7 +3,8 @@ shell blocks are read from README.md and run with bash and the AWS CLI v2 agains
 a hydrant started with delivery roles enforced (the section's first block), as
 one terminal session (a variable a block sets, such as $KEY, is there for the
 next). Bucket policy: the doctor must name the denying statement, the error log
-must hold S3.AccessDenied, and the record must arrive once the policy is deleted.
+and /metrics (hydrant_delivery_errors_total) must hold S3.AccessDenied, and the
+record must arrive once the policy is deleted.
 Disabled KMS key: the doctor must name the key as Disabled, the server's log, the
 error log and /metrics must show S3.KMS.DisabledException and the failed attempts
 while nothing is written, and once the key is enabled every record must arrive
@@ -15,9 +16,15 @@ import re
 import subprocess
 import time
 
-from conftest import AWS, CLIENT_ENV, HYDRANT, ROOT, start_with_config, wait_for
+from conftest import AWS, CLIENT_ENV, HYDRANT, ROOT, metrics_text, start_with_config, wait_for
 
 SECTION = "### Reproduce a production delivery failure locally"
+
+
+def counted_codes(metrics, stream):
+    """{error code: count} of hydrant_delivery_errors_total for stream in a /metrics text."""
+    pattern = r'^hydrant_delivery_errors_total\{delivery_stream="%s",error_code="([^"]*)"\} (\S+)$'
+    return {code: float(n) for code, n in re.findall(pattern % re.escape(stream), metrics, re.M)}
 
 
 def section():
@@ -103,6 +110,8 @@ def bucket_policy(h, setup_block, fix_block):
     events = wait_for(access_denied_events, timeout=120, interval=2,
                       what="S3.AccessDenied in the error log")
     assert json.loads(events[0]["message"])["errorCode"] == "S3.AccessDenied"
+    codes = counted_codes(metrics_text(h), "seed")
+    assert set(codes) == {"S3.AccessDenied"} and codes["S3.AccessDenied"] >= 1, codes
     run(h, delete_cmd)
     t0 = time.time()
     wait_for(lambda: "events/" in run(h, ls_cmd).stdout, timeout=60, interval=1,
@@ -154,6 +163,11 @@ def disabled_key(h, setup_block, failing_block, fix_block):
     metrics = run(h, metrics_cmd).stdout
     failures = re.search(r'^hydrant_delivery_failures_total\{delivery_stream="sealed"\} (\d+)$', metrics, re.M)
     assert failures and int(failures.group(1)) >= 1, metrics
+    # The same failures by code (the two counters are read one after the other: a
+    # retry may fall in between).
+    codes = counted_codes(metrics, "sealed")
+    assert set(codes) == {"S3.KMS.DisabledException"}, metrics
+    assert abs(codes["S3.KMS.DisabledException"] - int(failures.group(1))) <= 1, metrics
     assert 'hydrant_backlog_records{delivery_stream="sealed"} 3' in metrics.splitlines(), metrics
     assert [l.rsplit(" ", 1)[0] for l in claimed(metrics_cmd)] == \
         [l.rsplit(" ", 1)[0] for l in metrics.splitlines()]
