@@ -316,9 +316,13 @@ int Serve(const hydrant::app::Config& cfg) {
   if (cfg.EnforceRoles()) ro.invoker = &role_checked_invoker;
   // ... and its error events are written only if its role may logs:PutLogEvents.
   if (cfg.EnforceRoles()) {
-    error_log.SetWriteCheck([&role_checked, account = cfg.account](
+    error_log.SetWriteCheck([&role_checked, ids = identities->get(), account = cfg.account](
                                 std::string_view role_arn, const std::string& group,
                                 const std::string& stream) -> std::optional<std::string> {
+      // A role Firehose cannot assume at all is itself the error to report:
+      // Firehose's S3.AccessDenied text for it ("Ensure that the trust policy ...")
+      // is one of its documented error-log messages, so the event is written.
+      if (!ids->ServiceSession(iam::kFirehoseService, role_arn).ok()) return std::nullopt;
       Status st = role_checked.Authorize(role_arn,
                                          server::LogsAccess("PutLogEvents", group, stream, account));
       if (st.ok()) return std::nullopt;

@@ -220,10 +220,11 @@ def test_a_role_whose_trust_no_longer_names_firehose_holds_delivery_until_restor
     assert ("Ensure that the trust policy for the provided IAM role allows Firehose to assume the role"
             in failed[0]), failed[0]
     assert ("The trust policy of %s does not let firehose.amazonaws.com assume it" % role) in failed[0]
-    # ... but the error log does not: Firehose writes error events as the role, and
-    # a role it cannot assume may not write them (docs/security.md, "Error logs").
-    assert "stream=fickle errorCode=S3.AccessDenied event=error_log_write_failed" in h.log()
-    assert error_codes(h, "fickle") == []
+    # ... and so has the error log: Firehose documents this message among its
+    # error-log events (docs/security.md, "Error logs").
+    event = events_of(h, "fickle", "S3.AccessDenied")[0]
+    assert "allows Firehose to assume the role" in event["message"], event
+    assert "stream=fickle errorCode=S3.AccessDenied event=error_log_write_failed" not in h.log()
     assert delivered(h, "fickle") == b"trusted\n"  # nothing more got through
 
     aws(h, "iam", "update-assume-role-policy", "--role-name", "fickle", "--policy-document",
