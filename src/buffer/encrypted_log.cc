@@ -342,11 +342,11 @@ Status EncryptedLog::ActivateLocked() {
   cipher_key->bytes = std::move(plaintext);
   cipher_key->kms_key_arn = entry->kms_key_arn;
   key->key = std::move(cipher_key);
+  // No nonce is leased yet: the first Append leases a block and writes KEYS
+  // (with this key when it is new), so that opening many encrypted streams at
+  // start costs no disk write each.
   key->next_nonce = entry->nonce_limit;
-  entry->nonce_limit += kNonceLease;
   key->nonce_limit = entry->nonce_limit;
-  // The lease is durable before any nonce of it is used.
-  HYDRANT_RETURN_IF_ERROR(WriteKeys(entries));
   entries_ = std::move(entries);
   {
     std::lock_guard c(cache_mu_);
