@@ -96,6 +96,19 @@ class EncryptedLogTest : public ::testing::Test {
     for (size_t i = 0; i < n; ++i) out.push_back(Rec{*seq + i, ms, data[i]});
     return out;
   }
+  // Closes the log and returns its first segment's bytes (its path in *path).
+  std::string CloseAndReadSegment(std::string* path) {
+    log_.reset();
+    inner_.reset();
+    *path = SegmentFiles(dir_.path()).at(0);
+    return fs::ReadFile(*path).value();
+  }
+  // The file offset of frame k (from 0) of a segment's bytes.
+  static uint64_t FrameOffset(const std::string& bytes, int k) {
+    uint64_t pos = fmt::kSegmentHeaderSize;
+    for (int i = 0; i < k; ++i) pos += fmt::kFrameHeaderSize + fmt::FramePayloadLength(bytes.data() + pos);
+    return pos;
+  }
   std::string DiskBytes() {
     std::string all;
     for (const auto& f : SegmentFiles(dir_.path())) all += fs::ReadFile(f).value();
@@ -222,13 +235,10 @@ TEST_F(EncryptedLogTest, AFlippedByteOnDiskIsDamage) {
   std::vector<Rec> second = Put(2, 10, 4);
   std::vector<Rec> third = Put(3, 20, 4);
   ASSERT_TRUE(log_->Sync().ok());
-  log_.reset();
-  inner_.reset();
   // Flip a byte inside the second call's last record.
-  const std::string seg = SegmentFiles(dir_.path()).at(0);
-  std::string bytes = fs::ReadFile(seg).value();
-  uint64_t pos = fmt::kSegmentHeaderSize;
-  for (int k = 0; k < 7; ++k) pos += fmt::kFrameHeaderSize + fmt::FramePayloadLength(bytes.data() + pos);
+  std::string seg;
+  std::string bytes = CloseAndReadSegment(&seg);
+  const uint64_t pos = FrameOffset(bytes, 7);
   bytes[pos + fmt::kFrameHeaderSize + 2] ^= 0x40;
   ASSERT_TRUE(fs::WriteFileAtomic(seg, bytes).ok());
   OpenLog();
@@ -246,12 +256,9 @@ TEST_F(EncryptedLogTest, ChangedCiphertextWithValidChecksumsIsRejected) {
   std::vector<Rec> first = Put(1, 0, 3);
   Put(2, 10, 3);
   ASSERT_TRUE(log_->Sync().ok());
-  log_.reset();
-  inner_.reset();
-  const std::string seg = SegmentFiles(dir_.path()).at(0);
-  std::string bytes = fs::ReadFile(seg).value();
-  uint64_t pos = fmt::kSegmentHeaderSize;
-  for (int k = 0; k < 4; ++k) pos += fmt::kFrameHeaderSize + fmt::FramePayloadLength(bytes.data() + pos);
+  std::string seg;
+  std::string bytes = CloseAndReadSegment(&seg);
+  const uint64_t pos = FrameOffset(bytes, 4);
   char* frame = bytes.data() + pos;
   const uint32_t len = fmt::FramePayloadLength(frame);
   frame[fmt::kFrameHeaderSize + len - 1] ^= 1;
@@ -273,13 +280,10 @@ TEST_F(EncryptedLogTest, ACallTornByACrashIsSkippedAndReportedOnce) {
   std::vector<Rec> first = Put(1, 0, 3);
   Put(2, 10, 4);
   ASSERT_TRUE(log_->Sync().ok());
-  log_.reset();
-  inner_.reset();
   // Cut the segment in the middle of the second call's third record.
-  const std::string seg = SegmentFiles(dir_.path()).at(0);
-  std::string bytes = fs::ReadFile(seg).value();
-  uint64_t pos = fmt::kSegmentHeaderSize;
-  for (int k = 0; k < 5; ++k) pos += fmt::kFrameHeaderSize + fmt::FramePayloadLength(bytes.data() + pos);
+  std::string seg;
+  std::string bytes = CloseAndReadSegment(&seg);
+  const uint64_t pos = FrameOffset(bytes, 5);
   ASSERT_TRUE(fs::WriteFileAtomic(seg, bytes.substr(0, pos + 10)).ok());
   ASSERT_TRUE(fs::RemoveAll(dir_.path() + "/END").ok());  // as after kill -9
   OpenLog();
