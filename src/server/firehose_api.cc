@@ -145,7 +145,7 @@ void FirehoseApi::PutRecords(std::string_view op, http::Request&& req, http::Res
       std::move(s), batch ? sources::PutKind::kPutRecordBatch : sources::PutKind::kPutRecord,
       input.records, input.total_bytes, received,
       [respond = std::move(respond), rid, batch, n, encrypted, ids](Result<uint64_t> r) {
-        if (!r.ok() && stream::IsKmsError(r.status())) {
+        if (!r.ok() && !stream::KmsErrorCode(r.status()).empty()) {
           // The stream's key cannot be used: nothing was written (not even in plaintext).
           respond(AwsJsonError(stream::InvalidKmsResource(r.status()), rid));
           return;

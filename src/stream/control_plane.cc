@@ -9,6 +9,7 @@
 
 #include "api/destination_config.h"
 #include "api/json_fields.h"
+#include "stream/delivery_stream.h"
 #include "stream/registry.h"
 
 namespace hydrant::stream {
@@ -67,14 +68,14 @@ void MergeTags(const json::value& tags, std::vector<std::pair<std::string, std::
 
 // DeliveryStreamEncryptionConfiguration as Describe shows it, from an input's
 // DeliveryStreamEncryptionConfigurationInput (`enabled`), or DISABLED.
-json::object EncryptionDescription(const json::object* input, std::string_view default_key_type) {
+json::object EncryptionDescription(const json::object* input) {
   json::object enc;
   if (input == nullptr) {
     enc["Status"] = "DISABLED";
     return enc;
   }
   if (input->contains("KeyARN")) enc["KeyARN"] = input->at("KeyARN");
-  enc["KeyType"] = Str(*input, "KeyType", default_key_type);
+  enc["KeyType"] = Str(*input, "KeyType", "AWS_OWNED_CMK");  // AWS's default
   enc["Status"] = "ENABLED";
   return enc;
 }
@@ -92,19 +93,11 @@ std::string NewIncarnation() {
 }  // namespace
 
 ApiError InvalidKmsResource(const Status& st) {
-  ApiError e{"InvalidKMSResourceException",
-             "Firehose could not use the KMS key of the stream's encryption at rest: " +
-                 st.message()};
-  e.code = "KMS." + std::string(st.error_code().empty() ? "KMSInternalException" : st.error_code());
-  return e;
-}
-
-bool IsKmsError(const Status& st) {
-  const std::string_view c = st.error_code();
-  return c == "NotFoundException" || c == "DisabledException" ||
-         c == "KMSInvalidStateException" || c == "AccessDeniedException" ||
-         c == "InvalidCiphertextException" || c == "KMSInternalException" ||
-         c == "LimitExceededException";
+  const std::string_view code = KmsErrorCode(st);
+  return ApiError{"InvalidKMSResourceException",
+                  "Firehose could not use the KMS key of the stream's encryption at rest: " +
+                      st.message(),
+                  std::string(code.empty() ? "KMS.KMSInternalException" : code)};
 }
 
 std::optional<ApiError> ControlPlane::CheckEncryptionAllowed(const StreamMeta& m) const {
@@ -194,7 +187,7 @@ ControlPlane::Result ControlPlane::CreateDeliveryStream(const json::object& in) 
     m.source["DirectPutSourceDescription"] = std::move(dp);
   }
   const json::object* enc_input = api::GetObject(in, "DeliveryStreamEncryptionConfigurationInput");
-  m.encryption = EncryptionDescription(enc_input, "AWS_OWNED_CMK");
+  m.encryption = EncryptionDescription(enc_input);
   if (enc_input) {
     if (auto err = CheckEncryptionAllowed(m)) return *err;
     // The key must be usable now (InvalidKMSResourceException), as AWS checks.
@@ -349,7 +342,8 @@ ControlPlane::Result ControlPlane::StartDeliveryStreamEncryption(const json::obj
   // Asynchronous in AWS: ENABLING, then ENABLED or ENABLING_FAILED (Describe).
   // Here the change is made before the answer; a crash in between is finished
   // at the next start.
-  if (Status st = s->ChangeEncryption(eo); !st.ok()) return SaveFailed(st, name);
+  const json::object enabled = EncryptionDescription(eo);
+  if (Status st = s->ChangeEncryption(&enabled); !st.ok()) return SaveFailed(st, name);
   return json::object();
 }
 

@@ -57,10 +57,8 @@ class ControlPlane {
 
 // ResourceNotFoundException for a stream name, as Firehose words it.
 api::ApiError StreamNotFound(std::string_view account_id, std::string_view name);
-// InvalidKMSResourceException for a KMS error (its `code`: "KMS.<KMS exception>").
+// InvalidKMSResourceException for a KMS error (its `code`: KmsErrorCode(st),
+// stream/delivery_stream.h).
 api::ApiError InvalidKmsResource(const Status& st);
-// Whether `st` is a KMS error (its error_code() is a KMS exception name): a put
-// refused because the stream's key cannot be used.
-bool IsKmsError(const Status& st);
 
 }  // namespace hydrant::stream

@@ -282,7 +282,7 @@ bool DeliveryStream::Due(Stage& stage, bool transformed, uint64_t start, int64_t
         found = true;
         return false;
       });
-      if (!st.ok() && LogReadErrorCode(st) != "InternalError") {
+      if (!st.ok() && !KmsErrorCode(st).empty()) {
         // The buffer cannot be decrypted now (the key of its encryption at rest is
         // unusable): the stage runs, fails with the KMS code and backs off, as for
         // any delivery failure, until the key works again.

@@ -68,6 +68,10 @@ class DefinitionStore;
 
 // FailureDescription.Type for a KMS error (Status::error_code()).
 std::string_view KmsFailureType(std::string_view kms_error_code);
+// "KMS.<KMS exception>" when `st` is a KMS error (its error_code() a KMS
+// exception name: the key of the stream's encryption at rest cannot be used),
+// else "".
+std::string_view KmsErrorCode(const Status& st);
 // The delivery error code of a failed log read: "KMS.<KMS exception>" when the
 // key of the stream's encryption at rest cannot be used, else "InternalError".
 std::string_view LogReadErrorCode(const Status& st);
@@ -150,13 +154,13 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream>,
   const std::string& incarnation() const { return incarnation_; }
   // Whether the next put would be encrypted at rest (Firehose's `Encrypted`).
   bool encrypted() const { return enc_log_ && enc_log_->encrypting(); }
-  // StartDeliveryStreamEncryption (`input` = its
-  // DeliveryStreamEncryptionConfigurationInput) or StopDeliveryStreamEncryption
-  // (null): persists ENABLING (DISABLING), switches the logs, then persists
-  // ENABLED, or ENABLING_FAILED with a FailureDescription when the key cannot
-  // be used (encryption then stays as it was), or DISABLED. Fails only when the
+  // StartDeliveryStreamEncryption (`enabled` = the description to enable: its
+  // KeyType and KeyARN) or StopDeliveryStreamEncryption (null): persists
+  // ENABLING (DISABLING), switches the logs, then persists ENABLED, or
+  // ENABLING_FAILED with a FailureDescription when the key cannot be used
+  // (encryption then stays as it was), or DISABLED. Fails only when the
   // definition cannot be saved. Call with LockForUpdate held.
-  Status ChangeEncryption(const boost::json::object* input);
+  Status ChangeEncryption(const boost::json::object* enabled);
 
   const StreamProbe& probe() const { return probe_; }
   StreamProbe& probe() { return probe_; }

@@ -20,18 +20,24 @@ std::string_view KmsFailureType(std::string_view kms_error_code) {
   return "UNKNOWN_ERROR";
 }
 
-std::string_view LogReadErrorCode(const Status& st) {
+std::string_view KmsErrorCode(const Status& st) {
   static constexpr std::string_view kCodes[][2] = {
       {"NotFoundException", "KMS.NotFoundException"},
       {"DisabledException", "KMS.DisabledException"},
       {"KMSInvalidStateException", "KMS.KMSInvalidStateException"},
       {"AccessDeniedException", "KMS.AccessDeniedException"},
       {"InvalidCiphertextException", "KMS.InvalidCiphertextException"},
-      {"KMSInternalException", "KMS.KMSInternalException"}};
+      {"KMSInternalException", "KMS.KMSInternalException"},
+      {"LimitExceededException", "KMS.LimitExceededException"}};
   for (const auto& c : kCodes) {
     if (st.error_code() == c[0]) return c[1];
   }
-  return "InternalError";
+  return "";
+}
+
+std::string_view LogReadErrorCode(const Status& st) {
+  const std::string_view kms = KmsErrorCode(st);
+  return kms.empty() ? "InternalError" : kms;
 }
 
 std::string KeyAtRest(const json::object& description) {
@@ -39,17 +45,10 @@ std::string KeyAtRest(const json::object& description) {
   return std::string(api::GetString(description, "KeyARN").value_or(""));
 }
 
-Status DeliveryStream::ChangeEncryption(const json::object* input) {
+Status DeliveryStream::ChangeEncryption(const json::object* enabled) {
   StreamMeta m = Meta();
-  json::object enc;
-  if (input) {
-    enc["KeyType"] = api::GetString(*input, "KeyType").value_or("AWS_OWNED_CMK");
-    if (const json::value* arn = input->if_contains("KeyARN")) enc["KeyARN"] = *arn;
-    enc["Status"] = "ENABLING";
-  } else {
-    enc["Status"] = "DISABLING";
-  }
-  m.encryption = enc;
+  m.encryption = enabled ? *enabled : json::object();
+  m.encryption["Status"] = enabled ? "ENABLING" : "DISABLING";
   HYDRANT_RETURN_IF_ERROR(SetMeta(m));  // the change survives a crash: Open finishes it
   return FinishEncryptionChange();
 }

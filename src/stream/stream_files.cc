@@ -49,16 +49,20 @@ Result<std::shared_ptr<DeliveryStream>> DeliveryStream::Open(const std::string& 
   // Encryption at rest (buffer/encrypted_log.h): the stages read and append
   // through the wrappers.
   if (s->deps_.log_keys) {
-    for (auto [log, name] : {std::pair{&s->log_, "source"}, std::pair{&s->transformed_, "transformed"}}) {
-      buffer::EncryptedLogOptions eo;
-      eo.dir = dir + (log == &s->log_ ? "/log" : "/transformed");
-      eo.context = s->meta_.arn + "/" + s->meta_.incarnation + "/" + name;
-      eo.keys = s->deps_.log_keys;
-      auto enc = buffer::EncryptedLog::Open(*log, std::move(eo));
-      if (!enc.ok()) return enc.status();
-      (log == &s->log_ ? s->enc_log_ : s->enc_transformed_) = *enc;
-      *log = std::move(enc).value();
-    }
+    // Wraps *log (in folder `sub`), keeping the wrapper in *enc too.
+    auto wrap = [&](std::shared_ptr<buffer::RecordLog>* log,
+                    std::shared_ptr<buffer::EncryptedLog>* enc, const char* sub,
+                    const char* name) -> Status {
+      auto e = buffer::EncryptedLog::Open(
+          *log, {dir + "/" + sub, s->meta_.arn + "/" + s->meta_.incarnation + "/" + name,
+                 s->deps_.log_keys});
+      if (!e.ok()) return e.status();
+      *enc = *e;
+      *log = *enc;
+      return Status::Ok();
+    };
+    HYDRANT_RETURN_IF_ERROR(wrap(&s->log_, &s->enc_log_, "log", "source"));
+    HYDRANT_RETURN_IF_ERROR(wrap(&s->transformed_, &s->enc_transformed_, "transformed", "transformed"));
     if (s->meta_.key_at_rest) {
       if (Status st = s->SetLogEncryption(s->meta_.key_at_rest); !st.ok()) {
         // Puts fail (never in plaintext) until the key can be used again.
