@@ -15,6 +15,10 @@
 // connection as an SDK's pool does; records go out through a 256 KiB buffer,
 // one write() per ~15 of them.
 //
+// --server-pid P: also reports the CPU seconds process P (the server) and the
+// load generator spent in the measured window (server_cpu_s, loadgen_cpu_s), so
+// a cost per MiB can be compared where the two share the machine's cores.
+//
 // Prints one JSON object on stdout (see bench/README.md for the fields).
 
 #include <arpa/inet.h>
@@ -118,7 +122,30 @@ struct Options {
   bool random_payload = false;  // incompressible records (default: JSON-like lines)
   bool tls = false;             // HTTPS
   bool tls12 = false;           // ... at most TLS 1.2
+  int server_pid = 0;           // report this process's CPU time in the window
 };
+
+// User + system CPU seconds of process `pid` (all its threads), from
+// /proc/PID/stat; -1 when it cannot be read.
+double ProcessCpuSeconds(int pid) {
+  const std::string path = pid ? "/proc/" + std::to_string(pid) + "/stat" : "/proc/self/stat";
+  FILE* f = std::fopen(path.c_str(), "r");
+  if (!f) return -1;
+  char buf[1024];
+  const size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  buf[n] = 0;
+  // Fields after the command's closing parenthesis: state is field 3; utime and
+  // stime are fields 14 and 15.
+  const char* p = std::strrchr(buf, ')');
+  if (!p) return -1;
+  unsigned long long utime = 0, stime = 0;
+  if (std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+                  &stime) != 2) {
+    return -1;
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
 
 [[noreturn]] void Die(const std::string& msg) {
   std::fprintf(stderr, "loadgen: %s\n", msg.c_str());
@@ -427,12 +454,13 @@ int main(int argc, char** argv) {
     else if (a == "--tls12") o.tls = o.tls12 = true;
     else if (a == "--access-key") o.access_key = val();
     else if (a == "--secret-key") o.secret_key = val();
+    else if (a == "--server-pid") o.server_pid = std::stoi(val());
     else if (a == "--help" || a == "-h") {
       std::printf(
           "hydrant_loadgen --port P [--host H] [--stream S] [--op batch|single|get]\n"
           "  [--record-size B] [--batch N] [--batch-bytes B] [--connections N]\n"
           "  [--duration S] [--warmup S] [--rate REQ_PER_S] [--total-records N] [--random]\n"
-          "  [--tls | --tls12] [--access-key K --secret-key S]\n");
+          "  [--tls | --tls12] [--access-key K --secret-key S] [--server-pid P]\n");
       return 0;
     } else {
       Die("unknown option " + a);
@@ -453,6 +481,7 @@ int main(int argc, char** argv) {
   const double per_conn_interval_s = o.rate > 0 ? o.connections / o.rate : 0;
   const auto t0 = Clock::now();
   Clock::time_point measure_start = t0;
+  double server_cpu0 = -1, own_cpu0 = -1, server_cpu = -1, own_cpu = -1;  // seconds
 
   std::vector<std::thread> threads;
   for (int c = 0; c < o.connections; ++c) {
@@ -523,9 +552,13 @@ int main(int argc, char** argv) {
   if (o.total_records == 0) {
     std::this_thread::sleep_for(std::chrono::duration<double>(o.warmup_s));
     measure_start = Clock::now();
+    server_cpu0 = o.server_pid ? ProcessCpuSeconds(o.server_pid) : -1;
+    own_cpu0 = ProcessCpuSeconds(0);
     measuring = true;
     std::this_thread::sleep_for(std::chrono::duration<double>(o.duration_s));
     stop = true;
+    if (server_cpu0 >= 0) server_cpu = ProcessCpuSeconds(o.server_pid) - server_cpu0;
+    own_cpu = ProcessCpuSeconds(0) - own_cpu0;
   }
   for (auto& t : threads) t.join();
   const double elapsed =
@@ -546,13 +579,13 @@ int main(int argc, char** argv) {
       "\"rate\":%.1f,\"elapsed_s\":%.3f,\"requests\":%llu,\"records\":%llu,\"payload_bytes\":%llu,"
       "\"errors\":%llu,\"failed_records\":%llu,\"req_per_s\":%.1f,\"records_per_s\":%.1f,"
       "\"mib_per_s\":%.2f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f,"
-      "\"reconnects\":%llu,\"first_error\":\"%s\"}\n",
+      "\"reconnects\":%llu,\"server_cpu_s\":%.3f,\"loadgen_cpu_s\":%.3f,\"first_error\":\"%s\"}\n",
       o.op.c_str(), o.record_size, per_request, o.connections, o.rate, elapsed,
       static_cast<unsigned long long>(all.requests), static_cast<unsigned long long>(all.records),
       static_cast<unsigned long long>(all.payload), static_cast<unsigned long long>(all.errors),
       static_cast<unsigned long long>(all.failed_records), all.requests / elapsed,
       all.records / elapsed, all.payload / elapsed / (1 << 20), all.hist.Quantile(0.5) / 1000,
       all.hist.Quantile(0.99) / 1000, all.hist.Quantile(0.999) / 1000, all.hist.max() / 1000.0,
-      static_cast<unsigned long long>(all.reconnects), all.first_error.c_str());
+      static_cast<unsigned long long>(all.reconnects), server_cpu, own_cpu, all.first_error.c_str());
   return all.errors && all.requests == 0 ? 1 : 0;
 }

@@ -1,6 +1,7 @@
 """The Markdown report of the benchmark driver (bench/run.py): formatting, the
 targets and the evidence printed beside a missed one."""
 import datetime
+from statistics import median
 
 
 from harness import *  # noqa: F401,F403 (constants and helpers)
@@ -158,23 +159,39 @@ def report(res, notes, cmdline):
             continue
         L.append("## " + title)
         L.append("")
-        L.append("| Records | plain records/s | plain MiB/s | %s records/s | %s MiB/s | %s/plain | "
-                 "%s p99 ms | peak RSS plain / %s |" % ((label,) * 5))
-        L.append("|---|---|---|---|---|---|---|---|")
+        L.append("| Records | plain records/s | plain MiB/s | %s records/s | %s MiB/s | %s/plain, "
+                 "each pair | hydrant CPU ms/MiB, plain / %s | CPU plain/%s, each pair | %s p99 ms | "
+                 "peak RSS plain / %s |" % ((label,) * 7))
+        L.append("|---|---|---|---|---|---|---|---|---|---|")
         for r in it:
             pl, tl = r.get("plain"), r.get(kind)
             if not pl or not tl:
                 continue
-            ratio = tl["records_per_s"] / pl["records_per_s"] if pl["records_per_s"] else None
-            L.append("| %s × %d | %s | %s | %s | %s | %s | %s | %s / %s MiB |" % (
+            pairs = r.get("pairs") or []
+            ratio = median([p["ratio"] for p in pairs]) if pairs else None
+            cpu = [p["cpu_ratio"] for p in pairs if p.get("cpu_ratio")]
+            cpu_ratio = median(cpu) if cpu else None
+
+            def each(values):
+                return ", ".join("%.2f" % v for v in values)
+            L.append("| %s × %d | %s | %s | %s | %s | %s (%s) | %s / %s | %s (%s) | %s | %s / %s MiB |" % (
                 size_name(r["size"]), tl["records_per_request"], fmt(pl["records_per_s"]),
                 fmt(pl["mib_per_s"]), fmt(tl["records_per_s"]), fmt(tl["mib_per_s"]),
-                ("%.2f" % ratio) if ratio else "–", fmt(tl["p99_ms"], 2),
-                fmt(pl["rss_mib"], 0), fmt(tl["rss_mib"], 0)))
+                ("**%.2f**" % ratio) if ratio else "–", each(p["ratio"] for p in pairs),
+                fmt(pl.get("cpu_ms_per_mib"), 2), fmt(tl.get("cpu_ms_per_mib"), 2),
+                ("**%.2f**" % cpu_ratio) if cpu_ratio else "–", each(cpu),
+                fmt(tl["p99_ms"], 2), fmt(pl["rss_mib"], 0), fmt(tl["rss_mib"], 0)))
             if ratio:
                 goal = goals[kind]
                 targets.append(("Ingest with %s, %s" % (label, size_name(r["size"])),
                                 ">= %.2f of plain" % goal, "%.2f" % ratio, ratio >= goal))
+        L.append("")
+        L.append("Ratios: the median over the pairs (each pair a plain run, then a %s run, back to "
+                 "back); the rates, CPU and latency shown are the median pair's. hydrant CPU: "
+                 "user + system seconds of the hydrant process in the measured window (puts, "
+                 "and delivery running meanwhile) per MiB of payload acknowledged; the load "
+                 "generator runs on the same cores, so on a machine of its own hydrant's rate "
+                 "would follow its CPU per MiB." % label)
         L.append("")
         L.append(note)
         L.append("")

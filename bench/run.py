@@ -147,49 +147,79 @@ class Bench:
                 srv.cleanup()
         self.results["ingest_" + kind] = rows
 
+    # ---- (1b), (1c), (1d): a kind of ingest beside plain ingest ----
+    def beside(self, key, kind, sizes, start):
+        """The ingest peak (closed loop, as in (1)) of `kind` beside plain ingest:
+        per record size, `--pairs` pairs of runs, each a fresh plain hydrant then a
+        fresh `kind` one, back to back. start(kind, size) returns the started
+        server, the port the load goes to and the load generator's extra options.
+        Each run also measures hydrant's CPU seconds in the window (the load
+        generator shares the cores: a server with its own cores scales with its
+        CPU per MiB). Kept per size: every pair, and the runs of the median pair."""
+        rows = []
+        for size in sizes:
+            pairs = []
+            for i in range(self.args.pairs):
+                pair = {}
+                for k in ("plain", kind):
+                    log("ingest, %s, %d B, pair %d/%d" % (k, size, i + 1, self.args.pairs))
+                    srv, port, extra = start(k, size)
+                    try:
+                        srv.reset_hwm()
+                        r = self.loadgen(port, stream="ingest", size=size,
+                                         extra=list(extra) + ["--server-pid", str(srv.proc.pid)])
+                        r["rss_mib"] = srv.hwm()
+                        mib = r["payload_bytes"] / MiB
+                        r["cpu_ms_per_mib"] = (1000 * r["server_cpu_s"] / mib
+                                               if mib and r.get("server_cpu_s", -1) >= 0 else None)
+                        pair[k] = r
+                    finally:
+                        srv.cleanup()
+                pair["ratio"] = pair[kind]["records_per_s"] / pair["plain"]["records_per_s"]
+                cp, ck = pair["plain"]["cpu_ms_per_mib"], pair[kind]["cpu_ms_per_mib"]
+                pair["cpu_ratio"] = cp / ck if cp and ck else None
+                pairs.append(pair)
+            median = sorted(pairs, key=lambda p: p["ratio"])[len(pairs) // 2]
+            rows.append({"size": size, "plain": median["plain"], kind: median[kind],
+                         "pairs": [{"ratio": p["ratio"], "cpu_ratio": p["cpu_ratio"]}
+                                   for p in pairs]})
+        self.results[key] = rows
+
     # ---- (1b) ingest over TLS ----
     def ingest_tls(self):
-        """The ingest peak (closed loop, as in (1)) over HTTPS beside plain HTTP, run
-        back to back per record size: TLS 1.3 (AES-GCM), one handshake per
-        connection. The TLS server takes its control-plane calls and /metrics on a
-        second, plain listener (--listen-plain)."""
+        """TLS 1.3 (AES-GCM), one handshake per connection, beside plain HTTP. The
+        TLS server takes its control-plane calls and /metrics on a second, plain
+        listener (--listen-plain)."""
         certs = os.path.join(self.work, "certs")
         subprocess.run([os.path.join(self.build, "hydrant"), "cert", "--out", certs, "--force"],
                        check=True, capture_output=True)
         tls_args = ["--tls-cert", os.path.join(certs, "cert.pem"),
                     "--tls-key", os.path.join(certs, "key.pem")]
-        rows = []
-        for size in self.args.tls_sizes:
-            row = {"size": size}
-            for kind in ("plain", "tls"):
-                log("ingest over %s, %d B" % ("TLS" if kind == "tls" else "plain HTTP", size))
-                plain_port = free_port()
-                extra = tls_args + ["--listen-plain", "127.0.0.1:%d" % plain_port] if kind == "tls" else []
-                srv = self.hydrant(extra=extra)
-                data_port = srv.port
+
+        def start(kind, size):
+            plain_port = free_port()
+            srv = self.hydrant(extra=tls_args + ["--listen-plain", "127.0.0.1:%d" % plain_port]
+                               if kind == "tls" else [])
+            data_port = srv.port
+            try:
                 if kind == "tls":
                     srv.port = plain_port  # control plane and /metrics
                     if not wait_port(plain_port):
                         raise RuntimeError("hydrant's plain listener did not open")
-                try:
-                    create_stream(srv, "ingest", "ingest-bucket")
-                    srv.reset_hwm()
-                    row[kind] = self.loadgen(data_port, stream="ingest", size=size,
-                                             extra=["--tls"] if kind == "tls" else [])
-                    row[kind]["rss_mib"] = srv.hwm()
-                finally:
-                    srv.cleanup()
-            rows.append(row)
-        self.results["ingest_tls"] = rows
+                create_stream(srv, "ingest", "ingest-bucket")
+            except Exception:
+                srv.cleanup()
+                raise
+            return srv, data_port, ["--tls"] if kind == "tls" else []
+        self.beside("ingest_tls", "tls", self.args.tls_sizes, start)
 
     # ---- (1c) ingest with SigV4 verification and authorization ----
     SIGV4_ROOT = ("AKIABENCHROOT0000001", "benchRootSecret/0123456789abcdefghijklm")
     SIGV4_PRODUCER = ("AKIABENCHPRODUCER001", "benchProducerSecret/0123456789abcdefgh")
 
     def ingest_sigv4(self):
-        """The ingest peak (closed loop, as in (1)) with `[auth] mode = "sigv4"`
-        beside open mode, back to back per record size: every request's signature
-        is verified (the body hashed, the signing key cached) and authorized for a
+        """`[auth] mode = "sigv4"` beside open mode: every request's signature is
+        verified (the body hashed, the signing key cached) and authorized for a
         producer whose inline policy allows firehose:PutRecord* on the stream."""
         config = os.path.join(self.work, "sigv4.toml")
         policy = json.dumps({"Version": "2012-10-17", "Statement": [{
@@ -202,56 +232,43 @@ class Bench:
                     '[[auth.users]]\nname = "producer"\naccess_key_id = "%s"\n'
                     'secret_access_key = "%s"\npolicy = \'%s\'\n'
                     % (Bench.SIGV4_ROOT + Bench.SIGV4_PRODUCER + (policy,)))
-        rows = []
-        for size in self.args.tls_sizes:
-            row = {"size": size}
-            for kind in ("plain", "sigv4"):
-                log("ingest, %s, %d B" % ("sigv4" if kind == "sigv4" else "open mode", size))
-                srv = self.hydrant(extra=["--config", config] if kind == "sigv4" else [])
-                try:
-                    if kind == "sigv4":  # the delivery role Firehose assumes (enforced in sigv4 mode)
-                        make_delivery_role(boto("iam", srv.endpoint, creds=Bench.SIGV4_ROOT))
-                    create_stream(srv, "ingest", "ingest-bucket",
-                                  creds=Bench.SIGV4_ROOT if kind == "sigv4" else ("test", "test"))
-                    srv.reset_hwm()
-                    keys = Bench.SIGV4_PRODUCER if kind == "sigv4" else ("test", "test")
-                    row[kind] = self.loadgen(srv.port, stream="ingest", size=size,
-                                             extra=["--access-key", keys[0], "--secret-key", keys[1]])
-                    row[kind]["rss_mib"] = srv.hwm()
-                finally:
-                    srv.cleanup()
-            rows.append(row)
-        self.results["ingest_sigv4"] = rows
+
+        def start(kind, size):
+            srv = self.hydrant(extra=["--config", config] if kind == "sigv4" else [])
+            try:
+                if kind == "sigv4":  # the delivery role Firehose assumes (enforced in sigv4 mode)
+                    make_delivery_role(boto("iam", srv.endpoint, creds=Bench.SIGV4_ROOT))
+                create_stream(srv, "ingest", "ingest-bucket",
+                              creds=Bench.SIGV4_ROOT if kind == "sigv4" else ("test", "test"))
+            except Exception:
+                srv.cleanup()
+                raise
+            keys = Bench.SIGV4_PRODUCER if kind == "sigv4" else ("test", "test")
+            return srv, srv.port, ["--access-key", keys[0], "--secret-key", keys[1]]
+        self.beside("ingest_sigv4", "sigv4", self.args.tls_sizes, start)
 
     # ---- (1d) ingest with the stream's buffer encrypted at rest ----
     def ingest_encrypted(self):
-        """The ingest peak (closed loop, as in (1)) into a stream whose buffer is
-        encrypted at rest (StartDeliveryStreamEncryption, AWS_OWNED_CMK) beside an
-        unencrypted one, back to back per record size."""
-        rows = []
-        for size in self.args.sizes:
-            row = {"size": size}
-            for kind in ("plain", "encrypted"):
-                log("ingest, %s buffer, %d B" % (kind, size))
-                srv = self.hydrant()
-                try:
-                    create_stream(srv, "ingest", "ingest-bucket")
-                    if kind == "encrypted":
-                        fh = boto("firehose", srv.endpoint)
-                        fh.start_delivery_stream_encryption(
-                            DeliveryStreamName="ingest",
-                            DeliveryStreamEncryptionConfigurationInput={"KeyType": "AWS_OWNED_CMK"})
-                        enc = fh.describe_delivery_stream(DeliveryStreamName="ingest")[
-                            "DeliveryStreamDescription"]["DeliveryStreamEncryptionConfiguration"]
-                        if enc.get("Status") != "ENABLED":
-                            raise RuntimeError("encryption not enabled: %r" % enc)
-                    srv.reset_hwm()
-                    row[kind] = self.loadgen(srv.port, stream="ingest", size=size)
-                    row[kind]["rss_mib"] = srv.hwm()
-                finally:
-                    srv.cleanup()
-            rows.append(row)
-        self.results["ingest_encrypted"] = rows
+        """A stream whose buffer is encrypted at rest (StartDeliveryStreamEncryption,
+        AWS_OWNED_CMK) beside an unencrypted one."""
+        def start(kind, size):
+            srv = self.hydrant()
+            try:
+                create_stream(srv, "ingest", "ingest-bucket")
+                if kind == "encrypted":
+                    fh = boto("firehose", srv.endpoint)
+                    fh.start_delivery_stream_encryption(
+                        DeliveryStreamName="ingest",
+                        DeliveryStreamEncryptionConfigurationInput={"KeyType": "AWS_OWNED_CMK"})
+                    enc = fh.describe_delivery_stream(DeliveryStreamName="ingest")[
+                        "DeliveryStreamDescription"]["DeliveryStreamEncryptionConfiguration"]
+                    if enc.get("Status") != "ENABLED":
+                        raise RuntimeError("encryption not enabled: %r" % enc)
+            except Exception:
+                srv.cleanup()
+                raise
+            return srv, srv.port, []
+        self.beside("ingest_encrypted", "encrypted", self.args.sizes, start)
 
     # ---- (2) end to end ----
     def end_to_end(self, kind, compression):
@@ -485,6 +502,8 @@ def main():
     p.add_argument("--duration", type=float, default=4, help="seconds per load point")
     p.add_argument("--warmup", type=float, default=1)
     p.add_argument("--connections", type=int, default=8)
+    p.add_argument("--pairs", type=int, default=3,
+                   help="pairs of runs per size in the tls, sigv4 and encryption workloads")
     p.add_argument("--no-moto", action="store_true")
     p.add_argument("--moto", default=shutil.which("moto_server"))
     a = p.parse_args()

@@ -190,6 +190,7 @@ int Serve(const hydrant::app::Config& cfg) {
   so.partial_body_budget = cfg.http_body_memory_mb << 20;
   so.header_timeout_seconds = cfg.http_header_timeout_seconds;
   so.body_timeout_seconds = cfg.http_body_timeout_seconds;
+  so.hash_signed_bodies = cfg.auth_mode == "sigv4";
   auto srv = server::HttpServer::Start(
       so, [&gate](http::Request&& req, http::Respond respond) {
         gate.Handle(std::move(req), std::move(respond));

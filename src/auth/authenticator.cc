@@ -27,6 +27,12 @@ bool IsSha256Hex(std::string_view v) {
          });
 }
 
+// The body's hex SHA-256: the one the listener computed while it arrived, or now.
+std::string BodySha256(const AuthRequest& req) {
+  if (!req.body_sha256.empty()) return std::string(req.body_sha256);
+  return Sha256Hex(req.body != nullptr ? std::string_view(*req.body) : "");
+}
+
 bool IsS3Service(std::string_view service) {
   return aws::ResolvePathRules(aws::PathRules::kAuto, service) == aws::PathRules::kS3;
 }
@@ -152,7 +158,7 @@ AuthOutcome Authenticator::Authenticate(const AuthRequest& req, int64_t now_ms) 
       return fail(Failure::kContentSha256Invalid);
     }
   } else {
-    payload_hash = Sha256Hex(req.body != nullptr ? std::string_view(*req.body) : "");
+    payload_hash = BodySha256(req);
   }
 
   // 5. The signature (and the request time).
@@ -203,7 +209,7 @@ AuthOutcome Authenticator::Authenticate(const AuthRequest& req, int64_t now_ms) 
   Authenticated ok;
   if (s3 && IsSha256Hex(payload_hash)) {
     if (req.body != nullptr) {
-      std::string computed = Sha256Hex(*req.body);
+      std::string computed = BodySha256(req);
       if (!EqualsIgnoreCase(computed, payload_hash)) {
         e.client_sha256 = payload_hash;
         e.computed_sha256 = std::move(computed);

@@ -124,6 +124,9 @@ struct AuthRequest {
   // The services the API signs as ("s3", "firehose", ...); the scope must name
   // one. Empty: any.
   std::span<const std::string_view> services;
+  // The hex SHA-256 of *body when it is already known (hashed while it
+  // arrived); empty: Authenticate hashes the body itself.
+  std::string_view body_sha256;
 };
 
 struct Authenticated {

@@ -222,6 +222,28 @@ TEST(Authenticator, S3PayloadHashes) {
             Failure::kContentSha256Invalid);
 }
 
+// The hash the listener computed while the body arrived stands for the body:
+// the signature and an S3 content hash are checked against it.
+TEST(Authenticator, ABodyHashedOnArrivalIsNotHashedAgain) {
+  auto users = Users();
+  Authenticator a(&users, {"us-east-1"});
+  Signed f = SignFirehose("{\"a\":1}", kAlice);
+  const std::string right = Sha256Hex(f.body), wrong = Sha256Hex("{\"a\":2}");
+  AuthRequest r{f.req.method, f.req.path, f.req.query, f.req.headers, &f.body, kFirehose, right};
+  EXPECT_TRUE(a.Authenticate(r, kNow).ok());
+  r.body_sha256 = wrong;
+  auto o = a.Authenticate(r, kNow);
+  EXPECT_EQ(FailureOf(o), Failure::kSignatureMismatch);
+  EXPECT_NE(o.error->canonical_request.find(wrong), std::string::npos);
+
+  Signed s3 = SignS3Put("hello", kAlice);
+  const std::string jello = Sha256Hex("jello");
+  AuthRequest p{s3.req.method, s3.req.path, s3.req.query, s3.req.headers, &s3.body, kS3, jello};
+  auto m = a.Authenticate(p, kNow);
+  EXPECT_EQ(FailureOf(m), Failure::kContentSha256Mismatch);
+  EXPECT_EQ(m.error->computed_sha256, jello);
+}
+
 TEST(Authenticator, PublishedS3ChunkedUploadSeedAndChain) {
   auto users = Users();
   Authenticator a(&users, {"us-east-1"});

@@ -23,6 +23,7 @@
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
 
+#include "common/digest.h"
 #include "common/log_fields.h"
 #include "server/body_budget.h"
 #include "server/tls_stream.h"
@@ -71,6 +72,7 @@ struct Shared {
   http::Handler handler;
   http::Classifier classify;
   uint64_t default_body_limit = 0;
+  bool hash_signed_bodies = false;
   std::chrono::seconds idle_timeout{300}, header_timeout{30}, body_timeout{30};
   std::unique_ptr<BodyBudget> budget;
   // Set at Stop: a worker waiting in BodyReader::Read gives up.
@@ -394,6 +396,11 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     asio::buffer_copy(asio::buffer(body_.data(), have), buffer_.data());
     buffer_.consume(have);
     body_filled_ = have;
+    body_hash_.reset();
+    if (shared_->hash_signed_bodies && head_.Header("Authorization").starts_with("AWS4-HMAC-SHA256")) {
+      body_hash_ = std::make_unique<Sha256Stream>();
+      body_hash_->Update(std::string_view(body_.data(), have));
+    }
     ContinueFixedBody();
   }
 
@@ -410,6 +417,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     stream_.async_read_some(asio::buffer(body_.data() + body_filled_, body_.size() - body_filled_),
                             [self = this->shared_from_this()](beast::error_code ec, size_t n) {
                               if (ec) return self->Close(ec);
+                              if (self->body_hash_) {
+                                self->body_hash_->Update(
+                                    std::string_view(self->body_.data() + self->body_filled_, n));
+                              }
                               self->body_filled_ += n;
                               self->ContinueFixedBody();
                             });
@@ -534,6 +545,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     req.body = std::move(body_);
     body_ = std::string();
     body_filled_ = 0;
+    if (body_hash_) {
+      req.body_sha256 = body_hash_->FinishHex();
+      body_hash_.reset();
+    }
     auto self = this->shared_from_this();
     (*handler())(std::move(req), [self](http::Response&& resp) {
       // May run on any thread: hop back onto this connection's strand.
@@ -713,6 +728,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   http::Request head_;       // the request being read, without its body
   http::BodyPolicy policy_;  // how its body is taken
   std::string body_;         // a body of known length, read directly (StartFixedBody)
+  std::unique_ptr<Sha256Stream> body_hash_;  // body_'s SHA-256 so far (hash_signed_bodies)
   uint64_t body_length_ = 0;
   size_t body_filled_ = 0;
   BodyBudget::Id budget_id_ = 0;  // 0: holds nothing in the budget
@@ -857,6 +873,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& o
   shared.handler = std::move(handler);
   shared.classify = opts.classify;
   shared.default_body_limit = opts.default_body_limit;
+  shared.hash_signed_bodies = opts.hash_signed_bodies;
   shared.budget = std::make_unique<BodyBudget>(opts.partial_body_budget);
   shared.idle_timeout = std::chrono::seconds(opts.idle_timeout_seconds);
   shared.header_timeout = std::chrono::seconds(opts.header_timeout_seconds);

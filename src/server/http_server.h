@@ -71,6 +71,11 @@ struct HttpServerOptions {
   int idle_timeout_seconds = 300;
   int header_timeout_seconds = 30;
   int body_timeout_seconds = 30;
+  // Hash a SigV4-signed request's body (SHA-256, Request::body_sha256) while it
+  // arrives, when the body has a Content-Length and is read into memory: its
+  // bytes are hashed hot in the cache, and between reads rather than after the
+  // last one. Set when requests are verified ([auth] mode "sigv4").
+  bool hash_signed_bodies = false;
 };
 
 class HttpServer {

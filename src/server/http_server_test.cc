@@ -24,6 +24,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "common/digest.h"
 #include "testing/temp_dir.h"
 
 namespace hydrant::server {
@@ -322,6 +323,71 @@ TEST(TlsStream, ABodyCutMidwayReachesNoHandler) {
   ASSERT_TRUE(c.Send(Post("ok", true), {4096}));
   EXPECT_EQ(BodyOf(c.ReadAll()), "ko");
   EXPECT_EQ(t.calls.load(), 1);
+}
+
+// Answers with the SHA-256 the listener computed while the body arrived ("-"
+// when it computed none) and, to compare, the one of the body it delivered.
+void HashesOfBody(http::Request&& req, http::Respond respond) {
+  http::Response r;
+  r.body = (req.body_sha256.empty() ? std::string("-") : req.body_sha256) + " " +
+           Sha256Hex(req.body);
+  respond(std::move(r));
+}
+
+std::string SignedPost(const std::string& body, const std::string& authorization) {
+  return "POST /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" +
+         (authorization.empty() ? "" : "Authorization: " + authorization + "\r\n") +
+         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+// Writes the request in pieces (the body arrives in several reads) and returns
+// the answer's body.
+std::string PlainSendInPieces(uint16_t port, const std::string& request) {
+  int fd = Connect(port);
+  for (size_t at = 0; at < request.size();) {
+    const size_t n = std::min<size_t>(request.size() - at, at == 0 ? 200 : 300'000);
+    EXPECT_EQ(::write(fd, request.data() + at, n), static_cast<ssize_t>(n));
+    at += n;
+    ::usleep(2000);
+  }
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return BodyOf(out);
+}
+
+TEST(HttpServer, SignedBodiesAreHashedAsTheyArrive) {
+  testing::TempDir dir;
+  HttpServerOptions o;
+  o.port = 0;
+  o.tls = WriteSelfSigned(dir, "hash");
+  o.plain_host = "127.0.0.1";
+  o.plain_port = 0;
+  o.hash_signed_bodies = true;
+  auto srv = HttpServer::Start(o, HashesOfBody);
+  ASSERT_TRUE(srv.ok()) << srv.status().ToString();
+  const std::string body = Pattern(2'500'000, 7);
+  const std::string want = Sha256Hex(body);
+  const std::string sigv4 = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/s3/"
+                            "aws4_request, SignedHeaders=host, Signature=00";
+  // Plain HTTP, the body in many reads; TLS, in pieces of every size.
+  EXPECT_EQ(PlainSendInPieces((*srv)->plain_port(), SignedPost(body, sigv4)), want + " " + want);
+  TlsClient c((*srv)->port());
+  ASSERT_TRUE(c.connected());
+  ASSERT_TRUE(c.Send(SignedPost(body, sigv4), {1, 7, 4096, 70000}));
+  EXPECT_EQ(BodyOf(c.ReadAll()), want + " " + want);
+  // Neither an unsigned request nor another scheme is hashed.
+  EXPECT_EQ(PlainSendInPieces((*srv)->plain_port(), SignedPost(body, "")), "- " + want);
+  EXPECT_EQ(PlainSendInPieces((*srv)->plain_port(), SignedPost(body, "Bearer x")), "- " + want);
+  // Nor anything when the option is off (open mode).
+  o.hash_signed_bodies = false;
+  o.tls.reset();
+  o.plain_port = 0;
+  o.plain_host.clear();
+  auto open = HttpServer::Start(o, HashesOfBody);
+  ASSERT_TRUE(open.ok());
+  EXPECT_EQ(PlainSendInPieces((*open)->port(), SignedPost(body, sigv4)), "- " + want);
 }
 
 TEST(TlsStream, AClientThatIsNotTlsIsRefusedAndTheListenerGoesOn) {

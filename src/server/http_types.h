@@ -44,6 +44,9 @@ struct Request {
   std::string target;  // raw request target: path plus "?query", still percent-encoded
   std::vector<std::pair<std::string, std::string>> headers;  // names as received
   std::string body;
+  // The hex SHA-256 of `body`, when the listener hashed it while it arrived (a
+  // SigV4-signed request whose body has a Content-Length); empty otherwise.
+  std::string body_sha256;
   // Set instead of `body` when the request's BodyPolicy asked for streaming.
   std::shared_ptr<BodyReader> body_reader;
   // Set by the listener: the peer's address (aws:SourceIp) and whether the

@@ -382,6 +382,7 @@ std::optional<http::Response> RequestAuth::Check(http::Request* req) const {
   ar.query = req->Query();
   ar.headers = req->headers;
   ar.body = req->body_reader ? nullptr : &req->body;
+  if (ar.body != nullptr) ar.body_sha256 = req->body_sha256;
   ar.services = services;
   const int64_t now = opts_.clock ? opts_.clock->NowMillis() : SystemClock().NowMillis();
   auth::AuthOutcome out = authenticator_->Authenticate(ar, now);
