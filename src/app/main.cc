@@ -36,6 +36,7 @@
 #include "destinations/object_store.h"
 #include "iam/assume_role.h"
 #include "iam/identity_store.h"
+#include "kinesis/registry.h"
 #include "kms/key_store.h"
 #include "server/stream_keys.h"
 #include "iam/policy.h"
@@ -342,6 +343,16 @@ int Serve(const hydrant::app::Config& cfg) {
   }
   sources::DirectPut direct_put(registry->get());
   reingest = &direct_put;
+  // Kinesis data streams (docs/kinesis.md), in <data-dir>/kinesis.
+  kinesis::RegistryOptions kro;
+  kro.dir = cfg.data_dir + "/kinesis";
+  kro.account = cfg.account;
+  auto kinesis_streams = kinesis::KinesisRegistry::Open(kro);
+  if (!kinesis_streams.ok()) {
+    spdlog::critical("event=startup_failed component=kinesis error={}",
+                     LogQuote(kinesis_streams.status().ToString()));
+    return refuse_parked();
+  }
   auto router = std::make_unique<server::Router>(registry->get(), store->get(), invokers->get(),
                                                  logs->get(), cfg.account);
   observability::MetricsSeries series({.period_ms = cfg.metrics_period_seconds * 1000,
@@ -349,6 +360,7 @@ int Serve(const hydrant::app::Config& cfg) {
   series.Start(registry->get());
   router->SetMetricsSeries(&series);
   router->SetKeyStore(keys->get());
+  router->SetKinesis(kinesis_streams->get());
   // AssumeRole: the role's trust policy and the caller's policies decide.
   router->SetIdentityStore(identities->get(), [](const iam::Principal& caller,
                                                  const std::string& role_arn,
@@ -451,6 +463,7 @@ int Serve(const hydrant::app::Config& cfg) {
   router.reset();
   series.Stop();
   reingest = nullptr;
+  kinesis_streams->reset();
   registry->reset();
   srv->reset();
   spdlog::info("event=stopped");

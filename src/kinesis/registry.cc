@@ -103,7 +103,10 @@ Status KinesisRegistry::CheckShardQuota(size_t more) const {
         " in " + opts_.account.region + ". Current shard count for the account: " +
         std::to_string(now) + ". Limit: " + std::to_string(opts_.max_open_shards) +
         ". Number of additional shards that would have resulted from this request: " +
-        std::to_string(more) + ".");
+        std::to_string(more) +
+        ". Refer to the AWS Service Limits page "
+        "(http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits "
+        "and how to request higher limits.");
   }
   return Status::Ok();
 }

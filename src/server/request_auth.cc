@@ -10,6 +10,7 @@
 #include "iam/principal.h"
 #include "server/aws_json.h"
 #include "server/firehose_api.h"
+#include "server/kinesis_api.h"
 #include "server/kms_api.h"
 #include "server/lambda_api.h"
 #include "server/logs_api.h"
@@ -27,6 +28,7 @@ constexpr std::string_view kFirehoseServices[] = {"firehose"};
 constexpr std::string_view kLogsServices[] = {"logs"};
 constexpr std::string_view kLambdaServices[] = {"lambda"};
 constexpr std::string_view kKmsServices[] = {"kms"};
+constexpr std::string_view kKinesisServices[] = {"kinesis"};
 constexpr std::string_view kQueryServices[] = {"iam", "sts"};
 
 const std::shared_ptr<const iam::Principal>& Anonymous() {
@@ -291,7 +293,8 @@ http::Response QueryAuthError(const auth::AuthError& e, const http::Request& req
 }  // namespace
 
 Protocol ProtocolOf(const http::Request& req) {
-  if (FirehoseApi::IsFirehoseRequest(req) || LogsApi::IsLogsRequest(req) || KmsApi::IsKmsRequest(req)) {
+  if (FirehoseApi::IsFirehoseRequest(req) || LogsApi::IsLogsRequest(req) || KmsApi::IsKmsRequest(req) ||
+      KinesisApi::IsKinesisRequest(req)) {
     return Protocol::kJson;
   }
   if (LambdaApi::IsLambdaRequest(req)) return Protocol::kLambda;
@@ -365,6 +368,7 @@ std::optional<http::Response> RequestAuth::Check(http::Request* req) const {
     case Protocol::kJson:
       services = FirehoseApi::IsFirehoseRequest(*req) ? std::span<const std::string_view>(kFirehoseServices)
                  : KmsApi::IsKmsRequest(*req)         ? std::span<const std::string_view>(kKmsServices)
+                 : KinesisApi::IsKinesisRequest(*req) ? std::span<const std::string_view>(kKinesisServices)
                                                       : std::span<const std::string_view>(kLogsServices);
       break;
     case Protocol::kLambda:

@@ -21,6 +21,7 @@
 #include "server/firehose_api.h"
 #include "server/iam_api.h"
 #include "kms/key_store.h"
+#include "server/kinesis_api.h"
 #include "server/kms_api.h"
 #include "server/lambda_api.h"
 #include "server/logs_api.h"
@@ -64,6 +65,16 @@ http::Response FirehoseTooLarge(const http::Request& head, uint64_t limit) {
   }
   return JsonError(400, "InvalidArgumentException",
                    "The request body exceeds the limit of " + std::to_string(limit) + " bytes.");
+}
+
+// Kinesis: PutRecords carries at most 5 MiB of data and partition keys, base64
+// in JSON (4/3 of the data) plus the JSON around them.
+constexpr uint64_t kKinesisBodyLimit = 10ull << 20;
+
+http::Response KinesisTooLarge(const http::Request&, uint64_t limit) {
+  return JsonError(400, "InvalidArgumentException",
+                   "Records size exceeds 5 MB limit (the request body exceeds " +
+                       std::to_string(limit) + " bytes).");
 }
 
 http::Response LogsTooLarge(const http::Request&, uint64_t limit) {
@@ -275,6 +286,7 @@ struct Router::Impl {
   std::unique_ptr<IamApi> iam;  // null: IAM and STS not served
   std::unique_ptr<StsApi> sts;
   KmsApi kms{nullptr, &authz};  // SetKeyStore
+  std::unique_ptr<KinesisApi> kinesis;  // SetKinesis; null: not served
   WorkerPool pool;     // S3 calls, the Logs API, control plane, /doctor
   WorkerPool uploads;  // S3 calls with a streamed body
 };
@@ -296,6 +308,10 @@ void Router::SetIdentityStore(iam::IdentityStore* store, AssumeDecider may_assum
   impl_->sts = store ? std::make_unique<StsApi>(store, std::move(may_assume)) : nullptr;
 }
 
+void Router::SetKinesis(kinesis::KinesisRegistry* streams) {
+  impl_->kinesis = streams ? std::make_unique<KinesisApi>(streams, &impl_->authz) : nullptr;
+}
+
 void Router::SetKeyStore(kms::KeyStore* keys) {
   impl_->kms = KmsApi(keys, &impl_->authz);
   impl_->s3.SetKeyService(keys);  // SSE in the embedded store
@@ -310,6 +326,7 @@ http::BodyPolicy Router::Classify(const http::Request& head) {
   if (LogsApi::IsLogsRequest(head)) return {kLogsBodyLimit, false, LogsTooLarge};
   if (LambdaApi::IsLambdaRequest(head)) return {kLambdaBodyLimit, false, LambdaTooLarge};
   if (KmsApi::IsKmsRequest(head)) return {kKmsBodyLimit, false, KmsTooLarge};
+  if (KinesisApi::IsKinesisRequest(head)) return {kKinesisBodyLimit, false, KinesisTooLarge};
   if (query::MayBeQuery(head)) return {kQueryBodyLimit, false, QueryTooLarge};
   return S3Api::BodyPolicyFor(head);
 }
@@ -343,6 +360,21 @@ void Router::Handle(http::Request&& req, http::Respond respond) {
   }
   if (LambdaApi::IsLambdaRequest(req)) {
     impl_->lambda.Handle(std::move(req), std::move(respond));
+    return;
+  }
+  if (KinesisApi::IsKinesisRequest(req)) {
+    if (!impl_->kinesis) {
+      respond(JsonError(400, "UnknownOperationException", "Kinesis is not served here."));
+      return;
+    }
+    if (KinesisApi::RunsInline(req)) {  // the put path, as Firehose's
+      impl_->kinesis->Handle(std::move(req), std::move(respond));
+      return;
+    }
+    // Reads and control-plane calls touch the disk: on the worker pool.
+    impl_->Post([this, req = std::move(req), respond = std::move(respond)]() mutable {
+      impl_->kinesis->Handle(std::move(req), std::move(respond));
+    });
     return;
   }
   if (KmsApi::IsKmsRequest(req)) {

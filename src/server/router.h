@@ -39,6 +39,9 @@ class LogStore;
 namespace hydrant::kms {
 class KeyStore;
 }
+namespace hydrant::kinesis {
+class KinesisRegistry;
+}
 
 namespace hydrant::server {
 
@@ -70,6 +73,9 @@ class Router {
   // The KMS API (TrentService) over `keys` (not owned; outlives the Router).
   // Without it, KMS calls answer KMSInternalException.
   void SetKeyStore(kms::KeyStore* keys);
+  // The Kinesis Data Streams API (Kinesis_20131202.*) over `streams` (not owned;
+  // outlives the Router). Without it, Kinesis calls are refused.
+  void SetKinesis(kinesis::KinesisRegistry* streams);
 
  private:
   struct Impl;
