@@ -4,68 +4,9 @@
 // from the botocore model firehose/2015-08-04/service-2.json (not copied from it).
 // Read by api/validation.cc only; docs/api.md describes the rules.
 
-#include <cstdint>
-#include <limits>
-#include <span>
-#include <string_view>
-
-#include "api/java_patterns.h"
+#include "api/model_shape.h"
 
 namespace hydrant::api::model {
-
-enum class Kind {
-  kStructure,
-  kOpaqueStructure,  // recognised (must be an object) but not described further
-  kString,
-  kInteger,
-  kDouble,
-  kBoolean,
-  kBlob,
-  kList,
-  kMap,
-};
-
-struct Shape;
-
-struct Member {
-  std::string_view name;  // wire name, e.g. "DeliveryStreamName"
-  const Shape* shape;
-  bool required = false;
-};
-
-constexpr int64_t kNoLimit = std::numeric_limits<int64_t>::min();
-
-struct Shape {
-  Kind kind;
-  std::string_view name;   // model shape name; AWS prints it when rendering structures
-  int64_t min = kNoLimit;  // length (strings, blobs, lists) or value (numbers)
-  int64_t max = kNoLimit;
-  const Pattern* pattern = nullptr;
-  std::span<const std::string_view> enum_values = {};  // in the order AWS prints them
-  std::span<const Member> members = {};
-  const Shape* element = nullptr;  // list member, map value
-  const Shape* key = nullptr;      // map key
-};
-
-constexpr Shape Str(std::string_view name, int64_t min, int64_t max, const Pattern* p) {
-  return Shape{.kind = Kind::kString, .name = name, .min = min, .max = max, .pattern = p};
-}
-constexpr Shape Enum(std::string_view name, std::span<const std::string_view> values) {
-  return Shape{.kind = Kind::kString, .name = name, .enum_values = values};
-}
-constexpr Shape Int(std::string_view name, int64_t min, int64_t max = kNoLimit) {
-  return Shape{.kind = Kind::kInteger, .name = name, .min = min, .max = max};
-}
-constexpr Shape Struct(std::string_view name, std::span<const Member> members) {
-  return Shape{.kind = Kind::kStructure, .name = name, .members = members};
-}
-constexpr Shape Opaque(std::string_view name) {
-  return Shape{.kind = Kind::kOpaqueStructure, .name = name};
-}
-constexpr Shape List(std::string_view name, const Shape* element, int64_t min = kNoLimit,
-                     int64_t max = kNoLimit) {
-  return Shape{.kind = Kind::kList, .name = name, .min = min, .max = max, .element = element};
-}
 
 // Scalars.
 constexpr Shape kDeliveryStreamName = Str("DeliveryStreamName", 1, 64, &kStreamNamePattern);

@@ -10,6 +10,8 @@
 #include "api/java_patterns.h"
 #include "common/base64.h"
 #include "api/service_model.h"
+#include "api/shape_walk.h"
+#include "api/violation_text.h"
 
 namespace hydrant::api {
 namespace {
@@ -21,20 +23,10 @@ using namespace model;  // NOLINT: the table's names read as the model's
 // ---------------------------------------------------------------------------
 // Phase 1: JSON types, as AWS's deserializer reports them (SerializationException).
 
-constexpr std::string_view kListNotExpected = "Start of list found where not expected";
-constexpr std::string_view kStructNotExpected =
-    "Start of structure or map found where not expected.";
-
 std::string_view ScalarToken(const json::value& v) {
   if (v.is_string()) return "STRING_VALUE";
   if (v.is_bool()) return v.get_bool() ? "TRUE_VALUE" : "FALSE_VALUE";
   return "NUMBER_VALUE";
-}
-
-std::optional<ApiError> ContainerError(const json::value& v) {
-  if (v.is_array()) return SerializationError(std::string(kListNotExpected));
-  if (v.is_object()) return SerializationError(std::string(kStructNotExpected));
-  return std::nullopt;
 }
 
 bool IsIntegral(const json::value& v) {
@@ -92,39 +84,17 @@ std::optional<ApiError> CheckTypes(const Shape& shape, const json::value& v) {
       if (v.is_string()) return CheckBase64(v.get_string());
       if (auto err = ContainerError(v)) return err;
       return SerializationError(std::string(ScalarToken(v)) + " can not be converted to a Blob");
+    case Kind::kTimestamp:  // not in the Firehose model's inputs
+      return std::nullopt;
     case Kind::kList:
-      if (v.is_object()) return SerializationError(std::string(kStructNotExpected));
-      if (!v.is_array()) return SerializationError("Expected list or null");
-      for (const json::value& e : v.get_array()) {
-        if (e.is_null()) continue;
-        if (auto err = CheckTypes(*shape.element, e)) return err;
-      }
-      return std::nullopt;
     case Kind::kMap:
-      if (v.is_array()) return SerializationError(std::string(kListNotExpected));
-      if (!v.is_object()) return SerializationError("Expected map or null");
-      for (const auto& kv : v.get_object()) {
-        if (kv.value().is_null()) continue;
-        if (auto err = CheckTypes(*shape.element, kv.value())) return err;
-      }
-      return std::nullopt;
+      return CheckContainerTypes(shape, v, CheckTypes);
   }
   return std::nullopt;
 }
 
 // ---------------------------------------------------------------------------
 // Phase 2: constraints (ValidationException).
-
-std::string LowerFirst(std::string_view name) {
-  std::string s(name);
-  if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z') s[0] = static_cast<char>(s[0] - 'A' + 'a');
-  return s;
-}
-
-std::string HeapByteBuffer(size_t size) {
-  std::string n = std::to_string(size);
-  return "java.nio.HeapByteBuffer[pos=0 lim=" + n + " cap=" + n + "]";
-}
 
 std::string FormatDouble(double d) {
   char buf[64];
@@ -151,6 +121,8 @@ std::string Render(const Shape& shape, const json::value& v) {
       return FormatDouble(v.to_number<double>());
     case Kind::kBoolean:
       return v.get_bool() ? "true" : "false";
+    case Kind::kTimestamp:
+      return FormatDouble(v.to_number<double>());
     case Kind::kBlob:
       return HeapByteBuffer(Base64DecodedSize(v.get_string()));
     case Kind::kList: {
@@ -193,48 +165,6 @@ std::string Render(const Shape& shape, const json::value& v) {
   return {};
 }
 
-// rendered_value nullopt = the member is null/absent ("Value null at ...").
-std::string Violation(std::optional<std::string_view> rendered_value, std::string_view path,
-                      std::string_view constraint) {
-  std::string out = "Value ";
-  if (!rendered_value) {
-    out += "null";
-  } else {
-    out += "'";
-    out += *rendered_value;
-    out += "'";
-  }
-  out += " at '";
-  out += path;
-  out += "' failed to satisfy constraint: ";
-  out += constraint;
-  return out;
-}
-
-std::string LengthMax(int64_t n) {
-  return "Member must have length less than or equal to " + std::to_string(n);
-}
-std::string LengthMin(int64_t n) {
-  return "Member must have length greater than or equal to " + std::to_string(n);
-}
-std::string ValueMax(int64_t n) {
-  return "Member must have value less than or equal to " + std::to_string(n);
-}
-std::string ValueMin(int64_t n) {
-  return "Member must have value greater than or equal to " + std::to_string(n);
-}
-std::string PatternConstraint(const Pattern& p) {
-  return "Member must satisfy regular expression pattern: " + std::string(p.text);
-}
-std::string EnumConstraint(std::span<const std::string_view> values) {
-  std::string out = "Member must satisfy enum value set: [";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out += ", ";
-    out += values[i];
-  }
-  return out + "]";
-}
-
 // Every constraint of a string shape that `s` breaks, in AWS's order: length, then
 // pattern, then enum.
 std::vector<std::string> StringConstraintsBroken(const Shape& shape, std::string_view s) {
@@ -252,26 +182,11 @@ std::vector<std::string> StringConstraintsBroken(const Shape& shape, std::string
   return broken;
 }
 
-void CheckValue(const Shape& shape, const json::value& v, const std::string& path, Violations* out);
-
-void CheckStructure(const Shape& shape, const json::object& o, const std::string& prefix,
-                    Violations* out) {
-  for (const Member& m : shape.members) {
-    std::string path = prefix.empty() ? LowerFirst(m.name) : prefix + "." + LowerFirst(m.name);
-    const json::value* child = o.if_contains(m.name);
-    if (child == nullptr || child->is_null()) {
-      if (m.required) out->Add(NullViolation(path));
-      continue;
-    }
-    CheckValue(*m.shape, *child, path, out);
-  }
-}
-
 void CheckValue(const Shape& shape, const json::value& v, const std::string& path,
                 Violations* out) {
   switch (shape.kind) {
     case Kind::kStructure:
-      CheckStructure(shape, v.get_object(), path, out);
+      CheckMembers(shape, v.get_object(), path, out, CheckValue);
       return;
     case Kind::kOpaqueStructure:
       return;
@@ -293,14 +208,11 @@ void CheckValue(const Shape& shape, const json::value& v, const std::string& pat
       return;
     }
     case Kind::kBoolean:
+    case Kind::kTimestamp:
       return;
-    case Kind::kBlob: {
-      size_t size = Base64DecodedSize(v.get_string());
-      if (shape.max != kNoLimit && size > static_cast<size_t>(shape.max)) {
-        out->Add(Violation(HeapByteBuffer(size), path, LengthMax(shape.max)));
-      }
+    case Kind::kBlob:
+      CheckBlobLength(shape, v.get_string(), path, out);
       return;
-    }
     case Kind::kList: {
       const json::array& a = v.get_array();
       auto n = static_cast<int64_t>(a.size());
@@ -339,10 +251,7 @@ void CheckValue(const Shape& shape, const json::value& v, const std::string& pat
         }
       }
       auto all_constraints = [](const Shape& s) {
-        std::string c = "[";
-        c += LengthMax(s.max) + ", " + LengthMin(s.min);
-        if (s.pattern != nullptr) c += ", " + PatternConstraint(*s.pattern);
-        return c + "]";
+        return ElementLengthConstraints(s.min, s.max, s.pattern);
       };
       if (bad_key) {
         out->Add(Violation(Render(shape, v), path,
@@ -509,7 +418,7 @@ std::optional<ApiError> ValidateRequest(std::string_view op, const boost::json::
   }
   if (auto err = CheckStructureTypes(*shape, input)) return err;
   Violations v;
-  CheckStructure(*shape, input, "", &v);
+  CheckMembers(*shape, input, "", &v, CheckValue);
   if (auto err = v.ToError()) return err;
   // The request-size rule AWS checks after the model's constraints.
   if (op == "PutRecordBatch") {
