@@ -10,6 +10,7 @@
 
 #include <boost/json.hpp>
 
+#include "api/kinesis_validation.h"
 #include "common/base64.h"
 #include "common/clock.h"
 #include "common/request_id.h"
@@ -168,6 +169,20 @@ json::array ChildShards(const kinesis::StreamMeta& m, uint32_t parent) {
     out.push_back(std::move(c));
   }
   return out;
+}
+
+// An error in Kinesis's JSON: a SerializationException's text under "Message"
+// (capital M, as Kinesis writes it), none when there is no text (an unknown
+// operation: only "__type").
+http::Response KinesisError(const ApiError& e, const std::string& rid) {
+  if (e.type != "SerializationException" && !e.message.empty()) return AwsJsonError(e, rid);
+  json::object o;
+  o["__type"] = e.type;
+  if (!e.message.empty()) o["Message"] = e.message;
+  http::Response r = AwsJsonResponse(json::serialize(o), rid);
+  r.status = e.http_status();
+  r.headers.emplace_back("x-amzn-ErrorType", e.type + ":");
+  return r;
 }
 
 using Reply = api::ApiResult<json::object>;
@@ -740,7 +755,7 @@ void PutRecords(kinesis::KinesisRegistry* reg, bool batch, const Call& call, con
   const std::string name = call.StreamName();
   auto s = reg->Get(name);
   if (!s) {
-    respond(AwsJsonError(call.NotFound(name), rid));
+    respond(KinesisError(call.NotFound(name), rid));
     return;
   }
   std::vector<const json::object*> items;
@@ -760,7 +775,7 @@ void PutRecords(kinesis::KinesisRegistry* reg, bool batch, const Call& call, con
     const json::object& r = *items[i];
     const json::value* d = Member(r, "Data");
     if (d && d->is_string() && !base64::DecodeInto(d->as_string(), &data[i])) {
-      respond(AwsJsonError(api::SerializationError("Base64 encoded data expected for Data."), rid));
+      respond(KinesisError(api::SerializationError("Base64 encoded data expected for Data."), rid));
       return;
     }
     const json::value* pk = Member(r, "PartitionKey");
@@ -770,7 +785,7 @@ void PutRecords(kinesis::KinesisRegistry* reg, bool batch, const Call& call, con
     if (!explicit_key.empty()) {
       auto hk = kinesis::ParseHashKey(explicit_key);
       if (!hk) {
-        respond(AwsJsonError(api::InvalidArgument(
+        respond(KinesisError(api::InvalidArgument(
                                  "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: "
                                  "[0, 2^128-1]. Specified value was " + explicit_key),
                              rid));
@@ -781,7 +796,7 @@ void PutRecords(kinesis::KinesisRegistry* reg, bool batch, const Call& call, con
     total += data[i].size() + entries[i].partition_key.size();
   }
   if (batch && total > (5ull << 20)) {
-    respond(AwsJsonError(api::InvalidArgument("Records size exceeds 5 MB limit"), rid));
+    respond(KinesisError(api::InvalidArgument("Records size exceeds 5 MB limit"), rid));
     return;
   }
   const int64_t epoch = s->created_ms();
@@ -790,7 +805,7 @@ void PutRecords(kinesis::KinesisRegistry* reg, bool batch, const Call& call, con
          [respond = std::move(respond), rid, batch, epoch, n](
              Result<std::vector<kinesis::PutOutcome>> r) {
            if (!r.ok()) {
-             respond(AwsJsonError({"InternalFailure", "Internal service failure."}, rid));
+             respond(KinesisError({"InternalFailure", "Internal service failure."}, rid));
              return;
            }
            auto answer = [epoch](const kinesis::PutOutcome& o, json::object* out) {
@@ -806,7 +821,7 @@ void PutRecords(kinesis::KinesisRegistry* reg, bool batch, const Call& call, con
            json::object out;
            if (!batch) {
              if (!answer((*r)[0], &out)) {
-               respond(AwsJsonError({"InternalFailure", "Internal service failure."}, rid));
+               respond(KinesisError({"InternalFailure", "Internal service failure."}, rid));
                return;
              }
              respond(AwsJsonResponse(json::serialize(out), rid));
@@ -851,19 +866,23 @@ bool KinesisApi::RunsInline(const http::Request& req) {
 void KinesisApi::Handle(http::Request&& req, http::Respond respond) {
   const std::string rid = NewUuid();
   if (req.method != "POST") {
-    respond(AwsJsonError({"UnknownOperationException", "Kinesis operations use POST /."}, rid));
+    respond(KinesisError({"UnknownOperationException", ""}, rid));
     return;
   }
   const std::string op(req.Header("X-Amz-Target").substr(kTargetPrefix.size()));
   auto op_it = Operations().find(op);
   if (op_it == Operations().end()) {
-    respond(AwsJsonError({"UnknownOperationException", "Unknown operation " + op + "."}, rid));
+    respond(KinesisError({"UnknownOperationException", ""}, rid));
     return;
   }
   boost::system::error_code ec;
   json::value body = req.body.empty() ? json::value(json::object()) : json::parse(req.body, ec);
-  if (ec || !body.is_object()) {
-    respond(AwsJsonError(api::SerializationError("Start of structure or map found where not expected."), rid));
+  if (ec) {
+    respond(KinesisError(api::SerializationError(""), rid));
+    return;
+  }
+  if (auto err = api::ValidateKinesisRequest(op, body)) {
+    respond(KinesisError(*err, rid));
     return;
   }
   const json::object& in = body.as_object();
@@ -878,7 +897,7 @@ void KinesisApi::Handle(http::Request&& req, http::Respond respond) {
   }
   if (authz_ && Authorizer::Applies(req)) {
     if (auto denied = authz_->Check(req, KinesisAccess(op, stream_name, registry_->options().account))) {
-      respond(AwsJsonError({"AccessDeniedException", std::move(*denied)}, rid));
+      respond(KinesisError({"AccessDeniedException", std::move(*denied)}, rid));
       return;
     }
   }
@@ -896,7 +915,7 @@ void KinesisApi::Handle(http::Request&& req, http::Respond respond) {
     reply = (call.*(op_it->second))();
   }
   if (auto* e = std::get_if<ApiError>(&reply)) {
-    respond(AwsJsonError(*e, rid));
+    respond(KinesisError(*e, rid));
     return;
   }
   respond(AwsJsonResponse(HasNoOutput(op) ? std::string() : json::serialize(std::get<0>(reply)), rid));
