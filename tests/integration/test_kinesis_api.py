@@ -121,7 +121,7 @@ def test_every_iterator_type_starts_where_aws_starts(hydrant):
 def test_resharding_keeps_the_lineage_and_every_record(hydrant):
     k = kinesis(hydrant)
     k.create_stream(StreamName="rs", ShardCount=1)
-    before = [k.put_record(StreamName="rs", Data=b"b%d" % i, PartitionKey="k%d" % i)
+    [k.put_record(StreamName="rs", Data=b"b%d" % i, PartitionKey="k%d" % i)
               for i in range(20)]
     k.split_shard(StreamName="rs", ShardToSplit="shardId-000000000000",
                   NewStartingHashKey=str(2**127))
