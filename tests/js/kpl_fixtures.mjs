@@ -148,7 +148,14 @@ function deaggregate(bytes) {
 }
 
 if (process.argv[2] === 'deaggregate') {
-  for (const r of deaggregate(fs.readFileSync(process.argv[3]))) {
+  let records;
+  try {
+    records = deaggregate(fs.readFileSync(process.argv[3]));
+  } catch (e) {
+    console.error(`aws-kinesis-agg: ${e.message}`);
+    process.exit(1);
+  }
+  for (const r of records) {
     console.log(JSON.stringify({ partition_key: r.partitionKey, explicit_hash_key: r.explicitPartitionKey ?? null,
                                  sub_sequence_number: r.subSequenceNumber, data: r.data }));
   }
