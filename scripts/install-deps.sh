@@ -41,7 +41,7 @@ fi
 if [ "${1:-}" = "--test" ]; then
   # JavaScript clients for the integration tests, pinned in tests/js/package.json.
   here=$(cd "$(dirname "$0")/.." && pwd)
-  if [ ! -d "$here/tests/js/node_modules/@aws-sdk/client-firehose" ]; then
+  if [ ! -d "$here/tests/js/node_modules/@aws-sdk/client-firehose" ] || [ ! -d "$here/tests/js/node_modules/aws-kinesis-agg" ]; then
     (cd "$here/tests/js" && npm install --no-audit --no-fund --loglevel=error)
   fi
   # serverless 3 + serverless-offline 13 (a Lambda Invoke API peer), pinned in tests/sls/package.json.
