@@ -1,0 +1,60 @@
+#pragma once
+// KinesisReader: how a Firehose delivery stream of type KinesisStreamAsSource
+// reads its Kinesis data stream, whether the stream is hydrant's own
+// (LocalKinesisReader, straight into kinesis::KinesisRegistry) or on another
+// Kinesis endpoint (RemoteKinesisReader: kinesalite, LocalStack, AWS; signed
+// JSON 1.1 calls). The source (sources/kinesis_source.h) only speaks this
+// interface: shards, iterators and batches of records, as the Kinesis API has
+// them.
+//
+// Errors carry the Kinesis exception in Status::error_code() where there is one
+// (ResourceNotFoundException, ExpiredIteratorException, ...); a throttled call
+// (ProvisionedThroughputExceededException, LimitExceededException) is
+// ResourceExhausted, to be retried later.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace hydrant::sources {
+
+struct KinesisShard {
+  std::string id;  // "shardId-000000000003"
+  std::optional<std::string> parent;
+  std::optional<std::string> adjacent_parent;
+  bool closed = false;  // has an EndingSequenceNumber
+};
+
+struct KinesisRecord {
+  std::string sequence_number;
+  int64_t arrival_ms = 0;  // ApproximateArrivalTimestamp
+  std::string partition_key;
+  std::string data;  // decoded
+};
+
+struct KinesisBatch {
+  std::vector<KinesisRecord> records;
+  std::string next_iterator;  // empty: the shard is closed and read to its end
+  int64_t millis_behind = 0;  // MillisBehindLatest
+};
+
+enum class StartAt { kTrimHorizon, kLatest, kAtTimestamp, kAfterSequenceNumber };
+
+class KinesisReader {
+ public:
+  virtual ~KinesisReader() = default;
+  // Every shard the stream still has, open and closed (ListShards, all pages).
+  virtual Result<std::vector<KinesisShard>> ListShards() = 0;
+  // An iterator for `shard_id` at `at` (timestamp_ms for kAtTimestamp,
+  // sequence_number for kAfterSequenceNumber).
+  virtual Result<std::string> ShardIterator(const std::string& shard_id, StartAt at,
+                                            const std::string& sequence_number,
+                                            int64_t timestamp_ms) = 0;
+  // Up to `limit` records from `iterator`.
+  virtual Result<KinesisBatch> GetRecords(const std::string& iterator, size_t limit) = 0;
+};
+
+}  // namespace hydrant::sources
