@@ -12,6 +12,7 @@
 #include "kinesis/registry.h"
 #include "kinesis/sequence_number.h"
 #include "kinesis/shard_iterator.h"
+#include "kinesis/source_record.h"
 #include "testing/temp_dir.h"
 
 namespace hydrant::kinesis {
@@ -255,6 +256,29 @@ TEST(ShardIterators, RoundTripAndRefuseAlteredOrForeignTokens) {
   EXPECT_FALSE(IteratorCodec(std::string(32, 'j')).Decode(token));
   EXPECT_FALSE(codec.Decode(""));
   EXPECT_FALSE(codec.Decode("not a token"));
+}
+
+}  // namespace
+}  // namespace hydrant::kinesis
+
+namespace hydrant::kinesis {
+namespace {
+
+TEST(SourceRecords, KeepTheKinesisMetadataBesideTheData) {
+  std::string p;
+  const SourceRecordMeta m{"shardId-000000000002", "pk", "4901", 3, kT0};
+  AppendSourceRecord(m, std::string("da\0ta", 5), &p);
+  auto v = ParseSourceRecord(p);
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->meta.shard_id, "shardId-000000000002");
+  EXPECT_EQ(v->meta.partition_key, "pk");
+  EXPECT_EQ(v->meta.sequence_number, "4901");
+  EXPECT_EQ(v->meta.subsequence_number, 3u);
+  EXPECT_EQ(v->meta.approximate_arrival_ms, kT0);
+  EXPECT_EQ(v->data, std::string_view("da\0ta", 5));
+  // Every cut of the header is refused, never read past.
+  for (size_t n = 0; n < p.size() - 5; ++n) EXPECT_FALSE(ParseSourceRecord(p.substr(0, n))) << n;
+  EXPECT_FALSE(ParseSourceRecord("\x02" + p.substr(1)));
 }
 
 }  // namespace

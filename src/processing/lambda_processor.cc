@@ -29,6 +29,7 @@ constexpr size_t kUuidSize = 36;
 
 constexpr std::string_view kEventStart = "{\"invocationId\":\"";
 constexpr std::string_view kEventStreamArn = "\",\"deliveryStreamArn\":";
+constexpr std::string_view kEventSourceArn = ",\"sourceKinesisStreamArn\":";
 constexpr std::string_view kEventRegion = ",\"region\":";
 constexpr std::string_view kEventRecords = ",\"records\":[";
 constexpr std::string_view kEventEnd = "]}";
@@ -36,6 +37,7 @@ constexpr std::string_view kRecordStart = "{\"recordId\":\"";
 constexpr std::string_view kRecordArrival = "\",\"approximateArrivalTimestamp\":";
 constexpr std::string_view kRecordData = ",\"data\":\"";
 constexpr std::string_view kRecordEnd = "\"}";
+constexpr std::string_view kRecordKinesis = "\",\"kinesisRecordMetadata\":";
 
 std::mt19937_64& Rng() {
   thread_local std::mt19937_64 rng(std::random_device{}() ^
@@ -77,10 +79,22 @@ std::string JsonString(std::string_view s) {
 
 size_t Base64Size(size_t raw) { return (raw + 2) / 3 * 4; }
 
+// kinesisRecordMetadata's object, as Firehose writes it (timestamps in ms).
+std::string KinesisMetadataJson(const KinesisRecordMetadata& k) {
+  std::string s = "{\"shardId\":" + JsonString(k.shard_id);
+  s += ",\"partitionKey\":" + JsonString(k.partition_key);
+  s += ",\"approximateArrivalTimestamp\":" + std::to_string(k.approximate_arrival_ms);
+  s += ",\"sequenceNumber\":" + JsonString(k.sequence_number);
+  s += ",\"subsequenceNumber\":" + std::to_string(k.subsequence_number) + "}";
+  return s;
+}
+
 // Bytes of one record's entry in the event, without the separating comma.
 size_t RecordJsonSize(const SourceRecord& r) {
-  return kRecordStart.size() + kRecordIdSize + kRecordArrival.size() + DecimalSize(r.arrival_ms) +
-         kRecordData.size() + Base64Size(r.data.size()) + kRecordEnd.size();
+  size_t n = kRecordStart.size() + kRecordIdSize + kRecordArrival.size() + DecimalSize(r.arrival_ms) +
+             kRecordData.size() + Base64Size(r.data.size()) + kRecordEnd.size();
+  if (r.kinesis != nullptr) n += kRecordKinesis.size() + KinesisMetadataJson(*r.kinesis).size() - 1;
+  return n;
 }
 
 bool ParseInt(std::string_view s, int64_t lo, int64_t hi, int64_t* out) {
@@ -159,6 +173,12 @@ Result<LambdaOptions> ParseLambdaOptions(
 LambdaProcessor::LambdaProcessor(LambdaOptions options, Pipeline::Context ctx)
     : options_(std::move(options)), ctx_(std::move(ctx)) {}
 
+size_t LambdaProcessor::SourceArnJsonSize() const {
+  return ctx_.source_kinesis_stream_arn.empty()
+             ? 0
+             : kEventSourceArn.size() + JsonString(ctx_.source_kinesis_stream_arn).size();
+}
+
 int64_t LambdaProcessor::NowMs() const {
   return ctx_.clock != nullptr ? ctx_.clock->NowMillis() : SystemClock::Get().NowMillis();
 }
@@ -167,8 +187,9 @@ std::vector<RecordOutcome> LambdaProcessor::Process(std::span<const SourceRecord
                                                     ProcessingStats* stats) const {
   std::vector<RecordOutcome> outcomes(records.size());
   const size_t header = kEventStart.size() + kUuidSize + kEventStreamArn.size() +
-                        JsonString(ctx_.delivery_stream_arn).size() + kEventRegion.size() +
-                        JsonString(ctx_.region).size() + kEventRecords.size() + kEventEnd.size();
+                        JsonString(ctx_.delivery_stream_arn).size() + SourceArnJsonSize() +
+                        kEventRegion.size() + JsonString(ctx_.region).size() +
+                        kEventRecords.size() + kEventEnd.size();
 
   // Greedy split, in order: a record joins the current invocation unless that
   // would take its source data past BufferSizeInMBs or its event past 6 MiB.
@@ -242,7 +263,8 @@ void LambdaProcessor::RunInvocation(std::span<const SourceRecord> records,
   std::string stream_arn = JsonString(ctx_.delivery_stream_arn);
   std::string region = JsonString(ctx_.region);
   size_t size = kEventStart.size() + kUuidSize + kEventStreamArn.size() + stream_arn.size() +
-                kEventRegion.size() + region.size() + kEventRecords.size() + kEventEnd.size();
+                SourceArnJsonSize() + kEventRegion.size() + region.size() + kEventRecords.size() +
+                kEventEnd.size();
   for (size_t i : indices) size += RecordJsonSize(records[i]) + 1;
   std::string event;
   event.reserve(size);
@@ -251,6 +273,10 @@ void LambdaProcessor::RunInvocation(std::span<const SourceRecord> records,
   event.append(kUuidSize, '0');
   event += kEventStreamArn;
   event += stream_arn;
+  if (!ctx_.source_kinesis_stream_arn.empty()) {
+    event += kEventSourceArn;
+    event += JsonString(ctx_.source_kinesis_stream_arn);
+  }
   event += kEventRegion;
   event += region;
   event += kEventRecords;
@@ -267,7 +293,13 @@ void LambdaProcessor::RunInvocation(std::span<const SourceRecord> records,
     event += std::to_string(r.arrival_ms);
     event += kRecordData;
     base64::EncodeAppend(r.data, &event);
-    event += kRecordEnd;
+    if (r.kinesis != nullptr) {
+      event += kRecordKinesis;
+      event += KinesisMetadataJson(*r.kinesis);
+      event += '}';
+    } else {
+      event += kRecordEnd;
+    }
   }
   event += kEventEnd;
 

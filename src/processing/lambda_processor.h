@@ -87,6 +87,8 @@ class LambdaProcessor {
   void RunInvocation(std::span<const SourceRecord> records, const std::vector<size_t>& indices,
                      std::vector<RecordOutcome>* outcomes, ProcessingStats* stats) const;
   int64_t NowMs() const;
+  // The bytes of the event's sourceKinesisStreamArn member (0 when there is none).
+  size_t SourceArnJsonSize() const;
 
   LambdaOptions options_;
   Pipeline::Context ctx_;

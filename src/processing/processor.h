@@ -28,9 +28,20 @@
 
 namespace hydrant::processing {
 
+// A record's Kinesis metadata, for delivery streams that read a Kinesis data
+// stream (the Lambda event's kinesisRecordMetadata).
+struct KinesisRecordMetadata {
+  std::string_view shard_id;
+  std::string_view partition_key;
+  std::string_view sequence_number;
+  uint32_t subsequence_number = 0;
+  int64_t approximate_arrival_ms = 0;
+};
+
 struct SourceRecord {
   std::string_view data;
   int64_t arrival_ms = 0;
+  const KinesisRecordMetadata* kinesis = nullptr;  // Kinesis sources only
 };
 
 // What happened to one source record.
@@ -62,6 +73,9 @@ class Pipeline {
  public:
   struct Context {
     std::string delivery_stream_arn;
+    // The Kinesis stream a KinesisStreamAsSource stream reads ("" otherwise):
+    // the Lambda event's sourceKinesisStreamArn.
+    std::string source_kinesis_stream_arn;
     std::string region;
     FunctionInvoker* invoker = nullptr;  // for Lambda processors; not owned
     const Clock* clock = nullptr;

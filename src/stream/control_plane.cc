@@ -166,9 +166,9 @@ ControlPlane::Result ControlPlane::CreateDeliveryStream(const json::object& in) 
   const std::string name = Str(in, "DeliveryStreamName");
   const std::string type = Str(in, "DeliveryStreamType", "DirectPut");
   if (auto e = api::CheckSourceConfiguration(in)) return *e;
-  if (type != "DirectPut") {
+  if (type != "DirectPut" && type != kKinesisSourceType) {
     return api::InvalidArgument("DeliveryStreamType " + type +
-                                " is not supported by hydrant yet; use DirectPut.");
+                                " is not supported by hydrant; use DirectPut or KinesisStreamAsSource.");
   }
   auto dest = api::DestinationFromCreate(in);
   if (auto* e = std::get_if<ApiError>(&dest)) return *e;
@@ -185,6 +185,21 @@ ControlPlane::Result ControlPlane::CreateDeliveryStream(const json::object& in) 
     json::object dp;
     if (auto* t = src->if_contains("ThroughputHintInMBs")) dp["ThroughputHintInMBs"] = *t;
     m.source["DirectPutSourceDescription"] = std::move(dp);
+  }
+  if (const json::object* src = api::GetObject(in, "KinesisStreamSourceConfiguration")) {
+    const std::string stream_arn = Str(*src, "KinesisStreamARN");
+    // The stream must be readable now, as AWS checks it (docs/kinesis.md).
+    if (const auto& check = reg.options().kinesis_source_check) {
+      if (Status st = check(stream_arn); !st.ok()) {
+        return api::InvalidArgument("Firehose cannot read the Kinesis stream " + stream_arn + ": " +
+                                    st.message());
+      }
+    }
+    json::object ks;
+    ks["KinesisStreamARN"] = stream_arn;
+    ks["RoleARN"] = Str(*src, "RoleARN");
+    ks["DeliveryStartTimestamp"] = static_cast<double>(m.create_ms) / 1000.0;
+    m.source["KinesisStreamSourceDescription"] = std::move(ks);
   }
   const json::object* enc_input = api::GetObject(in, "DeliveryStreamEncryptionConfigurationInput");
   m.encryption = EncryptionDescription(enc_input);

@@ -1,5 +1,7 @@
 #include "stream/delivery_stream.h"
 
+#include "kinesis/source_record.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -39,7 +41,7 @@ using internal::kCursorsFile;
 
 DeliveryStream::DeliveryStream(std::string dir, StreamMeta meta, DeliveryDeps deps)
     : dir_(std::move(dir)), deps_(std::move(deps)), name_(meta.name), incarnation_(meta.incarnation),
-      meta_(std::move(meta)), pacer_(deps_.options.pacing) {
+      kinesis_source_(meta.kinesis_source()), meta_(std::move(meta)), pacer_(deps_.options.pacing) {
   ApplyMetaLocked();
 }
 
@@ -50,6 +52,7 @@ void DeliveryStream::ApplyMetaLocked() {
   if (const auto& pc = meta_.spec().processing) {
     processing::Pipeline::Context ctx;
     ctx.delivery_stream_arn = meta_.arn;
+    ctx.source_kinesis_stream_arn = meta_.kinesis_stream_arn();
     ctx.region = deps_.region;
     ctx.invoker = deps_.invoker;
     ctx.clock = deps_.clock ? deps_.clock : &SystemClock::Get();
@@ -147,6 +150,13 @@ Status DeliveryStream::SetMeta(StreamMeta meta) {
 
 uint64_t DeliveryStream::backlog_records() const {
   return log_->next_seq() - log_->first_undelivered();
+}
+
+uint64_t DeliveryStream::source_next_seq() const { return log_->next_seq(); }
+
+Status DeliveryStream::ReadSource(uint64_t from,
+                                  const std::function<bool(const buffer::LogRecord&)>& fn) const {
+  return log_->Read(from, std::numeric_limits<uint64_t>::max(), fn);
 }
 
 uint64_t DeliveryStream::backlog_disk_bytes() const {
@@ -542,6 +552,10 @@ bool DeliveryStream::DeliverObject(const Snapshot& snap, Stage& stage, bool tran
       records += h->records;
     } else {
       ++records;
+      if (kinesis_source_) {
+        // Objects hold the data alone, as Firehose writes a Kinesis record's data.
+        if (auto v = kinesis::ParseSourceRecord(r.data)) data = v->data;
+      }
     }
     bytes += data.size();
     if (!data.empty()) out_status = out.Append(data);

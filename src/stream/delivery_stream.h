@@ -152,6 +152,13 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream>,
   // Hot-path views of the metadata, without copying it.
   const std::string& name() const { return name_; }
   const std::string& incarnation() const { return incarnation_; }
+  // KinesisStreamAsSource: its records come from a Kinesis stream (never from
+  // PutRecord), each with its Kinesis metadata (kinesis/source_record.h).
+  bool kinesis_source() const { return kinesis_source_; }
+  // The source log's next sequence number, and its records from `from` (the
+  // Kinesis source reads back what it appended before a crash).
+  uint64_t source_next_seq() const;
+  Status ReadSource(uint64_t from, const std::function<bool(const buffer::LogRecord&)>& fn) const;
   // Whether the next put would be encrypted at rest (Firehose's `Encrypted`).
   bool encrypted() const { return enc_log_ && enc_log_->encrypting(); }
   // StartDeliveryStreamEncryption (`enabled` = the description to enable: its
@@ -280,6 +287,7 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream>,
   std::vector<std::string> recovery_problems_;
   const std::string name_;
   const std::string incarnation_;
+  const bool kinesis_source_;
   // The same logs as log_ and transformed_, when deps_.log_keys is set.
   std::shared_ptr<buffer::EncryptedLog> enc_log_, enc_transformed_;
 

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "destinations/sink_errors.h"
+#include "kinesis/source_record.h"
 #include "stream/delivery_internal.h"
 #include "stream/object_output.h"
 #include "stream/transformed_record.h"
@@ -23,19 +24,53 @@ struct Chunk {
   std::string arena;
   std::vector<std::pair<size_t, size_t>> spans;  // offset, length in arena
   std::vector<processing::SourceRecord> records;
+  // Kinesis sources: each record's metadata, its strings in `arena` too.
+  std::vector<processing::KinesisRecordMetadata> kinesis;
+  struct KinesisSpans {
+    std::pair<size_t, size_t> shard, key, sequence;
+  };
+  std::vector<KinesisSpans> kinesis_spans;
   void Clear() {
     arena.clear();
     spans.clear();
     records.clear();
+    kinesis.clear();
+    kinesis_spans.clear();
   }
-  void Add(const buffer::LogRecord& r) {
-    spans.emplace_back(arena.size(), r.data.size());
-    arena.append(r.data);
+  std::pair<size_t, size_t> Keep(std::string_view s) {
+    std::pair<size_t, size_t> at{arena.size(), s.size()};
+    arena.append(s);
+    return at;
+  }
+  // `kinesis_source`: the record is kinesis/source_record.h's form.
+  void Add(const buffer::LogRecord& r, bool kinesis_source) {
+    std::optional<kinesis::SourceRecordView> v;
+    if (kinesis_source) v = kinesis::ParseSourceRecord(r.data);
+    spans.push_back(Keep(v ? v->data : r.data));
     records.push_back({std::string_view(), r.arrival_ms});
+    if (v) {
+      kinesis_spans.push_back({Keep(v->meta.shard_id), Keep(v->meta.partition_key),
+                               Keep(v->meta.sequence_number)});
+      processing::KinesisRecordMetadata m;
+      m.subsequence_number = v->meta.subsequence_number;
+      m.approximate_arrival_ms = v->meta.approximate_arrival_ms;
+      kinesis.push_back(m);
+    } else if (kinesis_source) {
+      kinesis_spans.push_back({});
+      kinesis.push_back({});
+    }
   }
   void Seal() {
+    const std::string_view a(arena);
     for (size_t i = 0; i < records.size(); ++i) {
-      records[i].data = std::string_view(arena).substr(spans[i].first, spans[i].second);
+      records[i].data = a.substr(spans[i].first, spans[i].second);
+    }
+    for (size_t i = 0; i < kinesis.size(); ++i) {
+      kinesis[i].shard_id = a.substr(kinesis_spans[i].shard.first, kinesis_spans[i].shard.second);
+      kinesis[i].partition_key = a.substr(kinesis_spans[i].key.first, kinesis_spans[i].key.second);
+      kinesis[i].sequence_number =
+          a.substr(kinesis_spans[i].sequence.first, kinesis_spans[i].sequence.second);
+      records[i].kinesis = &kinesis[i];
     }
   }
 };
@@ -64,7 +99,7 @@ bool DeliveryStream::Process(const Snapshot& snap, uint64_t start, uint64_t end,
   Status rs = log_->Read(in.start, fixed ? std::numeric_limits<uint64_t>::max() : max_bytes,
                          [&](const buffer::LogRecord& r) {
                            if (r.seq >= limit) return false;
-                           chunk.Add(r);
+                           chunk.Add(r, kinesis_source_);
                            cursor = r.seq + 1;
                            source_bytes += r.data.size();
                            return true;

@@ -57,6 +57,10 @@ struct RegistryOptions {
   // (it exists and trusts firehose.amazonaws.com; iam::ServiceRoles). Create
   // and UpdateDestination check every RoleARN of the request with it.
   std::function<Status(std::string_view role_arn)> role_check;
+  // Set when Kinesis streams can be sources: OK when the stream of this ARN can
+  // be read (hydrant's own, or an external one configured). Create checks the
+  // KinesisStreamARN of a KinesisStreamAsSource stream with it.
+  std::function<Status(std::string_view stream_arn)> kinesis_source_check;
   // The KMS of stream encryption at rest (StartDeliveryStreamEncryption); null =
   // streams cannot be encrypted (Start fails). Not owned.
   buffer::LogKeyService* log_keys = nullptr;

@@ -65,6 +65,21 @@ void StreamMeta::SetDestination(json::object stored) {
   destination_ = std::move(stored);
 }
 
+std::string StreamMeta::kinesis_stream_arn() const {
+  const auto* d = source.if_contains("KinesisStreamSourceDescription");
+  const auto* arn = d && d->is_object() ? d->as_object().if_contains("KinesisStreamARN") : nullptr;
+  return arn && arn->is_string() ? std::string(arn->as_string()) : std::string();
+}
+
+int64_t StreamMeta::delivery_start_ms() const {
+  const auto* d = source.if_contains("KinesisStreamSourceDescription");
+  const auto* t = d && d->is_object() ? d->as_object().if_contains("DeliveryStartTimestamp") : nullptr;
+  if (!t) return 0;
+  if (t->is_double()) return static_cast<int64_t>(t->as_double() * 1000.0 + 0.5);
+  if (t->is_int64()) return t->as_int64() * 1000;
+  return 0;
+}
+
 std::string StreamArn(const AccountContext& account, std::string_view name) {
   return account.Arn("firehose", "deliverystream/" + std::string(name));
 }

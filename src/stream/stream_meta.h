@@ -20,6 +20,10 @@
 
 namespace hydrant::stream {
 
+// DeliveryStreamType of a stream that reads a Kinesis data stream: its source
+// log's records carry their Kinesis metadata (kinesis/source_record.h).
+inline constexpr std::string_view kKinesisSourceType = "KinesisStreamAsSource";
+
 struct StreamMeta {
   std::string name;
   std::string arn;
@@ -37,6 +41,12 @@ struct StreamMeta {
   // (AWS_OWNED_CMK), else a key ARN. It outlives a failed
   // StartDeliveryStreamEncryption, which leaves encryption as it was.
   std::optional<std::string> key_at_rest;
+
+  bool kinesis_source() const { return type == kKinesisSourceType; }
+  // KinesisStreamSourceDescription's KinesisStreamARN ("" for other types).
+  std::string kinesis_stream_arn() const;
+  // Its DeliveryStartTimestamp in ms (0 for other types).
+  int64_t delivery_start_ms() const;
 
   // The stored ExtendedS3DestinationDescription (what Describe shows).
   const boost::json::object& destination() const { return destination_; }
