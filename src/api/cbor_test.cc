@@ -5,7 +5,9 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <cmath>
+#include <new>
 #include <limits>
 #include <string>
 #include <vector>
@@ -381,6 +383,59 @@ TEST(CborTest, LargeStringsAndIndefiniteChunks) {
   EXPECT_EQ(r->get_string().size(), 2000u);
   // An indefinite key.
   EXPECT_EQ(Decode("bf7f624461626461ff4101ff"), json::parse(R"({"Dada":"AQ=="})"));
+}
+
+// Counts the bytes a value holds at its peak.
+class CountingResource : public json::memory_resource {
+ public:
+  size_t peak() const { return peak_; }
+
+ private:
+  void* do_allocate(size_t n, size_t align) override {
+    live_ += n;
+    peak_ = std::max(peak_, live_);
+    return ::operator new(n, std::align_val_t(align));
+  }
+  void do_deallocate(void* p, size_t n, size_t align) override {
+    live_ -= n;
+    ::operator delete(p, std::align_val_t(align));
+  }
+  bool do_is_equal(const json::memory_resource& other) const noexcept override {
+    return this == &other;
+  }
+  size_t live_ = 0;
+  size_t peak_ = 0;
+};
+
+TEST(CborTest, AllocatesASmallMultipleOfTheInput) {
+  std::vector<std::string> inputs;
+  inputs.push_back(Unhex("5b0fffffffffffffff") + std::string(100, 'x'));
+  inputs.push_back(Unhex("9b0fffffffffffffff") + std::string(100, '\0'));
+  inputs.push_back(Unhex("bb0fffffffffffffff") + std::string(100, '\0'));
+  inputs.push_back(Unhex("9affffffff") + std::string(60000, '\0'));  // truncated
+  inputs.push_back(Unhex("9a0000ea60") + std::string(60000, '\0'));  // [0, 0, ...]
+  std::string indefinite = "\x9f" + std::string(60000, '\xf6') + "\xff";
+  inputs.push_back(indefinite);
+  std::string nested_maps = "\x9f";  // [_ {"":0}, {"":0}, ...]
+  for (int i = 0; i < 20000; ++i) nested_maps += std::string("\xa1\x60\x00", 3);
+  nested_maps += "\xff";
+  inputs.push_back(nested_maps);
+  std::string wide_map = "\xbf";  // {_ "k0":null, "k1":null, ...}
+  for (int i = 0; i < 10000; ++i) {
+    std::string key = std::to_string(i);
+    wide_map += static_cast<char>(0x60 + key.size()) + key + "\xf6";
+  }
+  wide_map += "\xff";
+  inputs.push_back(wide_map);
+  for (const std::string& in : inputs) {
+    CountingResource counter;
+    {
+      auto r = ToJson(in, kKinesisSchema, &counter);
+      // The last four are well formed.
+      EXPECT_EQ(r.ok(), &in >= &inputs[inputs.size() - 4]) << Hex(in.substr(0, 9));
+    }
+    EXPECT_LE(counter.peak(), 64 * in.size() + 1024) << Hex(in.substr(0, 9));
+  }
 }
 
 std::string PutRecordsBody(int records, size_t data_bytes) {
