@@ -175,9 +175,9 @@ class Decoder {
   Status UntilBreak(const Head& h, std::string_view what, ReadItem&& item) {
     for (;;) {
       if (p_ == end_) {
-        return Error("truncated input: an indefinite-length " + std::string(what) +
-                         " lacks its break",
-                     h.offset);
+        return Error(
+            "truncated input: an indefinite-length " + std::string(what) + " lacks its break",
+            h.offset);
       }
       if (*p_ == kBreak) {
         ++p_;
@@ -192,9 +192,9 @@ class Decoder {
   Status ReadString(const Head& h, std::string_view* view, std::string* scratch) {
     if (!h.indefinite) {
       if (h.arg > Remaining()) {
-        return Error("truncated input: a string of " + std::to_string(h.arg) +
-                         " bytes runs past the end",
-                     h.offset);
+        return Error(
+            "truncated input: a string of " + std::to_string(h.arg) + " bytes runs past the end",
+            h.offset);
       }
       *view = std::string_view(reinterpret_cast<const char*>(p_), h.arg);
       p_ += h.arg;
@@ -303,9 +303,9 @@ class Decoder {
         json::object& obj = out->emplace_object();
         if (!h.indefinite) {
           if (h.arg > Remaining() / 2) {
-            return Error("truncated input: a map of " + std::to_string(h.arg) +
-                             " entries runs past the end",
-                         h.offset);
+            return Error(
+                "truncated input: a map of " + std::to_string(h.arg) + " entries runs past the end",
+                h.offset);
           }
           obj.reserve(h.arg);
           for (uint64_t i = 0; i < h.arg; ++i) {
@@ -342,8 +342,7 @@ class Decoder {
       if (ts != Timestamp::kNo) {
         if (d < static_cast<double>(kMinTimestampMillis) ||
             d > static_cast<double>(kMaxTimestampMillis)) {
-          return Error("timestamp out of range (years 1 to 9999 in epoch milliseconds)",
-                       h.offset);
+          return Error("timestamp out of range (years 1 to 9999 in epoch milliseconds)", h.offset);
         }
         return SetTimestamp(std::llround(d), h.offset, out);
       }

@@ -1,14 +1,13 @@
 #include "api/cbor.h"
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
-
 #include <time.h>
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <cmath>
-#include <new>
 #include <limits>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -243,11 +242,12 @@ TEST(CborTest, GetRecordsAnswerAsTheSdkReadsIt) {
   // cbor2.dumps of the same document (Data as bytes, the timestamp as
   // CBORTag(1, 1700000000123)) gives exactly these bytes.
   json::value answer = {
-      {"Records", json::array{json::object{
-                      {"SequenceNumber", "49590338271490256608559692538361571095921575989136588898"},
-                      {"ApproximateArrivalTimestamp", 1700000000.123},
-                      {"Data", "aGVsbG8="},
-                      {"PartitionKey", "pk-1"}}}},
+      {"Records",
+       json::array{json::object{
+           {"SequenceNumber", "49590338271490256608559692538361571095921575989136588898"},
+           {"ApproximateArrivalTimestamp", 1700000000.123},
+           {"Data", "aGVsbG8="},
+           {"PartitionKey", "pk-1"}}}},
       {"NextShardIterator", "AAAAAAAAAAE="},
       {"MillisBehindLatest", 0}};
   const std::string bytes = Encode(answer);
@@ -329,16 +329,21 @@ TEST(CborTest, Errors) {
       {Unhex("bb0fffffffffffffff6161"),
        "CBOR: truncated input: a map of 1152921504606846975 entries runs past the end at byte 0"},
       {Unhex("a1616162c328"), "CBOR: invalid UTF-8 in a text string at byte 3"},
-      {Unhex("62c080"), "CBOR: invalid UTF-8 in a text string at byte 0"},      // overlong
-      {Unhex("63eda080"), "CBOR: invalid UTF-8 in a text string at byte 0"},    // surrogate
+      {Unhex("62c080"), "CBOR: invalid UTF-8 in a text string at byte 0"},        // overlong
+      {Unhex("63eda080"), "CBOR: invalid UTF-8 in a text string at byte 0"},      // surrogate
       {Unhex("7f61c361bcff"), "CBOR: invalid UTF-8 in a text string at byte 1"},  // split char
       {Unhex("7f4161ff"),
-       "CBOR: a chunk of an indefinite-length string is not a definite string of its type at byte 1"},
+       "CBOR: a chunk of an indefinite-length string is not a definite string of its type at byte "
+       "1"},
       {Unhex("5f5fffff"),
-       "CBOR: a chunk of an indefinite-length string is not a definite string of its type at byte 1"},
-      {Unhex("7f6161"), "CBOR: truncated input: an indefinite-length string lacks its break at byte 0"},
-      {Unhex("9f01"), "CBOR: truncated input: an indefinite-length array lacks its break at byte 0"},
-      {Unhex("bf616101"), "CBOR: truncated input: an indefinite-length map lacks its break at byte 0"},
+       "CBOR: a chunk of an indefinite-length string is not a definite string of its type at byte "
+       "1"},
+      {Unhex("7f6161"),
+       "CBOR: truncated input: an indefinite-length string lacks its break at byte 0"},
+      {Unhex("9f01"),
+       "CBOR: truncated input: an indefinite-length array lacks its break at byte 0"},
+      {Unhex("bf616101"),
+       "CBOR: truncated input: an indefinite-length map lacks its break at byte 0"},
       {Unhex("a16161"), "CBOR: truncated input: a data item expected at byte 3"},
       {Unhex("ff"), "CBOR: unexpected break at byte 0"},
       {Unhex("81ff"), "CBOR: unexpected break at byte 1"},
@@ -376,7 +381,10 @@ TEST(CborTest, LargeStringsAndIndefiniteChunks) {
   EXPECT_EQ(Decode(Hex(cbor)), json::value(big));
   // 1000 chunks of "ab".
   std::string chunked = "\x7f";
-  for (int i = 0; i < 1000; ++i) chunked += "\x62" "ab";
+  for (int i = 0; i < 1000; ++i)
+    chunked +=
+        "\x62"
+        "ab";
   chunked += "\xff";
   auto r = ToJson(chunked, kKinesisSchema);
   ASSERT_TRUE(r.ok());
@@ -477,9 +485,10 @@ TEST(CborTest, PutRecordsOf500RecordsIsFast) {
   }
   heap_us /= kRounds;
   arena_us /= kRounds;
-  std::printf("ToJson of a 500-record PutRecords body (%zu bytes), CPU per call: %.0f us "
-              "(heap), %.0f us (monotonic_resource)\n",
-              body.size(), heap_us, arena_us);
+  std::printf(
+      "ToJson of a 500-record PutRecords body (%zu bytes), CPU per call: %.0f us "
+      "(heap), %.0f us (monotonic_resource)\n",
+      body.size(), heap_us, arena_us);
   // Well under a millisecond; the bound leaves room for an unoptimized or
   // instrumented build.
   EXPECT_LT(heap_us, 10000);
