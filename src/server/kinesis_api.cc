@@ -10,6 +10,7 @@
 
 #include <boost/json.hpp>
 
+#include "api/cbor.h"
 #include "api/kinesis_validation.h"
 #include "common/base64.h"
 #include "common/clock.h"
@@ -171,19 +172,39 @@ json::array ChildShards(const kinesis::StreamMeta& m, uint32_t parent) {
   return out;
 }
 
-// An error in Kinesis's JSON: a SerializationException's text under "Message"
-// (capital M, as Kinesis writes it), none when there is no text (an unknown
-// operation: only "__type").
-http::Response KinesisError(const ApiError& e, const std::string& rid) {
-  if (e.type != "SerializationException" && !e.message.empty()) return AwsJsonError(e, rid);
-  json::object o;
-  o["__type"] = e.type;
-  if (!e.message.empty()) o["Message"] = e.message;
-  http::Response r = AwsJsonResponse(json::serialize(o), rid);
-  r.status = e.http_status();
-  r.headers.emplace_back("x-amzn-ErrorType", e.type + ":");
-  return r;
-}
+// The answer's encoding: JSON 1.1, or CBOR for a request sent in CBOR (the Java
+// SDKs and the KCL; api/cbor.h), errors included, as the SDKs parse them.
+struct Wire {
+  bool cbor = false;
+  std::string rid;
+
+  http::Response Body(std::string body, int status) const {
+    http::Response r = AwsJsonResponse(std::move(body), rid);
+    r.status = status;
+    if (cbor) r.SetHeader("Content-Type", std::string(api::cbor::kContentType));
+    return r;
+  }
+  // An answer; `out` null: the operation has no output (an empty body).
+  http::Response Ok(const json::object* out) const {
+    if (!out) return Body(std::string(), 200);
+    return Body(cbor ? api::cbor::FromJson(*out, api::cbor::kKinesisSchema) : json::serialize(*out),
+                200);
+  }
+  // An error: {"__type","message"}; in JSON a SerializationException's text is
+  // "Message" (capital M, as Kinesis writes it), and an error without text (an
+  // unknown operation) has only "__type".
+  http::Response Error(const ApiError& e) const {
+    json::object o;
+    o["__type"] = e.type;
+    if (!e.message.empty()) {
+      o[!cbor && e.type == "SerializationException" ? "Message" : "message"] = e.message;
+    }
+    http::Response r = Body(cbor ? api::cbor::FromJson(o, api::cbor::kKinesisSchema) : json::serialize(o),
+                            e.http_status());
+    r.headers.emplace_back("x-amzn-ErrorType", e.type + ":");
+    return r;
+  }
+};
 
 using Reply = api::ApiResult<json::object>;
 
@@ -751,11 +772,11 @@ const std::unordered_map<std::string_view, Operation>& Operations() {
 // PutRecord / PutRecords: every record decoded, then one append per shard and
 // the answer once they are durable.
 void PutRecords(kinesis::KinesisRegistry* reg, bool batch, const Call& call, const json::object& in,
-                const std::string& rid, http::Respond respond) {
+                const Wire& wire, http::Respond respond) {
   const std::string name = call.StreamName();
   auto s = reg->Get(name);
   if (!s) {
-    respond(KinesisError(call.NotFound(name), rid));
+    respond(wire.Error(call.NotFound(name)));
     return;
   }
   std::vector<const json::object*> items;
@@ -775,7 +796,7 @@ void PutRecords(kinesis::KinesisRegistry* reg, bool batch, const Call& call, con
     const json::object& r = *items[i];
     const json::value* d = Member(r, "Data");
     if (d && d->is_string() && !base64::DecodeInto(d->as_string(), &data[i])) {
-      respond(KinesisError(api::SerializationError("Base64 encoded data expected for Data."), rid));
+      respond(wire.Error(api::SerializationError("Base64 encoded data expected for Data.")));
       return;
     }
     const json::value* pk = Member(r, "PartitionKey");
@@ -785,10 +806,9 @@ void PutRecords(kinesis::KinesisRegistry* reg, bool batch, const Call& call, con
     if (!explicit_key.empty()) {
       auto hk = kinesis::ParseHashKey(explicit_key);
       if (!hk) {
-        respond(KinesisError(api::InvalidArgument(
-                                 "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: "
-                                 "[0, 2^128-1]. Specified value was " + explicit_key),
-                             rid));
+        respond(wire.Error(api::InvalidArgument(
+            "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. "
+            "Specified value was " + explicit_key)));
         return;
       }
       entries[i].explicit_hash_key = *hk;
@@ -796,16 +816,16 @@ void PutRecords(kinesis::KinesisRegistry* reg, bool batch, const Call& call, con
     total += data[i].size() + entries[i].partition_key.size();
   }
   if (batch && total > (5ull << 20)) {
-    respond(KinesisError(api::InvalidArgument("Records size exceeds 5 MB limit"), rid));
+    respond(wire.Error(api::InvalidArgument("Records size exceeds 5 MB limit")));
     return;
   }
   const int64_t epoch = s->created_ms();
   const size_t n = entries.size();
   s->Put(reg->clock().NowMillis(), entries,
-         [respond = std::move(respond), rid, batch, epoch, n](
+         [respond = std::move(respond), wire, batch, epoch, n](
              Result<std::vector<kinesis::PutOutcome>> r) {
            if (!r.ok()) {
-             respond(KinesisError({"InternalFailure", "Internal service failure."}, rid));
+             respond(wire.Error({"InternalFailure", "Internal service failure."}));
              return;
            }
            auto answer = [epoch](const kinesis::PutOutcome& o, json::object* out) {
@@ -821,10 +841,10 @@ void PutRecords(kinesis::KinesisRegistry* reg, bool batch, const Call& call, con
            json::object out;
            if (!batch) {
              if (!answer((*r)[0], &out)) {
-               respond(KinesisError({"InternalFailure", "Internal service failure."}, rid));
+               respond(wire.Error({"InternalFailure", "Internal service failure."}));
                return;
              }
-             respond(AwsJsonResponse(json::serialize(out), rid));
+             respond(wire.Ok(&out));
              return;
            }
            json::array records;
@@ -836,7 +856,7 @@ void PutRecords(kinesis::KinesisRegistry* reg, bool batch, const Call& call, con
            }
            out["FailedRecordCount"] = failed;
            out["Records"] = std::move(records);
-           respond(AwsJsonResponse(json::serialize(out), rid));
+           respond(wire.Ok(&out));
          });
 }
 
@@ -864,25 +884,37 @@ bool KinesisApi::RunsInline(const http::Request& req) {
 }
 
 void KinesisApi::Handle(http::Request&& req, http::Respond respond) {
-  const std::string rid = NewUuid();
+  Wire wire;
+  wire.rid = NewUuid();
+  wire.cbor = req.Header("Content-Type").starts_with(api::cbor::kContentType);
   if (req.method != "POST") {
-    respond(KinesisError({"UnknownOperationException", ""}, rid));
+    respond(wire.Error({"UnknownOperationException", ""}));
     return;
   }
   const std::string op(req.Header("X-Amz-Target").substr(kTargetPrefix.size()));
   auto op_it = Operations().find(op);
   if (op_it == Operations().end()) {
-    respond(KinesisError({"UnknownOperationException", ""}, rid));
+    respond(wire.Error({"UnknownOperationException", ""}));
     return;
   }
-  boost::system::error_code ec;
-  json::value body = req.body.empty() ? json::value(json::object()) : json::parse(req.body, ec);
-  if (ec) {
-    respond(KinesisError(api::SerializationError(""), rid));
-    return;
+  json::value body = json::object();
+  if (wire.cbor && !req.body.empty()) {
+    auto parsed = api::cbor::ToJson(req.body, api::cbor::kKinesisSchema);
+    if (!parsed.ok()) {
+      respond(wire.Error(api::SerializationError(parsed.status().message())));
+      return;
+    }
+    body = std::move(parsed).value();
+  } else if (!req.body.empty()) {
+    boost::system::error_code ec;
+    body = json::parse(req.body, ec);
+    if (ec) {
+      respond(wire.Error(api::SerializationError("")));
+      return;
+    }
   }
   if (auto err = api::ValidateKinesisRequest(op, body)) {
-    respond(KinesisError(*err, rid));
+    respond(wire.Error(*err));
     return;
   }
   const json::object& in = body.as_object();
@@ -897,13 +929,13 @@ void KinesisApi::Handle(http::Request&& req, http::Respond respond) {
   }
   if (authz_ && Authorizer::Applies(req)) {
     if (auto denied = authz_->Check(req, KinesisAccess(op, stream_name, registry_->options().account))) {
-      respond(KinesisError({"AccessDeniedException", std::move(*denied)}, rid));
+      respond(wire.Error({"AccessDeniedException", std::move(*denied)}));
       return;
     }
   }
 
   if (op == "PutRecord" || op == "PutRecords") {
-    PutRecords(registry_, op == "PutRecords", call, in, rid, std::move(respond));
+    PutRecords(registry_, op == "PutRecords", call, in, wire, std::move(respond));
     return;
   }
   Reply reply;
@@ -915,10 +947,10 @@ void KinesisApi::Handle(http::Request&& req, http::Respond respond) {
     reply = (call.*(op_it->second))();
   }
   if (auto* e = std::get_if<ApiError>(&reply)) {
-    respond(KinesisError(*e, rid));
+    respond(wire.Error(*e));
     return;
   }
-  respond(AwsJsonResponse(HasNoOutput(op) ? std::string() : json::serialize(std::get<0>(reply)), rid));
+  respond(wire.Ok(HasNoOutput(op) ? nullptr : &std::get<0>(reply)));
 }
 
 }  // namespace hydrant::server

@@ -9,6 +9,7 @@
 
 #include <boost/json.hpp>
 
+#include "api/cbor.h"
 #include "common/clock.h"
 #include "kinesis/registry.h"
 #include "testing/temp_dir.h"
@@ -115,6 +116,75 @@ TEST(KinesisApi, ErrorsAreWrittenAsKinesisWritesThem) {
   http::Response created = a.Call("CreateStream", R"({"StreamName":"s","ShardCount":1})");
   EXPECT_EQ(created.status, 200);
   EXPECT_EQ(created.body, "");
+}
+
+}  // namespace
+}  // namespace hydrant::server
+
+namespace hydrant::server {
+namespace {
+
+// The Java SDKs and the KCL speak CBOR: the same operations, blobs as byte
+// strings, timestamps as tag 1 over epoch milliseconds, errors in CBOR too.
+TEST(KinesisApi, CborRequestsGetCborAnswers) {
+  Api a;
+  auto call = [&](const std::string& op, const json::object& in) {
+    http::Request req;
+    req.method = "POST";
+    req.target = "/";
+    req.headers = {{"X-Amz-Target", "Kinesis_20131202." + op},
+                   {"Content-Type", "application/x-amz-cbor-1.1"}};
+    req.body = api::cbor::FromJson(in, api::cbor::kKinesisSchema);
+    std::promise<http::Response> p;
+    a.api->Handle(std::move(req), [&](http::Response&& r) { p.set_value(std::move(r)); });
+    http::Response r = p.get_future().get();
+    std::string type;
+    for (const auto& [k, v] : r.headers) {
+      if (k == "Content-Type") type = v;
+    }
+    EXPECT_EQ(type, "application/x-amz-cbor-1.1") << op;
+    return r;
+  };
+  auto decode = [](const http::Response& r) {
+    auto v = api::cbor::ToJson(r.body, api::cbor::kKinesisSchema);
+    EXPECT_TRUE(v.ok()) << v.status().ToString();
+    return v.ok() ? v->as_object() : json::object();
+  };
+  EXPECT_EQ(call("CreateStream", {{"StreamName", "c"}, {"ShardCount", 1}}).status, 200);
+  // Data goes as bytes: "aGk=" is the JSON form the converter turns into b"hi".
+  http::Response put = call("PutRecord", {{"StreamName", "c"}, {"PartitionKey", "p"}, {"Data", "aGk="}});
+  ASSERT_EQ(put.status, 200);
+  EXPECT_EQ(decode(put).at("ShardId"), "shardId-000000000000");
+  json::object it = decode(call("GetShardIterator", {{"StreamName", "c"},
+                                                     {"ShardId", "shardId-000000000000"},
+                                                     {"ShardIteratorType", "AT_TIMESTAMP"},
+                                                     {"Timestamp", kT0 / 1000}}));
+  json::object got = decode(call("GetRecords", {{"ShardIterator", it.at("ShardIterator")}}));
+  ASSERT_EQ(got.at("Records").as_array().size(), 1u);
+  const json::object& rec = got.at("Records").as_array()[0].as_object();
+  EXPECT_EQ(rec.at("Data"), "aGk=");
+  EXPECT_EQ(rec.at("ApproximateArrivalTimestamp").to_number<double>(), kT0 / 1000.0);
+  // The raw answer holds the bytes "hi" (a 2-byte byte string, 0x42) and the
+  // timestamp as tag 1 (0xc1) over an integer of milliseconds.
+  http::Response raw = call("GetRecords", {{"ShardIterator", it.at("ShardIterator")}});
+  EXPECT_NE(raw.body.find("\x42hi"), std::string::npos);
+  EXPECT_NE(raw.body.find("\xc1\x1b"), std::string::npos);
+  http::Response missing = call("DescribeStream", {{"StreamName", "nope"}});
+  EXPECT_EQ(missing.status, 400);
+  json::object err = decode(missing);
+  EXPECT_EQ(err.at("__type"), "ResourceNotFoundException");
+  EXPECT_EQ(err.at("message"), "Stream nope under account 000000000000 not found.");
+  // Bytes that are not CBOR: a SerializationException, in CBOR.
+  http::Request bad;
+  bad.method = "POST";
+  bad.headers = {{"X-Amz-Target", "Kinesis_20131202.ListStreams"},
+                 {"Content-Type", "application/x-amz-cbor-1.1"}};
+  bad.body = "\xff\xff";
+  std::promise<http::Response> p;
+  a.api->Handle(std::move(bad), [&](http::Response&& r) { p.set_value(std::move(r)); });
+  http::Response br = p.get_future().get();
+  EXPECT_EQ(br.status, 400);
+  EXPECT_EQ(decode(br).at("__type"), "SerializationException");
 }
 
 }  // namespace
