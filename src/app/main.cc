@@ -53,6 +53,8 @@
 #include "server/request_auth.h"
 #include "server/router.h"
 #include "sources/direct_put.h"
+#include "sources/kinesis_source.h"
+#include "sources/local_kinesis_reader.h"
 #include "stream/registry.h"
 
 namespace {
@@ -272,6 +274,27 @@ int Serve(const hydrant::app::Config& cfg) {
     spdlog::critical("event=startup_failed component=lambda error=\"{}\"", invokers.status().ToString());
     return refuse_parked();
   }
+  // Kinesis data streams (docs/kinesis.md), in <data-dir>/kinesis.
+  kinesis::RegistryOptions kro;
+  kro.dir = cfg.data_dir + "/kinesis";
+  kro.account = cfg.account;
+  auto kinesis_streams = kinesis::KinesisRegistry::Open(kro);
+  if (!kinesis_streams.ok()) {
+    spdlog::critical("event=startup_failed component=kinesis error={}",
+                     LogQuote(kinesis_streams.status().ToString()));
+    return refuse_parked();
+  }
+  // How a KinesisStreamAsSource delivery stream reads its stream: hydrant's own.
+  auto kinesis_reader = [&](const std::string& arn) -> Result<std::unique_ptr<sources::KinesisReader>> {
+    const std::string name = sources::LocalStreamName(arn, cfg.account.region, cfg.account.account_id);
+    if (!name.empty() && (*kinesis_streams)->Get(name)) {
+      return std::unique_ptr<sources::KinesisReader>(
+          std::make_unique<sources::LocalKinesisReader>(kinesis_streams->get(), name));
+    }
+    return Status::NotFound("Stream " + (name.empty() ? arn : name) + " under account " +
+                            cfg.account.account_id + " not found.")
+        .WithErrorCode(sources::kKinesisNotFound);
+  };
   // Delivery and processing errors as CloudWatch Logs events (CloudWatchLoggingOptions).
   logs::DeliveryErrorLog error_log(logs->get());
   stream::RegistryOptions ro;
@@ -290,6 +313,9 @@ int Serve(const hydrant::app::Config& cfg) {
   // keys from the KMS (server/stream_keys.h).
   server::StreamLogKeys stream_log_keys(keys->get());
   ro.log_keys = &stream_log_keys;
+  ro.kinesis_source_check = [&kinesis_reader](std::string_view arn) {
+    return kinesis_reader(std::string(arn)).status();
+  };
   // Delivery roles (docs/security.md): a stream's roles must exist and trust Firehose.
   if (cfg.EnforceRoles()) {
     ro.role_check = [ids = identities->get()](std::string_view role_arn) {
@@ -343,16 +369,8 @@ int Serve(const hydrant::app::Config& cfg) {
   }
   sources::DirectPut direct_put(registry->get());
   reingest = &direct_put;
-  // Kinesis data streams (docs/kinesis.md), in <data-dir>/kinesis.
-  kinesis::RegistryOptions kro;
-  kro.dir = cfg.data_dir + "/kinesis";
-  kro.account = cfg.account;
-  auto kinesis_streams = kinesis::KinesisRegistry::Open(kro);
-  if (!kinesis_streams.ok()) {
-    spdlog::critical("event=startup_failed component=kinesis error={}",
-                     LogQuote(kinesis_streams.status().ToString()));
-    return refuse_parked();
-  }
+  sources::KinesisSources kinesis_sources(registry->get(), kinesis_reader, {});
+  kinesis_sources.Start();
   auto router = std::make_unique<server::Router>(registry->get(), store->get(), invokers->get(),
                                                  logs->get(), cfg.account);
   observability::MetricsSeries series({.period_ms = cfg.metrics_period_seconds * 1000,
@@ -463,6 +481,7 @@ int Serve(const hydrant::app::Config& cfg) {
   router.reset();
   series.Stop();
   reingest = nullptr;
+  kinesis_sources.Stop();
   kinesis_streams->reset();
   registry->reset();
   srv->reset();

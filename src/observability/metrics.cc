@@ -43,6 +43,9 @@ struct Family {
 double Load(const std::atomic<uint64_t>& a) {
   return static_cast<double>(a.load(std::memory_order_relaxed));
 }
+double Load(const std::atomic<int64_t>& a) {
+  return static_cast<double>(a.load(std::memory_order_relaxed));
+}
 
 // successes / attempts, or 1 - failures / attempts; nullopt before any attempt.
 std::optional<double> Ratio(const std::atomic<uint64_t>& num, const std::atomic<uint64_t>& den,
@@ -75,6 +78,29 @@ const Family kStreamFamilies[] = {
     {"hydrant_firehose_throttled_records_total", Kind::kCounter,
      "ThrottledRecords: records refused (disk quota reached or disk full: \"Slow down.\").",
      COUNTER(throttled_records)},
+    // Kinesis source (KinesisStreamAsSource).
+    {"hydrant_firehose_data_read_from_kinesis_stream_bytes_total", Kind::kCounter,
+     "DataReadFromKinesisStream.Bytes: bytes of Kinesis records read from the source stream.",
+     COUNTER(kinesis_read_bytes)},
+    {"hydrant_firehose_data_read_from_kinesis_stream_records_total", Kind::kCounter,
+     "DataReadFromKinesisStream.Records: Kinesis records read from the source stream (before KPL "
+     "de-aggregation).",
+     COUNTER(kinesis_read_records)},
+    {"hydrant_firehose_kinesis_millis_behind_latest", Kind::kGauge,
+     "KinesisMillisBehindLatest: how far the last read was behind the tip of the source stream, ms.",
+     COUNTER(kinesis_millis_behind)},
+    {"hydrant_firehose_throttled_get_records_total", Kind::kCounter,
+     "ThrottledGetRecords: GetRecords calls to the source stream that were throttled.",
+     COUNTER(kinesis_throttled_get_records)},
+    {"hydrant_firehose_throttled_get_shard_iterator_total", Kind::kCounter,
+     "ThrottledGetShardIterator: GetShardIterator calls to the source stream that were throttled.",
+     COUNTER(kinesis_throttled_get_shard_iterator)},
+    {"hydrant_firehose_throttled_describe_stream_total", Kind::kCounter,
+     "ThrottledDescribeStream: shard listings of the source stream that were throttled.",
+     COUNTER(kinesis_throttled_describe_stream)},
+    {"hydrant_firehose_kinesis_read_errors_total", Kind::kCounter,
+     "Calls to the source Kinesis stream that failed (each also an error-log event).",
+     COUNTER(kinesis_read_errors)},
     // PutRecord and PutRecordBatch.
     {"hydrant_firehose_put_record_bytes_total", Kind::kCounter,
      "PutRecord.Bytes: bytes accepted by PutRecord.", COUNTER(put_record_bytes)},

@@ -138,6 +138,12 @@ void FirehoseApi::PutRecords(std::string_view op, http::Request&& req, http::Res
         stream::StreamNotFound(registry_->options().account.account_id, input.stream_name), rid));
     return;
   }
+  if (s->kinesis_source()) {
+    respond(AwsJsonError(api::InvalidArgument("This operation is not permitted on "
+                                              "KinesisStreamAsSource delivery stream type."),
+                         rid));
+    return;
+  }
   const bool encrypted = s->encrypted();
   const size_t n = input.records.size();
   api::RecordIdEncoder ids(s->incarnation());

@@ -15,11 +15,17 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
 
 namespace hydrant::sources {
+
+// Kinesis error codes the readers put in Status::error_code() (static strings).
+inline constexpr std::string_view kKinesisNotFound = "ResourceNotFoundException";
+inline constexpr std::string_view kKinesisExpiredIterator = "ExpiredIteratorException";
+inline constexpr std::string_view kKinesisInvalidArgument = "InvalidArgumentException";
 
 struct KinesisShard {
   std::string id;  // "shardId-000000000003"

@@ -1,7 +1,5 @@
 #include "stream/delivery_stream.h"
 
-#include "kinesis/source_record.h"
-
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -12,7 +10,9 @@
 
 #include "codecs/codec.h"
 #include "common/file_util.h"
+#include "common/log_fields.h"
 #include "destinations/sink_errors.h"
+#include "kinesis/source_record.h"
 #include "stream/definition_store.h"
 #include "stream/delivery_internal.h"
 #include "stream/object_output.h"
@@ -454,6 +454,22 @@ void DeliveryStream::ReportFailure(const Snapshot& snap, const Stage& stage, std
   const std::string& role = backup && snap.spec->backup ? snap.spec->backup->role_arn : snap.spec->s3.role_arn;
   deps_.error_log->Write(backup ? snap.spec->backup_logging : snap.spec->s3.logging, snap.stream_name, backup,
                          ev, role);
+}
+
+void DeliveryStream::ReportSourceError(std::string_view code, const std::string& message) {
+  probe_.kinesis_read_errors.fetch_add(1, std::memory_order_relaxed);
+  probe_.errors_by_code.Add(code);
+  StreamMeta m = Meta();
+  spdlog::warn("stream={} event=source_read_failed errorCode={} source={} error={}", m.name, code,
+               m.kinesis_stream_arn(), LogQuote(message));
+  if (!deps_.error_log) return;
+  logs::DeliveryErrorEvent ev;
+  ev.delivery_stream_arn = m.arn;
+  ev.destination = m.kinesis_stream_arn();
+  ev.version_id = m.version_id;
+  ev.error_code = std::string(code);
+  ev.message = message;
+  deps_.error_log->Write(m.spec().s3.logging, m.name, false, ev, m.spec().s3.role_arn);
 }
 
 bool DeliveryStream::ExpireOld(Stage& stage, bool transformed, uint64_t start, uint64_t end,

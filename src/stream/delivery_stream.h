@@ -159,6 +159,10 @@ class DeliveryStream : public std::enable_shared_from_this<DeliveryStream>,
   // Kinesis source reads back what it appended before a crash).
   uint64_t source_next_seq() const;
   Status ReadSource(uint64_t from, const std::function<bool(const buffer::LogRecord&)>& fn) const;
+  // A failure reading the stream's Kinesis source: counted, logged, and written
+  // to the error log as the destination's event (errorCode e.g.
+  // "Kinesis.ResourceNotFound", destination the Kinesis stream's ARN).
+  void ReportSourceError(std::string_view code, const std::string& message);
   // Whether the next put would be encrypted at rest (Firehose's `Encrypted`).
   bool encrypted() const { return enc_log_ && enc_log_->encrypting(); }
   // StartDeliveryStreamEncryption (`enabled` = the description to enable: its

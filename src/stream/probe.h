@@ -103,6 +103,18 @@ struct StreamProbe {
   std::atomic<uint64_t> backup_put_successes{0};
   std::atomic<int64_t> backup_oldest_unsent_ms{0};
 
+  // Kinesis source (KinesisStreamAsSource), maintained by sources/kinesis_source.cc:
+  // DataReadFromKinesisStream.Bytes / .Records (the Kinesis records' data, before
+  // de-aggregation), KinesisMillisBehindLatest (the latest GetRecords' answer, the
+  // largest over the shards read in a poll), and the throttled calls.
+  std::atomic<uint64_t> kinesis_read_bytes{0};
+  std::atomic<uint64_t> kinesis_read_records{0};
+  std::atomic<int64_t> kinesis_millis_behind{0};
+  std::atomic<uint64_t> kinesis_throttled_get_records{0};
+  std::atomic<uint64_t> kinesis_throttled_get_shard_iterator{0};
+  std::atomic<uint64_t> kinesis_throttled_describe_stream{0};
+  std::atomic<uint64_t> kinesis_read_errors{0};  // failed source calls (error log events)
+
   // Put side, maintained by sources/direct_put.cc. Bytes and records count accepted
   // requests only (as IncomingBytes/IncomingRecords do); requests and latency count
   // every request that reached the stream, throttled ones included.
