@@ -16,7 +16,7 @@ import time
 import botocore
 import pytest
 
-from conftest import (ROOT, aws, aws_json, ensure_bucket, lambda_arn, lambda_function_toml,
+from conftest import (ROOT, aws, ensure_bucket, lambda_arn, lambda_function_toml,
                       metric, read_objects, start_with_config, wait_for, write_handlers)
 
 KINESIS_ARN = "arn:aws:kinesis:us-east-1:000000000000:stream/%s"
