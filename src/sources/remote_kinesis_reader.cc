@@ -4,12 +4,11 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/json.hpp>
 #include <cctype>
 #include <cmath>
 #include <optional>
 #include <utility>
-
-#include <boost/json.hpp>
 
 #include "aws/sigv4.h"
 #include "common/base64.h"
@@ -104,8 +103,7 @@ std::string_view IteratorType(StartAt at) {
 }
 
 // A JSON object; simdjson copies the body into its padded buffer.
-bool ParseObject(simdjson::dom::parser& parser, std::string_view body,
-                 simdjson::dom::object* out) {
+bool ParseObject(simdjson::dom::parser& parser, std::string_view body, simdjson::dom::object* out) {
   simdjson::dom::element doc;
   return parser.parse(body.data(), body.size(), /*realloc_if_needed=*/true).get(doc) ==
              simdjson::SUCCESS &&
@@ -248,10 +246,9 @@ Result<std::unique_ptr<RemoteKinesisReader>> RemoteKinesisReader::Create(
     }
   }
   KinesisStreamArn parsed = std::move(arn).value();
-  return std::unique_ptr<RemoteKinesisReader>(
-      new RemoteKinesisReader(std::move(c), std::move(parsed), std::move(stream_arn),
-                              std::move(endpoint), http, std::move(owned), std::move(credentials),
-                              clock));
+  return std::unique_ptr<RemoteKinesisReader>(new RemoteKinesisReader(
+      std::move(c), std::move(parsed), std::move(stream_arn), std::move(endpoint), http,
+      std::move(owned), std::move(credentials), clock));
 }
 
 RemoteKinesisReader::RemoteKinesisReader(RemoteKinesisConfig cfg, KinesisStreamArn arn,
@@ -303,8 +300,8 @@ Result<std::string> RemoteKinesisReader::Call(std::string_view operation, std::s
   aws::SigningOptions so{arn_.region, "kinesis"};
   auto signed_req = aws::Sign(&s, *creds, so, clock_->NowMillis());
   if (!signed_req.ok()) {
-    return Status::Unavailable(Context(operation) + ": cannot sign: " +
-                               signed_req.status().message())
+    return Status::Unavailable(Context(operation) +
+                               ": cannot sign: " + signed_req.status().message())
         .WithErrorCode(kKinesisAccessDenied);
   }
   aws::HttpRequest req;

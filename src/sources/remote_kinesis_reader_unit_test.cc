@@ -29,8 +29,7 @@ constexpr int64_t kNow = 1700000000123;
 // Answers from a script, in order; records what was sent.
 class ScriptedHttp final : public aws::HttpClient {
  public:
-  Result<aws::HttpResponse> Send(const aws::HttpRequest& req,
-                                 std::chrono::milliseconds) override {
+  Result<aws::HttpResponse> Send(const aws::HttpRequest& req, std::chrono::milliseconds) override {
     std::lock_guard lk(mu_);
     sent.push_back(req);
     if (answers.empty()) return Status::Internal("script ran out");
@@ -107,9 +106,9 @@ TEST_F(RemoteKinesisReaderTest, SignsEachCallForKinesisInTheStreamsRegion) {
   EXPECT_EQ(auth->access_key_id, "AKIDEXAMPLE");
   EXPECT_EQ(auth->region, "eu-west-1");
   EXPECT_EQ(auth->service, "kinesis");
-  EXPECT_THAT(auth->signed_headers, ::testing::IsSupersetOf({"host", "x-amz-target",
-                                                             "content-type", "x-amz-date",
-                                                             "x-amz-security-token"}));
+  EXPECT_THAT(auth->signed_headers,
+              ::testing::IsSupersetOf(
+                  {"host", "x-amz-target", "content-type", "x-amz-date", "x-amz-security-token"}));
   aws::SignableRequest s{"POST", "/", "", req.headers, aws::Sha256Hex(req.body)};
   aws::VerifyOptions vo;
   vo.now_unix_ms = kNow;
@@ -177,7 +176,8 @@ TEST_F(RemoteKinesisReaderTest, ListShardsStopsOnARepeatedTokenAndOnPagingErrors
 }
 
 TEST_F(RemoteKinesisReaderTest, ShardIteratorSendsEachStartingPosition) {
-  for (int i = 0; i < 4; ++i) http_.Answer(200, R"({"ShardIterator":"it-)" + std::to_string(i) + "\"}");
+  for (int i = 0; i < 4; ++i)
+    http_.Answer(200, R"({"ShardIterator":"it-)" + std::to_string(i) + "\"}");
   const std::string shard = "shardId-000000000001";
   auto a = reader_->ShardIterator(shard, StartAt::kTrimHorizon, "", 0);
   auto b = reader_->ShardIterator(shard, StartAt::kLatest, "", 0);
@@ -214,7 +214,8 @@ TEST_F(RemoteKinesisReaderTest, GetRecordsDecodesRecordsAndPositions) {
   const std::string binary("\x00\xff\x01hello\n", 8);
   http_.Answer(200, R"({"Records":[
       {"SequenceNumber":"1001","ApproximateArrivalTimestamp":1.700000000123E9,
-       "Data":")" + base64::Encode(binary) + R"(","PartitionKey":"pk-1"},
+       "Data":")" + base64::Encode(binary) +
+                        R"(","PartitionKey":"pk-1"},
       {"SequenceNumber":"1002","ApproximateArrivalTimestamp":1700000001,
        "Data":"","PartitionKey":"pk-2","EncryptionType":"NONE"}],
       "NextShardIterator":"next-it","MillisBehindLatest":4200,"ChildShards":[]})");
@@ -287,11 +288,14 @@ struct ErrorCase {
 
 TEST_F(RemoteKinesisReaderTest, MapsEveryErrorAnswer) {
   const ErrorCase cases[] = {
-      {400, R"({"__type":"ResourceNotFoundException","message":"Stream orders under account 123456789012 not found."})",
+      {400,
+       R"({"__type":"ResourceNotFoundException","message":"Stream orders under account 123456789012 not found."})",
        "", StatusCode::kNotFound, kKinesisResourceNotFound},
-      {400, R"({"__type":"com.amazonaws.kinesis.v20131202#ExpiredIteratorException","message":"Iterator expired."})",
+      {400,
+       R"({"__type":"com.amazonaws.kinesis.v20131202#ExpiredIteratorException","message":"Iterator expired."})",
        "", StatusCode::kInvalidArgument, kKinesisExpiredIterator},
-      {400, R"({"__type":"ProvisionedThroughputExceededException","message":"Rate exceeded for shard"})",
+      {400,
+       R"({"__type":"ProvisionedThroughputExceededException","message":"Rate exceeded for shard"})",
        "", StatusCode::kResourceExhausted, kKinesisProvisionedThroughputExceeded},
       {400, R"({"__type":"LimitExceededException","message":"Rate exceeded for stream"})", "",
        StatusCode::kResourceExhausted, kKinesisLimitExceeded},
@@ -299,14 +303,15 @@ TEST_F(RemoteKinesisReaderTest, MapsEveryErrorAnswer) {
        StatusCode::kResourceExhausted, kKinesisKMSThrottling},
       {400, R"({"__type":"ThrottlingException","Message":"Rate exceeded"})", "",
        StatusCode::kResourceExhausted, kKinesisThrottling},
-      {400, R"({"__type":"AccessDeniedException","Message":"not authorized to perform kinesis:GetRecords"})",
+      {400,
+       R"({"__type":"AccessDeniedException","Message":"not authorized to perform kinesis:GetRecords"})",
        "", StatusCode::kUnavailable, kKinesisAccessDenied},
       {400, R"({"__type":"InvalidArgumentException","message":"bad shard"})", "",
        StatusCode::kInvalidArgument, kKinesisInvalidArgument},
       {400, R"({"__type":"ValidationException","message":"1 validation error"})", "",
        StatusCode::kInvalidArgument, kKinesisValidation},
-      {400, R"({"__type":"KMSAccessDeniedException","message":"no"})", "",
-       StatusCode::kUnavailable, kKinesisKMSAccessDenied},
+      {400, R"({"__type":"KMSAccessDeniedException","message":"no"})", "", StatusCode::kUnavailable,
+       kKinesisKMSAccessDenied},
       {400, R"({"__type":"KMSDisabledException"})", "", StatusCode::kUnavailable,
        kKinesisKMSDisabled},
       {400, R"({"__type":"KMSInvalidStateException"})", "", StatusCode::kUnavailable,
@@ -315,13 +320,17 @@ TEST_F(RemoteKinesisReaderTest, MapsEveryErrorAnswer) {
        kKinesisKMSNotFound},
       {400, R"({"__type":"KMSOptInRequired"})", "", StatusCode::kUnavailable,
        kKinesisKMSOptInRequired},
-      {400, R"({"__type":"UnrecognizedClientException","message":"The security token included in the request is invalid."})",
+      {400,
+       R"({"__type":"UnrecognizedClientException","message":"The security token included in the request is invalid."})",
        "", StatusCode::kUnavailable, kKinesisUnrecognizedClient},
-      {403, R"({"__type":"InvalidSignatureException","message":"The request signature we calculated does not match"})",
+      {403,
+       R"({"__type":"InvalidSignatureException","message":"The request signature we calculated does not match"})",
        "", StatusCode::kUnavailable, kKinesisInvalidSignature},
-      {400, R"({"__type":"ExpiredTokenException","message":"The security token included in the request is expired"})",
+      {400,
+       R"({"__type":"ExpiredTokenException","message":"The security token included in the request is expired"})",
        "", StatusCode::kUnavailable, kKinesisExpiredToken},
-      {403, R"({"__type":"MissingAuthenticationTokenException","message":"Missing Authentication Token"})",
+      {403,
+       R"({"__type":"MissingAuthenticationTokenException","message":"Missing Authentication Token"})",
        "", StatusCode::kUnavailable, kKinesisMissingAuthenticationToken},
       {400, R"({"__type":"ResourceInUseException","message":"busy"})", "",
        StatusCode::kInvalidArgument, kKinesisResourceInUse},
@@ -330,8 +339,8 @@ TEST_F(RemoteKinesisReaderTest, MapsEveryErrorAnswer) {
       {503, R"({"__type":"ServiceUnavailable"})", "", StatusCode::kResourceExhausted,
        kKinesisServiceUnavailable},
       // No known type: the HTTP status decides.
-      {400, R"({"__type":"SomethingNewException","message":"?"})", "",
-       StatusCode::kInvalidArgument, kKinesisOther},
+      {400, R"({"__type":"SomethingNewException","message":"?"})", "", StatusCode::kInvalidArgument,
+       kKinesisOther},
       {429, "", "", StatusCode::kResourceExhausted, kKinesisOther},
       {503, "Service Unavailable", "", StatusCode::kResourceExhausted, kKinesisOther},
       {502, "<html>Bad Gateway</html>", "", StatusCode::kUnavailable, kKinesisOther},
@@ -356,7 +365,9 @@ TEST_F(RemoteKinesisReaderTest, MapsEveryErrorAnswer) {
     EXPECT_THAT(m, Not(HasSubstr(kToken)));
   }
   // The endpoint's own words are quoted.
-  http_.Answer(400, R"({"__type":"ResourceNotFoundException","message":"Stream orders under account 123456789012 not found."})");
+  http_.Answer(
+      400,
+      R"({"__type":"ResourceNotFoundException","message":"Stream orders under account 123456789012 not found."})");
   EXPECT_THAT(reader_->ListShards().status().message(),
               HasSubstr("HTTP 400 ResourceNotFoundException: Stream orders under account "
                         "123456789012 not found."));
@@ -398,8 +409,8 @@ class NoCredentials final : public aws::CredentialsProvider {
 TEST(RemoteKinesisReader, MissingCredentialsFailWithoutSending) {
   ScriptedHttp http;
   FakeClock clock(kNow);
-  auto r = RemoteKinesisReader::Create(Cfg(), kArn, &http, std::make_shared<NoCredentials>(),
-                                       &clock);
+  auto r =
+      RemoteKinesisReader::Create(Cfg(), kArn, &http, std::make_shared<NoCredentials>(), &clock);
   ASSERT_TRUE(r.ok());
   auto shards = (*r)->ListShards();
   EXPECT_EQ(shards.status().code(), StatusCode::kUnavailable);
@@ -429,7 +440,8 @@ TEST(RemoteKinesisReader, ABadStreamArnGivesAReaderThatSaysSo) {
   ScriptedHttp http;
   auto bad = RemoteKinesisReader::Create(Cfg(), "arn:aws:kinesis:eu-west-1:123:stream/x", &http);
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
-  auto reader = MakeRemoteKinesisReader(Cfg(), "arn:aws:firehose:eu-west-1:123456789012:deliverystream/x", &http);
+  auto reader = MakeRemoteKinesisReader(
+      Cfg(), "arn:aws:firehose:eu-west-1:123456789012:deliverystream/x", &http);
   ASSERT_NE(reader, nullptr);
   auto shards = reader->ListShards();
   EXPECT_EQ(shards.status().code(), StatusCode::kInvalidArgument);
@@ -446,11 +458,14 @@ TEST(KinesisStreamArn, ParsesAndRefuses) {
   EXPECT_EQ(a->account_id, "123456789012");
   EXPECT_EQ(a->name, "a.b_c-d");
   for (std::string_view bad :
-       {"", "arn:aws:kinesis:us-east-1:123456789012", "arn:aws:kinesis:us-east-1:123456789012:stream/",
+       {"", "arn:aws:kinesis:us-east-1:123456789012",
+        "arn:aws:kinesis:us-east-1:123456789012:stream/",
         "arn:aws:kinesis:us-east-1:12345678901:stream/s", "arn:aws:kinesis::123456789012:stream/s",
-        "arn:aws:kinesis:US-EAST-1:123456789012:stream/s", "arn:aws:sqs:us-east-1:123456789012:stream/s",
+        "arn:aws:kinesis:US-EAST-1:123456789012:stream/s",
+        "arn:aws:sqs:us-east-1:123456789012:stream/s",
         "arn:aws:kinesis:us-east-1:123456789012:stream/s/consumer/c:1",
-        "arn:aws:kinesis:us-east-1:123456789012:table/s", "urn:aws:kinesis:us-east-1:123456789012:stream/s",
+        "arn:aws:kinesis:us-east-1:123456789012:table/s",
+        "urn:aws:kinesis:us-east-1:123456789012:stream/s",
         "arn:gcp:kinesis:us-east-1:123456789012:stream/s"}) {
     EXPECT_FALSE(ParseKinesisStreamArn(bad).ok()) << bad;
   }
@@ -460,7 +475,9 @@ TEST(KinesisStreamArn, ParsesAndRefuses) {
 }
 
 TEST(RemoteKinesisConfig, ValidationSaysWhatIsWrong) {
-  auto check = [](RemoteKinesisConfig c) { return ValidateRemoteKinesisConfig(c, "kinesis.sources[2]"); };
+  auto check = [](RemoteKinesisConfig c) {
+    return ValidateRemoteKinesisConfig(c, "kinesis.sources[2]");
+  };
   RemoteKinesisConfig ok;
   ok.region = "eu-west-1";
   EXPECT_TRUE(check(ok).ok());
@@ -537,9 +554,8 @@ TEST(RemoteKinesisReaderOverHttp, TimeoutAndRefusedConnection) {
   // A port nobody listens on (bound, then closed).
   int port;
   {
-    testing::TestHttpServer gone([](const testing::TestHttpRequest&) {
-      return testing::TestHttpResponse{};
-    });
+    testing::TestHttpServer gone(
+        [](const testing::TestHttpRequest&) { return testing::TestHttpResponse{}; });
     port = gone.port();
   }
   c.endpoint = "http://127.0.0.1:" + std::to_string(port);
