@@ -39,9 +39,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ "${1:-}" = "--test" ]; then
-  # JavaScript clients for the integration tests, pinned in tests/js/package.json.
+  # JavaScript clients for the integration tests, and kinesalite (the Kinesis peer of
+  # src/sources/remote_kinesis_reader_test.cc), pinned in tests/js/package.json.
   here=$(cd "$(dirname "$0")/.." && pwd)
-  if [ ! -d "$here/tests/js/node_modules/@aws-sdk/client-firehose" ] || [ ! -d "$here/tests/js/node_modules/aws-kinesis-agg" ]; then
+  if [ ! -d "$here/tests/js/node_modules/@aws-sdk/client-firehose" ] || [ ! -d "$here/tests/js/node_modules/aws-kinesis-agg" ] \
+     || [ ! -d "$here/tests/js/node_modules/kinesalite" ]; then
     (cd "$here/tests/js" && npm install --no-audit --no-fund --loglevel=error)
   fi
   # serverless 3 + serverless-offline 13 (a Lambda Invoke API peer), pinned in tests/sls/package.json.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <chrono>
 #include <fstream>
 #include <sstream>
 
@@ -236,6 +237,84 @@ static Status LoadS3Table(const toml::table& t, Config* cfg) {
   return Status::Ok();
 }
 
+// [kinesis]: `sources`, the [[kinesis.sources]] entries (docs/kinesis.md).
+static Status LoadKinesisSource(const toml::table& t, const std::string& where,
+                                sources::RemoteKinesisConfig* k) {
+  for (auto&& [name, v] : t) {
+    const std::string key(name.str());
+    std::string* field = key == "stream_arn"          ? &k->stream_arn
+                         : key == "region"            ? &k->region
+                         : key == "endpoint"          ? &k->endpoint
+                         : key == "access_key_id"     ? &k->access_key_id
+                         : key == "secret_access_key" ? &k->secret_access_key
+                         : key == "session_token"     ? &k->session_token
+                         : key == "profile"           ? &k->profile
+                         : key == "ca_file"           ? &k->ca_file
+                                                      : nullptr;
+    if (field != nullptr) {
+      if (!v.is_string()) return Status::InvalidArgument(where + "." + key + " must be a string");
+      *field = *v.value<std::string>();
+    } else if (key == "tls_verify") {
+      if (!v.is_boolean()) return Status::InvalidArgument(where + ".tls_verify must be true or false");
+      k->tls_verify = *v.value<bool>();
+    } else if (key == "request_timeout_seconds") {
+      if (!v.is_integer() || *v.value<int64_t>() < 1 || *v.value<int64_t>() > 600) {
+        return Status::InvalidArgument(where +
+                                       ".request_timeout_seconds must be an integer from 1 to 600");
+      }
+      k->request_timeout = std::chrono::seconds(*v.value<int64_t>());
+    } else {
+      return Status::InvalidArgument(where + ": unknown key '" + key + "'");
+    }
+  }
+  return sources::ValidateRemoteKinesisConfig(*k, where);
+}
+
+static Status LoadKinesisTable(const toml::table& t, Config* cfg) {
+  for (auto&& [k, v] : t) {
+    const std::string key(k.str());
+    if (key != "sources") return Status::InvalidArgument("kinesis: unknown key '" + key + "'");
+    if (!v.is_array_of_tables()) {
+      return Status::InvalidArgument(
+          "kinesis.sources must be an array of tables ([[kinesis.sources]])");
+    }
+    size_t i = 0;
+    for (auto&& entry : *v.as_array()) {
+      const std::string where = "kinesis.sources[" + std::to_string(i++) + "]";
+      sources::RemoteKinesisConfig src;
+      HYDRANT_RETURN_IF_ERROR(LoadKinesisSource(*entry.as_table(), where, &src));
+      for (size_t j = 0; j < cfg->kinesis_sources.size(); ++j) {
+        const auto& other = cfg->kinesis_sources[j];
+        const bool same_stream = !src.stream_arn.empty() && other.stream_arn == src.stream_arn;
+        const bool same_region = !src.region.empty() && other.region == src.region;
+        if (same_stream || same_region) {
+          return Status::InvalidArgument(
+              where + ": " + (same_stream ? "stream " + src.stream_arn : "region " + src.region) +
+              " is listed twice (also kinesis.sources[" + std::to_string(j) + "])");
+        }
+      }
+      cfg->kinesis_sources.push_back(std::move(src));
+    }
+  }
+  return Status::Ok();
+}
+
+const sources::RemoteKinesisConfig* FindKinesisSource(const Config& cfg,
+                                                      std::string_view stream_arn) {
+  auto arn = sources::ParseKinesisStreamArn(stream_arn);
+  if (!arn.ok()) return nullptr;
+  for (const auto& k : cfg.kinesis_sources) {
+    if (k.stream_arn == stream_arn) return &k;
+  }
+  if (arn->region == cfg.account.region && arn->account_id == cfg.account.account_id) {
+    return nullptr;  // hydrant's own stream
+  }
+  for (const auto& k : cfg.kinesis_sources) {
+    if (!k.region.empty() && k.region == arn->region) return &k;
+  }
+  return nullptr;
+}
+
 static Status LoadLambdaTable(const toml::table& t, Config* cfg) {
   for (auto&& [k, v] : t) {
     std::string key(k.str());
@@ -421,9 +500,10 @@ Status LoadConfigFile(const std::string& path, Config* cfg) {
       continue;
     }
     if (!v.is_table()) return Status::InvalidArgument("config key '" + key + "' must be a table");
-    HYDRANT_RETURN_IF_ERROR(key == "lambda" ? LoadLambdaTable(*v.as_table(), cfg)
-                            : key == "auth" ? LoadAuthTable(*v.as_table(), cfg)
-                                            : LoadS3Table(*v.as_table(), cfg));
+    HYDRANT_RETURN_IF_ERROR(key == "lambda"    ? LoadLambdaTable(*v.as_table(), cfg)
+                            : key == "auth"    ? LoadAuthTable(*v.as_table(), cfg)
+                            : key == "kinesis" ? LoadKinesisTable(*v.as_table(), cfg)
+                                               : LoadS3Table(*v.as_table(), cfg));
   }
   return Status::Ok();
 }

@@ -14,6 +14,7 @@
 #include "common/status.h"
 #include "processing/invoker_registry.h"
 #include "remote/remote_s3_sink.h"
+#include "sources/remote_kinesis_reader.h"
 
 namespace hydrant::app {
 
@@ -47,6 +48,13 @@ struct Config {
   bool s3_default_remote = false;
   remote::RemoteS3Options s3_default;
   std::vector<S3Bucket> s3_buckets;
+
+  // [[kinesis.sources]] (docs/kinesis.md, "External Kinesis streams"): Kinesis
+  // data streams on other endpoints (AWS, kinesalite, LocalStack) that delivery
+  // streams of type KinesisStreamAsSource read. Each entry names one stream
+  // (stream_arn) or every stream of a region (region); checked at load
+  // (sources::ValidateRemoteKinesisConfig), no stream_arn or region twice.
+  std::vector<sources::RemoteKinesisConfig> kinesis_sources;
 
   // [auth] (docs/security.md): "open" accepts any request (any key, or none);
   // "sigv4" verifies every signature against the IAM store and authorizes it.
@@ -98,6 +106,16 @@ bool IsLoopbackHost(std::string_view host);
 // Applies the TOML file at `path` over *cfg. InvalidArgument on an unknown key,
 // a wrong type or a bad value, naming the key.
 Status LoadConfigFile(const std::string& path, Config* cfg);
+// The [[kinesis.sources]] entry that covers `stream_arn`, or nullptr: an entry
+// naming the ARN itself wins over a region entry. A region entry covers the
+// streams of its region except hydrant's own (the region and account of
+// cfg.account), which only a stream_arn entry can send elsewhere. nullptr for a
+// stream ARN of hydrant's own region and account means hydrant's own stream
+// (LocalKinesisReader); nullptr for any other ARN means a stream hydrant has no
+// way to reach (the caller says so). Not a Kinesis stream ARN: nullptr.
+const sources::RemoteKinesisConfig* FindKinesisSource(const Config& cfg,
+                                                      std::string_view stream_arn);
+
 // Checks values that any source may have set (listen address, account id, ...).
 Status Validate(const Config& cfg);
 // Secure defaults: open mode (auth_mode "open") on a `listen` or `listen_plain`

@@ -105,6 +105,9 @@ const ConfigKey kConfigKeys[] = {
      "How Lambda processors run: `endpoint`, `[[lambda.functions]]` (below)"},
     {"s3", "", "", Type::kTable, "embedded store",
      "Destination buckets on remote S3 services: `[s3]`, `[[s3.buckets]]` (below)"},
+    {"kinesis", "", "", Type::kTable, "hydrant's own streams",
+     "Kinesis data streams on other endpoints (AWS, kinesalite, LocalStack) for delivery streams of "
+     "type `KinesisStreamAsSource`: `[[kinesis.sources]]` ([docs/kinesis.md](docs/kinesis.md))"},
     {"auth", "", "", Type::kTable, "open",
      "Authentication: `mode` (`open`: any key or none; `sigv4`: every request's signature "
      "verified), `public_health`, `enforce_roles` (delivery roles checked in open mode too), "

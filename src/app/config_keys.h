@@ -3,8 +3,9 @@
 // TOML name, its `hydrant serve` flag (if any), its default and its help. The
 // table drives the TOML loader (LoadConfigFile), the command-line options, the
 // text of `hydrant serve --help`, and README.md's options table (config_test.cc
-// checks that README.md shows exactly these rows). The [lambda] and [s3] tables
-// have loaders of their own (config.cc) and are listed here for the help only.
+// checks that README.md shows exactly these rows). The [lambda], [s3], [kinesis]
+// and [auth] tables have loaders of their own (config.cc) and are listed here for
+// the help only.
 // A key named "table.key" (tls.cert) is `key` inside the TOML table [table],
 // loaded through its row like a top-level key.
 

@@ -237,6 +237,124 @@ TEST(Config, S3BadEntriesNameTheProblem) {
   }
 }
 
+TEST(Config, KinesisSourcesLoadAndTheLookupPrefersTheStreamEntry) {
+  Config c;
+  c.account.region = "us-east-1";
+  c.account.account_id = "000000000000";
+  const std::string toml = R"(
+[[kinesis.sources]]
+stream_arn = "arn:aws:kinesis:eu-west-1:123456789012:stream/orders"
+endpoint = "http://127.0.0.1:4567"
+access_key_id = "AKIDORDERS"
+secret_access_key = "orders-secret"
+session_token = "orders-token"
+
+[[kinesis.sources]]
+region = "eu-west-1"
+profile = "prod"
+tls_verify = false
+ca_file = "/etc/ca.pem"
+request_timeout_seconds = 5
+
+[[kinesis.sources]]
+region = "us-east-1"
+endpoint = "http://127.0.0.1:4568/"
+
+[[kinesis.sources]]
+stream_arn = "arn:aws:kinesis:us-east-1:000000000000:stream/mirrored"
+endpoint = "http://127.0.0.1:4569"
+)";
+  auto st = LoadConfigFile(WriteToml(toml), &c);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_EQ(c.kinesis_sources.size(), 4u);
+  const auto& orders = c.kinesis_sources[0];
+  EXPECT_EQ(orders.endpoint, "http://127.0.0.1:4567");
+  EXPECT_EQ(orders.access_key_id, "AKIDORDERS");
+  EXPECT_EQ(orders.secret_access_key, "orders-secret");
+  EXPECT_EQ(orders.session_token, "orders-token");
+  EXPECT_TRUE(orders.tls_verify);
+  const auto& eu = c.kinesis_sources[1];
+  EXPECT_EQ(eu.region, "eu-west-1");
+  EXPECT_EQ(eu.endpoint, "");  // AWS
+  EXPECT_EQ(eu.profile, "prod");
+  EXPECT_FALSE(eu.tls_verify);
+  EXPECT_EQ(eu.ca_file, "/etc/ca.pem");
+  EXPECT_EQ(eu.request_timeout, std::chrono::seconds(5));
+
+  // The entry naming the stream wins over its region's entry.
+  EXPECT_EQ(FindKinesisSource(c, "arn:aws:kinesis:eu-west-1:123456789012:stream/orders"), &orders);
+  EXPECT_EQ(FindKinesisSource(c, "arn:aws:kinesis:eu-west-1:123456789012:stream/other"), &eu);
+  EXPECT_EQ(FindKinesisSource(c, "arn:aws:kinesis:eu-west-1:999999999999:stream/x"), &eu);
+  // hydrant's own region and account: its own streams, unless an entry names one.
+  EXPECT_EQ(FindKinesisSource(c, "arn:aws:kinesis:us-east-1:000000000000:stream/local"), nullptr);
+  EXPECT_EQ(FindKinesisSource(c, "arn:aws:kinesis:us-east-1:000000000000:stream/mirrored"),
+            &c.kinesis_sources[3]);
+  // The region entry of hydrant's own region covers the other accounts' streams.
+  EXPECT_EQ(FindKinesisSource(c, "arn:aws:kinesis:us-east-1:123456789012:stream/x"),
+            &c.kinesis_sources[2]);
+  // Not configured, and not a stream ARN.
+  EXPECT_EQ(FindKinesisSource(c, "arn:aws:kinesis:ap-south-1:123456789012:stream/x"), nullptr);
+  EXPECT_EQ(FindKinesisSource(c, "orders"), nullptr);
+  EXPECT_EQ(sources::KinesisEndpointFor(c.kinesis_sources[2], "us-east-1"),
+            "http://127.0.0.1:4568");
+}
+
+TEST(Config, KinesisBadEntriesNameTheProblem) {
+  struct Case {
+    const char* toml;
+    const char* message;
+  } cases[] = {
+      {"[kinesis]\nstreams = 1\n", "kinesis: unknown key 'streams'"},
+      {"[kinesis]\nsources = 1\n", "kinesis.sources must be an array of tables"},
+      {"[[kinesis.sources]]\nendpoint = \"http://h:1\"\n",
+       "kinesis.sources[0]: give stream_arn (one stream) or region (every stream of a region)"},
+      {"[[kinesis.sources]]\nregion = \"eu-west-1\"\nstream_arn = "
+       "\"arn:aws:kinesis:eu-west-1:123456789012:stream/s\"\n",
+       "exactly one"},
+      {"[[kinesis.sources]]\nstream_arn = \"arn:aws:kinesis:eu-west-1:1234:stream/s\"\n",
+       "kinesis.sources[0].stream_arn: 'arn:aws:kinesis:eu-west-1:1234:stream/s' is not a Kinesis "
+       "stream ARN"},
+      {"[[kinesis.sources]]\nstream_arn = \"arn:aws:kinesis:eu-west-1:123456789012:orders\"\n",
+       "the resource is not 'stream/NAME'"},
+      {"[[kinesis.sources]]\nregion = \"EU West\"\n",
+       "kinesis.sources[0].region must look like us-east-1"},
+      {"[[kinesis.sources]]\nregion = \"eu-west-1\"\nendpoint = \"127.0.0.1:4567\"\n",
+       "kinesis.sources[0].endpoint must be http(s)://host[:port]"},
+      {"[[kinesis.sources]]\nregion = \"eu-west-1\"\naccess_key_id = \"AKID\"\n",
+       "access_key_id and secret_access_key go together"},
+      {"[[kinesis.sources]]\nregion = \"eu-west-1\"\nprofile = \"p\"\naccess_key_id = \"A\"\n"
+       "secret_access_key = \"s\"\n",
+       "either static keys or a profile, not both"},
+      {"[[kinesis.sources]]\nregion = \"eu-west-1\"\ntls_verify = \"no\"\n",
+       "kinesis.sources[0].tls_verify must be true or false"},
+      {"[[kinesis.sources]]\nregion = \"eu-west-1\"\nrequest_timeout_seconds = 0\n",
+       "request_timeout_seconds must be an integer from 1 to 600"},
+      {"[[kinesis.sources]]\nregion = \"eu-west-1\"\nstream = \"x\"\n",
+       "kinesis.sources[0]: unknown key 'stream'"},
+      {"[[kinesis.sources]]\nregion = \"eu-west-1\"\n[[kinesis.sources]]\nregion = \"eu-west-1\"\n",
+       "kinesis.sources[1]: region eu-west-1 is listed twice (also kinesis.sources[0])"},
+      {"[[kinesis.sources]]\nstream_arn = \"arn:aws:kinesis:eu-west-1:123456789012:stream/s\"\n"
+       "[[kinesis.sources]]\nregion = \"eu-west-1\"\n"
+       "[[kinesis.sources]]\nstream_arn = \"arn:aws:kinesis:eu-west-1:123456789012:stream/s\"\n",
+       "kinesis.sources[2]: stream arn:aws:kinesis:eu-west-1:123456789012:stream/s is listed twice "
+       "(also kinesis.sources[0])"},
+  };
+  for (const auto& k : cases) {
+    Config c;
+    auto st = LoadConfigFile(WriteToml(k.toml), &c);
+    EXPECT_FALSE(st.ok()) << k.toml;
+    EXPECT_NE(st.message().find(k.message), std::string::npos) << st.message();
+  }
+  // Secrets stay out of the messages.
+  Config c;
+  auto st = LoadConfigFile(WriteToml("[[kinesis.sources]]\nregion = \"eu-west-1\"\n"
+                                     "secret_access_key = \"very-secret-value\"\n"
+                                     "session_token = \"very-secret-token\"\n"),
+                           &c);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.message().find("very-secret"), std::string::npos) << st.message();
+}
+
 // The key table is the documentation: README.md shows exactly its rows, and the
 // --help text names every key.
 TEST(ConfigKeys, ReadmeShowsTheKeyTable) {
