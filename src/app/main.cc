@@ -55,6 +55,7 @@
 #include "sources/direct_put.h"
 #include "sources/kinesis_source.h"
 #include "sources/local_kinesis_reader.h"
+#include "sources/remote_kinesis_reader.h"
 #include "stream/registry.h"
 
 namespace {
@@ -284,8 +285,12 @@ int Serve(const hydrant::app::Config& cfg) {
                      LogQuote(kinesis_streams.status().ToString()));
     return refuse_parked();
   }
-  // How a KinesisStreamAsSource delivery stream reads its stream: hydrant's own.
+  // How a KinesisStreamAsSource delivery stream reads its stream: an external
+  // endpoint configured in [[kinesis.sources]], or hydrant's own.
   auto kinesis_reader = [&](const std::string& arn) -> Result<std::unique_ptr<sources::KinesisReader>> {
+    if (const sources::RemoteKinesisConfig* remote = app::FindKinesisSource(cfg, arn)) {
+      return sources::MakeRemoteKinesisReader(*remote, arn, nullptr);
+    }
     const std::string name = sources::LocalStreamName(arn, cfg.account.region, cfg.account.account_id);
     if (!name.empty() && (*kinesis_streams)->Get(name)) {
       return std::unique_ptr<sources::KinesisReader>(
@@ -293,7 +298,7 @@ int Serve(const hydrant::app::Config& cfg) {
     }
     return Status::NotFound("Stream " + (name.empty() ? arn : name) + " under account " +
                             cfg.account.account_id + " not found.")
-        .WithErrorCode(sources::kKinesisNotFound);
+        .WithErrorCode(sources::kKinesisResourceNotFound);
   };
   // Delivery and processing errors as CloudWatch Logs events (CloudWatchLoggingOptions).
   logs::DeliveryErrorLog error_log(logs->get());
@@ -313,8 +318,10 @@ int Serve(const hydrant::app::Config& cfg) {
   // keys from the KMS (server/stream_keys.h).
   server::StreamLogKeys stream_log_keys(keys->get());
   ro.log_keys = &stream_log_keys;
-  ro.kinesis_source_check = [&kinesis_reader](std::string_view arn) {
-    return kinesis_reader(std::string(arn)).status();
+  ro.kinesis_source_check = [&kinesis_reader](std::string_view arn) -> Status {
+    auto reader = kinesis_reader(std::string(arn));
+    if (!reader.ok()) return reader.status();
+    return (*reader)->ListShards().status();  // the stream is there and answers
   };
   // Delivery roles (docs/security.md): a stream's roles must exist and trust Firehose.
   if (cfg.EnforceRoles()) {

@@ -35,6 +35,7 @@ bool SeqLess(std::string_view a, std::string_view b) {
 std::string SourceErrorCode(const Status& st) {
   std::string_view code = st.error_code();
   if (code.empty()) return "Kinesis.InternalError";
+  if (code.starts_with("Kinesis.")) return std::string(code);  // hydrant's own (Kinesis.Timeout)
   if (code.ends_with("Exception")) code.remove_suffix(9);
   return "Kinesis." + std::string(code);
 }

@@ -12,7 +12,7 @@ constexpr int64_t kIteratorLifetimeMs = 300'000;
 constexpr uint64_t kMaxBytes = 10ull << 20;
 
 Status NotFound(const std::string& what) {
-  return Status::NotFound(what).WithErrorCode(kKinesisNotFound);
+  return Status::NotFound(what).WithErrorCode(kKinesisResourceNotFound);
 }
 
 }  // namespace

@@ -57,43 +57,6 @@
 
 namespace hydrant::sources {
 
-// The error codes a RemoteKinesisReader's Status carries (Status::error_code()).
-// Kinesis's own exception names, and two of hydrant's for what is not one.
-inline constexpr std::string_view kKinesisResourceNotFound = "ResourceNotFoundException";
-inline constexpr std::string_view kKinesisResourceInUse = "ResourceInUseException";
-inline constexpr std::string_view kKinesisExpiredIterator = "ExpiredIteratorException";
-inline constexpr std::string_view kKinesisExpiredNextToken = "ExpiredNextTokenException";
-inline constexpr std::string_view kKinesisProvisionedThroughputExceeded =
-    "ProvisionedThroughputExceededException";
-inline constexpr std::string_view kKinesisLimitExceeded = "LimitExceededException";
-inline constexpr std::string_view kKinesisInvalidArgument = "InvalidArgumentException";
-inline constexpr std::string_view kKinesisValidation = "ValidationException";
-inline constexpr std::string_view kKinesisSerialization = "SerializationException";
-inline constexpr std::string_view kKinesisAccessDenied = "AccessDeniedException";
-inline constexpr std::string_view kKinesisUnrecognizedClient = "UnrecognizedClientException";
-inline constexpr std::string_view kKinesisInvalidSignature = "InvalidSignatureException";
-inline constexpr std::string_view kKinesisIncompleteSignature = "IncompleteSignatureException";
-inline constexpr std::string_view kKinesisMissingAuthenticationToken =
-    "MissingAuthenticationTokenException";
-inline constexpr std::string_view kKinesisExpiredToken = "ExpiredTokenException";
-inline constexpr std::string_view kKinesisKMSThrottling = "KMSThrottlingException";
-inline constexpr std::string_view kKinesisKMSAccessDenied = "KMSAccessDeniedException";
-inline constexpr std::string_view kKinesisKMSDisabled = "KMSDisabledException";
-inline constexpr std::string_view kKinesisKMSInvalidState = "KMSInvalidStateException";
-inline constexpr std::string_view kKinesisKMSNotFound = "KMSNotFoundException";
-inline constexpr std::string_view kKinesisKMSOptInRequired = "KMSOptInRequired";
-inline constexpr std::string_view kKinesisInternalFailure = "InternalFailure";
-inline constexpr std::string_view kKinesisServiceUnavailable = "ServiceUnavailable";
-inline constexpr std::string_view kKinesisThrottling = "ThrottlingException";
-// Any other `__type`, or none (the message says which, and the HTTP status).
-inline constexpr std::string_view kKinesisOther = "Kinesis.Other";
-// The answer passed the size cap (kInternal) or was not Kinesis's JSON (kInternal).
-inline constexpr std::string_view kKinesisResponseTooLarge = "Kinesis.ResponseTooLarge";
-inline constexpr std::string_view kKinesisBadResponse = "Kinesis.BadResponse";
-// Transport failures, kUnavailable: no answer in time, or none at all (refused,
-// DNS, reset, TLS).
-inline constexpr std::string_view kKinesisTimeout = "Kinesis.Timeout";
-inline constexpr std::string_view kKinesisUnreachable = "Kinesis.Unreachable";
 
 // Maps a `__type` (with or without "prefix#", e.g.
 // "com.amazonaws.kinesis.v20131202#ExpiredIteratorException") and the HTTP status

@@ -206,3 +206,55 @@ def test_sigkill_under_load_loses_and_duplicates_nothing(tmp_path):
         assert len(got) == len(set(got)), "a record was delivered twice"
     finally:
         h.stop()
+
+
+def test_an_external_stream_on_kinesalite_is_read_with_signed_calls(tmp_path):
+    """kinesalite plays a Kinesis endpoint elsewhere ([[kinesis.sources]] in the
+    TOML); the delivery stream reads it with signed ListShards, GetShardIterator
+    and GetRecords calls."""
+    import socket
+    from conftest import free_port, stop_process_group
+    port = free_port()
+    kl = subprocess.Popen(["node", os.path.join(ROOT, "tests", "js", "node_modules", "kinesalite", "cli.js"),
+                           "--port", str(port), "--createStreamMs", "0"], start_new_session=True,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def listening():
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return True
+            except OSError:
+                return False
+        wait_for(listening, timeout=20, what="kinesalite listening")
+        import boto3
+        ext = boto3.client("kinesis", endpoint_url="http://127.0.0.1:%d" % port, region_name="eu-west-1",
+                           aws_access_key_id="ext", aws_secret_access_key="ext-secret")
+        ext.create_stream(StreamName="ext", ShardCount=2)
+        arn = "arn:aws:kinesis:eu-west-1:123456789012:stream/ext"
+        toml = ('[[kinesis.sources]]\nstream_arn = "%s"\nendpoint = "http://127.0.0.1:%d"\n'
+                'access_key_id = "ext"\nsecret_access_key = "ext-secret"\n' % (arn, port))
+        with start_with_config(tmp_path, toml) as h:
+            ensure_bucket(h, "ks-ext")
+            h.client("firehose", validate=False).create_delivery_stream(
+                DeliveryStreamName="from-ext", DeliveryStreamType="KinesisStreamAsSource",
+                KinesisStreamSourceConfiguration={"KinesisStreamARN": arn, "RoleARN": ROLE},
+                ExtendedS3DestinationConfiguration={
+                    "BucketARN": "arn:aws:s3:::ks-ext", "RoleARN": ROLE, "Prefix": "ext/",
+                    "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 1}})
+            time.sleep(0.2)
+            ext.put_records(StreamName="ext", Records=[
+                {"Data": b"ext-%d\n" % i, "PartitionKey": "p%d" % i} for i in range(30)])
+            want = sorted(b"ext-%d" % i for i in range(30))
+            wait_for(lambda: sorted(delivered(h, "ks-ext", "ext/").split()) == want, timeout=30,
+                     what="kinesalite's records in the bucket")
+            # A stream ARN no entry names (and not hydrant's own) is refused.
+            with pytest.raises(botocore.exceptions.ClientError) as e:
+                h.client("firehose", validate=False).create_delivery_stream(
+                    DeliveryStreamName="from-unknown", DeliveryStreamType="KinesisStreamAsSource",
+                    KinesisStreamSourceConfiguration={
+                        "KinesisStreamARN": "arn:aws:kinesis:ap-south-1:123456789012:stream/x",
+                        "RoleARN": ROLE},
+                    ExtendedS3DestinationConfiguration={"BucketARN": "arn:aws:s3:::ks-ext", "RoleARN": ROLE})
+            assert e.value.response["Error"]["Code"] == "InvalidArgumentException"
+    finally:
+        stop_process_group(kl)
