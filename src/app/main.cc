@@ -270,6 +270,32 @@ int Serve(const hydrant::app::Config& cfg) {
     if (!put) return Status::NotFound("delivery stream " + std::string(name) + " not found");
     return put->PutAndWait(name, records);
   };
+  // ... and into the Kinesis stream a delivery stream reads (PutRecords with the
+  // original records' partition keys): hydrant's own streams only.
+  std::atomic<kinesis::KinesisRegistry*> kinesis_for_reingest{nullptr};
+  io.kinesis_reingest = [&kinesis_for_reingest, &cfg](
+                            std::string_view arn,
+                            std::vector<std::pair<std::string, std::string>> records) -> Status {
+    kinesis::KinesisRegistry* reg = kinesis_for_reingest.load();
+    const std::string name = sources::LocalStreamName(arn, cfg.account.region, cfg.account.account_id);
+    auto s = reg && !name.empty() ? reg->Get(name) : nullptr;
+    if (!s) {
+      return Status::NotFound("Kinesis stream " + std::string(arn) +
+                              " is not one of hydrant's own: records cannot be put back into it");
+    }
+    std::vector<kinesis::PutEntry> entries;
+    entries.reserve(records.size());
+    for (const auto& [key, data] : records) entries.push_back({key, std::nullopt, data});
+    std::promise<Result<std::vector<kinesis::PutOutcome>>> done;
+    s->Put(reg->clock().NowMillis(), entries,
+           [&done](Result<std::vector<kinesis::PutOutcome>> r) { done.set_value(std::move(r)); });
+    auto out = done.get_future().get();
+    if (!out.ok()) return out.status();
+    for (const auto& o : *out) {
+      if (!o.error.ok()) return o.error;  // the blueprint puts the whole batch again
+    }
+    return Status::Ok();
+  };
   auto invokers = processing::InvokerRegistry::Create(io);
   if (!invokers.ok()) {
     spdlog::critical("event=startup_failed component=lambda error=\"{}\"", invokers.status().ToString());
@@ -285,6 +311,7 @@ int Serve(const hydrant::app::Config& cfg) {
                      LogQuote(kinesis_streams.status().ToString()));
     return refuse_parked();
   }
+  kinesis_for_reingest = kinesis_streams->get();
   // How a KinesisStreamAsSource delivery stream reads its stream: an external
   // endpoint configured in [[kinesis.sources]], or hydrant's own.
   auto kinesis_reader = [&](const std::string& arn) -> Result<std::unique_ptr<sources::KinesisReader>> {
@@ -489,8 +516,9 @@ int Serve(const hydrant::app::Config& cfg) {
   series.Stop();
   reingest = nullptr;
   kinesis_sources.Stop();
+  kinesis_for_reingest = nullptr;
+  registry->reset();  // delivery stops: no blueprint re-ingests into Kinesis after
   kinesis_streams->reset();
-  registry->reset();
   srv->reset();
   spdlog::info("event=stopped");
   return 0;

@@ -52,7 +52,8 @@ json::object OutputRecord(const json::value& record_id, std::string_view result,
 
 }  // namespace blueprints
 
-BuiltinInvoker::BuiltinInvoker(ReingestFn reingest) : reingest_(std::move(reingest)) {}
+BuiltinInvoker::BuiltinInvoker(ReingestFn reingest, KinesisReingestFn kinesis_reingest)
+    : reingest_(std::move(reingest)), kinesis_reingest_(std::move(kinesis_reingest)) {}
 
 std::vector<std::string> BuiltinInvoker::Names() {
   return {std::string(kGeneralProcessing), std::string(kSyslogToJson), std::string(kSyslogToCsv),
@@ -129,7 +130,7 @@ InvokeResult BuiltinInvoker::Invoke(const FunctionRef& fn, const std::string& ev
   } else if (name == kSyslogToCsv) {
     ok = RunSyslog(event, SyslogFormat::kCsv, &records, &err);
   } else {
-    ok = RunCloudWatchLogs(event, reingest_, &records, &err);
+    ok = RunCloudWatchLogs(event, reingest_, kinesis_reingest_, &records, &err);
   }
 
   if (ok) {

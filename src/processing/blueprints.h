@@ -39,6 +39,12 @@ namespace hydrant::processing {
 // the invocation fails with RuntimeError like the blueprint's.
 using ReingestFn =
     std::function<Status(std::string_view stream_name, std::vector<std::string> records)>;
+// The same for a delivery stream that reads a Kinesis data stream (the event has
+// sourceKinesisStreamArn): Kinesis PutRecords of (partition key, data) pairs into
+// the stream of that ARN, the partition key being the original record's
+// kinesisRecordMetadata.partitionKey, as the blueprint does.
+using KinesisReingestFn = std::function<Status(
+    std::string_view stream_arn, std::vector<std::pair<std::string, std::string>> records)>;
 
 class BuiltinInvoker : public FunctionInvoker {
  public:
@@ -52,7 +58,7 @@ class BuiltinInvoker : public FunctionInvoker {
   // `reingest` may be empty: records the CloudWatch Logs processor would
   // re-ingest then come back as ProcessingFailed (and a warning is logged), so
   // they land in the processing-failed output instead of being lost.
-  explicit BuiltinInvoker(ReingestFn reingest = nullptr);
+  explicit BuiltinInvoker(ReingestFn reingest = nullptr, KinesisReingestFn kinesis_reingest = nullptr);
 
   // `timeout` is not enforced: the blueprints run in-process, bounded by the
   // event's size. Lambda's 6,291,556-byte response limit is enforced (kFunctionError).
@@ -65,6 +71,7 @@ class BuiltinInvoker : public FunctionInvoker {
 
  private:
   ReingestFn reingest_;
+  KinesisReingestFn kinesis_reingest_;
 };
 
 namespace blueprints {

@@ -107,8 +107,8 @@ std::vector<std::string> SplitCwlEnvelope(const json::value& envelope) {
 }  // namespace
 
 // The CloudWatch Logs processor's lambda_handler (spec section 7, steps 1-3).
-bool RunCloudWatchLogs(const json::value& event, const ReingestFn& reingest, json::array* out,
-                       PyError* err) {
+bool RunCloudWatchLogs(const json::value& event, const ReingestFn& reingest,
+                       const KinesisReingestFn& kinesis_reingest, json::array* out, PyError* err) {
   const bool is_sas = event.is_object() && event.as_object().contains("sourceKinesisStreamArn");
   const json::value* arn =
       Subscript(event, is_sas ? "sourceKinesisStreamArn" : "deliveryStreamArn", err);
@@ -144,21 +144,30 @@ bool RunCloudWatchLogs(const json::value& event, const ReingestFn& reingest, jso
     for (const json::value& record : *list) originals.push_back(&record);
   }
 
-  // Without a way to put records back (no callback, or a Kinesis stream as the
-  // source), what the blueprint would re-ingest is returned as ProcessingFailed.
-  const bool can_reingest = reingest != nullptr && !is_sas;
+  // Without a way to put records back (no callback for the source's kind), what
+  // the blueprint would re-ingest is returned as ProcessingFailed.
+  const bool can_reingest = is_sas ? kinesis_reingest != nullptr : reingest != nullptr;
+  // A Kinesis source's records go back with the original's partition key.
+  auto partition_key = [&](size_t i, std::string* key) {
+    const json::value* meta = Subscript(*originals[i], "kinesisRecordMetadata", err);
+    const json::value* pk = meta ? Subscript(*meta, "partitionKey", err) : nullptr;
+    if (pk == nullptr) return false;
+    *key = pk->is_string() ? std::string(pk->as_string()) : json::serialize(*pk);
+    return true;
+  };
   auto not_reingested = [&](CwlRecord& rec, const char* why) {
     rec.result = "ProcessingFailed";
     spdlog::warn(
         "stream={} errorCode=Lambda.ProcessingFailedStatus builtin=cloudwatch-logs-processor "
         "record={} event=not_reingested reason=\"{}\" detail=\"{}\"",
         slash_parts[1], json::serialize(*rec.record_id), why,
-        is_sas ? "re-ingestion into a Kinesis data stream is not supported"
+        is_sas ? "no Kinesis re-ingestion callback configured"
                : "no re-ingestion callback configured");
   };
 
   size_t projected_size = 0;
   std::vector<std::string> to_reingest;
+  std::vector<std::string> keys;  // Kinesis sources: each record's partition key
   for (size_t i = 0; i < results.size(); ++i) {
     CwlRecord& rec = results[i];
     if (rec.result != "Ok") continue;
@@ -172,8 +181,12 @@ bool RunCloudWatchLogs(const json::value& event, const ReingestFn& reingest, jso
       if (events > 1 && envelope.at("logEvents").is_array()) {
         if (can_reingest) {
           rec.result = "Dropped";
-          for (std::string& half : SplitCwlEnvelope(envelope))
+          std::string key;
+          if (is_sas && !partition_key(i, &key)) return false;
+          for (std::string& half : SplitCwlEnvelope(envelope)) {
             to_reingest.push_back(std::move(half));
+            keys.push_back(key);
+          }
         } else {
           not_reingested(rec, "record too large, would be split and re-ingested");
         }
@@ -195,7 +208,10 @@ bool RunCloudWatchLogs(const json::value& event, const ReingestFn& reingest, jso
       if (can_reingest) {
         std::string original;
         if (!PyB64Decode(originals[i]->at("data"), &original, err)) return false;
+        std::string key;
+        if (is_sas && !partition_key(i, &key)) return false;
         to_reingest.push_back(std::move(original));
+        keys.push_back(std::move(key));
         rec.result = "Dropped";
       } else {
         not_reingested(rec, "response would exceed 6000000 characters");
@@ -208,8 +224,14 @@ bool RunCloudWatchLogs(const json::value& event, const ReingestFn& reingest, jso
     const size_t end = std::min(to_reingest.size(), i + kCwlReingestBatch);
     Status st;
     for (int attempt = 0; attempt < kCwlReingestAttempts; ++attempt) {
-      st = reingest(stream_name,
-                    std::vector<std::string>(to_reingest.begin() + i, to_reingest.begin() + end));
+      if (is_sas) {
+        std::vector<std::pair<std::string, std::string>> batch;
+        for (size_t j = i; j < end; ++j) batch.emplace_back(keys[j], to_reingest[j]);
+        st = kinesis_reingest(arn_text, std::move(batch));
+      } else {
+        st = reingest(stream_name,
+                      std::vector<std::string>(to_reingest.begin() + i, to_reingest.begin() + end));
+      }
       if (st.ok()) break;
     }
     if (!st.ok()) {

@@ -286,14 +286,41 @@ TEST(BlueprintCloudWatchLogs, WithoutCallbackWouldBeReingestedRecordsFail) {
   EXPECT_EQ(out[3].result, "ProcessingFailed");
 }
 
-TEST(BlueprintCloudWatchLogs, KinesisSourceCannotBeReingested) {
-  FakeReingest fake;
-  BuiltinInvoker invoker(fake.fn());
+// A delivery stream reading a Kinesis stream: what would be re-ingested goes back
+// into that Kinesis stream (PutRecords) with each original's partition key, and
+// never through the Firehose callback.
+TEST(BlueprintCloudWatchLogs, KinesisSourceReingestsIntoTheKinesisStream) {
+  FakeReingest firehose;
+  std::vector<std::string> arns;
+  std::vector<std::vector<std::pair<std::string, std::string>>> batches;
+  KinesisReingestFn kinesis = [&](std::string_view arn,
+                                  std::vector<std::pair<std::string, std::string>> records) {
+    arns.emplace_back(arn);
+    batches.push_back(std::move(records));
+    return Status::Ok();
+  };
+  BuiltinInvoker invoker(firehose.fn(), kinesis);
+  const std::vector<InRecord> records = FourLargeRecords();
+  std::vector<OutRecord> out = Records(Call(invoker, kCwl, Event(records, /*kinesis_source=*/true)));
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[1].result, "Ok");
+  EXPECT_EQ(out[2].result, "Dropped");
+  EXPECT_EQ(out[3].result, "Dropped");
+  EXPECT_EQ(firehose.calls, 0);
+  ASSERT_EQ(batches.size(), 1u);
+  EXPECT_EQ(arns[0], kKinesisArn);
+  EXPECT_EQ(batches[0], (std::vector<std::pair<std::string, std::string>>{
+                            {"pk-rec-3", records[2].data}, {"pk-rec-4", records[3].data}}));
+}
+
+TEST(BlueprintCloudWatchLogs, KinesisSourceWithoutItsCallbackFailsTheRecords) {
+  FakeReingest firehose;
+  BuiltinInvoker invoker(firehose.fn());
   std::vector<OutRecord> out =
       Records(Call(invoker, kCwl, Event(FourLargeRecords(), /*kinesis_source=*/true)));
   ASSERT_EQ(out.size(), 4u);
   EXPECT_EQ(out[2].result, "ProcessingFailed");
-  EXPECT_EQ(fake.calls, 0);
+  EXPECT_EQ(firehose.calls, 0);
 }
 
 TEST(BlueprintCloudWatchLogs, ReingestionRetriesThenRaisesRuntimeError) {

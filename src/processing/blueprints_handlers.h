@@ -38,9 +38,10 @@ enum class SyslogFormat { kJson, kCsv };
 bool RunSyslog(const boost::json::value& event, SyslogFormat format, boost::json::array* out,
                PyError* err);
 
-// The CloudWatch Logs processor (blueprints_cloudwatch_logs.cc). `reingest` may be
-// empty (see BuiltinInvoker).
+// The CloudWatch Logs processor (blueprints_cloudwatch_logs.cc). `reingest` and
+// `kinesis_reingest` may be empty (see BuiltinInvoker).
 bool RunCloudWatchLogs(const boost::json::value& event, const ReingestFn& reingest,
-                       boost::json::array* out, PyError* err);
+                       const KinesisReingestFn& kinesis_reingest, boost::json::array* out,
+                       PyError* err);
 
 }  // namespace hydrant::processing::blueprints

@@ -48,7 +48,7 @@ Result<std::unique_ptr<InvokerRegistry>> InvokerRegistry::Create(const InvokerOp
   auto local = LocalHandlerInvoker::Create(std::move(lo));
   if (!local.ok()) return local.status();
   impl.local = std::move(local).value();
-  impl.builtin = std::make_unique<BuiltinInvoker>(opts.reingest);
+  impl.builtin = std::make_unique<BuiltinInvoker>(opts.reingest, opts.kinesis_reingest);
   HttpInvokerOptions dflt;
   dflt.endpoint = opts.default_endpoint;
   dflt.region = opts.account.region;

@@ -44,6 +44,11 @@ struct InvokerOptions {
   // Puts records back into a delivery stream (the CloudWatch Logs blueprint re-ingests
   // records too large for one response); null = such records fail.
   std::function<Status(std::string_view stream_name, std::vector<std::string> records)> reingest;
+  // The same into a Kinesis data stream (a delivery stream that reads one), as
+  // PutRecords of (partition key, data); null = such records fail.
+  std::function<Status(std::string_view stream_arn,
+                       std::vector<std::pair<std::string, std::string>> records)>
+      kinesis_reingest;
 };
 
 // What ListFunctions shows for a function hydrant runs itself.

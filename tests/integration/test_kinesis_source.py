@@ -258,3 +258,42 @@ def test_an_external_stream_on_kinesalite_is_read_with_signed_calls(tmp_path):
             assert e.value.response["Error"]["Code"] == "InvalidArgumentException"
     finally:
         stop_process_group(kl)
+
+
+def blueprint_processing(name):
+    return {"Enabled": True, "Processors": [{"Type": "Lambda", "Parameters": [
+        {"ParameterName": "LambdaArn", "ParameterValue": lambda_arn(name)},
+        {"ParameterName": "BufferIntervalInSeconds", "ParameterValue": "1"}]}]}
+
+
+def test_blueprints_behind_a_kinesis_source(server):
+    """hydrant-kinesis-streams-processing reads the metadata and passes records on;
+    the CloudWatch Logs processor puts a record whose output would pass 6 MB back
+    into the source Kinesis stream, split in halves, as the AWS blueprint does."""
+    import gzip
+    k = server.client("kinesis")
+    k.create_stream(StreamName="bp-src", ShardCount=1)
+    kinesis_sourced(server, "bp-ident", "bp-src", "ks-bp",
+                    blueprint_processing("hydrant-kinesis-streams-processing"))
+    k.create_stream(StreamName="cwl-src", ShardCount=1)
+    kinesis_sourced(server, "bp-cwl", "cwl-src", "ks-bp",
+                    blueprint_processing("hydrant-cloudwatch-logs-processor"))
+    k.put_record(StreamName="bp-src", PartitionKey="a", Data=b"kept as is\n")
+    big = [{"id": str(i), "timestamp": 1700000000000 + i, "message": c * 3_500_000}
+           for i, c in enumerate("xy")]
+    envelope = {"messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "/aws/lambda/f",
+                "logStream": "s", "subscriptionFilters": ["f"], "logEvents": big}
+    k.put_record(StreamName="cwl-src", PartitionKey="logs-pk",
+                 Data=gzip.compress(json.dumps(envelope).encode()))
+    wait_for(lambda: delivered(server, "ks-bp", "bp-ident/") == b"kept as is\n", timeout=30,
+             what="the identity blueprint's output")
+    # The halves went back into cwl-src with the original's partition key ...
+    def cwl_records():
+        it = k.get_shard_iterator(StreamName="cwl-src", ShardId="shardId-000000000000",
+                                  ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        return k.get_records(ShardIterator=it)["Records"]
+    wait_for(lambda: len(cwl_records()) == 3, timeout=30, what="two halves put back into cwl-src")
+    assert [r["PartitionKey"] for r in cwl_records()] == ["logs-pk"] * 3
+    # ... and came through again, each small enough now: one message a line.
+    wait_for(lambda: sorted(len(l) for l in delivered(server, "ks-bp", "bp-cwl/").split(b"\n") if l)
+             == [3_500_000, 3_500_000], timeout=60, what="both log events delivered")
