@@ -9,6 +9,8 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 import { FirehoseClient } from '@aws-sdk/client-firehose';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { S3Client, ListObjectsV2Command, GetObjectCommand } from '@aws-sdk/client-s3';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -77,6 +79,12 @@ export class Hydrant {
 
   firehose() {
     return new FirehoseClient({ endpoint: this.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
+  }
+
+  // The Kinesis client speaks HTTP/2 by default; hydrant serves HTTP/1.1.
+  kinesis() {
+    return new KinesisClient({ endpoint: this.endpoint, region: 'us-east-1', credentials, maxAttempts: 1,
+      requestHandler: new NodeHttpHandler() });
   }
 
   s3() {
