@@ -559,19 +559,32 @@ CheckResult Doctor::CheckKinesisSource(const DoctorTarget& t) const {
   }
   const std::string see_events = "; hydrant logs " + t.meta.name + " shows each failed read";
 
-  // 1. The source stream cannot be read at all.
-  if (t.kinesis_source && !t.kinesis_source->ok()) {
-    std::string code(t.kinesis_source->error_code());
-    if (code.ends_with("Exception")) code.resize(code.size() - 9);
-    code = "Kinesis." + (code.empty() ? std::string("ResourceNotFound") : code);
+  // 1. The source stream cannot be read at all (a throttled check says nothing).
+  const Status* source = t.kinesis_source ? &*t.kinesis_source : nullptr;
+  if (source && !source->ok() && source->code() != StatusCode::kResourceExhausted) {
+    std::string code(source->error_code());
+    if (!code.starts_with("Kinesis.")) {
+      if (code.ends_with("Exception")) code.resize(code.size() - 9);
+      code = "Kinesis." + (code.empty() ? std::string(source->code() == StatusCode::kNotFound
+                                                          ? "ResourceNotFound"
+                                                          : "InternalError")
+                                        : code);
+    }
+    const std::string fix =
+        source->code() == StatusCode::kNotFound
+            ? "create the Kinesis stream (aws kinesis create-stream --stream-name NAME "
+              "--shard-count 1) or, when it lives on another Kinesis endpoint, configure that "
+              "endpoint for its ARN ([[kinesis.sources]], docs/kinesis.md); a delivery stream's "
+              "source cannot be changed: re-create the delivery stream to read another stream"
+            : "the source stream's endpoint refuses or does not answer: check its "
+              "[[kinesis.sources]] entry (endpoint, region, credentials, TLS) and that the "
+              "credentials may kinesis:ListShards, kinesis:GetShardIterator and "
+              "kinesis:GetRecords on it (docs/kinesis.md)";
     return MakeCheck(id, name, CheckStatus::kFailed,
-                     arn + " cannot be read: " + Cut(t.kinesis_source->message()) + errors_ev,
-                     "create the Kinesis stream (aws kinesis create-stream --stream-name NAME "
-                     "--shard-count 1) or, when it lives on another Kinesis endpoint, configure "
-                     "that endpoint for its ARN ([[kinesis.sources]], docs/kinesis.md); a delivery "
-                     "stream's source cannot be changed: re-create the delivery stream to read "
-                     "another stream",
-                     code);
+                     arn + " cannot be read: " + Cut(source->message()) + errors_ev, fix, code);
+  }
+  if (source && source->code() == StatusCode::kResourceExhausted) {
+    ev += "; the check of the source stream was throttled";
   }
   // 2. Reads fail, and none succeeds: nothing comes in.
   // Recent: the last failed read is in the window; without the error log to

@@ -419,6 +419,23 @@ TEST_F(KinesisSourceDoctorTest, AMissingSourceStreamFailsWithItsCodeAndTheLastEr
   EXPECT_NE(Get(r, "error-events").fix.find("kinesis source check"), std::string::npos);
 }
 
+TEST_F(KinesisSourceDoctorTest, AnExternalStreamThatRefusesFailsWithItsCodeAndAThrottledCheckDoesNot) {
+  target_.kinesis_source = Status::InvalidArgument("User is not authorized to perform kinesis:ListShards")
+                               .WithErrorCode("AccessDeniedException");
+  CheckResult c = Get(Run(), "kinesis-source");
+  EXPECT_EQ(c.status, CheckStatus::kFailed) << c.evidence;
+  EXPECT_EQ(c.error_code, "Kinesis.AccessDenied");
+  EXPECT_NE(c.fix.find("[[kinesis.sources]] entry"), std::string::npos) << c.fix;
+  EXPECT_EQ(c.fix.find("create-stream"), std::string::npos) << c.fix;
+
+  Read(3);
+  target_.kinesis_source = Status::ResourceExhausted("Rate exceeded")
+                               .WithErrorCode("LimitExceededException");
+  c = Get(Run(), "kinesis-source");
+  EXPECT_EQ(c.status, CheckStatus::kPassed) << c.evidence;
+  EXPECT_NE(c.evidence.find("the check of the source stream was throttled"), std::string::npos);
+}
+
 TEST_F(KinesisSourceDoctorTest, FailingReadsNameTheLastErrorCodeAndAFewReadsMakeItAWarning) {
   SourceError("Kinesis.AccessDenied", "first");
   clock_.Advance(1000);
