@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <mutex>
 
 #include <spdlog/spdlog.h>
@@ -22,6 +23,13 @@ constexpr std::string_view kMetaFile = "/stream.json";
 constexpr std::string_view kShardPrefix = "shard-";
 
 int64_t RetentionMs(int hours) { return static_cast<int64_t>(hours) * 3600 * 1000; }
+
+using Steady = std::chrono::steady_clock;
+
+uint64_t MicrosSince(Steady::time_point t) {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(Steady::now() - t).count());
+}
 
 }  // namespace
 
@@ -103,7 +111,23 @@ StreamMeta KinesisStream::meta() const {
 // ---------------------------------------------------------------- puts
 
 void KinesisStream::Put(int64_t arrival_ms, std::span<const PutEntry> entries,
-                        std::function<void(Result<std::vector<PutOutcome>>)> done) {
+                        std::function<void(Result<std::vector<PutOutcome>>)> done, PutOp op) {
+  // Counted when the caller is answered: the records written (and their data
+  // bytes) succeeded unless a sync failed.
+  struct Meter {
+    std::shared_ptr<KinesisStreamProbe> probe;
+    PutOp op = PutOp::kPutRecords;
+    uint64_t total = 0, written_records = 0, written_bytes = 0;
+    Steady::time_point start = Steady::now();
+    void Answer(Result<std::vector<PutOutcome>> r,
+                const std::function<void(Result<std::vector<PutOutcome>>)>& done) const {
+      const bool ok = r.ok();
+      probe->RecordPut(op, total, ok ? written_records : 0, ok ? written_bytes : 0,
+                       MicrosSince(start));
+      done(std::move(r));
+    }
+  };
+  Meter meter{probe_, op, entries.size()};
   struct Group {
     std::shared_ptr<buffer::RecordLog> log;
     std::vector<size_t> entries;  // indices into `entries`, in order
@@ -113,7 +137,7 @@ void KinesisStream::Put(int64_t arrival_ms, std::span<const PutEntry> entries,
   {
     std::shared_lock lk(mu_);
     if (destroyed_ || open_by_start_.empty()) {
-      done(Status::NotFound("stream " + name_ + " is being deleted"));
+      meter.Answer(Status::NotFound("stream " + name_ + " is being deleted"), done);
       return;
     }
     std::map<uint32_t, Group> groups;
@@ -152,11 +176,13 @@ void KinesisStream::Put(int64_t arrival_ms, std::span<const PutEntry> entries,
         continue;
       }
       for (size_t k = 0; k < g.entries.size(); ++k) out[g.entries[k]].seq = *first + k;
+      meter.written_records += g.entries.size();
+      for (size_t i : g.entries) meter.written_bytes += entries[i].data.size();
       to_sync.push_back(g.log);
     }
   }
   if (to_sync.empty()) {
-    done(std::move(out));
+    meter.Answer(std::move(out), done);
     return;
   }
   struct Pending {
@@ -165,11 +191,13 @@ void KinesisStream::Put(int64_t arrival_ms, std::span<const PutEntry> entries,
     Status error;
     std::vector<PutOutcome> out;
     std::function<void(Result<std::vector<PutOutcome>>)> done;
+    Meter meter;
   };
   auto p = std::make_shared<Pending>();
   p->left = to_sync.size();
   p->out = std::move(out);
   p->done = std::move(done);
+  p->meter = std::move(meter);
   for (auto& log : to_sync) {
     deps_.committer->SyncThen(log, [p, name = name_](Status st) {
       if (!st.ok()) {
@@ -179,9 +207,9 @@ void KinesisStream::Put(int64_t arrival_ms, std::span<const PutEntry> entries,
       }
       if (p->left.fetch_sub(1) != 1) return;
       if (!p->error.ok()) {
-        p->done(p->error);
+        p->meter.Answer(p->error, p->done);
       } else {
-        p->done(std::move(p->out));
+        p->meter.Answer(std::move(p->out), p->done);
       }
     });
   }
@@ -191,6 +219,28 @@ void KinesisStream::Put(int64_t arrival_ms, std::span<const PutEntry> entries,
 
 Result<ReadResult> KinesisStream::Read(uint32_t shard, uint64_t from, size_t max_records,
                                        uint64_t max_bytes) const {
+  const Steady::time_point start = Steady::now();
+  auto r = ReadRecords(shard, from, max_records, max_bytes);
+  KinesisStreamProbe& p = *probe_;
+  p.get_records.Record(r.ok(), MicrosSince(start));
+  if (r.ok()) {
+    uint64_t bytes = 0;
+    for (const auto& rec : r->records) bytes += rec.data.size();
+    p.get_records_records.fetch_add(r->records.size(), std::memory_order_relaxed);
+    p.get_records_bytes.fetch_add(bytes, std::memory_order_relaxed);
+    // GetRecords.IteratorAgeMilliseconds: how old the last record returned is;
+    // 0 when none was (the reader is caught up).
+    const int64_t age = r->records.empty()
+                            ? 0
+                            : std::max<int64_t>(0, deps_.clock->NowMillis() -
+                                                       r->records.back().arrival_ms);
+    p.get_records_iterator_age_ms.store(age, std::memory_order_relaxed);
+  }
+  return r;
+}
+
+Result<ReadResult> KinesisStream::ReadRecords(uint32_t shard, uint64_t from, size_t max_records,
+                                              uint64_t max_bytes) const {
   std::shared_ptr<buffer::RecordLog> log;
   std::optional<uint64_t> end;  // closed shards: the position past their last record
   {

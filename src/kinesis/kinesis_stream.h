@@ -13,6 +13,9 @@
 // older than the retention period are dropped (Trim), and so are closed shards
 // once their last record has expired.
 //
+// Every put and read is counted in the stream's KinesisStreamProbe (probe()):
+// the CloudWatch metrics of Kinesis Data Streams, exported at /metrics.
+//
 // Thread-safety: every method may be called from any thread. Puts and reads
 // share the shard map; control-plane changes take it exclusively and write
 // stream.json before they return.
@@ -30,6 +33,7 @@
 
 #include "common/status.h"
 #include "kinesis/hash_key.h"
+#include "kinesis/probe.h"
 #include "kinesis/stream_meta.h"
 
 namespace hydrant {
@@ -90,13 +94,17 @@ class KinesisStream : public std::enable_shared_from_this<KinesisStream> {
   // Appends each entry to the open shard owning its hash key (in order within a
   // shard) and calls done(outcomes) once every written record is durable, or
   // done(error) when a sync failed. done runs on the committer's thread, or on
-  // the caller's when nothing needed syncing.
+  // the caller's when nothing needed syncing. `op` says which API call this is,
+  // for the PutRecord.* or PutRecords.* metrics; the latency counted is from
+  // this call to done.
   void Put(int64_t arrival_ms, std::span<const PutEntry> entries,
-           std::function<void(Result<std::vector<PutOutcome>>)> done);
+           std::function<void(Result<std::vector<PutOutcome>>)> done,
+           PutOp op = PutOp::kPutRecords);
 
   // Up to max_records records (and about max_bytes of data, at least one record)
   // of `shard` from log position `from` (a position below the trim horizon
   // reads from the trim horizon). NotFound when there is no such shard.
+  // Counted as a GetRecords call (GetRecords.* metrics).
   Result<ReadResult> Read(uint32_t shard, uint64_t from, size_t max_records,
                           uint64_t max_bytes) const;
 
@@ -109,6 +117,8 @@ class KinesisStream : public std::enable_shared_from_this<KinesisStream> {
   StreamMeta meta() const;
   const std::string& name() const { return name_; }
   int64_t created_ms() const { return created_ms_; }
+  // The stream's counters (kinesis/probe.h); valid as long as the stream is.
+  const KinesisStreamProbe& probe() const { return *probe_; }
 
   // Control plane. Each change is written to stream.json before it returns.
   // InvalidArgument / NotFound / ResourceExhausted carry the API's message.
@@ -144,11 +154,15 @@ class KinesisStream : public std::enable_shared_from_this<KinesisStream> {
   Result<uint32_t> AddShardLocked(HashKey start, HashKey end, std::optional<uint32_t> parent,
                                   std::optional<uint32_t> adjacent, int64_t now_ms, bool open);
   std::shared_ptr<buffer::RecordLog> LogLocked(uint32_t index) const;
+  Result<ReadResult> ReadRecords(uint32_t shard, uint64_t from, size_t max_records,
+                                 uint64_t max_bytes) const;
 
   const std::string dir_;
   const std::string name_;
   const int64_t created_ms_;
   StreamDeps deps_;
+  // Shared with the put callbacks, which may run after the stream is gone.
+  const std::shared_ptr<KinesisStreamProbe> probe_ = std::make_shared<KinesisStreamProbe>();
   mutable std::shared_mutex mu_;
   StreamMeta meta_;
   // Open shards by their first hash key (for routing puts).

@@ -15,6 +15,7 @@
 #include "logs/log_store.h"
 #include "observability/series.h"
 #include "processing/invoker.h"
+#include "sources/kinesis_source.h"
 #include "stream/probe.h"
 #include "stream/registry.h"
 
@@ -89,6 +90,51 @@ std::optional<Datapoint> Latest(const MetricsSeries* series, const std::string& 
   auto points = series->Recent(stream, metric, window_ms);
   if (points.empty()) return std::nullopt;
   return points.back();
+}
+
+static_assert(sources::KinesisSourceOptions{}.max_backlog_bytes == (256ull << 20),
+              "DoctorDeps::kinesis_max_backlog_bytes defaults to the Kinesis source's bound");
+
+// Error-log events of a group in a window, by errorCode.
+struct Tally {
+  uint64_t count = 0;
+  int64_t latest_ms = 0;
+  std::string latest_message, log_stream;
+};
+struct Tallies {
+  std::map<std::string, Tally> by_code;
+  uint64_t total = 0;
+};
+
+Result<Tallies> TallyEvents(const logs::LogStore& store, const std::string& group, int64_t since_ms) {
+  Tallies out;
+  logs::FilterEventsRequest req;
+  req.group = group;
+  req.start_time_ms = since_ms;
+  for (int page = 0; page < kMaxEventPages; ++page) {
+    auto res = store.FilterEvents(req);
+    if (!res.ok()) return res.status();
+    for (const auto& e : res->events) {
+      json::error_code ec;
+      json::value v = json::parse(e.message, ec);
+      std::string code = "(unknown)", message = e.message;
+      if (!ec && v.is_object()) {
+        if (auto c = StringAt(v.as_object(), "errorCode"); !c.empty()) code = c;
+        if (auto m = StringAt(v.as_object(), "message"); !m.empty()) message = m;
+      }
+      Tally& tl = out.by_code[code];
+      ++tl.count;
+      ++out.total;
+      if (e.timestamp_ms >= tl.latest_ms) {
+        tl.latest_ms = e.timestamp_ms;
+        tl.latest_message = message;
+        tl.log_stream = e.stream;
+      }
+    }
+    if (res->next_token.empty()) break;
+    req.next_token = res->next_token;
+  }
+  return out;
 }
 
 std::string Where(const api::S3DestinationSpec& cfg) {
@@ -324,6 +370,10 @@ Result<DoctorReport> Doctor::Run(const stream::StreamRegistry& registry,
   t.meta = s->Meta();
   t.probe = &s->probe();
   t.backlog_records = s->backlog_records();
+  t.backlog_disk_bytes = s->backlog_disk_bytes();
+  if (t.meta.kinesis_source() && registry.options().kinesis_source_check) {
+    t.kinesis_source = registry.options().kinesis_source_check(t.meta.kinesis_stream_arn());
+  }
   t.damage = s->recovery_problems();
   for (auto& line : registry.StartNotes(name)) t.damage.push_back(std::move(line));
   return Run(t);
@@ -336,6 +386,7 @@ DoctorReport Doctor::Run(const DoctorTarget& t) const {
   r.checks.push_back(CheckStream(t));
   r.checks.push_back(CheckDamage(t));
   r.checks.push_back(CheckIncoming(t));
+  r.checks.push_back(CheckKinesisSource(t));
   r.checks.push_back(CheckRoleTrust(t));
   r.checks.push_back(CheckRolePermissions(t));
   CheckResult bucket = CheckBucket(t, false);
@@ -381,6 +432,11 @@ CheckResult Doctor::CheckDamage(const DoctorTarget& t) const {
 }
 
 CheckResult Doctor::CheckIncoming(const DoctorTarget& t) const {
+  if (t.meta.kinesis_source()) {
+    return MakeCheck("incoming-data", "incoming data", CheckStatus::kNotApplicable,
+                     "records come from the Kinesis stream " + t.meta.kinesis_stream_arn() +
+                         ", not from PutRecord/PutRecordBatch: see the kinesis source check");
+  }
   const std::string& name = t.meta.name;
   const stream::StreamProbe& p = *t.probe;
   const uint64_t total_records = p.incoming_records.load(std::memory_order_relaxed);
@@ -427,6 +483,161 @@ CheckResult Doctor::CheckIncoming(const DoctorTarget& t) const {
               "IncomingRecords and IncomingBytes are 0 in the last " + window +
                   " and since hydrant started: no record reached the stream",
               fix);
+}
+
+CheckResult Doctor::CheckKinesisSource(const DoctorTarget& t) const {
+  const std::string id = "kinesis-source", name = "kinesis source";
+  if (!t.meta.kinesis_source()) {
+    return MakeCheck(id, name, CheckStatus::kNotApplicable,
+                     t.meta.type + " stream: no Kinesis stream as its source");
+  }
+  const std::string arn = t.meta.kinesis_stream_arn();
+  const stream::StreamProbe& p = *t.probe;
+  auto load = [](const auto& a) { return a.load(std::memory_order_relaxed); };
+  const std::string window = Duration(options_.window_ms);
+  // What was read: in the window when the series has it, else since start.
+  const uint64_t records_total = load(p.kinesis_read_records);
+  double records = static_cast<double>(records_total);
+  double bytes = static_cast<double>(load(p.kinesis_read_bytes));
+  double throttled = static_cast<double>(load(p.kinesis_throttled_get_records) +
+                                         load(p.kinesis_throttled_get_shard_iterator) +
+                                         load(p.kinesis_throttled_describe_stream));
+  std::string when = "since hydrant started";
+  if (deps_.series) {
+    records = deps_.series->SumOver(t.meta.name, "DataReadFromKinesisStream.Records", options_.window_ms);
+    bytes = deps_.series->SumOver(t.meta.name, "DataReadFromKinesisStream.Bytes", options_.window_ms);
+    throttled = 0;
+    for (std::string_view m : {"ThrottledGetRecords", "ThrottledGetShardIterator", "ThrottledDescribeStream"}) {
+      throttled += deps_.series->SumOver(t.meta.name, m, options_.window_ms);
+    }
+    when = "in the last " + window;
+  }
+  const int64_t behind = load(p.kinesis_millis_behind);
+  std::string ev = "reading " + arn + ": " + Num(records) + " records (" + Num(bytes) +
+                   " bytes) read " + when + ", KinesisMillisBehindLatest " + Duration(behind);
+
+  // Read errors: the probe's counts by code since start, and the latest such
+  // event of the error log (its time and message) when there is one.
+  const uint64_t errors = load(p.kinesis_read_errors);
+  std::vector<std::pair<std::string, uint64_t>> codes;
+  for (auto& [code, n] : p.errors_by_code.Read()) {
+    if (code.starts_with("Kinesis.")) codes.emplace_back(code, n);
+  }
+  std::sort(codes.begin(), codes.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::string last_code = codes.empty() ? "" : codes.front().first;
+  std::optional<Tally> last_event;
+  bool log_read = false;  // the error log (enabled) was read: it has every failed read
+  const logs::LoggingOptions& logging = t.meta.spec().s3.logging;
+  if (deps_.logs && errors > 0 && logging.enabled) {
+    const std::string group = logs::DeliveryErrorLog::GroupName(logging, t.meta.name);
+    if (deps_.logs->GroupExists(group)) {
+      if (auto tallies = TallyEvents(*deps_.logs, group, Now() - options_.errors_window_ms); tallies.ok()) {
+        log_read = true;
+        for (const auto& [code, tl] : tallies->by_code) {
+          if (!code.starts_with("Kinesis.")) continue;
+          if (!last_event || tl.latest_ms > last_event->latest_ms) {
+            last_event = tl;
+            last_code = code;
+          }
+        }
+      }
+    }
+  }
+  std::string errors_ev;
+  if (errors > 0) {
+    errors_ev = "; " + std::to_string(errors) + " failed reads since start";
+    for (size_t i = 0; i < codes.size(); ++i) {
+      errors_ev += (i ? ", " : " (") + codes[i].first + " x" + std::to_string(codes[i].second);
+    }
+    if (!codes.empty()) errors_ev += ")";
+    if (last_event) {
+      errors_ev += ", the last " + last_code + " at " + IsoTime(last_event->latest_ms) + ": " +
+                   Cut(last_event->latest_message);
+    } else if (!last_code.empty()) {
+      errors_ev += ", mostly " + last_code;
+    }
+  }
+  const std::string see_events = "; hydrant logs " + t.meta.name + " shows each failed read";
+
+  // 1. The source stream cannot be read at all (a throttled check says nothing).
+  const Status* source = t.kinesis_source ? &*t.kinesis_source : nullptr;
+  if (source && !source->ok() && source->code() != StatusCode::kResourceExhausted) {
+    std::string code(source->error_code());
+    if (!code.starts_with("Kinesis.")) {
+      if (code.ends_with("Exception")) code.resize(code.size() - 9);
+      code = "Kinesis." + (code.empty() ? std::string(source->code() == StatusCode::kNotFound
+                                                          ? "ResourceNotFound"
+                                                          : "InternalError")
+                                        : code);
+    }
+    const std::string fix =
+        source->code() == StatusCode::kNotFound
+            ? "create the Kinesis stream (aws kinesis create-stream --stream-name NAME "
+              "--shard-count 1) or, when it lives on another Kinesis endpoint, configure that "
+              "endpoint for its ARN ([[kinesis.sources]], docs/kinesis.md); a delivery stream's "
+              "source cannot be changed: re-create the delivery stream to read another stream"
+            : "the source stream's endpoint refuses or does not answer: check its "
+              "[[kinesis.sources]] entry (endpoint, region, credentials, TLS) and that the "
+              "credentials may kinesis:ListShards, kinesis:GetShardIterator and "
+              "kinesis:GetRecords on it (docs/kinesis.md)";
+    return MakeCheck(id, name, CheckStatus::kFailed,
+                     arn + " cannot be read: " + Cut(source->message()) + errors_ev, fix, code);
+  }
+  if (source && source->code() == StatusCode::kResourceExhausted) {
+    ev += "; the check of the source stream was throttled";
+  }
+  // 2. Reads fail, and none succeeds: nothing comes in.
+  // Recent: the last failed read is in the window; without the error log to
+  // tell, any failed read since start counts.
+  const bool recent_error =
+      errors > 0 && (last_event ? Now() - last_event->latest_ms <= options_.window_ms : !log_read);
+  if (recent_error && records == 0) {
+    return MakeCheck(id, name, CheckStatus::kFailed, ev + errors_ev + ": reads are failing",
+                     "fix what the error code names (the stream's existence, the credentials "
+                     "and kinesis:GetRecords, kinesis:GetShardIterator, kinesis:ListShards and "
+                     "kinesis:DescribeStream permissions, the endpoint); reads are retried every "
+                     "few seconds" + see_events,
+                     last_code);
+  }
+  // 3. Reading paused: the delivery stream's backlog is above the source's bound.
+  if (t.backlog_disk_bytes > deps_.kinesis_max_backlog_bytes) {
+    return MakeCheck(id, name, CheckStatus::kFailed,
+                     ev + "; reading is paused: the delivery stream holds " +
+                         Num(static_cast<double>(t.backlog_disk_bytes)) +
+                         " bytes undelivered, more than the source's bound of " +
+                         Num(static_cast<double>(deps_.kinesis_max_backlog_bytes)) + " bytes" +
+                         errors_ev,
+                     "delivery is behind or failing: see the delivery check; reading resumes by "
+                     "itself once the backlog is below the bound, and the records wait in the "
+                     "Kinesis stream within its retention period");
+  }
+  if (behind >= options_.kinesis_behind_fail_ms) {
+    return MakeCheck(id, name, CheckStatus::kFailed,
+                     ev + errors_ev + ": records are close to the source stream's retention",
+                     "reading is far behind the source stream: records older than its retention "
+                     "period (24 h by default) are lost unread; raise the stream's retention "
+                     "(increase-stream-retention-period) and see the delivery check");
+  }
+  // 4. Warnings: some reads failed, reads throttled, behind.
+  if (recent_error) {
+    return MakeCheck(id, name, CheckStatus::kWarning, ev + errors_ev + ": some reads failed (retried)",
+                     "see the error code; failed reads are retried" + see_events, last_code);
+  }
+  if (throttled > 0) {
+    return MakeCheck(id, name, CheckStatus::kWarning,
+                     ev + "; " + Num(throttled) + " throttled calls " + when +
+                         " (ThrottledGetRecords, ThrottledGetShardIterator, ThrottledDescribeStream)" +
+                         errors_ev,
+                     "the source stream refuses reads beyond its shards' limits (5 GetRecords "
+                     "calls and 2 MB per second per shard, shared by every consumer): fewer "
+                     "consumers, or more shards; hydrant's own Kinesis streams never throttle");
+  }
+  if (behind > options_.kinesis_behind_warn_ms) {
+    return MakeCheck(id, name, CheckStatus::kWarning, ev + errors_ev + ": reading is behind",
+                     "the source stream gets records faster than they are read and delivered: "
+                     "see the delivery check (a slow destination slows the reading)");
+  }
+  return MakeCheck(id, name, CheckStatus::kPassed, ev + errors_ev);
 }
 
 CheckResult Doctor::CheckBucket(const DoctorTarget& t, bool backup) const {
@@ -753,41 +964,12 @@ CheckResult Doctor::CheckErrorEvents(const DoctorTarget& t) const {
     }
     return MakeCheck(id, name, CheckStatus::kPassed, "no error event (" + group + " has none yet)");
   }
-  struct Tally {
-    uint64_t count = 0;
-    int64_t latest_ms = 0;
-    std::string latest_message, log_stream;
-  };
-  std::map<std::string, Tally> by_code;
-  logs::FilterEventsRequest req;
-  req.group = group;
-  req.start_time_ms = Now() - options_.errors_window_ms;
-  uint64_t total = 0;
-  for (int page = 0; page < kMaxEventPages; ++page) {
-    auto res = deps_.logs->FilterEvents(req);
-    if (!res.ok()) {
-      return MakeCheck(id, name, CheckStatus::kWarning, "cannot read " + group + ": " + res.status().message());
-    }
-    for (const auto& e : res->events) {
-      json::error_code ec;
-      json::value v = json::parse(e.message, ec);
-      std::string code = "(unknown)", message = e.message;
-      if (!ec && v.is_object()) {
-        if (auto c = StringAt(v.as_object(), "errorCode"); !c.empty()) code = c;
-        if (auto m = StringAt(v.as_object(), "message"); !m.empty()) message = m;
-      }
-      Tally& tl = by_code[code];
-      ++tl.count;
-      ++total;
-      if (e.timestamp_ms >= tl.latest_ms) {
-        tl.latest_ms = e.timestamp_ms;
-        tl.latest_message = message;
-        tl.log_stream = e.stream;
-      }
-    }
-    if (res->next_token.empty()) break;
-    req.next_token = res->next_token;
+  auto tallies = TallyEvents(*deps_.logs, group, Now() - options_.errors_window_ms);
+  if (!tallies.ok()) {
+    return MakeCheck(id, name, CheckStatus::kWarning, "cannot read " + group + ": " + tallies.status().message());
   }
+  const auto& by_code = tallies->by_code;
+  const uint64_t total = tallies->total;
   const std::string window = Duration(options_.errors_window_ms);
   if (total == 0) {
     return MakeCheck(id, name, CheckStatus::kPassed, "no error event in the last " + window + " in " + group);
@@ -804,9 +986,9 @@ CheckResult Doctor::CheckErrorEvents(const DoctorTarget& t) const {
   }
   const std::string& top = sorted.front().first;
   const api::S3DestinationSpec& cfg = t.meta.spec().s3;
-  std::string fix = top.starts_with("Lambda.")
-                        ? LambdaFix(top, t.meta.spec().LambdaArn())
-                        : BucketFix(top, cfg.bucket, cfg.role_arn, cfg.kms_key_arn);
+  std::string fix = top.starts_with("Lambda.")    ? LambdaFix(top, t.meta.spec().LambdaArn())
+                    : top.starts_with("Kinesis.") ? "reading the source stream fails: see the kinesis source check"
+                                                  : BucketFix(top, cfg.bucket, cfg.role_arn, cfg.kms_key_arn);
   fix += "; read the events: hydrant logs " + t.meta.name + " --since " +
          std::to_string(options_.errors_window_ms / 60'000) + "m";
   return MakeCheck(id, name, CheckStatus::kWarning, ev, fix, top);

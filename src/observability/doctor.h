@@ -13,7 +13,9 @@
 // With delivery roles enforced, the IAM checks (role-trust, role-permissions, and
 // the key policy part of kms-key; doctor_iam.h) read the roles', bucket policies'
 // and key policies statically, naming the statement that denies. The KMS checks
-// (kms-key, stream-encryption) read the keys' state from hydrant's KMS.
+// (kms-key, stream-encryption) read the keys' state from hydrant's KMS. For a
+// KinesisStreamAsSource stream, kinesis-source reads the source's counters and
+// asks whether its Kinesis stream can be read.
 // Run() blocks for as long as those probes take (a few seconds at most with the
 // default options): call it off any I/O thread.
 //
@@ -134,6 +136,10 @@ struct DoctorDeps {
   // store, which does not apply SSE-KMS). Optional (unknown).
   std::function<bool(std::string_view bucket)> bucket_is_remote;
   int64_t retention_ms = 24ll * 3600 * 1000;  // the delivery retention period
+  // A Kinesis-sourced stream stops reading while it holds more than this many
+  // bytes undelivered (sources::KinesisSourceOptions::max_backlog_bytes, whose
+  // default this is: doctor.cc asserts it).
+  uint64_t kinesis_max_backlog_bytes = 256ull << 20;
   DoctorIamDeps iam;
 };
 
@@ -141,6 +147,12 @@ struct DoctorOptions {
   int64_t window_ms = 15 * 60'000;        // "recently" for metrics
   int64_t errors_window_ms = 60 * 60'000;  // error events looked at
   std::chrono::milliseconds invoke_timeout{10'000};  // the Lambda probe's longest wait
+  // A Kinesis-sourced stream further behind its source stream than this
+  // (KinesisMillisBehindLatest) is a warning; at kinesis_behind_fail_ms, half
+  // of a Kinesis stream's default retention (24 h), records are at risk of
+  // expiring unread: a failure.
+  int64_t kinesis_behind_warn_ms = 5 * 60'000;
+  int64_t kinesis_behind_fail_ms = 12 * 3600'000;
 };
 
 // What the doctor looks at in one stream.
@@ -148,6 +160,10 @@ struct DoctorTarget {
   stream::StreamMeta meta;
   const stream::StreamProbe* probe = nullptr;  // live counters; must not be null
   uint64_t backlog_records = 0;               // buffered, not yet delivered
+  uint64_t backlog_disk_bytes = 0;            // the stream's log on disk
+  // KinesisStreamAsSource: whether its Kinesis stream can be read
+  // (stream::RegistryOptions::kinesis_source_check); nullopt: not checked.
+  std::optional<Status> kinesis_source;
   // Damage found on disk at start: the logs' recovery lines and the definition
   // rebuilt from its copy (stream::DeliveryStream::recovery_problems).
   std::vector<std::string> damage;
@@ -166,6 +182,10 @@ class Doctor {
   CheckResult CheckStream(const DoctorTarget& t) const;
   CheckResult CheckDamage(const DoctorTarget& t) const;
   CheckResult CheckIncoming(const DoctorTarget& t) const;
+  // Why a KinesisStreamAsSource stream may not get its records: the source
+  // stream is missing, reads fail or are throttled, it is far behind, or
+  // reading is paused by the backlog.
+  CheckResult CheckKinesisSource(const DoctorTarget& t) const;
   CheckResult CheckBucket(const DoctorTarget& t, bool backup) const;
   CheckResult CheckKms(const DoctorTarget& t, const CheckResult& bucket) const;
   // The static IAM checks (doctor_iam.cc).

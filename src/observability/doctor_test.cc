@@ -351,6 +351,155 @@ TEST_F(DoctorTest, ErrorEventsAreGroupedByCode) {
   EXPECT_EQ(Get(Run(), "error-events").status, CheckStatus::kPassed);
 }
 
+constexpr char kSourceArn[] = "arn:aws:kinesis:us-east-1:000000000000:stream/src";
+
+class KinesisSourceDoctorTest : public DoctorTest {
+ protected:
+  void SetUp() override {
+    DoctorTest::SetUp();
+    target_.meta.type = "KinesisStreamAsSource";
+    target_.meta.source = json::object{
+        {"KinesisStreamSourceDescription", json::object{{"KinesisStreamARN", kSourceArn}}}};
+    target_.kinesis_source = Status::Ok();
+  }
+  // One sampling period of reading: `records` read, `throttled` GetRecords throttled.
+  void Read(uint64_t records, uint64_t throttled = 0) {
+    probe_.kinesis_read_records += records;
+    probe_.kinesis_read_bytes += records * 100;
+    probe_.kinesis_throttled_get_records += throttled;
+    probe_.s3_put_attempts += 1;
+    probe_.s3_put_successes += 1;
+    clock_.Advance(kPeriod);
+    series_.Observe("s", "inc", probe_);
+  }
+  void SourceError(const std::string& code, const std::string& message) {
+    probe_.kinesis_read_errors += 1;
+    probe_.errors_by_code.Add(code);
+    LogError(code, message);
+  }
+};
+
+TEST_F(KinesisSourceDoctorTest, AStreamReadingItsSourcePassesAndIncomingDataDoesNotApply) {
+  Read(40);
+  Read(2);
+  DoctorReport r = Run();
+  const CheckResult& c = Get(r, "kinesis-source");
+  EXPECT_EQ(c.status, CheckStatus::kPassed) << r.ToText();
+  EXPECT_NE(c.evidence.find("42 records (4200 bytes) read in the last 15 min"), std::string::npos)
+      << c.evidence;
+  EXPECT_NE(c.evidence.find(kSourceArn), std::string::npos);
+  EXPECT_EQ(Get(r, "incoming-data").status, CheckStatus::kNotApplicable);
+  EXPECT_FALSE(r.HasFailure()) << r.ToText();
+}
+
+TEST_F(KinesisSourceDoctorTest, DoesNotApplyToDirectPut) {
+  target_.meta.type = "DirectPut";
+  target_.meta.source = json::object{};
+  EXPECT_EQ(Get(Run(), "kinesis-source").status, CheckStatus::kNotApplicable);
+}
+
+TEST_F(KinesisSourceDoctorTest, AMissingSourceStreamFailsWithItsCodeAndTheLastError) {
+  target_.kinesis_source =
+      Status::NotFound("Stream src under account 000000000000 not found.")
+          .WithErrorCode("ResourceNotFoundException");
+  SourceError("Kinesis.ResourceNotFound", "Stream src under account 000000000000 not found.");
+  DoctorReport r = Run();
+  const CheckResult& c = Get(r, "kinesis-source");
+  EXPECT_EQ(c.status, CheckStatus::kFailed) << r.ToText();
+  EXPECT_EQ(c.error_code, "Kinesis.ResourceNotFound");
+  EXPECT_NE(c.evidence.find("cannot be read: Stream src under account 000000000000 not found."),
+            std::string::npos)
+      << c.evidence;
+  EXPECT_NE(c.evidence.find("1 failed reads since start (Kinesis.ResourceNotFound x1)"),
+            std::string::npos)
+      << c.evidence;
+  EXPECT_NE(c.fix.find("create-stream"), std::string::npos);
+  EXPECT_NE(c.fix.find("[[kinesis.sources]]"), std::string::npos);
+  // The error-events check points here rather than at the bucket.
+  EXPECT_NE(Get(r, "error-events").fix.find("kinesis source check"), std::string::npos);
+}
+
+TEST_F(KinesisSourceDoctorTest, AnExternalStreamThatRefusesFailsWithItsCodeAndAThrottledCheckDoesNot) {
+  target_.kinesis_source = Status::InvalidArgument("User is not authorized to perform kinesis:ListShards")
+                               .WithErrorCode("AccessDeniedException");
+  CheckResult c = Get(Run(), "kinesis-source");
+  EXPECT_EQ(c.status, CheckStatus::kFailed) << c.evidence;
+  EXPECT_EQ(c.error_code, "Kinesis.AccessDenied");
+  EXPECT_NE(c.fix.find("[[kinesis.sources]] entry"), std::string::npos) << c.fix;
+  EXPECT_EQ(c.fix.find("create-stream"), std::string::npos) << c.fix;
+
+  Read(3);
+  target_.kinesis_source = Status::ResourceExhausted("Rate exceeded")
+                               .WithErrorCode("LimitExceededException");
+  c = Get(Run(), "kinesis-source");
+  EXPECT_EQ(c.status, CheckStatus::kPassed) << c.evidence;
+  EXPECT_NE(c.evidence.find("the check of the source stream was throttled"), std::string::npos);
+}
+
+TEST_F(KinesisSourceDoctorTest, FailingReadsNameTheLastErrorCodeAndAFewReadsMakeItAWarning) {
+  SourceError("Kinesis.AccessDenied", "first");
+  clock_.Advance(1000);
+  SourceError("Kinesis.AccessDenied", "second");
+  clock_.Advance(1000);
+  SourceError("Kinesis.InternalError", "the latest words");
+  DoctorReport r = Run();
+  CheckResult c = Get(r, "kinesis-source");
+  EXPECT_EQ(c.status, CheckStatus::kFailed) << r.ToText();
+  EXPECT_EQ(c.error_code, "Kinesis.InternalError");  // the last, not the most frequent
+  EXPECT_NE(c.evidence.find("reads are failing"), std::string::npos) << c.evidence;
+  EXPECT_NE(c.evidence.find("Kinesis.AccessDenied x2, Kinesis.InternalError x1"), std::string::npos)
+      << c.evidence;
+  EXPECT_NE(c.evidence.find("the last Kinesis.InternalError at"), std::string::npos) << c.evidence;
+  EXPECT_NE(c.evidence.find("the latest words"), std::string::npos) << c.evidence;
+  // Records read since then: the failures were passing.
+  Read(5);
+  c = Get(Run(), "kinesis-source");
+  EXPECT_EQ(c.status, CheckStatus::kWarning) << c.evidence;
+  EXPECT_NE(c.evidence.find("some reads failed"), std::string::npos) << c.evidence;
+  // Errors long past (out of the window), nothing read now: not a failure.
+  clock_.Advance(2 * 3600'000);
+  EXPECT_EQ(Get(Run(), "kinesis-source").status, CheckStatus::kPassed);
+}
+
+TEST_F(KinesisSourceDoctorTest, ThrottledReadsInTheWindowAreAWarning) {
+  Read(10);
+  EXPECT_EQ(Get(Run(), "kinesis-source").status, CheckStatus::kPassed);
+  Read(10, 3);
+  const CheckResult c = Get(Run(), "kinesis-source");
+  EXPECT_EQ(c.status, CheckStatus::kWarning) << c.evidence;
+  EXPECT_NE(c.evidence.find("3 throttled calls in the last 15 min"), std::string::npos) << c.evidence;
+  // Once the throttling is out of the window, it passes again.
+  for (int i = 0; i < 100; ++i) Read(1);
+  EXPECT_EQ(Get(Run(), "kinesis-source").status, CheckStatus::kPassed);
+}
+
+TEST_F(KinesisSourceDoctorTest, BehindTheSourceWarnsThenFails) {
+  Read(10);
+  probe_.kinesis_millis_behind = 5 * 60'000;  // at the threshold: fine
+  EXPECT_EQ(Get(Run(), "kinesis-source").status, CheckStatus::kPassed);
+  probe_.kinesis_millis_behind = 20 * 60'000;
+  CheckResult c = Get(Run(), "kinesis-source");
+  EXPECT_EQ(c.status, CheckStatus::kWarning) << c.evidence;
+  EXPECT_NE(c.evidence.find("KinesisMillisBehindLatest 20 min: reading is behind"), std::string::npos)
+      << c.evidence;
+  probe_.kinesis_millis_behind = 13 * 3600'000;
+  c = Get(Run(), "kinesis-source");
+  EXPECT_EQ(c.status, CheckStatus::kFailed) << c.evidence;
+  EXPECT_NE(c.fix.find("increase-stream-retention-period"), std::string::npos);
+}
+
+TEST_F(KinesisSourceDoctorTest, ABacklogAboveTheSourcesBoundPausesReading) {
+  Read(10);
+  target_.backlog_disk_bytes = 256ull << 20;  // at the bound: still reading
+  EXPECT_EQ(Get(Run(), "kinesis-source").status, CheckStatus::kPassed);
+  target_.backlog_disk_bytes = (256ull << 20) + 1;
+  const CheckResult c = Get(Run(), "kinesis-source");
+  EXPECT_EQ(c.status, CheckStatus::kFailed) << c.evidence;
+  EXPECT_NE(c.evidence.find("reading is paused"), std::string::npos) << c.evidence;
+  EXPECT_NE(c.evidence.find("268435457 bytes undelivered"), std::string::npos) << c.evidence;
+  EXPECT_NE(c.fix.find("delivery check"), std::string::npos);
+}
+
 TEST_F(DoctorTest, ReportRoundTripsThroughJson) {
   sink_.answers["b"] = store::SinkError(store::kS3NoSuchBucket, "no", StatusCode::kNotFound);
   DoctorReport r = Run();

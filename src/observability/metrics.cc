@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kinesis/registry.h"
 #include "stream/registry.h"
 
 namespace hydrant::observability {
@@ -240,6 +241,116 @@ const Family kStreamFamilies[] = {
 #undef COUNTER
 #undef HISTOGRAM
 
+// The metrics of hydrant's own Kinesis data streams (kinesis/probe.h), label
+// stream="NAME": Kinesis Data Streams' stream-level CloudWatch metrics.
+struct KinesisFamily {
+  const char* name;
+  Kind kind;
+  const char* help;
+  std::optional<double> (*value)(const kinesis::KinesisStreamProbe&) = nullptr;
+  const LatencyHistogram& (*histogram)(const kinesis::KinesisStreamProbe&) = nullptr;
+};
+
+#define KCOUNTER(field) \
+  [](const kinesis::KinesisStreamProbe& p) -> std::optional<double> { return Load(p.field); }
+#define KHISTOGRAM(op) \
+  nullptr, [](const kinesis::KinesisStreamProbe& p) -> const LatencyHistogram& { \
+    return p.op.latency;                                                       \
+  }
+#define KRATIO(op)                                                      \
+  [](const kinesis::KinesisStreamProbe& p) {                            \
+    return Ratio(p.op.successes, p.op.calls, false);                    \
+  }
+
+const KinesisFamily kKinesisFamilies[] = {
+    {"hydrant_kinesis_incoming_bytes_total", Kind::kCounter,
+     "IncomingBytes: bytes of data put into the stream (PutRecord and PutRecords), durable.",
+     KCOUNTER(incoming_bytes)},
+    {"hydrant_kinesis_incoming_records_total", Kind::kCounter,
+     "IncomingRecords: records put into the stream (PutRecord and PutRecords), durable.",
+     KCOUNTER(incoming_records)},
+    {"hydrant_kinesis_put_record_bytes_total", Kind::kCounter,
+     "PutRecord.Bytes: bytes of data put with PutRecord.", KCOUNTER(put_record_bytes)},
+    {"hydrant_kinesis_put_record_latency_seconds", Kind::kHistogram,
+     "PutRecord.Latency: time from the put to its durable acknowledgement.", KHISTOGRAM(put_record)},
+    {"hydrant_kinesis_put_record_requests_total", Kind::kCounter,
+     "PutRecord calls that reached the stream (denominator of PutRecord.Success).",
+     KCOUNTER(put_record.calls)},
+    {"hydrant_kinesis_put_record_success_total", Kind::kCounter,
+     "PutRecord.Success (Sum): successful PutRecord calls.", KCOUNTER(put_record.successes)},
+    {"hydrant_kinesis_put_record_success_ratio", Kind::kGauge,
+     "PutRecord.Success (Average): successful / all PutRecord calls since start (absent before "
+     "the first call).",
+     KRATIO(put_record)},
+    {"hydrant_kinesis_put_records_bytes_total", Kind::kCounter,
+     "PutRecords.Bytes: bytes of data put with PutRecords.", KCOUNTER(put_records_bytes)},
+    {"hydrant_kinesis_put_records_latency_seconds", Kind::kHistogram,
+     "PutRecords.Latency: time from the put to its durable acknowledgement.",
+     KHISTOGRAM(put_records)},
+    {"hydrant_kinesis_put_records_records_total", Kind::kCounter,
+     "PutRecords.Records: records put successfully with PutRecords.",
+     KCOUNTER(put_records_successful_records)},
+    {"hydrant_kinesis_put_records_requests_total", Kind::kCounter,
+     "PutRecords calls that reached the stream (denominator of PutRecords.Success).",
+     KCOUNTER(put_records.calls)},
+    {"hydrant_kinesis_put_records_success_total", Kind::kCounter,
+     "PutRecords.Success (Sum): PutRecords calls with at least one record put.",
+     KCOUNTER(put_records.successes)},
+    {"hydrant_kinesis_put_records_success_ratio", Kind::kGauge,
+     "PutRecords.Success (Average): PutRecords calls with at least one record put / all calls "
+     "since start (absent before the first call).",
+     KRATIO(put_records)},
+    {"hydrant_kinesis_put_records_successful_records_total", Kind::kCounter,
+     "PutRecords.SuccessfulRecords: records put successfully with PutRecords.",
+     KCOUNTER(put_records_successful_records)},
+    {"hydrant_kinesis_put_records_failed_records_total", Kind::kCounter,
+     "PutRecords.FailedRecords: records of PutRecords calls that failed (internal failures).",
+     KCOUNTER(put_records_failed_records)},
+    {"hydrant_kinesis_put_records_throttled_records_total", Kind::kCounter,
+     "PutRecords.ThrottledRecords: records refused for the shard's throughput (always 0: "
+     "hydrant does not throttle Kinesis puts).",
+     KCOUNTER(put_records_throttled_records)},
+    {"hydrant_kinesis_put_records_total_records_total", Kind::kCounter,
+     "PutRecords.TotalRecords: records sent in PutRecords calls.",
+     KCOUNTER(put_records_total_records)},
+    {"hydrant_kinesis_get_records_bytes_total", Kind::kCounter,
+     "GetRecords.Bytes: bytes of data returned by GetRecords (Firehose sources' reads included).",
+     KCOUNTER(get_records_bytes)},
+    {"hydrant_kinesis_get_records_records_total", Kind::kCounter,
+     "GetRecords.Records: records returned by GetRecords (Firehose sources' reads included).",
+     KCOUNTER(get_records_records)},
+    {"hydrant_kinesis_get_records_latency_seconds", Kind::kHistogram,
+     "GetRecords.Latency: time to read the records of a GetRecords call.",
+     KHISTOGRAM(get_records)},
+    {"hydrant_kinesis_get_records_requests_total", Kind::kCounter,
+     "GetRecords calls that reached the stream (denominator of GetRecords.Success).",
+     KCOUNTER(get_records.calls)},
+    {"hydrant_kinesis_get_records_success_total", Kind::kCounter,
+     "GetRecords.Success (Sum): successful GetRecords calls.", KCOUNTER(get_records.successes)},
+    {"hydrant_kinesis_get_records_success_ratio", Kind::kGauge,
+     "GetRecords.Success (Average): successful / all GetRecords calls since start (absent before "
+     "the first call).",
+     KRATIO(get_records)},
+    {"hydrant_kinesis_get_records_iterator_age_milliseconds", Kind::kGauge,
+     "GetRecords.IteratorAgeMilliseconds: age of the last record returned by the latest "
+     "GetRecords call, any shard (0: it returned none, the reader is caught up).",
+     [](const kinesis::KinesisStreamProbe& p) -> std::optional<double> {
+       return Load(p.get_records_iterator_age_ms);
+     }},
+    {"hydrant_kinesis_write_provisioned_throughput_exceeded_total", Kind::kCounter,
+     "WriteProvisionedThroughputExceeded: puts refused for the shard's throughput (always 0: "
+     "hydrant does not throttle Kinesis).",
+     KCOUNTER(write_throughput_exceeded)},
+    {"hydrant_kinesis_read_provisioned_throughput_exceeded_total", Kind::kCounter,
+     "ReadProvisionedThroughputExceeded: GetRecords calls refused for the shard's throughput "
+     "(always 0: hydrant does not throttle Kinesis).",
+     KCOUNTER(read_throughput_exceeded)},
+};
+
+#undef KCOUNTER
+#undef KHISTOGRAM
+#undef KRATIO
+
 static_assert(stream::ErrorCodeCounts::kMaxCodes == 32 &&
                   stream::ErrorCodeCounts::kOtherCode == "Other",
               "the help text of hydrant_delivery_errors_total states the cap");
@@ -333,9 +444,28 @@ void AppendHistogram(std::string_view name, std::string_view labels, const Laten
   AppendSample(name, "_count", labels, "", static_cast<double>(cumulative), out);
 }
 
+// Every Kinesis stream's families, one sample (or histogram) per stream.
+void AppendKinesis(const kinesis::KinesisRegistry& kinesis, std::string* out) {
+  std::vector<std::pair<std::string, std::shared_ptr<kinesis::KinesisStream>>> streams;
+  for (const auto& name : kinesis.List()) {
+    if (auto s = kinesis.Get(name)) streams.emplace_back(LabelPair("stream", name), std::move(s));
+  }
+  for (const auto& f : kKinesisFamilies) {
+    AppendHeader(f.name, f.kind, f.help, out);
+    for (const auto& [labels, s] : streams) {
+      if (f.histogram) {
+        AppendHistogram(f.name, labels, f.histogram(s->probe()), out);
+      } else if (auto v = f.value(s->probe())) {
+        AppendSample(f.name, "", labels, "", *v, out);
+      }
+    }
+  }
+}
+
 }  // namespace
 
-std::string RenderPrometheus(const stream::StreamRegistry& registry) {
+std::string RenderPrometheus(const stream::StreamRegistry& registry,
+                             const kinesis::KinesisRegistry* kinesis) {
   struct Named {
     std::string labels;  // delivery_stream="NAME"
     std::shared_ptr<stream::DeliveryStream> stream;
@@ -387,6 +517,7 @@ std::string RenderPrometheus(const stream::StreamRegistry& registry) {
                "Streams that could not be opened (kept, retried; see /health and the doctor).",
                &out);
   AppendSample(kQuarantined, "", "", "", static_cast<double>(registry.Quarantined().size()), &out);
+  if (kinesis) AppendKinesis(*kinesis, &out);
   return out;
 }
 

@@ -26,6 +26,7 @@ enum class Calc {
   kMean,           // Average: Δnum / Δden (ExecuteProcessing.Duration: ms / invocations)
   kLatency,        // Average: Δsum_us / Δcount in ms, and the window's maximum
   kAge,            // Maximum: now - num (a timestamp in ms) in seconds, 0 when num = 0
+  kLevel,          // Maximum: num as it is at the end of the period (a gauge)
 };
 
 struct Def {
@@ -80,6 +81,17 @@ const Def kDefs[] = {
      FIELD(processing_failed_invocations), FIELD(processing_invocations)},
     {{"SucceedProcessing.Records", kSum, "Count"}, Calc::kDelta, FIELD(processing_ok_records)},
     {{"SucceedProcessing.Bytes", kSum, "Bytes"}, Calc::kDelta, FIELD(processing_ok_bytes)},
+    // Kinesis source (KinesisStreamAsSource): 0 for other streams.
+    {{"DataReadFromKinesisStream.Bytes", kSum, "Bytes"}, Calc::kDelta, FIELD(kinesis_read_bytes)},
+    {{"DataReadFromKinesisStream.Records", kSum, "Count"}, Calc::kDelta,
+     FIELD(kinesis_read_records)},
+    // AGE reads a signed field as it is (negatives as 0).
+    {{"KinesisMillisBehindLatest", kMax, "Milliseconds"}, Calc::kLevel, AGE(kinesis_millis_behind)},
+    {{"ThrottledGetRecords", kSum, "Count"}, Calc::kDelta, FIELD(kinesis_throttled_get_records)},
+    {{"ThrottledGetShardIterator", kSum, "Count"}, Calc::kDelta,
+     FIELD(kinesis_throttled_get_shard_iterator)},
+    {{"ThrottledDescribeStream", kSum, "Count"}, Calc::kDelta,
+     FIELD(kinesis_throttled_describe_stream)},
 };
 
 #undef FIELD
@@ -203,6 +215,9 @@ void MetricsSeries::Observe(const std::string& name, std::string_view incarnatio
         row.value[i] = num > 0 && static_cast<int64_t>(num) < now
                            ? static_cast<double>(now - static_cast<int64_t>(num)) / 1000.0
                            : 0.0;
+        break;
+      case Calc::kLevel:
+        row.value[i] = static_cast<double>(num);
         break;
     }
   }

@@ -47,6 +47,26 @@ TEST_F(SeriesTest, SumsAreDeltasPerPeriodStampedWithThePeriodStart) {
   EXPECT_EQ(series_.SumOver("s", "IncomingBytes", kPeriod), 0);
 }
 
+TEST_F(SeriesTest, KinesisSourceMetricsAreDeltasAndMillisBehindIsTheLevelAtThePeriodEnd) {
+  probe_.kinesis_read_records = 7;
+  probe_.kinesis_throttled_get_records = 2;
+  probe_.kinesis_millis_behind = 90'000;
+  Tick();
+  probe_.kinesis_throttled_get_records += 1;
+  probe_.kinesis_millis_behind = 0;
+  Tick();
+  auto behind = series_.Recent("s", "KinesisMillisBehindLatest", 3600'000);
+  ASSERT_EQ(behind.size(), 2u);
+  EXPECT_EQ(behind[0].value, 90'000);
+  EXPECT_EQ(behind[1].value, 0);
+  EXPECT_EQ(series_.Summarize("s", "KinesisMillisBehindLatest", 3600'000)->maximum, 90'000);
+  auto throttled = series_.Recent("s", "ThrottledGetRecords", 3600'000);
+  ASSERT_EQ(throttled.size(), 2u);
+  EXPECT_EQ(throttled[0].value, 2);
+  EXPECT_EQ(throttled[1].value, 1);
+  EXPECT_EQ(series_.SumOver("s", "DataReadFromKinesisStream.Records", 3600'000), 7);
+}
+
 TEST_F(SeriesTest, SuccessIsARatioPerPeriodAndAbsentWithoutAttempts) {
   probe_.s3_put_attempts = 4;
   probe_.s3_put_successes = 3;

@@ -287,6 +287,7 @@ struct Router::Impl {
   std::unique_ptr<StsApi> sts;
   KmsApi kms{nullptr, &authz};  // SetKeyStore
   std::unique_ptr<KinesisApi> kinesis;  // SetKinesis; null: not served
+  const kinesis::KinesisRegistry* kinesis_streams = nullptr;  // SetKinesis; for /metrics
   WorkerPool pool;     // S3 calls, the Logs API, control plane, /doctor
   WorkerPool uploads;  // S3 calls with a streamed body
 };
@@ -310,6 +311,7 @@ void Router::SetIdentityStore(iam::IdentityStore* store, AssumeDecider may_assum
 
 void Router::SetKinesis(kinesis::KinesisRegistry* streams) {
   impl_->kinesis = streams ? std::make_unique<KinesisApi>(streams, &impl_->authz) : nullptr;
+  impl_->kinesis_streams = streams;
 }
 
 void Router::SetKeyStore(kms::KeyStore* keys) {
@@ -413,7 +415,7 @@ void Router::Handle(http::Request&& req, http::Respond respond) {
   if (unsigned_get && req.Path() == "/metrics") {
     http::Response r;
     r.SetHeader("Content-Type", "text/plain; version=0.0.4");
-    r.body = observability::RenderPrometheus(*impl_->registry);
+    r.body = observability::RenderPrometheus(*impl_->registry, impl_->kinesis_streams);
     respond(std::move(r));
     return;
   }
