@@ -857,7 +857,8 @@ void PutRecords(kinesis::KinesisRegistry* reg, bool batch, const Call& call, con
            out["FailedRecordCount"] = failed;
            out["Records"] = std::move(records);
            respond(wire.Ok(&out));
-         });
+         },
+         batch ? kinesis::PutOp::kPutRecords : kinesis::PutOp::kPutRecord);
 }
 
 Access KinesisAccess(std::string_view op, const std::string& stream, const AccountContext& account) {
