@@ -186,6 +186,15 @@ Status KinesisSources::Load(Source& src, stream::DeliveryStream& s) {
     json::value v = json::parse(*text, ec);
     if (ec || !v.is_object()) return Status::Corruption(path + " is not a JSON object");
     const json::object& o = v.as_object();
+    // A poll of a deleted stream may have written its positions after a new
+    // stream of the same name took the folder: they are not this stream's.
+    if (const auto* inc = o.if_contains("incarnation");
+        inc && inc->is_string() && inc->as_string() != src.incarnation) {
+      spdlog::warn("stream={} event=kinesis_source_checkpoint_ignored reason=\"another incarnation's\"",
+                   src.name);
+      src.loaded = true;
+      return Save(src, s, s.source_next_seq());
+    }
     if (const auto* n = o.if_contains("log_next"); n && n->is_number()) {
       log_next = n->to_number<uint64_t>();
     }
@@ -230,6 +239,7 @@ Status KinesisSources::Save(Source& src, stream::DeliveryStream& s, uint64_t log
     shards[id] = std::move(o);
   }
   json::object out;
+  out["incarnation"] = src.incarnation;
   out["log_next"] = log_next;
   out["shards"] = std::move(shards);
   return fs::WriteFileAtomic(s.dir() + std::string(kCheckpointFile), json::serialize(out));

@@ -30,7 +30,8 @@ def counted_codes(metrics, stream):
 def section():
     text = open(os.path.join(ROOT, "README.md")).read()
     start = text.index(SECTION)
-    return text[start:text.index("\n## ", start)]
+    ends = [text.find(h, start + len(SECTION)) for h in ("\n## ", "\n### ")]
+    return text[start:min(e for e in ends if e != -1)]
 
 
 def fenced(language):

@@ -14,7 +14,8 @@ SECTION = "### Kinesis Data Streams as a source"
 def block():
     text = open(os.path.join(ROOT, "README.md")).read()
     start = text.index(SECTION)
-    section = text[start:text.index("\n## ", start)]
+    ends = [text.find(h, start + len(SECTION)) for h in ("\n## ", "\n### ")]
+    section = text[start:min(e for e in ends if e != -1)]
     return re.search(r"^```sh\n(.*?)^```$", section, re.S | re.M).group(1)
 
 
