@@ -254,6 +254,9 @@ class Call {
     }
     auto count = Int(in_, "ShardCount");
     if (mode == "ON_DEMAND") {
+      if (count) {
+        return api::InvalidArgument("ShardCount cannot be specified for streams in ON_DEMAND mode.");
+      }
       count = kOnDemandShards;
     } else if (!count) {
       return api::InvalidArgument("ShardCount is required for streams in PROVISIONED mode.");
@@ -645,6 +648,11 @@ class Call {
     auto s = Stream();
     if (auto* e = std::get_if<ApiError>(&s)) return *e;
     auto& stream = *std::get<0>(s);
+    if (stream.meta().mode == "ON_DEMAND") {
+      return api::Validation("UpdateShardCount is not supported for stream " + stream.name() +
+                             " under account " + account_.account_id +
+                             " because it is in ON_DEMAND mode.");
+    }
     const int64_t target = Int(in_, "TargetShardCount").value_or(0);
     const auto current = static_cast<int64_t>(stream.meta().open_shards());
     if (target > 2 * current || 2 * target < current) {

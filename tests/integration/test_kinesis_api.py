@@ -263,3 +263,18 @@ def test_validation_answers_match_what_aws_answered(hydrant):
         assert (text or None) == (want.get("message") or None), (e["op"], e["body"], answer)
         checked += 1
     assert checked > 300
+
+
+def test_on_demand_streams_have_four_shards_and_no_shard_count(hydrant):
+    k = kinesis(hydrant)
+    aws(hydrant, "kinesis", "create-stream", "--stream-name", "od", "--stream-mode-details",
+        "StreamMode=ON_DEMAND")
+    s = k.describe_stream_summary(StreamName="od")["StreamDescriptionSummary"]
+    assert s["StreamModeDetails"]["StreamMode"] == "ON_DEMAND" and s["OpenShardCount"] == 4
+    p = aws(hydrant, "kinesis", "create-stream", "--stream-name", "od2", "--shard-count", "2",
+            "--stream-mode-details", "StreamMode=ON_DEMAND", check=False)
+    assert p.returncode != 0 and "InvalidArgumentException" in p.stderr
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        k.update_shard_count(StreamName="od", TargetShardCount=5, ScalingType="UNIFORM_SCALING")
+    assert e.value.response["Error"]["Code"] == "ValidationException"
+    assert "ON_DEMAND" in e.value.response["Error"]["Message"]
