@@ -42,8 +42,12 @@ if [ "${1:-}" = "--test" ]; then
   # JavaScript clients for the integration tests, and kinesalite (the Kinesis peer of
   # src/sources/remote_kinesis_reader_test.cc), pinned in tests/js/package.json.
   here=$(cd "$(dirname "$0")/.." && pwd)
-  if [ ! -d "$here/tests/js/node_modules/@aws-sdk/client-firehose" ] || [ ! -d "$here/tests/js/node_modules/aws-kinesis-agg" ] \
-     || [ ! -d "$here/tests/js/node_modules/kinesalite" ]; then
+  # Any dependency of package.json missing from node_modules: install from the lock.
+  js_missing=$(cd "$here/tests/js" && node -e '
+    const deps = Object.keys(require("./package.json").dependencies || {});
+    const fs = require("fs");
+    process.stdout.write(deps.filter((d) => !fs.existsSync("node_modules/" + d)).join(" "));' 2>/dev/null || echo all)
+  if [ ! -d "$here/tests/js/node_modules" ] || [ -n "$js_missing" ]; then
     (cd "$here/tests/js" && npm install --no-audit --no-fund --loglevel=error)
   fi
   # serverless 3 + serverless-offline 13 (a Lambda Invoke API peer), pinned in tests/sls/package.json.
