@@ -9,6 +9,7 @@
 #include <set>
 
 #include "common/clock.h"
+#include "common/file_util.h"
 #include "kinesis/registry.h"
 #include "kinesis/sequence_number.h"
 #include "kinesis/shard_iterator.h"
@@ -279,6 +280,32 @@ TEST(SourceRecords, KeepTheKinesisMetadataBesideTheData) {
   // Every cut of the header is refused, never read past.
   for (size_t n = 0; n < p.size() - 5; ++n) EXPECT_FALSE(ParseSourceRecord(p.substr(0, n))) << n;
   EXPECT_FALSE(ParseSourceRecord("\x02" + p.substr(1)));
+}
+
+}  // namespace
+}  // namespace hydrant::kinesis
+
+namespace hydrant::kinesis {
+namespace {
+
+TEST(KinesisRegistry, ADamagedStreamIsLeftAloneAndTheOthersOpen) {
+  Fixture f;
+  ASSERT_TRUE(f.reg->Create("good", 1, "PROVISIONED", {}).ok());
+  ASSERT_TRUE(f.reg->Create("bad", 1, "PROVISIONED", {}).ok());
+  PutSync(*f.reg->Get("bad"), {{"a", std::nullopt, "kept"}});
+  f.reg.reset();
+  const std::string meta = f.dir.Sub("kinesis/streams/s-bad/stream.json");
+  ASSERT_TRUE(fs::WriteFileAtomic(meta, "{not json").ok());
+  f.Reopen();
+  EXPECT_TRUE(f.reg->Get("good"));
+  EXPECT_FALSE(f.reg->Get("bad"));
+  EXPECT_EQ(f.reg->List(), (std::vector<std::string>{"good"}));
+  // Its name stays taken, and its files stay as they were.
+  auto again = f.reg->Create("bad", 1, "PROVISIONED", {});
+  EXPECT_EQ(again.status().code(), StatusCode::kAlreadyExists);
+  EXPECT_NE(again.status().message().find("cannot be opened"), std::string::npos);
+  EXPECT_TRUE(fs::Exists(f.dir.Sub("kinesis/streams/s-bad/shard-0")));
+  EXPECT_EQ(fs::ReadFile(meta).value(), "{not json");
 }
 
 }  // namespace

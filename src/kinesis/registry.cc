@@ -65,14 +65,29 @@ Result<std::unique_ptr<KinesisRegistry>> KinesisRegistry::Open(const RegistryOpt
       HYDRANT_RETURN_IF_ERROR(fs::RemoveAll(dir));
       continue;
     }
+    // A stream that cannot be opened is left as it is on disk, its name kept
+    // (a Create cannot write over it); the others open.
+    const std::string name = entry.substr(kFolderPrefix.size());
+    auto damaged = [&](const Status& st) {
+      spdlog::error("event=kinesis_stream_damaged stream={} dir={} error={}", LogQuote(name),
+                    LogQuote(entry), LogQuote(st.ToString()));
+      r->damaged_[name] = st.message();
+    };
     auto text = fs::ReadFile(meta_path, 16 << 20);
-    if (!text.ok()) return text.status();
+    if (!text.ok()) {
+      damaged(text.status());
+      continue;
+    }
     auto meta = StreamMeta::FromJson(*text);
     if (!meta.ok()) {
-      return Status::Corruption("Kinesis stream folder " + entry + ": " + meta.status().message());
+      damaged(meta.status());
+      continue;
     }
     auto s = KinesisStream::Open(dir, std::move(meta).value(), r->Deps(), /*create=*/false);
-    if (!s.ok()) return s.status();
+    if (!s.ok()) {
+      damaged(s.status());
+      continue;
+    }
     r->streams_[(*s)->name()] = *s;
   }
   if (r->opts_.trim_every.count() > 0) {
@@ -120,6 +135,12 @@ Result<std::shared_ptr<KinesisStream>> KinesisRegistry::Create(
     if (streams_.count(name)) {
       return Status::AlreadyExists("Stream " + name + " under account " +
                                    opts_.account.account_id + " already exists.");
+    }
+    if (auto d = damaged_.find(name); d != damaged_.end()) {
+      return Status::AlreadyExists("Stream " + name + " under account " +
+                                   opts_.account.account_id +
+                                   " exists on disk but cannot be opened (" + d->second +
+                                   "); its folder is kept as it is.");
     }
     if (streams_.size() >= opts_.max_streams) {
       return Status::ResourceExhausted("This request would exceed the limit of " +

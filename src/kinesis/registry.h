@@ -5,7 +5,9 @@
 // the shard iterators (<data-dir>/kinesis/iterator.key), and the account's
 // bounds: how many streams, and how many open shards across them (AWS's shard
 // quota; LimitExceededException beyond). A background thread drops expired
-// records every `trim_every`. Thread-safe.
+// records every `trim_every`. A stream folder that cannot be opened at start
+// (damaged stream.json, log) is logged and left untouched, its name kept; the
+// other streams open. Thread-safe.
 
 #include <chrono>
 #include <condition_variable>
@@ -74,6 +76,8 @@ class KinesisRegistry {
   mutable std::mutex mu_;       // streams_
   std::mutex control_mu_;       // one control-plane change at a time (quota checks)
   std::map<std::string, std::shared_ptr<KinesisStream>> streams_;
+  // Streams whose folder could not be opened at start: name -> why.
+  std::map<std::string, std::string> damaged_;
   std::mutex trim_mu_;
   std::condition_variable trim_cv_;
   bool stop_ = false;
