@@ -278,3 +278,23 @@ def test_on_demand_streams_have_four_shards_and_no_shard_count(hydrant):
         k.update_shard_count(StreamName="od", TargetShardCount=5, ScalingType="UNIFORM_SCALING")
     assert e.value.response["Error"]["Code"] == "ValidationException"
     assert "ON_DEMAND" in e.value.response["Error"]["Message"]
+
+
+def test_refused_puts_write_nothing(hydrant):
+    k = kinesis(hydrant)
+    k.create_stream(StreamName="refuse", ShardCount=1)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        k.put_record(StreamName="refuse", PartitionKey="p", Data=b"x", ExplicitHashKey=str(2**128))
+    assert e.value.response["Error"]["Code"] == "InvalidArgumentException"
+    assert e.value.response["Error"]["Message"] == (
+        "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. "
+        "Specified value was %d" % 2**128)
+    # 500 records of 10.5 KiB: past the 5 MiB of a PutRecords, refused whole.
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        k.put_records(StreamName="refuse", Records=[
+            {"PartitionKey": "p%d" % i, "Data": b"y" * 10752} for i in range(500)])
+    assert e.value.response["Error"]["Code"] == "InvalidArgumentException"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        k.put_record(StreamName="no-such-stream", PartitionKey="p", Data=b"x")
+    assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert read_all(k, "refuse", "shardId-000000000000")[0] == []
